@@ -1,0 +1,84 @@
+/*
+ * device.h - the TinyHSM device core: AT framing, parsing and every command.
+ *
+ * Firmware-style: the caller owns the thsm_device structure (no allocation),
+ * bytes go in through thsm_device_input(), and each complete response goes out
+ * through the output callback in one call. The core touches the platform only
+ * through thsm_port and cryptography only through crypto.h.
+ */
+#ifndef THSM_DEVICE_H
+#define THSM_DEVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/crypto.h"
+#include "port/port.h"
+
+#define THSM_LINE_MAX 1024 /* longest request, without CR LF */
+#define THSM_RESP_MAX 8192 /* longest response */
+#define THSM_CERT_MAX THSM_X509_DER_MAX
+#define THSM_VERSION "0.1.0"
+
+/* Sends one complete response (several lines, CR LF each, an empty line last). */
+typedef void (*thsm_output_fn)(void *ctx, const char *data, size_t len);
+
+/* One key slot: the CA or the signer. */
+typedef struct {
+    int has_key;
+    int has_cert;
+    thsm_p256_key key;
+    uint8_t cert[THSM_CERT_MAX];
+    size_t cert_len;
+} thsm_slot;
+
+/* Persistent state: what survives a reset. */
+typedef struct {
+    uint32_t generation; /* bumped by every save */
+    uint32_t sign_count;
+    thsm_slot ca;
+    thsm_slot signer;
+} thsm_state;
+
+typedef struct {
+    const thsm_port *port;
+    thsm_output_fn out;
+    void *out_ctx;
+
+    /* line framing */
+    char line[THSM_LINE_MAX + 1];
+    size_t line_len;
+    int line_overflow; /* line longer than THSM_LINE_MAX: refuse at its end */
+    int line_bad_byte; /* a non-ASCII or control byte: refuse at its end */
+    int last_was_cr;   /* swallow the LF of a CR LF pair */
+
+    /* response being built */
+    char resp[THSM_RESP_MAX];
+    size_t resp_len;
+
+    /* storage health: non-zero when the stored state could not be read */
+    int storage_error;
+    char storage_reason[128];
+
+    thsm_state st;
+} thsm_device;
+
+/* Prepares dev and loads the persistent state. Returns 0, or -1 when the
+ * stored state is unreadable (dev is still usable: key commands then answer
+ * ERROR STORAGE; thsm_device_storage_reason() says why). */
+int thsm_device_init(thsm_device *dev, const thsm_port *port,
+                     thsm_output_fn out, void *out_ctx);
+
+/* Feeds bytes received from the host. Answers each complete line. */
+void thsm_device_input(thsm_device *dev, const uint8_t *data, size_t len);
+
+/* The host went away: forget session state (authentication, partial line). */
+void thsm_device_disconnect(thsm_device *dev);
+
+/* Why the stored state could not be read, or "" when it could. */
+const char *thsm_device_storage_reason(const thsm_device *dev);
+
+/* Wipes keys from memory. */
+void thsm_device_deinit(thsm_device *dev);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * at_client.h - talk to a TinyHSM (tinyhsmd or the original board) over a
+ * serial line: open the port raw at 115200 8N1 with an exclusive lock, send
+ * one AT request, read its response.
+ *
+ * A response is complete when (PROTOCOL.md) an empty line arrives after the
+ * status line, or a PEM "-----END ...-----" line arrives, or the line has
+ * been idle for THSM_AT_IDLE_MS after some bytes arrived. Empty lines before
+ * the status line are skipped (leftovers of a previous response).
+ */
+#ifndef THSM_AT_CLIENT_H
+#define THSM_AT_CLIENT_H
+
+#include <stddef.h>
+
+#define THSM_AT_IDLE_MS 200
+#define THSM_AT_TIMEOUT_MS 10000 /* first byte of a response */
+#define THSM_AT_RESP_MAX 16384
+#define THSM_AT_LINES_MAX 128
+
+/* Errors from the client itself (the device's own errors are in the response). */
+enum {
+    THSM_AT_OK = 0,
+    THSM_AT_ERR_OPEN = -1,    /* no such port, or cannot open it */
+    THSM_AT_ERR_BUSY = -2,    /* another client holds the port */
+    THSM_AT_ERR_IO = -3,      /* read or write failed, or the device hung up */
+    THSM_AT_ERR_TIMEOUT = -4, /* no answer in time */
+    THSM_AT_ERR_TOO_BIG = -5, /* response larger than THSM_AT_RESP_MAX */
+};
+
+/* Debug trace: dir is '<' for a line sent, '>' for a line received. */
+typedef void (*thsm_at_trace_fn)(void *ctx, char dir, const char *line);
+
+typedef struct {
+    int fd;
+    thsm_at_trace_fn trace;
+    void *trace_ctx;
+    int timeout_ms; /* wait for the first byte; THSM_AT_TIMEOUT_MS by default */
+    char pending[THSM_AT_RESP_MAX]; /* bytes read past the end of a response */
+    size_t pending_len;
+} thsm_at;
+
+/* One response, split into lines (CR LF removed, empty lines dropped). */
+typedef struct {
+    char buf[THSM_AT_RESP_MAX];
+    char *lines[THSM_AT_LINES_MAX];
+    size_t nlines;
+    int ok;            /* status line is "OK" or starts with "OK " */
+    const char *code;  /* on ERROR: the code word, e.g. "NO_CA"; else "" */
+    const char *text;  /* status payload after "OK " or after the code; or "" */
+} thsm_at_resp;
+
+/* Opens port (a tty or a pty), locks it, sets raw 115200 8N1, flushes input.
+ * On failure returns an error code and writes a reason into err. */
+int thsm_at_open(thsm_at *at, const char *port, char *err, size_t err_cap);
+
+void thsm_at_close(thsm_at *at);
+
+/* Sends request (without CR LF) and reads the response into resp. */
+int thsm_at_cmd(thsm_at *at, const char *request, thsm_at_resp *resp);
+
+/* printf-style helper around thsm_at_cmd. */
+int thsm_at_cmdf(thsm_at *at, thsm_at_resp *resp, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A short description of a client error code. */
+const char *thsm_at_strerror(int err);
+
+#endif

@@ -1,0 +1,93 @@
+#include "port/mem/port_mem.h"
+
+#include <string.h>
+
+static thsm_mem_object *find(thsm_mem_port *mp, const char *name)
+{
+    for (int i = 0; i < THSM_MEM_OBJECTS; i++)
+        if (mp->obj[i].used && strcmp(mp->obj[i].name, name) == 0)
+            return &mp->obj[i];
+    return NULL;
+}
+
+static thsm_mem_object *find_or_add(thsm_mem_port *mp, const char *name)
+{
+    thsm_mem_object *o = find(mp, name);
+    if (o || strlen(name) >= sizeof(o->name))
+        return o;
+    for (int i = 0; i < THSM_MEM_OBJECTS; i++) {
+        if (!mp->obj[i].used) {
+            o = &mp->obj[i];
+            o->used = 1;
+            o->len = 0;
+            strcpy(o->name, name);
+            return o;
+        }
+    }
+    return NULL;
+}
+
+static int mem_load(void *ctx, const char *name, uint8_t *buf, size_t cap,
+                    size_t *len)
+{
+    thsm_mem_object *o = find(ctx, name);
+    if (!o)
+        return THSM_PORT_NOT_FOUND;
+    if (o->len > cap)
+        return THSM_PORT_TOO_BIG;
+    memcpy(buf, o->data, o->len);
+    *len = o->len;
+    return THSM_PORT_OK;
+}
+
+static int mem_write(thsm_mem_port *mp, const char *name, const uint8_t *buf,
+                     size_t len, int append)
+{
+    if (mp->fail_writes)
+        return THSM_PORT_IO;
+    thsm_mem_object *o = find_or_add(mp, name);
+    if (!o)
+        return THSM_PORT_IO;
+    size_t at = append ? o->len : 0;
+    if (len > THSM_MEM_OBJECT_MAX - at)
+        return THSM_PORT_TOO_BIG;
+    memcpy(o->data + at, buf, len);
+    o->len = at + len;
+    return THSM_PORT_OK;
+}
+
+static int mem_save(void *ctx, const char *name, const uint8_t *buf, size_t len)
+{
+    return mem_write(ctx, name, buf, len, 0);
+}
+
+static int mem_append(void *ctx, const char *name, const uint8_t *buf,
+                      size_t len)
+{
+    return mem_write(ctx, name, buf, len, 1);
+}
+
+static int mem_device_key(void *ctx, uint8_t key[THSM_DEVICE_KEY_LEN])
+{
+    thsm_mem_port *mp = ctx;
+    memcpy(key, mp->device_key, THSM_DEVICE_KEY_LEN);
+    return THSM_PORT_OK;
+}
+
+static int64_t mem_now(void *ctx)
+{
+    return ((thsm_mem_port *)ctx)->now;
+}
+
+void thsm_mem_port_init(thsm_mem_port *mp, thsm_port *port)
+{
+    memset(mp, 0, sizeof(*mp));
+    memset(mp->device_key, 0x5a, sizeof(mp->device_key));
+    mp->now = 1798761600; /* 2027-01-01T00:00:00Z */
+    port->ctx = mp;
+    port->load = mem_load;
+    port->save = mem_save;
+    port->append = mem_append;
+    port->device_key = mem_device_key;
+    port->now = mem_now;
+}

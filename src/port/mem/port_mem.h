@@ -1,0 +1,30 @@
+/*
+ * port_mem.h - an in-memory device port for unit tests and fuzzers.
+ * Objects live in fixed slots; writes can be made to fail on demand.
+ */
+#ifndef THSM_PORT_MEM_H
+#define THSM_PORT_MEM_H
+
+#include "port/port.h"
+
+#define THSM_MEM_OBJECTS 4
+#define THSM_MEM_OBJECT_MAX 65536
+
+typedef struct {
+    char name[32];
+    size_t len;
+    int used;
+    uint8_t data[THSM_MEM_OBJECT_MAX];
+} thsm_mem_object;
+
+typedef struct {
+    thsm_mem_object obj[THSM_MEM_OBJECTS];
+    uint8_t device_key[THSM_DEVICE_KEY_LEN];
+    int64_t now;     /* returned by now(); tests may move it */
+    int fail_writes; /* when non-zero, save and append fail with IO */
+} thsm_mem_port;
+
+/* Zeroes everything, sets a fixed device key and a fixed clock. */
+void thsm_mem_port_init(thsm_mem_port *mp, thsm_port *port);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * port.h - what the device core needs from the platform, and nothing more.
+ *
+ * On a microcontroller this is flash storage, the hardware unique key and an
+ * RTC; on POSIX (port/posix) it is a state directory, a key file and the
+ * system clock; in tests and fuzzers (port/mem) it is RAM.
+ *
+ * The core calls through a table of function pointers so that one build of
+ * the core can be tested against several ports (e.g. one that fails writes).
+ */
+#ifndef THSM_PORT_H
+#define THSM_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define THSM_PORT_OK 0
+#define THSM_PORT_NOT_FOUND (-1) /* no such object: a fresh device */
+#define THSM_PORT_IO (-2)        /* the medium failed */
+#define THSM_PORT_TOO_BIG (-3)   /* object larger than the buffer */
+
+#define THSM_DEVICE_KEY_LEN 32
+
+typedef struct thsm_port {
+    void *ctx;
+    /* Reads object name into buf. */
+    int (*load)(void *ctx, const char *name, uint8_t *buf, size_t cap,
+                size_t *len);
+    /* Replaces object name atomically and durably: after a crash at any
+     * instant a later load returns either the old or the new content. */
+    int (*save)(void *ctx, const char *name, const uint8_t *buf, size_t len);
+    /* Appends durably to object name (creating it). A crash may lose only the
+     * bytes of this call, never earlier ones. */
+    int (*append)(void *ctx, const char *name, const uint8_t *buf, size_t len);
+    /* The device's secret root key (a stand-in for a hardware unique key). */
+    int (*device_key)(void *ctx, uint8_t key[THSM_DEVICE_KEY_LEN]);
+    /* Seconds since 1970-01-01 UTC. */
+    int64_t (*now)(void *ctx);
+} thsm_port;
+
+#endif
