@@ -1,0 +1,90 @@
+/*
+ * internal.h - pieces of the device core shared between its files.
+ * Not part of the public device API.
+ */
+#ifndef THSM_DEVICE_INTERNAL_H
+#define THSM_DEVICE_INTERNAL_H
+
+#include <stdarg.h>
+
+#include "device/device.h"
+
+/* ---- parameters: KEY=VALUE words after the command ---------------------- */
+
+#define THSM_PARAMS_MAX 8
+
+typedef struct {
+    const char *key;
+    const char *value;
+} thsm_param;
+
+typedef struct {
+    size_t n;
+    thsm_param p[THSM_PARAMS_MAX];
+} thsm_params;
+
+/* Splits args (modified in place) into params. On error writes a message. */
+int thsm_params_parse(char *args, thsm_params *out, char *why, size_t cap);
+
+/* Value of key, or NULL. */
+const char *thsm_params_get(const thsm_params *ps, const char *key);
+
+/* ---- values ------------------------------------------------------------- */
+
+/* "YYYYMMDDhhmmss" -> seconds since the epoch (UTC); -1 when invalid. */
+int thsm_parse_start(const char *s, int64_t *out);
+
+/* Decimal in [min, max] without sign or leading zeros; -1 when not. */
+int thsm_parse_uint(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+
+/* Exactly 2*len hex digits -> bytes; -1 when not. */
+int thsm_parse_hex(const char *s, uint8_t *out, size_t len);
+
+/* Upper-case hex of data into out (2*len+1 bytes). */
+void thsm_hex(const uint8_t *data, size_t len, char *out);
+
+/* "YYYY-MM-DD hh:mm:ss UTC" (24 bytes with NUL). */
+void thsm_format_time(int64_t t, char out[32]);
+
+/* Latest instant an X.509 time can carry: 9999-12-31 23:59:59 UTC. */
+#define THSM_TIME_MAX INT64_C(253402300799)
+
+/* ---- responses ---------------------------------------------------------- */
+
+void thsm_resp_line(thsm_device *dev, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void thsm_resp_error(thsm_device *dev, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* PEM certificate lines, wrapped for the reference scripts (see pem.c). */
+void thsm_resp_pem(thsm_device *dev, const uint8_t *der, size_t len);
+
+/* Base64 of data into out (4*ceil(len/3)+1 bytes); returns its length. */
+size_t thsm_base64(const uint8_t *data, size_t len, char *out);
+
+/* Length of the next PEM line starting at b64[pos] (see pem.c). */
+size_t thsm_pem_line_len(const char *b64, size_t len, size_t pos);
+
+/* ---- persistent state --------------------------------------------------- */
+
+#define THSM_STATE_OBJECT "state.bin"
+
+/* Loads the stored state into st (cleared first). A device with no stored
+ * state loads as empty. Returns 0, or -1 with a reason in why. */
+int thsm_store_load(const thsm_port *port, thsm_state *st, char *why,
+                    size_t cap);
+
+/* Saves st atomically (bumps its generation). Returns 0 or -1. */
+int thsm_store_save(const thsm_port *port, thsm_state *st);
+
+/* Wipes keys and forgets everything. */
+void thsm_state_clear(thsm_state *st);
+
+/* ---- commands ----------------------------------------------------------- */
+
+/* Reloads the persistent state; sets or clears the storage error. */
+int thsm_device_reload(thsm_device *dev);
+
+/* Runs one request line (without CR LF, modified in place). */
+void thsm_dispatch(thsm_device *dev, char *line);
+
+#endif

@@ -1,0 +1,280 @@
+/*
+ * store.c - the persistent state, sealed under the device key.
+ *
+ * state.bin = "THSMST01" | nonce (12) | AES-256-GCM(body) | tag (16), with
+ * the magic as associated data and a key derived from the device key. The
+ * tag makes truncation, corruption and a file from another device all fail
+ * loudly instead of loading garbage.
+ *
+ * Inside the body each private key is wrapped again (nonce | ct | tag) under
+ * a key-encryption key (KEK), with the slot name and public key as associated
+ * data, so a key cannot be moved to the other slot or paired with another
+ * public key. The KEK is derived from the device key alone for now; a PIN
+ * will be mixed into it.
+ *
+ * Body (integers little-endian):
+ *   u32 generation
+ *   slot CA, slot signer, each:
+ *     u8 flags (1 has_key, 2 has_cert) | pub (65) | wrapped priv (60)
+ *     | u16 cert_len | cert
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "device/internal.h"
+
+#define MAGIC "THSMST01"
+#define MAGIC_LEN 8
+#define WRAP_LEN (THSM_AEAD_NONCE_LEN + THSM_P256_PRIV_LEN + THSM_AEAD_TAG_LEN)
+#define SLOT_MAX (1 + THSM_P256_PUB_LEN + WRAP_LEN + 2 + THSM_CERT_MAX)
+#define BODY_MAX (4 + 2 * SLOT_MAX)
+#define FILE_MAX (MAGIC_LEN + THSM_AEAD_NONCE_LEN + BODY_MAX + THSM_AEAD_TAG_LEN)
+
+enum { HAS_KEY = 1, HAS_CERT = 2 };
+
+typedef struct {
+    uint8_t *p;
+    size_t len, cap;
+    int err;
+} buf;
+
+static void put(buf *b, const void *data, size_t n)
+{
+    if (b->err || n > b->cap - b->len) {
+        b->err = 1;
+        return;
+    }
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+}
+
+static void get(buf *b, void *data, size_t n)
+{
+    if (b->err || n > b->cap - b->len) {
+        b->err = 1;
+        memset(data, 0, n);
+        return;
+    }
+    memcpy(data, b->p + b->len, n);
+    b->len += n;
+}
+
+static int derive(const thsm_port *port, const char *info, uint8_t key[32])
+{
+    uint8_t dk[THSM_DEVICE_KEY_LEN];
+    int rc = -1;
+    if (port->device_key(port->ctx, dk) == THSM_PORT_OK &&
+        thsm_hkdf_sha256(dk, sizeof(dk), NULL, 0, info, key, 32) == 0)
+        rc = 0;
+    thsm_wipe(dk, sizeof(dk));
+    return rc;
+}
+
+/* Associated data binding a wrapped key to its slot and public key. */
+static void wrap_aad(const char *slot, const uint8_t *pub, uint8_t aad[72])
+{
+    memset(aad, 0, 72);
+    memcpy(aad, slot, strlen(slot));
+    memcpy(aad + 7, pub, THSM_P256_PUB_LEN);
+}
+
+static int put_slot(buf *b, const thsm_slot *s, const char *name,
+                    const uint8_t kek[32])
+{
+    uint8_t flags = (uint8_t)((s->has_key ? HAS_KEY : 0) |
+                              (s->has_cert ? HAS_CERT : 0));
+    uint8_t wrap[WRAP_LEN] = {0}, aad[72];
+    uint8_t pub[THSM_P256_PUB_LEN] = {0};
+    if (s->has_key) {
+        memcpy(pub, s->key.pub, sizeof(pub));
+        wrap_aad(name, pub, aad);
+        if (thsm_random(wrap, THSM_AEAD_NONCE_LEN) != 0 ||
+            thsm_aead_seal(kek, wrap, aad, sizeof(aad), s->key.priv,
+                           THSM_P256_PRIV_LEN, wrap + THSM_AEAD_NONCE_LEN,
+                           wrap + THSM_AEAD_NONCE_LEN + THSM_P256_PRIV_LEN) != 0)
+            return -1;
+    }
+    uint16_t cert_len = s->has_cert ? (uint16_t)s->cert_len : 0;
+    uint8_t le[2] = {(uint8_t)cert_len, (uint8_t)(cert_len >> 8)};
+    put(b, &flags, 1);
+    put(b, pub, sizeof(pub));
+    put(b, wrap, sizeof(wrap));
+    put(b, le, 2);
+    put(b, s->cert, cert_len);
+    return b->err ? -1 : 0;
+}
+
+static int get_slot(buf *b, thsm_slot *s, const char *name,
+                    const uint8_t kek[32], const char **why)
+{
+    uint8_t flags, wrap[WRAP_LEN], aad[72], priv[THSM_P256_PRIV_LEN], le[2];
+    uint8_t pub[THSM_P256_PUB_LEN];
+    get(b, &flags, 1);
+    get(b, pub, sizeof(pub));
+    get(b, wrap, sizeof(wrap));
+    get(b, le, 2);
+    size_t cert_len = (size_t)le[0] | (size_t)le[1] << 8;
+    if (b->err || flags > (HAS_KEY | HAS_CERT) ||
+        (flags == HAS_CERT) || cert_len > THSM_CERT_MAX ||
+        (cert_len > 0) != ((flags & HAS_CERT) != 0)) {
+        *why = "malformed key slot";
+        return -1;
+    }
+    get(b, s->cert, cert_len);
+    s->cert_len = cert_len;
+    s->has_cert = (flags & HAS_CERT) != 0;
+    if (!(flags & HAS_KEY))
+        return b->err ? -1 : 0;
+    wrap_aad(name, pub, aad);
+    int rc = thsm_aead_open(kek, wrap, aad, sizeof(aad),
+                            wrap + THSM_AEAD_NONCE_LEN, THSM_P256_PRIV_LEN,
+                            wrap + THSM_AEAD_NONCE_LEN + THSM_P256_PRIV_LEN,
+                            priv);
+    if (rc == 0)
+        rc = thsm_p256_load(&s->key, priv, pub);
+    thsm_wipe(priv, sizeof(priv));
+    if (rc != 0) {
+        *why = "a private key does not unwrap";
+        return -1;
+    }
+    s->has_key = 1;
+    return 0;
+}
+
+static int encode_body(const thsm_port *port, const thsm_state *st, buf *b)
+{
+    uint8_t kek[32];
+    if (derive(port, "tinyhsm/kek/v1", kek) != 0)
+        return -1;
+    uint8_t gen[4] = {(uint8_t)st->generation, (uint8_t)(st->generation >> 8),
+                      (uint8_t)(st->generation >> 16),
+                      (uint8_t)(st->generation >> 24)};
+    put(b, gen, 4);
+    int rc = put_slot(b, &st->ca, "ca", kek);
+    if (rc == 0)
+        rc = put_slot(b, &st->signer, "signer", kek);
+    thsm_wipe(kek, sizeof(kek));
+    return rc;
+}
+
+static int decode_body(const thsm_port *port, buf *b, thsm_state *st,
+                       const char **why)
+{
+    uint8_t kek[32], gen[4];
+    if (derive(port, "tinyhsm/kek/v1", kek) != 0) {
+        *why = "device key unavailable";
+        return -1;
+    }
+    get(b, gen, 4);
+    st->generation = (uint32_t)gen[0] | (uint32_t)gen[1] << 8 |
+                     (uint32_t)gen[2] << 16 | (uint32_t)gen[3] << 24;
+    int rc = get_slot(b, &st->ca, "ca", kek, why);
+    if (rc == 0)
+        rc = get_slot(b, &st->signer, "signer", kek, why);
+    thsm_wipe(kek, sizeof(kek));
+    if (rc == 0 && b->len != b->cap) {
+        *why = "unexpected bytes after the state";
+        rc = -1;
+    }
+    return rc;
+}
+
+int thsm_store_save(const thsm_port *port, thsm_state *st)
+{
+    static uint8_t file[FILE_MAX]; /* static: too large for an MCU stack */
+    uint8_t key[32];
+    uint8_t *nonce = file + MAGIC_LEN, *body = nonce + THSM_AEAD_NONCE_LEN;
+    buf b = {body, 0, BODY_MAX, 0};
+    int rc = -1;
+    st->generation++;
+    memcpy(file, MAGIC, MAGIC_LEN);
+    if (encode_body(port, st, &b) == 0 && derive(port, "tinyhsm/state/v1", key) == 0 &&
+        thsm_random(nonce, THSM_AEAD_NONCE_LEN) == 0 &&
+        thsm_aead_seal(key, nonce, file, MAGIC_LEN, body, b.len, body,
+                       body + b.len) == 0) {
+        size_t total = MAGIC_LEN + THSM_AEAD_NONCE_LEN + b.len + THSM_AEAD_TAG_LEN;
+        rc = port->save(port->ctx, THSM_STATE_OBJECT, file, total) ==
+                     THSM_PORT_OK ? 0 : -1;
+    }
+    if (rc != 0)
+        st->generation--;
+    thsm_wipe(key, sizeof(key));
+    thsm_wipe(file, sizeof(file));
+    return rc;
+}
+
+/* Opens the sealed file in place; returns the body length or -1. */
+static long unseal(const thsm_port *port, uint8_t *file, size_t len,
+                   const char **why)
+{
+    uint8_t key[32];
+    size_t overhead = MAGIC_LEN + THSM_AEAD_NONCE_LEN + THSM_AEAD_TAG_LEN;
+    if (len < overhead) {
+        *why = "state.bin is truncated";
+        return -1;
+    }
+    if (memcmp(file, MAGIC, MAGIC_LEN) != 0) {
+        *why = "state.bin is not a TinyHSM state file (bad magic)";
+        return -1;
+    }
+    size_t body_len = len - overhead;
+    uint8_t *nonce = file + MAGIC_LEN, *body = nonce + THSM_AEAD_NONCE_LEN;
+    if (derive(port, "tinyhsm/state/v1", key) != 0) {
+        *why = "device key unavailable";
+        return -1;
+    }
+    int rc = thsm_aead_open(key, nonce, file, MAGIC_LEN, body, body_len,
+                            body + body_len, body);
+    thsm_wipe(key, sizeof(key));
+    if (rc != 0) {
+        *why = "state.bin failed authentication: truncated, corrupted, or "
+               "sealed by another device key";
+        return -1;
+    }
+    return (long)body_len;
+}
+
+int thsm_store_load(const thsm_port *port, thsm_state *st, char *why,
+                    size_t cap)
+{
+    static uint8_t file[FILE_MAX + 1];
+    const char *reason = "storage read failed";
+    size_t len = 0;
+    thsm_state_clear(st);
+    int rc = port->load(port->ctx, THSM_STATE_OBJECT, file, sizeof(file), &len);
+    if (rc == THSM_PORT_NOT_FOUND)
+        return 0;
+    if (rc == THSM_PORT_TOO_BIG || (rc == THSM_PORT_OK && len > FILE_MAX))
+        reason = "state.bin is larger than any valid state";
+    long body_len = -1;
+    if (rc == THSM_PORT_OK && len <= FILE_MAX)
+        body_len = unseal(port, file, len, &reason);
+    if (body_len >= 0) {
+        buf b = {file + MAGIC_LEN + THSM_AEAD_NONCE_LEN, 0, (size_t)body_len, 0};
+        if (decode_body(port, &b, st, &reason) == 0)
+            rc = 0;
+        else
+            rc = -1;
+    } else {
+        rc = -1;
+    }
+    thsm_wipe(file, sizeof(file));
+    if (rc != 0) {
+        thsm_state_clear(st);
+        snprintf(why, cap, "%s", reason);
+    }
+    return rc;
+}
+
+static void slot_clear(thsm_slot *s)
+{
+    thsm_p256_key_clear(&s->key);
+    memset(s, 0, sizeof(*s));
+}
+
+void thsm_state_clear(thsm_state *st)
+{
+    slot_clear(&st->ca);
+    slot_clear(&st->signer);
+    st->generation = 0;
+}
