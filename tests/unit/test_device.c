@@ -1,0 +1,523 @@
+/* Unit tests of the device core over an in-memory port. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "device/device.h"
+#include "device/internal.h"
+#include "port/mem/port_mem.h"
+
+typedef struct {
+    thsm_mem_port mp;
+    thsm_port port;
+    thsm_device dev;
+    char out[16384]; /* last response */
+    size_t out_len;
+    int responses;
+    char all[262144]; /* every response, to look for leaked secrets */
+    size_t all_len;
+} fixture;
+
+static void collect(void *ctx, const char *data, size_t len)
+{
+    fixture *f = ctx;
+    assert_true(len < sizeof(f->out));
+    memcpy(f->out, data, len);
+    f->out[len] = '\0';
+    f->out_len = len;
+    f->responses++;
+    if (f->all_len + len < sizeof(f->all)) {
+        memcpy(f->all + f->all_len, data, len);
+        f->all_len += len;
+    }
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    thsm_mem_port_init(&f->mp, &f->port);
+    assert_int_equal(thsm_device_init(&f->dev, &f->port, collect, f), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    thsm_device_deinit(&f->dev);
+    free(f);
+    return 0;
+}
+
+/* Sends one request line and returns the response text. */
+static const char *req(fixture *f, const char *line)
+{
+    int before = f->responses;
+    thsm_device_input(&f->dev, (const uint8_t *)line, strlen(line));
+    thsm_device_input(&f->dev, (const uint8_t *)"\r\n", 2);
+    assert_int_equal(f->responses, before + 1);
+    /* every response ends with exactly one empty line */
+    assert_true(f->out_len >= 4);
+    assert_string_equal(f->out + f->out_len - 4, "\r\n\r\n");
+    return f->out;
+}
+
+static void assert_starts(const char *s, const char *prefix)
+{
+    if (strncmp(s, prefix, strlen(prefix)) != 0)
+        fail_msg("expected '%s...', got '%s'", prefix, s);
+}
+
+static void provision(fixture *f)
+{
+    assert_starts(req(f, "AT+HSM_CA_NEW_CERT C=US O=MyHSM CN=My_CA "
+                         "START=20230101000000 DAYS=365"),
+                  "OK\r\n");
+    assert_starts(req(f, "AT+SIGNER_NEW_KEY ALGO=SECP256R1"), "OK\r\n");
+    assert_starts(req(f, "AT+SIGNER_NEW_CERT TYPE=CA-SIGNED C=US O=Me "
+                         "CN=My_ECDSA_Signer START=20230101000000 DAYS=365"),
+                  "OK\r\n");
+}
+
+static void test_basic_commands(void **state)
+{
+    fixture *f = *state;
+    assert_string_equal(req(f, "AT"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+RESET"), "OK Reset\r\n\r\n");
+    assert_starts(req(f, "AT+VERSION?"), "OK tinyhsmd ");
+    assert_starts(req(f, "AT+ABOUT?"), "OK TinyHSM");
+    assert_string_equal(req(f, "AT+STSAFE_INIT"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+HSM_CA_INIT"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+SIGNER_INIT"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+STSAFE_READY?"), "OK READY\r\n\r\n");
+    assert_starts(req(f, "AT+STSAFE_HOST_KEY?"), "OK ");
+    const char *serial = req(f, "AT+STSAFE_SERIAL?");
+    assert_int_equal(strlen(serial), strlen("OK ") + 18 + 4);
+    char first[64];
+    snprintf(first, sizeof(first), "%s", serial);
+    assert_string_equal(req(f, "AT+STSAFE_SERIAL?"), first); /* stable */
+}
+
+static void test_framing(void **state)
+{
+    fixture *f = *state;
+    /* bare LF, lone CR and CR LF split across calls all end a line */
+    thsm_device_input(&f->dev, (const uint8_t *)"AT\n", 3);
+    assert_int_equal(f->responses, 1);
+    thsm_device_input(&f->dev, (const uint8_t *)"AT\r", 3);
+    assert_int_equal(f->responses, 2);
+    thsm_device_input(&f->dev, (const uint8_t *)"\nA", 2); /* LF of CR LF */
+    thsm_device_input(&f->dev, (const uint8_t *)"T\r", 2);
+    thsm_device_input(&f->dev, (const uint8_t *)"\n", 1);
+    assert_int_equal(f->responses, 3);
+    assert_string_equal(f->out, "OK\r\n\r\n");
+    /* empty lines are ignored */
+    thsm_device_input(&f->dev, (const uint8_t *)"\r\n\n\r\n", 5);
+    assert_int_equal(f->responses, 3);
+}
+
+static void test_line_too_long(void **state)
+{
+    fixture *f = *state;
+    char line[2100];
+    memset(line, 'A', sizeof(line) - 1);
+    line[sizeof(line) - 1] = '\0';
+    memcpy(line, "AT+SIGNER_SIGN HASH=", 20);
+    assert_starts(req(f, line), "ERROR LINE_TOO_LONG ");
+    line[THSM_LINE_MAX] = '\0'; /* exactly at the limit: parsed normally */
+    assert_starts(req(f, line), "ERROR BAD_PARAM ");
+    line[THSM_LINE_MAX] = 'A'; /* one byte over */
+    line[THSM_LINE_MAX + 1] = '\0';
+    assert_starts(req(f, line), "ERROR LINE_TOO_LONG ");
+    assert_string_equal(req(f, "AT"), "OK\r\n\r\n");
+}
+
+static void test_bad_bytes(void **state)
+{
+    fixture *f = *state;
+    assert_starts(req(f, "AT\xc3\xa9"), "ERROR BAD_CHAR ");
+    assert_starts(req(f, "AT\x01"), "ERROR BAD_CHAR ");
+    assert_starts(req(f, "AT+HSM_CA_NEW_CERT C=US O=\tX CN=Y START=20230101000000 "
+                         "DAYS=1"),
+                  "ERROR BAD_CHAR ");
+    assert_starts(req(f, "AT+HSM_CA_CERT?"), "ERROR NO_CA "); /* nothing made */
+    assert_string_equal(req(f, "AT"), "OK\r\n\r\n");
+}
+
+static void test_unknown_and_params(void **state)
+{
+    fixture *f = *state;
+    assert_starts(req(f, "AT+NOPE"), "ERROR UNKNOWN_COMMAND ");
+    assert_starts(req(f, "at"), "ERROR UNKNOWN_COMMAND "); /* case-sensitive */
+    assert_starts(req(f, "HELLO"), "ERROR UNKNOWN_COMMAND ");
+    assert_starts(req(f, "AT+SIGNER_NEW_KEY"), "ERROR BAD_PARAM missing");
+    assert_starts(req(f, "AT+SIGNER_NEW_KEY ALGO=SECP256R1 ALGO=SECP256R1"),
+                  "ERROR BAD_PARAM duplicate");
+    assert_starts(req(f, "AT+SIGNER_NEW_KEY ALGO=SECP256R1 X=1"),
+                  "ERROR BAD_PARAM unknown");
+    assert_starts(req(f, "AT+SIGNER_NEW_KEY ALGO"), "ERROR BAD_PARAM ");
+    assert_starts(req(f, "AT+SIGNER_NEW_KEY ALGO="), "ERROR BAD_PARAM ");
+    assert_starts(req(f, "AT+SIGNER_NEW_KEY ALGO=RSA2048"), "ERROR BAD_PARAM ");
+    assert_starts(req(f, "AT X=1"), "ERROR BAD_PARAM unknown");
+    assert_starts(req(f, "AT+HSM_CA_CERT? FORMAT=TXT"), "ERROR BAD_PARAM ");
+    assert_starts(req(f, "AT+SIGNER_PUBKEY?"), "ERROR NO_SIGNER ");
+    assert_string_equal(req(f, "AT"), "OK\r\n\r\n");
+}
+
+static void expect_ca_refused(fixture *f, const char *fields)
+{
+    char line[600];
+    snprintf(line, sizeof(line), "AT+HSM_CA_NEW_CERT %s", fields);
+    assert_starts(req(f, line), "ERROR BAD_PARAM ");
+    assert_starts(req(f, "AT+HSM_CA_CERT?"), "ERROR NO_CA ");
+}
+
+static void test_cert_param_validation(void **state)
+{
+    fixture *f = *state;
+    const char *ok_tail = "START=20230101000000 DAYS=365";
+    char line[600];
+    expect_ca_refused(f, "C=US O=A CN=B START=20231301000000 DAYS=1");
+    expect_ca_refused(f, "C=US O=A CN=B START=20230231000000 DAYS=1");
+    expect_ca_refused(f, "C=US O=A CN=B START=20230229000000 DAYS=1");
+    expect_ca_refused(f, "C=US O=A CN=B START=20230101240000 DAYS=1");
+    expect_ca_refused(f, "C=US O=A CN=B START=2023010100000 DAYS=1");
+    expect_ca_refused(f, "C=US O=A CN=B START=19691231000000 DAYS=1");
+    expect_ca_refused(f, "C=US O=A CN=B START=2023010100000X DAYS=1");
+    expect_ca_refused(f, "C=US O=A CN=B START=20230101000000 DAYS=0");
+    expect_ca_refused(f, "C=US O=A CN=B START=20230101000000 DAYS=36501");
+    expect_ca_refused(f, "C=US O=A CN=B START=20230101000000 DAYS=99999999999");
+    expect_ca_refused(f, "C=US O=A CN=B START=20230101000000 DAYS=-1");
+    expect_ca_refused(f, "C=US O=A CN=B START=20230101000000 DAYS=07");
+    expect_ca_refused(f, "C=US O=A CN=B START=99991231000000 DAYS=2");
+    expect_ca_refused(f, "C=USA O=A CN=B START=20230101000000 DAYS=1");
+    expect_ca_refused(f, "C=us O=A CN=B START=20230101000000 DAYS=1");
+    char longv[80];
+    memset(longv, 'x', 65);
+    longv[65] = '\0';
+    snprintf(line, sizeof(line), "C=US O=%s CN=B %s", longv, ok_tail);
+    expect_ca_refused(f, line);
+    snprintf(line, sizeof(line), "C=US O=A CN=%s %s", longv, ok_tail);
+    expect_ca_refused(f, line);
+    longv[64] = '\0'; /* 64 characters are allowed */
+    snprintf(line, sizeof(line), "AT+HSM_CA_NEW_CERT C=US O=A CN=%s "
+                                 "START=20240229235959 DAYS=36500", longv);
+    assert_starts(req(f, line), "OK\r\n");
+}
+
+static void test_provision_and_sign(void **state)
+{
+    fixture *f = *state;
+    assert_starts(req(f, "AT+SIGNER_SIGN HASH=" "00112233445566778899aabbccddeeff"
+                         "00112233445566778899AABBCCDDEEFF"),
+                  "ERROR NO_SIGNER ");
+    provision(f);
+    assert_starts(req(f, "AT+HSM_CA_NEW_CERT C=US O=X CN=Y "
+                         "START=20230101000000 DAYS=1"),
+                  "ERROR CA_EXISTS ");
+    const char *info = req(f, "AT+HSM_CA_CERT_INFO?");
+    assert_non_null(strstr(info, "Subject: C=US, O=MyHSM, CN=My_CA\r\n"));
+    assert_non_null(strstr(info, "Valid from: 2023-01-01 00:00:00 UTC\r\n"));
+    assert_non_null(strstr(info, "Valid until: 2024-01-01 00:00:00 UTC\r\n"));
+    assert_non_null(strstr(info, "Type: CA\r\n"));
+    info = req(f, "AT+SIGNER_CERT_INFO?");
+    assert_non_null(strstr(info, "Subject: C=US, O=Me, CN=My_ECDSA_Signer"));
+    assert_non_null(strstr(info, "Issuer: C=US, O=MyHSM, CN=My_CA"));
+    assert_non_null(strstr(info, "Type: end entity"));
+
+    uint8_t digest[32], der[80], raw[64], pub[65];
+    for (int i = 0; i < 32; i++)
+        digest[i] = (uint8_t)(i * 7);
+    char line[200], hex[65];
+    thsm_hex(digest, 32, hex);
+    snprintf(line, sizeof(line), "AT+SIGNER_SIGN HASH=%s", hex);
+    const char *r = req(f, line);
+    unsigned len;
+    char sighex[200];
+    assert_int_equal(sscanf(r, "OK %u %199s", &len, sighex), 2);
+    assert_int_equal(strlen(sighex), 2 * len);
+    assert_int_equal(thsm_parse_hex(sighex, der, len), 0);
+    assert_int_equal(thsm_p256_sig_der_to_raw(der, len, raw), 0);
+    char pubhex[131];
+    assert_int_equal(sscanf(req(f, "AT+SIGNER_PUBKEY?"), "OK %130s", pubhex), 1);
+    assert_int_equal(thsm_parse_hex(pubhex, pub, 65), 0);
+    assert_int_equal(thsm_p256_verify(pub, digest, raw), 0);
+    digest[0] ^= 1;
+    assert_int_not_equal(thsm_p256_verify(pub, digest, raw), 0);
+}
+
+static void test_bad_hash(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    const char *bad[] = {
+        "AT+SIGNER_SIGN HASH=0011",
+        "AT+SIGNER_SIGN HASH=00112233445566778899aabbccddeeff"
+        "00112233445566778899aabbccddeefg",
+        "AT+SIGNER_SIGN HASH=00112233445566778899aabbccddeeff"
+        "00112233445566778899aabbccddeeff00",
+        "AT+SIGNER_SIGN HASH=00112233445566778899aabbccddeeff"
+        "00112233445566778899aabbccddeef",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_starts(req(f, bad[i]), "ERROR BAD_PARAM ");
+}
+
+static void test_new_key_invalidates_cert(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    assert_starts(req(f, "AT+SIGNER_NEW_KEY ALGO=SECP256R1"), "OK\r\n");
+    assert_starts(req(f, "AT+SIGNER_SIGN HASH=00112233445566778899aabbccddeeff"
+                         "00112233445566778899aabbccddeeff"),
+                  "ERROR NO_SIGNER_CERT ");
+    assert_starts(req(f, "AT+SIGNER_CERT?"), "ERROR NO_SIGNER_CERT ");
+    assert_starts(req(f, "AT+SIGNER_NEW_CERT TYPE=SELF-SIGNED C=US O=Me CN=S "
+                         "START=20230101000000 DAYS=30"),
+                  "OK\r\n");
+    assert_non_null(strstr(req(f, "AT+SIGNER_CERT_INFO?"),
+                           "Issuer: C=US, O=Me, CN=S\r\n"));
+    assert_starts(req(f, "AT+SIGNER_NEW_CERT TYPE=OTHER C=US O=Me CN=S "
+                         "START=20230101000000 DAYS=30"),
+                  "ERROR BAD_PARAM ");
+}
+
+static void test_signer_cert_needs_ca(void **state)
+{
+    fixture *f = *state;
+    assert_starts(req(f, "AT+SIGNER_NEW_CERT TYPE=CA-SIGNED C=US O=Me CN=S "
+                         "START=20230101000000 DAYS=30"),
+                  "ERROR NO_SIGNER ");
+    assert_starts(req(f, "AT+SIGNER_NEW_KEY ALGO=SECP256R1"), "OK\r\n");
+    assert_starts(req(f, "AT+SIGNER_NEW_CERT TYPE=CA-SIGNED C=US O=Me CN=S "
+                         "START=20230101000000 DAYS=30"),
+                  "ERROR NO_CA ");
+}
+
+/* Decodes the PEM in a response, checking the line rules for the scripts. */
+static size_t pem_lines_ok(const char *resp, char *b64, size_t cap)
+{
+    const char *p = strstr(resp, "-----BEGIN CERTIFICATE-----\r\n");
+    assert_non_null(p);
+    p = strchr(p, '\n') + 1;
+    size_t n = 0;
+    while (strncmp(p, "-----END CERTIFICATE-----", 25) != 0) {
+        const char *eol = strstr(p, "\r\n");
+        assert_non_null(eol);
+        size_t len = (size_t)(eol - p);
+        assert_true(len > 0 && len <= 64);
+        assert_true(p[0] != 'O' && p[0] != 'K' && p[0] != ' ');
+        assert_true(n + len < cap);
+        memcpy(b64 + n, p, len);
+        n += len;
+        p = eol + 2;
+    }
+    b64[n] = '\0';
+    return n;
+}
+
+static void test_pem_and_der_agree(void **state)
+{
+    fixture *f = *state;
+    for (int round = 0; round < 20; round++) { /* many keys: many b64 lines */
+        provision(f);
+        char b64[4096], b64_of_der[4096];
+        char pem[16384];
+        snprintf(pem, sizeof(pem), "%s", req(f, "AT+HSM_CA_CERT? FORMAT=PEM"));
+        assert_starts(pem, "OK\r\n-----BEGIN CERTIFICATE-----\r\n");
+        pem_lines_ok(pem, b64, sizeof(b64));
+        unsigned len;
+        static char hex[4096];
+        assert_int_equal(sscanf(req(f, "AT+HSM_CA_CERT? FORMAT=DER"),
+                                "OK %u %4095s", &len, hex), 2);
+        uint8_t der[2048];
+        assert_int_equal(thsm_parse_hex(hex, der, len), 0);
+        thsm_base64(der, len, b64_of_der);
+        assert_string_equal(b64, b64_of_der);
+        pem_lines_ok(req(f, "AT+SIGNER_CERT?"), b64, sizeof(b64));
+        assert_string_equal(req(f, "AT+STSAFE_DECOMMISSION"), "OK\r\n\r\n");
+    }
+}
+
+static void test_pem_line_breaking(void **state)
+{
+    (void)state;
+    char b64[300];
+    memset(b64, 'A', sizeof(b64));
+    b64[64] = 'O';
+    b64[63] = 'K';
+    b64[200] = '\0';
+    /* the next line would start with O at 64 and K at 63: break at 63-1 */
+    assert_int_equal(thsm_pem_line_len(b64, 200, 0), 62);
+    assert_int_equal(thsm_pem_line_len(b64, 200, 62), 64);
+    assert_int_equal(thsm_pem_line_len(b64, 10, 0), 10);
+}
+
+static void test_decommission(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    assert_string_equal(req(f, "AT+STSAFE_DECOMMISSION"), "OK\r\n\r\n");
+    assert_starts(req(f, "AT+HSM_CA_CERT?"), "ERROR NO_CA ");
+    assert_starts(req(f, "AT+SIGNER_CERT?"), "ERROR NO_SIGNER ");
+    assert_starts(req(f, "AT+SIGNER_PUBKEY?"), "ERROR NO_SIGNER ");
+    provision(f); /* the reference provisioning works again */
+}
+
+static void test_persistence(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    char ca[4096], pub[200];
+    snprintf(ca, sizeof(ca), "%s", req(f, "AT+HSM_CA_CERT?"));
+    snprintf(pub, sizeof(pub), "%s", req(f, "AT+SIGNER_PUBKEY?"));
+    thsm_device_deinit(&f->dev);
+    assert_int_equal(thsm_device_init(&f->dev, &f->port, collect, f), 0);
+    assert_string_equal(req(f, "AT+HSM_CA_CERT?"), ca);
+    assert_string_equal(req(f, "AT+SIGNER_PUBKEY?"), pub);
+    assert_string_equal(req(f, "AT+RESET"), "OK Reset\r\n\r\n");
+    assert_string_equal(req(f, "AT+SIGNER_PUBKEY?"), pub);
+}
+
+static void test_failed_save_changes_nothing(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    char pub[200], cert[4096];
+    snprintf(pub, sizeof(pub), "%s", req(f, "AT+SIGNER_PUBKEY?"));
+    snprintf(cert, sizeof(cert), "%s", req(f, "AT+SIGNER_CERT?"));
+    f->mp.fail_writes = 1;
+    assert_starts(req(f, "AT+SIGNER_NEW_KEY ALGO=SECP256R1"), "ERROR STORAGE ");
+    assert_string_equal(req(f, "AT+SIGNER_PUBKEY?"), pub);
+    assert_string_equal(req(f, "AT+SIGNER_CERT?"), cert);
+    assert_starts(req(f, "AT+STSAFE_DECOMMISSION"), "ERROR STORAGE ");
+    assert_string_equal(req(f, "AT+SIGNER_CERT?"), cert);
+    assert_starts(req(f, "AT+SIGNER_NEW_CERT TYPE=SELF-SIGNED C=US O=Me CN=S "
+                         "START=20230101000000 DAYS=30"),
+                  "ERROR STORAGE ");
+    assert_string_equal(req(f, "AT+SIGNER_CERT?"), cert);
+    f->mp.fail_writes = 0;
+    assert_string_equal(req(f, "AT+STSAFE_DECOMMISSION"), "OK\r\n\r\n");
+    f->mp.fail_writes = 1;
+    assert_starts(req(f, "AT+HSM_CA_NEW_CERT C=US O=A CN=B "
+                         "START=20230101000000 DAYS=1"),
+                  "ERROR STORAGE ");
+    assert_starts(req(f, "AT+HSM_CA_CERT?"), "ERROR NO_CA ");
+}
+
+/* Re-initialises the device after damaging the stored state with fn. */
+static void expect_storage_error(fixture *f, const char *reason_part)
+{
+    thsm_device_deinit(&f->dev);
+    assert_int_equal(thsm_device_init(&f->dev, &f->port, collect, f), -1);
+    const char *why = thsm_device_storage_reason(&f->dev);
+    if (!strstr(why, reason_part))
+        fail_msg("reason '%s' lacks '%s'", why, reason_part);
+    assert_starts(req(f, "AT+HSM_CA_CERT?"), "ERROR STORAGE ");
+    assert_starts(req(f, "AT+SIGNER_SIGN HASH=00112233445566778899aabbccddeeff"
+                         "00112233445566778899aabbccddeeff"),
+                  "ERROR STORAGE ");
+    assert_starts(req(f, "AT+STSAFE_DECOMMISSION"), "ERROR STORAGE ");
+    assert_string_equal(req(f, "AT+STSAFE_READY?"), "OK NOT_READY\r\n\r\n");
+    assert_starts(req(f, "AT+RESET"), "ERROR STORAGE ");
+    assert_string_equal(req(f, "AT"), "OK\r\n\r\n");
+}
+
+static thsm_mem_object *state_object(fixture *f)
+{
+    for (int i = 0; i < THSM_MEM_OBJECTS; i++)
+        if (f->mp.obj[i].used && strcmp(f->mp.obj[i].name, "state.bin") == 0)
+            return &f->mp.obj[i];
+    fail_msg("no state.bin");
+    return NULL;
+}
+
+static void test_corrupt_state(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    thsm_mem_object *o = state_object(f);
+    uint8_t saved[THSM_MEM_OBJECT_MAX];
+    size_t saved_len = o->len;
+    memcpy(saved, o->data, o->len);
+
+    o->data[o->len / 2] ^= 0x01;
+    expect_storage_error(f, "authentication");
+    memcpy(o->data, saved, saved_len);
+
+    o->len = saved_len - 1;
+    expect_storage_error(f, "authentication");
+    o->len = 10;
+    expect_storage_error(f, "truncated");
+    o->len = saved_len;
+    o->data[0] = 'X';
+    expect_storage_error(f, "magic");
+    assert_int_equal(o->len, saved_len); /* never replaced */
+    memcpy(o->data, saved, saved_len);
+
+    f->mp.device_key[0] ^= 1; /* state from another device */
+    expect_storage_error(f, "another device key");
+    f->mp.device_key[0] ^= 1;
+    thsm_device_deinit(&f->dev);
+    assert_int_equal(thsm_device_init(&f->dev, &f->port, collect, f), 0);
+    assert_starts(req(f, "AT+HSM_CA_CERT?"), "OK\r\n");
+}
+
+static void test_no_private_key_in_output(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    req(f, "AT+HSM_CA_CERT? FORMAT=DER");
+    req(f, "AT+SIGNER_CERT? FORMAT=DER");
+    req(f, "AT+SIGNER_CERT_INFO?");
+    req(f, "AT+HSM_CA_CERT_INFO?");
+    req(f, "AT+SIGNER_PUBKEY?");
+    char hex[65];
+    const thsm_p256_key *keys[] = {&f->dev.st.ca.key, &f->dev.st.signer.key};
+    for (int i = 0; i < 2; i++) {
+        thsm_hex(keys[i]->priv, 32, hex);
+        f->all[f->all_len] = '\0';
+        assert_null(strstr(f->all, hex));
+        hex[16] = '\0'; /* not even a part of it */
+        assert_null(strstr(f->all, hex));
+    }
+    /* nor in the stored state */
+    thsm_mem_object *o = state_object(f);
+    for (int i = 0; i < 2; i++)
+        for (size_t at = 0; at + 8 <= o->len; at++)
+            assert_memory_not_equal(o->data + at, keys[i]->priv, 8);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_basic_commands, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_framing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_line_too_long, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_and_params, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cert_param_validation, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_provision_and_sign, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_hash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_key_invalidates_cert, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_signer_cert_needs_ca, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_pem_and_der_agree, setup, teardown),
+        cmocka_unit_test(test_pem_line_breaking),
+        cmocka_unit_test_setup_teardown(test_decommission, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_save_changes_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_private_key_in_output, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
