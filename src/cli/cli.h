@@ -1,0 +1,56 @@
+/*
+ * cli.h - shared pieces of the tinyhsm command line.
+ * Exit status: 0 success, 1 the operation failed, 2 usage error.
+ */
+#ifndef THSM_CLI_H
+#define THSM_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/crypto.h"
+#include "host/at_client.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+typedef struct {
+    const char *port; /* NULL: the default port */
+    int debug;
+    thsm_at at;
+    int connected;
+} cli_ctx;
+
+/* A subcommand: argv[0] is its name. */
+typedef int (*cli_command_fn)(cli_ctx *c, int argc, char **argv);
+
+int cli_info(cli_ctx *c, int argc, char **argv);
+int cli_config(cli_ctx *c, int argc, char **argv);
+int cli_sign(cli_ctx *c, int argc, char **argv);
+int cli_cert(cli_ctx *c, int argc, char **argv);
+int cli_verify(cli_ctx *c, int argc, char **argv);
+int cli_decommission(cli_ctx *c, int argc, char **argv);
+
+/* "tinyhsm: message" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Usage error: message, then a hint to --help; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Opens the device port (with the debug trace when asked). 0 or -1. */
+int cli_connect(cli_ctx *c);
+void cli_disconnect(cli_ctx *c);
+
+/* Reads a whole file (at most max bytes) into a malloc'ed buffer. */
+uint8_t *cli_read_file(const char *path, size_t max, size_t *len);
+
+/* Upper-case hex of data, malloc-free: out holds 2*len+1 bytes. */
+void cli_hex(const uint8_t *data, size_t len, char *out);
+
+/* "YYYY-MM-DD hh:mm:ss UTC". */
+void cli_format_time(int64_t t, char out[32]);
+
+/* Prints a certificate summary block, each line prefixed with indent. */
+void cli_print_cert(const char *title, const thsm_x509_info *info);
+
+#endif

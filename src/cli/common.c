@@ -1,0 +1,120 @@
+/* common.c - helpers shared by the tinyhsm subcommands. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "host/defaults.h"
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("tinyhsm: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("tinyhsm: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'tinyhsm %s --help'.\n", cmd);
+    va_end(ap);
+    return CLI_USAGE;
+}
+
+static void trace(void *ctx, char dir, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "TinyHSM %s %s\n", dir == '<' ? "<-" : "->", line);
+}
+
+int cli_connect(cli_ctx *c)
+{
+    char port[512], err[256];
+    if (c->port)
+        snprintf(port, sizeof(port), "%s", c->port);
+    else if (thsm_default_port(port, sizeof(port)) != 0) {
+        cli_error("no port given and no default port; use --port DEV");
+        return -1;
+    }
+    int rc = thsm_at_open(&c->at, port, err, sizeof(err));
+    if (rc != THSM_AT_OK) {
+        cli_error("%s", err);
+        if (rc == THSM_AT_ERR_OPEN && !c->port)
+            cli_error("is tinyhsmd running? Start it, or give the board's "
+                      "port with --port or TINYHSM_PORT");
+        return -1;
+    }
+    if (c->debug) {
+        c->at.trace = trace;
+        fprintf(stderr, "TinyHSM port %s\n", port);
+    }
+    c->connected = 1;
+    return 0;
+}
+
+void cli_disconnect(cli_ctx *c)
+{
+    if (c->connected)
+        thsm_at_close(&c->at);
+    c->connected = 0;
+}
+
+uint8_t *cli_read_file(const char *path, size_t max, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        cli_error("cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    uint8_t *buf = malloc(max + 1);
+    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+    int bad = !buf || ferror(f);
+    fclose(f);
+    if (bad || n > max) {
+        cli_error(bad ? "cannot read %s" : "%s is too large", path);
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+void cli_hex(const uint8_t *data, size_t len, char *out)
+{
+    for (size_t i = 0; i < len; i++)
+        sprintf(out + 2 * i, "%02X", data[i]);
+    out[2 * len] = '\0';
+}
+
+void cli_format_time(int64_t t, char out[32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm))
+        snprintf(out, 32, "%lld", (long long)t);
+}
+
+void cli_print_cert(const char *title, const thsm_x509_info *info)
+{
+    char from[32], to[32], fp[2 * THSM_SHA256_LEN + 1];
+    uint8_t digest[THSM_SHA256_LEN];
+    cli_format_time(info->not_before, from);
+    cli_format_time(info->not_after, to);
+    thsm_sha256(info->pub, sizeof(info->pub), digest);
+    cli_hex(digest, sizeof(digest), fp);
+    printf("%s\n", title);
+    printf("  Subject:     %s\n", info->subject);
+    printf("  Issuer:      %s\n", info->issuer);
+    printf("  Serial:      %s\n", info->serial_hex);
+    printf("  Valid:       %s to %s\n", from, to);
+    printf("  Key SHA-256: %s\n", fp);
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# tinyhsm sign against a real tinyhsmd: the SECUREBOOT10 layout byte for byte
+# and the signature, checked with openssl and shell tools, not our code.
+. "$(dirname "$0")/lib.sh"
+
+hex_at() { # FILE OFFSET LEN -> hex
+    od -An -v -tx1 -j "$2" -N "$3" "$1" | tr -d ' \n'
+}
+field() { # TEXT WIDTH -> hex of TEXT, NUL, then 0xFF up to WIDTH
+    local h
+    h=$(printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n')00
+    while [ ${#h} -lt $((2 * $2)) ]; do h=${h}ff; done
+    echo "$h"
+}
+# raw r||s (64 bytes at OFFSET of FILE) -> DER signature file
+raw_to_der() {
+    local r s
+    r=$(hex_at "$1" "$2" 32)
+    s=$(hex_at "$1" $(($2 + 32)) 32)
+    printf 'asn1=SEQUENCE:sig\n[sig]\nr=INTEGER:0x%s\ns=INTEGER:0x%s\n' "$r" "$s" \
+        >"$TMP/sig.cnf"
+    openssl asn1parse -genconf "$TMP/sig.cnf" -out "$3" -noout
+}
+
+start_daemon
+run 1 tinyhsm sign --board B-U585I-IOT02A --version 1.0.0 -o "$TMP/x.bin" /dev/null
+run 0 tinyhsm config --new all
+cd "$TMP"
+
+for fwsize in 1 511 512 513 100000; do
+    head -c "$fwsize" /dev/urandom >fw.bin
+    rm -f signed_binary.bin stsafe_signer_cert.pem SigGen.c
+    run 0 tinyhsm sign --board B-U585I-IOT02A --version 1.2.3 fw.bin
+    has "$TMP/out" "B-U585I-IOT02A"
+    has "$TMP/out" "1.2.3"
+    size=$((512 + (fwsize + 511) / 512 * 512))
+    [ "$(stat -c %s signed_binary.bin)" -eq $((size + 64)) ] || fail "file size for $fwsize"
+    [ "$(hex_at signed_binary.bin 0 16)" = "$(field SECUREBOOT10 16)" ] || fail magic
+    [ "$(hex_at signed_binary.bin 16 16)" = "$(field "$size" 16)" ] || fail "size field"
+    [ "$(hex_at signed_binary.bin 32 16)" = "$(field B-U585I-IOT02A 16)" ] || fail board
+    [ "$(hex_at signed_binary.bin 48 464)" = "$(field 1.2.3 464)" ] || fail version
+    cmp -s fw.bin <(tail -c +513 signed_binary.bin | head -c "$fwsize") || fail firmware
+    pad=$((size - 512 - fwsize))
+    [ "$(hex_at signed_binary.bin $((512 + fwsize)) "$pad")" = \
+      "$(head -c "$pad" /dev/zero | tr '\0' '\377' | od -An -v -tx1 | tr -d ' \n')" ] ||
+        fail padding
+    raw_to_der signed_binary.bin "$size" sig.der
+    openssl x509 -in stsafe_signer_cert.pem -noout -pubkey >pub.pem
+    head -c "$size" signed_binary.bin >signed_part.bin
+    openssl dgst -sha256 -verify pub.pem -signature sig.der signed_part.bin >/dev/null ||
+        fail "openssl rejects the signature for firmware of $fwsize bytes"
+    digest=$(sha256sum signed_part.bin | cut -c1-64)
+    grep -qi "$digest" "$TMP/out" || fail "digest not printed"
+done
+ok "image layout and signature for 1, 511, 512, 513, 100000-byte firmware"
+
+# SigGen.c holds the signer's public key, 32 bytes per coordinate
+pubhex=$(openssl pkey -pubin -in pub.pem -outform DER | tail -c 64 | od -An -v -tx1 | tr -d ' \n')
+qx=$(grep 'SigGen_Qx\[' SigGen.c | grep -o '0x[0-9a-fA-F][0-9a-fA-F]' | tr -d '\n' | sed 's/0x//g')
+qy=$(grep 'SigGen_Qy\[' SigGen.c | grep -o '0x[0-9a-fA-F][0-9a-fA-F]' | tr -d '\n' | sed 's/0x//g')
+[ ${#qx} -eq 64 ] && [ ${#qy} -eq 64 ] || fail "SigGen.c coordinates are not 32 bytes"
+[ "${qx}${qy}" = "$pubhex" ] || fail "SigGen.c does not hold the signer key"
+has SigGen.c "#define SigGen_Qx_len  32"
+cc -c -o /dev/null -x c SigGen.c || fail "SigGen.c does not compile"
+ok "SigGen.c matches the certificate's key and compiles"
+
+run 0 tinyhsm cert ca -o ca.pem
+openssl verify -CAfile ca.pem stsafe_signer_cert.pem >/dev/null || fail "cert chain"
+ok "stsafe_signer_cert.pem chains to the CA"
+
+# named outputs and a version file
+printf '#ifndef V\n#define APP_VERSION_MAJOR  2 /* major */\n#define APP_VERSION_MINOR 10\n#define   APP_VERSION_BUILD 7\n#endif\n' >application_version.h
+mkdir -p out && head -c 3000 /dev/urandom >fw.bin
+run 0 tinyhsm sign --board NUCLEO-G071RB --version-file application_version.h \
+    -o out/img.bin --cert-out out/c.pem --siggen out/S.c fw.bin
+[ "$(hex_at out/img.bin 48 16)" = "$(field 2.10.7 16)" ] || fail "version from file"
+[ "$(hex_at out/img.bin 32 16)" = "$(field NUCLEO-G071RB 16)" ] || fail "board"
+[ -s out/c.pem ] && [ -s out/S.c ] || fail "named outputs"
+ok "version file and named outputs"
+
+# unknown board with an explicit maximum
+run 0 tinyhsm sign --board MY-BOARD --max-size 200000 --version 0.0.1 -o my.bin fw.bin
+[ "$(hex_at my.bin 32 16)" = "$(field MY-BOARD 16)" ] || fail "custom board"
+ok "custom board with --max-size"
+
+# 64 KiB streaming sanity: same digest as sha256sum of the signed part
+head -c 65536 /dev/urandom >fw64k.bin
+run 0 tinyhsm sign --board B-U585I-IOT02A --version 9.9.9 -o big.bin fw64k.bin
+head -c $((512 + 65536)) big.bin | sha256sum | cut -c1-64 >d.txt
+grep -qi "$(cat d.txt)" "$TMP/out" || fail "digest of 64 KiB image"
+ok "64 KiB firmware"
+stop_daemon
+finish
