@@ -4,7 +4,7 @@
 
 start_daemon
 run 0 tinyhsm config --new all
-cd "$TMP"
+mkdir "$TMP/work" && cd "$TMP/work"
 head -c 4000 /dev/urandom >fw.bin
 : >empty.bin
 echo old >signed_binary.bin
