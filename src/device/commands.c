@@ -12,7 +12,11 @@
 
 #define MAX_DAYS 36500 /* 100 years: anything longer is a typo */
 
-enum { NEEDS_STORE = 1 };
+enum {
+    NEEDS_STORE = 1, /* refused while the stored state is unreadable */
+    NEEDS_AUTH = 2,  /* refused without AT+AUTH once a PIN is set */
+    BLOCKED_OK = 4,  /* allowed without AT+AUTH when the PIN is blocked */
+};
 
 typedef struct {
     const char *name;
@@ -24,13 +28,27 @@ typedef struct {
 
 /* ---- shared helpers ----------------------------------------------------- */
 
-static int save_or_restore(thsm_device *dev)
+/* Replaces the slot's key with a fresh one, wrapped under the session KEK.
+ * The slot's certificate goes: it names the old key. */
+static int new_key(thsm_device *dev, thsm_slot *s, const char *name)
 {
-    if (thsm_store_save(dev->port, &dev->st) == 0)
-        return 0;
-    thsm_device_reload(dev); /* drop the unsaved change from memory too */
-    thsm_resp_error(dev, "STORAGE", "could not save the state; nothing changed");
-    return -1;
+    thsm_p256_key fresh = {0};
+    if (thsm_p256_generate(&fresh) != 0) {
+        thsm_p256_key_clear(&fresh);
+        thsm_resp_error(dev, "CRYPTO", "key generation failed");
+        return -1;
+    }
+    thsm_slot_forget_key(s);
+    s->key = fresh; /* ownership moves: fresh is not used again */
+    s->has_key = s->key_loaded = 1;
+    s->has_cert = 0;
+    s->cert_len = 0;
+    if (thsm_slot_wrap(s, name, dev->kek) != 0) {
+        thsm_device_restore(dev);
+        thsm_resp_error(dev, "CRYPTO", "key wrapping failed");
+        return -1;
+    }
+    return 0;
 }
 
 static int field_ok(const char *v)
@@ -222,9 +240,11 @@ static void h_store_ok(thsm_device *dev, const thsm_params *ps)
 static void h_decommission(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
-    thsm_state_clear(&dev->st);
-    if (save_or_restore(dev) == 0)
+    thsm_state_clear(&dev->st); /* the PIN too: the device is new again */
+    if (thsm_save_or_restore(dev) == 0) {
+        thsm_device_reload(dev);
         thsm_resp_line(dev, "OK");
+    }
 }
 
 static void h_ca_new_cert(thsm_device *dev, const thsm_params *ps)
@@ -238,18 +258,14 @@ static void h_ca_new_cert(thsm_device *dev, const thsm_params *ps)
         return;
     }
     thsm_slot *ca = &dev->st.ca;
-    if (thsm_p256_generate(&ca->key) != 0) {
-        thsm_p256_key_clear(&ca->key);
-        thsm_resp_error(dev, "CRYPTO", "key generation failed");
+    if (new_key(dev, ca, "ca") != 0)
         return;
-    }
-    ca->has_key = 1;
     if (issue(dev, &cp, &ca->key, 1, NULL, ca) != 0) {
-        thsm_device_reload(dev);
+        thsm_device_restore(dev);
         return;
     }
     ca->has_cert = 1;
-    if (save_or_restore(dev) == 0)
+    if (thsm_save_or_restore(dev) == 0)
         thsm_resp_line(dev, "OK");
 }
 
@@ -280,19 +296,8 @@ static void h_signer_new_key(thsm_device *dev, const thsm_params *ps)
         thsm_resp_error(dev, "BAD_PARAM", "ALGO must be SECP256R1");
         return;
     }
-    thsm_p256_key fresh = {0};
-    if (thsm_p256_generate(&fresh) != 0) {
-        thsm_p256_key_clear(&fresh);
-        thsm_resp_error(dev, "CRYPTO", "key generation failed");
-        return;
-    }
-    thsm_slot *s = &dev->st.signer;
-    thsm_p256_key_clear(&s->key);
-    s->key = fresh; /* ownership moves: fresh is not used again */
-    s->has_key = 1;
-    s->has_cert = 0; /* the old certificate names another key */
-    s->cert_len = 0;
-    if (save_or_restore(dev) == 0)
+    if (new_key(dev, &dev->st.signer, "signer") == 0 &&
+        thsm_save_or_restore(dev) == 0)
         thsm_resp_line(dev, "OK");
 }
 
@@ -318,11 +323,11 @@ static void h_signer_new_cert(thsm_device *dev, const thsm_params *ps)
         return;
     }
     if (issue(dev, &cp, &s->key, 0, self ? NULL : &dev->st.ca, s) != 0) {
-        thsm_device_reload(dev);
+        thsm_device_restore(dev);
         return;
     }
     s->has_cert = 1;
-    if (save_or_restore(dev) == 0)
+    if (thsm_save_or_restore(dev) == 0)
         thsm_resp_line(dev, "OK");
 }
 
@@ -371,6 +376,7 @@ static void h_signer_sign(thsm_device *dev, const thsm_params *ps)
         thsm_resp_error(dev, "CRYPTO", "signing failed");
         return;
     }
+    dev->signatures++;
     thsm_hex(der, der_len, hex);
     thsm_resp_line(dev, "OK %zu %s", der_len, hex);
 }
@@ -387,6 +393,33 @@ static void h_signer_pubkey(thsm_device *dev, const thsm_params *ps)
     thsm_resp_line(dev, "OK %s", hex);
 }
 
+/* First 8 bytes of SHA-256 of a slot's public key, or "-". */
+static void key_id(const thsm_slot *s, char out[17])
+{
+    uint8_t d[THSM_SHA256_LEN];
+    if (!s->has_key || thsm_sha256(s->key.pub, THSM_P256_PUB_LEN, d) != 0) {
+        strcpy(out, "-");
+        return;
+    }
+    thsm_hex(d, 8, out);
+}
+
+static void h_status(thsm_device *dev, const thsm_params *ps)
+{
+    (void)ps;
+    const thsm_pin *p = &dev->st.pin;
+    char ca[17], signer[17];
+    key_id(&dev->st.ca, ca);
+    key_id(&dev->st.signer, signer);
+    thsm_resp_line(dev, "OK CA=%d SIGNER=%d SIGNER_CERT=%d PIN=%s TRIES=%u "
+                        "AUTH=%d SIGNATURES=%lu CA_KEY=%s SIGNER_KEY=%s",
+                   dev->st.ca.has_cert, dev->st.signer.has_key,
+                   dev->st.signer.has_cert,
+                   !p->set ? "NONE" : p->tries ? "SET" : "BLOCKED",
+                   p->set ? p->tries : 0, dev->authed,
+                   (unsigned long)dev->signatures, ca, signer);
+}
+
 #define CERT_FIELDS "C", "O", "CN", "START", "DAYS"
 
 static const command commands[] = {
@@ -400,17 +433,25 @@ static const command commands[] = {
     {"AT+STSAFE_READY?", h_ready, {0}, {0}, 0},
     {"AT+STSAFE_HOST_KEY?", h_host_key, {0}, {0}, 0},
     {"AT+STSAFE_SERIAL?", h_serial, {0}, {0}, 0},
-    {"AT+STSAFE_DECOMMISSION", h_decommission, {0}, {0}, NEEDS_STORE},
-    {"AT+HSM_CA_NEW_CERT", h_ca_new_cert, {CERT_FIELDS}, {0}, NEEDS_STORE},
+    {"AT+STSAFE_DECOMMISSION", h_decommission, {0}, {0},
+     NEEDS_STORE | NEEDS_AUTH | BLOCKED_OK},
+    {"AT+HSM_CA_NEW_CERT", h_ca_new_cert, {CERT_FIELDS}, {0},
+     NEEDS_STORE | NEEDS_AUTH},
     {"AT+HSM_CA_CERT?", h_ca_cert, {0}, {"FORMAT"}, NEEDS_STORE},
     {"AT+HSM_CA_CERT_INFO?", h_ca_info, {0}, {0}, NEEDS_STORE},
-    {"AT+SIGNER_NEW_KEY", h_signer_new_key, {"ALGO"}, {0}, NEEDS_STORE},
+    {"AT+SIGNER_NEW_KEY", h_signer_new_key, {"ALGO"}, {0},
+     NEEDS_STORE | NEEDS_AUTH},
     {"AT+SIGNER_NEW_CERT", h_signer_new_cert, {"TYPE", CERT_FIELDS}, {0},
-     NEEDS_STORE},
+     NEEDS_STORE | NEEDS_AUTH},
     {"AT+SIGNER_CERT?", h_signer_cert, {0}, {"FORMAT"}, NEEDS_STORE},
     {"AT+SIGNER_CERT_INFO?", h_signer_info, {0}, {0}, NEEDS_STORE},
-    {"AT+SIGNER_SIGN", h_signer_sign, {"HASH"}, {0}, NEEDS_STORE},
+    {"AT+SIGNER_SIGN", h_signer_sign, {"HASH"}, {0}, NEEDS_STORE | NEEDS_AUTH},
     {"AT+SIGNER_PUBKEY?", h_signer_pubkey, {0}, {0}, NEEDS_STORE},
+    /* our extensions */
+    {"AT+AUTH", thsm_h_auth, {"PIN"}, {0}, NEEDS_STORE},
+    {"AT+PIN_SET", thsm_h_pin_set, {"NEW"}, {"OLD"}, NEEDS_STORE},
+    {"AT+LOGOUT", thsm_h_logout, {0}, {0}, 0},
+    {"AT+HSM_STATUS?", h_status, {0}, {0}, NEEDS_STORE},
 };
 
 static int listed(const char *const *names, size_t n, const char *key)
@@ -443,6 +484,28 @@ static int check_params(thsm_device *dev, const command *c,
     return 0;
 }
 
+/* Storage and PIN gates; answers the refusal itself. */
+static int allowed(thsm_device *dev, const command *c)
+{
+    const thsm_pin *p = &dev->st.pin;
+    if ((c->flags & NEEDS_STORE) && dev->storage_error) {
+        thsm_resp_error(dev, "STORAGE", "key store unreadable: %s",
+                        dev->storage_reason);
+        return 0;
+    }
+    if (!(c->flags & NEEDS_AUTH) || !p->set || dev->authed)
+        return 1;
+    if (p->tries == 0 && (c->flags & BLOCKED_OK))
+        return 1;
+    if (p->tries == 0)
+        thsm_resp_error(dev, "PIN_LOCKED", "PIN blocked; only "
+                        "AT+STSAFE_DECOMMISSION recovers the device");
+    else
+        thsm_resp_error(dev, "AUTH_REQUIRED", "log in first with "
+                        "AT+AUTH PIN=<pin>");
+    return 0;
+}
+
 static char *trim(char *s)
 {
     while (*s == ' ')
@@ -467,11 +530,7 @@ void thsm_dispatch(thsm_device *dev, char *line)
         thsm_resp_error(dev, "UNKNOWN_COMMAND", "unknown command %.40s", name);
     } else if (thsm_params_parse(args ? args : "", &ps, why, sizeof(why))) {
         thsm_resp_error(dev, "BAD_PARAM", "%s", why);
-    } else if (check_params(dev, c, &ps) == 0) {
-        if ((c->flags & NEEDS_STORE) && dev->storage_error)
-            thsm_resp_error(dev, "STORAGE", "key store unreadable: %s",
-                            dev->storage_reason);
-        else
-            c->run(dev, &ps);
+    } else if (check_params(dev, c, &ps) == 0 && allowed(dev, c)) {
+        c->run(dev, &ps);
     }
 }

@@ -107,21 +107,90 @@ int thsm_device_init(thsm_device *dev, const thsm_port *port,
     dev->port = port;
     dev->out = out;
     dev->out_ctx = out_ctx;
+    dev->pin_kdf_log2n = THSM_PIN_KDF_LOG2N;
     return thsm_device_reload(dev);
+}
+
+void thsm_session_end(thsm_device *dev)
+{
+    dev->authed = 0;
+    if (!dev->st.pin.set)
+        return; /* without a PIN the keys stay usable, as on the board */
+    thsm_slot_forget_key(&dev->st.ca);
+    thsm_slot_forget_key(&dev->st.signer);
+    thsm_wipe(dev->kek, sizeof(dev->kek));
+    dev->kek_known = 0;
+}
+
+int thsm_session_unlock(thsm_device *dev)
+{
+    if (thsm_slot_unwrap(&dev->st.ca, "ca", dev->kek) == 0 &&
+        thsm_slot_unwrap(&dev->st.signer, "signer", dev->kek) == 0)
+        return 0;
+    thsm_slot_forget_key(&dev->st.ca);
+    thsm_slot_forget_key(&dev->st.signer);
+    return -1;
+}
+
+static int load_state(thsm_device *dev)
+{
+    if (thsm_store_load(dev->port, &dev->st, dev->storage_reason,
+                        sizeof(dev->storage_reason)) != 0)
+        return -1;
+    if (dev->st.pin.set)
+        return 0; /* keys stay wrapped until AT+AUTH */
+    if (thsm_kek_from_device(dev->port, dev->kek) != 0 ||
+        thsm_session_unlock(dev) != 0) {
+        snprintf(dev->storage_reason, sizeof(dev->storage_reason),
+                 "a private key in state.bin does not unwrap");
+        thsm_state_clear(&dev->st);
+        return -1;
+    }
+    dev->kek_known = 1;
+    return 0;
 }
 
 int thsm_device_reload(thsm_device *dev)
 {
-    dev->storage_error = thsm_store_load(dev->port, &dev->st,
-                                         dev->storage_reason,
-                                         sizeof(dev->storage_reason)) != 0;
+    dev->authed = 0;
+    dev->kek_known = 0;
+    thsm_wipe(dev->kek, sizeof(dev->kek));
+    dev->storage_error = load_state(dev) != 0;
     if (!dev->storage_error)
         dev->storage_reason[0] = '\0';
     return dev->storage_error ? -1 : 0;
 }
 
+int thsm_device_restore(thsm_device *dev)
+{
+    uint8_t kek[32];
+    int authed = dev->authed, known = dev->kek_known;
+    memcpy(kek, dev->kek, sizeof(kek));
+    int rc = thsm_device_reload(dev);
+    if (rc == 0 && known && dev->st.pin.set) { /* stay logged in */
+        memcpy(dev->kek, kek, sizeof(kek));
+        dev->kek_known = 1;
+        if (thsm_session_unlock(dev) == 0)
+            dev->authed = authed;
+        else
+            thsm_session_end(dev);
+    }
+    thsm_wipe(kek, sizeof(kek));
+    return rc;
+}
+
+int thsm_save_or_restore(thsm_device *dev)
+{
+    if (thsm_store_save(dev->port, &dev->st) == 0)
+        return 0;
+    thsm_device_restore(dev);
+    thsm_resp_error(dev, "STORAGE", "could not save the state; nothing changed");
+    return -1;
+}
+
 void thsm_device_disconnect(thsm_device *dev)
 {
+    thsm_session_end(dev);
     thsm_wipe(dev->line, sizeof(dev->line));
     dev->line_len = 0;
     dev->line_overflow = 0;

@@ -19,23 +19,42 @@
 #define THSM_RESP_MAX 8192 /* longest response */
 #define THSM_CERT_MAX THSM_X509_DER_MAX
 #define THSM_VERSION "0.1.0"
+#define THSM_WRAP_LEN 60      /* nonce (12) + wrapped private key (32) + tag (16) */
+#define THSM_PIN_MIN 6
+#define THSM_PIN_MAX 64
+#define THSM_PIN_TRIES 5
+#define THSM_PIN_KDF_LOG2N 15 /* scrypt N = 2^15, r = 8: 32 MiB per attempt */
 
 /* Sends one complete response (several lines, CR LF each, an empty line last). */
 typedef void (*thsm_output_fn)(void *ctx, const char *data, size_t len);
 
-/* One key slot: the CA or the signer. */
+/* One key slot: the CA or the signer. The private key is stored wrapped
+ * under the key-encryption key (KEK); key_loaded says whether key.priv holds
+ * it in clear (only while the KEK is known: always without a PIN, after
+ * AT+AUTH with one). */
 typedef struct {
     int has_key;
     int has_cert;
-    thsm_p256_key key;
+    int key_loaded;
+    uint8_t wrapped[THSM_WRAP_LEN];
+    thsm_p256_key key; /* key.pub is valid whenever has_key */
     uint8_t cert[THSM_CERT_MAX];
     size_t cert_len;
 } thsm_slot;
 
+/* The PIN record: never the PIN itself. */
+typedef struct {
+    int set;
+    uint8_t tries;      /* attempts left; 0 = blocked */
+    uint8_t kdf_log2n;  /* scrypt cost used for this PIN */
+    uint8_t salt[16];
+    uint8_t check[32];  /* HMAC(KEK, "check"): tells a right PIN from a wrong one */
+} thsm_pin;
+
 /* Persistent state: what survives a reset. */
 typedef struct {
     uint32_t generation; /* bumped by every save */
-    uint32_t sign_count;
+    thsm_pin pin;
     thsm_slot ca;
     thsm_slot signer;
 } thsm_state;
@@ -55,6 +74,13 @@ typedef struct {
     /* response being built */
     char resp[THSM_RESP_MAX];
     size_t resp_len;
+
+    /* session */
+    int authed;          /* AT+AUTH succeeded on this connection */
+    int kek_known;       /* kek holds the key-encryption key */
+    uint8_t kek[32];
+    uint8_t pin_kdf_log2n; /* cost for new PINs; tests and fuzzers lower it */
+    uint32_t signatures;   /* made since start */
 
     /* storage health: non-zero when the stored state could not be read */
     int storage_error;

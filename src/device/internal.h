@@ -78,11 +78,41 @@ int thsm_store_save(const thsm_port *port, thsm_state *st);
 
 /* Wipes keys and forgets everything. */
 void thsm_state_clear(thsm_state *st);
+void thsm_slot_clear(thsm_slot *s);
+
+/* Key-encryption keys: from the device key alone, or with a PIN. */
+int thsm_kek_from_device(const thsm_port *port, uint8_t kek[32]);
+int thsm_kek_from_pin(const thsm_port *port, const char *pin,
+                      const thsm_pin *rec, uint8_t kek[32]);
+/* The value stored to recognise the right PIN's KEK. */
+int thsm_pin_check_value(const uint8_t kek[32], uint8_t out[32]);
+
+/* Wraps s->key.priv under kek into s->wrapped. */
+int thsm_slot_wrap(thsm_slot *s, const char *name, const uint8_t kek[32]);
+/* Unwraps s->wrapped into s->key (no-op when loaded or keyless). */
+int thsm_slot_unwrap(thsm_slot *s, const char *name, const uint8_t kek[32]);
+/* Wipes the clear private key; the wrapped one stays. */
+void thsm_slot_forget_key(thsm_slot *s);
 
 /* ---- commands ----------------------------------------------------------- */
 
 /* Reloads the persistent state; sets or clears the storage error. */
 int thsm_device_reload(thsm_device *dev);
+
+/* Reloads the stored state after a failed change, keeping the login. */
+int thsm_device_restore(thsm_device *dev);
+/* Saves the state; on failure restores it and answers ERROR STORAGE. */
+int thsm_save_or_restore(thsm_device *dev);
+
+/* PIN commands (pin.c). */
+void thsm_h_auth(thsm_device *dev, const thsm_params *ps);
+void thsm_h_pin_set(thsm_device *dev, const thsm_params *ps);
+void thsm_h_logout(thsm_device *dev, const thsm_params *ps);
+
+/* Logs the connection out: with a PIN, clear keys and the KEK are wiped. */
+void thsm_session_end(thsm_device *dev);
+/* Unwraps both key slots with dev->kek; on failure none stays loaded. */
+int thsm_session_unlock(thsm_device *dev);
 
 /* Runs one request line (without CR LF, modified in place). */
 void thsm_dispatch(thsm_device *dev, char *line);

@@ -1,7 +1,7 @@
 /*
  * store.c - the persistent state, sealed under the device key.
  *
- * state.bin = "THSMST01" | nonce (12) | AES-256-GCM(body) | tag (16), with
+ * state.bin = "THSMST02" | nonce (12) | AES-256-GCM(body) | tag (16), with
  * the magic as associated data and a key derived from the device key. The
  * tag makes truncation, corruption and a file from another device all fail
  * loudly instead of loading garbage.
@@ -9,11 +9,13 @@
  * Inside the body each private key is wrapped again (nonce | ct | tag) under
  * a key-encryption key (KEK), with the slot name and public key as associated
  * data, so a key cannot be moved to the other slot or paired with another
- * public key. The KEK is derived from the device key alone for now; a PIN
- * will be mixed into it.
+ * public key. Without a PIN the KEK comes from the device key alone; with a
+ * PIN from the device key and scrypt(PIN), so the state directory alone,
+ * device key included, does not give the keys away.
  *
  * Body (integers little-endian):
  *   u32 generation
+ *   PIN: u8 set | u8 tries | u8 kdf_log2n | salt (16) | check (32)
  *   slot CA, slot signer, each:
  *     u8 flags (1 has_key, 2 has_cert) | pub (65) | wrapped priv (60)
  *     | u16 cert_len | cert
@@ -23,11 +25,11 @@
 
 #include "device/internal.h"
 
-#define MAGIC "THSMST01"
+#define MAGIC "THSMST02"
 #define MAGIC_LEN 8
-#define WRAP_LEN (THSM_AEAD_NONCE_LEN + THSM_P256_PRIV_LEN + THSM_AEAD_TAG_LEN)
-#define SLOT_MAX (1 + THSM_P256_PUB_LEN + WRAP_LEN + 2 + THSM_CERT_MAX)
-#define BODY_MAX (4 + 2 * SLOT_MAX)
+#define PIN_LEN (3 + 16 + 32)
+#define SLOT_MAX (1 + THSM_P256_PUB_LEN + THSM_WRAP_LEN + 2 + THSM_CERT_MAX)
+#define BODY_MAX (4 + PIN_LEN + 2 * SLOT_MAX)
 #define FILE_MAX (MAGIC_LEN + THSM_AEAD_NONCE_LEN + BODY_MAX + THSM_AEAD_TAG_LEN)
 
 enum { HAS_KEY = 1, HAS_CERT = 2 };
@@ -70,6 +72,33 @@ static int derive(const thsm_port *port, const char *info, uint8_t key[32])
     return rc;
 }
 
+int thsm_kek_from_device(const thsm_port *port, uint8_t kek[32])
+{
+    return derive(port, "tinyhsm/kek/v1", kek);
+}
+
+int thsm_kek_from_pin(const thsm_port *port, const char *pin,
+                      const thsm_pin *rec, uint8_t kek[32])
+{
+    uint8_t ikm[THSM_DEVICE_KEY_LEN + 32];
+    int rc = -1;
+    if (rec->kdf_log2n >= 1 && rec->kdf_log2n <= 20 &&
+        port->device_key(port->ctx, ikm) == THSM_PORT_OK &&
+        thsm_scrypt(pin, strlen(pin), rec->salt, sizeof(rec->salt),
+                    UINT64_C(1) << rec->kdf_log2n, 8, 1,
+                    ikm + THSM_DEVICE_KEY_LEN, 32) == 0 &&
+        thsm_hkdf_sha256(ikm, sizeof(ikm), NULL, 0, "tinyhsm/kek-pin/v1", kek,
+                         32) == 0)
+        rc = 0;
+    thsm_wipe(ikm, sizeof(ikm));
+    return rc;
+}
+
+int thsm_pin_check_value(const uint8_t kek[32], uint8_t out[32])
+{
+    return thsm_hmac_sha256(kek, 32, "tinyhsm/pin-check", 17, out);
+}
+
 /* Associated data binding a wrapped key to its slot and public key. */
 static void wrap_aad(const char *slot, const uint8_t *pub, uint8_t aad[72])
 {
@@ -78,44 +107,64 @@ static void wrap_aad(const char *slot, const uint8_t *pub, uint8_t aad[72])
     memcpy(aad + 7, pub, THSM_P256_PUB_LEN);
 }
 
-static int put_slot(buf *b, const thsm_slot *s, const char *name,
-                    const uint8_t kek[32])
+int thsm_slot_wrap(thsm_slot *s, const char *name, const uint8_t kek[32])
+{
+    uint8_t aad[72], *w = s->wrapped;
+    wrap_aad(name, s->key.pub, aad);
+    return thsm_random(w, THSM_AEAD_NONCE_LEN) == 0 &&
+                   thsm_aead_seal(kek, w, aad, sizeof(aad), s->key.priv,
+                                  THSM_P256_PRIV_LEN, w + THSM_AEAD_NONCE_LEN,
+                                  w + THSM_AEAD_NONCE_LEN + THSM_P256_PRIV_LEN) == 0
+               ? 0 : -1;
+}
+
+int thsm_slot_unwrap(thsm_slot *s, const char *name, const uint8_t kek[32])
+{
+    uint8_t aad[72], priv[THSM_P256_PRIV_LEN], pub[THSM_P256_PUB_LEN];
+    const uint8_t *w = s->wrapped;
+    if (!s->has_key || s->key_loaded)
+        return 0;
+    wrap_aad(name, s->key.pub, aad);
+    memcpy(pub, s->key.pub, sizeof(pub));
+    int rc = thsm_aead_open(kek, w, aad, sizeof(aad), w + THSM_AEAD_NONCE_LEN,
+                            THSM_P256_PRIV_LEN,
+                            w + THSM_AEAD_NONCE_LEN + THSM_P256_PRIV_LEN, priv);
+    if (rc == 0)
+        rc = thsm_p256_load(&s->key, priv, pub);
+    thsm_wipe(priv, sizeof(priv));
+    s->key_loaded = rc == 0;
+    return rc == 0 ? 0 : -1;
+}
+
+void thsm_slot_forget_key(thsm_slot *s)
+{
+    thsm_p256_key_clear(&s->key);
+    s->key_loaded = 0;
+}
+
+static void put_slot(buf *b, const thsm_slot *s)
 {
     uint8_t flags = (uint8_t)((s->has_key ? HAS_KEY : 0) |
                               (s->has_cert ? HAS_CERT : 0));
-    uint8_t wrap[WRAP_LEN] = {0}, aad[72];
-    uint8_t pub[THSM_P256_PUB_LEN] = {0};
-    if (s->has_key) {
-        memcpy(pub, s->key.pub, sizeof(pub));
-        wrap_aad(name, pub, aad);
-        if (thsm_random(wrap, THSM_AEAD_NONCE_LEN) != 0 ||
-            thsm_aead_seal(kek, wrap, aad, sizeof(aad), s->key.priv,
-                           THSM_P256_PRIV_LEN, wrap + THSM_AEAD_NONCE_LEN,
-                           wrap + THSM_AEAD_NONCE_LEN + THSM_P256_PRIV_LEN) != 0)
-            return -1;
-    }
     uint16_t cert_len = s->has_cert ? (uint16_t)s->cert_len : 0;
     uint8_t le[2] = {(uint8_t)cert_len, (uint8_t)(cert_len >> 8)};
     put(b, &flags, 1);
-    put(b, pub, sizeof(pub));
-    put(b, wrap, sizeof(wrap));
+    put(b, s->key.pub, sizeof(s->key.pub));
+    put(b, s->wrapped, sizeof(s->wrapped));
     put(b, le, 2);
     put(b, s->cert, cert_len);
-    return b->err ? -1 : 0;
 }
 
-static int get_slot(buf *b, thsm_slot *s, const char *name,
-                    const uint8_t kek[32], const char **why)
+static int get_slot(buf *b, thsm_slot *s, const char **why)
 {
-    uint8_t flags, wrap[WRAP_LEN], aad[72], priv[THSM_P256_PRIV_LEN], le[2];
-    uint8_t pub[THSM_P256_PUB_LEN];
+    uint8_t flags, le[2];
     get(b, &flags, 1);
-    get(b, pub, sizeof(pub));
-    get(b, wrap, sizeof(wrap));
+    get(b, s->key.pub, sizeof(s->key.pub));
+    get(b, s->wrapped, sizeof(s->wrapped));
     get(b, le, 2);
     size_t cert_len = (size_t)le[0] | (size_t)le[1] << 8;
-    if (b->err || flags > (HAS_KEY | HAS_CERT) ||
-        (flags == HAS_CERT) || cert_len > THSM_CERT_MAX ||
+    if (b->err || flags > (HAS_KEY | HAS_CERT) || flags == HAS_CERT ||
+        cert_len > THSM_CERT_MAX ||
         (cert_len > 0) != ((flags & HAS_CERT) != 0)) {
         *why = "malformed key slot";
         return -1;
@@ -123,60 +172,58 @@ static int get_slot(buf *b, thsm_slot *s, const char *name,
     get(b, s->cert, cert_len);
     s->cert_len = cert_len;
     s->has_cert = (flags & HAS_CERT) != 0;
-    if (!(flags & HAS_KEY))
-        return b->err ? -1 : 0;
-    wrap_aad(name, pub, aad);
-    int rc = thsm_aead_open(kek, wrap, aad, sizeof(aad),
-                            wrap + THSM_AEAD_NONCE_LEN, THSM_P256_PRIV_LEN,
-                            wrap + THSM_AEAD_NONCE_LEN + THSM_P256_PRIV_LEN,
-                            priv);
-    if (rc == 0)
-        rc = thsm_p256_load(&s->key, priv, pub);
-    thsm_wipe(priv, sizeof(priv));
-    if (rc != 0) {
-        *why = "a private key does not unwrap";
-        return -1;
-    }
-    s->has_key = 1;
-    return 0;
+    s->has_key = (flags & HAS_KEY) != 0;
+    return b->err ? -1 : 0;
 }
 
-static int encode_body(const thsm_port *port, const thsm_state *st, buf *b)
+static void put_u32(buf *b, uint32_t v)
 {
-    uint8_t kek[32];
-    if (derive(port, "tinyhsm/kek/v1", kek) != 0)
-        return -1;
-    uint8_t gen[4] = {(uint8_t)st->generation, (uint8_t)(st->generation >> 8),
-                      (uint8_t)(st->generation >> 16),
-                      (uint8_t)(st->generation >> 24)};
-    put(b, gen, 4);
-    int rc = put_slot(b, &st->ca, "ca", kek);
-    if (rc == 0)
-        rc = put_slot(b, &st->signer, "signer", kek);
-    thsm_wipe(kek, sizeof(kek));
-    return rc;
+    uint8_t le[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+                     (uint8_t)(v >> 24)};
+    put(b, le, 4);
 }
 
-static int decode_body(const thsm_port *port, buf *b, thsm_state *st,
-                       const char **why)
+static uint32_t get_u32(buf *b)
 {
-    uint8_t kek[32], gen[4];
-    if (derive(port, "tinyhsm/kek/v1", kek) != 0) {
-        *why = "device key unavailable";
+    uint8_t le[4];
+    get(b, le, 4);
+    return (uint32_t)le[0] | (uint32_t)le[1] << 8 | (uint32_t)le[2] << 16 |
+           (uint32_t)le[3] << 24;
+}
+
+static int encode_body(const thsm_state *st, buf *b)
+{
+    uint8_t pin[3] = {(uint8_t)st->pin.set, st->pin.tries, st->pin.kdf_log2n};
+    put_u32(b, st->generation);
+    put(b, pin, 3);
+    put(b, st->pin.salt, sizeof(st->pin.salt));
+    put(b, st->pin.check, sizeof(st->pin.check));
+    put_slot(b, &st->ca);
+    put_slot(b, &st->signer);
+    return b->err ? -1 : 0;
+}
+
+static int decode_body(buf *b, thsm_state *st, const char **why)
+{
+    uint8_t pin[3];
+    st->generation = get_u32(b);
+    get(b, pin, 3);
+    get(b, st->pin.salt, sizeof(st->pin.salt));
+    get(b, st->pin.check, sizeof(st->pin.check));
+    st->pin.set = pin[0];
+    st->pin.tries = pin[1];
+    st->pin.kdf_log2n = pin[2];
+    if (b->err || pin[0] > 1 || pin[1] > THSM_PIN_TRIES) {
+        *why = "malformed PIN record";
         return -1;
     }
-    get(b, gen, 4);
-    st->generation = (uint32_t)gen[0] | (uint32_t)gen[1] << 8 |
-                     (uint32_t)gen[2] << 16 | (uint32_t)gen[3] << 24;
-    int rc = get_slot(b, &st->ca, "ca", kek, why);
-    if (rc == 0)
-        rc = get_slot(b, &st->signer, "signer", kek, why);
-    thsm_wipe(kek, sizeof(kek));
-    if (rc == 0 && b->len != b->cap) {
+    if (get_slot(b, &st->ca, why) != 0 || get_slot(b, &st->signer, why) != 0)
+        return -1;
+    if (b->len != b->cap) {
         *why = "unexpected bytes after the state";
-        rc = -1;
+        return -1;
     }
-    return rc;
+    return 0;
 }
 
 int thsm_store_save(const thsm_port *port, thsm_state *st)
@@ -188,7 +235,7 @@ int thsm_store_save(const thsm_port *port, thsm_state *st)
     int rc = -1;
     st->generation++;
     memcpy(file, MAGIC, MAGIC_LEN);
-    if (encode_body(port, st, &b) == 0 && derive(port, "tinyhsm/state/v1", key) == 0 &&
+    if (encode_body(st, &b) == 0 && derive(port, "tinyhsm/state/v1", key) == 0 &&
         thsm_random(nonce, THSM_AEAD_NONCE_LEN) == 0 &&
         thsm_aead_seal(key, nonce, file, MAGIC_LEN, body, b.len, body,
                        body + b.len) == 0) {
@@ -251,7 +298,7 @@ int thsm_store_load(const thsm_port *port, thsm_state *st, char *why,
         body_len = unseal(port, file, len, &reason);
     if (body_len >= 0) {
         buf b = {file + MAGIC_LEN + THSM_AEAD_NONCE_LEN, 0, (size_t)body_len, 0};
-        if (decode_body(port, &b, st, &reason) == 0)
+        if (decode_body(&b, st, &reason) == 0)
             rc = 0;
         else
             rc = -1;
@@ -266,7 +313,7 @@ int thsm_store_load(const thsm_port *port, thsm_state *st, char *why,
     return rc;
 }
 
-static void slot_clear(thsm_slot *s)
+void thsm_slot_clear(thsm_slot *s)
 {
     thsm_p256_key_clear(&s->key);
     memset(s, 0, sizeof(*s));
@@ -274,7 +321,8 @@ static void slot_clear(thsm_slot *s)
 
 void thsm_state_clear(thsm_state *st)
 {
-    slot_clear(&st->ca);
-    slot_clear(&st->signer);
+    thsm_slot_clear(&st->ca);
+    thsm_slot_clear(&st->signer);
+    memset(&st->pin, 0, sizeof(st->pin));
     st->generation = 0;
 }

@@ -493,6 +493,146 @@ static void test_no_private_key_in_output(void **state)
             assert_memory_not_equal(o->data + at, keys[i]->priv, 8);
 }
 
+static const char *SIGN_REQ = "AT+SIGNER_SIGN HASH=00112233445566778899aabbccddeeff"
+                              "00112233445566778899aabbccddeeff";
+
+static void reinit(fixture *f)
+{
+    thsm_device_deinit(&f->dev);
+    assert_int_equal(thsm_device_init(&f->dev, &f->port, collect, f), 0);
+    f->dev.pin_kdf_log2n = 4; /* fast PINs in tests; the stored cost is used */
+}
+
+static void test_pin_gates_key_use(void **state)
+{
+    fixture *f = *state;
+    f->dev.pin_kdf_log2n = 4;
+    provision(f);
+    assert_starts(req(f, "AT+AUTH PIN=123456"), "ERROR NO_PIN ");
+    assert_starts(req(f, "AT+PIN_SET NEW=12345"), "ERROR BAD_PARAM ");
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    assert_starts(req(f, SIGN_REQ), "OK "); /* setting it logs in */
+    assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
+    assert_starts(req(f, SIGN_REQ), "ERROR AUTH_REQUIRED ");
+    assert_starts(req(f, "AT+SIGNER_NEW_KEY ALGO=SECP256R1"), "ERROR AUTH_REQUIRED ");
+    assert_starts(req(f, "AT+STSAFE_DECOMMISSION"), "ERROR AUTH_REQUIRED ");
+    assert_starts(req(f, "AT+SIGNER_NEW_CERT TYPE=SELF-SIGNED C=US O=Me CN=S "
+                         "START=20230101000000 DAYS=30"), "ERROR AUTH_REQUIRED ");
+    /* reading certificates and status needs no PIN */
+    assert_starts(req(f, "AT+SIGNER_CERT?"), "OK\r\n-----BEGIN");
+    assert_starts(req(f, "AT+HSM_CA_CERT? FORMAT=DER"), "OK ");
+    assert_starts(req(f, "AT+SIGNER_PUBKEY?"), "OK ");
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), "PIN=SET TRIES=5 AUTH=0"));
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), "AUTH=1 SIGNATURES=2"));
+    thsm_device_disconnect(&f->dev); /* another client: logged out */
+    assert_starts(req(f, SIGN_REQ), "ERROR AUTH_REQUIRED ");
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+RESET"), "OK Reset\r\n\r\n");
+    assert_starts(req(f, SIGN_REQ), "ERROR AUTH_REQUIRED ");
+}
+
+static void test_pin_counts_down_and_blocks(void **state)
+{
+    fixture *f = *state;
+    f->dev.pin_kdf_log2n = 4;
+    provision(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+AUTH PIN=wrong-pin"),
+                        "ERROR AUTH_FAILED 4 tries left\r\n\r\n");
+    reinit(f); /* the count was stored: a power cut gives nothing back */
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), "TRIES=4"));
+    assert_string_equal(req(f, "AT+AUTH PIN=bad"),
+                        "ERROR AUTH_FAILED 3 tries left\r\n\r\n");
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), "TRIES=5"));
+    for (int left = 4; left >= 0; left--) {
+        char want[64];
+        snprintf(want, sizeof(want), "ERROR AUTH_FAILED %d tries left\r\n\r\n",
+                 left);
+        assert_string_equal(req(f, "AT+AUTH PIN=wrong-pin"), want);
+    }
+    assert_starts(req(f, "AT+AUTH PIN=secret-pin"), "ERROR PIN_LOCKED ");
+    reinit(f);
+    assert_starts(req(f, "AT+AUTH PIN=secret-pin"), "ERROR PIN_LOCKED ");
+    assert_starts(req(f, SIGN_REQ), "ERROR PIN_LOCKED ");
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), "PIN=BLOCKED"));
+    /* only a decommission recovers, and it erases every key and the PIN */
+    assert_string_equal(req(f, "AT+STSAFE_DECOMMISSION"), "OK\r\n\r\n");
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), "CA=0 SIGNER=0"));
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), "PIN=NONE"));
+    provision(f);
+    assert_starts(req(f, SIGN_REQ), "OK ");
+}
+
+static void test_pin_power_cut_before_check(void **state)
+{
+    fixture *f = *state;
+    f->dev.pin_kdf_log2n = 4;
+    provision(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
+    f->mp.fail_writes = 1; /* the decrement cannot be stored: no check at all */
+    assert_starts(req(f, "AT+AUTH PIN=secret-pin"), "ERROR STORAGE ");
+    assert_starts(req(f, SIGN_REQ), "ERROR AUTH_REQUIRED ");
+    f->mp.fail_writes = 0;
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), "TRIES=5"));
+}
+
+static void test_pin_change(void **state)
+{
+    fixture *f = *state;
+    f->dev.pin_kdf_log2n = 4;
+    provision(f);
+    char pub[200];
+    snprintf(pub, sizeof(pub), "%s", req(f, "AT+SIGNER_PUBKEY?"));
+    assert_string_equal(req(f, "AT+PIN_SET NEW=first-pin"), "OK\r\n\r\n");
+    assert_starts(req(f, "AT+PIN_SET NEW=other-pin"), "ERROR BAD_PARAM ");
+    assert_starts(req(f, "AT+PIN_SET OLD=wrong-pin NEW=other-pin"),
+                  "ERROR AUTH_FAILED 4 ");
+    assert_string_equal(req(f, "AT+PIN_SET OLD=first-pin NEW=second-pin"),
+                        "OK\r\n\r\n");
+    reinit(f);
+    assert_starts(req(f, "AT+AUTH PIN=first-pin"), "ERROR AUTH_FAILED ");
+    assert_string_equal(req(f, "AT+AUTH PIN=second-pin"), "OK\r\n\r\n");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    assert_string_equal(req(f, "AT+SIGNER_PUBKEY?"), pub); /* same keys */
+}
+
+static void test_state_useless_without_pin(void **state)
+{
+    fixture *f = *state;
+    f->dev.pin_kdf_log2n = 4;
+    provision(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    /* the whole state, device key included, copied to another device */
+    fixture *g = calloc(1, sizeof(*g));
+    thsm_mem_port_init(&g->mp, &g->port);
+    g->mp = f->mp;
+    assert_int_equal(thsm_device_init(&g->dev, &g->port, collect, g), 0);
+    assert_starts(req(g, SIGN_REQ), "ERROR AUTH_REQUIRED ");
+    /* the wrapped key does not open with the device key alone */
+    uint8_t kek[32];
+    assert_int_equal(thsm_kek_from_device(&g->port, kek), 0);
+    assert_int_not_equal(thsm_slot_unwrap(&g->dev.st.signer, "signer", kek), 0);
+    assert_int_equal(g->dev.st.signer.key_loaded, 0);
+    assert_string_equal(req(g, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    assert_starts(req(g, SIGN_REQ), "OK ");
+    thsm_device_deinit(&g->dev);
+    free(g);
+}
+
+static void test_pin_default_cost(void **state)
+{
+    fixture *f = *state; /* the real scrypt cost, once */
+    provision(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    assert_int_equal(f->dev.st.pin.kdf_log2n, THSM_PIN_KDF_LOG2N);
+    assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -518,6 +658,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_corrupt_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_private_key_in_output, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_pin_gates_key_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pin_counts_down_and_blocks, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_pin_power_cut_before_check, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_pin_change, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_useless_without_pin, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_pin_default_cost, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
