@@ -243,6 +243,7 @@ static void h_decommission(thsm_device *dev, const thsm_params *ps)
     thsm_state_clear(&dev->st); /* the PIN too: the device is new again */
     if (thsm_save_or_restore(dev) == 0) {
         thsm_device_reload(dev);
+        thsm_audit_state_change(dev, "DECOMMISSION", NULL, NULL, "OK");
         thsm_resp_line(dev, "OK");
     }
 }
@@ -265,8 +266,10 @@ static void h_ca_new_cert(thsm_device *dev, const thsm_params *ps)
         return;
     }
     ca->has_cert = 1;
-    if (thsm_save_or_restore(dev) == 0)
+    if (thsm_save_or_restore(dev) == 0) {
+        thsm_audit_state_change(dev, "CA_CREATE", ca, NULL, "OK");
         thsm_resp_line(dev, "OK");
+    }
 }
 
 static void h_ca_cert(thsm_device *dev, const thsm_params *ps)
@@ -297,8 +300,10 @@ static void h_signer_new_key(thsm_device *dev, const thsm_params *ps)
         return;
     }
     if (new_key(dev, &dev->st.signer, "signer") == 0 &&
-        thsm_save_or_restore(dev) == 0)
+        thsm_save_or_restore(dev) == 0) {
+        thsm_audit_state_change(dev, "SIGNER_KEY", &dev->st.signer, NULL, "OK");
         thsm_resp_line(dev, "OK");
+    }
 }
 
 static void h_signer_new_cert(thsm_device *dev, const thsm_params *ps)
@@ -327,8 +332,13 @@ static void h_signer_new_cert(thsm_device *dev, const thsm_params *ps)
         return;
     }
     s->has_cert = 1;
-    if (thsm_save_or_restore(dev) == 0)
+    if (thsm_save_or_restore(dev) == 0) {
+        uint8_t cert_hash[THSM_SHA256_LEN];
+        thsm_sha256(s->cert, s->cert_len, cert_hash);
+        thsm_audit_state_change(dev, self ? "SIGNER_CERT_SELF" : "SIGNER_CERT",
+                                s, cert_hash, "OK");
         thsm_resp_line(dev, "OK");
+    }
 }
 
 /* Answers the error when the signer cannot be used; 0 when it can. */
@@ -376,6 +386,11 @@ static void h_signer_sign(thsm_device *dev, const thsm_params *ps)
         thsm_resp_error(dev, "CRYPTO", "signing failed");
         return;
     }
+    if (thsm_audit_append(dev, "SIGN", &dev->st.signer, digest, "OK") != 0) {
+        thsm_resp_error(dev, "STORAGE", "audit log not writable; signature "
+                                        "withheld");
+        return;
+    }
     dev->signatures++;
     thsm_hex(der, der_len, hex);
     thsm_resp_line(dev, "OK %zu %s", der_len, hex);
@@ -408,16 +423,21 @@ static void h_status(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
     const thsm_pin *p = &dev->st.pin;
-    char ca[17], signer[17];
+    char ca[17], signer[17], log_state[32] = "OK";
+    if (dev->log_first_bad)
+        snprintf(log_state, sizeof(log_state), "BROKEN_AT_%lu",
+                 (unsigned long)dev->log_first_bad - 1);
     key_id(&dev->st.ca, ca);
     key_id(&dev->st.signer, signer);
     thsm_resp_line(dev, "OK CA=%d SIGNER=%d SIGNER_CERT=%d PIN=%s TRIES=%u "
-                        "AUTH=%d SIGNATURES=%lu CA_KEY=%s SIGNER_KEY=%s",
+                        "AUTH=%d SIGNATURES=%lu CA_KEY=%s SIGNER_KEY=%s "
+                        "LOG=%lu LOG_STATE=%s",
                    dev->st.ca.has_cert, dev->st.signer.has_key,
                    dev->st.signer.has_cert,
                    !p->set ? "NONE" : p->tries ? "SET" : "BLOCKED",
                    p->set ? p->tries : 0, dev->authed,
-                   (unsigned long)dev->signatures, ca, signer);
+                   (unsigned long)dev->signatures, ca, signer,
+                   (unsigned long)dev->log_count, log_state);
 }
 
 #define CERT_FIELDS "C", "O", "CN", "START", "DAYS"
@@ -452,6 +472,7 @@ static const command commands[] = {
     {"AT+PIN_SET", thsm_h_pin_set, {"NEW"}, {"OLD"}, NEEDS_STORE},
     {"AT+LOGOUT", thsm_h_logout, {0}, {0}, 0},
     {"AT+HSM_STATUS?", h_status, {0}, {0}, NEEDS_STORE},
+    {"AT+LOG?", thsm_h_log, {0}, {"FROM"}, 0},
 };
 
 static int listed(const char *const *names, size_t n, const char *key)

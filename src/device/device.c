@@ -108,6 +108,7 @@ int thsm_device_init(thsm_device *dev, const thsm_port *port,
     dev->out = out;
     dev->out_ctx = out_ctx;
     dev->pin_kdf_log2n = THSM_PIN_KDF_LOG2N;
+    thsm_audit_open(dev);
     return thsm_device_reload(dev);
 }
 
@@ -190,6 +191,7 @@ int thsm_save_or_restore(thsm_device *dev)
 
 void thsm_device_disconnect(thsm_device *dev)
 {
+    thsm_device_flush(dev);
     thsm_session_end(dev);
     thsm_wipe(dev->line, sizeof(dev->line));
     dev->line_len = 0;
@@ -205,6 +207,7 @@ const char *thsm_device_storage_reason(const thsm_device *dev)
 
 void thsm_device_deinit(thsm_device *dev)
 {
+    thsm_device_flush(dev);
     thsm_state_clear(&dev->st);
     thsm_wipe(dev, sizeof(*dev));
 }

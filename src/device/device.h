@@ -82,6 +82,12 @@ typedef struct {
     uint8_t pin_kdf_log2n; /* cost for new PINs; tests and fuzzers lower it */
     uint32_t signatures;   /* made since start */
 
+    /* audit log (audit.c) */
+    uint32_t log_count;     /* records in the log */
+    uint8_t log_head[32];   /* chain value of the last record */
+    uint32_t log_first_bad; /* 1 + index of the first broken record, or 0 */
+    int log_dirty;          /* records written but not yet synced */
+
     /* storage health: non-zero when the stored state could not be read */
     int storage_error;
     char storage_reason[128];
@@ -100,6 +106,11 @@ void thsm_device_input(thsm_device *dev, const uint8_t *data, size_t len);
 
 /* The host went away: forget session state (authentication, partial line). */
 void thsm_device_disconnect(thsm_device *dev);
+
+/* Whether audit records wait to be made durable; the caller then calls
+ * thsm_device_flush() soon (tinyhsmd: within 50 ms, or when idle). */
+int thsm_device_flush_pending(const thsm_device *dev);
+void thsm_device_flush(thsm_device *dev);
 
 /* Why the stored state could not be read, or "" when it could. */
 const char *thsm_device_storage_reason(const thsm_device *dev);

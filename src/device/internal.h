@@ -94,6 +94,24 @@ int thsm_slot_unwrap(thsm_slot *s, const char *name, const uint8_t kek[32]);
 /* Wipes the clear private key; the wrapped one stays. */
 void thsm_slot_forget_key(thsm_slot *s);
 
+/* ---- audit log (audit.c) ------------------------------------------------ */
+
+#define THSM_AUDIT_OBJECT "audit.log"
+#define THSM_AUDIT_RECORD 201   /* bytes per record, newline included */
+#define THSM_AUDIT_CHAIN_AT 136 /* offset of the chain field */
+#define THSM_LOG_PER_ANSWER 32  /* records per AT+LOG? answer */
+
+/* Reads the log at start: count, chain head, first broken record. */
+void thsm_audit_open(thsm_device *dev);
+/* Appends one record (not yet synced). 0 or -1. */
+int thsm_audit_append(thsm_device *dev, const char *event, const thsm_slot *key,
+                      const uint8_t *digest, const char *result);
+/* Records a state change that was already saved, and syncs the log. */
+void thsm_audit_state_change(thsm_device *dev, const char *event,
+                             const thsm_slot *key, const uint8_t *digest,
+                             const char *result);
+void thsm_h_log(thsm_device *dev, const thsm_params *ps);
+
 /* ---- commands ----------------------------------------------------------- */
 
 /* Reloads the persistent state; sets or clears the storage error. */

@@ -41,6 +41,8 @@ static int check_pin(thsm_device *dev, const char *pin, uint8_t kek[32])
                 thsm_ct_equal(check, p->check, sizeof(check));
     if (!right) {
         thsm_wipe(kek, 32);
+        thsm_audit_state_change(dev, "AUTH", NULL, NULL,
+                                p->tries ? "FAILED" : "FAILED_BLOCKED");
         thsm_resp_error(dev, "AUTH_FAILED", "%u tries left", p->tries);
         return -1;
     }
@@ -76,8 +78,10 @@ void thsm_h_auth(thsm_device *dev, const thsm_params *ps)
         return;
     }
     if (check_pin(dev, thsm_params_get(ps, "PIN"), kek) == 0 &&
-        log_in(dev, kek) == 0)
+        log_in(dev, kek) == 0) {
+        thsm_audit_state_change(dev, "AUTH", NULL, NULL, "OK");
         thsm_resp_line(dev, "OK");
+    }
 }
 
 /* Re-wraps every key under a KEK for new_pin and stores the new record. */
@@ -105,6 +109,7 @@ static int install_pin(thsm_device *dev, const char *new_pin)
     memcpy(dev->kek, kek, sizeof(kek));
     thsm_wipe(kek, sizeof(kek));
     dev->authed = 1;
+    thsm_audit_state_change(dev, "PIN_SET", NULL, NULL, "OK");
     return 0;
 }
 

@@ -29,9 +29,16 @@ typedef struct thsm_port {
     /* Replaces object name atomically and durably: after a crash at any
      * instant a later load returns either the old or the new content. */
     int (*save)(void *ctx, const char *name, const uint8_t *buf, size_t len);
-    /* Appends durably to object name (creating it). A crash may lose only the
-     * bytes of this call, never earlier ones. */
+    /* Appends to object name (creating it). Survives a crash of the caller
+     * at once; survives a power cut only after sync. */
     int (*append)(void *ctx, const char *name, const uint8_t *buf, size_t len);
+    /* Makes the appends to name so far durable. */
+    int (*sync)(void *ctx, const char *name);
+    /* Reads up to cap bytes of name from offset; *len is 0 at its end. */
+    int (*read)(void *ctx, const char *name, uint64_t offset, uint8_t *buf,
+                size_t cap, size_t *len);
+    /* Size of name in bytes; NOT_FOUND when it does not exist. */
+    int (*size)(void *ctx, const char *name, uint64_t *size);
     /* The device's secret root key (a stand-in for a hardware unique key). */
     int (*device_key)(void *ctx, uint8_t key[THSM_DEVICE_KEY_LEN]);
     /* Seconds since 1970-01-01 UTC. */

@@ -442,7 +442,7 @@ static void test_corrupt_state(void **state)
     fixture *f = *state;
     provision(f);
     thsm_mem_object *o = state_object(f);
-    uint8_t saved[THSM_MEM_OBJECT_MAX];
+    static uint8_t saved[THSM_MEM_OBJECT_MAX];
     size_t saved_len = o->len;
     memcpy(saved, o->data, o->len);
 
@@ -633,6 +633,153 @@ static void test_pin_default_cost(void **state)
     assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
 }
 
+static thsm_mem_object *log_object(fixture *f)
+{
+    for (int i = 0; i < THSM_MEM_OBJECTS; i++)
+        if (f->mp.obj[i].used && strcmp(f->mp.obj[i].name, "audit.log") == 0)
+            return &f->mp.obj[i];
+    fail_msg("no audit.log");
+    return NULL;
+}
+
+/* Recomputes the chain over the records of a response to AT+LOG?. */
+static void check_chain(const char *resp, uint8_t head[32], int *records)
+{
+    const char *line = strstr(resp, "\r\n") + 2;
+    while (strncmp(line, "\r\n", 2) != 0) {
+        uint8_t link[32], stored[32];
+        thsm_sha256_ctx c;
+        char hex[65];
+        assert_int_equal(thsm_sha256_init(&c), 0);
+        thsm_sha256_update(&c, head, 32);
+        thsm_sha256_update(&c, line, THSM_AUDIT_CHAIN_AT);
+        thsm_sha256_final(&c, link);
+        memcpy(hex, line + THSM_AUDIT_CHAIN_AT, 64);
+        hex[64] = '\0';
+        assert_int_equal(thsm_parse_hex(hex, stored, 32), 0);
+        assert_memory_equal(link, stored, 32);
+        memcpy(head, link, 32);
+        (*records)++;
+        line = strstr(line, "\r\n") + 2;
+    }
+}
+
+static void test_audit_records_everything(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    for (int i = 0; i < 3; i++)
+        assert_starts(req(f, SIGN_REQ), "OK ");
+    assert_true(thsm_device_flush_pending(&f->dev));
+    int syncs = f->mp.syncs;
+    thsm_device_flush(&f->dev);
+    assert_int_equal(f->mp.syncs, syncs + 1);
+    assert_false(thsm_device_flush_pending(&f->dev));
+    const char *r = req(f, "AT+LOG? FROM=0");
+    assert_starts(r, "OK 6 6\r\n");
+    const char *events[] = {" CA_CREATE ", " SIGNER_KEY ", " SIGNER_CERT ",
+                            " SIGN ", " SIGN ", " SIGN "};
+    const char *line = strstr(r, "\r\n") + 2;
+    for (int i = 0; i < 6; i++) {
+        char idx[16];
+        snprintf(idx, sizeof(idx), "%08d ", i);
+        assert_memory_equal(line, idx, 9);
+        const char *eol = strstr(line, "\r\n");
+        assert_int_equal(eol - line, THSM_AUDIT_RECORD - 1);
+        assert_non_null(strstr(line, events[i]));
+        line = eol + 2;
+    }
+    assert_non_null(strstr(r, " 00112233445566778899AABBCCDDEEFF"
+                              "00112233445566778899AABBCCDDEEFF OK"));
+    uint8_t head[32] = {0};
+    int n = 0;
+    check_chain(r, head, &n);
+    assert_int_equal(n, 6);
+    assert_starts(req(f, "AT+LOG? FROM=6"), "OK 0 6\r\n");
+    assert_starts(req(f, "AT+LOG? FROM=x"), "ERROR BAD_PARAM ");
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), "LOG=6 LOG_STATE=OK"));
+    reinit(f); /* the log survives and continues */
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    r = req(f, "AT+LOG? FROM=6");
+    assert_starts(r, "OK 1 7\r\n");
+    check_chain(r, head, &n);
+}
+
+static void test_audit_paging(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    for (int i = 0; i < 40; i++)
+        req(f, SIGN_REQ);
+    uint8_t head[32] = {0};
+    int n = 0;
+    char page[16384];
+    snprintf(page, sizeof(page), "%s", req(f, "AT+LOG?"));
+    assert_starts(page, "OK 32 43\r\n");
+    check_chain(page, head, &n);
+    snprintf(page, sizeof(page), "%s", req(f, "AT+LOG? FROM=32"));
+    assert_starts(page, "OK 11 43\r\n");
+    check_chain(page, head, &n);
+    assert_int_equal(n, 43);
+}
+
+static void expect_log_broken_at(fixture *f, int index)
+{
+    char want[64];
+    reinit(f);
+    snprintf(want, sizeof(want), "LOG_STATE=BROKEN_AT_%d", index);
+    const char *r = req(f, "AT+HSM_STATUS?");
+    if (!strstr(r, want))
+        fail_msg("expected %s in %s", want, r);
+}
+
+static void test_audit_tampering_detected(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    for (int i = 0; i < 5; i++)
+        req(f, SIGN_REQ);
+    thsm_mem_object *o = log_object(f);
+    static uint8_t saved[8 * THSM_AUDIT_RECORD];
+    size_t len = o->len;
+    memcpy(saved, o->data, len);
+
+    o->data[4 * THSM_AUDIT_RECORD + 60] ^= 1; /* altered digest of record 4 */
+    expect_log_broken_at(f, 4);
+    memcpy(o->data, saved, len);
+
+    memmove(o->data + 3 * THSM_AUDIT_RECORD, o->data + 4 * THSM_AUDIT_RECORD,
+            len - 4 * THSM_AUDIT_RECORD); /* record 3 removed */
+    o->len = len - THSM_AUDIT_RECORD;
+    expect_log_broken_at(f, 3);
+    memcpy(o->data, saved, len);
+    o->len = len;
+
+    memcpy(o->data + 5 * THSM_AUDIT_RECORD, saved + 6 * THSM_AUDIT_RECORD,
+           THSM_AUDIT_RECORD); /* records 5 and 6 swapped */
+    memcpy(o->data + 6 * THSM_AUDIT_RECORD, saved + 5 * THSM_AUDIT_RECORD,
+           THSM_AUDIT_RECORD);
+    expect_log_broken_at(f, 5);
+    memcpy(o->data, saved, len);
+
+    o->len = len - 50; /* torn last record: padded, reported, log goes on */
+    expect_log_broken_at(f, 7);
+    assert_int_equal(o->len, len);
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    assert_int_equal(o->len, len + THSM_AUDIT_RECORD);
+    assert_starts(req(f, "AT+LOG? FROM=8"), "OK 1 9\r\n00000008 ");
+}
+
+static void test_no_signature_without_record(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    f->mp.fail_writes = 1;
+    assert_starts(req(f, SIGN_REQ), "ERROR STORAGE ");
+    f->mp.fail_writes = 0;
+    assert_starts(req(f, SIGN_REQ), "OK ");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -667,6 +814,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_state_useless_without_pin, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pin_default_cost, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_records_everything, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_audit_paging, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_tampering_detected, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_no_signature_without_record, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,6 +67,35 @@ static int mem_append(void *ctx, const char *name, const uint8_t *buf,
     return mem_write(ctx, name, buf, len, 1);
 }
 
+static int mem_sync(void *ctx, const char *name)
+{
+    thsm_mem_port *mp = ctx;
+    (void)name;
+    mp->syncs++;
+    return mp->fail_writes ? THSM_PORT_IO : THSM_PORT_OK;
+}
+
+static int mem_read(void *ctx, const char *name, uint64_t offset, uint8_t *buf,
+                    size_t cap, size_t *len)
+{
+    thsm_mem_object *o = find(ctx, name);
+    if (!o)
+        return THSM_PORT_NOT_FOUND;
+    size_t n = offset >= o->len ? 0 : o->len - (size_t)offset;
+    *len = n < cap ? n : cap;
+    memcpy(buf, o->data + (n ? offset : 0), *len);
+    return THSM_PORT_OK;
+}
+
+static int mem_size(void *ctx, const char *name, uint64_t *size)
+{
+    thsm_mem_object *o = find(ctx, name);
+    if (!o)
+        return THSM_PORT_NOT_FOUND;
+    *size = o->len;
+    return THSM_PORT_OK;
+}
+
 static int mem_device_key(void *ctx, uint8_t key[THSM_DEVICE_KEY_LEN])
 {
     thsm_mem_port *mp = ctx;
@@ -88,6 +117,9 @@ void thsm_mem_port_init(thsm_mem_port *mp, thsm_port *port)
     port->load = mem_load;
     port->save = mem_save;
     port->append = mem_append;
+    port->sync = mem_sync;
+    port->read = mem_read;
+    port->size = mem_size;
     port->device_key = mem_device_key;
     port->now = mem_now;
 }

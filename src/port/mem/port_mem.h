@@ -8,7 +8,7 @@
 #include "port/port.h"
 
 #define THSM_MEM_OBJECTS 4
-#define THSM_MEM_OBJECT_MAX 65536
+#define THSM_MEM_OBJECT_MAX (4 << 20) /* room for a long audit log */
 
 typedef struct {
     char name[32];
@@ -22,6 +22,7 @@ typedef struct {
     uint8_t device_key[THSM_DEVICE_KEY_LEN];
     int64_t now;     /* returned by now(); tests may move it */
     int fail_writes; /* when non-zero, save and append fail with IO */
+    int syncs;       /* number of sync calls, for tests */
 } thsm_mem_port;
 
 /* Zeroes everything, sets a fixed device key and a fixed clock. */

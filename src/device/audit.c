@@ -1,0 +1,181 @@
+/*
+ * audit.c - the append-only, hash-chained audit log (our extension).
+ *
+ * One fixed-width text record per event, so record i sits at offset i * 201
+ * and AT+LOG? can seek without an index:
+ *
+ *   IIIIIIII TTTTTTTTTT EVENT            KEYID            DIGEST(64)  RESULT           CHAIN(64)\n
+ *
+ * CHAIN = SHA-256(previous CHAIN as 32 bytes || the record's first 136
+ * bytes); the first record chains from 32 zero bytes. Changing, removing or
+ * reordering a record breaks every later link; anyone can check it.
+ *
+ * A signature's record is written before the signature is released. Records
+ * reach the disk at once (a killed daemon loses nothing) and are made
+ * durable against power loss by thsm_device_flush(), which the daemon calls
+ * within 50 ms; state changes flush immediately.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "device/internal.h"
+
+#define BATCH 16 /* records read at a time when opening */
+
+static void link_of(const uint8_t prev[32], const char *rec, uint8_t out[32])
+{
+    thsm_sha256_ctx c;
+    if (thsm_sha256_init(&c) != 0 || thsm_sha256_update(&c, prev, 32) != 0 ||
+        thsm_sha256_update(&c, rec, THSM_AUDIT_CHAIN_AT) != 0 ||
+        thsm_sha256_final(&c, out) != 0)
+        memset(out, 0, 32); /* cannot happen short of memory exhaustion */
+}
+
+/* Checks record i against the chain so far; advances head. */
+static int check_record(thsm_device *dev, const char *rec, uint32_t i)
+{
+    char idx[9];
+    uint8_t want[32], stored[32];
+    char chain[65];
+    snprintf(idx, sizeof(idx), "%08lu", (unsigned long)i % 100000000UL);
+    link_of(dev->log_head, rec, want);
+    memcpy(chain, rec + THSM_AUDIT_CHAIN_AT, 64);
+    chain[64] = '\0';
+    int ok = memcmp(rec, idx, 8) == 0 && rec[THSM_AUDIT_RECORD - 1] == '\n' &&
+             thsm_parse_hex(chain, stored, 32) == 0 &&
+             memcmp(stored, want, 32) == 0;
+    /* continue from what the file says, so new records chain onto it */
+    memcpy(dev->log_head, ok || thsm_parse_hex(chain, stored, 32) ? want : stored,
+           32);
+    return ok;
+}
+
+/* Pads a torn last record (power cut during an append) to full width, so
+ * later records stay aligned; the chain check then reports it. */
+static void pad_torn_tail(thsm_device *dev, uint64_t *size)
+{
+    size_t torn = (size_t)(*size % THSM_AUDIT_RECORD);
+    char fill[THSM_AUDIT_RECORD];
+    if (!torn)
+        return;
+    memset(fill, '#', sizeof(fill));
+    fill[THSM_AUDIT_RECORD - torn - 1] = '\n';
+    if (dev->port->append(dev->port->ctx, THSM_AUDIT_OBJECT, (uint8_t *)fill,
+                          THSM_AUDIT_RECORD - torn) == THSM_PORT_OK)
+        *size += THSM_AUDIT_RECORD - torn;
+}
+
+void thsm_audit_open(thsm_device *dev)
+{
+    static char recs[BATCH * THSM_AUDIT_RECORD];
+    uint64_t size = 0;
+    memset(dev->log_head, 0, sizeof(dev->log_head));
+    dev->log_count = 0;
+    dev->log_first_bad = 0;
+    if (dev->port->size(dev->port->ctx, THSM_AUDIT_OBJECT, &size) != THSM_PORT_OK)
+        return;
+    pad_torn_tail(dev, &size);
+    uint64_t total = size / THSM_AUDIT_RECORD;
+    for (uint64_t at = 0; at < total && total <= UINT32_MAX;) {
+        size_t got = 0, want = (size_t)(total - at < BATCH ? total - at : BATCH);
+        if (dev->port->read(dev->port->ctx, THSM_AUDIT_OBJECT,
+                            at * THSM_AUDIT_RECORD, (uint8_t *)recs,
+                            want * THSM_AUDIT_RECORD, &got) != THSM_PORT_OK ||
+            got != want * THSM_AUDIT_RECORD) {
+            dev->log_first_bad = (uint32_t)at + 1;
+            return;
+        }
+        for (size_t k = 0; k < want; k++, at++)
+            if (!check_record(dev, recs + k * THSM_AUDIT_RECORD, (uint32_t)at) &&
+                !dev->log_first_bad)
+                dev->log_first_bad = (uint32_t)at + 1;
+        dev->log_count = (uint32_t)at;
+    }
+}
+
+/* Key identifier of a slot for the log: 16 hex digits, or "-". */
+static void log_key_id(const thsm_slot *s, char out[17])
+{
+    uint8_t d[THSM_SHA256_LEN];
+    if (!s || !s->has_key || thsm_sha256(s->key.pub, THSM_P256_PUB_LEN, d))
+        strcpy(out, "-");
+    else
+        thsm_hex(d, 8, out);
+}
+
+int thsm_audit_append(thsm_device *dev, const char *event, const thsm_slot *key,
+                      const uint8_t *digest, const char *result)
+{
+    char rec[THSM_AUDIT_RECORD + 1], kid[17], dig[65] = "-";
+    uint8_t link[32];
+    log_key_id(key, kid);
+    if (digest)
+        thsm_hex(digest, 32, dig);
+    int n = snprintf(rec, sizeof(rec), "%08lu %010lld %-16.16s %-16s %-64s "
+                     "%-16.16s ", (unsigned long)dev->log_count % 100000000UL,
+                     (long long)dev->port->now(dev->port->ctx), event, kid, dig,
+                     result);
+    if (n != THSM_AUDIT_CHAIN_AT)
+        return -1;
+    link_of(dev->log_head, rec, link);
+    thsm_hex(link, 32, rec + THSM_AUDIT_CHAIN_AT);
+    rec[THSM_AUDIT_RECORD - 1] = '\n';
+    if (dev->port->append(dev->port->ctx, THSM_AUDIT_OBJECT, (uint8_t *)rec,
+                          THSM_AUDIT_RECORD) != THSM_PORT_OK)
+        return -1;
+    memcpy(dev->log_head, link, 32);
+    dev->log_count++;
+    dev->log_dirty = 1;
+    return 0;
+}
+
+void thsm_audit_state_change(thsm_device *dev, const char *event,
+                             const thsm_slot *key, const uint8_t *digest,
+                             const char *result)
+{
+    /* The change is saved already; a record that cannot be written is
+     * reported by AT+HSM_STATUS? rather than undoing the change. */
+    if (thsm_audit_append(dev, event, key, digest, result) != 0 &&
+        !dev->log_first_bad)
+        dev->log_first_bad = dev->log_count + 1;
+    thsm_device_flush(dev);
+}
+
+int thsm_device_flush_pending(const thsm_device *dev)
+{
+    return dev->log_dirty;
+}
+
+void thsm_device_flush(thsm_device *dev)
+{
+    if (dev->log_dirty &&
+        dev->port->sync(dev->port->ctx, THSM_AUDIT_OBJECT) == THSM_PORT_OK)
+        dev->log_dirty = 0;
+}
+
+void thsm_h_log(thsm_device *dev, const thsm_params *ps)
+{
+    static char rec[THSM_AUDIT_RECORD * THSM_LOG_PER_ANSWER];
+    const char *from_s = thsm_params_get(ps, "FROM");
+    uint32_t from = 0;
+    if (from_s && thsm_parse_uint(from_s, 0, UINT32_MAX, &from) != 0) {
+        thsm_resp_error(dev, "BAD_PARAM", "FROM must be a record number");
+        return;
+    }
+    uint32_t n = from >= dev->log_count ? 0 : dev->log_count - from;
+    size_t got = 0;
+    if (n > THSM_LOG_PER_ANSWER)
+        n = THSM_LOG_PER_ANSWER;
+    if (n && (dev->port->read(dev->port->ctx, THSM_AUDIT_OBJECT,
+                              (uint64_t)from * THSM_AUDIT_RECORD, (uint8_t *)rec,
+                              n * THSM_AUDIT_RECORD, &got) != THSM_PORT_OK ||
+              got != n * THSM_AUDIT_RECORD)) {
+        thsm_resp_error(dev, "STORAGE", "audit log unreadable");
+        return;
+    }
+    thsm_resp_line(dev, "OK %lu %lu", (unsigned long)n,
+                   (unsigned long)dev->log_count);
+    for (uint32_t i = 0; i < n; i++)
+        thsm_resp_line(dev, "%.*s", THSM_AUDIT_RECORD - 1,
+                       rec + (size_t)i * THSM_AUDIT_RECORD);
+}
