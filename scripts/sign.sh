@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Sign a firmware with the variables of the original sign script.
+#   BOARD (required), VERSION or VERSION_FILE (application_version.h),
+#   FIRMWARE (default: the first argument), OUTPUT (signed_binary.bin),
+#   CERT_OUT (stsafe_signer_cert.pem), SIGGEN (SigGen.c), MAX_SIZE, PORT
+set -euo pipefail
+TINYHSM=${TINYHSM:-tinyhsm}
+: "${BOARD:?set BOARD, e.g. BOARD=B-U585I-IOT02A}"
+fw=${FIRMWARE:-${1:-}}
+[ -n "$fw" ] || { echo "usage: BOARD=... VERSION=x.y.z $0 FIRMWARE.bin" >&2; exit 2; }
+args=(sign --board "$BOARD")
+if [ -n "${VERSION:-}" ]; then
+    args+=(--version "$VERSION")
+else
+    args+=(--version-file "${VERSION_FILE:-application_version.h}")
+fi
+[ -n "${OUTPUT:-}" ] && args+=(-o "$OUTPUT")
+[ -n "${CERT_OUT:-}" ] && args+=(--cert-out "$CERT_OUT")
+[ -n "${SIGGEN:-}" ] && args+=(--siggen "$SIGGEN")
+[ -n "${MAX_SIZE:-}" ] && args+=(--max-size "$MAX_SIZE")
+port=()
+[ -n "${PORT:-}" ] && port=(--port "$PORT")
+exec "$TINYHSM" "${port[@]}" "${args[@]}" "$fw"
