@@ -1,0 +1,220 @@
+/* daemon.c - the pseudo-terminal server behind tinyhsmd (see daemon.h). */
+#define _GNU_SOURCE /* posix_openpt flags, prctl */
+#include "daemon/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "device/device.h"
+#include "port/posix/port_posix.h"
+
+#define FLUSH_MS 50 /* audit records reach the disk within this */
+#define IDLE_MS 20  /* poll period while no client has the port open */
+
+typedef struct {
+    int master;
+    unsigned baud;
+    struct timespec line_free; /* when the simulated UART is next idle */
+} server;
+
+static int64_t ns_of(const struct timespec *t)
+{
+    return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return ns_of(&t);
+}
+
+/* Waits as long as n bytes take on an 8N1 line (10 bits per byte). */
+static void pace(server *s, size_t n)
+{
+    if (!s->baud)
+        return;
+    int64_t start = ns_of(&s->line_free), now = now_ns();
+    if (start < now)
+        start = now;
+    int64_t end = start + (int64_t)n * 10 * 1000000000 / s->baud;
+    s->line_free.tv_sec = end / 1000000000;
+    s->line_free.tv_nsec = end % 1000000000;
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &s->line_free,
+                           NULL) == EINTR)
+        ;
+}
+
+static void write_all(void *ctx, const char *data, size_t len)
+{
+    server *s = ctx;
+    size_t chunk = s->baud ? 16 : len; /* paced output leaves in small bursts */
+    while (len > 0) {
+        ssize_t n = write(s->master, data, len < chunk ? len : chunk);
+        if (n > 0) {
+            pace(s, (size_t)n);
+            data += n;
+            len -= (size_t)n;
+        } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            struct pollfd p = {s->master, POLLOUT, 0};
+            if (poll(&p, 1, 1000) <= 0)
+                return; /* the client stopped reading: drop the rest */
+        } else {
+            return; /* the client went away mid-answer */
+        }
+    }
+}
+
+/* No core dumps, no ptrace by others, key pages kept out of swap. */
+static void harden(void)
+{
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#if !defined(__SANITIZE_ADDRESS__) && !defined(THSM_NO_MLOCK)
+    mlockall(MCL_CURRENT | MCL_FUTURE); /* best effort: EPERM/ENOMEM ignored */
+#endif
+}
+
+static int open_pty(char *name, size_t cap)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    struct termios t;
+    if (m < 0 || grantpt(m) != 0 || unlockpt(m) != 0 ||
+        ptsname_r(m, name, cap) != 0 || chmod(name, 0600) != 0 ||
+        tcgetattr(m, &t) != 0) {
+        if (m >= 0)
+            close(m);
+        return -1;
+    }
+    cfmakeraw(&t); /* on Linux this sets the slave side: no echo, no CR/LF games */
+    tcsetattr(m, TCSANOW, &t);
+    fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK);
+    return m;
+}
+
+/* Points link at target atomically; refuses to replace a non-link. */
+static int make_link(const char *link, const char *target)
+{
+    struct stat st;
+    char tmp[4200];
+    if (lstat(link, &st) == 0 && !S_ISLNK(st.st_mode)) {
+        fprintf(stderr, "tinyhsmd: %s exists and is not a symlink; "
+                        "not replacing it\n", link);
+        return -1;
+    }
+    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", link, (long)getpid());
+    unlink(tmp);
+    if (symlink(target, tmp) != 0 || rename(tmp, link) != 0) {
+        fprintf(stderr, "tinyhsmd: cannot create link %s: %s\n", link,
+                strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static void remove_link(const char *link, const char *target)
+{
+    char now[4096];
+    ssize_t n = link ? readlink(link, now, sizeof(now) - 1) : -1;
+    if (n > 0) {
+        now[n] = '\0';
+        if (strcmp(now, target) == 0)
+            unlink(link);
+    }
+}
+
+/* Flushes the audit log when its oldest unsynced record is FLUSH_MS old. */
+static int flush_due(thsm_device *dev, int64_t *dirty_since)
+{
+    if (!thsm_device_flush_pending(dev)) {
+        *dirty_since = 0;
+        return IDLE_MS * 50;
+    }
+    int64_t now = now_ns();
+    if (!*dirty_since)
+        *dirty_since = now;
+    int64_t left_ms = FLUSH_MS - (now - *dirty_since) / 1000000;
+    if (left_ms > 0)
+        return (int)left_ms;
+    thsm_device_flush(dev);
+    *dirty_since = 0;
+    return IDLE_MS * 50;
+}
+
+static void serve(server *s, thsm_device *dev, volatile sig_atomic_t *stop)
+{
+    static uint8_t buf[4096];
+    int connected = 0;
+    int64_t dirty_since = 0;
+    while (!*stop) {
+        struct pollfd p = {s->master, POLLIN, 0};
+        int r = poll(&p, 1, flush_due(dev, &dirty_since));
+        if (r <= 0)
+            continue; /* timeout or a signal: check stop and the flush */
+        ssize_t n = (p.revents & POLLIN) ? read(s->master, buf, sizeof(buf)) : -1;
+        if (n > 0) {
+            connected = 1;
+            pace(s, (size_t)n);
+            thsm_device_input(dev, buf, (size_t)n);
+        } else if (n < 0 && errno == EAGAIN) {
+            continue;
+        } else { /* POLLHUP or EIO: nobody has the port open */
+            if (connected)
+                thsm_device_disconnect(dev);
+            connected = 0;
+            struct timespec idle = {0, IDLE_MS * 1000000L};
+            nanosleep(&idle, NULL);
+        }
+    }
+}
+
+int thsm_daemon_run(const thsm_daemon_cfg *cfg, volatile sig_atomic_t *stop)
+{
+    static thsm_posix_port pp;
+    static thsm_device dev;
+    thsm_port port;
+    server s = {.master = -1, .baud = cfg->baud};
+    char err[512], pty[256];
+    harden();
+    if (thsm_posix_port_open(&pp, cfg->state_dir, &port, err, sizeof(err))) {
+        fprintf(stderr, "tinyhsmd: %s\n", err);
+        return 1;
+    }
+    int rc = 1;
+    if (thsm_device_init(&dev, &port, write_all, &s) != 0) {
+        fprintf(stderr, "tinyhsmd: cannot use the state in %s: %s\n"
+                "tinyhsmd: nothing was changed; move the directory away to "
+                "start a new device\n", cfg->state_dir,
+                thsm_device_storage_reason(&dev));
+    } else if ((s.master = open_pty(pty, sizeof(pty))) < 0) {
+        fprintf(stderr, "tinyhsmd: cannot open a pseudo-terminal: %s\n",
+                strerror(errno));
+    } else if (!cfg->link || make_link(cfg->link, pty) == 0) {
+        printf("%s\n", pty);
+        fflush(stdout);
+        fprintf(stderr, "tinyhsmd: serving on %s%s%s%s, state in %s\n", pty,
+                cfg->link ? " (link " : "", cfg->link ? cfg->link : "",
+                cfg->link ? ")" : "", cfg->state_dir);
+        serve(&s, &dev, stop);
+        remove_link(cfg->link, pty);
+        rc = 0;
+    }
+    thsm_device_deinit(&dev);
+    if (s.master >= 0)
+        close(s.master);
+    thsm_posix_port_close(&pp);
+    return rc;
+}

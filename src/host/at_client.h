@@ -47,6 +47,7 @@ typedef struct {
     size_t nlines;
     int ok;            /* status line is "OK" or starts with "OK " */
     const char *code;  /* on ERROR: the code word, e.g. "NO_CA"; else "" */
+    char code_buf[32];
     const char *text;  /* status payload after "OK " or after the code; or "" */
 } thsm_at_resp;
 

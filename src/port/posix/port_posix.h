@@ -12,6 +12,9 @@
 
 typedef struct {
     char dir[4096];
+    int dir_fd;  /* for fsync after renames */
+    int lock_fd; /* device.key, flock'ed: one tinyhsmd per state directory */
+    int log_fd;  /* audit log opened for appends, or -1 */
     uint8_t device_key[THSM_DEVICE_KEY_LEN];
 } thsm_posix_port;
 
@@ -22,7 +25,7 @@ typedef struct {
 int thsm_posix_port_open(thsm_posix_port *pp, const char *dir, thsm_port *port,
                          char *err, size_t err_cap);
 
-/* Wipes the device key from memory. */
+/* Wipes the device key from memory and releases the directory. */
 void thsm_posix_port_close(thsm_posix_port *pp);
 
 #endif
