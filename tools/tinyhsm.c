@@ -17,20 +17,24 @@ static const struct {
     {"cert", cli_cert, "export the CA or signer certificate"},
     {"verify", cli_verify, "check a signed image as the bootloader would"},
     {"decommission", cli_decommission, "erase every key and certificate"},
+    {"pin", cli_pin, "set or change the device PIN"},
+    {"log", cli_log, "print or verify the device's audit log"},
 };
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: tinyhsm [-p|--port DEV] [-d|--debug] COMMAND [ARGS...]\n\n"
+            "Usage: tinyhsm [-p|--port DEV] [-d|--debug] [--pin-file FILE] "
+            "COMMAND [ARGS...]\n\n"
             "Commands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
     fprintf(out,
             "\nThe port is --port, else $TINYHSM_PORT, else the link that "
             "tinyhsmd creates\nby default. -d prints every line exchanged "
-            "with the device on stderr.\n'tinyhsm COMMAND --help' explains a "
-            "command.\n\nExample:\n  tinyhsmd &\n  tinyhsm config --new all\n"
+            "with the device on stderr (PINs masked).\nA PIN, when the device "
+            "has one, comes from --pin-file, $TINYHSM_PIN or a prompt.\n"
+            "'tinyhsm COMMAND --help' explains a command.\n\nExample:\n  tinyhsmd &\n  tinyhsm config --new all\n"
             "  tinyhsm sign --board B-U585I-IOT02A --version 1.0.0 fw.bin\n");
 }
 
@@ -40,6 +44,7 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"port", required_argument, NULL, 'p'},
         {"debug", no_argument, NULL, 'd'},
+        {"pin-file", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -49,6 +54,8 @@ int main(int argc, char **argv)
             ctx.port = optarg;
         else if (o == 'd')
             ctx.debug = 1;
+        else if (o == 'P')
+            ctx.pin_file = optarg;
         else if (o == 'h') {
             usage(stdout);
             return CLI_OK;

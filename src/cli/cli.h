@@ -14,7 +14,8 @@
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
 typedef struct {
-    const char *port; /* NULL: the default port */
+    const char *port;     /* NULL: the default port */
+    const char *pin_file; /* --pin-file */
     int debug;
     thsm_at at;
     int connected;
@@ -29,6 +30,12 @@ int cli_sign(cli_ctx *c, int argc, char **argv);
 int cli_cert(cli_ctx *c, int argc, char **argv);
 int cli_verify(cli_ctx *c, int argc, char **argv);
 int cli_decommission(cli_ctx *c, int argc, char **argv);
+int cli_pin(cli_ctx *c, int argc, char **argv);
+int cli_log(cli_ctx *c, int argc, char **argv);
+
+/* Logs in when the device has a PIN (asking for it as needed); warns when
+ * it has none. With blocked_ok, a blocked PIN is not an error. 0 or -1. */
+int cli_login(cli_ctx *c, int blocked_ok);
 
 /* "tinyhsm: message" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

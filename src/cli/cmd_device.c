@@ -220,6 +220,8 @@ int cli_config(cli_ctx *c, int argc, char **argv)
     }
     if (co.all && has_ca && !co.yes && !confirm_replace_ca())
         return CLI_FAIL;
+    if (cli_login(c, 0) != 0)
+        return CLI_FAIL;
     if (thsm_hsm_provision(&c->at, co.all, &co.ca, &co.signer, err,
                            sizeof(err)) != 0) {
         cli_error("%s", err);
@@ -321,7 +323,7 @@ int cli_decommission(cli_ctx *c, int argc, char **argv)
         return cli_usage_error("decommission", "this erases every key; "
                                                "confirm with --yes");
     char err[300];
-    if (cli_connect(c) != 0)
+    if (cli_connect(c) != 0 || cli_login(c, 1) != 0)
         return CLI_FAIL;
     if (thsm_hsm_expect_ok(&c->at, "AT+STSAFE_DECOMMISSION", &resp, err,
                            sizeof(err))) {

@@ -11,8 +11,8 @@ static const char *advice(const char *code)
     if (strcmp(code, "NO_CA") == 0)
         return "; provision it with: tinyhsm config --new all";
     if (strcmp(code, "NO_SIGNER") == 0 || strcmp(code, "NO_SIGNER_CERT") == 0)
-        return "; provision it with: tinyhsm config --new signer "
-               "(or --new all on a fresh device)";
+        return "; provision it with: tinyhsm config --new all "
+               "(or --new signer to keep the existing CA)";
     if (strcmp(code, "AUTH_REQUIRED") == 0)
         return "; give the PIN with --pin-file or TINYHSM_PIN";
     return "";

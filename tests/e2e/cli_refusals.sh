@@ -20,7 +20,7 @@ refuse() {
     for f in signed_binary.bin stsafe_signer_cert.pem SigGen.c; do
         [ "$(cat "$f")" = old ] || fail "$f was changed by a refused sign ($*)"
     done
-    [ -z "$(ls -A | grep -v -e '^fw.bin$' -e '^empty.bin$' -e '^signed_binary.bin$' \
+    [ -z "$(ls -A | grep -v -e '^fw.bin$' -e '^empty.bin$' -e '^big.bin$' -e '^signed_binary.bin$' \
         -e '^stsafe_signer_cert.pem$' -e '^SigGen.c$' -e '^v[0-9]*.h$' || true)" ] ||
         fail "a refused sign left files: $(ls -A)"
     ok "refused: $*"
@@ -48,9 +48,10 @@ rm big.bin
 
 # the largest image that fits is accepted
 head -c 46592 /dev/urandom >fits.bin
-run 0 tinyhsm sign --board NUCLEO-G071RB --version 1.0.0 -o fits.img fits.bin
+run 0 tinyhsm sign --board NUCLEO-G071RB --version 1.0.0 -o fits.img \
+    --cert-out fits.pem --siggen fits.c fits.bin
 [ "$(stat -c %s fits.img)" -eq $((47104 + 64)) ] || fail "max-size image"
-rm fits.bin fits.img
+rm fits.bin fits.img fits.pem fits.c
 ok "an image of exactly the maximum size is accepted"
 
 # device not provisioned: say which config command to run

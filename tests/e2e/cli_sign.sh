@@ -70,12 +70,12 @@ ok "stsafe_signer_cert.pem chains to the CA"
 
 # named outputs and a version file
 printf '#ifndef V\n#define APP_VERSION_MAJOR  2 /* major */\n#define APP_VERSION_MINOR 10\n#define   APP_VERSION_BUILD 7\n#endif\n' >application_version.h
-mkdir -p out && head -c 3000 /dev/urandom >fw.bin
+mkdir -p dist && head -c 3000 /dev/urandom >fw.bin
 run 0 tinyhsm sign --board NUCLEO-G071RB --version-file application_version.h \
-    -o out/img.bin --cert-out out/c.pem --siggen out/S.c fw.bin
-[ "$(hex_at out/img.bin 48 16)" = "$(field 2.10.7 16)" ] || fail "version from file"
-[ "$(hex_at out/img.bin 32 16)" = "$(field NUCLEO-G071RB 16)" ] || fail "board"
-[ -s out/c.pem ] && [ -s out/S.c ] || fail "named outputs"
+    -o dist/img.bin --cert-out dist/c.pem --siggen dist/S.c fw.bin
+[ "$(hex_at dist/img.bin 48 16)" = "$(field 2.10.7 16)" ] || fail "version from file"
+[ "$(hex_at dist/img.bin 32 16)" = "$(field NUCLEO-G071RB 16)" ] || fail "board"
+[ -s dist/c.pem ] && [ -s dist/S.c ] || fail "named outputs"
 ok "version file and named outputs"
 
 # unknown board with an explicit maximum

@@ -1,0 +1,239 @@
+/* cmd_verify.c - tinyhsm verify: check an image as the bootloader would. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "host/image.h"
+#include "host/siggen.h"
+
+static const char verify_help[] =
+    "Usage: tinyhsm verify (--cert signer.pem | --siggen SigGen.c |\n"
+    "                       --pubkey pub.pem) [--ca ca.pem] [--board NAME]\n"
+    "                      [--max-size BYTES] [--installed CURRENT.bin] IMAGE\n"
+    "Checks a SECUREBOOT10 image as the Tiny Secure Boot bootloader does, and\n"
+    "stricter: header syntax and padding, layout, board, maximum size,\n"
+    "version > 0.0.0, signature (r and s in range). --ca also checks that the\n"
+    "signer certificate chains to the CA and is valid now. --installed applies\n"
+    "the update rule: same board, strictly newer version (no downgrades).\n"
+    "Prints one PASS/FAIL line per check; exits 0 only when all pass.\n"
+    "Needs no device. Without --board the header's board is looked up.\n\n"
+    "Example:\n"
+    "  tinyhsm verify --siggen SigGen.c --board B-U585I-IOT02A signed_binary.bin\n";
+
+typedef struct {
+    const char *cert, *siggen, *pubkey, *ca, *board, *installed, *image;
+    uint64_t max_size;
+    int failed;
+} verify_opts;
+
+static int verify_parse(int argc, char **argv, verify_opts *o)
+{
+    static const struct option opts[] = {
+        {"cert", required_argument, NULL, 'c'},
+        {"siggen", required_argument, NULL, 's'},
+        {"pubkey", required_argument, NULL, 'k'},
+        {"ca", required_argument, NULL, 'a'},
+        {"board", required_argument, NULL, 'b'},
+        {"max-size", required_argument, NULL, 'm'},
+        {"installed", required_argument, NULL, 'i'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    char *end;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': o->cert = optarg; break;
+        case 's': o->siggen = optarg; break;
+        case 'k': o->pubkey = optarg; break;
+        case 'a': o->ca = optarg; break;
+        case 'b': o->board = optarg; break;
+        case 'i': o->installed = optarg; break;
+        case 'm':
+            o->max_size = strtoull(optarg, &end, 10);
+            if (*end || o->max_size < 1024)
+                return cli_usage_error("verify", "--max-size takes bytes");
+            break;
+        case 'h': fputs(verify_help, stdout); return CLI_OK;
+        default: return cli_usage_error("verify", "bad option");
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_error("verify", "give one IMAGE");
+    o->image = argv[optind];
+    if (!!o->cert + !!o->siggen + !!o->pubkey != 1)
+        return cli_usage_error("verify", "give the key with exactly one of "
+                                         "--cert, --siggen, --pubkey");
+    if (o->ca && !o->cert)
+        return cli_usage_error("verify", "--ca needs --cert");
+    return -1;
+}
+
+static void report(verify_opts *o, int pass, const char *check,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void report(verify_opts *o, int pass, const char *check,
+                   const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("%s %-12s ", pass ? "PASS" : "FAIL", check);
+    vprintf(fmt, ap);
+    putchar('\n');
+    va_end(ap);
+    o->failed |= !pass;
+}
+
+/* Maps a whole file read-only; NULL with a message on failure. */
+static const uint8_t *map_file(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        cli_error("cannot open %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    *len = (size_t)st.st_size;
+    void *p = *len ? mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+    close(fd);
+    if (p == MAP_FAILED || !p) {
+        cli_error("cannot read %s (empty or unreadable)", path);
+        return NULL;
+    }
+    return p;
+}
+
+static int load_key(const verify_opts *o, uint8_t pub[65])
+{
+    const char *path = o->cert ? o->cert : o->siggen ? o->siggen : o->pubkey;
+    char err[200];
+    size_t len;
+    uint8_t *text = cli_read_file(path, 65536, &len);
+    int rc = -1;
+    if (!text)
+        return -1;
+    text[len] = '\0';
+    if (o->siggen)
+        rc = thsm_siggen_parse((char *)text, pub, err, sizeof(err));
+    else
+        rc = thsm_pubkey_from_pem(text, len, pub);
+    if (rc != 0)
+        cli_error("%s: %s", path, o->siggen ? err : "no P-256 public key in it");
+    free(text);
+    return rc;
+}
+
+/* The board profile: --board/--max-size, else the header's board. */
+static int pick_board(verify_opts *o, const thsm_boot_header *h,
+                      thsm_boot_board *b)
+{
+    b->name = o->board ? o->board : h->board;
+    const thsm_board_info *info = thsm_board_find(b->name);
+    b->max_size = (uint32_t)(o->max_size ? o->max_size
+                                         : info ? info->max_size : 0);
+    if (!b->max_size) {
+        report(o, 0, "board", "%s is not a known board; give --max-size",
+               b->name);
+        return -1;
+    }
+    return 0;
+}
+
+static void check_image(verify_opts *o, const uint8_t *img, size_t len,
+                        const uint8_t pub[65], thsm_boot_header *h)
+{
+    thsm_boot_board b;
+    int r = thsm_boot_parse_header(img, len, h);
+    if (r != THSM_BOOT_OK) {
+        report(o, 0, "header", "%s", thsm_boot_strerror(r));
+        return;
+    }
+    report(o, 1, "header", "SECUREBOOT10, board %s, version %s, signed size %lu",
+           h->board, h->version_text, (unsigned long)h->size);
+    r = thsm_boot_check_layout(h, len, 1);
+    report(o, !r, "layout", "%s (%zu bytes, signed size + 64 = %lu)",
+           r ? thsm_boot_strerror(r) : "ok", len, (unsigned long)h->size + 64);
+    if (r || pick_board(o, h, &b) != 0)
+        return;
+    r = thsm_boot_check_board(h, &b);
+    report(o, !r, "board", "%s (image %s, expected %s, maximum %lu bytes)",
+           r ? thsm_boot_strerror(r) : "ok", h->board, b.name,
+           (unsigned long)b.max_size);
+    r = thsm_boot_check_version(h);
+    report(o, !r, "version", "%s (%s)", r ? thsm_boot_strerror(r) : "ok",
+           h->version_text);
+    r = thsm_boot_check_signature(img, h, pub);
+    report(o, !r, "signature", "%s", r ? thsm_boot_strerror(r)
+                                       : "verifies with the given key");
+}
+
+static void check_chain(verify_opts *o)
+{
+    size_t ca_len, cert_len;
+    char why[200] = "";
+    uint8_t *ca = cli_read_file(o->ca, 65536, &ca_len);
+    uint8_t *cert = cli_read_file(o->cert, 65536, &cert_len);
+    int ok = ca && cert &&
+             thsm_x509_check_chain(ca, ca_len, cert, cert_len, time(NULL), why,
+                                   sizeof(why)) == 0;
+    report(o, ok, "certificate", ok ? "issued by %s and valid now" : "%s",
+           ok ? o->ca : why[0] ? why : "unreadable");
+    free(ca);
+    free(cert);
+}
+
+static void check_update(verify_opts *o, const thsm_boot_header *update)
+{
+    size_t len;
+    thsm_boot_header cur;
+    const uint8_t *img = map_file(o->installed, &len);
+    int r = img ? thsm_boot_parse_header(img, len, &cur) : THSM_BOOT_TOO_SHORT;
+    if (r != THSM_BOOT_OK)
+        report(o, 0, "update", "installed image %s: %s", o->installed,
+               thsm_boot_strerror(r));
+    else if ((r = thsm_boot_check_update(&cur, update)) != THSM_BOOT_OK)
+        report(o, 0, "update", "%s (installed %s %s, update %s %s)",
+               thsm_boot_strerror(r), cur.board, cur.version_text,
+               update->board, update->version_text);
+    else
+        report(o, 1, "update", "%s newer than installed %s", update->version_text,
+               cur.version_text);
+    if (img)
+        munmap((void *)img, len);
+}
+
+int cli_verify(cli_ctx *c, int argc, char **argv)
+{
+    (void)c; /* no device needed */
+    verify_opts o = {0};
+    uint8_t pub[65];
+    thsm_boot_header h;
+    size_t len;
+    int rc = verify_parse(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    if (load_key(&o, pub) != 0)
+        return CLI_FAIL;
+    const uint8_t *img = map_file(o.image, &len);
+    if (!img)
+        return CLI_FAIL;
+    check_image(&o, img, len, pub, &h);
+    if (o.ca)
+        check_chain(&o);
+    if (o.installed && !o.failed)
+        check_update(&o, &h);
+    munmap((void *)img, len);
+    printf("%s: %s\n", o.image, o.failed ? "REJECTED" : "OK");
+    return o.failed ? CLI_FAIL : CLI_OK;
+}
