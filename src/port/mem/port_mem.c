@@ -110,7 +110,13 @@ static int64_t mem_now(void *ctx)
 
 void thsm_mem_port_init(thsm_mem_port *mp, thsm_port *port)
 {
-    memset(mp, 0, sizeof(*mp));
+    for (int i = 0; i < THSM_MEM_OBJECTS; i++) { /* the data need no clearing */
+        mp->obj[i].used = 0;
+        mp->obj[i].len = 0;
+        mp->obj[i].name[0] = '\0';
+    }
+    mp->fail_writes = 0;
+    mp->syncs = 0;
     memset(mp->device_key, 0x5a, sizeof(mp->device_key));
     mp->now = 1798761600; /* 2027-01-01T00:00:00Z */
     port->ctx = mp;
