@@ -1,0 +1,187 @@
+/* Host image pieces: DER to raw signatures, SigGen.c, version files, output. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "crypto/crypto.h"
+#include "host/image.h"
+#include "host/siggen.h"
+#include "testutil.h"
+
+static void test_der_to_raw_keeps_leading_zeros(void **state)
+{
+    (void)state;
+    /* r = 0x00..00 01 02 (30 zero bytes dropped in DER), s needs a 0x00 pad */
+    static const uint8_t der[] = {
+        0x30, 0x27, 0x02, 0x02, 0x01, 0x02, 0x02, 0x21, 0x00, 0x80, 0x11,
+        0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+        0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+        0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x22};
+    uint8_t raw[64], want[64] = {0};
+    want[30] = 0x01;
+    want[31] = 0x02;
+    want[32] = 0x80;
+    memset(want + 33, 0x11, 30);
+    want[63] = 0x22;
+    assert_int_equal(thsm_p256_sig_der_to_raw(der, sizeof(der), raw), 0);
+    assert_memory_equal(raw, want, 64);
+    uint8_t longer[sizeof(der) + 1];
+    memcpy(longer, der, sizeof(der));
+    longer[sizeof(der)] = 0; /* trailing byte */
+    assert_int_not_equal(thsm_p256_sig_der_to_raw(longer, sizeof(longer), raw), 0);
+    uint8_t padded[] = {0x30, 0x07, 0x02, 0x02, 0x00, 0x01, 0x02, 0x01, 0x01};
+    assert_int_not_equal(thsm_p256_sig_der_to_raw(padded, sizeof(padded), raw), 0);
+}
+
+static int count(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)); p++)
+        n++;
+    return n;
+}
+
+static void test_siggen_leading_zeros(void **state)
+{
+    (void)state;
+    uint8_t pub[65], back[65];
+    char text[THSM_SIGGEN_MAX], err[200];
+    for (int i = 0; i < 65; i++)
+        pub[i] = (uint8_t)(0xA0 + i);
+    pub[0] = 0x04;
+    pub[1] = 0x00; /* Qx starts 00 01: the reference script loses both */
+    pub[2] = 0x01;
+    pub[33] = 0x0f; /* Qy starts 0f: the reference script pairs from the end */
+    size_t n = thsm_siggen_format(pub, text, sizeof(text));
+    assert_true(n > 0 && n < sizeof(text));
+    assert_non_null(strstr(text, "#define SigGen_Qx_len  32\n"));
+    assert_non_null(strstr(text, "#define SigGen_Qy_len  32\n"));
+    assert_non_null(strstr(text, "SigGen_Qx[SigGen_Qx_len] = {0x00, 0x01, "));
+    assert_non_null(strstr(text, "SigGen_Qy[SigGen_Qy_len] = {0x0f, "));
+    assert_int_equal(count(text, "0x"), 64);
+    assert_int_equal(thsm_siggen_parse(text, back, err, sizeof(err)), 0);
+    assert_memory_equal(back, pub, 65);
+    /* an array one byte short is refused */
+    char *cut = strstr(text, "0x01, "); /* Qx's second byte */
+    assert_non_null(cut);
+    memmove(cut, cut + 6, strlen(cut + 6) + 1);
+    assert_int_not_equal(thsm_siggen_parse(text, back, err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "32 bytes"));
+}
+
+static void test_header_fields(void **state)
+{
+    (void)state;
+    uint8_t h[512], want[512];
+    char err[200];
+    memset(want, 0xFF, sizeof(want));
+    memcpy(want, "SECUREBOOT10", 13);
+    memcpy(want + 0x10, "1536", 5);
+    memcpy(want + 0x20, "B-U585I-IOT02A", 15);
+    memcpy(want + 0x30, "1.2.3", 6);
+    assert_int_equal(thsm_image_header(h, "B-U585I-IOT02A", "1.2.3", 1536, err,
+                                       sizeof(err)), 0);
+    assert_memory_equal(h, want, 512);
+    assert_int_equal(thsm_image_header(h, "ABCDEFGHIJKLMNO", "1.2.3", 1536, err,
+                                       sizeof(err)), 0);
+    assert_int_not_equal(thsm_image_header(h, "ABCDEFGHIJKLMNOP", "1.2.3", 1536,
+                                           err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "16 characters"));
+    assert_int_not_equal(thsm_image_header(h, "B", "1.2", 1536, err,
+                                           sizeof(err)), 0);
+    assert_int_equal(thsm_image_signed_size(1), 1024);
+    assert_int_equal(thsm_image_signed_size(512), 1024);
+    assert_int_equal(thsm_image_signed_size(513), 1536);
+    assert_int_equal(thsm_board_find("B-U585I-IOT02A")->max_size, 1007616);
+    assert_int_equal(thsm_board_find("NUCLEO-G071RB")->max_size, 47104);
+    assert_null(thsm_board_find("NO-SUCH-BOARD"));
+}
+
+static void test_version_file(void **state)
+{
+    (void)state;
+    char dir[256], path[300], v[32], err[300];
+    thsm_test_tmpdir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/application_version.h", dir);
+    const char *good = "/* app */\n#ifndef AV\n#define AV\n"
+                       "#define APP_VERSION_MAJOR   2 /* major */\n"
+                       "  #  define APP_VERSION_MINOR\t10\n"
+                       "#define APP_VERSION_BUILD 7\n#define OTHER 99\n#endif\n";
+    thsm_test_write_file(path, good, strlen(good));
+    assert_int_equal(thsm_version_file_read(path, v, sizeof(v), err, sizeof(err)), 0);
+    assert_string_equal(v, "2.10.7");
+    const char *missing = "#define APP_VERSION_MAJOR 1\n#define APP_VERSION_MINOR 2\n";
+    thsm_test_write_file(path, missing, strlen(missing));
+    assert_int_not_equal(thsm_version_file_read(path, v, sizeof(v), err,
+                                                sizeof(err)), 0);
+    assert_non_null(strstr(err, "APP_VERSION_BUILD"));
+    const char *word = "#define APP_VERSION_MAJOR ONE\n#define APP_VERSION_MINOR 2\n"
+                       "#define APP_VERSION_BUILD 3\n";
+    thsm_test_write_file(path, word, strlen(word));
+    assert_int_not_equal(thsm_version_file_read(path, v, sizeof(v), err,
+                                                sizeof(err)), 0);
+    snprintf(path, sizeof(path), "%s/absent.h", dir);
+    assert_int_not_equal(thsm_version_file_read(path, v, sizeof(v), err,
+                                                sizeof(err)), 0);
+    assert_non_null(strstr(err, path));
+    thsm_test_rmtree(dir);
+}
+
+static int entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    while (d && (e = readdir(d)))
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void test_atomic_writer(void **state)
+{
+    (void)state;
+    char dir[256], path[300], err[300];
+    struct stat st;
+    size_t len;
+    thsm_test_tmpdir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/out.bin", dir);
+    assert_int_equal(thsm_write_file_atomic(path, "first", 5, 0640, err,
+                                            sizeof(err)), 0);
+    assert_int_equal(thsm_write_file_atomic(path, "second!", 7, 0644, err,
+                                            sizeof(err)), 0);
+    unsigned char *data = thsm_test_read_file(path, &len);
+    assert_int_equal(len, 7);
+    assert_memory_equal(data, "second!", 7);
+    free(data);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0644);
+    assert_int_equal(entries(dir), 1); /* no temporary left */
+    snprintf(path, sizeof(path), "%s/missing/out.bin", dir);
+    assert_int_not_equal(thsm_write_file_atomic(path, "x", 1, 0644, err,
+                                                sizeof(err)), 0);
+    assert_non_null(strstr(err, "missing/out.bin"));
+    assert_int_equal(entries(dir), 1);
+    thsm_test_rmtree(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_der_to_raw_keeps_leading_zeros),
+        cmocka_unit_test(test_siggen_leading_zeros),
+        cmocka_unit_test(test_header_fields),
+        cmocka_unit_test(test_version_file),
+        cmocka_unit_test(test_atomic_writer),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
