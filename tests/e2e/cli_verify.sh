@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# tinyhsm verify on images signed by tinyhsm sign against a real tinyhsmd:
+# one PASS/FAIL line per check, exit 0 only when all pass.
+. "$(dirname "$0")/lib.sh"
+
+start_daemon
+run 0 tinyhsm config --new all
+mkdir "$TMP/w" && cd "$TMP/w"
+head -c 5000 /dev/urandom >fw.bin
+for v in 1.2.2 1.2.3 1.2.4; do
+    run 0 tinyhsm sign --board B-U585I-IOT02A --version "$v" -o "img-$v.bin" fw.bin
+done
+run 0 tinyhsm cert ca -o ca.pem
+openssl x509 -in stsafe_signer_cert.pem -noout -pubkey >pub.pem
+img=img-1.2.3.bin
+
+for key in "--cert stsafe_signer_cert.pem" "--siggen SigGen.c" "--pubkey pub.pem"; do
+    # shellcheck disable=SC2086
+    run 0 tinyhsm verify $key --board B-U585I-IOT02A "$img"
+    for check in header layout board version signature; do has "$TMP/out" "PASS $check"; done
+done
+ok "a signed image passes with the key from a certificate, SigGen.c or a PEM key"
+
+run 0 tinyhsm verify --cert stsafe_signer_cert.pem --ca ca.pem "$img"
+has "$TMP/out" "PASS certificate"
+ok "without --board the header's board is used; the chain checks"
+
+# reject: CMD-ARGS... then the expected FAIL line
+reject() {
+    local want=$1
+    shift
+    run 1 tinyhsm verify "$@"
+    has "$TMP/out" "$want"
+    has "$TMP/out" "REJECTED"
+}
+cp "$img" tampered.bin
+printf '\x55' | dd of=tampered.bin bs=1 seek=3000 conv=notrunc status=none
+reject "FAIL signature    signature does not verify" --siggen SigGen.c tampered.bin
+reject "FAIL board" --siggen SigGen.c --board NUCLEO-G071RB "$img"
+reject "over the board's maximum" --siggen SigGen.c --max-size 1024 "$img"
+head -c 5000 "$img" >short.bin
+reject "FAIL layout" --siggen SigGen.c short.bin
+{ cat "$img"; printf 'x'; } >long.bin
+reject "bytes follow the signature" --siggen SigGen.c long.bin
+head -c 100 "$img" >tiny.bin
+reject "shorter than a 512-byte header" --siggen SigGen.c tiny.bin
+cp "$img" badpad.bin
+printf '\x00' | dd of=badpad.bin bs=1 seek=100 conv=notrunc status=none
+reject "header padding is not 0xFF" --siggen SigGen.c badpad.bin
+ok "tampering, wrong board, size, truncation, trailing bytes, padding: each named"
+
+run 0 tinyhsm verify --siggen SigGen.c --installed img-1.2.3.bin img-1.2.4.bin
+has "$TMP/out" "PASS update"
+reject "update is older than the installed image" --siggen SigGen.c \
+    --installed img-1.2.3.bin img-1.2.2.bin
+reject "update has the installed version" --siggen SigGen.c \
+    --installed img-1.2.3.bin img-1.2.3.bin
+ok "update rule: newer accepted, downgrade and same version refused"
+
+# another signer's key, another CA, an expired signer certificate
+cp SigGen.c old-SigGen.c
+cp ca.pem old-ca.pem
+run 0 tinyhsm config --new all --yes --signer-start 20200101000000 --signer-days 30
+run 0 tinyhsm sign --board B-U585I-IOT02A --version 2.0.0 -o new.bin fw.bin
+reject "FAIL signature" --siggen old-SigGen.c new.bin
+reject "FAIL certificate" --cert stsafe_signer_cert.pem --ca old-ca.pem new.bin
+run 0 tinyhsm cert ca -o ca.pem
+reject "expired" --cert stsafe_signer_cert.pem --ca ca.pem new.bin
+ok "wrong key, wrong CA and an expired certificate are refused"
+
+run 2 tinyhsm verify "$img"
+run 2 tinyhsm verify --siggen SigGen.c --pubkey pub.pem "$img"
+run 2 tinyhsm verify --siggen SigGen.c --ca ca.pem "$img"
+ok "usage errors"
+stop_daemon
+finish
