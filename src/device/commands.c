@@ -156,7 +156,7 @@ static void send_info(thsm_device *dev, const thsm_slot *s)
         thsm_resp_error(dev, "CRYPTO", "stored certificate does not parse");
         return;
     }
-    char from[32], to[32], fp[2 * THSM_SHA256_LEN + 1];
+    char from[THSM_TIME_TEXT], to[THSM_TIME_TEXT], fp[2 * THSM_SHA256_LEN + 1];
     uint8_t digest[THSM_SHA256_LEN];
     thsm_format_time(info.not_before, from);
     thsm_format_time(info.not_after, to);

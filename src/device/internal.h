@@ -43,8 +43,9 @@ int thsm_parse_hex(const char *s, uint8_t *out, size_t len);
 /* Upper-case hex of data into out (2*len+1 bytes). */
 void thsm_hex(const uint8_t *data, size_t len, char *out);
 
-/* "YYYY-MM-DD hh:mm:ss UTC" (24 bytes with NUL). */
-void thsm_format_time(int64_t t, char out[32]);
+/* "YYYY-MM-DD hh:mm:ss UTC"; sized for any value the compiler can imagine. */
+#define THSM_TIME_TEXT 80
+void thsm_format_time(int64_t t, char out[THSM_TIME_TEXT]);
 
 /* Latest instant an X.509 time can carry: 9999-12-31 23:59:59 UTC. */
 #define THSM_TIME_MAX INT64_C(253402300799)

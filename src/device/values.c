@@ -130,13 +130,13 @@ int thsm_parse_start(const char *s, int64_t *out)
     return 0;
 }
 
-void thsm_format_time(int64_t t, char out[32])
+void thsm_format_time(int64_t t, char out[THSM_TIME_TEXT])
 {
     int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
     int64_t rem = t - days * 86400, y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
-    snprintf(out, 32, "%04lld-%02u-%02u %02u:%02u:%02u UTC", (long long)y, m,
+    snprintf(out, THSM_TIME_TEXT, "%04lld-%02u-%02u %02u:%02u:%02u UTC", (long long)y, m,
              d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
              (unsigned)(rem % 60));
 }
