@@ -16,7 +16,7 @@ trap cleanup EXIT
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 json() { sed -n "s/.*\"$1\": \([0-9.]*\).*/\1/p"; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
-secs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N); calc %.4f "$t1 - $t0"; }
+secs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N); calc '%.4f\n' "$t1 - $t0"; }
 
 start_daemon() { # [extra args]
     "$BIN/tinyhsmd" --state "$TMP/state" --link "$TMP/tty" "$@" >"$TMP/pty" 2>"$TMP/log" &

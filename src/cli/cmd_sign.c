@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,7 +112,8 @@ static int sign_parse(int argc, char **argv, sign_opts *o)
 }
 
 typedef struct {
-    const uint8_t *fw; /* mapped firmware */
+    const uint8_t *fw; /* mapped firmware, for hashing */
+    int fw_fd;         /* the same file, for the kernel to copy */
     size_t fw_len;
     uint64_t size; /* signed size */
     uint8_t header[THSM_BOOT_HEADER_LEN];
@@ -134,6 +136,7 @@ static int load_firmware(const sign_opts *o, image *im)
         return -1;
     }
     int rc = -1;
+    im->fw_fd = fd;
     im->size = thsm_image_signed_size((uint64_t)st.st_size);
     if (st.st_size == 0)
         cli_error("firmware %s is empty", o->firmware);
@@ -141,22 +144,47 @@ static int load_firmware(const sign_opts *o, image *im)
         cli_error("image would be %llu bytes, over the maximum of %llu for "
                   "board %s", (unsigned long long)im->size,
                   (unsigned long long)o->max_size, o->board);
-    else if ((im->fw = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE,
+    else if ((im->fw = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
                             fd, 0)) == MAP_FAILED)
         cli_error("cannot read firmware %s: %s", o->firmware, strerror(errno));
     else {
         im->fw_len = (size_t)st.st_size;
         rc = 0;
     }
-    close(fd);
+    if (rc != 0)
+        close(fd);
     return rc;
+}
+
+static size_t pad_len(const image *im)
+{
+    return (size_t)(im->size - THSM_BOOT_HEADER_LEN - im->fw_len);
+}
+
+/* The image file is written while the firmware is hashed: on two cores the
+ * copy costs nothing, and the signature is all that waits for the device. */
+typedef struct {
+    thsm_atomic_file out;
+    const image *im;
+    int rc;
+} copier;
+
+static void *copy_body(void *arg)
+{
+    copier *c = arg;
+    const image *im = c->im;
+    c->rc = thsm_atomic_write(&c->out, im->header, sizeof(im->header)) ||
+            thsm_atomic_copy(&c->out, im->fw_fd, im->fw_len) ||
+            thsm_atomic_write(&c->out, im->pad, pad_len(im));
+    if (c->rc == 0)
+        thsm_atomic_start_writeback(&c->out);
+    return NULL;
 }
 
 static int hash_image(image *im)
 {
     thsm_sha256_ctx c;
-    size_t pad = (size_t)(im->size - THSM_BOOT_HEADER_LEN - im->fw_len);
-    memset(im->pad, 0xFF, sizeof(im->pad));
+    size_t pad = pad_len(im);
     int ok = thsm_sha256_init(&c) == 0 &&
              thsm_sha256_update(&c, im->header, sizeof(im->header)) == 0 &&
              thsm_sha256_update(&c, im->fw, im->fw_len) == 0 &&
@@ -191,16 +219,17 @@ static int device_sign(cli_ctx *c, image *im)
     return 0;
 }
 
-static int write_outputs(const sign_opts *o, image *im)
+/* Finishes the image with its signature, then the certificate and key. */
+static int write_outputs(const sign_opts *o, image *im, thsm_atomic_file *out)
 {
     char err[400], siggen[THSM_SIGGEN_MAX];
-    size_t pad = (size_t)(im->size - THSM_BOOT_HEADER_LEN - im->fw_len);
-    struct iovec iov[4] = {{im->header, sizeof(im->header)},
-                           {(void *)im->fw, im->fw_len},
-                           {im->pad, pad},
-                           {im->sig, sizeof(im->sig)}};
     size_t siggen_len = thsm_siggen_format(im->pub, siggen, sizeof(siggen));
-    if (thsm_write_atomic_iov(o->out, iov, 4, 0644, err, sizeof(err)) ||
+    if (thsm_atomic_write(out, im->sig, sizeof(im->sig)) != 0) {
+        cli_error("cannot write %s", o->out);
+        thsm_atomic_abort(out);
+        return -1;
+    }
+    if (thsm_atomic_commit(out, err, sizeof(err)) ||
         thsm_write_file_atomic(o->cert_out, im->pem, strlen(im->pem), 0644, err,
                                sizeof(err)) ||
         thsm_write_file_atomic(o->siggen, siggen, siggen_len, 0644, err,
@@ -236,6 +265,41 @@ static void print_summary(const sign_opts *o, const image *im)
            o->siggen);
 }
 
+static int sign_image(cli_ctx *c, const sign_opts *o, image *im)
+{
+    static copier cp;
+    pthread_t copy;
+    char err[400];
+    memset(im->pad, 0xFF, sizeof(im->pad));
+    if (thsm_image_header(im->header, o->board, o->version, (uint32_t)im->size,
+                          err, sizeof(err)) != 0 ||
+        thsm_atomic_begin(&cp.out, o->out, 0644, err, sizeof(err)) != 0) {
+        cli_error("%s", err);
+        return CLI_FAIL;
+    }
+    cp.im = im;
+    cp.rc = -1;
+    int threaded = pthread_create(&copy, NULL, copy_body, &cp) == 0;
+    if (!threaded)
+        copy_body(&cp);
+    int hashed = hash_image(im) == 0;
+    if (!hashed)
+        cli_error("hashing failed");
+    int signed_ok = hashed && device_sign(c, im) == 0;
+    if (threaded)
+        pthread_join(copy, NULL);
+    if (signed_ok && cp.rc != 0)
+        cli_error("cannot write %s: %s", o->out, strerror(errno));
+    if (!signed_ok || cp.rc != 0) {
+        thsm_atomic_abort(&cp.out);
+        return CLI_FAIL;
+    }
+    if (write_outputs(o, im, &cp.out) != 0)
+        return CLI_FAIL;
+    print_summary(o, im);
+    return CLI_OK;
+}
+
 int cli_sign(cli_ctx *c, int argc, char **argv)
 {
     static image im;
@@ -256,16 +320,8 @@ int cli_sign(cli_ctx *c, int argc, char **argv)
     }
     if (load_firmware(&o, &im) != 0)
         return CLI_FAIL;
-    rc = CLI_FAIL;
-    if (thsm_image_header(im.header, o.board, o.version, (uint32_t)im.size, err,
-                          sizeof(err)) != 0)
-        cli_error("%s", err);
-    else if (hash_image(&im) != 0)
-        cli_error("hashing failed");
-    else if (device_sign(c, &im) == 0 && write_outputs(&o, &im) == 0) {
-        print_summary(&o, &im);
-        rc = CLI_OK;
-    }
+    rc = sign_image(c, &o, &im);
     munmap((void *)im.fw, im.fw_len);
+    close(im.fw_fd);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -20,10 +21,12 @@
 #include "port/posix/port_posix.h"
 
 #define FLUSH_MS 50 /* audit records reach the disk within this */
-#define IDLE_MS 20  /* poll period while no client has the port open */
+#define IDLE_MS 20  /* poll period without a client, when inotify is missing */
+#define WAIT_MS 1000 /* longest wait for a client, with inotify */
 
 typedef struct {
     int master;
+    int opens; /* inotify on the pty: wakes us when a client opens it */
     unsigned baud;
     struct timespec line_free; /* when the simulated UART is next idle */
 } server;
@@ -154,6 +157,23 @@ static int flush_due(thsm_device *dev, int64_t *dirty_since)
     return IDLE_MS * 50;
 }
 
+/* No client has the port open: wait until one opens it (or a timeout, to
+ * flush the audit log and look at stop). Polling the master would spin: it
+ * reports POLLHUP for as long as nobody has the port open. */
+static void wait_for_client(server *s, int timeout_ms)
+{
+    char events[4096];
+    if (s->opens < 0) {
+        struct timespec idle = {0, IDLE_MS * 1000000L};
+        nanosleep(&idle, NULL);
+        return;
+    }
+    struct pollfd p = {s->opens, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms < WAIT_MS ? timeout_ms : WAIT_MS) > 0)
+        while (read(s->opens, events, sizeof(events)) > 0)
+            ; /* drained: we only needed the wake-up */
+}
+
 static void serve(server *s, thsm_device *dev, volatile sig_atomic_t *stop)
 {
     static uint8_t buf[4096];
@@ -175,8 +195,7 @@ static void serve(server *s, thsm_device *dev, volatile sig_atomic_t *stop)
             if (connected)
                 thsm_device_disconnect(dev);
             connected = 0;
-            struct timespec idle = {0, IDLE_MS * 1000000L};
-            nanosleep(&idle, NULL);
+            wait_for_client(s, flush_due(dev, &dirty_since));
         }
     }
 }
@@ -186,7 +205,7 @@ int thsm_daemon_run(const thsm_daemon_cfg *cfg, volatile sig_atomic_t *stop)
     static thsm_posix_port pp;
     static thsm_device dev;
     thsm_port port;
-    server s = {.master = -1, .baud = cfg->baud};
+    server s = {.master = -1, .opens = -1, .baud = cfg->baud};
     char err[512], pty[256];
     harden();
     if (thsm_posix_port_open(&pp, cfg->state_dir, &port, err, sizeof(err))) {
@@ -203,6 +222,11 @@ int thsm_daemon_run(const thsm_daemon_cfg *cfg, volatile sig_atomic_t *stop)
         fprintf(stderr, "tinyhsmd: cannot open a pseudo-terminal: %s\n",
                 strerror(errno));
     } else if (!cfg->link || make_link(cfg->link, pty) == 0) {
+        s.opens = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (s.opens >= 0 && inotify_add_watch(s.opens, pty, IN_OPEN) < 0) {
+            close(s.opens);
+            s.opens = -1;
+        }
         printf("%s\n", pty);
         fflush(stdout);
         fprintf(stderr, "tinyhsmd: serving on %s%s%s%s, state in %s\n", pty,
@@ -213,6 +237,8 @@ int thsm_daemon_run(const thsm_daemon_cfg *cfg, volatile sig_atomic_t *stop)
         rc = 0;
     }
     thsm_device_deinit(&dev);
+    if (s.opens >= 0)
+        close(s.opens);
     if (s.master >= 0)
         close(s.master);
     thsm_posix_port_close(&pp);

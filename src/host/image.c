@@ -1,4 +1,5 @@
 /* image.c - SECUREBOOT10 image building and file output (see image.h). */
+#define _GNU_SOURCE /* copy_file_range, sync_file_range */
 #include "host/image.h"
 
 #include <errno.h>
@@ -146,25 +147,22 @@ int thsm_image_header(uint8_t hdr[THSM_BOOT_HEADER_LEN], const char *board,
     return 0;
 }
 
-static int write_iov_all(int fd, const struct iovec *iov, int n)
+static int write_all(int fd, const void *data, size_t len)
 {
-    for (int i = 0; i < n; i++) {
-        const char *p = iov[i].iov_base;
-        size_t left = iov[i].iov_len;
-        while (left > 0) {
-            ssize_t w = write(fd, p, left > (1u << 30) ? (1u << 30) : left);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0)
-                return -1;
-            p += w;
-            left -= (size_t)w;
-        }
+    const char *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len > (1u << 30) ? (1u << 30) : len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        len -= (size_t)w;
     }
     return 0;
 }
 
-/* The directory of path, for the temporary and the final fsync. */
+/* The directory of path, for the final fsync. */
 static void dir_of(const char *path, char *dir, size_t cap)
 {
     const char *slash = strrchr(path, '/');
@@ -176,30 +174,69 @@ static void dir_of(const char *path, char *dir, size_t cap)
         snprintf(dir, cap, "%.*s", (int)(slash - path), path);
 }
 
-int thsm_write_atomic_iov(const char *path, const struct iovec *iov, int n,
-                          mode_t mode, char *err, size_t cap)
+int thsm_atomic_begin(thsm_atomic_file *f, const char *path, mode_t mode,
+                      char *err, size_t cap)
 {
-    char dir[4096], tmp[4200];
-    dir_of(path, dir, sizeof(dir));
-    snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
+    snprintf(f->path, sizeof(f->path), "%s", path);
+    snprintf(f->tmp, sizeof(f->tmp), "%s.tmp.XXXXXX", path);
+    f->fd = mkstemp(f->tmp);
+    if (f->fd < 0 || fchmod(f->fd, mode) != 0) {
         snprintf(err, cap, "cannot write %s: %s", path, strerror(errno));
+        thsm_atomic_abort(f);
         return -1;
     }
-    int ok = fchmod(fd, mode) == 0 && write_iov_all(fd, iov, n) == 0 &&
-             fsync(fd) == 0;
+    return 0;
+}
+
+int thsm_atomic_write(thsm_atomic_file *f, const void *data, size_t len)
+{
+    return write_all(f->fd, data, len);
+}
+
+int thsm_atomic_copy(thsm_atomic_file *f, int in_fd, size_t len)
+{
+    loff_t off = 0;
+    while (len > 0) {
+        ssize_t n = copy_file_range(in_fd, &off, f->fd, NULL, len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* not supported here: copy through memory */
+        len -= (size_t)n;
+    }
+    char buf[65536];
+    while (len > 0) {
+        ssize_t n = pread(in_fd, buf, len < sizeof(buf) ? len : sizeof(buf), off);
+        if (n <= 0 || write_all(f->fd, buf, (size_t)n) != 0)
+            return -1;
+        off += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+void thsm_atomic_start_writeback(thsm_atomic_file *f)
+{
+    sync_file_range(f->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
+int thsm_atomic_commit(thsm_atomic_file *f, char *err, size_t cap)
+{
+    char dir[4096];
+    int ok = fsync(f->fd) == 0;
     int saved = errno;
-    ok = close(fd) == 0 && ok;
-    if (ok && rename(tmp, path) != 0) {
+    ok = close(f->fd) == 0 && ok;
+    f->fd = -1;
+    if (ok && rename(f->tmp, f->path) != 0) {
         saved = errno;
         ok = 0;
     }
     if (!ok) {
-        unlink(tmp);
-        snprintf(err, cap, "cannot write %s: %s", path, strerror(saved));
+        snprintf(err, cap, "cannot write %s: %s", f->path, strerror(saved));
+        thsm_atomic_abort(f);
         return -1;
     }
+    dir_of(f->path, dir, sizeof(dir));
     int dfd = open(dir, O_RDONLY | O_DIRECTORY);
     if (dfd >= 0) {
         fsync(dfd);
@@ -208,9 +245,24 @@ int thsm_write_atomic_iov(const char *path, const struct iovec *iov, int n,
     return 0;
 }
 
+void thsm_atomic_abort(thsm_atomic_file *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    unlink(f->tmp);
+}
+
 int thsm_write_file_atomic(const char *path, const void *data, size_t len,
                            mode_t mode, char *err, size_t cap)
 {
-    struct iovec iov = {(void *)data, len};
-    return thsm_write_atomic_iov(path, &iov, 1, mode, err, cap);
+    thsm_atomic_file f;
+    if (thsm_atomic_begin(&f, path, mode, err, cap) != 0)
+        return -1;
+    if (thsm_atomic_write(&f, data, len) != 0) {
+        snprintf(err, cap, "cannot write %s: %s", path, strerror(errno));
+        thsm_atomic_abort(&f);
+        return -1;
+    }
+    return thsm_atomic_commit(&f, err, cap);
 }

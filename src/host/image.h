@@ -9,7 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <sys/uio.h>
 
 #include "boot/boot.h"
 
@@ -45,13 +44,26 @@ int thsm_image_header(uint8_t hdr[THSM_BOOT_HEADER_LEN], const char *board,
                       const char *version, uint32_t signed_size, char *err,
                       size_t cap);
 
-/* Writes path atomically from n buffers: a temporary in the same directory,
- * fsync, rename, fsync of the directory. On failure the old file, if any,
- * is untouched and no temporary is left. */
-int thsm_write_atomic_iov(const char *path, const struct iovec *iov, int n,
-                          mode_t mode, char *err, size_t cap);
+/* An output file being written: a temporary beside path that becomes path
+ * at commit (fsync, rename, fsync of the directory). Until then the old
+ * file, if any, is untouched; abort leaves nothing behind. */
+typedef struct {
+    char path[4096], tmp[4200];
+    int fd;
+} thsm_atomic_file;
 
-/* The same for one buffer. */
+int thsm_atomic_begin(thsm_atomic_file *f, const char *path, mode_t mode,
+                      char *err, size_t cap);
+int thsm_atomic_write(thsm_atomic_file *f, const void *data, size_t len);
+/* Appends len bytes of the file open at in_fd (from offset 0), copied in
+ * the kernel where it can. */
+int thsm_atomic_copy(thsm_atomic_file *f, int in_fd, size_t len);
+/* Starts writing what was written so far to disk, without waiting. */
+void thsm_atomic_start_writeback(thsm_atomic_file *f);
+int thsm_atomic_commit(thsm_atomic_file *f, char *err, size_t cap);
+void thsm_atomic_abort(thsm_atomic_file *f);
+
+/* Writes a whole file atomically, as above. */
 int thsm_write_file_atomic(const char *path, const void *data, size_t len,
                            mode_t mode, char *err, size_t cap);
 
