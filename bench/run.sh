@@ -54,6 +54,12 @@ for mib in 1 64; do
         secs openssl dgst -sha256 -sign "$TMP/key.pem" -out "$TMP/o.sig" "$TMP/fw$mib.bin"
     done >"$TMP/ossl$mib"
 done
+# verification of the 64 MiB image (last signed above) against plain hashing
+for _ in $(seq "$RUNS"); do
+    secs "$BIN/tinyhsm" verify --siggen "$TMP/S.c" --max-size $((128 << 20)) "$TMP/s.bin"
+done >"$TMP/verify"
+for _ in $(seq "$RUNS"); do secs openssl dgst -sha256 "$TMP/s.bin"; done >"$TMP/dgst"
+image_mb=$(calc %.1f "$(stat -c %s "$TMP/s.bin") / 1000000")
 stop_daemon
 
 start_daemon --baud 115200
@@ -67,6 +73,8 @@ s1=$(median <"$TMP/sign1"); o1=$(median <"$TMP/ossl1")
 s64=$(median <"$TMP/sign64"); o64=$(median <"$TMP/ossl64")
 ratio() { calc %.2f "$1 / $2"; }
 pct=$(calc %.1f "100 * $dev_rate / $limit_signs")
+v=$(median <"$TMP/verify"); d=$(median <"$TMP/dgst")
+verify_mbs=$(calc %.0f "$image_mb / $v"); dgst_mbs=$(calc %.0f "$image_mb / $d")
 
 cat <<TABLE
 TinyHSM benchmark — $cpu, $cores cores, median of $RUNS runs
@@ -77,6 +85,7 @@ TinyHSM benchmark — $cpu, $cores cores, median of $RUNS runs
     latency                          p50 ${dev_p50} us, p99 ${dev_p99} us
   tinyhsm sign, 1 MiB                ${s1} s vs openssl dgst -sign ${o1} s: $(ratio "$s1" "$o1")x
   tinyhsm sign, 64 MiB               ${s64} s vs openssl dgst -sign ${o64} s: $(ratio "$s64" "$o64")x
+  tinyhsm verify, 64 MiB image       $verify_mbs MB/s (${v} s) vs openssl dgst -sha256 $dgst_mbs MB/s (${d} s)
   tinyhsm config --new all           ${provision_s} s
   115200-baud link                   $link_bytes bytes/signature, $link_rate signatures/s
 TABLE
@@ -89,6 +98,8 @@ cat >"$OUT" <<JSON
   "device_p99_us": $dev_p99, "device_percent_of_limit": $pct,
   "sign_1mib_s": $s1, "openssl_1mib_s": $o1, "ratio_1mib": $(ratio "$s1" "$o1"),
   "sign_64mib_s": $s64, "openssl_64mib_s": $o64, "ratio_64mib": $(ratio "$s64" "$o64"),
+  "verify_64mib_s": $v, "verify_mb_per_s": $verify_mbs,
+  "openssl_dgst_64mib_s": $d, "openssl_dgst_mb_per_s": $dgst_mbs,
   "provision_s": $provision_s,
   "link_115200_bytes_per_signature": $link_bytes,
   "link_115200_signatures_per_s": $link_rate

@@ -5,7 +5,7 @@
 #   CERT_OUT (stsafe_signer_cert.pem), SIGGEN (SigGen.c), MAX_SIZE, PORT
 set -euo pipefail
 TINYHSM=${TINYHSM:-tinyhsm}
-: "${BOARD:?set BOARD, e.g. BOARD=B-U585I-IOT02A}"
+[ -n "${BOARD:-}" ] || { echo "sign.sh: set BOARD, e.g. BOARD=B-U585I-IOT02A" >&2; exit 2; }
 fw=${FIRMWARE:-${1:-}}
 [ -n "$fw" ] || { echo "usage: BOARD=... VERSION=x.y.z $0 FIRMWARE.bin" >&2; exit 2; }
 args=(sign --board "$BOARD")
