@@ -26,7 +26,8 @@
 
 typedef struct {
     int master;
-    int opens; /* inotify on the pty: wakes us when a client opens it */
+    int opens;   /* inotify on the pty's opens and closes, or -1 */
+    int clients; /* open file descriptions of the pty, per inotify */
     unsigned baud;
     struct timespec line_free; /* when the simulated UART is next idle */
 } server;
@@ -162,39 +163,56 @@ static int flush_due(thsm_device *dev, int64_t *dirty_since)
  * reports POLLHUP for as long as nobody has the port open. */
 static void wait_for_client(server *s, int timeout_ms)
 {
-    char events[4096];
     if (s->opens < 0) {
         struct timespec idle = {0, IDLE_MS * 1000000L};
         nanosleep(&idle, NULL);
         return;
     }
     struct pollfd p = {s->opens, POLLIN, 0};
-    if (poll(&p, 1, timeout_ms < WAIT_MS ? timeout_ms : WAIT_MS) > 0)
-        while (read(s->opens, events, sizeof(events)) > 0)
-            ; /* drained: we only needed the wake-up */
+    poll(&p, 1, timeout_ms < WAIT_MS ? timeout_ms : WAIT_MS);
+}
+
+/* Counts opens and closes of the pty; 1 when the last client closed it.
+ * A quick close-and-reopen leaves no hang-up for the master to see, so
+ * this, not POLLHUP, is what ends a login. */
+static int last_client_left(server *s)
+{
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    ssize_t n;
+    int left = 0;
+    while (s->opens >= 0 && (n = read(s->opens, buf, sizeof(buf))) > 0) {
+        for (char *p = buf; p < buf + n;) {
+            const struct inotify_event *e = (const struct inotify_event *)p;
+            if (e->mask & IN_OPEN)
+                s->clients++;
+            if ((e->mask & IN_CLOSE) && s->clients > 0 && --s->clients == 0)
+                left = 1;
+            p += sizeof(*e) + e->len;
+        }
+    }
+    return left;
 }
 
 static void serve(server *s, thsm_device *dev, volatile sig_atomic_t *stop)
 {
     static uint8_t buf[4096];
-    int connected = 0;
     int64_t dirty_since = 0;
     while (!*stop) {
-        struct pollfd p = {s->master, POLLIN, 0};
-        int r = poll(&p, 1, flush_due(dev, &dirty_since));
-        if (r <= 0)
-            continue; /* timeout or a signal: check stop and the flush */
-        ssize_t n = (p.revents & POLLIN) ? read(s->master, buf, sizeof(buf)) : -1;
+        /* a client's close is handled before the next client's bytes */
+        if (last_client_left(s))
+            thsm_device_disconnect(dev);
+        struct pollfd p[2] = {{s->master, POLLIN, 0}, {s->opens, POLLIN, 0}};
+        int r = poll(p, s->opens >= 0 ? 2 : 1, flush_due(dev, &dirty_since));
+        if (r <= 0 || (p[1].revents & POLLIN))
+            continue; /* timeout, signal, or events to count first */
+        ssize_t n = (p[0].revents & POLLIN) ? read(s->master, buf, sizeof(buf)) : -1;
         if (n > 0) {
-            connected = 1;
             pace(s, (size_t)n);
             thsm_device_input(dev, buf, (size_t)n);
         } else if (n < 0 && errno == EAGAIN) {
             continue;
         } else { /* POLLHUP or EIO: nobody has the port open */
-            if (connected)
-                thsm_device_disconnect(dev);
-            connected = 0;
+            thsm_device_disconnect(dev);
             wait_for_client(s, flush_due(dev, &dirty_since));
         }
     }
@@ -223,7 +241,7 @@ int thsm_daemon_run(const thsm_daemon_cfg *cfg, volatile sig_atomic_t *stop)
                 strerror(errno));
     } else if (!cfg->link || make_link(cfg->link, pty) == 0) {
         s.opens = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (s.opens >= 0 && inotify_add_watch(s.opens, pty, IN_OPEN) < 0) {
+        if (s.opens >= 0 && inotify_add_watch(s.opens, pty, IN_OPEN | IN_CLOSE) < 0) {
             close(s.opens);
             s.opens = -1;
         }

@@ -377,6 +377,25 @@ static void test_persistence_and_refusals(void **state)
     free(after);
 }
 
+/* A login ends with its connection, however fast the next client comes. */
+static void test_login_ends_with_the_connection(void **state)
+{
+    fixture *f = *state;
+    connect_client(f);
+    provision(f);
+    expect(f, "AT+PIN_SET NEW=secret-pin", "OK");
+    for (int i = 0; i < 20; i++) {
+        thsm_at_close(&f->at);
+        connect_client(f); /* at once: no time for the daemon to see a hang-up */
+        if (!strstr(expect(f, "AT+HSM_STATUS?", "OK ")->text, "AUTH=0"))
+            fail_msg("round %d: the new client inherited the login: %s", i,
+                     f->r.text);
+        expect(f, "AT+SIGNER_SIGN HASH=00112233445566778899AABBCCDDEEFF"
+                  "00112233445566778899AABBCCDDEEFF", "ERROR AUTH_REQUIRED");
+        expect(f, "AT+AUTH PIN=secret-pin", "OK");
+    }
+}
+
 static void test_signing_rate(void **state)
 {
     fixture *f = *state;
@@ -408,6 +427,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_persistence_and_refusals, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_login_ends_with_the_connection,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_signing_rate, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
