@@ -10,6 +10,7 @@
 
 #include "crypto/crypto.h"
 #include "host/at_client.h"
+#include "util/hex.h"
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
@@ -50,9 +51,6 @@ void cli_disconnect(cli_ctx *c);
 
 /* Reads a whole file (at most max bytes) into a malloc'ed buffer. */
 uint8_t *cli_read_file(const char *path, size_t max, size_t *len);
-
-/* Upper-case hex of data, malloc-free: out holds 2*len+1 bytes. */
-void cli_hex(const uint8_t *data, size_t len, char *out);
 
 /* "YYYY-MM-DD hh:mm:ss UTC". */
 void cli_format_time(int64_t t, char out[32]);

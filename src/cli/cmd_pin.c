@@ -187,7 +187,7 @@ static const char *check_record(const char *rec, unsigned long want_index,
     thsm_sha256_update(&ctx, head, 32);
     thsm_sha256_update(&ctx, rec, 136);
     thsm_sha256_final(&ctx, link);
-    cli_hex(link, 32, hex);
+    thsm_hex(link, 32, hex);
     memcpy(head, link, 32);
     return strncasecmp(rec + 136, hex, 64) == 0
                ? NULL : "altered: its chain hash does not match";

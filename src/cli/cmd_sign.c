@@ -250,15 +250,15 @@ static void print_summary(const sign_opts *o, const image *im)
     printf("Signed size:   %llu bytes (512-byte header + firmware padded to "
            "%llu)\n", (unsigned long long)im->size,
            (unsigned long long)(im->size - THSM_BOOT_HEADER_LEN));
-    cli_hex(im->digest, sizeof(im->digest), hex);
+    thsm_hex(im->digest, sizeof(im->digest), hex);
     printf("SHA-256:       %s\n", hex);
-    cli_hex(im->sig, 32, hex);
+    thsm_hex(im->sig, 32, hex);
     printf("Signature r:   %s\n", hex);
-    cli_hex(im->sig + 32, 32, hex);
+    thsm_hex(im->sig + 32, 32, hex);
     printf("Signature s:   %s\n", hex);
-    cli_hex(im->pub + 1, 32, hex);
+    thsm_hex(im->pub + 1, 32, hex);
     printf("Public key Qx: %s\n", hex);
-    cli_hex(im->pub + 33, 32, hex);
+    thsm_hex(im->pub + 33, 32, hex);
     printf("Public key Qy: %s\n", hex);
     printf("Wrote %s (%llu bytes), %s, %s\n", o->out,
            (unsigned long long)im->size + THSM_BOOT_SIG_LEN, o->cert_out,

@@ -88,13 +88,6 @@ uint8_t *cli_read_file(const char *path, size_t max, size_t *len)
     return buf;
 }
 
-void cli_hex(const uint8_t *data, size_t len, char *out)
-{
-    for (size_t i = 0; i < len; i++)
-        sprintf(out + 2 * i, "%02X", data[i]);
-    out[2 * len] = '\0';
-}
-
 void cli_format_time(int64_t t, char out[32])
 {
     time_t tt = (time_t)t;
@@ -110,7 +103,7 @@ void cli_print_cert(const char *title, const thsm_x509_info *info)
     cli_format_time(info->not_before, from);
     cli_format_time(info->not_after, to);
     thsm_sha256(info->pub, sizeof(info->pub), digest);
-    cli_hex(digest, sizeof(digest), fp);
+    thsm_hex(digest, sizeof(digest), fp);
     printf("%s\n", title);
     printf("  Subject:     %s\n", info->subject);
     printf("  Issuer:      %s\n", info->issuer);

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 
 #include "device/device.h"
+#include "util/hex.h"
 
 /* ---- parameters: KEY=VALUE words after the command ---------------------- */
 
@@ -37,11 +38,6 @@ int thsm_parse_start(const char *s, int64_t *out);
 /* Decimal in [min, max] without sign or leading zeros; -1 when not. */
 int thsm_parse_uint(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 
-/* Exactly 2*len hex digits -> bytes; -1 when not. */
-int thsm_parse_hex(const char *s, uint8_t *out, size_t len);
-
-/* Upper-case hex of data into out (2*len+1 bytes). */
-void thsm_hex(const uint8_t *data, size_t len, char *out);
 
 /* "YYYY-MM-DD hh:mm:ss UTC"; sized for any value the compiler can imagine. */
 #define THSM_TIME_TEXT 80

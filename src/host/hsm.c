@@ -1,6 +1,8 @@
 /* hsm.c - TinyHSM operations over an AT connection (see hsm.h). */
 #include "host/hsm.h"
 
+#include "util/hex.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -65,33 +67,14 @@ int thsm_hsm_cert_pem(thsm_at *at, int ca, char *pem, size_t pem_cap,
     return -1;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Parses "<len> <HEX>" into der; returns the length or -1. */
 static long parse_len_hex(const char *text, uint8_t *der, size_t cap)
 {
     unsigned long len;
     int used;
-    if (sscanf(text, "%lu %n", &len, &used) != 1 || len == 0 || len > cap)
+    if (sscanf(text, "%lu %n", &len, &used) != 1 || len == 0 || len > cap ||
+        thsm_parse_hex(text + used, der, len) != 0)
         return -1;
-    const char *h = text + used;
-    if (strlen(h) != 2 * len)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        int hi = hex_digit(h[2 * i]), lo = hex_digit(h[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        der[i] = (uint8_t)(hi << 4 | lo);
-    }
     return (long)len;
 }
 
@@ -101,8 +84,7 @@ int thsm_hsm_sign_digest(thsm_at *at, const uint8_t digest[THSM_SHA256_LEN],
 {
     static thsm_at_resp resp;
     char req[100] = "AT+SIGNER_SIGN HASH=";
-    for (int i = 0; i < THSM_SHA256_LEN; i++)
-        snprintf(req + 20 + 2 * i, 3, "%02X", digest[i]);
+    thsm_hex(digest, THSM_SHA256_LEN, req + 20);
     if (thsm_hsm_expect_ok(at, req, &resp, err, cap) != 0)
         return -1;
     uint8_t der[THSM_P256_SIG_DER_MAX];

@@ -47,23 +47,30 @@ static int write_all(int fd, const uint8_t *buf, size_t len)
     return 0;
 }
 
+/* Opens object name for reading into *fd. */
+static int open_object(thsm_posix_port *pp, const char *name, int *fd)
+{
+    if (!name_ok(name))
+        return THSM_PORT_IO;
+    *fd = openat(pp->dir_fd, name, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0)
+        return errno == ENOENT ? THSM_PORT_NOT_FOUND : THSM_PORT_IO;
+    return THSM_PORT_OK;
+}
+
 static int posix_load(void *ctx, const char *name, uint8_t *buf, size_t cap,
                       size_t *len)
 {
-    thsm_posix_port *pp = ctx;
-    if (!name_ok(name))
-        return THSM_PORT_IO;
-    int fd = openat(pp->dir_fd, name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? THSM_PORT_NOT_FOUND : THSM_PORT_IO;
+    int fd, opened = open_object(ctx, name, &fd);
+    if (opened != THSM_PORT_OK)
+        return opened;
     struct stat st;
     int rc = THSM_PORT_IO;
-    if (fstat(fd, &st) == 0 && (uint64_t)st.st_size > cap)
-        rc = THSM_PORT_TOO_BIG;
-    else if (fstat(fd, &st) == 0) {
-        ssize_t n = pread(fd, buf, (size_t)st.st_size, 0);
-        if (n == st.st_size) {
-            *len = (size_t)n;
+    if (fstat(fd, &st) == 0) {
+        if ((uint64_t)st.st_size > cap)
+            rc = THSM_PORT_TOO_BIG;
+        else if (pread(fd, buf, (size_t)st.st_size, 0) == st.st_size) {
+            *len = (size_t)st.st_size;
             rc = THSM_PORT_OK;
         }
     }
@@ -128,12 +135,9 @@ static int posix_sync(void *ctx, const char *name)
 static int posix_read(void *ctx, const char *name, uint64_t offset,
                       uint8_t *buf, size_t cap, size_t *len)
 {
-    thsm_posix_port *pp = ctx;
-    if (!name_ok(name))
-        return THSM_PORT_IO;
-    int fd = openat(pp->dir_fd, name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? THSM_PORT_NOT_FOUND : THSM_PORT_IO;
+    int fd, opened = open_object(ctx, name, &fd);
+    if (opened != THSM_PORT_OK)
+        return opened;
     size_t got = 0;
     while (got < cap) {
         ssize_t n = pread(fd, buf + got, cap - got, (off_t)(offset + got));
