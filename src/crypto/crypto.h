@@ -161,7 +161,6 @@ typedef struct {
     int64_t not_after;
     uint8_t pub[THSM_P256_PUB_LEN]; /* zero when the key is not P-256 */
     int is_ca;
-    int self_signed; /* issuer name equal and signature verifies with own key */
 } thsm_x509_info;
 
 /* Parses one certificate, PEM or DER (detected). */

@@ -526,9 +526,6 @@ static int fill_info(X509 *x, thsm_x509_info *info)
     if (pkey && is_p256(pkey))
         export_pub(pkey, info->pub);
     info->is_ca = X509_check_ca(x) != 0;
-    info->self_signed = X509_NAME_cmp(X509_get_subject_name(x),
-                                      X509_get_issuer_name(x)) == 0 &&
-                        pkey && X509_verify(x, pkey) == 1;
     return ok;
 }
 

@@ -75,7 +75,6 @@ int thsm_store_save(const thsm_port *port, thsm_state *st);
 
 /* Wipes keys and forgets everything. */
 void thsm_state_clear(thsm_state *st);
-void thsm_slot_clear(thsm_slot *s);
 
 /* Key-encryption keys: from the device key alone, or with a PIN. */
 int thsm_kek_from_device(const thsm_port *port, uint8_t kek[32]);

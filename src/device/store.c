@@ -313,7 +313,7 @@ int thsm_store_load(const thsm_port *port, thsm_state *st, char *why,
     return rc;
 }
 
-void thsm_slot_clear(thsm_slot *s)
+static void slot_clear(thsm_slot *s)
 {
     thsm_p256_key_clear(&s->key);
     memset(s, 0, sizeof(*s));
@@ -321,8 +321,8 @@ void thsm_slot_clear(thsm_slot *s)
 
 void thsm_state_clear(thsm_state *st)
 {
-    thsm_slot_clear(&st->ca);
-    thsm_slot_clear(&st->signer);
+    slot_clear(&st->ca);
+    slot_clear(&st->signer);
     memset(&st->pin, 0, sizeof(st->pin));
     st->generation = 0;
 }
