@@ -93,8 +93,7 @@ void thsm_audit_open(thsm_device *dev)
     }
 }
 
-/* Key identifier of a slot for the log: 16 hex digits, or "-". */
-static void log_key_id(const thsm_slot *s, char out[17])
+void thsm_key_id(const thsm_slot *s, char out[17])
 {
     uint8_t d[THSM_SHA256_LEN];
     if (!s || !s->has_key || thsm_sha256(s->key.pub, THSM_P256_PUB_LEN, d))
@@ -108,7 +107,7 @@ int thsm_audit_append(thsm_device *dev, const char *event, const thsm_slot *key,
 {
     char rec[THSM_AUDIT_RECORD + 1], kid[17], dig[65] = "-";
     uint8_t link[32];
-    log_key_id(key, kid);
+    thsm_key_id(key, kid);
     if (digest)
         thsm_hex(digest, 32, dig);
     int n = snprintf(rec, sizeof(rec), "%08lu %010lld %-16.16s %-16s %-64s "

@@ -408,17 +408,6 @@ static void h_signer_pubkey(thsm_device *dev, const thsm_params *ps)
     thsm_resp_line(dev, "OK %s", hex);
 }
 
-/* First 8 bytes of SHA-256 of a slot's public key, or "-". */
-static void key_id(const thsm_slot *s, char out[17])
-{
-    uint8_t d[THSM_SHA256_LEN];
-    if (!s->has_key || thsm_sha256(s->key.pub, THSM_P256_PUB_LEN, d) != 0) {
-        strcpy(out, "-");
-        return;
-    }
-    thsm_hex(d, 8, out);
-}
-
 static void h_status(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
@@ -427,8 +416,8 @@ static void h_status(thsm_device *dev, const thsm_params *ps)
     if (dev->log_first_bad)
         snprintf(log_state, sizeof(log_state), "BROKEN_AT_%lu",
                  (unsigned long)dev->log_first_bad - 1);
-    key_id(&dev->st.ca, ca);
-    key_id(&dev->st.signer, signer);
+    thsm_key_id(&dev->st.ca, ca);
+    thsm_key_id(&dev->st.signer, signer);
     thsm_resp_line(dev, "OK CA=%d SIGNER=%d SIGNER_CERT=%d PIN=%s TRIES=%u "
                         "AUTH=%d SIGNATURES=%lu CA_KEY=%s SIGNER_KEY=%s "
                         "LOG=%lu LOG_STATE=%s",

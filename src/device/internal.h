@@ -97,6 +97,10 @@ void thsm_slot_forget_key(thsm_slot *s);
 #define THSM_AUDIT_CHAIN_AT 136 /* offset of the chain field */
 #define THSM_LOG_PER_ANSWER 32  /* records per AT+LOG? answer */
 
+/* A key's identifier: the first 8 bytes of SHA-256 of its public point in
+ * hex, or "-" for an empty slot (or NULL). */
+void thsm_key_id(const thsm_slot *s, char out[17]);
+
 /* Reads the log at start: count, chain head, first broken record. */
 void thsm_audit_open(thsm_device *dev);
 /* Appends one record (not yet synced). 0 or -1. */
