@@ -1,0 +1,168 @@
+/* The POSIX port: state directory rules, device key, atomic saves. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "port/posix/port_posix.h"
+#include "testutil.h"
+
+static char base[256], dir[300], err[512];
+static thsm_posix_port pp;
+static thsm_port port;
+
+static int setup(void **state)
+{
+    (void)state;
+    thsm_test_tmpdir(base, sizeof(base));
+    snprintf(dir, sizeof(dir), "%s/a/state", base);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    thsm_posix_port_close(&pp);
+    thsm_test_rmtree(base);
+    return 0;
+}
+
+static mode_t mode_of(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return st.st_mode & 0777;
+}
+
+static void test_fresh_directory(void **state)
+{
+    (void)state;
+    char key_path[400];
+    uint8_t k1[32], k2[32];
+    assert_int_equal(thsm_posix_port_open(&pp, dir, &port, err, sizeof(err)), 0);
+    snprintf(key_path, sizeof(key_path), "%s/device.key", dir);
+    assert_int_equal(mode_of(dir), 0700);
+    assert_int_equal(mode_of(key_path), 0600);
+    port.device_key(port.ctx, k1);
+    thsm_posix_port_close(&pp);
+    assert_int_equal(thsm_posix_port_open(&pp, dir, &port, err, sizeof(err)), 0);
+    port.device_key(port.ctx, k2);
+    assert_memory_equal(k1, k2, 32); /* the same device after a restart */
+}
+
+static void test_refusals(void **state)
+{
+    (void)state;
+    thsm_posix_port other;
+    thsm_port p2;
+    char key_path[400];
+    assert_int_equal(thsm_posix_port_open(&pp, dir, &port, err, sizeof(err)), 0);
+    assert_int_equal(thsm_posix_port_open(&other, dir, &p2, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "in use"));
+    assert_int_equal(port.save(port.ctx, "state.bin", (const uint8_t *)"s", 1), 0);
+    thsm_posix_port_close(&pp);
+    chmod(dir, 0755);
+    assert_int_equal(thsm_posix_port_open(&pp, dir, &port, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "chmod 700"));
+    chmod(dir, 0700);
+    snprintf(key_path, sizeof(key_path), "%s/device.key", dir);
+    unlink(key_path); /* state without its key: never make a new key */
+    assert_int_equal(thsm_posix_port_open(&pp, dir, &port, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "no device.key"));
+    assert_int_not_equal(access(key_path, F_OK), 0);
+}
+
+static int dir_entries(void)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    while (d && (e = readdir(d)))
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void test_objects(void **state)
+{
+    (void)state;
+    uint8_t buf[64];
+    size_t len;
+    uint64_t size;
+    assert_int_equal(thsm_posix_port_open(&pp, dir, &port, err, sizeof(err)), 0);
+    assert_int_equal(port.load(port.ctx, "state.bin", buf, sizeof(buf), &len),
+                     THSM_PORT_NOT_FOUND);
+    assert_int_equal(port.save(port.ctx, "state.bin", (const uint8_t *)"hello", 5), 0);
+    assert_int_equal(port.save(port.ctx, "state.bin", (const uint8_t *)"world!", 6), 0);
+    assert_int_equal(port.load(port.ctx, "state.bin", buf, sizeof(buf), &len), 0);
+    assert_int_equal(len, 6);
+    assert_memory_equal(buf, "world!", 6);
+    assert_int_equal(port.load(port.ctx, "state.bin", buf, 3, &len),
+                     THSM_PORT_TOO_BIG);
+    assert_int_equal(dir_entries(), 2); /* device.key, state.bin: no temporary */
+    assert_int_equal(port.save(port.ctx, "../x", (const uint8_t *)"x", 1),
+                     THSM_PORT_IO);
+    assert_int_equal(port.append(port.ctx, "audit.log", (const uint8_t *)"ab", 2), 0);
+    assert_int_equal(port.append(port.ctx, "audit.log", (const uint8_t *)"cd", 2), 0);
+    assert_int_equal(port.sync(port.ctx, "audit.log"), 0);
+    assert_int_equal(port.size(port.ctx, "audit.log", &size), 0);
+    assert_int_equal(size, 4);
+    assert_int_equal(port.read(port.ctx, "audit.log", 1, buf, sizeof(buf), &len), 0);
+    assert_int_equal(len, 3);
+    assert_memory_equal(buf, "bcd", 3);
+}
+
+/* A saver killed at random moments leaves one whole version or the other. */
+static void test_save_survives_kill(void **state)
+{
+    (void)state;
+    static uint8_t a[4096], b[4096], got[8192];
+    size_t len;
+    memset(a, 'A', sizeof(a));
+    memset(b, 'B', sizeof(b));
+    assert_int_equal(thsm_posix_port_open(&pp, dir, &port, err, sizeof(err)), 0);
+    assert_int_equal(port.save(port.ctx, "state.bin", a, sizeof(a)), 0);
+    thsm_posix_port_close(&pp);
+    for (int i = 0; i < 40; i++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            thsm_posix_port mine;
+            thsm_port p;
+            if (thsm_posix_port_open(&mine, dir, &p, err, sizeof(err)) != 0)
+                _exit(1);
+            for (int n = 0;; n++)
+                p.save(p.ctx, "state.bin", n % 2 ? a : b, sizeof(a));
+        }
+        usleep((useconds_t)(2000 + rand() % 20000));
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        assert_int_equal(thsm_posix_port_open(&pp, dir, &port, err, sizeof(err)), 0);
+        assert_int_equal(port.load(port.ctx, "state.bin", got, sizeof(got), &len), 0);
+        assert_int_equal(len, sizeof(a));
+        assert_true(memcmp(got, a, len) == 0 || memcmp(got, b, len) == 0);
+        thsm_posix_port_close(&pp);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_fresh_directory, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_objects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_save_survives_kill, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
