@@ -38,6 +38,20 @@ int cli_log(cli_ctx *c, int argc, char **argv);
  * it has none. With blocked_ok, a blocked PIN is not an error. 0 or -1. */
 int cli_login(cli_ctx *c, int blocked_ok);
 
+/* PIN from file (first line), else the environment variable, else a
+ * prompt without echo. 0 or -1 (with the reason on stderr). */
+int cli_get_secret(const char *file, const char *env, const char *prompt,
+                   char *out, size_t cap);
+/* Asks on the terminal without echo. 0 or -1. */
+int cli_prompt_pin(const char *prompt, char *out, size_t cap);
+
+/* Handles --help and bad options for commands without options: returns
+ * CLI_OK or CLI_USAGE when done, -1 to go on. */
+int cli_only_help(const char *cmd, const char *help, int argc, char **argv);
+
+/* Prints the device's CA (ca=1) or signer certificate summary. */
+void cli_print_device_cert(cli_ctx *c, int ca, const char *title);
+
 /* "tinyhsm: message" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

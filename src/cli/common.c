@@ -1,4 +1,5 @@
 /* common.c - helpers shared by the tinyhsm subcommands. */
+#include <getopt.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "host/hsm.h"
 #include "host/defaults.h"
 
 void cli_error(const char *fmt, ...)
@@ -110,4 +112,33 @@ void cli_print_cert(const char *title, const thsm_x509_info *info)
     printf("  Serial:      %s\n", info->serial_hex);
     printf("  Valid:       %s to %s\n", from, to);
     printf("  Key SHA-256: %s\n", fp);
+}
+
+/* Handles --help and unknown options for commands without options. */
+int cli_only_help(const char *cmd, const char *help, int argc, char **argv)
+{
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int o = getopt_long(argc, argv, "h", opts, NULL);
+    if (o == 'h') {
+        fputs(help, stdout);
+        return CLI_OK;
+    }
+    if (o != -1)
+        return cli_usage_error(cmd, "bad option");
+    if (optind < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    return -1; /* go on */
+}
+
+void cli_print_device_cert(cli_ctx *c, int ca, const char *title)
+{
+    char pem[THSM_PEM_MAX], err[300];
+    thsm_x509_info info;
+    if (thsm_hsm_cert_pem(&c->at, ca, pem, sizeof(pem), err, sizeof(err)) != 0)
+        printf("%s\n  none (%s)\n", title, err);
+    else if (thsm_x509_parse((uint8_t *)pem, strlen(pem), &info) != 0)
+        printf("%s\n  the device's certificate does not parse\n", title);
+    else
+        cli_print_cert(title, &info);
 }

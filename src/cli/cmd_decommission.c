@@ -1,0 +1,48 @@
+/* cmd_decommission.c - tinyhsm decommission. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "host/hsm.h"
+
+static const char decommission_help[] =
+    "Usage: tinyhsm decommission --yes\n"
+    "Erases every key and certificate on the device. There is no undo.\n\n"
+    "Example:\n  tinyhsm decommission --yes\n";
+
+int cli_decommission(cli_ctx *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"yes", no_argument, NULL, 'y'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    static thsm_at_resp resp;
+    int o, yes = 0;
+    while ((o = getopt_long(argc, argv, "yh", opts, NULL)) != -1) {
+        if (o == 'y')
+            yes = 1;
+        else if (o == 'h') {
+            fputs(decommission_help, stdout);
+            return CLI_OK;
+        } else
+            return cli_usage_error("decommission", "bad option");
+    }
+    if (optind < argc)
+        return cli_usage_error("decommission", "unexpected argument '%s'",
+                               argv[optind]);
+    if (!yes)
+        return cli_usage_error("decommission", "this erases every key; "
+                                               "confirm with --yes");
+    char err[300];
+    if (cli_connect(c) != 0 || cli_login(c, 1) != 0)
+        return CLI_FAIL;
+    if (thsm_hsm_expect_ok(&c->at, "AT+STSAFE_DECOMMISSION", &resp, err,
+                           sizeof(err))) {
+        cli_error("%s", err);
+        return CLI_FAIL;
+    }
+    printf("Every key and certificate on the device was erased.\n");
+    return CLI_OK;
+}
