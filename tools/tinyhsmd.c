@@ -1,4 +1,4 @@
-/* tinyhsmd - a software TinyHSM on a pseudo-terminal. */
+/* tinyhsmd - a software TinyHSM on a Unix-domain socket and a pseudo-terminal. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,20 +20,25 @@ static void on_signal(int sig)
 static void usage(FILE *out, const char *state, const char *link)
 {
     fprintf(out,
-            "Usage: tinyhsmd [--state DIR] [--link PATH] [--baud N]\n\n"
-            "A software TinyHSM: serves the TinyHSM AT protocol on a new\n"
-            "pseudo-terminal, whose path it prints as the first line on stdout.\n"
+            "Usage: tinyhsmd [--state DIR] [--link PATH] [--baud N] "
+            "[--allow-uid UID]...\n\n"
+            "A software TinyHSM: serves the TinyHSM AT protocol on the socket\n"
+            "PATH.sock (one session per connection; tinyhsm uses it) and on a new\n"
+            "pseudo-terminal, linked from PATH, whose path it prints as the first\n"
+            "line on stdout. PATH.pid names the daemon while it runs.\n"
             "Keys are generated inside and kept encrypted in DIR.\n\n"
             "  --state DIR   state directory (now: %s)\n"
             "                default $TINYHSM_STATE, else $XDG_STATE_HOME/tinyhsm,\n"
             "                else ~/.local/state/tinyhsm\n"
             "  --link PATH   symlink to the pty (now: %s)\n"
-            "                default $TINYHSM_PORT, else $XDG_RUNTIME_DIR/tinyhsm,\n"
-            "                else /tmp/tinyhsm-<uid>\n"
-            "  --baud N      pace the line like a UART at N baud (e.g. 115200)\n"
-            "SIGINT or SIGTERM stop it cleanly.\n\n"
+            "                default $TINYHSM_PORT, else $XDG_RUNTIME_DIR/tinyhsm/tty,\n"
+            "                else ${TMPDIR:-/tmp}/tinyhsm-<uid>/tty (a private\n"
+            "                0700 directory, created and checked)\n"
+            "  --baud N      pace the pty like a UART at N baud (e.g. 115200)\n"
+            "  --allow-uid UID  let user UID use the socket too (up to %d times)\n"
+            "SIGINT, SIGTERM or SIGHUP stop it cleanly.\n\n"
             "Example:\n  tinyhsmd &\n  tinyhsm config --new all\n",
-            state, link);
+            state, link, THSM_DAEMON_ALLOW_MAX);
 }
 
 int main(int argc, char **argv)
@@ -42,20 +47,36 @@ int main(int argc, char **argv)
         {"state", required_argument, NULL, 's'},
         {"link", required_argument, NULL, 'l'},
         {"baud", required_argument, NULL, 'b'},
+        {"allow-uid", required_argument, NULL, 'u'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    char state[4096] = "", link[4096] = "";
+    char state[4096] = "", link[4096] = "", run_dir[4096] = "";
+    int is_default = 0;
     thsm_default_state_dir(state, sizeof(state));
-    thsm_default_port(link, sizeof(link));
-    thsm_daemon_cfg cfg = {state, link, 0};
+    thsm_default_port(link, sizeof(link), &is_default);
+    if (is_default)
+        thsm_default_run_dir(run_dir, sizeof(run_dir));
+    thsm_daemon_cfg cfg = {.state_dir = state, .link = link,
+                           .run_dir = is_default ? run_dir : NULL};
     char *end;
+    unsigned long uid;
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
         case 's': cfg.state_dir = optarg; break;
-        case 'l': cfg.link = optarg; break;
+        case 'l': cfg.link = optarg; cfg.run_dir = NULL; break;
+        case 'u':
+            uid = strtoul(optarg, &end, 10);
+            if (*end || !*optarg || uid > 0xfffffffeUL ||
+                cfg.n_allow == THSM_DAEMON_ALLOW_MAX) {
+                fprintf(stderr, "tinyhsmd: --allow-uid takes a numeric uid, "
+                        "at most %d times\n", THSM_DAEMON_ALLOW_MAX);
+                return 2;
+            }
+            cfg.allow_uids[cfg.n_allow++] = (uid_t)uid;
+            break;
         case 'b':
             cfg.baud = (unsigned)strtoul(optarg, &end, 10);
             if (*end || cfg.baud < 300 || cfg.baud > 4000000) {
@@ -68,9 +89,10 @@ int main(int argc, char **argv)
         default: usage(stderr, state, link); return 2;
         }
     }
-    if (optind < argc || !*cfg.state_dir) {
+    if (optind < argc || !*cfg.state_dir || !*cfg.link) {
         fprintf(stderr, optind < argc ? "tinyhsmd: unexpected argument\n"
-                                      : "tinyhsmd: no state directory; use --state\n");
+                        : !*cfg.state_dir ? "tinyhsmd: no state directory; use --state\n"
+                                          : "tinyhsmd: no link path; use --link\n");
         return 2;
     }
     struct sigaction sa;
@@ -78,5 +100,7 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal; /* no SA_RESTART: poll() returns EINTR */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL); /* the terminal of `tinyhsmd &` closed */
+    signal(SIGPIPE, SIG_IGN);     /* a client gone mid-answer is not fatal */
     return thsm_daemon_run(&cfg, &stop);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "host/hsm.h"
@@ -38,19 +39,35 @@ static void trace(void *ctx, char dir, const char *line)
     fprintf(stderr, "TinyHSM %s %s\n", dir == '<' ? "<-" : "->", line);
 }
 
-int cli_connect(cli_ctx *c)
+/* The default port lives in a private directory: check it first. */
+static int default_port(char *port, size_t cap)
 {
-    char port[512], err[256];
-    if (c->port)
-        snprintf(port, sizeof(port), "%s", c->port);
-    else if (thsm_default_port(port, sizeof(port)) != 0) {
+    char dir[4096], err[512];
+    int is_default;
+    if (thsm_default_port(port, cap, &is_default) != 0) {
         cli_error("no port given and no default port; use --port DEV");
         return -1;
     }
+    if (is_default && thsm_default_run_dir(dir, sizeof(dir)) == 0 &&
+        access(dir, F_OK) == 0 &&
+        thsm_check_private_dir(dir, getuid(), err, sizeof(err)) != 0) {
+        cli_error("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_connect(cli_ctx *c)
+{
+    char port[4096], err[512];
+    if (c->port)
+        snprintf(port, sizeof(port), "%s", c->port);
+    else if (default_port(port, sizeof(port)) != 0)
+        return -1;
     int rc = thsm_at_open(&c->at, port, err, sizeof(err));
     if (rc != THSM_AT_OK) {
         cli_error("%s", err);
-        if (rc == THSM_AT_ERR_OPEN && !c->port)
+        if (rc == THSM_AT_ERR_OPEN && !c->port && !strstr(err, "refusing"))
             cli_error("is tinyhsmd running? Start it, or give the board's "
                       "port with --port or TINYHSM_PORT");
         return -1;

@@ -1,5 +1,5 @@
-/* daemon.c - the pseudo-terminal server behind tinyhsmd (see daemon.h). */
-#define _GNU_SOURCE /* posix_openpt flags, prctl */
+/* daemon.c - the pty and socket server behind tinyhsmd (see daemon.h). */
+#define _GNU_SOURCE /* posix_openpt flags, prctl, struct ucred */
 #include "daemon/daemon.h"
 
 #include <errno.h>
@@ -8,29 +8,61 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/inotify.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "device/device.h"
+#include "host/defaults.h"
 #include "port/posix/port_posix.h"
 
-#define FLUSH_MS 50 /* audit records reach the disk within this */
-#define IDLE_MS 20  /* poll period without a client, when inotify is missing */
-#define WAIT_MS 1000 /* longest wait for a client, with inotify */
+#define FLUSH_MS 50  /* audit records reach the disk within this */
+#define IDLE_MS 20   /* poll period of a hung-up pty, when inotify is missing */
+#define WAIT_MS 1000 /* longest sleep: audit flushes and stop are looked at */
+#define NCONN 17     /* the pty and 16 socket clients; more wait in listen() */
+#define INBOX 2048   /* > THSM_LINE_MAX + CR LF: one request always fits */
 
+struct server;
+
+/* A client: conns[0] is the pty (everyone who has it open), the others are
+ * socket connections. Each has its own session and its own inbox, from which
+ * requests are served one at a time, in turn. */
 typedef struct {
-    int master;
-    int opens;   /* inotify on the pty's opens and closes, or -1 */
-    int clients; /* open file descriptions of the pty, per inotify */
+    int fd; /* -1: free slot */
+    int dead; /* an answer could not be delivered: close it */
+    struct server *srv;
+    thsm_session s;
+    size_t in_len;
+    char in[INBOX];
+} conn;
+
+typedef struct server {
+    int opens;    /* inotify on the pty's opens and closes, or -1 */
+    int clients;  /* open file descriptions of the pty, per inotify */
+    int pty_hup;  /* the master reports a hang-up: poll it again after the
+                     next open (polling it now would spin) */
+    int listen_fd;
+    size_t next;  /* round robin: who is served first in the next round */
     unsigned baud;
     struct timespec line_free; /* when the simulated UART is next idle */
+    const thsm_daemon_cfg *cfg;
+    conn conns[NCONN];
 } server;
+
+/* Everything that holds keys, PINs or parts of requests: locked in memory
+ * as one block (a few hundred KiB, well inside the usual 8 MiB limit). */
+static struct {
+    thsm_posix_port pp;
+    thsm_device dev;
+    server srv;
+} secrets;
 
 static int64_t ns_of(const struct timespec *t)
 {
@@ -60,35 +92,45 @@ static void pace(server *s, size_t n)
         ;
 }
 
-static void write_all(void *ctx, const char *data, size_t len)
+/* The session's output: one whole answer to its own client. */
+static void conn_write(void *ctx, const char *data, size_t len)
 {
-    server *s = ctx;
-    size_t chunk = s->baud ? 16 : len; /* paced output leaves in small bursts */
-    while (len > 0) {
-        ssize_t n = write(s->master, data, len < chunk ? len : chunk);
+    conn *c = ctx;
+    int pty = c == &c->srv->conns[0];
+    size_t chunk = pty && c->srv->baud ? 16 : len; /* paced: small bursts */
+    while (len > 0 && !c->dead) {
+        size_t want = len < chunk ? len : chunk;
+        ssize_t n = pty ? write(c->fd, data, want)
+                        : send(c->fd, data, want, MSG_NOSIGNAL);
         if (n > 0) {
-            pace(s, (size_t)n);
+            if (pty)
+                pace(c->srv, (size_t)n);
             data += n;
             len -= (size_t)n;
         } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            struct pollfd p = {s->master, POLLOUT, 0};
+            struct pollfd p = {c->fd, POLLOUT, 0};
             if (poll(&p, 1, 1000) <= 0)
-                return; /* the client stopped reading: drop the rest */
+                c->dead = !pty; /* it stopped reading: drop the rest */
+            if (pty)
+                return;
         } else {
-            return; /* the client went away mid-answer */
+            c->dead = !pty; /* it went away mid-answer */
+            return;
         }
     }
 }
 
-/* No core dumps, no ptrace by others, key pages kept out of swap. */
+/* No core dumps, no ptrace by others; the secrets kept out of swap where
+ * the memory-lock limit allows (never at the cost of a feature: scrypt's
+ * 32 MiB must stay allocatable, so nothing else is locked). */
 static void harden(void)
 {
     struct rlimit none = {0, 0};
     setrlimit(RLIMIT_CORE, &none);
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-#if !defined(__SANITIZE_ADDRESS__) && !defined(THSM_NO_MLOCK)
-    mlockall(MCL_CURRENT | MCL_FUTURE); /* best effort: EPERM/ENOMEM ignored */
-#endif
+    if (mlock(&secrets, sizeof(secrets)) != 0)
+        fprintf(stderr, "tinyhsmd: note: cannot lock key memory (%s); it "
+                "may be swapped out\n", strerror(errno));
 }
 
 static int open_pty(char *name, size_t cap)
@@ -132,7 +174,7 @@ static int make_link(const char *link, const char *target)
 static void remove_link(const char *link, const char *target)
 {
     char now[4096];
-    ssize_t n = link ? readlink(link, now, sizeof(now) - 1) : -1;
+    ssize_t n = readlink(link, now, sizeof(now) - 1);
     if (n > 0) {
         now[n] = '\0';
         if (strcmp(now, target) == 0)
@@ -140,12 +182,100 @@ static void remove_link(const char *link, const char *target)
     }
 }
 
-/* Flushes the audit log when its oldest unsynced record is FLUSH_MS old. */
+/* Where link, link.sock and link.pid go: the default directory is created
+ * private and checked; any other must belong to us or root. */
+static int check_place(const thsm_daemon_cfg *cfg)
+{
+    char err[600], dir[4096];
+    if (cfg->run_dir) {
+        if (mkdir(cfg->run_dir, 0700) != 0 && errno != EEXIST) {
+            fprintf(stderr, "tinyhsmd: cannot create %s: %s\n", cfg->run_dir,
+                    strerror(errno));
+            return -1;
+        }
+        if (thsm_check_private_dir(cfg->run_dir, geteuid(), err, sizeof(err))) {
+            fprintf(stderr, "tinyhsmd: %s\n", err);
+            return -1;
+        }
+        return 0;
+    }
+    thsm_dir_of(cfg->link, dir, sizeof(dir));
+    if (thsm_check_owner("directory", dir, geteuid(), err, sizeof(err)) != 0) {
+        fprintf(stderr, "tinyhsmd: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Takes link.pid: write-locked while we run, it says the link, its socket
+ * and the pid file are ours. Refuses when a live daemon holds it. */
+static int take_pid_file(const char *path, const char *pty)
+{
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    struct stat st;
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 || fstat(fd, &st) != 0 || st.st_uid != geteuid()) {
+        fprintf(stderr, "tinyhsmd: cannot use %s: %s\n", path,
+                fd < 0 ? strerror(errno) : "it belongs to another user");
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (fcntl(fd, F_SETLK, &fl) != 0) {
+        fprintf(stderr, "tinyhsmd: a live tinyhsmd (pid %ld) serves this "
+                "link; not taking it over (stop it, or use --link)\n",
+                (long)thsm_lock_holder(path));
+        close(fd);
+        return -1;
+    }
+    char line[300];
+    int n = snprintf(line, sizeof(line), "%ld %s\n", (long)getpid(), pty);
+    if (ftruncate(fd, 0) != 0 || write(fd, line, (size_t)n) != n) {
+        fprintf(stderr, "tinyhsmd: cannot write %s\n", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Binds link.sock, replacing a stale socket (we hold the pid file, so no
+ * live daemon serves it). Mode 0600; peers are checked at accept too. */
+static int open_socket(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct stat st;
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        fprintf(stderr, "tinyhsmd: socket path %s is too long\n", path);
+        return -1;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    if (lstat(path, &st) == 0 && (!S_ISSOCK(st.st_mode) || unlink(path) != 0)) {
+        fprintf(stderr, "tinyhsmd: %s exists and is not a stale socket; not "
+                "replacing it\n", path);
+        return -1;
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    mode_t old = umask(077);
+    int ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+             listen(fd, 64) == 0;
+    umask(old);
+    if (!ok) {
+        fprintf(stderr, "tinyhsmd: cannot listen on %s: %s\n", path,
+                strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Flushes the audit log when its oldest unsynced record is FLUSH_MS old.
+ * Returns how long the loop may sleep. */
 static int flush_due(thsm_device *dev, int64_t *dirty_since)
 {
     if (!thsm_device_flush_pending(dev)) {
         *dirty_since = 0;
-        return IDLE_MS * 50;
+        return WAIT_MS;
     }
     int64_t now = now_ns();
     if (!*dirty_since)
@@ -155,110 +285,317 @@ static int flush_due(thsm_device *dev, int64_t *dirty_since)
         return (int)left_ms;
     thsm_device_flush(dev);
     *dirty_since = 0;
-    return IDLE_MS * 50;
+    return WAIT_MS;
 }
 
-/* No client has the port open: wait until one opens it (or a timeout, to
- * flush the audit log and look at stop). Polling the master would spin: it
- * reports POLLHUP for as long as nobody has the port open. */
-static void wait_for_client(server *s, int timeout_ms)
+/* Ends the pty session and drops what it had read but not served. */
+static void pty_reset(server *s, thsm_device *dev)
 {
-    if (s->opens < 0) {
-        struct timespec idle = {0, IDLE_MS * 1000000L};
-        nanosleep(&idle, NULL);
-        return;
-    }
-    struct pollfd p = {s->opens, POLLIN, 0};
-    poll(&p, 1, timeout_ms < WAIT_MS ? timeout_ms : WAIT_MS);
+    conn *c = &s->conns[0];
+    thsm_device_disconnect(dev, &c->s);
+    explicit_bzero(c->in, sizeof(c->in));
+    c->in_len = 0;
 }
 
-/* Counts opens and closes of the pty; 1 when the last client closed it.
- * A quick close-and-reopen leaves no hang-up for the master to see, so
- * this, not POLLHUP, is what ends a login. */
-static int last_client_left(server *s)
+/* Counts opens and closes of the pty. Any change of who has it open ends
+ * the pty's login, before any byte of the new set of openers is read (a
+ * close-and-reopen leaves no hang-up for the master to see); a login is
+ * refused while more than one process has it open. */
+static void track_openers(server *s, thsm_device *dev)
 {
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
     ssize_t n;
-    int left = 0;
+    int changed = 0;
     while (s->opens >= 0 && (n = read(s->opens, buf, sizeof(buf))) > 0) {
         for (char *p = buf; p < buf + n;) {
             const struct inotify_event *e = (const struct inotify_event *)p;
             if (e->mask & IN_OPEN)
                 s->clients++;
-            if ((e->mask & IN_CLOSE) && s->clients > 0 && --s->clients == 0)
-                left = 1;
+            if ((e->mask & IN_CLOSE) && s->clients > 0)
+                s->clients--;
+            changed = 1;
             p += sizeof(*e) + e->len;
         }
     }
-    return left;
+    if (changed) {
+        pty_reset(s, dev);
+        s->pty_hup = 0;
+    }
+    s->conns[0].s.login_blocked = s->clients > 1;
+}
+
+/* Length of c's first request: through its CR or LF (and the LF of a
+ * CR LF); the whole inbox when it is full without one; 0 when incomplete. */
+static size_t request_len(const conn *c)
+{
+    for (size_t i = 0; i < c->in_len; i++)
+        if (c->in[i] == '\n' || c->in[i] == '\r')
+            return i + 1 + (c->in[i] == '\r' && i + 1 < c->in_len &&
+                            c->in[i + 1] == '\n');
+    return c->in_len == sizeof(c->in) ? c->in_len : 0;
+}
+
+static void conn_close(conn *c, thsm_device *dev)
+{
+    thsm_device_disconnect(dev, &c->s);
+    close(c->fd);
+    c->fd = -1;
+    c->dead = 0;
+    explicit_bzero(c->in, sizeof(c->in)); /* it may hold a PIN */
+    c->in_len = 0;
+}
+
+/* One turn for every client with a complete request, starting with a
+ * different one each round. Returns 1 when some request was served. */
+static int serve_round(server *s, thsm_device *dev)
+{
+    int served = 0;
+    for (size_t k = 0; k < NCONN; k++) {
+        conn *c = &s->conns[(s->next + k) % NCONN];
+        size_t n = c->fd >= 0 && !c->dead ? request_len(c) : 0;
+        if (!n)
+            continue;
+        thsm_device_input(dev, &c->s, (const uint8_t *)c->in, n);
+        c->in_len -= n;
+        memmove(c->in, c->in + n, c->in_len);
+        explicit_bzero(c->in + c->in_len, n); /* the served copy: maybe a PIN */
+        served = 1;
+    }
+    s->next = (s->next + 1) % NCONN;
+    for (size_t i = 1; i < NCONN; i++)
+        if (s->conns[i].fd >= 0 && s->conns[i].dead)
+            conn_close(&s->conns[i], dev);
+    return served;
+}
+
+static int allowed(const server *s, uid_t uid)
+{
+    if (uid == geteuid() || uid == 0)
+        return 1;
+    for (size_t i = 0; i < s->cfg->n_allow; i++)
+        if (s->cfg->allow_uids[i] == uid)
+            return 1;
+    return 0;
+}
+
+/* Accepts one waiting client into a free slot, if its uid may use us. */
+static void accept_client(server *s)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+        !allowed(s, cred.uid)) {
+        char msg[120];
+        int n = snprintf(msg, sizeof(msg), "ERROR NOT_ALLOWED uid %lu may not "
+                         "use this device (see tinyhsmd --allow-uid)\r\n\r\n",
+                         (unsigned long)cred.uid);
+        (void)!send(fd, msg, (size_t)n, MSG_NOSIGNAL);
+        close(fd);
+        return;
+    }
+    for (size_t i = 1; i < NCONN; i++) {
+        if (s->conns[i].fd < 0) {
+            s->conns[i].fd = fd;
+            return;
+        }
+    }
+    close(fd); /* not reached: we accept only with a free slot */
+}
+
+/* Reads what a client sent into its inbox. Returns -1 when it hung up. */
+static int fill_inbox(server *s, conn *c)
+{
+    ssize_t n = read(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len);
+    if (n > 0) {
+        if (c == &s->conns[0])
+            pace(s, (size_t)n);
+        c->in_len += (size_t)n;
+        return 0;
+    }
+    return n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+}
+
+static int has_free_slot(const server *s)
+{
+    for (size_t i = 1; i < NCONN; i++)
+        if (s->conns[i].fd < 0)
+            return 1;
+    return 0;
+}
+
+/* The descriptors to wait on: inotify, the listening socket while a slot
+ * is free, and every client with room in its inbox (the pty only while
+ * someone has it open and it has not hung up). */
+static nfds_t watch(server *s, struct pollfd *p, conn **who)
+{
+    nfds_t n = 0;
+    if (s->opens >= 0)
+        p[n] = (struct pollfd){s->opens, POLLIN, 0}, who[n++] = NULL;
+    if (has_free_slot(s))
+        p[n] = (struct pollfd){s->listen_fd, POLLIN, 0}, who[n++] = NULL;
+    for (size_t i = 0; i < NCONN; i++) {
+        conn *c = &s->conns[i];
+        int pty_quiet = i == 0 && (s->pty_hup || (s->opens >= 0 && !s->clients));
+        if (c->fd >= 0 && c->in_len < sizeof(c->in) && !pty_quiet)
+            p[n] = (struct pollfd){c->fd, POLLIN, 0}, who[n++] = c;
+    }
+    return n;
+}
+
+static void read_clients(server *s, thsm_device *dev, struct pollfd *p,
+                         conn **who, nfds_t n)
+{
+    for (nfds_t i = 0; i < n; i++) {
+        conn *c = who[i];
+        if (p[i].fd == s->listen_fd && (p[i].revents & POLLIN))
+            accept_client(s);
+        if (!c || !p[i].revents)
+            continue;
+        if ((p[i].revents & POLLIN) && fill_inbox(s, c) == 0)
+            continue;
+        if (c != &s->conns[0])
+            conn_close(c, dev);
+        else /* nobody has the pty open: wait for the next open */
+            s->pty_hup = 1;
+    }
+}
+
+static int ready(const server *s)
+{
+    for (size_t i = 0; i < NCONN; i++)
+        if (s->conns[i].fd >= 0 && request_len(&s->conns[i]))
+            return 1;
+    return 0;
 }
 
 static void serve(server *s, thsm_device *dev, volatile sig_atomic_t *stop)
 {
-    static uint8_t buf[4096];
+    struct pollfd p[NCONN + 2];
+    conn *who[NCONN + 2];
     int64_t dirty_since = 0;
     while (!*stop) {
-        /* a client's close is handled before the next client's bytes */
-        if (last_client_left(s))
-            thsm_device_disconnect(dev);
-        struct pollfd p[2] = {{s->master, POLLIN, 0}, {s->opens, POLLIN, 0}};
-        int r = poll(p, s->opens >= 0 ? 2 : 1, flush_due(dev, &dirty_since));
-        if (r <= 0 || (p[1].revents & POLLIN))
-            continue; /* timeout, signal, or events to count first */
-        ssize_t n = (p[0].revents & POLLIN) ? read(s->master, buf, sizeof(buf)) : -1;
-        if (n > 0) {
-            pace(s, (size_t)n);
-            thsm_device_input(dev, buf, (size_t)n);
-        } else if (n < 0 && errno == EAGAIN) {
-            continue;
-        } else { /* POLLHUP or EIO: nobody has the port open */
-            thsm_device_disconnect(dev);
-            wait_for_client(s, flush_due(dev, &dirty_since));
-        }
+        track_openers(s, dev);
+        nfds_t n = watch(s, p, who);
+        int wait = ready(s) ? 0 : flush_due(dev, &dirty_since);
+        if (s->pty_hup && s->opens < 0 && wait > IDLE_MS)
+            wait = IDLE_MS; /* no inotify: look at the pty now and then */
+        if (poll(p, n, wait) < 0)
+            continue; /* a signal: look at stop */
+        if (s->opens < 0)
+            s->pty_hup = 0;
+        track_openers(s, dev);
+        read_clients(s, dev, p, who, n);
+        track_openers(s, dev); /* bytes read across a change are dropped */
+        serve_round(s, dev);
+        flush_due(dev, &dirty_since);
     }
+}
+
+/* The pty with its inotify watch, the link, the pid file and the socket. */
+static int open_endpoints(server *s, const char *pty, int *pid_fd,
+                          char *sock, size_t cap)
+{
+    char pid_path[4200];
+    const char *link = s->cfg->link;
+    if (check_place(s->cfg) != 0 ||
+        thsm_companion(link, ".pid", pid_path, sizeof(pid_path)) != 0 ||
+        thsm_companion(link, ".sock", sock, cap) != 0)
+        return -1;
+    if ((*pid_fd = take_pid_file(pid_path, pty)) < 0)
+        return -1;
+    if ((s->listen_fd = open_socket(sock)) < 0 || make_link(link, pty) != 0) {
+        sock[0] = '\0';
+        return -1;
+    }
+    s->opens = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (s->opens >= 0 && inotify_add_watch(s->opens, pty, IN_OPEN | IN_CLOSE) < 0) {
+        close(s->opens);
+        s->opens = -1;
+    }
+    return 0;
+}
+
+/* Removes only what is ours: the socket we bound, the link if it still
+ * points at our pty, then the pid file we hold. */
+static void close_endpoints(server *s, const char *pty, int pid_fd,
+                            const char *sock)
+{
+    char pid_path[4200];
+    if (s->listen_fd >= 0) {
+        unlink(sock);
+        close(s->listen_fd);
+    }
+    remove_link(s->cfg->link, pty);
+    if (pid_fd >= 0 &&
+        thsm_companion(s->cfg->link, ".pid", pid_path, sizeof(pid_path)) == 0) {
+        unlink(pid_path);
+        close(pid_fd);
+    }
+    if (s->opens >= 0)
+        close(s->opens);
+}
+
+static void init_conns(server *s, int master)
+{
+    for (size_t i = 0; i < NCONN; i++) {
+        conn *c = &s->conns[i];
+        c->fd = i == 0 ? master : -1;
+        c->srv = s;
+        thsm_session_init(&c->s, conn_write, c);
+    }
+}
+
+static int run_device(server *s, thsm_device *dev, volatile sig_atomic_t *stop)
+{
+    char pty[256], sock[4200] = "";
+    int pid_fd = -1, rc = 1;
+    int master = open_pty(pty, sizeof(pty));
+    if (master < 0) {
+        fprintf(stderr, "tinyhsmd: cannot open a pseudo-terminal: %s\n",
+                strerror(errno));
+        return 1;
+    }
+    init_conns(s, master);
+    if (open_endpoints(s, pty, &pid_fd, sock, sizeof(sock)) == 0) {
+        printf("%s\n", pty);
+        fflush(stdout);
+        fprintf(stderr, "tinyhsmd: serving on %s (link %s, socket %s), state "
+                "in %s\n", pty, s->cfg->link, sock, s->cfg->state_dir);
+        serve(s, dev, stop);
+        rc = 0;
+    }
+    for (size_t i = 1; i < NCONN; i++)
+        if (s->conns[i].fd >= 0)
+            conn_close(&s->conns[i], dev);
+    close_endpoints(s, pty, pid_fd, sock);
+    close(master);
+    return rc;
 }
 
 int thsm_daemon_run(const thsm_daemon_cfg *cfg, volatile sig_atomic_t *stop)
 {
-    static thsm_posix_port pp;
-    static thsm_device dev;
     thsm_port port;
-    server s = {.master = -1, .opens = -1, .baud = cfg->baud};
-    char err[512], pty[256];
+    server *s = &secrets.srv;
+    char err[512];
+    *s = (server){.opens = -1, .listen_fd = -1, .baud = cfg->baud, .cfg = cfg};
     harden();
-    if (thsm_posix_port_open(&pp, cfg->state_dir, &port, err, sizeof(err))) {
+    if (thsm_posix_port_open(&secrets.pp, cfg->state_dir, &port, err,
+                             sizeof(err))) {
         fprintf(stderr, "tinyhsmd: %s\n", err);
         return 1;
     }
     int rc = 1;
-    if (thsm_device_init(&dev, &port, write_all, &s) != 0) {
+    if (thsm_device_init(&secrets.dev, &port) != 0)
         fprintf(stderr, "tinyhsmd: cannot use the state in %s: %s\n"
                 "tinyhsmd: nothing was changed; move the directory away to "
                 "start a new device\n", cfg->state_dir,
-                thsm_device_storage_reason(&dev));
-    } else if ((s.master = open_pty(pty, sizeof(pty))) < 0) {
-        fprintf(stderr, "tinyhsmd: cannot open a pseudo-terminal: %s\n",
-                strerror(errno));
-    } else if (!cfg->link || make_link(cfg->link, pty) == 0) {
-        s.opens = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (s.opens >= 0 && inotify_add_watch(s.opens, pty, IN_OPEN | IN_CLOSE) < 0) {
-            close(s.opens);
-            s.opens = -1;
-        }
-        printf("%s\n", pty);
-        fflush(stdout);
-        fprintf(stderr, "tinyhsmd: serving on %s%s%s%s, state in %s\n", pty,
-                cfg->link ? " (link " : "", cfg->link ? cfg->link : "",
-                cfg->link ? ")" : "", cfg->state_dir);
-        serve(&s, &dev, stop);
-        remove_link(cfg->link, pty);
-        rc = 0;
-    }
-    thsm_device_deinit(&dev);
-    if (s.opens >= 0)
-        close(s.opens);
-    if (s.master >= 0)
-        close(s.master);
-    thsm_posix_port_close(&pp);
+                thsm_device_storage_reason(&secrets.dev));
+    else
+        rc = run_device(s, &secrets.dev, stop);
+    thsm_device_deinit(&secrets.dev);
+    thsm_posix_port_close(&secrets.pp);
     return rc;
 }

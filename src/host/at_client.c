@@ -1,8 +1,10 @@
 /*
- * at_client.c - one AT request, one response, over a serial line.
+ * at_client.c - one AT request, one response, over a socket or a serial line.
  * See at_client.h for the completion rules.
  */
+#define _GNU_SOURCE /* struct ucred */
 #include "host/at_client.h"
+#include "host/defaults.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +13,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,27 +40,139 @@ static int set_raw(int fd)
     return tcsetattr(fd, TCSANOW, &t);
 }
 
-int thsm_at_open(thsm_at *at, const char *port, char *err, size_t err_cap)
+/* Major numbers of Unix98 pty slaves (/dev/pts/N). */
+static int is_pts(dev_t rdev)
 {
-    memset(at, 0, sizeof(*at));
-    at->timeout_ms = THSM_AT_TIMEOUT_MS;
+    return major(rdev) >= 136 && major(rdev) < 144;
+}
+
+/* Whether a live tinyhsmd serves the pty rdev that link points at: link.pid
+ * is write-locked by a live process, and names that pid and that pty. */
+static int served_by_daemon(const char *link, dev_t rdev)
+{
+    char path[4200], pty[256];
+    long pid = 0;
+    struct stat st;
+    if (thsm_companion(link, ".pid", path, sizeof(path)) != 0)
+        return 0;
+    pid_t holder = thsm_lock_holder(path);
+    FILE *f = holder > 0 ? fopen(path, "re") : NULL;
+    int ok = f && fscanf(f, "%ld %255s", &pid, pty) == 2 && pid == holder &&
+             stat(pty, &st) == 0 && st.st_rdev == rdev;
+    if (f)
+        fclose(f);
+    return ok;
+}
+
+/* Opens a serial line or pty; refuses one another user owns, and a link to
+ * a pty that no live tinyhsmd serves (its pts may be another program's). */
+static int open_tty(thsm_at *at, const char *port, int is_link, char *err,
+                    size_t err_cap)
+{
+    struct stat st;
     at->fd = open(port, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (at->fd < 0) {
         SAY("cannot open port %s: %s", port, strerror(errno));
         return THSM_AT_ERR_OPEN;
     }
-    int rc = THSM_AT_OK;
+    if (fstat(at->fd, &st) != 0 || (st.st_uid != getuid() && st.st_uid != 0)) {
+        SAY("port %s belongs to uid %lu, not to you or root; refusing to talk "
+            "to it", port, (unsigned long)st.st_uid);
+        return THSM_AT_ERR_OPEN;
+    }
+    if (is_link && S_ISCHR(st.st_mode) && is_pts(st.st_rdev) &&
+        !served_by_daemon(port, st.st_rdev)) {
+        SAY("port %s points at a pseudo-terminal that no running tinyhsmd "
+            "serves (a stale link?); nothing was sent to it", port);
+        return THSM_AT_ERR_OPEN;
+    }
     if (flock(at->fd, LOCK_EX | LOCK_NB) != 0) {
         SAY("port %s is busy: another TinyHSM client is using it", port);
-        rc = THSM_AT_ERR_BUSY;
-    } else if (set_raw(at->fd) != 0) {
+        return THSM_AT_ERR_BUSY;
+    }
+    if (set_raw(at->fd) != 0) {
         SAY(errno == ENOTTY ? "%s is not a serial port"
                             : "cannot configure port %s", port);
-        rc = THSM_AT_ERR_OPEN;
-    } else {
-        tcflush(at->fd, TCIOFLUSH); /* drop what an earlier client left */
+        return THSM_AT_ERR_OPEN;
     }
-    if (rc != THSM_AT_OK) {
+    ioctl(at->fd, TIOCEXCL); /* no other opener while we use it (tinyhsmd
+                                grants a login only to a sole opener) */
+    tcflush(at->fd, TCIOFLUSH); /* drop what an earlier client left */
+    return THSM_AT_OK;
+}
+
+/* Connects to a tinyhsmd socket; refuses a server run by another user.
+ * THSM_AT_ERR_IO when nobody listens (a stale socket). */
+static int open_socket(thsm_at *at, const char *path, char *err, size_t err_cap)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        SAY("socket path %s is too long", path);
+        return THSM_AT_ERR_OPEN;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    at->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (at->fd < 0 || connect(at->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        SAY("cannot connect to %s: %s", path, strerror(errno));
+        return errno == ECONNREFUSED ? THSM_AT_ERR_IO : THSM_AT_ERR_OPEN;
+    }
+    if (getsockopt(at->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+        (cred.uid != getuid() && cred.uid != 0)) {
+        SAY("the daemon behind %s runs as uid %lu, not as you or root; "
+            "refusing to talk to it", path, (unsigned long)cred.uid);
+        return THSM_AT_ERR_OPEN;
+    }
+    fcntl(at->fd, F_SETFL, fcntl(at->fd, F_GETFL) | O_NONBLOCK);
+    return THSM_AT_OK;
+}
+
+/* The directory holding path, and path itself, belong to us or root. */
+static int check_place(const char *port, char *err, size_t err_cap)
+{
+    char dir[4200];
+    thsm_dir_of(port, dir, sizeof(dir));
+    if (thsm_check_owner("directory", dir, getuid(), err, err_cap) != 0 ||
+        thsm_check_owner("port", port, getuid(), err, err_cap) != 0)
+        return -1;
+    return 0;
+}
+
+/* A tinyhsmd socket (port itself, or port.sock beside a link) comes first:
+ * there each client has its own session. Else the tty. */
+static int open_port(thsm_at *at, const char *port, char *err, size_t err_cap)
+{
+    char sock[4200];
+    struct stat st, ss;
+    if (lstat(port, &st) != 0) {
+        SAY("cannot open port %s: %s", port, strerror(errno));
+        return THSM_AT_ERR_OPEN;
+    }
+    if (check_place(port, err, err_cap) != 0)
+        return THSM_AT_ERR_OPEN;
+    if (S_ISSOCK(st.st_mode))
+        return open_socket(at, port, err, err_cap);
+    if (thsm_companion(port, ".sock", sock, sizeof(sock)) == 0 &&
+        lstat(sock, &ss) == 0 && S_ISSOCK(ss.st_mode)) {
+        if (thsm_check_owner("socket", sock, getuid(), err, err_cap) != 0)
+            return THSM_AT_ERR_OPEN;
+        int rc = open_socket(at, sock, err, err_cap);
+        if (rc != THSM_AT_ERR_IO)
+            return rc;
+        close(at->fd); /* a stale socket: the tty decides */
+        at->fd = -1;
+    }
+    return open_tty(at, port, S_ISLNK(st.st_mode), err, err_cap);
+}
+
+int thsm_at_open(thsm_at *at, const char *port, char *err, size_t err_cap)
+{
+    memset(at, 0, sizeof(*at));
+    at->fd = -1;
+    at->timeout_ms = THSM_AT_TIMEOUT_MS;
+    int rc = open_port(at, port, err, err_cap);
+    if (rc != THSM_AT_OK && at->fd >= 0) {
         close(at->fd);
         at->fd = -1;
     }
@@ -65,6 +184,8 @@ void thsm_at_close(thsm_at *at)
     if (at->fd >= 0)
         close(at->fd);
     at->fd = -1;
+    explicit_bzero(at->pending, sizeof(at->pending));
+    at->pending_len = 0;
 }
 
 /* The request as the trace shows it: PIN values masked. */
@@ -83,24 +204,16 @@ static void trace_sent(thsm_at *at, const char *request)
         memcpy(shown + o, p, 4);
         memcpy(shown + o + 4, "****", 4);
         o += 8;
-        p += 4;
-        while (*p && *p != ' ')
-            p++;
+        break; /* a PIN may hold spaces: hide the rest of the line */
     }
     shown[o] = '\0';
     at->trace(at->trace_ctx, '<', shown);
 }
 
-static int send_line(thsm_at *at, const char *request)
+static int write_all(thsm_at *at, const char *data, size_t len)
 {
-    char line[THSM_AT_RESP_MAX];
-    int n = snprintf(line, sizeof(line), "%s\r\n", request);
-    if (n < 0 || (size_t)n >= sizeof(line))
-        return THSM_AT_ERR_TOO_BIG;
-    if (at->trace)
-        trace_sent(at, request);
-    for (size_t off = 0; off < (size_t)n;) {
-        ssize_t w = write(at->fd, line + off, (size_t)n - off);
+    for (size_t off = 0; off < len;) {
+        ssize_t w = write(at->fd, data + off, len - off);
         if (w > 0) {
             off += (size_t)w;
         } else if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -112,6 +225,19 @@ static int send_line(thsm_at *at, const char *request)
         }
     }
     return THSM_AT_OK;
+}
+
+static int send_line(thsm_at *at, const char *request)
+{
+    char line[THSM_AT_RESP_MAX];
+    int n = snprintf(line, sizeof(line), "%s\r\n", request);
+    if (n < 0 || (size_t)n >= sizeof(line))
+        n = -1;
+    else if (at->trace)
+        trace_sent(at, request);
+    int rc = n < 0 ? THSM_AT_ERR_TOO_BIG : write_all(at, line, (size_t)n);
+    explicit_bzero(line, sizeof(line)); /* it may hold a PIN */
+    return rc;
 }
 
 /* Waits up to ms for bytes; appends them to pending. >0, 0 (quiet) or error. */
@@ -172,6 +298,8 @@ static int take_lines(thsm_at *at, thsm_at_resp *r, size_t *used, int *done)
     }
     at->pending_len = (size_t)(end - start);
     memmove(at->pending, start, at->pending_len);
+    explicit_bzero(at->pending + at->pending_len,
+                   sizeof(at->pending) - at->pending_len);
     return rc;
 }
 
@@ -237,9 +365,10 @@ int thsm_at_cmdf(thsm_at *at, thsm_at_resp *resp, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof(line))
-        return THSM_AT_ERR_TOO_BIG;
-    return thsm_at_cmd(at, line, resp);
+    int rc = n < 0 || (size_t)n >= sizeof(line) ? THSM_AT_ERR_TOO_BIG
+                                                : thsm_at_cmd(at, line, resp);
+    explicit_bzero(line, sizeof(line)); /* it may hold a PIN */
+    return rc;
 }
 
 const char *thsm_at_strerror(int err)

@@ -1,7 +1,12 @@
 /*
- * at_client.h - talk to a TinyHSM (tinyhsmd or the original board) over a
- * serial line: open the port raw at 115200 8N1 with an exclusive lock, send
+ * at_client.h - talk to a TinyHSM (tinyhsmd or the original board): send
  * one AT request, read its response.
+ *
+ * The port is a tinyhsmd socket, a link to a tinyhsmd pty (then the socket
+ * beside it, "<link>.sock", is used when it answers), or a serial line
+ * (opened raw at 115200 8N1, flock'ed and TIOCEXCL'ed). Nothing is sent to a
+ * port, link, link target, socket or directory that another user (not root)
+ * owns, nor to a link whose pty no live tinyhsmd serves (see defaults.h).
  *
  * A response is complete when (PROTOCOL.md) an empty line arrives after the
  * status line, or a PEM "-----END ...-----" line arrives, or the line has
@@ -51,8 +56,8 @@ typedef struct {
     const char *text;  /* status payload after "OK " or after the code; or "" */
 } thsm_at_resp;
 
-/* Opens port (a tty or a pty), locks it, sets raw 115200 8N1, flushes input.
- * On failure returns an error code and writes a reason into err. */
+/* Opens port as above. On failure returns an error code and writes a
+ * reason into err. */
 int thsm_at_open(thsm_at *at, const char *port, char *err, size_t err_cap);
 
 void thsm_at_close(thsm_at *at);

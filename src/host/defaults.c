@@ -1,9 +1,16 @@
-/* defaults.c - default port and state directory (see defaults.h). */
+/* defaults.c - default port and state directory, ownership checks (see
+ * defaults.h). */
 #include "host/defaults.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#define SAY(...) snprintf(err, cap, __VA_ARGS__)
 
 static int set(char *buf, size_t cap, const char *fmt, const char *a)
 {
@@ -17,14 +24,24 @@ static const char *env(const char *name)
     return v && *v ? v : NULL;
 }
 
-int thsm_default_port(char *buf, size_t cap)
+int thsm_default_run_dir(char *buf, size_t cap)
 {
-    if (env("TINYHSM_PORT"))
-        return set(buf, cap, "%s", env("TINYHSM_PORT"));
     if (env("XDG_RUNTIME_DIR"))
         return set(buf, cap, "%s/tinyhsm", env("XDG_RUNTIME_DIR"));
-    int n = snprintf(buf, cap, "/tmp/tinyhsm-%lu", (unsigned long)getuid());
+    const char *tmp = env("TMPDIR") ? env("TMPDIR") : "/tmp";
+    int n = snprintf(buf, cap, "%s/tinyhsm-%lu", tmp, (unsigned long)getuid());
     return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+int thsm_default_port(char *buf, size_t cap, int *is_default)
+{
+    *is_default = !env("TINYHSM_PORT");
+    if (!*is_default)
+        return set(buf, cap, "%s", env("TINYHSM_PORT"));
+    char dir[4096];
+    if (thsm_default_run_dir(dir, sizeof(dir)) != 0)
+        return -1;
+    return set(buf, cap, "%s/tty", dir);
 }
 
 int thsm_default_state_dir(char *buf, size_t cap)
@@ -36,4 +53,75 @@ int thsm_default_state_dir(char *buf, size_t cap)
     if (env("HOME"))
         return set(buf, cap, "%s/.local/state/tinyhsm", env("HOME"));
     return -1;
+}
+
+int thsm_check_private_dir(const char *dir, uid_t uid, char *err, size_t cap)
+{
+    struct stat st;
+    if (lstat(dir, &st) != 0) {
+        SAY("cannot use directory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        SAY("%s is not a directory (a link or file put there by someone?); "
+            "refusing it", dir);
+        return -1;
+    }
+    if (st.st_uid != uid) {
+        SAY("directory %s belongs to uid %lu, not to you (uid %lu); refusing it",
+            dir, (unsigned long)st.st_uid, (unsigned long)uid);
+        return -1;
+    }
+    if (st.st_mode & 077) {
+        SAY("directory %s has mode %03o; it must be private (0700); refusing it",
+            dir, (unsigned)(st.st_mode & 0777));
+        return -1;
+    }
+    return 0;
+}
+
+int thsm_check_owner(const char *what, const char *path, uid_t uid, char *err,
+                     size_t cap)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        SAY("cannot use %s %s: %s", what, path, strerror(errno));
+        return -1;
+    }
+    if (st.st_uid != uid && st.st_uid != 0) {
+        SAY("%s %s belongs to uid %lu, not to you (uid %lu) or root; refusing "
+            "to talk to it", what, path, (unsigned long)st.st_uid,
+            (unsigned long)uid);
+        return -1;
+    }
+    return 0;
+}
+
+void thsm_dir_of(const char *path, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", path);
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        snprintf(buf, cap, ".");
+    else
+        slash[slash == buf] = '\0'; /* "/x" -> "/" */
+}
+
+int thsm_companion(const char *link, const char *suffix, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "%s%s", link, suffix);
+    return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+pid_t thsm_lock_holder(const char *pid_file)
+{
+    int fd = open(pid_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return 0;
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    pid_t pid = 0;
+    if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+        pid = fl.l_pid;
+    close(fd);
+    return pid;
 }

@@ -1,17 +1,45 @@
 /*
  * defaults.h - where tinyhsmd and tinyhsm meet when nobody says otherwise,
- * so that `tinyhsmd &` followed by `tinyhsm info` just works.
+ * so that `tinyhsmd &` followed by `tinyhsm info` just works, and the checks
+ * that keep another local user from putting a fake device there.
+ *
+ * A daemon serving on link L (a symlink to its pty) also owns L.sock (its
+ * Unix-domain socket) and L.pid (its pid and pty, write-locked while it runs).
  */
 #ifndef THSM_DEFAULTS_H
 #define THSM_DEFAULTS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
-/* $TINYHSM_PORT, else $XDG_RUNTIME_DIR/tinyhsm, else /tmp/tinyhsm-<uid>. */
-int thsm_default_port(char *buf, size_t cap);
+/* The private directory of the default port: $XDG_RUNTIME_DIR/tinyhsm,
+ * else ${TMPDIR:-/tmp}/tinyhsm-<uid>. */
+int thsm_default_run_dir(char *buf, size_t cap);
+
+/* $TINYHSM_PORT, else <run dir>/tty. *is_default says which. */
+int thsm_default_port(char *buf, size_t cap, int *is_default);
 
 /* $TINYHSM_STATE, else $XDG_STATE_HOME/tinyhsm, else
  * $HOME/.local/state/tinyhsm. -1 when none of them is set. */
 int thsm_default_state_dir(char *buf, size_t cap);
+
+/* 0 when dir is a real directory (not a link) owned by uid with no access
+ * for group or others; else -1 and the reason in err. */
+int thsm_check_private_dir(const char *dir, uid_t uid, char *err, size_t cap);
+
+/* 0 when path (the link itself, not its target) is owned by uid or root;
+ * else -1 and the reason in err. what names it in the message. */
+int thsm_check_owner(const char *what, const char *path, uid_t uid, char *err,
+                     size_t cap);
+
+/* The directory part of path ("." when none) into buf. */
+void thsm_dir_of(const char *path, char *buf, size_t cap);
+
+/* L + suffix (".sock", ".pid") into buf; -1 when it does not fit. */
+int thsm_companion(const char *link, const char *suffix, char *buf, size_t cap);
+
+/* The pid of the live process holding the lock on pid_file, 0 when none
+ * does (or the file is missing). */
+pid_t thsm_lock_holder(const char *pid_file);
 
 #endif
