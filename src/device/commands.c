@@ -16,6 +16,7 @@ enum {
     NEEDS_STORE = 1, /* refused while the stored state is unreadable */
     NEEDS_AUTH = 2,  /* refused without AT+AUTH once a PIN is set */
     BLOCKED_OK = 4,  /* allowed without AT+AUTH when the PIN is blocked */
+    SECRET = 8,      /* carries a PIN: no answer repeats its parameter text */
 };
 
 typedef struct {
@@ -44,7 +45,7 @@ static int new_key(thsm_device *dev, thsm_slot *s, const char *name)
     s->has_cert = 0;
     s->cert_len = 0;
     if (thsm_slot_wrap(s, name, dev->kek) != 0) {
-        thsm_device_restore(dev);
+        thsm_device_reload(dev);
         thsm_resp_error(dev, "CRYPTO", "key wrapping failed");
         return -1;
     }
@@ -180,9 +181,11 @@ static void h_at(thsm_device *dev, const thsm_params *ps)
     thsm_resp_line(dev, "OK");
 }
 
+/* Ends this session's login and reloads the stored state. */
 static void h_reset(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
+    thsm_login_end(dev, dev->sess);
     if (thsm_device_reload(dev) != 0)
         thsm_resp_error(dev, "STORAGE", "%s", dev->storage_reason);
     else
@@ -242,6 +245,8 @@ static void h_decommission(thsm_device *dev, const thsm_params *ps)
     (void)ps;
     thsm_state_clear(&dev->st); /* the PIN too: the device is new again */
     if (thsm_save_or_restore(dev) == 0) {
+        thsm_login_end(dev, dev->sess);
+        thsm_login_end_others(dev, dev->sess);
         thsm_device_reload(dev);
         thsm_audit_state_change(dev, "DECOMMISSION", NULL, NULL, "OK");
         thsm_resp_line(dev, "OK");
@@ -262,7 +267,7 @@ static void h_ca_new_cert(thsm_device *dev, const thsm_params *ps)
     if (new_key(dev, ca, "ca") != 0)
         return;
     if (issue(dev, &cp, &ca->key, 1, NULL, ca) != 0) {
-        thsm_device_restore(dev);
+        thsm_device_reload(dev);
         return;
     }
     ca->has_cert = 1;
@@ -328,7 +333,7 @@ static void h_signer_new_cert(thsm_device *dev, const thsm_params *ps)
         return;
     }
     if (issue(dev, &cp, &s->key, 0, self ? NULL : &dev->st.ca, s) != 0) {
-        thsm_device_restore(dev);
+        thsm_device_reload(dev);
         return;
     }
     s->has_cert = 1;
@@ -424,7 +429,7 @@ static void h_status(thsm_device *dev, const thsm_params *ps)
                    dev->st.ca.has_cert, dev->st.signer.has_key,
                    dev->st.signer.has_cert,
                    !p->set ? "NONE" : p->tries ? "SET" : "BLOCKED",
-                   p->set ? p->tries : 0, dev->authed,
+                   p->set ? p->tries : 0, thsm_logged_in(dev, dev->sess),
                    (unsigned long)dev->signatures, ca, signer,
                    (unsigned long)dev->log_count, log_state);
 }
@@ -457,8 +462,8 @@ static const command commands[] = {
     {"AT+SIGNER_SIGN", h_signer_sign, {"HASH"}, {0}, NEEDS_STORE | NEEDS_AUTH},
     {"AT+SIGNER_PUBKEY?", h_signer_pubkey, {0}, {0}, NEEDS_STORE},
     /* our extensions */
-    {"AT+AUTH", thsm_h_auth, {"PIN"}, {0}, NEEDS_STORE},
-    {"AT+PIN_SET", thsm_h_pin_set, {"NEW"}, {"OLD"}, NEEDS_STORE},
+    {"AT+AUTH", thsm_h_auth, {"PIN"}, {0}, NEEDS_STORE | SECRET},
+    {"AT+PIN_SET", thsm_h_pin_set, {"NEW"}, {"OLD"}, NEEDS_STORE | SECRET},
     {"AT+LOGOUT", thsm_h_logout, {0}, {0}, 0},
     {"AT+HSM_STATUS?", h_status, {0}, {0}, NEEDS_STORE},
     {"AT+LOG?", thsm_h_log, {0}, {"FROM"}, 0},
@@ -478,11 +483,15 @@ static int check_params(thsm_device *dev, const command *c,
 {
     for (size_t i = 0; i < ps->n; i++) {
         const char *k = ps->p[i].key;
-        if (!listed(c->required, 6, k) && !listed(c->optional, 2, k)) {
+        if (listed(c->required, 6, k) || listed(c->optional, 2, k))
+            continue;
+        if (c->flags & SECRET) /* the "name" may be part of a PIN */
+            thsm_resp_error(dev, "BAD_PARAM", "unknown parameter for %s (a "
+                            "PIN cannot contain spaces)", c->name);
+        else
             thsm_resp_error(dev, "BAD_PARAM", "unknown parameter %.20s for %s",
                             k, c->name);
-            return -1;
-        }
+        return -1;
     }
     for (size_t i = 0; i < 6 && c->required[i]; i++) {
         if (!thsm_params_get(ps, c->required[i])) {
@@ -503,7 +512,8 @@ static int allowed(thsm_device *dev, const command *c)
                         dev->storage_reason);
         return 0;
     }
-    if (!(c->flags & NEEDS_AUTH) || !p->set || dev->authed)
+    if (!(c->flags & NEEDS_AUTH) || !p->set ||
+        thsm_logged_in(dev, dev->sess))
         return 1;
     if (p->tries == 0 && (c->flags & BLOCKED_OK))
         return 1;
@@ -539,8 +549,14 @@ void thsm_dispatch(thsm_device *dev, char *line)
     if (!c) {
         thsm_resp_error(dev, "UNKNOWN_COMMAND", "unknown command %.40s", name);
     } else if (thsm_params_parse(args ? args : "", &ps, why, sizeof(why))) {
-        thsm_resp_error(dev, "BAD_PARAM", "%s", why);
+        if (c->flags & SECRET) /* why quotes the request's text */
+            thsm_resp_error(dev, "BAD_PARAM", "%s takes KEY=VALUE parameters "
+                            "(a PIN cannot contain spaces)", c->name);
+        else
+            thsm_resp_error(dev, "BAD_PARAM", "%s", why);
     } else if (check_params(dev, c, &ps) == 0 && allowed(dev, c)) {
         c->run(dev, &ps);
     }
+    thsm_wipe(why, sizeof(why));
+    thsm_wipe(&ps, sizeof(ps));
 }

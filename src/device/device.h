@@ -1,9 +1,10 @@
 /*
  * device.h - the TinyHSM device core: AT framing, parsing and every command.
  *
- * Firmware-style: the caller owns the thsm_device structure (no allocation),
- * bytes go in through thsm_device_input(), and each complete response goes out
- * through the output callback in one call. The core touches the platform only
+ * Firmware-style: the caller owns the thsm_device structure and one
+ * thsm_session per connection (no allocation); bytes go in through
+ * thsm_device_input(), and each complete response goes out through the
+ * session's output callback in one call. The core touches the platform only
  * through thsm_port and cryptography only through crypto.h.
  */
 #ifndef THSM_DEVICE_H
@@ -59,24 +60,36 @@ typedef struct {
     thsm_slot signer;
 } thsm_state;
 
-typedef struct {
-    const thsm_port *port;
-    thsm_output_fn out;
+/* One client's connection: its partial request line, its login, where its
+ * answers go. The transport owns it; the device keeps no list of sessions. */
+typedef struct thsm_session {
+    thsm_output_fn out;   /* receives each complete response */
     void *out_ctx;
-
-    /* line framing */
     char line[THSM_LINE_MAX + 1];
     size_t line_len;
-    int line_overflow; /* line longer than THSM_LINE_MAX: refuse at its end */
-    int line_bad_byte; /* a non-ASCII or control byte: refuse at its end */
-    int last_was_cr;   /* swallow the LF of a CR LF pair */
+    int line_overflow, line_bad_byte, last_was_cr;
+    int authed;           /* this connection logged in (AT+AUTH or AT+PIN_SET) */
+    uint32_t auth_epoch;  /* login valid only while equal to the device's epoch */
+    int login_blocked;    /* set by the transport: while non-zero, AT+AUTH and
+                             AT+PIN_SET answer ERROR AUTH_REFUSED <why> and
+                             spend no try (the pty is open by more than one
+                             process) */
+} thsm_session;
+
+typedef struct {
+    const thsm_port *port;
+
+    /* the session whose request is being handled (NULL between requests) */
+    thsm_session *sess;
 
     /* response being built */
     char resp[THSM_RESP_MAX];
     size_t resp_len;
+    int resp_overflow; /* the answer did not fit: replaced by an error */
 
-    /* session */
-    int authed;          /* AT+AUTH succeeded on this connection */
+    /* logins: device-wide KEK, per-session login */
+    uint32_t auth_epoch; /* bumped to end every session's login at once */
+    uint32_t logins;     /* sessions logged in at the current epoch */
     int kek_known;       /* kek holds the key-encryption key */
     uint8_t kek[32];
     uint8_t pin_kdf_log2n; /* cost for new PINs; tests and fuzzers lower it */
@@ -95,17 +108,22 @@ typedef struct {
     thsm_state st;
 } thsm_device;
 
+/* Prepares a session whose answers go to out(out_ctx, ...). */
+void thsm_session_init(thsm_session *s, thsm_output_fn out, void *out_ctx);
+
 /* Prepares dev and loads the persistent state. Returns 0, or -1 when the
  * stored state is unreadable (dev is still usable: key commands then answer
  * ERROR STORAGE; thsm_device_storage_reason() says why). */
-int thsm_device_init(thsm_device *dev, const thsm_port *port,
-                     thsm_output_fn out, void *out_ctx);
+int thsm_device_init(thsm_device *dev, const thsm_port *port);
 
-/* Feeds bytes received from the host. Answers each complete line. */
-void thsm_device_input(thsm_device *dev, const uint8_t *data, size_t len);
+/* Feeds bytes received from session s. Answers each complete line to s;
+ * requests are handled one at a time (the transport serialises calls). */
+void thsm_device_input(thsm_device *dev, thsm_session *s, const uint8_t *data,
+                       size_t len);
 
-/* The host went away: forget session state (authentication, partial line). */
-void thsm_device_disconnect(thsm_device *dev);
+/* The connection s ended (or must lose its login): ends s's login, wipes its
+ * partial line. The last login to end wipes the clear keys (with a PIN). */
+void thsm_device_disconnect(thsm_device *dev, thsm_session *s);
 
 /* Whether audit records wait to be made durable; the caller then calls
  * thsm_device_flush() soon (tinyhsmd: within 50 ms, or when idle). */

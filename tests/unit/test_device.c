@@ -16,6 +16,7 @@ typedef struct {
     thsm_mem_port mp;
     thsm_port port;
     thsm_device dev;
+    thsm_session s; /* the connection req() talks on */
     char out[16384]; /* last response */
     size_t out_len;
     int responses;
@@ -41,7 +42,8 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
     thsm_mem_port_init(&f->mp, &f->port);
-    assert_int_equal(thsm_device_init(&f->dev, &f->port, collect, f), 0);
+    thsm_session_init(&f->s, collect, f);
+    assert_int_equal(thsm_device_init(&f->dev, &f->port), 0);
     *state = f;
     return 0;
 }
@@ -54,17 +56,23 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Sends one request line and returns the response text. */
-static const char *req(fixture *f, const char *line)
+/* Sends one request line on session s and returns the response text. */
+static const char *req_on(fixture *f, thsm_session *s, const char *line)
 {
     int before = f->responses;
-    thsm_device_input(&f->dev, (const uint8_t *)line, strlen(line));
-    thsm_device_input(&f->dev, (const uint8_t *)"\r\n", 2);
+    thsm_device_input(&f->dev, s, (const uint8_t *)line, strlen(line));
+    thsm_device_input(&f->dev, s, (const uint8_t *)"\r\n", 2);
     assert_int_equal(f->responses, before + 1);
     /* every response ends with exactly one empty line */
     assert_true(f->out_len >= 4);
     assert_string_equal(f->out + f->out_len - 4, "\r\n\r\n");
     return f->out;
+}
+
+/* Sends one request line on the fixture's own session. */
+static const char *req(fixture *f, const char *line)
+{
+    return req_on(f, &f->s, line);
 }
 
 /* Copies a response for a later comparison; it must fit whole. */
@@ -115,17 +123,17 @@ static void test_framing(void **state)
 {
     fixture *f = *state;
     /* bare LF, lone CR and CR LF split across calls all end a line */
-    thsm_device_input(&f->dev, (const uint8_t *)"AT\n", 3);
+    thsm_device_input(&f->dev, &f->s, (const uint8_t *)"AT\n", 3);
     assert_int_equal(f->responses, 1);
-    thsm_device_input(&f->dev, (const uint8_t *)"AT\r", 3);
+    thsm_device_input(&f->dev, &f->s, (const uint8_t *)"AT\r", 3);
     assert_int_equal(f->responses, 2);
-    thsm_device_input(&f->dev, (const uint8_t *)"\nA", 2); /* LF of CR LF */
-    thsm_device_input(&f->dev, (const uint8_t *)"T\r", 2);
-    thsm_device_input(&f->dev, (const uint8_t *)"\n", 1);
+    thsm_device_input(&f->dev, &f->s, (const uint8_t *)"\nA", 2); /* LF of CR LF */
+    thsm_device_input(&f->dev, &f->s, (const uint8_t *)"T\r", 2);
+    thsm_device_input(&f->dev, &f->s, (const uint8_t *)"\n", 1);
     assert_int_equal(f->responses, 3);
     assert_string_equal(f->out, "OK\r\n\r\n");
     /* empty lines are ignored */
-    thsm_device_input(&f->dev, (const uint8_t *)"\r\n\n\r\n", 5);
+    thsm_device_input(&f->dev, &f->s, (const uint8_t *)"\r\n\n\r\n", 5);
     assert_int_equal(f->responses, 3);
 }
 
@@ -385,7 +393,7 @@ static void test_persistence(void **state)
     keep(ca, sizeof(ca), req(f, "AT+HSM_CA_CERT?"));
     keep(pub, sizeof(pub), req(f, "AT+SIGNER_PUBKEY?"));
     thsm_device_deinit(&f->dev);
-    assert_int_equal(thsm_device_init(&f->dev, &f->port, collect, f), 0);
+    assert_int_equal(thsm_device_init(&f->dev, &f->port), 0);
     assert_string_equal(req(f, "AT+HSM_CA_CERT?"), ca);
     assert_string_equal(req(f, "AT+SIGNER_PUBKEY?"), pub);
     assert_string_equal(req(f, "AT+RESET"), "OK Reset\r\n\r\n");
@@ -422,7 +430,7 @@ static void test_failed_save_changes_nothing(void **state)
 static void expect_storage_error(fixture *f, const char *reason_part)
 {
     thsm_device_deinit(&f->dev);
-    assert_int_equal(thsm_device_init(&f->dev, &f->port, collect, f), -1);
+    assert_int_equal(thsm_device_init(&f->dev, &f->port), -1);
     const char *why = thsm_device_storage_reason(&f->dev);
     if (!strstr(why, reason_part))
         fail_msg("reason '%s' lacks '%s'", why, reason_part);
@@ -472,7 +480,7 @@ static void test_corrupt_state(void **state)
     expect_storage_error(f, "another device key");
     f->mp.device_key[0] ^= 1;
     thsm_device_deinit(&f->dev);
-    assert_int_equal(thsm_device_init(&f->dev, &f->port, collect, f), 0);
+    assert_int_equal(thsm_device_init(&f->dev, &f->port), 0);
     assert_starts(req(f, "AT+HSM_CA_CERT?"), "OK\r\n");
 }
 
@@ -504,10 +512,12 @@ static void test_no_private_key_in_output(void **state)
 static const char *SIGN_REQ = "AT+SIGNER_SIGN HASH=00112233445566778899aabbccddeeff"
                               "00112233445566778899aabbccddeeff";
 
+/* A power cycle: a new device instance and a new connection. */
 static void reinit(fixture *f)
 {
     thsm_device_deinit(&f->dev);
-    assert_int_equal(thsm_device_init(&f->dev, &f->port, collect, f), 0);
+    thsm_session_init(&f->s, collect, f);
+    assert_int_equal(thsm_device_init(&f->dev, &f->port), 0);
     f->dev.pin_kdf_log2n = 4; /* fast PINs in tests; the stored cost is used */
 }
 
@@ -534,7 +544,7 @@ static void test_pin_gates_key_use(void **state)
     assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
     assert_starts(req(f, SIGN_REQ), "OK ");
     assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), "AUTH=1 SIGNATURES=2"));
-    thsm_device_disconnect(&f->dev); /* another client: logged out */
+    thsm_device_disconnect(&f->dev, &f->s); /* another client: logged out */
     assert_starts(req(f, SIGN_REQ), "ERROR AUTH_REQUIRED ");
     assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
     assert_string_equal(req(f, "AT+RESET"), "OK Reset\r\n\r\n");
@@ -618,7 +628,8 @@ static void test_state_useless_without_pin(void **state)
     fixture *g = calloc(1, sizeof(*g));
     thsm_mem_port_init(&g->mp, &g->port);
     g->mp = f->mp;
-    assert_int_equal(thsm_device_init(&g->dev, &g->port, collect, g), 0);
+    thsm_session_init(&g->s, collect, g);
+    assert_int_equal(thsm_device_init(&g->dev, &g->port), 0);
     assert_starts(req(g, SIGN_REQ), "ERROR AUTH_REQUIRED ");
     /* the wrapped key does not open with the device key alone */
     uint8_t kek[32];
@@ -638,6 +649,94 @@ static void test_pin_default_cost(void **state)
     assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
     assert_int_equal(f->dev.st.pin.kdf_log2n, THSM_PIN_KDF_LOG2N);
     assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+}
+
+static const char *KEY_COMMANDS[] = {
+    "AT+SIGNER_SIGN HASH=00112233445566778899aabbccddeeff"
+    "00112233445566778899aabbccddeeff",
+    "AT+SIGNER_NEW_KEY ALGO=SECP256R1",
+    "AT+HSM_CA_NEW_CERT C=US O=X CN=Y START=20230101000000 DAYS=1",
+    "AT+SIGNER_NEW_CERT TYPE=SELF-SIGNED C=US O=Me CN=S "
+    "START=20230101000000 DAYS=30",
+    "AT+STSAFE_DECOMMISSION",
+};
+
+/* Every key command from s answers AUTH_REQUIRED and changes nothing. */
+static void expect_no_key_use(fixture *f, thsm_session *s)
+{
+    char pub[200];
+    keep(pub, sizeof(pub), req_on(f, s, "AT+SIGNER_PUBKEY?"));
+    for (size_t i = 0; i < sizeof(KEY_COMMANDS) / sizeof(KEY_COMMANDS[0]); i++)
+        assert_starts(req_on(f, s, KEY_COMMANDS[i]), "ERROR AUTH_REQUIRED ");
+    assert_string_equal(req_on(f, s, "AT+SIGNER_PUBKEY?"), pub);
+    assert_non_null(strstr(req_on(f, s, "AT+HSM_STATUS?"), " AUTH=0 "));
+}
+
+static void test_login_belongs_to_session(void **state)
+{
+    fixture *f = *state;
+    thsm_session other;
+    thsm_session_init(&other, collect, f);
+    f->dev.pin_kdf_log2n = 4;
+    provision(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    expect_no_key_use(f, &other); /* f's login is not other's */
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), " AUTH=1 "));
+
+    /* both logged in; one logs out, the other stays */
+    assert_string_equal(req_on(f, &other, "AT+AUTH PIN=secret-pin"),
+                        "OK\r\n\r\n");
+    assert_string_equal(req_on(f, &other, "AT+LOGOUT"), "OK\r\n\r\n");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    expect_no_key_use(f, &other);
+    assert_string_equal(req_on(f, &other, "AT+AUTH PIN=secret-pin"),
+                        "OK\r\n\r\n");
+    thsm_device_disconnect(&f->dev, &f->s);
+    assert_starts(req_on(f, &other, SIGN_REQ), "OK ");
+    expect_no_key_use(f, &f->s);
+
+    /* AT+RESET ends only the resetting session's login */
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    assert_string_equal(req_on(f, &other, "AT+RESET"), "OK Reset\r\n\r\n");
+    expect_no_key_use(f, &other);
+    assert_starts(req(f, SIGN_REQ), "OK ");
+
+    /* a PIN change logs every other session out */
+    assert_string_equal(req_on(f, &other, "AT+AUTH PIN=secret-pin"),
+                        "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+PIN_SET OLD=secret-pin NEW=second-pin"),
+                        "OK\r\n\r\n");
+    expect_no_key_use(f, &other);
+    assert_starts(req(f, SIGN_REQ), "OK ");
+
+    /* the last login to end wipes the clear keys and the KEK */
+    assert_true(f->dev.st.signer.key_loaded && f->dev.kek_known);
+    thsm_device_disconnect(&f->dev, &f->s);
+    assert_false(f->dev.st.signer.key_loaded || f->dev.st.ca.key_loaded ||
+                 f->dev.kek_known);
+    expect_no_key_use(f, &f->s);
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), " TRIES=5 "));
+}
+
+static void test_login_blocked_session(void **state)
+{
+    fixture *f = *state;
+    f->dev.pin_kdf_log2n = 4;
+    provision(f);
+    f->s.login_blocked = 1; /* the transport: port shared */
+    assert_starts(req(f, "AT+PIN_SET NEW=secret-pin"), "ERROR AUTH_REFUSED ");
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), "PIN=NONE"));
+    f->s.login_blocked = 0;
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
+    f->s.login_blocked = 1;
+    for (int i = 0; i < 6; i++)
+        assert_starts(req(f, "AT+AUTH PIN=secret-pin"), "ERROR AUTH_REFUSED ");
+    assert_starts(req(f, SIGN_REQ), "ERROR AUTH_REQUIRED ");
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), " TRIES=5 AUTH=0 "));
+    f->s.login_blocked = 0;
     assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
 }
 
@@ -822,6 +921,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_state_useless_without_pin, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pin_default_cost, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_login_belongs_to_session, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_login_blocked_session, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_audit_records_everything, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_audit_paging, setup, teardown),
