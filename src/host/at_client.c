@@ -71,6 +71,10 @@ static int open_tty(thsm_at *at, const char *port, int is_link, char *err,
 {
     struct stat st;
     at->fd = open(port, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (at->fd < 0 && errno == EBUSY) { /* another client set TIOCEXCL */
+        SAY("port %s is busy: another client holds it exclusively", port);
+        return THSM_AT_ERR_BUSY;
+    }
     if (at->fd < 0) {
         SAY("cannot open port %s: %s", port, strerror(errno));
         return THSM_AT_ERR_OPEN;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -39,6 +40,7 @@ static void fake_start(fake *f, const char *const *replies)
         close(slave);
         return;
     } /* the child keeps the slave open, so reads never see a hang-up */
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed test must not leave it */
     char c;
     for (int i = 0; replies[i];) {
         if (read(f->master, &c, 1) != 1)
@@ -121,7 +123,8 @@ static void test_completion_rules(void **state)
 static void test_trace_masks_pins(void **state)
 {
     (void)state;
-    static const char *const replies[] = {"OK\r\n\r\n", "OK\r\n\r\n", NULL};
+    static const char *const replies[] = {"OK\r\n\r\n", "OK\r\n\r\n",
+                                          "OK\r\n\r\n", NULL};
     fake f;
     static thsm_at at;
     static thsm_at_resp r;
@@ -133,9 +136,16 @@ static void test_trace_masks_pins(void **state)
     assert_int_equal(thsm_at_cmd(&at, "AT+AUTH PIN=secret1", &r), THSM_AT_OK);
     assert_int_equal(thsm_at_cmd(&at, "AT+PIN_SET OLD=secret2 NEW=secret3", &r),
                      THSM_AT_OK);
+    /* a PIN with spaces: everything after the key is hidden */
+    assert_int_equal(thsm_at_cmdf(&at, &r, "AT+PIN_SET NEW=%s",
+                                  "horse battery staple"), THSM_AT_OK);
     assert_null(strstr(traced, "secret"));
+    assert_null(strstr(traced, "horse"));
+    assert_null(strstr(traced, "battery"));
+    assert_null(strstr(traced, "staple"));
     assert_non_null(strstr(traced, "< AT+AUTH PIN=****\n"));
-    assert_non_null(strstr(traced, "< AT+PIN_SET OLD=**** NEW=****\n"));
+    assert_non_null(strstr(traced, "< AT+PIN_SET OLD=****\n"));
+    assert_non_null(strstr(traced, "< AT+PIN_SET NEW=****\n"));
     assert_non_null(strstr(traced, "> OK\n"));
     thsm_at_close(&at);
     fake_stop(&f);
