@@ -97,15 +97,18 @@ has "$TMP/err" "TinyHSM <- AT+VERSION?"
 has "$TMP/err" "TinyHSM -> OK tinyhsmd"
 ok "debug trace shows both directions"
 
-# a second client is told the port is busy
-flock -n "$TMP/tty" sleep 3 &
+# a client holding the pty does not keep tinyhsm out: it uses the socket;
+# on the pty itself (named directly), a second client is told it is busy
+pty=$(cat "$TMP/daemon.out")
+flock -n "$pty" sleep 3 &
 holder=$!
 sleep 0.5
-run 1 tinyhsm info
+run 0 tinyhsm info
+TINYHSM_PORT=$pty run 1 tinyhsm info
 has "$TMP/err" "busy"
 wait $holder
-run 0 tinyhsm info
-ok "busy port is reported, then usable again"
+TINYHSM_PORT=$pty run 0 tinyhsm info
+ok "a held pty: the socket still serves, the pty is reported busy"
 
 run 0 tinyhsm decommission --yes
 run 0 tinyhsm info

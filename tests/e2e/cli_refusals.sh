@@ -62,11 +62,12 @@ run 0 tinyhsm config --new all
 # device unreachable
 TINYHSM_PORT=$TMP/absent refuse 1 "absent" --board B-U585I-IOT02A --version 1.0.0 fw.bin
 
-# port busy
-flock -n "$TMP/tty" sleep 3 &
+# the pty, named directly, busy
+pty=$(cat "$TMP/daemon.out")
+flock -n "$pty" sleep 3 &
 holder=$!
 sleep 0.5
-refuse 1 "busy" --board B-U585I-IOT02A --version 1.0.0 fw.bin
+TINYHSM_PORT=$pty refuse 1 "busy" --board B-U585I-IOT02A --version 1.0.0 fw.bin
 wait $holder
 stop_daemon
 finish

@@ -288,12 +288,23 @@ static void test_clients_come_and_go(void **state)
     close(fd);
     connect_client(f);
     expect(f, "AT+STSAFE_READY?", "OK READY");
-    /* a second client at the same time is told the port is busy */
-    thsm_at other;
+    /* a second client at the same time is served too (the socket) */
+    static thsm_at other;
+    static thsm_at_resp r2;
     char err[256];
     assert_int_equal(thsm_at_open(&other, f->d.link, err, sizeof(err)),
+                     THSM_AT_OK);
+    assert_int_equal(thsm_at_cmd(&other, "AT", &r2), THSM_AT_OK);
+    assert_true(r2.ok);
+    expect(f, "AT", "OK");
+    thsm_at_close(&other);
+    /* on the pty itself, a second client is told the port is busy */
+    static thsm_at a, b;
+    assert_int_equal(thsm_at_open(&a, f->d.pty, err, sizeof(err)), THSM_AT_OK);
+    assert_int_equal(thsm_at_open(&b, f->d.pty, err, sizeof(err)),
                      THSM_AT_ERR_BUSY);
     assert_non_null(strstr(err, "busy"));
+    thsm_at_close(&a);
 }
 
 static void test_bad_input_over_the_pty(void **state)
