@@ -48,6 +48,7 @@ typedef struct server {
     int clients;  /* open file descriptions of the pty, per inotify */
     int pty_hup;  /* the master reports a hang-up: poll it again after the
                      next open (polling it now would spin) */
+    unsigned changes; /* counts changes of the pty's openers */
     int listen_fd;
     size_t next;  /* round robin: who is served first in the next round */
     unsigned baud;
@@ -320,6 +321,7 @@ static void track_openers(server *s, thsm_device *dev)
     if (changed) {
         pty_reset(s, dev);
         s->pty_hup = 0;
+        s->changes++;
     }
     s->conns[0].s.login_blocked = s->clients > 1;
 }
@@ -445,8 +447,10 @@ static nfds_t watch(server *s, struct pollfd *p, conn **who)
     return n;
 }
 
+/* seen: the openers' change count when poll returned; a hang-up seen then
+ * is stale if they changed since (a new opener is there). */
 static void read_clients(server *s, thsm_device *dev, struct pollfd *p,
-                         conn **who, nfds_t n)
+                         conn **who, nfds_t n, unsigned seen)
 {
     for (nfds_t i = 0; i < n; i++) {
         conn *c = who[i];
@@ -458,7 +462,7 @@ static void read_clients(server *s, thsm_device *dev, struct pollfd *p,
             continue;
         if (c != &s->conns[0])
             conn_close(c, dev);
-        else /* nobody has the pty open: wait for the next open */
+        else if (seen == s->changes) /* nobody has it open: wait for an open */
             s->pty_hup = 1;
     }
 }
@@ -486,8 +490,9 @@ static void serve(server *s, thsm_device *dev, volatile sig_atomic_t *stop)
             continue; /* a signal: look at stop */
         if (s->opens < 0)
             s->pty_hup = 0;
+        unsigned seen = s->changes;
         track_openers(s, dev);
-        read_clients(s, dev, p, who, n);
+        read_clients(s, dev, p, who, n, seen);
         track_openers(s, dev); /* bytes read across a change are dropped */
         serve_round(s, dev);
         flush_due(dev, &dirty_since);

@@ -185,8 +185,11 @@ int thsm_at_open(thsm_at *at, const char *port, char *err, size_t err_cap)
 
 void thsm_at_close(thsm_at *at)
 {
-    if (at->fd >= 0)
+    if (at->fd >= 0) {
+        ioctl(at->fd, TIOCNXCL); /* a tty keeps the flag while others have it
+                                    open: let the next client in */
         close(at->fd);
+    }
     at->fd = -1;
     explicit_bzero(at->pending, sizeof(at->pending));
     at->pending_len = 0;

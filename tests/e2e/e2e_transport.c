@@ -65,7 +65,9 @@ static void open_at(thsm_at *at, const char *port)
 static const char *ask(thsm_at *at, const char *req)
 {
     static thsm_at_resp r;
-    assert_int_equal(thsm_at_cmd(at, req, &r), THSM_AT_OK);
+    int rc = thsm_at_cmd(at, req, &r);
+    if (rc != THSM_AT_OK)
+        fail_msg("%.40s: %s", req, thsm_at_strerror(rc));
     return r.lines[0];
 }
 

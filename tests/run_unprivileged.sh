@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The end-to-end suites (tests/e2e: *.sh and e2e_*) again, as a normal user
+# with the usual 8 MiB memory-lock limit, against each build directory given
+# (make check: the sanitized one and a non-sanitized RelWithDebInfo one).
+# As root they run as nobody, from a world-readable copy (the checkout may
+# be private); as a normal user, as that user.
+# Usage: tests/run_unprivileged.sh BUILD_DIR...
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+jobs=${JOBS:-2}
+lim=8388608
+stage=$(mktemp -d "${TMPDIR:-/tmp}/thsm-e2e-user-XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+chmod 0755 "$stage"
+mkdir -p "$stage/src/tests" "$stage/src/scripts" "$stage/logs"
+cp -r "$src/tests/e2e" "$stage/src/tests/"
+cp -r "$src/scripts/." "$stage/src/scripts/"
+mkdir -m 1777 "$stage/tmp"
+
+as_user() { # CMD...: runs CMD as the unprivileged user, memlock limited
+    if [ "$(id -u)" = 0 ]; then
+        prlimit --memlock=$lim:$lim setpriv --reuid=nobody \
+            --regid="$(id -g nobody)" --clear-groups -- "$@"
+    else
+        prlimit --memlock=$lim:$lim "$@"
+    fi
+}
+
+suites=()
+n=0
+for build in "$@"; do
+    n=$((n + 1))
+    bin=$stage/bin$n
+    mkdir "$bin"
+    cp "$build"/bin/tinyhsm "$build"/bin/tinyhsmd "$build"/bin/e2e_* "$bin/"
+    for t in "$bin"/e2e_*; do suites+=("$(basename "$build") $bin $t"); done
+    for t in "$stage"/src/tests/e2e/*.sh; do
+        [ "$(basename "$t")" = lib.sh ] || suites+=("$(basename "$build") $bin bash $t")
+    done
+done
+chmod -R a+rX "$stage"
+
+run_one() { # BUILD BIN CMD...
+    local name=$1 bin=$2 log
+    shift 2
+    log=$stage/logs/$name.$(basename "${@: -1}").log
+    if as_user env -i PATH="$PATH" HOME="$stage/tmp" TMPDIR="$stage/tmp" \
+        THSM_BIN="$bin" "$@" >"$log" 2>&1; then
+        echo "user e2e: PASS $name $(basename "${@: -1}")"
+    else
+        echo "user e2e: FAIL $name $(basename "${@: -1}")"
+        cat "$log"
+        return 1
+    fi
+}
+export -f run_one as_user
+export stage lim
+
+echo "user e2e: ${#suites[@]} suites as $( [ "$(id -u)" = 0 ] && echo nobody || id -un), memlock 8 MiB"
+printf '%s\n' "${suites[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one {}'
