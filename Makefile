@@ -2,6 +2,8 @@
 BUILD    ?= build
 CHECKDIR ?= build-check
 BENCHDIR ?= build-bench
+USERDIR  ?= build-user
+E2E_BINS  = $(basename $(notdir $(wildcard tests/e2e/e2e_*.c)))
 PREFIX   ?= /usr/local
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 DEBS      = build-essential cmake pkg-config libssl-dev libcmocka-dev \
@@ -19,11 +21,17 @@ build:
 	cmake --build $(BUILD) -j$(JOBS)
 
 # Tests run under ASan+UBSan with clang, which also builds the fuzzers.
+# Then the end-to-end suites run again as a normal user (nobody, when run as
+# root) with an 8 MiB memory-lock limit, on that build and on a
+# non-sanitized one (ASan hides bugs such as a failing mlock).
 check: deps
 	cmake -S . -B $(CHECKDIR) -DCMAKE_C_COMPILER=clang \
 	      -DCMAKE_BUILD_TYPE=Debug -DTHSM_SANITIZE=ON -DTHSM_FUZZ=ON
 	cmake --build $(CHECKDIR) -j$(JOBS)
 	cd $(CHECKDIR) && ctest --output-on-failure -j$(JOBS)
+	cmake -S . -B $(USERDIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(USERDIR) -j$(JOBS) --target tinyhsm tinyhsmd $(E2E_BINS)
+	JOBS=$(JOBS) bash tests/run_unprivileged.sh $(CHECKDIR) $(USERDIR)
 
 demo: deps build
 	bash scripts/demo.sh $(BUILD)/bin
@@ -37,4 +45,4 @@ bench: deps
 	bash bench/run.sh $(BENCHDIR)/bin
 
 clean:
-	rm -rf $(BUILD) $(CHECKDIR) $(BENCHDIR)
+	rm -rf $(BUILD) $(CHECKDIR) $(BENCHDIR) $(USERDIR)
