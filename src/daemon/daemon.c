@@ -511,10 +511,8 @@ static int open_endpoints(server *s, const char *pty, int *pid_fd,
         return -1;
     if ((*pid_fd = take_pid_file(pid_path, pty)) < 0)
         return -1;
-    if ((s->listen_fd = open_socket(sock)) < 0 || make_link(link, pty) != 0) {
-        sock[0] = '\0';
+    if ((s->listen_fd = open_socket(sock)) < 0 || make_link(link, pty) != 0)
         return -1;
-    }
     s->opens = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (s->opens >= 0 && inotify_add_watch(s->opens, pty, IN_OPEN | IN_CLOSE) < 0) {
         close(s->opens);
