@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # tinyhsm sign refuses bad input with a clear message and writes nothing.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tools/firmware.sh"
 
 start_daemon
 run 0 tinyhsm config --new all
 mkdir "$TMP/work" && cd "$TMP/work"
-head -c 4000 /dev/urandom >fw.bin
+firmware 4000 >fw.bin
 : >empty.bin
 echo old >signed_binary.bin
 echo old >stsafe_signer_cert.pem
@@ -47,7 +48,7 @@ refuse 2 "board" --version 1.0.0 fw.bin
 rm big.bin
 
 # the largest image that fits is accepted
-head -c 46592 /dev/urandom >fits.bin
+firmware 46592 >fits.bin
 run 0 tinyhsm sign --board NUCLEO-G071RB --version 1.0.0 -o fits.img \
     --cert-out fits.pem --siggen fits.c fits.bin
 [ "$(stat -c %s fits.img)" -eq $((47104 + 64)) ] || fail "max-size image"

@@ -2,13 +2,14 @@
 # tinyhsm sign against a real tinyhsmd: the SECUREBOOT10 layout byte for byte
 # and the signature, checked with openssl and shell tools, not our code.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tools/firmware.sh"
 
 hex_at() { # FILE OFFSET LEN -> hex
     od -An -v -tx1 -j "$2" -N "$3" "$1" | tr -d ' \n'
 }
-field() { # TEXT WIDTH -> hex of TEXT, NUL, then 0xFF up to WIDTH
+field() { # TEXT WIDTH [00] -> hex of TEXT, NUL (two with 00), then 0xFF up to WIDTH
     local h
-    h=$(printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n')00
+    h=$(printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n')00${3:-}
     while [ ${#h} -lt $((2 * $2)) ]; do h=${h}ff; done
     echo "$h"
 }
@@ -28,15 +29,21 @@ run 0 tinyhsm config --new all
 cd "$TMP"
 
 for fwsize in 1 511 512 513 100000; do
-    head -c "$fwsize" /dev/urandom >fw.bin
+    force=()
+    if [ "$fwsize" -lt 8 ]; then
+        head -c "$fwsize" /dev/urandom >fw.bin
+        force=(--force) # no room for a vector table
+    else
+        firmware "$fwsize" >fw.bin
+    fi
     rm -f signed_binary.bin stsafe_signer_cert.pem SigGen.c
-    run 0 tinyhsm sign --board B-U585I-IOT02A --version 1.2.3 fw.bin
+    run 0 tinyhsm sign --board B-U585I-IOT02A --version 1.2.3 "${force[@]}" fw.bin
     has "$TMP/out" "B-U585I-IOT02A"
     has "$TMP/out" "1.2.3"
     size=$((512 + (fwsize + 511) / 512 * 512))
     [ "$(stat -c %s signed_binary.bin)" -eq $((size + 64)) ] || fail "file size for $fwsize"
     [ "$(hex_at signed_binary.bin 0 16)" = "$(field SECUREBOOT10 16)" ] || fail magic
-    [ "$(hex_at signed_binary.bin 16 16)" = "$(field "$size" 16)" ] || fail "size field"
+    [ "$(hex_at signed_binary.bin 16 16)" = "$(field "$size" 16 00)" ] || fail "size field"
     [ "$(hex_at signed_binary.bin 32 16)" = "$(field B-U585I-IOT02A 16)" ] || fail board
     [ "$(hex_at signed_binary.bin 48 464)" = "$(field 1.2.3 464)" ] || fail version
     cmp -s fw.bin <(tail -c +513 signed_binary.bin | head -c "$fwsize") || fail firmware
@@ -70,7 +77,7 @@ ok "stsafe_signer_cert.pem chains to the CA"
 
 # named outputs and a version file
 printf '#ifndef V\n#define APP_VERSION_MAJOR  2 /* major */\n#define APP_VERSION_MINOR 10\n#define   APP_VERSION_BUILD 7\n#endif\n' >application_version.h
-mkdir -p dist && head -c 3000 /dev/urandom >fw.bin
+mkdir -p dist && firmware 3000 >fw.bin
 run 0 tinyhsm sign --board NUCLEO-G071RB --version-file application_version.h \
     -o dist/img.bin --cert-out dist/c.pem --siggen dist/S.c fw.bin
 [ "$(hex_at dist/img.bin 48 16)" = "$(field 2.10.7 16)" ] || fail "version from file"
@@ -84,7 +91,7 @@ run 0 tinyhsm sign --board MY-BOARD --max-size 200000 --version 0.0.1 -o my.bin 
 ok "custom board with --max-size"
 
 # 64 KiB streaming sanity: same digest as sha256sum of the signed part
-head -c 65536 /dev/urandom >fw64k.bin
+firmware 65536 >fw64k.bin
 run 0 tinyhsm sign --board B-U585I-IOT02A --version 9.9.9 -o big.bin fw64k.bin
 head -c $((512 + 65536)) big.bin | sha256sum | cut -c1-64 >d.txt
 grep -qi "$(cat d.txt)" "$TMP/out" || fail "digest of 64 KiB image"

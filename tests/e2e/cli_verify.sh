@@ -2,11 +2,12 @@
 # tinyhsm verify on images signed by tinyhsm sign against a real tinyhsmd:
 # one PASS/FAIL line per check, exit 0 only when all pass.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tools/firmware.sh"
 
 start_daemon
 run 0 tinyhsm config --new all
 mkdir "$TMP/w" && cd "$TMP/w"
-head -c 5000 /dev/urandom >fw.bin
+firmware 5000 >fw.bin
 for v in 1.2.2 1.2.3 1.2.4; do
     run 0 tinyhsm sign --board B-U585I-IOT02A --version "$v" -o "img-$v.bin" fw.bin
 done
@@ -61,7 +62,12 @@ ok "update rule: newer accepted, downgrade and same version refused"
 cp SigGen.c old-SigGen.c
 cp ca.pem old-ca.pem
 run 0 tinyhsm config --new all --yes --signer-start 20200101000000 --signer-days 30
-run 0 tinyhsm sign --board B-U585I-IOT02A --version 2.0.0 -o new.bin fw.bin
+run 1 tinyhsm sign --board B-U585I-IOT02A --version 2.0.0 -o new.bin fw.bin
+has "$TMP/err" "stsafe_signer_cert.pem holds key"
+cmp -s SigGen.c old-SigGen.c || fail "a refused sign replaced SigGen.c"
+[ ! -e new.bin ] || fail "a refused sign wrote the image"
+run 0 tinyhsm sign --board B-U585I-IOT02A --version 2.0.0 --force -o new.bin fw.bin
+has "$TMP/err" "warning: the signer certificate expired on 2020-01-31"
 reject "FAIL signature" --siggen old-SigGen.c new.bin
 reject "FAIL certificate" --cert stsafe_signer_cert.pem --ca old-ca.pem new.bin
 run 0 tinyhsm cert ca -o ca.pem

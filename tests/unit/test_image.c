@@ -84,7 +84,7 @@ static void test_header_fields(void **state)
     char err[200];
     memset(want, 0xFF, sizeof(want));
     memcpy(want, "SECUREBOOT10", 13);
-    memcpy(want + 0x10, "1536", 5);
+    memcpy(want + 0x10, "1536\0", 6); /* two NULs, as the reference writes */
     memcpy(want + 0x20, "B-U585I-IOT02A", 15);
     memcpy(want + 0x30, "1.2.3", 6);
     assert_int_equal(thsm_image_header(h, "B-U585I-IOT02A", "1.2.3", 1536, err,
