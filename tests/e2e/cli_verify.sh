@@ -58,6 +58,44 @@ reject "update has the installed version" --siggen SigGen.c \
     --installed img-1.2.3.bin img-1.2.3.bin
 ok "update rule: newer accepted, downgrade and same version refused"
 
+# --max-size out of range is a usage error, never a huge limit
+for bad in -1 0 1023 4294967296 99999999999999999999 12x ""; do
+    run 2 tinyhsm verify --siggen SigGen.c --max-size "$bad" "$img"
+    has "$TMP/err" "--max-size"
+done
+run 0 tinyhsm verify --siggen SigGen.c --max-size 4294967295 "$img"
+ok "--max-size: negative, too small or over 32 bits is a usage error"
+
+# a flash dump: erased flash after the signature passes; anything else fails
+# the layout, and the other checks still run
+{ cat "$img"; head -c 8192 /dev/zero | tr '\0' '\377'; } >dump.bin
+run 0 tinyhsm verify --siggen SigGen.c --flash-dump dump.bin
+for check in header layout board version signature; do has "$TMP/out" "PASS $check"; done
+reject "FAIL layout       bytes follow the signature" --siggen SigGen.c dump.bin
+for check in board version signature; do has "$TMP/out" "PASS $check"; done
+printf '\x00' | dd of=dump.bin bs=1 seek=$(($(stat -c %s "$img") + 100)) conv=notrunc status=none
+reject "FAIL layout       bytes after the signature are not 0xFF" --siggen SigGen.c --flash-dump dump.bin
+for check in board version signature; do has "$TMP/out" "PASS $check"; done
+reject "FAIL signature    not checked" --siggen SigGen.c --flash-dump short.bin
+has "$TMP/out" "PASS version"
+ok "--flash-dump accepts erased flash after the signature; other checks still report"
+
+# the signer key id, and --json
+kid=$(openssl pkey -pubin -in pub.pem -outform DER | tail -c 65 | sha256sum | cut -c1-16 | tr a-f A-F)
+run 0 tinyhsm verify --cert stsafe_signer_cert.pem "$img"
+has "$TMP/out" "Signer key id: $kid (stsafe_signer_cert.pem)"
+run 0 tinyhsm verify --siggen SigGen.c --json "$img"
+[ "$(wc -l <"$TMP/out")" -eq 1 ] || fail "--json: one line"
+for k in "\"image\":\"$img\"" '"ok":true' "\"key_id\":\"$kid\"" '"key_file":"SigGen.c"' \
+         '"board":"B-U585I-IOT02A"' '"version":"1.2.3"' '"signed_size":5632' \
+         '{"check":"signature","pass":true,'; do
+    has "$TMP/out" "$k"
+done
+run 1 tinyhsm verify --siggen SigGen.c --json tampered.bin
+has "$TMP/out" '"ok":false'
+has "$TMP/out" '{"check":"signature","pass":false,"detail":"signature does not verify"}'
+ok "verify shows the signer key id; --json gives one object with every check"
+
 # another signer's key, another CA, an expired signer certificate
 cp SigGen.c old-SigGen.c
 cp ca.pem old-ca.pem
