@@ -5,7 +5,7 @@
 start_daemon
 run 0 tinyhsm config --new all
 mkdir "$TMP/w" && cd "$TMP/w"
-head -c 3000 /dev/urandom >fw.bin
+{ printf '\000\040\000\040\001\202\000\010'; head -c 2992 /dev/urandom; } >fw.bin # a vector table sign accepts
 sign() { tinyhsm sign --board B-U585I-IOT02A --version 1.0.0 fw.bin; }
 
 run 0 sign
@@ -42,7 +42,7 @@ TINYHSM_PIN=second-pin run 1 sign
 has "$TMP/err" "blocked"
 run 0 tinyhsm decommission --yes
 run 0 tinyhsm config --new all
-run 0 sign
+run 0 tinyhsm sign --board B-U585I-IOT02A --version 1.0.0 --force fw.bin # new keys: replace SigGen.c
 has "$TMP/err" "no PIN is set"
 ok "five wrong PINs block; only decommission recovers"
 
