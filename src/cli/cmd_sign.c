@@ -233,15 +233,22 @@ static int place_outputs(sign_opts *o)
     return -1;
 }
 
-/* Resolves each output and refuses two that are the same file. */
+/* Resolves each output and refuses two that are the same file, or one
+ * that is the firmware. */
 static int resolve_outputs(const sign_opts *o, thsm_output out[OUT_COUNT])
 {
     char err[4400];
+    struct stat fw;
+    int have_fw = stat(o->firmware, &fw) == 0;
     for (int i = 0; i < OUT_COUNT; i++) {
         if (thsm_output_resolve(&out[i], o->path[i], err, sizeof(err)) != 0) {
             cli_error("%s", err);
             return CLI_FAIL;
         }
+        if (have_fw && out[i].ino && out[i].dev == fw.st_dev &&
+            out[i].ino == fw.st_ino)
+            return cli_usage_error("sign", "%s %s is the firmware itself",
+                                   out_option[i], o->path[i]);
         for (int j = 0; j < i; j++)
             if (thsm_output_same(&out[i], &out[j]))
                 return cli_usage_error("sign", "%s and %s name the same file "

@@ -125,6 +125,9 @@ refuse 1 "/nonexistent/S.c" "${U[@]}" --siggen /nonexistent/S.c fw.bin
 refuse 2 "name the same file" "${U[@]}" -o same --cert-out same fw.bin
 refuse 2 "name the same file" "${U[@]}" --cert-out ./SigGen.c fw.bin
 refuse 2 "name the same file" "${U[@]}" -o x.bin --siggen "$PWD/x.bin" fw.bin
+cp fw.bin in.fw
+refuse 2 "is the firmware itself" "${U[@]}" -o in.fw in.fw
+cmp -s fw.bin in.fw || fail "the firmware was overwritten"
 ok "all or nothing: a bad output path or two outputs with one name write nothing"
 
 # the largest image that fits is accepted

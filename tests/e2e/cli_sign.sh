@@ -178,6 +178,7 @@ start=$(date +%s%N)
 run 0 tinyhsm sign "${U[@]}" fw.bin
 total=$((($(date +%s%N) - start) / 1000000))
 rm -f signed_binary.bin stsafe_signer_cert.pem SigGen.c
+set -m # job control: background jobs do not ignore SIGINT
 for i in 1 2 3 4 5 6 7 8 9 10; do
     for s in INT TERM; do
         "$BIN/tinyhsm" sign "${U[@]}" fw.bin >/dev/null 2>&1 &
@@ -191,6 +192,7 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
         rm -f signed_binary.bin stsafe_signer_cert.pem SigGen.c
     done
 done
+set +m
 cd ..
 ok "SIGINT and SIGTERM at 10 points of a $total ms run leave no temporary file"
 stop_daemon
