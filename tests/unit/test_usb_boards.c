@@ -18,10 +18,14 @@
 #include "host/usb_boards.h"
 #include "testutil.h"
 
+/* snprintf that fails the test instead of truncating a path. */
+#define FMT(buf, ...) \
+    assert_true(snprintf(buf, sizeof(buf), __VA_ARGS__) < (int)sizeof(buf))
+
 static void mkdirs(const char *path)
 {
     char p[1024];
-    snprintf(p, sizeof(p), "%s", path);
+    FMT(p, "%s", path);
     for (char *s = p + 1; *s; s++)
         if (*s == '/') {
             *s = '\0';
@@ -34,7 +38,7 @@ static void mkdirs(const char *path)
 static void put(const char *dir, const char *name, const char *text)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FMT(path, "%s/%s", dir, name);
     thsm_test_write_file(path, text, strlen(text));
 }
 
@@ -44,20 +48,20 @@ static void add_tty(const char *root, const char *busport, const char *name,
                     const char *vendor, const char *product)
 {
     char usbdev[1024], tty[1200], link[1200], target[1200];
-    snprintf(usbdev, sizeof(usbdev), "%s/devices/pci0000:00/usb1/%s", root,
+    FMT(usbdev, "%s/devices/pci0000:00/usb1/%s", root,
              busport);
-    snprintf(tty, sizeof(tty), "%s/%s:1.1/tty/%s", usbdev, busport, name);
+    FMT(tty, "%s/%s:1.1/tty/%s", usbdev, busport, name);
     mkdirs(tty);
     if (vendor) {
         put(usbdev, "idVendor", vendor);
         put(usbdev, "idProduct", product);
     }
-    snprintf(link, sizeof(link), "%s/device", tty);
-    snprintf(target, sizeof(target), "../../../%s:1.1", busport);
+    FMT(link, "%s/device", tty);
+    FMT(target, "../../../%s:1.1", busport);
     assert_int_equal(symlink(target, link), 0);
-    snprintf(link, sizeof(link), "%s/class/tty", root);
+    FMT(link, "%s/class/tty", root);
     mkdirs(link);
-    snprintf(link, sizeof(link), "%s/class/tty/%s", root, name);
+    FMT(link, "%s/class/tty/%s", root, name);
     snprintf(target, sizeof(target),
              "../../devices/pci0000:00/usb1/%s/%s:1.1/tty/%s", busport,
              busport, name);
@@ -121,7 +125,7 @@ static void test_no_sysfs_or_bad_ids(void **state)
 {
     const char *root = *state;
     char ports[2][THSM_PORT_NAME_MAX], missing[600];
-    snprintf(missing, sizeof(missing), "%s/nothing", root);
+    FMT(missing, "%s/nothing", root);
     assert_int_equal(thsm_find_stlink_ports(missing, ports, 2), 0);
     add_tty(root, "1-1", "ttyACM0", "0483\n", "374\n");   /* too short */
     add_tty(root, "1-2", "ttyACM1", "0483\n", "374g\n");  /* not hex */
