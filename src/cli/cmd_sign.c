@@ -269,7 +269,7 @@ typedef struct {
     uint8_t digest[THSM_SHA256_LEN];
     uint8_t sig[THSM_BOOT_SIG_LEN];
     uint8_t pub[THSM_P256_PUB_LEN];
-    char key_id[THSM_KEY_ID_LEN + 1];
+    char key_id[THSM_KEY_ID_LEN];
     char pem[THSM_PEM_MAX];
     thsm_x509_info cert;
     char siggen[THSM_SIGGEN_MAX];
@@ -387,7 +387,7 @@ static int load_any_key(const char *path, uint8_t pub[THSM_P256_PUB_LEN],
 static int check_trust(const sign_opts *o, const image *im)
 {
     uint8_t want[THSM_P256_PUB_LEN];
-    char err[300], id[THSM_KEY_ID_LEN + 1];
+    char err[300], id[THSM_KEY_ID_LEN];
     int rc = load_any_key(o->trust, want, err, sizeof(err));
     if (rc != 0) {
         if (rc == -1)
@@ -396,7 +396,7 @@ static int check_trust(const sign_opts *o, const image *im)
     }
     if (memcmp(want, im->pub, sizeof(want)) == 0)
         return 0;
-    thsm_key_id_of_pub(want, id);
+    thsm_pub_key_id(want, id);
     cli_error("the device's signer key %s is not the trusted key %s (%s); "
               "bootloaders built with %s would reject the image. Nothing "
               "written", im->key_id, id, o->trust, o->trust);
@@ -410,12 +410,12 @@ static int check_overwrite(const sign_opts *o, image *im,
 {
     for (int i = OUT_CERT; i < OUT_COUNT; i++) {
         uint8_t old[THSM_P256_PUB_LEN];
-        char err[300], id[THSM_KEY_ID_LEN + 1], why[1200];
+        char err[300], id[THSM_KEY_ID_LEN], why[1200];
         if (!out[i].exists ||
             load_any_key(out[i].path, old, err, sizeof(err)) != 0 ||
             memcmp(old, im->pub, sizeof(old)) == 0)
             continue;
-        thsm_key_id_of_pub(old, id);
+        thsm_pub_key_id(old, id);
         snprintf(why, sizeof(why), "%s holds key %s, not the device's signer "
                  "key %s: replacing it changes the key bootloaders are built "
                  "with", o->path[i], id, im->key_id);
@@ -480,7 +480,7 @@ static int device_prepare(cli_ctx *c, const sign_opts *o, image *im,
         return -1;
     }
     memcpy(im->pub, im->cert.pub, sizeof(im->pub));
-    thsm_key_id_of_pub(im->pub, im->key_id);
+    thsm_pub_key_id(im->pub, im->key_id);
     if (check_chain(c, im) != 0 || (o->trust && check_trust(o, im) != 0) ||
         check_overwrite(o, im, out) != 0)
         return -1;

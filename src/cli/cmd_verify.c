@@ -301,7 +301,7 @@ int cli_verify(cli_ctx *c, int argc, char **argv)
 {
     (void)c; /* no device needed */
     static verify_opts o;
-    char key_id[THSM_KEY_ID_LEN + 1];
+    char key_id[THSM_KEY_ID_LEN];
     uint8_t pub[65];
     thsm_boot_header h;
     size_t len;
@@ -313,7 +313,7 @@ int cli_verify(cli_ctx *c, int argc, char **argv)
     const uint8_t *img = map_file(o.image, &len);
     if (!img)
         return CLI_FAIL;
-    thsm_key_id_of_pub(pub, key_id);
+    thsm_pub_key_id(pub, key_id);
     if (!o.json)
         printf("Signer key id: %s (%s)\n", key_id, key_file(&o));
     memset(&h, 0, sizeof(h));

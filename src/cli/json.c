@@ -1,5 +1,8 @@
-/* json.c - a minimal JSON writer for --json (see json.h). */
+/* json.c - JSON objects for --json (see json.h); strings through
+ * host/json.h. */
 #include "cli/json.h"
+
+#include "host/json.h"
 
 #include <stdio.h>
 
@@ -14,16 +17,7 @@ static void sep(void)
 
 static void quoted(const char *s)
 {
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            printf("\\%c", *p);
-        else if (*p < 0x20 || *p >= 0x7f) /* bytes, not UTF-8 */
-            printf("\\u%04x", *p);
-        else
-            putchar(*p);
-    }
-    putchar('"');
+    thsm_json_string(stdout, s);
 }
 
 static void key(const char *k)
@@ -47,10 +41,7 @@ void json_end(void)
 void json_str(const char *k, const char *value)
 {
     key(k);
-    if (value)
-        quoted(value);
-    else
-        fputs("null", stdout);
+    quoted(value);
 }
 
 void json_num(const char *k, uint64_t value)

@@ -3,14 +3,16 @@
 
 #include <string.h>
 
-#include "crypto/crypto.h"
 #include "util/hex.h"
 
-void thsm_key_id_of_pub(const uint8_t pub[65], char out[THSM_KEY_ID_LEN + 1])
+int thsm_pub_key_id(const uint8_t pub[THSM_P256_PUB_LEN],
+                    char out[THSM_KEY_ID_LEN])
 {
     uint8_t d[THSM_SHA256_LEN];
-    if (thsm_sha256(pub, THSM_P256_PUB_LEN, d) != THSM_CRYPTO_OK)
+    if (thsm_sha256(pub, THSM_P256_PUB_LEN, d) != 0) {
         strcpy(out, "-");
-    else
-        thsm_hex(d, THSM_KEY_ID_LEN / 2, out);
+        return -1;
+    }
+    thsm_hex(d, (THSM_KEY_ID_LEN - 1) / 2, out);
+    return 0;
 }

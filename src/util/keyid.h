@@ -1,17 +1,19 @@
 /*
- * keyid.h - the short identifier of a public key that tinyhsm shows
- * (sign, verify, info) and that the device's audit log records: the first
- * 8 bytes of SHA-256 over the uncompressed point 0x04 || X || Y, as 16
- * upper-case hex digits. Firmware-safe: crypto.h only.
+ * keyid.h - the short identifier of a P-256 public key, as the device shows
+ * it in AT+HSM_STATUS? and its audit log: the first 8 bytes of SHA-256 over
+ * the uncompressed point 04||X||Y, as 16 upper-case hex digits.
  */
 #ifndef THSM_KEYID_H
 #define THSM_KEYID_H
 
 #include <stdint.h>
 
-#define THSM_KEY_ID_LEN 16
+#include "crypto/crypto.h"
 
-/* Writes the key id of pub (65 bytes) and a NUL into out; "-" on failure. */
-void thsm_key_id_of_pub(const uint8_t pub[65], char out[THSM_KEY_ID_LEN + 1]);
+#define THSM_KEY_ID_LEN 17 /* 16 hex digits and the NUL */
+
+/* 0, or -1 (out is then "-") when the hash fails. */
+int thsm_pub_key_id(const uint8_t pub[THSM_P256_PUB_LEN],
+                    char out[THSM_KEY_ID_LEN]);
 
 #endif
