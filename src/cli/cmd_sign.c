@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -618,7 +619,15 @@ static int commit_all(thsm_output out[OUT_COUNT], const content body[OUT_COUNT])
     char err[4400];
     const char *done[OUT_COUNT];
     int n = 0;
+    sigset_t stop, old;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
     for (int pass = 0; pass < 2; pass++) {
+        /* no signal between the renames; but one may stop a FIFO write */
+        pthread_sigmask(pass == 0 ? SIG_BLOCK : SIG_SETMASK,
+                        pass == 0 ? &stop : &old, pass == 0 ? &old : NULL);
         for (int i = 0; i < OUT_COUNT; i++) {
             int file = out[i].kind == THSM_OUT_FILE;
             if (file != (pass == 0))
@@ -632,6 +641,7 @@ static int commit_all(thsm_output out[OUT_COUNT], const content body[OUT_COUNT])
                 for (int k = 0; k < n; k++)
                     cli_error("already written: %s", done[k]);
                 abort_all(out);
+                pthread_sigmask(SIG_SETMASK, &old, NULL);
                 return -1;
             }
             done[n++] = out[i].name;
