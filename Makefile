@@ -1,6 +1,7 @@
 # Thin front for CMake. See README.md.
 BUILD    ?= build
 CHECKDIR ?= build-check
+MBEDCHECKDIR ?= build-check-mbedtls
 BENCHDIR ?= build-bench
 PREFIX   ?= /usr/local
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
@@ -24,11 +25,19 @@ build:
 	cmake --build $(BUILD) -j$(JOBS)
 
 # Tests run under ASan+UBSan with clang, which also builds the fuzzers.
-check: deps
+# The unit tests run a second time with the device core on mbedTLS.
+MBED_UNITS = test_device test_boot test_crypto
+check: deps mbedtls
 	cmake -S . -B $(CHECKDIR) -DCMAKE_C_COMPILER=clang \
 	      -DCMAKE_BUILD_TYPE=Debug -DTHSM_SANITIZE=ON -DTHSM_FUZZ=ON
 	cmake --build $(CHECKDIR) -j$(JOBS)
 	cd $(CHECKDIR) && ctest --output-on-failure -j$(JOBS)
+	cmake -S . -B $(MBEDCHECKDIR) -DCMAKE_C_COMPILER=clang \
+	      -DCMAKE_BUILD_TYPE=Debug -DTHSM_SANITIZE=ON -DTHSM_CRYPTO=mbedtls \
+	      -DTHSM_MBEDTLS_CACHE=$(CURDIR)/$(MBEDTLS_CACHE)
+	cmake --build $(MBEDCHECKDIR) -j$(JOBS) --target $(MBED_UNITS)
+	cd $(MBEDCHECKDIR) && ctest --output-on-failure -j$(JOBS) \
+	      -R '^unit\.test_(device|boot|crypto)$$'
 
 demo: deps build
 	bash scripts/demo.sh $(BUILD)/bin
@@ -42,4 +51,4 @@ bench: deps
 	bash bench/run.sh $(BENCHDIR)/bin
 
 clean:
-	rm -rf $(BUILD) $(CHECKDIR) $(BENCHDIR)
+	rm -rf $(BUILD) $(CHECKDIR) $(MBEDCHECKDIR) $(BENCHDIR)
