@@ -1,29 +1,43 @@
 # Thin front for CMake. See README.md.
 BUILD    ?= build
 CHECKDIR ?= build-check
+MBEDCHECKDIR ?= build-check-mbedtls
 BENCHDIR ?= build-bench
 PREFIX   ?= /usr/local
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 DEBS      = build-essential cmake pkg-config libssl-dev libcmocka-dev \
-            clang libclang-rt-14-dev openssl
+            clang libclang-rt-14-dev openssl dpkg-dev
+# mbedTLS source (Debian's source package), the MCU crypto backend.
+MBEDTLS_CACHE ?= build/mbedtls-src
 
-.PHONY: all deps build check demo install bench clean
+.PHONY: all deps mbedtls build check demo install bench clean
 
 all: build
 
 deps:
 	@bash scripts/deps.sh $(DEBS)
 
+mbedtls: deps
+	@bash scripts/fetch-mbedtls.sh $(MBEDTLS_CACHE)
+
 build:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(BUILD) -j$(JOBS)
 
 # Tests run under ASan+UBSan with clang, which also builds the fuzzers.
-check: deps
+# The unit tests run a second time with the device core on mbedTLS.
+MBED_UNITS = test_device test_boot test_crypto
+check: deps mbedtls
 	cmake -S . -B $(CHECKDIR) -DCMAKE_C_COMPILER=clang \
 	      -DCMAKE_BUILD_TYPE=Debug -DTHSM_SANITIZE=ON -DTHSM_FUZZ=ON
 	cmake --build $(CHECKDIR) -j$(JOBS)
 	cd $(CHECKDIR) && ctest --output-on-failure -j$(JOBS)
+	cmake -S . -B $(MBEDCHECKDIR) -DCMAKE_C_COMPILER=clang \
+	      -DCMAKE_BUILD_TYPE=Debug -DTHSM_SANITIZE=ON -DTHSM_CRYPTO=mbedtls \
+	      -DTHSM_MBEDTLS_CACHE=$(CURDIR)/$(MBEDTLS_CACHE)
+	cmake --build $(MBEDCHECKDIR) -j$(JOBS) --target $(MBED_UNITS)
+	cd $(MBEDCHECKDIR) && ctest --output-on-failure -j$(JOBS) \
+	      -R '^unit\.test_(device|boot|crypto)$$'
 
 demo: deps build
 	bash scripts/demo.sh $(BUILD)/bin
@@ -37,4 +51,4 @@ bench: deps
 	bash bench/run.sh $(BENCHDIR)/bin
 
 clean:
-	rm -rf $(BUILD) $(CHECKDIR) $(BENCHDIR)
+	rm -rf $(BUILD) $(CHECKDIR) $(MBEDCHECKDIR) $(BENCHDIR)
