@@ -332,7 +332,7 @@ static void tbs_digest(const uint8_t *der, size_t len, char hex[65])
 {
     assert_true(len > 8 && der[0] == 0x30 && der[1] == 0x82 && der[4] == 0x30);
     size_t tbs_len = der[5] == 0x82 ? 4 + ((size_t)der[6] << 8 | der[7])
-                                    : 3 + der[6];
+                                    : 3 + (size_t)der[6];
     uint8_t d[32];
     assert_true(4 + tbs_len <= len);
     thsm_sha256(der + 4, tbs_len, d);
