@@ -31,7 +31,11 @@ static int canonical(const char *path, char *canon, size_t cap, char *err,
         snprintf(err, ecap, "cannot write %s: not a file name", path);
         return -1;
     }
-    snprintf(canon, cap, "%s/%s", strcmp(real, "/") ? real : "", base);
+    int n = snprintf(canon, cap, "%s/%s", strcmp(real, "/") ? real : "", base);
+    if (n < 0 || (size_t)n >= cap) {
+        snprintf(err, ecap, "cannot write %s: path too long", path);
+        return -1;
+    }
     return 0;
 }
 
