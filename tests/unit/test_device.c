@@ -740,6 +740,55 @@ static void test_login_blocked_session(void **state)
     assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
 }
 
+/* Stores the PIN record with scrypt cost 2^log2n and restarts the device.
+ * Costs above 2^20 need more memory than the device allows: the KDF fails. */
+static void store_pin_cost(fixture *f, uint8_t log2n)
+{
+    f->dev.st.pin.kdf_log2n = log2n;
+    assert_int_equal(thsm_store_save(&f->port, &f->dev.st), 0);
+    reinit(f);
+}
+
+static void test_kdf_failure_spends_no_try(void **state)
+{
+    fixture *f = *state;
+    f->dev.pin_kdf_log2n = 4;
+    provision(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    store_pin_cost(f, 21);
+    thsm_mem_object *o = state_object(f);
+    static uint8_t before[THSM_MEM_OBJECT_MAX];
+    size_t len = o->len;
+    memcpy(before, o->data, len);
+    for (int i = 0; i < 6; i++) {
+        assert_starts(req(f, "AT+AUTH PIN=secret-pin"), "ERROR CRYPTO ");
+        assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR CRYPTO ");
+        assert_starts(req(f, "AT+PIN_SET OLD=secret-pin NEW=other-pin"),
+                      "ERROR CRYPTO ");
+    }
+    assert_starts(req(f, SIGN_REQ), "ERROR AUTH_REQUIRED ");
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), " TRIES=5 AUTH=0 "));
+    assert_int_equal(o->len, len); /* not even re-saved */
+    assert_memory_equal(o->data, before, len);
+
+    store_pin_cost(f, 4); /* memory is back: the right PIN works every time */
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+        assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
+    }
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), " TRIES=5 "));
+
+    /* the new PIN's derivation fails: the old PIN stays, no try spent */
+    f->dev.pin_kdf_log2n = 21;
+    assert_starts(req(f, "AT+PIN_SET OLD=secret-pin NEW=other-pin"),
+                  "ERROR CRYPTO ");
+    assert_starts(req(f, SIGN_REQ), "ERROR AUTH_REQUIRED ");
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), " TRIES=5 "));
+    f->dev.pin_kdf_log2n = 4;
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+}
+
 static thsm_mem_object *log_object(fixture *f)
 {
     for (int i = 0; i < THSM_MEM_OBJECTS; i++)
@@ -924,6 +973,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_login_belongs_to_session, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_login_blocked_session, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_kdf_failure_spends_no_try, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_audit_records_everything, setup,
                                         teardown),
