@@ -134,6 +134,19 @@ void thsm_audit_damage(thsm_device *dev, uint8_t kind, uint32_t at)
     dev->anchor.damage_at = at;
 }
 
+void thsm_audit_state_text(const thsm_device *dev,
+                           char out[THSM_LOG_STATE_TEXT])
+{
+    static const char *const names[] = {"OK", "BROKEN_AT_", "MISSING_FROM_",
+                                        "REWRITTEN_BEFORE_"};
+    const thsm_log_anchor *a = &dev->anchor;
+    if (a->damage == THSM_LOG_OK)
+        snprintf(out, THSM_LOG_STATE_TEXT, "OK");
+    else
+        snprintf(out, THSM_LOG_STATE_TEXT, "%s%lu", names[a->damage],
+                 (unsigned long)a->damage_at);
+}
+
 void thsm_audit_open(thsm_device *dev, const thsm_state *st)
 {
     scan sc = {.anchor_count = st->log.count};

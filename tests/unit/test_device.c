@@ -1105,6 +1105,55 @@ static void test_audit_refusals_recorded(void **state)
     assert_true(logged(f, "PIN_LOCKED", "AUTH"));
 }
 
+static void test_rollback_refused_while_running(void **state)
+{
+    fixture *f = *state;
+    f->dev.pin_kdf_log2n = 4;
+    provision(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    thsm_mem_object *o = state_object(f);
+    static uint8_t old[THSM_MEM_OBJECT_MAX];
+    size_t old_len = o->len;
+    memcpy(old, o->data, old_len); /* TRIES=5 */
+    for (int i = 0; i < 3; i++)
+        assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED ");
+    memcpy(o->data, old, old_len); /* the old file copied back */
+    o->len = old_len;
+    const char *r = req(f, "AT+RESET");
+    assert_starts(r, "ERROR STORAGE ");
+    assert_non_null(strstr(r, "older"));
+    expect_status(f, " TRIES=2 ");
+    reinit(f); /* and the newer state was written back */
+    expect_status(f, " TRIES=2 ");
+    expect_status(f, " STATE=OK");
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+}
+
+static void test_rollback_found_at_start(void **state)
+{
+    fixture *f = *state;
+    f->dev.pin_kdf_log2n = 4;
+    provision(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    thsm_mem_object *o = state_object(f);
+    static uint8_t old[THSM_MEM_OBJECT_MAX];
+    size_t old_len = o->len;
+    memcpy(old, o->data, old_len);
+    expect_status(f, " STATE=OK");
+    for (int i = 0; i < 3; i++)
+        assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED ");
+    thsm_device_deinit(&f->dev); /* stopped; the old state copied back */
+    memcpy(o->data, old, old_len);
+    o->len = old_len;
+    reinit(f);
+    expect_status(f, " TRIES=5 ");
+    expect_status(f, " STATE=ROLLED_BACK");
+    /* the finding is sealed with the next save */
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    reinit(f);
+    expect_status(f, " STATE=ROLLED_BACK");
+}
+
 static void test_no_signature_without_record(void **state)
 {
     fixture *f = *state;
@@ -1170,6 +1219,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_audit_log_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_refusals_recorded, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_refused_while_running,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_found_at_start, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
