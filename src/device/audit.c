@@ -14,6 +14,10 @@
  * reach the disk at once (a killed daemon loses nothing) and are made
  * durable against power loss by thsm_device_flush(), which the daemon calls
  * within 50 ms; state changes flush immediately.
+ *
+ * The chain alone cannot tell a cut tail or a recomputed chain: the sealed
+ * state carries an anchor (count and head of the durable log), saved after
+ * each sync, and thsm_audit_open() checks the log against it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -164,11 +168,14 @@ void thsm_audit_open(thsm_device *dev, const thsm_state *st)
     if (sc.max_gen > st->generation)
         dev->anchor.rolled_back = 1;
     /* records past the anchor (the unsynced window) are accepted if they
-     * chain; they are synced and anchored at the next flush */
+     * chain: made durable now, anchored at the next flush */
+    if (dev->log_count > 0)
+        dev->port->sync(dev->port->ctx, THSM_AUDIT_OBJECT);
     dev->log_synced = dev->log_count;
     memcpy(dev->log_synced_head, dev->log_head, 32);
     dev->log_dirty = dev->log_count != st->log.count ||
-                     memcmp(&dev->anchor, &st->log, sizeof(st->log)) != 0;
+                     dev->anchor.damage != st->log.damage ||
+                     dev->anchor.rolled_back != st->log.rolled_back;
 }
 
 void thsm_key_id(const thsm_slot *s, char out[17])
