@@ -1256,6 +1256,41 @@ static void test_pin_text_never_echoed(void **state)
     assert_null(memmem(f->dev.resp, sizeof(f->dev.resp), "secret-pin", 10));
 }
 
+/* Rewrites state.bin as the version before the anchor ("THSMST02": same
+ * seal, body without the 42-byte anchor), as an older tinyhsmd wrote it. */
+static void downgrade_state_to_v2(fixture *f)
+{
+    thsm_mem_object *o = state_object(f);
+    uint8_t key[32], *nonce = o->data + 8, *body = nonce + THSM_AEAD_NONCE_LEN;
+    size_t body_len = o->len - 8 - THSM_AEAD_NONCE_LEN - THSM_AEAD_TAG_LEN;
+    assert_int_equal(thsm_hkdf_sha256(f->mp.device_key, 32, NULL, 0,
+                                      "tinyhsm/state/v1", key, 32), 0);
+    assert_memory_equal(o->data, "THSMST03", 8);
+    assert_int_equal(thsm_aead_open(key, nonce, o->data, 8, body, body_len,
+                                    body + body_len, body), 0);
+    body_len -= 42;
+    memcpy(o->data, "THSMST02", 8);
+    assert_int_equal(thsm_aead_seal(key, nonce, o->data, 8, body, body_len,
+                                    body, body + body_len), 0);
+    o->len = 8 + THSM_AEAD_NONCE_LEN + body_len + THSM_AEAD_TAG_LEN;
+}
+
+static void test_state_before_anchor_loads(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    char pub[200];
+    keep(pub, sizeof(pub), req(f, "AT+SIGNER_PUBKEY?"));
+    thsm_device_deinit(&f->dev);
+    downgrade_state_to_v2(f);
+    reinit(f);
+    assert_string_equal(req(f, "AT+SIGNER_PUBKEY?"), pub);
+    expect_status(f, "LOG=3 LOG_STATE=OK STATE=OK");
+    assert_starts(req(f, SIGN_REQ), "OK "); /* next save: version 03 */
+    thsm_device_flush(&f->dev);
+    assert_memory_equal(state_object(f)->data, "THSMST03", 8);
+}
+
 static void test_no_signature_without_record(void **state)
 {
     fixture *f = *state;
@@ -1327,6 +1362,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollback_found_at_start, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_long_names_never_cut, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_state_before_anchor_loads, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pin_text_never_echoed, setup,
                                         teardown),
