@@ -34,6 +34,8 @@ static void usage(FILE *out)
             "tinyhsmd creates\nby default. -d prints every line exchanged "
             "with the device on stderr (PINs masked).\nA PIN, when the device "
             "has one, comes from --pin-file, $TINYHSM_PIN or a prompt.\n"
+            "TINYHSM_NO_PIN_WARNING=1 silences the warning about a device "
+            "without a PIN.\n"
             "'tinyhsm COMMAND --help' explains a command.\n\nExample:\n  tinyhsmd &\n  tinyhsm config --new all\n"
             "  tinyhsm sign --board B-U585I-IOT02A --version 1.0.0 fw.bin\n");
 }
