@@ -25,14 +25,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static thsm_mem_port mp;
     static thsm_port port;
     static thsm_device dev;
+    static thsm_session sess;
     thsm_mem_port_init(&mp, &port);
-    thsm_device_init(&dev, &port, check_response, NULL);
+    thsm_session_init(&sess, check_response, NULL);
+    thsm_device_init(&dev, &port);
     dev.pin_kdf_log2n = 4; /* a cheap PIN KDF keeps the fuzzer fast */
-    thsm_device_input(&dev, data, size);
-    thsm_device_input(&dev, (const uint8_t *)"\r\n", 2);
+    thsm_device_input(&dev, &sess, data, size);
+    thsm_device_input(&dev, &sess, (const uint8_t *)"\r\n", 2);
     /* what was saved must load again */
     thsm_device_deinit(&dev);
-    if (thsm_device_init(&dev, &port, check_response, NULL) != 0)
+    if (thsm_device_init(&dev, &port) != 0)
         abort();
     thsm_device_deinit(&dev);
     return 0;

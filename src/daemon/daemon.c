@@ -193,14 +193,15 @@ static int last_client_left(server *s)
     return left;
 }
 
-static void serve(server *s, thsm_device *dev, volatile sig_atomic_t *stop)
+static void serve(server *s, thsm_device *dev, thsm_session *sess,
+                  volatile sig_atomic_t *stop)
 {
     static uint8_t buf[4096];
     int64_t dirty_since = 0;
     while (!*stop) {
         /* a client's close is handled before the next client's bytes */
         if (last_client_left(s))
-            thsm_device_disconnect(dev);
+            thsm_device_disconnect(dev, sess);
         struct pollfd p[2] = {{s->master, POLLIN, 0}, {s->opens, POLLIN, 0}};
         int r = poll(p, s->opens >= 0 ? 2 : 1, flush_due(dev, &dirty_since));
         if (r <= 0 || (p[1].revents & POLLIN))
@@ -208,11 +209,11 @@ static void serve(server *s, thsm_device *dev, volatile sig_atomic_t *stop)
         ssize_t n = (p[0].revents & POLLIN) ? read(s->master, buf, sizeof(buf)) : -1;
         if (n > 0) {
             pace(s, (size_t)n);
-            thsm_device_input(dev, buf, (size_t)n);
+            thsm_device_input(dev, sess, buf, (size_t)n);
         } else if (n < 0 && errno == EAGAIN) {
             continue;
         } else { /* POLLHUP or EIO: nobody has the port open */
-            thsm_device_disconnect(dev);
+            thsm_device_disconnect(dev, sess);
             wait_for_client(s, flush_due(dev, &dirty_since));
         }
     }
@@ -222,6 +223,7 @@ int thsm_daemon_run(const thsm_daemon_cfg *cfg, volatile sig_atomic_t *stop)
 {
     static thsm_posix_port pp;
     static thsm_device dev;
+    static thsm_session sess; /* the pty's one connection */
     thsm_port port;
     server s = {.master = -1, .opens = -1, .baud = cfg->baud};
     char err[512], pty[256];
@@ -231,7 +233,8 @@ int thsm_daemon_run(const thsm_daemon_cfg *cfg, volatile sig_atomic_t *stop)
         return 1;
     }
     int rc = 1;
-    if (thsm_device_init(&dev, &port, write_all, &s) != 0) {
+    thsm_session_init(&sess, write_all, &s);
+    if (thsm_device_init(&dev, &port) != 0) {
         fprintf(stderr, "tinyhsmd: cannot use the state in %s: %s\n"
                 "tinyhsmd: nothing was changed; move the directory away to "
                 "start a new device\n", cfg->state_dir,
@@ -250,7 +253,7 @@ int thsm_daemon_run(const thsm_daemon_cfg *cfg, volatile sig_atomic_t *stop)
         fprintf(stderr, "tinyhsmd: serving on %s%s%s%s, state in %s\n", pty,
                 cfg->link ? " (link " : "", cfg->link ? cfg->link : "",
                 cfg->link ? ")" : "", cfg->state_dir);
-        serve(&s, &dev, stop);
+        serve(&s, &dev, &sess, stop);
         remove_link(cfg->link, pty);
         rc = 0;
     }

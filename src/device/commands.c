@@ -14,6 +14,7 @@ enum {
     NEEDS_STORE = 1, /* refused while the stored state is unreadable */
     NEEDS_AUTH = 2,  /* refused without AT+AUTH once a PIN is set */
     BLOCKED_OK = 4,  /* allowed without AT+AUTH when the PIN is blocked */
+    SECRET = 8,      /* carries a PIN: no answer repeats its parameter text */
 };
 
 typedef struct {
@@ -42,7 +43,7 @@ static int new_key(thsm_device *dev, thsm_slot *s, const char *name)
     s->has_cert = 0;
     s->cert_len = 0;
     if (thsm_slot_wrap(s, name, dev->kek) != 0) {
-        thsm_device_restore(dev);
+        thsm_device_reload(dev);
         thsm_resp_error(dev, "CRYPTO", "key wrapping failed");
         return -1;
     }
@@ -147,10 +148,16 @@ static void h_at(thsm_device *dev, const thsm_params *ps)
     thsm_resp_line(dev, "OK");
 }
 
+/* Ends this session's login and reloads the stored state. */
 static void h_reset(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
-    if (thsm_device_reload(dev) != 0)
+    thsm_login_end(dev, dev->sess);
+    int rc = thsm_device_reload(dev);
+    if (rc == -2)
+        thsm_resp_error(dev, "STORAGE", "state.bin is older than the state in "
+                        "memory; kept the newer state and saved it again");
+    else if (rc != 0)
         thsm_resp_error(dev, "STORAGE", "%s", dev->storage_reason);
     else
         thsm_resp_line(dev, "OK Reset");
@@ -207,10 +214,14 @@ static void h_store_ok(thsm_device *dev, const thsm_params *ps)
 static void h_decommission(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
+    uint32_t gen = dev->st.generation; /* never goes back: see load_state */
     thsm_state_clear(&dev->st); /* the PIN too: the device is new again */
+    dev->st.generation = gen;
     if (thsm_save_or_restore(dev) == 0) {
+        thsm_login_end(dev, dev->sess);
+        thsm_login_end_others(dev, dev->sess);
         thsm_device_reload(dev);
-        thsm_audit_state_change(dev, "DECOMMISSION", NULL, NULL, "OK");
+        thsm_state_changed(dev, "DECOMMISSION", NULL, NULL);
         thsm_resp_line(dev, "OK");
     }
 }
@@ -229,12 +240,12 @@ static void h_ca_new_cert(thsm_device *dev, const thsm_params *ps)
     if (new_key(dev, ca, "ca") != 0)
         return;
     if (issue(dev, &cp, &ca->key, 1, NULL, ca) != 0) {
-        thsm_device_restore(dev);
+        thsm_device_reload(dev);
         return;
     }
     ca->has_cert = 1;
     if (thsm_save_or_restore(dev) == 0) {
-        thsm_audit_state_change(dev, "CA_CREATE", ca, NULL, "OK");
+        thsm_state_changed(dev, "CA_CREATE", ca, NULL);
         thsm_resp_line(dev, "OK");
     }
 }
@@ -268,7 +279,7 @@ static void h_signer_new_key(thsm_device *dev, const thsm_params *ps)
     }
     if (new_key(dev, &dev->st.signer, "signer") == 0 &&
         thsm_save_or_restore(dev) == 0) {
-        thsm_audit_state_change(dev, "SIGNER_KEY", &dev->st.signer, NULL, "OK");
+        thsm_state_changed(dev, "SIGNER_KEY", &dev->st.signer, NULL);
         thsm_resp_line(dev, "OK");
     }
 }
@@ -295,15 +306,15 @@ static void h_signer_new_cert(thsm_device *dev, const thsm_params *ps)
         return;
     }
     if (issue(dev, &cp, &s->key, 0, self ? NULL : &dev->st.ca, s) != 0) {
-        thsm_device_restore(dev);
+        thsm_device_reload(dev);
         return;
     }
     s->has_cert = 1;
     if (thsm_save_or_restore(dev) == 0) {
         uint8_t cert_hash[THSM_SHA256_LEN];
         thsm_sha256(s->cert, s->cert_len, cert_hash);
-        thsm_audit_state_change(dev, self ? "SIGNER_CERT_SELF" : "SIGNER_CERT",
-                                s, cert_hash, "OK");
+        thsm_state_changed(dev, self ? "SIGNER_CERT_SELF" : "SIGNER_CERT", s,
+                           cert_hash);
         thsm_resp_line(dev, "OK");
     }
 }
@@ -375,25 +386,37 @@ static void h_signer_pubkey(thsm_device *dev, const thsm_params *ps)
     thsm_resp_line(dev, "OK %s", hex);
 }
 
+/* LOG_STATE: OK, or the first damage found (kept in the sealed state). */
+static void log_state(const thsm_device *dev, char out[32])
+{
+    static const char *const names[] = {"OK", "BROKEN_AT_", "MISSING_FROM_",
+                                        "REWRITTEN_BEFORE_"};
+    const thsm_log_anchor *a = &dev->anchor;
+    if (a->damage == THSM_LOG_OK)
+        snprintf(out, 32, "OK");
+    else
+        snprintf(out, 32, "%s%lu", names[a->damage],
+                 (unsigned long)a->damage_at);
+}
+
 static void h_status(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
     const thsm_pin *p = &dev->st.pin;
-    char ca[17], signer[17], log_state[32] = "OK";
-    if (dev->log_first_bad)
-        snprintf(log_state, sizeof(log_state), "BROKEN_AT_%lu",
-                 (unsigned long)dev->log_first_bad - 1);
+    char ca[17], signer[17], log[32];
+    log_state(dev, log);
     thsm_key_id(&dev->st.ca, ca);
     thsm_key_id(&dev->st.signer, signer);
     thsm_resp_line(dev, "OK CA=%d SIGNER=%d SIGNER_CERT=%d PIN=%s TRIES=%u "
                         "AUTH=%d SIGNATURES=%lu CA_KEY=%s SIGNER_KEY=%s "
-                        "LOG=%lu LOG_STATE=%s",
+                        "LOG=%lu LOG_STATE=%s STATE=%s",
                    dev->st.ca.has_cert, dev->st.signer.has_key,
                    dev->st.signer.has_cert,
                    !p->set ? "NONE" : p->tries ? "SET" : "BLOCKED",
-                   p->set ? p->tries : 0, dev->authed,
+                   p->set ? p->tries : 0, thsm_logged_in(dev, dev->sess),
                    (unsigned long)dev->signatures, ca, signer,
-                   (unsigned long)dev->log_count, log_state);
+                   (unsigned long)dev->log_count, log,
+                   dev->anchor.rolled_back ? "ROLLED_BACK" : "OK");
 }
 
 #define CERT_FIELDS "C", "O", "CN", "START", "DAYS"
@@ -424,8 +447,8 @@ static const command commands[] = {
     {"AT+SIGNER_SIGN", h_signer_sign, {"HASH"}, {0}, NEEDS_STORE | NEEDS_AUTH},
     {"AT+SIGNER_PUBKEY?", h_signer_pubkey, {0}, {0}, NEEDS_STORE},
     /* our extensions */
-    {"AT+AUTH", thsm_h_auth, {"PIN"}, {0}, NEEDS_STORE},
-    {"AT+PIN_SET", thsm_h_pin_set, {"NEW"}, {"OLD"}, NEEDS_STORE},
+    {"AT+AUTH", thsm_h_auth, {"PIN"}, {0}, NEEDS_STORE | SECRET},
+    {"AT+PIN_SET", thsm_h_pin_set, {"NEW"}, {"OLD"}, NEEDS_STORE | SECRET},
     {"AT+LOGOUT", thsm_h_logout, {0}, {0}, 0},
     {"AT+HSM_STATUS?", h_status, {0}, {0}, NEEDS_STORE},
     {"AT+LOG?", thsm_h_log, {0}, {"FROM"}, 0},
@@ -445,11 +468,15 @@ static int check_params(thsm_device *dev, const command *c,
 {
     for (size_t i = 0; i < ps->n; i++) {
         const char *k = ps->p[i].key;
-        if (!listed(c->required, 6, k) && !listed(c->optional, 2, k)) {
+        if (listed(c->required, 6, k) || listed(c->optional, 2, k))
+            continue;
+        if (c->flags & SECRET) /* the "name" may be part of a PIN */
+            thsm_resp_error(dev, "BAD_PARAM", "unknown parameter for %s (a "
+                            "PIN cannot contain spaces)", c->name);
+        else
             thsm_resp_error(dev, "BAD_PARAM", "unknown parameter %.20s for %s",
                             k, c->name);
-            return -1;
-        }
+        return -1;
     }
     for (size_t i = 0; i < 6 && c->required[i]; i++) {
         if (!thsm_params_get(ps, c->required[i])) {
@@ -470,7 +497,8 @@ static int allowed(thsm_device *dev, const command *c)
                         dev->storage_reason);
         return 0;
     }
-    if (!(c->flags & NEEDS_AUTH) || !p->set || dev->authed)
+    if (!(c->flags & NEEDS_AUTH) || !p->set ||
+        thsm_logged_in(dev, dev->sess))
         return 1;
     if (p->tries == 0 && (c->flags & BLOCKED_OK))
         return 1;
@@ -493,10 +521,23 @@ static char *trim(char *s)
     return s;
 }
 
+/* A key or PIN command that was refused (other than for a malformed
+ * request) leaves a record: event = the error code, result = the command.
+ * Handlers that recorded the outcome themselves (a wrong PIN) are not
+ * recorded twice. */
+static void log_refusal(thsm_device *dev, const command *c, uint32_t records)
+{
+    if (!(c->flags & (NEEDS_AUTH | SECRET)) || !dev->err_code ||
+        strcmp(dev->err_code, "BAD_PARAM") == 0 || dev->log_count != records)
+        return;
+    thsm_audit_append(dev, dev->err_code, NULL, NULL, c->name + 3);
+}
+
 void thsm_dispatch(thsm_device *dev, char *line)
 {
     char *name = trim(line), *args = strchr(name, ' '), why[96];
     thsm_params ps;
+    uint32_t records = dev->log_count;
     if (args)
         *args++ = '\0';
     const command *c = NULL;
@@ -506,8 +547,16 @@ void thsm_dispatch(thsm_device *dev, char *line)
     if (!c) {
         thsm_resp_error(dev, "UNKNOWN_COMMAND", "unknown command %.40s", name);
     } else if (thsm_params_parse(args ? args : "", &ps, why, sizeof(why))) {
-        thsm_resp_error(dev, "BAD_PARAM", "%s", why);
+        if (c->flags & SECRET) /* why quotes the request's text */
+            thsm_resp_error(dev, "BAD_PARAM", "%s takes KEY=VALUE parameters "
+                            "(a PIN cannot contain spaces)", c->name);
+        else
+            thsm_resp_error(dev, "BAD_PARAM", "%s", why);
     } else if (check_params(dev, c, &ps) == 0 && allowed(dev, c)) {
         c->run(dev, &ps);
     }
+    if (c)
+        log_refusal(dev, c, records);
+    thsm_wipe(why, sizeof(why));
+    thsm_wipe(&ps, sizeof(ps));
 }

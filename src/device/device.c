@@ -12,21 +12,23 @@
 
 static void resp_append(thsm_device *dev, const char *s, size_t n)
 {
-    if (dev->resp_len + n > sizeof(dev->resp))
-        n = sizeof(dev->resp) - dev->resp_len;
+    if (n > sizeof(dev->resp) - dev->resp_len) {
+        dev->resp_overflow = 1; /* never send a cut answer: see resp_send */
+        return;
+    }
     memcpy(dev->resp + dev->resp_len, s, n);
     dev->resp_len += n;
 }
 
 static void resp_vline(thsm_device *dev, const char *fmt, va_list ap)
 {
-    char line[THSM_LINE_MAX + 1];
-    int n = vsnprintf(line, sizeof(line), fmt, ap);
-    if (n < 0)
-        n = 0;
-    if ((size_t)n >= sizeof(line))
-        n = sizeof(line) - 1;
-    resp_append(dev, line, (size_t)n);
+    size_t room = sizeof(dev->resp) - dev->resp_len;
+    int n = vsnprintf(dev->resp + dev->resp_len, room, fmt, ap);
+    if (n < 0 || (size_t)n >= room) {
+        dev->resp_overflow = 1;
+        return;
+    }
+    dev->resp_len += (size_t)n;
     resp_append(dev, "\r\n", 2);
 }
 
@@ -46,76 +48,112 @@ void thsm_resp_error(thsm_device *dev, const char *code, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     dev->resp_len = 0; /* an error replaces anything already written */
+    dev->resp_overflow = 0;
+    dev->err_code = code;
     thsm_resp_line(dev, "ERROR %s %s", code, msg);
+    thsm_wipe(msg, sizeof(msg));
 }
 
-/* Sends the response with its closing empty line. */
-static void resp_send(thsm_device *dev)
+/* Sends the response with its closing empty line to s. An answer that did
+ * not fit whole is replaced by an error: a cut answer would look valid. */
+static void resp_send(thsm_device *dev, thsm_session *s)
 {
-    if (dev->resp_len > sizeof(dev->resp) - 2)
-        dev->resp_len = sizeof(dev->resp) - 2;
+    if (dev->resp_overflow || dev->resp_len > sizeof(dev->resp) - 2)
+        thsm_resp_error(dev, "INTERNAL", "answer longer than %d bytes",
+                        THSM_RESP_MAX);
     resp_append(dev, "\r\n", 2);
-    dev->out(dev->out_ctx, dev->resp, dev->resp_len);
+    s->out(s->out_ctx, dev->resp, dev->resp_len);
+    thsm_wipe(dev->resp, dev->resp_len);
     dev->resp_len = 0;
 }
 
-static void end_line(thsm_device *dev)
+static void line_reset(thsm_session *s)
 {
-    dev->line[dev->line_len] = '\0';
-    if (dev->line_overflow)
-        thsm_resp_error(dev, "LINE_TOO_LONG", "request longer than %d bytes",
-                        THSM_LINE_MAX);
-    else if (dev->line_bad_byte)
-        thsm_resp_error(dev, "BAD_CHAR",
-                        "request contains a non-ASCII or control byte");
-    else if (dev->line_len > 0)
-        thsm_dispatch(dev, dev->line);
-    if (dev->line_overflow || dev->line_bad_byte || dev->line_len > 0)
-        resp_send(dev);
-    thsm_wipe(dev->line, sizeof(dev->line)); /* requests may carry a PIN */
-    dev->line_len = 0;
-    dev->line_overflow = 0;
-    dev->line_bad_byte = 0;
+    thsm_wipe(s->line, sizeof(s->line)); /* requests may carry a PIN */
+    s->line_len = 0;
+    s->line_overflow = 0;
+    s->line_bad_byte = 0;
 }
 
-void thsm_device_input(thsm_device *dev, const uint8_t *data, size_t len)
+static void end_line(thsm_device *dev, thsm_session *s)
+{
+    s->line[s->line_len] = '\0';
+    dev->sess = s;
+    if (s->line_overflow)
+        thsm_resp_error(dev, "LINE_TOO_LONG", "request longer than %d bytes",
+                        THSM_LINE_MAX);
+    else if (s->line_bad_byte)
+        thsm_resp_error(dev, "BAD_CHAR",
+                        "request contains a non-ASCII or control byte");
+    else if (s->line_len > 0)
+        thsm_dispatch(dev, s->line);
+    if (s->line_overflow || s->line_bad_byte || s->line_len > 0)
+        resp_send(dev, s);
+    dev->sess = NULL;
+    dev->err_code = NULL;
+    line_reset(s);
+}
+
+void thsm_device_input(thsm_device *dev, thsm_session *s, const uint8_t *data,
+                       size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         uint8_t c = data[i];
-        if (c == '\n' && dev->last_was_cr) {
-            dev->last_was_cr = 0;
+        if (c == '\n' && s->last_was_cr) {
+            s->last_was_cr = 0;
             continue;
         }
-        dev->last_was_cr = c == '\r';
+        s->last_was_cr = c == '\r';
         if (c == '\r' || c == '\n') {
-            end_line(dev);
+            end_line(dev, s);
             continue;
         }
         if (c < 0x20 || c > 0x7e)
-            dev->line_bad_byte = 1;
-        if (dev->line_len < THSM_LINE_MAX)
-            dev->line[dev->line_len++] = (char)c;
+            s->line_bad_byte = 1;
+        if (s->line_len < THSM_LINE_MAX)
+            s->line[s->line_len++] = (char)c;
         else
-            dev->line_overflow = 1;
+            s->line_overflow = 1;
     }
 }
 
-int thsm_device_init(thsm_device *dev, const thsm_port *port,
-                     thsm_output_fn out, void *out_ctx)
+void thsm_session_init(thsm_session *s, thsm_output_fn out, void *out_ctx)
+{
+    memset(s, 0, sizeof(*s));
+    s->out = out;
+    s->out_ctx = out_ctx;
+}
+
+int thsm_device_init(thsm_device *dev, const thsm_port *port)
 {
     memset(dev, 0, sizeof(*dev));
     dev->port = port;
-    dev->out = out;
-    dev->out_ctx = out_ctx;
     dev->pin_kdf_log2n = THSM_PIN_KDF_LOG2N;
-    thsm_audit_open(dev);
-    return thsm_device_reload(dev);
+    int rc = thsm_device_reload(dev);
+    thsm_audit_open(dev, &dev->st); /* checked against the sealed anchor */
+    return rc;
 }
 
-void thsm_session_end(thsm_device *dev)
+/* ---- logins ------------------------------------------------------------- */
+
+int thsm_logged_in(const thsm_device *dev, const thsm_session *s)
 {
-    dev->authed = 0;
-    if (!dev->st.pin.set)
+    return s && s->authed && s->auth_epoch == dev->auth_epoch;
+}
+
+void thsm_login_begin(thsm_device *dev, thsm_session *s)
+{
+    if (thsm_logged_in(dev, s))
+        return;
+    s->authed = 1;
+    s->auth_epoch = dev->auth_epoch;
+    dev->logins++;
+}
+
+/* With a PIN, the clear keys live only while someone is logged in. */
+static void forget_keys_if_unused(thsm_device *dev)
+{
+    if (dev->logins > 0 || !dev->st.pin.set)
         return; /* without a PIN the keys stay usable, as on the board */
     thsm_slot_forget_key(&dev->st.ca);
     thsm_slot_forget_key(&dev->st.signer);
@@ -123,7 +161,36 @@ void thsm_session_end(thsm_device *dev)
     dev->kek_known = 0;
 }
 
-int thsm_session_unlock(thsm_device *dev)
+void thsm_login_end(thsm_device *dev, thsm_session *s)
+{
+    if (thsm_logged_in(dev, s))
+        dev->logins--;
+    s->authed = 0;
+    forget_keys_if_unused(dev);
+}
+
+void thsm_login_end_others(thsm_device *dev, thsm_session *s)
+{
+    int mine = thsm_logged_in(dev, s);
+    dev->auth_epoch++;
+    dev->logins = 0;
+    if (mine)
+        thsm_login_begin(dev, s);
+    forget_keys_if_unused(dev);
+}
+
+/* Ends every login at once (the KEK in memory no longer fits the state). */
+static void login_end_all(thsm_device *dev)
+{
+    dev->auth_epoch++;
+    dev->logins = 0;
+    thsm_slot_forget_key(&dev->st.ca);
+    thsm_slot_forget_key(&dev->st.signer);
+    thsm_wipe(dev->kek, sizeof(dev->kek));
+    dev->kek_known = 0;
+}
+
+int thsm_keys_unlock(thsm_device *dev)
 {
     if (thsm_slot_unwrap(&dev->st.ca, "ca", dev->kek) == 0 &&
         thsm_slot_unwrap(&dev->st.signer, "signer", dev->kek) == 0)
@@ -133,71 +200,122 @@ int thsm_session_unlock(thsm_device *dev)
     return -1;
 }
 
-static int load_state(thsm_device *dev)
+/* ---- state -------------------------------------------------------------- */
+
+/* Saves the state with the audit log's anchor: only records known durable. */
+static int save_state(thsm_device *dev)
 {
-    if (thsm_store_load(dev->port, &dev->st, dev->storage_reason,
-                        sizeof(dev->storage_reason)) != 0)
+    dev->st.log = dev->anchor;
+    dev->st.log.count = dev->log_synced;
+    memcpy(dev->st.log.head, dev->log_synced_head, 32);
+    if (thsm_store_save(dev->port, &dev->st) != 0)
         return -1;
-    if (dev->st.pin.set)
-        return 0; /* keys stay wrapped until AT+AUTH */
+    dev->anchor = dev->st.log;
+    return 0;
+}
+
+/* Makes fresh (just loaded) the state in memory, keys unwrapped as far as
+ * the logins allow. */
+static int take_state(thsm_device *dev, thsm_state *fresh)
+{
+    thsm_state_clear(&dev->st);
+    dev->st = *fresh;
+    thsm_wipe(fresh, sizeof(*fresh));
+    if (dev->st.pin.set) {
+        /* logged-in sessions keep their login if the KEK still fits */
+        if (dev->kek_known && (dev->logins == 0 || thsm_keys_unlock(dev) != 0))
+            login_end_all(dev);
+        return 0;
+    }
+    dev->logins = 0; /* no PIN: nothing to be logged in to */
+    dev->auth_epoch++;
     if (thsm_kek_from_device(dev->port, dev->kek) != 0 ||
-        thsm_session_unlock(dev) != 0) {
+        thsm_keys_unlock(dev) != 0) {
         snprintf(dev->storage_reason, sizeof(dev->storage_reason),
                  "a private key in state.bin does not unwrap");
-        thsm_state_clear(&dev->st);
         return -1;
     }
     dev->kek_known = 1;
     return 0;
 }
 
-int thsm_device_reload(thsm_device *dev)
+/* Loads state.bin: 0, -1 unreadable, -2 older than the state in memory. */
+static int load_state(thsm_device *dev)
 {
-    dev->authed = 0;
-    dev->kek_known = 0;
-    thsm_wipe(dev->kek, sizeof(dev->kek));
-    dev->storage_error = load_state(dev) != 0;
-    if (!dev->storage_error)
-        dev->storage_reason[0] = '\0';
-    return dev->storage_error ? -1 : 0;
+    static thsm_state fresh; /* static: too large for an MCU stack */
+    uint32_t gen = dev->st.generation;
+    if (thsm_store_load(dev->port, &fresh, dev->storage_reason,
+                        sizeof(dev->storage_reason)) != 0)
+        return -1;
+    if (fresh.generation < gen) {
+        /* a copied-back file: never go back; write the newer one again */
+        thsm_state_clear(&fresh);
+        save_state(dev);
+        return -2;
+    }
+    return take_state(dev, &fresh);
 }
 
-int thsm_device_restore(thsm_device *dev)
+int thsm_device_reload(thsm_device *dev)
 {
-    uint8_t kek[32];
-    int authed = dev->authed, known = dev->kek_known;
-    memcpy(kek, dev->kek, sizeof(kek));
-    int rc = thsm_device_reload(dev);
-    if (rc == 0 && known && dev->st.pin.set) { /* stay logged in */
-        memcpy(dev->kek, kek, sizeof(kek));
-        dev->kek_known = 1;
-        if (thsm_session_unlock(dev) == 0)
-            dev->authed = authed;
-        else
-            thsm_session_end(dev);
+    uint32_t gen = dev->st.generation;
+    int rc = load_state(dev);
+    if (rc == -2)
+        return -2; /* the state in memory stays as it was */
+    dev->storage_error = rc != 0;
+    if (rc != 0) { /* keys unusable, but the generation is not forgotten */
+        thsm_state_clear(&dev->st);
+        dev->st.generation = gen;
+        login_end_all(dev);
+        return -1;
     }
-    thsm_wipe(kek, sizeof(kek));
-    return rc;
+    dev->storage_reason[0] = '\0';
+    return 0;
 }
 
 int thsm_save_or_restore(thsm_device *dev)
 {
-    if (thsm_store_save(dev->port, &dev->st) == 0)
+    if (save_state(dev) == 0)
         return 0;
-    thsm_device_restore(dev);
+    thsm_device_reload(dev);
     thsm_resp_error(dev, "STORAGE", "could not save the state; nothing changed");
     return -1;
 }
 
-void thsm_device_disconnect(thsm_device *dev)
+void thsm_state_changed(thsm_device *dev, const char *event,
+                        const thsm_slot *key, const uint8_t *digest)
+{
+    char result[20];
+    snprintf(result, sizeof(result), "GEN=%lu",
+             (unsigned long)dev->st.generation);
+    /* The change is saved already; a record that cannot be written is
+     * reported by AT+HSM_STATUS? rather than undoing the change. */
+    if (thsm_audit_append(dev, event, key, digest, result) != 0)
+        thsm_audit_damage(dev, THSM_LOG_MISSING, dev->log_count);
+    thsm_device_flush(dev);
+}
+
+int thsm_device_flush_pending(const thsm_device *dev)
+{
+    return dev->log_dirty;
+}
+
+/* Syncs the log, then seals its new count and head in the state: the
+ * anchor never claims a record that is not durable. */
+void thsm_device_flush(thsm_device *dev)
+{
+    if (!dev->log_dirty || thsm_audit_sync(dev) != 0)
+        return;
+    if (dev->storage_error || save_state(dev) == 0)
+        dev->log_dirty = 0; /* an unreadable state is never overwritten */
+}
+
+void thsm_device_disconnect(thsm_device *dev, thsm_session *s)
 {
     thsm_device_flush(dev);
-    thsm_session_end(dev);
-    thsm_wipe(dev->line, sizeof(dev->line));
-    dev->line_len = 0;
-    dev->line_overflow = 0;
-    dev->line_bad_byte = 0;
-    dev->last_was_cr = 0;
+    thsm_login_end(dev, s);
+    line_reset(s);
+    s->last_was_cr = 0;
 }
 
 const char *thsm_device_storage_reason(const thsm_device *dev)

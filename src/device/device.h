@@ -1,9 +1,10 @@
 /*
  * device.h - the TinyHSM device core: AT framing, parsing and every command.
  *
- * Firmware-style: the caller owns the thsm_device structure (no allocation),
- * bytes go in through thsm_device_input(), and each complete response goes out
- * through the output callback in one call. The core touches the platform only
+ * Firmware-style: the caller owns the thsm_device structure and one
+ * thsm_session per connection (no allocation); bytes go in through
+ * thsm_device_input(), and each complete response goes out through the
+ * session's output callback in one call. The core touches the platform only
  * through thsm_port and cryptography only through crypto.h.
  */
 #ifndef THSM_DEVICE_H
@@ -51,42 +52,78 @@ typedef struct {
     uint8_t check[32];  /* HMAC(KEK, "check"): tells a right PIN from a wrong one */
 } thsm_pin;
 
+/* What was found wrong with the audit log or the state (sticky: kept in the
+ * sealed state once found). */
+enum {
+    THSM_LOG_OK = 0,
+    THSM_LOG_BROKEN = 1,    /* a record fails its chain link */
+    THSM_LOG_MISSING = 2,   /* records the device wrote are gone */
+    THSM_LOG_REWRITTEN = 3, /* the chain disagrees with the sealed head */
+};
+
+/* The audit log's anchor in the sealed state: how much of the log was
+ * durable at the last save, and what was found wrong. */
+typedef struct {
+    uint32_t count;     /* records durable when the state was saved */
+    uint8_t head[32];   /* chain value after record count-1 (zeros: none) */
+    uint8_t damage;     /* THSM_LOG_* */
+    uint32_t damage_at; /* first record concerned */
+    uint8_t rolled_back; /* an older state.bin was found at some start */
+} thsm_log_anchor;
+
 /* Persistent state: what survives a reset. */
 typedef struct {
     uint32_t generation; /* bumped by every save */
     thsm_pin pin;
     thsm_slot ca;
     thsm_slot signer;
+    thsm_log_anchor log;
 } thsm_state;
+
+/* One client's connection: its partial request line, its login, where its
+ * answers go. The transport owns it; the device keeps no list of sessions. */
+typedef struct thsm_session {
+    thsm_output_fn out;   /* receives each complete response */
+    void *out_ctx;
+    char line[THSM_LINE_MAX + 1];
+    size_t line_len;
+    int line_overflow, line_bad_byte, last_was_cr;
+    int authed;           /* this connection logged in (AT+AUTH or AT+PIN_SET) */
+    uint32_t auth_epoch;  /* login valid only while equal to the device's epoch */
+    int login_blocked;    /* set by the transport: while non-zero, AT+AUTH and
+                             AT+PIN_SET answer ERROR AUTH_REFUSED <why> and
+                             spend no try (the pty is open by more than one
+                             process) */
+} thsm_session;
 
 typedef struct {
     const thsm_port *port;
-    thsm_output_fn out;
-    void *out_ctx;
 
-    /* line framing */
-    char line[THSM_LINE_MAX + 1];
-    size_t line_len;
-    int line_overflow; /* line longer than THSM_LINE_MAX: refuse at its end */
-    int line_bad_byte; /* a non-ASCII or control byte: refuse at its end */
-    int last_was_cr;   /* swallow the LF of a CR LF pair */
+    /* the session whose request is being handled (NULL between requests) */
+    thsm_session *sess;
 
     /* response being built */
     char resp[THSM_RESP_MAX];
     size_t resp_len;
+    int resp_overflow; /* the answer did not fit: replaced by an error */
 
-    /* session */
-    int authed;          /* AT+AUTH succeeded on this connection */
+    /* logins: device-wide KEK, per-session login */
+    uint32_t auth_epoch; /* bumped to end every session's login at once */
+    uint32_t logins;     /* sessions logged in at the current epoch */
     int kek_known;       /* kek holds the key-encryption key */
     uint8_t kek[32];
     uint8_t pin_kdf_log2n; /* cost for new PINs; tests and fuzzers lower it */
     uint32_t signatures;   /* made since start */
 
     /* audit log (audit.c) */
-    uint32_t log_count;     /* records in the log */
+    uint32_t log_count;     /* records the device has written */
     uint8_t log_head[32];   /* chain value of the last record */
-    uint32_t log_first_bad; /* 1 + index of the first broken record, or 0 */
     int log_dirty;          /* records written but not yet synced */
+    uint32_t log_synced;    /* records known durable */
+    uint8_t log_synced_head[32];
+    thsm_log_anchor anchor; /* what the next save seals: synced count and
+                               head, damage found (kept across reloads) */
+    const char *err_code;   /* error code of the answer being built, or NULL */
 
     /* storage health: non-zero when the stored state could not be read */
     int storage_error;
@@ -95,17 +132,22 @@ typedef struct {
     thsm_state st;
 } thsm_device;
 
+/* Prepares a session whose answers go to out(out_ctx, ...). */
+void thsm_session_init(thsm_session *s, thsm_output_fn out, void *out_ctx);
+
 /* Prepares dev and loads the persistent state. Returns 0, or -1 when the
  * stored state is unreadable (dev is still usable: key commands then answer
  * ERROR STORAGE; thsm_device_storage_reason() says why). */
-int thsm_device_init(thsm_device *dev, const thsm_port *port,
-                     thsm_output_fn out, void *out_ctx);
+int thsm_device_init(thsm_device *dev, const thsm_port *port);
 
-/* Feeds bytes received from the host. Answers each complete line. */
-void thsm_device_input(thsm_device *dev, const uint8_t *data, size_t len);
+/* Feeds bytes received from session s. Answers each complete line to s;
+ * requests are handled one at a time (the transport serialises calls). */
+void thsm_device_input(thsm_device *dev, thsm_session *s, const uint8_t *data,
+                       size_t len);
 
-/* The host went away: forget session state (authentication, partial line). */
-void thsm_device_disconnect(thsm_device *dev);
+/* The connection s ended (or must lose its login): ends s's login, wipes its
+ * partial line. The last login to end wipes the clear keys (with a PIN). */
+void thsm_device_disconnect(thsm_device *dev, thsm_session *s);
 
 /* Whether audit records wait to be made durable; the caller then calls
  * thsm_device_flush() soon (tinyhsmd: within 50 ms, or when idle). */

@@ -96,36 +96,48 @@ void thsm_slot_forget_key(thsm_slot *s);
  * hex, or "-" for an empty slot (or NULL). */
 void thsm_key_id(const thsm_slot *s, char out[17]);
 
-/* Reads the log at start: count, chain head, first broken record. */
-void thsm_audit_open(thsm_device *dev);
+/* Reads the log at start and checks it against st's anchor: chain, missing
+ * tail, rewritten chain, records newer than the state (rollback). */
+void thsm_audit_open(thsm_device *dev, const thsm_state *st);
+/* Notes damage of kind THSM_LOG_* from record at (the first found stays). */
+void thsm_audit_damage(thsm_device *dev, uint8_t kind, uint32_t at);
 /* Appends one record (not yet synced). 0 or -1. */
 int thsm_audit_append(thsm_device *dev, const char *event, const thsm_slot *key,
                       const uint8_t *digest, const char *result);
-/* Records a state change that was already saved, and syncs the log. */
-void thsm_audit_state_change(thsm_device *dev, const char *event,
-                             const thsm_slot *key, const uint8_t *digest,
-                             const char *result);
+/* Makes the records so far durable and remembers them as synced. 0 or -1. */
+int thsm_audit_sync(thsm_device *dev);
 void thsm_h_log(thsm_device *dev, const thsm_params *ps);
 
 /* ---- commands ----------------------------------------------------------- */
 
-/* Reloads the persistent state; sets or clears the storage error. */
+/* Reloads the persistent state; sets or clears the storage error. Logged-in
+ * sessions stay logged in when the keys unwrap with the KEK in memory. */
 int thsm_device_reload(thsm_device *dev);
 
-/* Reloads the stored state after a failed change, keeping the login. */
-int thsm_device_restore(thsm_device *dev);
-/* Saves the state; on failure restores it and answers ERROR STORAGE. */
+/* Saves the state; on failure reloads it and answers ERROR STORAGE. */
 int thsm_save_or_restore(thsm_device *dev);
+/* Records a state change that was just saved (naming the state's
+ * generation) and makes the log and its anchor durable. */
+void thsm_state_changed(thsm_device *dev, const char *event,
+                        const thsm_slot *key, const uint8_t *digest);
 
 /* PIN commands (pin.c). */
 void thsm_h_auth(thsm_device *dev, const thsm_params *ps);
 void thsm_h_pin_set(thsm_device *dev, const thsm_params *ps);
 void thsm_h_logout(thsm_device *dev, const thsm_params *ps);
 
-/* Logs the connection out: with a PIN, clear keys and the KEK are wiped. */
-void thsm_session_end(thsm_device *dev);
+/* ---- logins (device.c) -------------------------------------------------- */
+
+/* Whether s is logged in: only at the device's current epoch. */
+int thsm_logged_in(const thsm_device *dev, const thsm_session *s);
+/* Logs s in (the KEK must be known and the keys unwrapped). */
+void thsm_login_begin(thsm_device *dev, thsm_session *s);
+/* Ends s's login; the last one to end wipes the clear keys and the KEK. */
+void thsm_login_end(thsm_device *dev, thsm_session *s);
+/* Ends the login of every session but s (a PIN change, a decommission). */
+void thsm_login_end_others(thsm_device *dev, thsm_session *s);
 /* Unwraps both key slots with dev->kek; on failure none stays loaded. */
-int thsm_session_unlock(thsm_device *dev);
+int thsm_keys_unlock(thsm_device *dev);
 
 /* Runs one request line (without CR LF, modified in place). */
 void thsm_dispatch(thsm_device *dev, char *line);

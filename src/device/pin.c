@@ -1,10 +1,16 @@
 /*
  * pin.c - PIN commands (our extension): AT+PIN_SET, AT+AUTH, AT+LOGOUT.
  *
- * The retry counter is decremented and saved before a PIN is checked, so
- * cutting the power during a guess cannot give the attempt back. A right PIN
- * restores the counter; at zero the PIN is blocked and only a decommission,
- * which erases every key, brings the device back.
+ * Every key derivation happens first: an internal failure (scrypt cannot get
+ * its memory) answers ERROR CRYPTO and changes nothing, so it can never cost
+ * a try or look like a wrong PIN. Then the retry counter is decremented and
+ * saved before the comparison, so cutting the power during a guess cannot
+ * give the attempt back. A right PIN restores the counter; at zero the PIN is
+ * blocked and only a decommission, which erases every key, brings the device
+ * back.
+ *
+ * A login belongs to the session that made it (see device.c). No answer ever
+ * repeats a PIN parameter's text.
  */
 #include <string.h>
 
@@ -21,51 +27,85 @@ static int pin_format_ok(const char *pin)
     return 1;
 }
 
-/* Counts one attempt down (saved first), then checks pin. Fills kek when
- * right; otherwise answers the error. */
-static int check_pin(thsm_device *dev, const char *pin, uint8_t kek[32])
+/* The transport refuses logins on a shared port; answers the refusal. */
+static int login_refused(thsm_device *dev)
+{
+    if (!dev->sess->login_blocked)
+        return 0;
+    thsm_resp_error(dev, "AUTH_REFUSED", "the port is open by more than one "
+                    "process; log in over a connection of your own");
+    return 1;
+}
+
+/* Derives the KEK that pin would give under rec. *valid says whether the PIN
+ * has a legal format at all (a malformed one is simply wrong). Answers
+ * ERROR CRYPTO and returns -1 when the derivation itself failed. */
+static int derive(thsm_device *dev, const char *pin, const thsm_pin *rec,
+                  uint8_t kek[32], uint8_t check[32], int *valid)
+{
+    *valid = pin_format_ok(pin);
+    memset(check, 0, 32);
+    if (!*valid)
+        return 0;
+    if (thsm_kek_from_pin(dev->port, pin, rec, kek) == 0 &&
+        thsm_pin_check_value(kek, check) == 0)
+        return 0;
+    thsm_wipe(kek, 32);
+    thsm_resp_error(dev, "CRYPTO", "PIN key derivation failed; no try was "
+                    "spent");
+    return -1;
+}
+
+/* Spends one try (saved first), then compares. 0 when the PIN was right;
+ * otherwise answers the error. */
+static int spend_and_compare(thsm_device *dev, int valid,
+                             const uint8_t check[32])
 {
     thsm_pin *p = &dev->st.pin;
-    uint8_t check[32];
-    if (p->tries == 0) {
-        thsm_resp_error(dev, "PIN_LOCKED", "PIN blocked after too many wrong "
-                        "attempts; only AT+STSAFE_DECOMMISSION recovers");
-        return -1;
-    }
     p->tries--;
     if (thsm_save_or_restore(dev) != 0)
         return -1;
-    int right = pin_format_ok(pin) &&
-                thsm_kek_from_pin(dev->port, pin, p, kek) == 0 &&
-                thsm_pin_check_value(kek, check) == 0 &&
-                thsm_ct_equal(check, p->check, sizeof(check));
-    if (!right) {
-        thsm_wipe(kek, 32);
-        thsm_audit_state_change(dev, "AUTH", NULL, NULL,
-                                p->tries ? "FAILED" : "FAILED_BLOCKED");
+    if (!valid || !thsm_ct_equal(check, p->check, 32)) {
+        thsm_state_changed(dev, p->tries ? "AUTH_FAILED" : "AUTH_BLOCKED",
+                           NULL, NULL);
         thsm_resp_error(dev, "AUTH_FAILED", "%u tries left", p->tries);
         return -1;
     }
     p->tries = THSM_PIN_TRIES;
-    if (thsm_save_or_restore(dev) != 0) {
-        thsm_wipe(kek, 32);
-        return -1;
-    }
-    return 0;
+    return thsm_save_or_restore(dev);
 }
 
-/* Makes kek this connection's KEK and unwraps the keys with it. */
+/* Checks pin against the stored record; fills kek when right. */
+static int check_pin(thsm_device *dev, const char *pin, uint8_t kek[32])
+{
+    uint8_t check[32];
+    int valid;
+    if (dev->st.pin.tries == 0) {
+        thsm_resp_error(dev, "PIN_LOCKED", "PIN blocked after too many wrong "
+                        "attempts; only AT+STSAFE_DECOMMISSION recovers");
+        return -1;
+    }
+    int rc = derive(dev, pin, &dev->st.pin, kek, check, &valid);
+    if (rc == 0)
+        rc = spend_and_compare(dev, valid, check);
+    if (rc != 0)
+        thsm_wipe(kek, 32);
+    thsm_wipe(check, sizeof(check));
+    return rc;
+}
+
+/* Makes kek the device's KEK, unwraps the keys and logs this session in. */
 static int log_in(thsm_device *dev, uint8_t kek[32])
 {
     memcpy(dev->kek, kek, 32);
     thsm_wipe(kek, 32);
     dev->kek_known = 1;
-    if (thsm_session_unlock(dev) != 0) {
-        thsm_session_end(dev);
+    if (thsm_keys_unlock(dev) != 0) {
+        thsm_login_end(dev, dev->sess);
         thsm_resp_error(dev, "STORAGE", "a stored key does not unwrap");
         return -1;
     }
-    dev->authed = 1;
+    thsm_login_begin(dev, dev->sess);
     return 0;
 }
 
@@ -77,39 +117,64 @@ void thsm_h_auth(thsm_device *dev, const thsm_params *ps)
                                        "sets one");
         return;
     }
+    if (login_refused(dev))
+        return;
     if (check_pin(dev, thsm_params_get(ps, "PIN"), kek) == 0 &&
         log_in(dev, kek) == 0) {
-        thsm_audit_state_change(dev, "AUTH", NULL, NULL, "OK");
+        thsm_state_changed(dev, "AUTH", NULL, NULL);
         thsm_resp_line(dev, "OK");
     }
 }
 
-/* Re-wraps every key under a KEK for new_pin and stores the new record. */
-static int install_pin(thsm_device *dev, const char *new_pin)
+/* A new PIN record and its KEK; answers ERROR CRYPTO on failure. */
+static int new_record(thsm_device *dev, const char *new_pin, thsm_pin *rec,
+                      uint8_t kek[32])
 {
-    thsm_pin rec = {.set = 1, .tries = THSM_PIN_TRIES,
-                    .kdf_log2n = dev->pin_kdf_log2n};
-    uint8_t kek[32];
-    if (thsm_random(rec.salt, sizeof(rec.salt)) != 0 ||
-        thsm_kek_from_pin(dev->port, new_pin, &rec, kek) != 0 ||
-        thsm_pin_check_value(kek, rec.check) != 0 ||
-        (dev->st.ca.has_key && thsm_slot_wrap(&dev->st.ca, "ca", kek)) ||
+    int valid;
+    *rec = (thsm_pin){.set = 1, .tries = THSM_PIN_TRIES,
+                      .kdf_log2n = dev->pin_kdf_log2n};
+    if (thsm_random(rec->salt, sizeof(rec->salt)) != 0) {
+        thsm_resp_error(dev, "CRYPTO", "no random numbers");
+        return -1;
+    }
+    return derive(dev, new_pin, rec, kek, rec->check, &valid);
+}
+
+/* Re-wraps every key under kek and stores rec; logs this session in and
+ * every other one out. */
+static int install_pin(thsm_device *dev, const thsm_pin *rec, uint8_t kek[32])
+{
+    if ((dev->st.ca.has_key && thsm_slot_wrap(&dev->st.ca, "ca", kek)) ||
         (dev->st.signer.has_key &&
          thsm_slot_wrap(&dev->st.signer, "signer", kek))) {
-        thsm_wipe(kek, sizeof(kek));
-        thsm_device_restore(dev);
-        thsm_resp_error(dev, "CRYPTO", "PIN key derivation failed");
+        thsm_device_reload(dev);
+        thsm_resp_error(dev, "CRYPTO", "key wrapping failed");
         return -1;
     }
-    dev->st.pin = rec;
-    if (thsm_save_or_restore(dev) != 0) {
-        thsm_wipe(kek, sizeof(kek));
+    dev->st.pin = *rec;
+    if (thsm_save_or_restore(dev) != 0)
         return -1;
-    }
-    memcpy(dev->kek, kek, sizeof(kek));
-    thsm_wipe(kek, sizeof(kek));
-    dev->authed = 1;
-    thsm_audit_state_change(dev, "PIN_SET", NULL, NULL, "OK");
+    memcpy(dev->kek, kek, 32);
+    dev->kek_known = 1;
+    thsm_login_begin(dev, dev->sess);
+    thsm_login_end_others(dev, dev->sess);
+    thsm_state_changed(dev, "PIN_SET", NULL, NULL);
+    return 0;
+}
+
+/* Checks the parameters' presence and format; answers the error. */
+static int pin_set_params_ok(thsm_device *dev, const char *old,
+                             const char *new_pin)
+{
+    if (!pin_format_ok(new_pin))
+        thsm_resp_error(dev, "BAD_PARAM", "NEW must be %d to %d printable "
+                        "characters", THSM_PIN_MIN, THSM_PIN_MAX);
+    else if (dev->st.pin.set && !old)
+        thsm_resp_error(dev, "BAD_PARAM", "a PIN is set; give OLD=<pin> too");
+    else if (!dev->st.pin.set && old)
+        thsm_resp_error(dev, "BAD_PARAM", "no PIN is set; give only NEW=<pin>");
+    else
+        return 1;
     return 0;
 }
 
@@ -117,29 +182,25 @@ void thsm_h_pin_set(thsm_device *dev, const thsm_params *ps)
 {
     const char *old = thsm_params_get(ps, "OLD");
     const char *new_pin = thsm_params_get(ps, "NEW");
-    uint8_t kek[32];
-    if (!pin_format_ok(new_pin)) {
-        thsm_resp_error(dev, "BAD_PARAM", "NEW must be %d to %d printable "
-                        "characters", THSM_PIN_MIN, THSM_PIN_MAX);
+    uint8_t kek[32], old_kek[32];
+    thsm_pin rec;
+    if (!pin_set_params_ok(dev, old, new_pin) || login_refused(dev))
         return;
-    }
-    if (dev->st.pin.set && !old) {
-        thsm_resp_error(dev, "BAD_PARAM", "a PIN is set; give OLD=<pin> too");
+    /* both derivations before any try is spent or anything is changed */
+    if (new_record(dev, new_pin, &rec, kek) != 0)
         return;
-    }
-    if (!dev->st.pin.set && old) {
-        thsm_resp_error(dev, "BAD_PARAM", "no PIN is set; give only NEW=<pin>");
-        return;
-    }
-    if (old && (check_pin(dev, old, kek) != 0 || log_in(dev, kek) != 0))
-        return;
-    if (install_pin(dev, new_pin) == 0)
+    if ((!old || (check_pin(dev, old, old_kek) == 0 &&
+                  log_in(dev, old_kek) == 0)) &&
+        install_pin(dev, &rec, kek) == 0)
         thsm_resp_line(dev, "OK");
+    thsm_wipe(kek, sizeof(kek));
+    thsm_wipe(old_kek, sizeof(old_kek));
+    thsm_wipe(&rec, sizeof(rec));
 }
 
 void thsm_h_logout(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
-    thsm_session_end(dev);
+    thsm_login_end(dev, dev->sess);
     thsm_resp_line(dev, "OK");
 }
