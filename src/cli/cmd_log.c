@@ -73,25 +73,57 @@ static void on_record(void *ctx, unsigned long index, const char *line)
         print_record(index, line);
 }
 
-/* The verdict of --verify; CLI_OK or CLI_FAIL. */
-static int verdict(const log_walk *w, const thsm_log_page *anchor,
+/* The damage the device itself found (AT+HSM_STATUS? LOG_STATE), in
+ * words; NULL when it reports none or gives no status. */
+static const char *device_damage(cli_ctx *c, char *out, size_t cap)
+{
+    static const struct {
+        const char *prefix, *words;
+    } kinds[] = {
+        {"BROKEN_AT_", "a record fails its chain link at record"},
+        {"MISSING_FROM_", "records it wrote are gone (tail cut or log "
+                          "deleted) from record"},
+        {"REWRITTEN_BEFORE_", "the log disagrees with its sealed chain head "
+                              "(rewritten) before record"},
+    };
+    thsm_status st;
+    char err[THSM_ERR_MAX], shown[THSM_ESCAPED_MAX(sizeof(st.log_state))];
+    if (thsm_hsm_status(&c->at, &st, err, sizeof(err)) != 1 ||
+        !st.log_state[0] || strcmp(st.log_state, "OK") == 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        size_t n = strlen(kinds[i].prefix);
+        if (strncmp(st.log_state, kinds[i].prefix, n) == 0) {
+            snprintf(out, cap, "%s %s", kinds[i].words,
+                     thsm_escape(st.log_state + n, shown, sizeof(shown)));
+            return out;
+        }
+    }
+    snprintf(out, cap, "its log state is %s",
+             thsm_escape(st.log_state, shown, sizeof(shown)));
+    return out;
+}
+
+/* The verdict of --verify: every check that fails; CLI_OK or CLI_FAIL. */
+static int verdict(cli_ctx *c, const log_walk *w, const thsm_log_page *anchor,
                    unsigned long got)
 {
-    if (w->first_bad) {
+    char damage[200];
+    int failed = 0;
+    if (w->first_bad && ++failed)
         printf("FAIL record %lu is %s\n", w->first_bad - 1, w->why);
-        return CLI_FAIL;
-    }
-    if (got < anchor->total) {
+    if (got < anchor->total && ++failed)
         printf("FAIL the device has written %lu records but only %lu arrived:"
                " the log's tail was cut off or the log was deleted\n",
                anchor->total, got);
-        return CLI_FAIL;
-    }
-    if (anchor->has_head && memcmp(w->head, anchor->head, 32) != 0) {
+    if (!w->first_bad && got == anchor->total && anchor->has_head &&
+        memcmp(w->head, anchor->head, 32) != 0 && ++failed)
         printf("FAIL the log's chain head differs from the device's anchor: "
                "the log was rewritten\n");
+    if (device_damage(c, damage, sizeof(damage)) && ++failed)
+        printf("FAIL the device reports: %s\n", damage);
+    if (failed)
         return CLI_FAIL;
-    }
     printf("PASS %lu records, hash chain intact", got);
     if (anchor->has_head) {
         printf(", matches the device's anchor (count and chain head)\n");
@@ -136,7 +168,7 @@ int cli_log(cli_ctx *c, int argc, char **argv)
         return CLI_FAIL;
     }
     if (w.verify)
-        return verdict(&w, &anchor, got);
+        return verdict(c, &w, &anchor, got);
     if (got < anchor.total) {
         cli_error("the device has written %lu records but only %lu arrived: "
                   "check with: tinyhsm log --verify", anchor.total, got);
