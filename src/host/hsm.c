@@ -273,6 +273,11 @@ int thsm_hsm_status(thsm_at *at, thsm_status *st, char *err, size_t cap)
                  thsm_at_strerror(rc));
         return -1;
     }
+    if (!resp.ok && strcmp(resp.code, "STORAGE") == 0) {
+        snprintf(err, cap, "the device cannot read its key store: %s",
+                 thsm_escape(resp.lines[0], shown, sizeof(shown)));
+        return -1;
+    }
     if (!resp.ok)
         return 0; /* the original board: no status, no PIN */
     if (thsm_parse_status(resp.text, st) != 0) {
@@ -398,22 +403,26 @@ int thsm_hsm_prepare(thsm_at *at, char *err, size_t cap)
     return 0;
 }
 
-/* After the erase: the PIN went with it; set it again (logs in). */
+/* After the erase: the PIN went with it; set it again (logs in). The
+ * device's text is not shown: an answer to a PIN command may quote it. */
 static int restore_pin(thsm_at *at, const char *pin, unsigned *done, char *err,
                        size_t cap)
 {
     static thsm_at_resp resp;
     thsm_status st;
-    char req[128];
+    char code[THSM_ESCAPED_MAX(sizeof(resp.code_buf))];
     if (!pin || !*pin || thsm_hsm_status(at, &st, err, cap) != 1 ||
         st.pin != THSM_PIN_NONE)
         return 0;
-    snprintf(req, sizeof(req), "AT+PIN_SET NEW=%s", pin);
-    int rc = thsm_hsm_expect_ok(at, req, &resp, err, cap);
-    explicit_bzero(req, sizeof(req));
-    if (rc == 0)
+    int rc = thsm_at_cmdf(at, &resp, "AT+PIN_SET NEW=%s", pin);
+    if (rc == THSM_AT_OK && resp.ok) {
         *done |= THSM_PROV_PIN;
-    return rc;
+        return 0;
+    }
+    snprintf(err, cap, "setting the PIN again after the erase failed: %s",
+             rc != THSM_AT_OK ? thsm_at_strerror(rc)
+                              : thsm_escape(resp.code, code, sizeof(code)));
+    return -1;
 }
 
 int thsm_hsm_provision_steps(thsm_at *at, int all, const thsm_subject *ca,

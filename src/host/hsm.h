@@ -111,7 +111,8 @@ int thsm_hsm_expect_ok(thsm_at *at, const char *request, thsm_at_resp *resp,
                        char *err, size_t cap);
 
 /* Device status: 1 with *st filled, 0 when the device has no
- * AT+HSM_STATUS? (the original board), -1 on no or a malformed answer. */
+ * AT+HSM_STATUS? (the original board), -1 on no answer, a malformed one or
+ * ERROR STORAGE (a key store the device cannot read). */
 int thsm_hsm_status(thsm_at *at, thsm_status *st, char *err, size_t cap);
 
 /* PEM text of the CA (ca=1) or signer certificate, CR LF removed. */
