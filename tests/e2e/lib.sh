@@ -18,6 +18,7 @@ finish() { echo "$PASSED passed, 0 failed"; }
 # start_daemon [STATE_DIR]: runs tinyhsmd, exports TINYHSM_PORT.
 start_daemon() {
     local state=${1:-$TMP/state}
+    rm -f "$TMP/daemon.out" # a restart must not see the last run's output
     "$BIN/tinyhsmd" --state "$state" --link "$TMP/tty" >"$TMP/daemon.out" \
         2>"$TMP/daemon.err" &
     DPID=$!
