@@ -11,7 +11,9 @@ export TINYHSM_PIN=right-pin-1
 n=0
 sign() { # signs into a fresh directory; output files in $TMP/s$n
     n=$((n + 1))
-    mkdir "$TMP/s$n" && head -c 3000 /dev/urandom >"$TMP/s$n/fw.bin"
+    mkdir "$TMP/s$n"
+    { printf '\000\040\000\040\001\202\000\010'; head -c 2992 /dev/urandom; } \
+        >"$TMP/s$n/fw.bin" # a vector table that sign accepts
     (cd "$TMP/s$n" && "$BIN/tinyhsm" "$@" sign --board B-U585I-IOT02A \
         --version 1.0.0 fw.bin)
 }
