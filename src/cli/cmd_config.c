@@ -249,6 +249,10 @@ int cli_config(cli_ctx *c, int argc, char **argv)
     if ((rc = provision(c, &co, had_pin)) != CLI_OK)
         return rc;
     printf("Provisioned %s.\n", co.all ? "a new CA and signer" : "a new signer");
+    if (has_signer)
+        printf("Bootloaders built with the old SigGen.c reject the images "
+               "signed from now on:\nrebuild them with the SigGen.c that "
+               "'tinyhsm sign' writes.\n");
     if (co.all)
         cli_print_device_cert(c, 1, "CA certificate");
     cli_print_device_cert(c, 0, "Signer certificate");

@@ -72,6 +72,7 @@ has "$TMP/err" "--yes"
 run 0 tinyhsm cert signer -o "$TMP/signer2.pem"
 cmp -s "$TMP/signer.pem" "$TMP/signer2.pem" || fail "signer replaced without --yes"
 run 0 tinyhsm config --new signer --yes --signer-cn Release_2026 --signer-days 30
+has "$TMP/out" "Bootloaders built with the old SigGen.c reject the images signed from now on"
 run 0 tinyhsm cert ca -o "$TMP/ca2.pem"
 cmp -s "$TMP/ca.pem" "$TMP/ca2.pem" || fail "--new signer changed the CA"
 run 0 tinyhsm cert signer -o "$TMP/signer2.pem"
