@@ -28,6 +28,8 @@ refuse() { # WHY OPTIONS...: refused as a usage error, keys kept
 }
 
 refuse "C must be two capital letters" --ca-country usa
+run 2 tinyhsm -d config --new all --yes --ca-country usa
+grep -q "TinyHSM <-" "$TMP/err" && fail "a line was sent for a refused value"
 has "$TMP/refused" "(C=usa O=MyHSM CN=My_CA START="
 refuse "C must be two capital letters" --signer-country Us
 refuse "O and CN must be 1 to 64 printable" --ca-org "$long"
