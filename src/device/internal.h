@@ -8,6 +8,7 @@
 #include <stdarg.h>
 
 #include "device/device.h"
+#include "util/certvalues.h"
 #include "util/hex.h"
 
 /* ---- parameters: KEY=VALUE words after the command ---------------------- */
@@ -32,19 +33,13 @@ const char *thsm_params_get(const thsm_params *ps, const char *key);
 
 /* ---- values ------------------------------------------------------------- */
 
-/* "YYYYMMDDhhmmss" -> seconds since the epoch (UTC); -1 when invalid. */
-int thsm_parse_start(const char *s, int64_t *out);
-
-/* Decimal in [min, max] without sign or leading zeros; -1 when not. */
-int thsm_parse_uint(const char *s, uint32_t min, uint32_t max, uint32_t *out);
-
+/* thsm_parse_start, thsm_parse_uint and the certificate value rules are in
+ * util/certvalues.h, shared with the host. */
 
 /* "YYYY-MM-DD hh:mm:ss UTC"; sized for any value the compiler can imagine. */
 #define THSM_TIME_TEXT 80
 void thsm_format_time(int64_t t, char out[THSM_TIME_TEXT]);
 
-/* Latest instant an X.509 time can carry: 9999-12-31 23:59:59 UTC. */
-#define THSM_TIME_MAX INT64_C(253402300799)
 
 /* ---- responses ---------------------------------------------------------- */
 
