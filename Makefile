@@ -1,34 +1,48 @@
 # Thin front for CMake. See README.md.
 BUILD    ?= build
 CHECKDIR ?= build-check
+MBEDCHECKDIR ?= build-check-mbedtls
 BENCHDIR ?= build-bench
 USERDIR  ?= build-user
 E2E_BINS  = $(basename $(notdir $(wildcard tests/e2e/e2e_*.c)))
 PREFIX   ?= /usr/local
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 DEBS      = build-essential cmake pkg-config libssl-dev libcmocka-dev \
-            clang libclang-rt-14-dev openssl
+            clang libclang-rt-14-dev openssl dpkg-dev
+# mbedTLS source (Debian's source package), the MCU crypto backend.
+MBEDTLS_CACHE ?= build/mbedtls-src
 
-.PHONY: all deps build check demo install bench clean
+.PHONY: all deps mbedtls build check demo install bench clean
 
 all: build
 
 deps:
 	@bash scripts/deps.sh $(DEBS)
 
+mbedtls: deps
+	@bash scripts/fetch-mbedtls.sh $(MBEDTLS_CACHE)
+
 build:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(BUILD) -j$(JOBS)
 
 # Tests run under ASan+UBSan with clang, which also builds the fuzzers.
+# The unit tests run a second time with the device core on mbedTLS.
 # Then the end-to-end suites run again as a normal user (nobody, when run as
 # root) with an 8 MiB memory-lock limit, on that build and on a
 # non-sanitized one (ASan hides bugs such as a failing mlock).
-check: deps
+MBED_UNITS = test_device test_boot test_crypto
+check: deps mbedtls
 	cmake -S . -B $(CHECKDIR) -DCMAKE_C_COMPILER=clang \
 	      -DCMAKE_BUILD_TYPE=Debug -DTHSM_SANITIZE=ON -DTHSM_FUZZ=ON
 	cmake --build $(CHECKDIR) -j$(JOBS)
 	cd $(CHECKDIR) && ctest --output-on-failure -j$(JOBS)
+	cmake -S . -B $(MBEDCHECKDIR) -DCMAKE_C_COMPILER=clang \
+	      -DCMAKE_BUILD_TYPE=Debug -DTHSM_SANITIZE=ON -DTHSM_CRYPTO=mbedtls \
+	      -DTHSM_MBEDTLS_CACHE=$(CURDIR)/$(MBEDTLS_CACHE)
+	cmake --build $(MBEDCHECKDIR) -j$(JOBS) --target $(MBED_UNITS)
+	cd $(MBEDCHECKDIR) && ctest --output-on-failure -j$(JOBS) \
+	      -R '^unit\.test_(device|boot|crypto)$$'
 	cmake -S . -B $(USERDIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(USERDIR) -j$(JOBS) --target tinyhsm tinyhsmd $(E2E_BINS)
 	JOBS=$(JOBS) bash tests/run_unprivileged.sh $(CHECKDIR) $(USERDIR)
@@ -45,4 +59,4 @@ bench: deps
 	bash bench/run.sh $(BENCHDIR)/bin
 
 clean:
-	rm -rf $(BUILD) $(CHECKDIR) $(BENCHDIR) $(USERDIR)
+	rm -rf $(BUILD) $(CHECKDIR) $(MBEDCHECKDIR) $(BENCHDIR) $(USERDIR)

@@ -28,7 +28,8 @@ step "Provisioning: CA and CA-signed signer, keys generated inside the device"
 tinyhsm config --new all
 
 step "Signing a sample 200 KiB firmware for B-U585I-IOT02A"
-head -c 204800 /dev/urandom >"$OUT/firmware.bin"
+# a vector table that fits the board: stack 0x20002000, reset 0x08008201
+{ printf '\000\040\000\040\001\202\000\010'; head -c 204792 /dev/urandom; } >"$OUT/firmware.bin"
 cd "$OUT"
 tinyhsm sign --board B-U585I-IOT02A --version 1.0.0 firmware.bin
 tinyhsm cert ca -o ca.pem

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,13 +44,14 @@ static void trace(void *ctx, char dir, const char *line)
 static int default_port(char *port, size_t cap)
 {
     char dir[4096], err[512];
+    struct stat st;
     int is_default;
     if (thsm_default_port(port, cap, &is_default) != 0) {
         cli_error("no port given and no default port; use --port DEV");
         return -1;
     }
     if (is_default && thsm_default_run_dir(dir, sizeof(dir)) == 0 &&
-        access(dir, F_OK) == 0 &&
+        lstat(dir, &st) == 0 &&
         thsm_check_private_dir(dir, getuid(), err, sizeof(err)) != 0) {
         cli_error("%s", err);
         return -1;
@@ -64,6 +66,9 @@ int cli_connect(cli_ctx *c)
         snprintf(port, sizeof(port), "%s", c->port);
     else if (default_port(port, sizeof(port)) != 0)
         return -1;
+    if (!c->port && !getenv("TINYHSM_PORT") && access(port, F_OK) != 0 &&
+        cli_find_board(port, sizeof(port)) < 0)
+        return -1; /* several boards: the user must choose */
     int rc = thsm_at_open(&c->at, port, err, sizeof(err));
     if (rc != THSM_AT_OK) {
         cli_error("%s", err);

@@ -578,6 +578,25 @@ static int run_device(server *s, thsm_device *dev, volatile sig_atomic_t *stop)
     return rc;
 }
 
+/* Loads the state; says why it cannot, and what a start found wrong. */
+static int start_device(thsm_device *dev, const thsm_port *port,
+                        const char *state_dir)
+{
+    char findings[128];
+    if (thsm_device_init(dev, port) != 0) {
+        fprintf(stderr, "tinyhsmd: cannot use the state in %s: %s\n"
+                "tinyhsmd: nothing was changed; move the directory away to "
+                "start a new device\n", state_dir,
+                thsm_device_storage_reason(dev));
+        return -1;
+    }
+    thsm_device_findings(dev, findings, sizeof(findings));
+    if (findings[0])
+        fprintf(stderr, "tinyhsmd: warning: %s (see AT+HSM_STATUS? and "
+                        "tinyhsm log --verify)\n", findings);
+    return 0;
+}
+
 int thsm_daemon_run(const thsm_daemon_cfg *cfg, volatile sig_atomic_t *stop)
 {
     thsm_port port;
@@ -591,12 +610,7 @@ int thsm_daemon_run(const thsm_daemon_cfg *cfg, volatile sig_atomic_t *stop)
         return 1;
     }
     int rc = 1;
-    if (thsm_device_init(&secrets.dev, &port) != 0)
-        fprintf(stderr, "tinyhsmd: cannot use the state in %s: %s\n"
-                "tinyhsmd: nothing was changed; move the directory away to "
-                "start a new device\n", cfg->state_dir,
-                thsm_device_storage_reason(&secrets.dev));
-    else
+    if (start_device(&secrets.dev, &port, cfg->state_dir) == 0)
         rc = run_device(s, &secrets.dev, stop);
     thsm_device_deinit(&secrets.dev);
     thsm_posix_port_close(&secrets.pp);

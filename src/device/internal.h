@@ -8,6 +8,7 @@
 #include <stdarg.h>
 
 #include "device/device.h"
+#include "util/certvalues.h"
 #include "util/hex.h"
 
 /* ---- parameters: KEY=VALUE words after the command ---------------------- */
@@ -32,19 +33,13 @@ const char *thsm_params_get(const thsm_params *ps, const char *key);
 
 /* ---- values ------------------------------------------------------------- */
 
-/* "YYYYMMDDhhmmss" -> seconds since the epoch (UTC); -1 when invalid. */
-int thsm_parse_start(const char *s, int64_t *out);
-
-/* Decimal in [min, max] without sign or leading zeros; -1 when not. */
-int thsm_parse_uint(const char *s, uint32_t min, uint32_t max, uint32_t *out);
-
+/* thsm_parse_start, thsm_parse_uint and the certificate value rules are in
+ * util/certvalues.h, shared with the host. */
 
 /* "YYYY-MM-DD hh:mm:ss UTC"; sized for any value the compiler can imagine. */
 #define THSM_TIME_TEXT 80
 void thsm_format_time(int64_t t, char out[THSM_TIME_TEXT]);
 
-/* Latest instant an X.509 time can carry: 9999-12-31 23:59:59 UTC. */
-#define THSM_TIME_MAX INT64_C(253402300799)
 
 /* ---- responses ---------------------------------------------------------- */
 
@@ -101,15 +96,21 @@ void thsm_slot_forget_key(thsm_slot *s);
  * hex, or "-" for an empty slot (or NULL). */
 void thsm_key_id(const thsm_slot *s, char out[17]);
 
-/* Reads the log at start: count, chain head, first broken record. */
-void thsm_audit_open(thsm_device *dev);
+/* Reads the log at start and checks it against st's anchor: chain, missing
+ * tail, rewritten chain, records newer than the state (rollback). */
+void thsm_audit_open(thsm_device *dev, const thsm_state *st);
+/* LOG_STATE as AT+HSM_STATUS? names it: OK, BROKEN_AT_<n>, MISSING_FROM_<n>
+ * or REWRITTEN_BEFORE_<n>. */
+#define THSM_LOG_STATE_TEXT 32
+void thsm_audit_state_text(const thsm_device *dev,
+                           char out[THSM_LOG_STATE_TEXT]);
+/* Notes damage of kind THSM_LOG_* from record at (the first found stays). */
+void thsm_audit_damage(thsm_device *dev, uint8_t kind, uint32_t at);
 /* Appends one record (not yet synced). 0 or -1. */
 int thsm_audit_append(thsm_device *dev, const char *event, const thsm_slot *key,
                       const uint8_t *digest, const char *result);
-/* Records a state change that was already saved, and syncs the log. */
-void thsm_audit_state_change(thsm_device *dev, const char *event,
-                             const thsm_slot *key, const uint8_t *digest,
-                             const char *result);
+/* Makes the records so far durable and remembers them as synced. 0 or -1. */
+int thsm_audit_sync(thsm_device *dev);
 void thsm_h_log(thsm_device *dev, const thsm_params *ps);
 
 /* ---- commands ----------------------------------------------------------- */
@@ -120,6 +121,10 @@ int thsm_device_reload(thsm_device *dev);
 
 /* Saves the state; on failure reloads it and answers ERROR STORAGE. */
 int thsm_save_or_restore(thsm_device *dev);
+/* Records a state change that was just saved (naming the state's
+ * generation) and makes the log and its anchor durable. */
+void thsm_state_changed(thsm_device *dev, const char *event,
+                        const thsm_slot *key, const uint8_t *digest);
 
 /* PIN commands (pin.c). */
 void thsm_h_auth(thsm_device *dev, const thsm_params *ps);

@@ -18,6 +18,7 @@ finish() { echo "$PASSED passed, 0 failed"; }
 # start_daemon [STATE_DIR]: runs tinyhsmd, exports TINYHSM_PORT.
 start_daemon() {
     local state=${1:-$TMP/state}
+    : >"$TMP/daemon.out" # not the last daemon's pty: the redirection below is async
     "$BIN/tinyhsmd" --state "$state" --link "$TMP/tty" >"$TMP/daemon.out" \
         2>"$TMP/daemon.err" &
     DPID=$!
