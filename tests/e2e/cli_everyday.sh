@@ -173,7 +173,8 @@ grep -q ttyACM "$TMP/err" && fail "a board was used instead of TINYHSM_PORT"
 ok "no board: the old advice; an explicit TINYHSM_PORT is never replaced"
 
 # a running tinyhsmd at the default port wins over a board
-"$BIN/tinyhsmd" --state "$TMP/state2" --link "$TMP/rt/tinyhsm" \
+: >"$TMP/daemon.out"
+env -u TINYHSM_PORT XDG_RUNTIME_DIR="$TMP/rt" "$BIN/tinyhsmd" --state "$TMP/state2" \
     >"$TMP/daemon.out" 2>"$TMP/daemon.err" &
 DPID=$!
 for _ in $(seq 100); do [ -s "$TMP/daemon.out" ] && break; sleep 0.05; done
