@@ -79,7 +79,8 @@ int cli_connect(cli_ctx *c)
     }
     if (c->debug) {
         c->at.trace = trace;
-        fprintf(stderr, "TinyHSM port %s\n", port);
+        fprintf(stderr, "TinyHSM port %s%s\n", port,
+                c->at.via_socket ? " (through its tinyhsmd socket)" : "");
     }
     c->connected = 1;
     return 0;

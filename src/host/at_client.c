@@ -129,6 +129,7 @@ static int open_socket(thsm_at *at, const char *path, char *err, size_t err_cap)
         return THSM_AT_ERR_OPEN;
     }
     fcntl(at->fd, F_SETFL, fcntl(at->fd, F_GETFL) | O_NONBLOCK);
+    at->via_socket = 1;
     return THSM_AT_OK;
 }
 
@@ -185,12 +186,13 @@ int thsm_at_open(thsm_at *at, const char *port, char *err, size_t err_cap)
 
 void thsm_at_close(thsm_at *at)
 {
-    if (at->fd >= 0) {
-        ioctl(at->fd, TIOCNXCL); /* a tty keeps the flag while others have it
-                                    open: let the next client in */
+    if (at->fd >= 0 && !at->via_socket)
+        ioctl(at->fd, TIOCNXCL); /* a tty keeps the flag while others have
+                                    it open: let the next client in */
+    if (at->fd >= 0)
         close(at->fd);
-    }
     at->fd = -1;
+    at->via_socket = 0;
     explicit_bzero(at->pending, sizeof(at->pending));
     at->pending_len = 0;
 }

@@ -38,6 +38,7 @@ typedef void (*thsm_at_trace_fn)(void *ctx, char dir, const char *line);
 
 typedef struct {
     int fd;
+    int via_socket; /* fd is a tinyhsmd socket, not a tty */
     thsm_at_trace_fn trace;
     void *trace_ctx;
     int timeout_ms; /* wait for the first byte; THSM_AT_TIMEOUT_MS by default */

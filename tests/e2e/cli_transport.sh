@@ -13,7 +13,7 @@ for _ in $(seq 100); do [ -s "$TMP/d.out" ] && break; sleep 0.05; done
 [ "$(stat -c %a "$TMP/run/tinyhsm")" = 700 ] || fail "run dir not 0700"
 [ "$(readlink "$TMP/run/tinyhsm/tty")" = "$(cat "$TMP/d.out")" ] || fail "link"
 XDG_RUNTIME_DIR=$TMP/run run 0 tinyhsm -d info
-has "$TMP/err" "TinyHSM port $TMP/run/tinyhsm/tty"
+has "$TMP/err" "TinyHSM port $TMP/run/tinyhsm/tty (through its tinyhsmd socket)"
 TINYHSM_PORT=$TMP/run/tinyhsm/tty.sock run 0 tinyhsm info
 ok "default discovery in \$XDG_RUNTIME_DIR; -p/TINYHSM_PORT may name the socket"
 
