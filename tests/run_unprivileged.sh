@@ -12,9 +12,9 @@ lim=8388608
 stage=$(mktemp -d "${TMPDIR:-/tmp}/thsm-e2e-user-XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 chmod 0755 "$stage"
-mkdir -p "$stage/src/tests" "$stage/src/scripts" "$stage/logs"
-cp -r "$src/tests/e2e" "$stage/src/tests/"
-cp -r "$src/scripts/." "$stage/src/scripts/"
+mkdir -p "$stage/src" "$stage/logs"
+# the suites read scripts/, fuzz/ seeds and more: the sources, without builds
+tar -C "$src" --exclude='./build*' --exclude=./.git -cf - . | tar -C "$stage/src" -xf -
 mkdir -m 1777 "$stage/tmp"
 
 as_user() { # CMD...: runs CMD as the unprivileged user, memlock limited

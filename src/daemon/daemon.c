@@ -614,5 +614,6 @@ int thsm_daemon_run(const thsm_daemon_cfg *cfg, volatile sig_atomic_t *stop)
         rc = run_device(s, &secrets.dev, stop);
     thsm_device_deinit(&secrets.dev);
     thsm_posix_port_close(&secrets.pp);
+    explicit_bzero(s->conns, sizeof(s->conns)); /* sessions and inboxes */
     return rc;
 }
