@@ -222,7 +222,9 @@ static void trace_sent(thsm_at *at, const char *request)
 static int write_all(thsm_at *at, const char *data, size_t len)
 {
     for (size_t off = 0; off < len;) {
-        ssize_t w = write(at->fd, data + off, len - off);
+        ssize_t w = at->via_socket /* a closed peer: EPIPE, not SIGPIPE */
+                        ? send(at->fd, data + off, len - off, MSG_NOSIGNAL)
+                        : write(at->fd, data + off, len - off);
         if (w > 0) {
             off += (size_t)w;
         } else if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -344,6 +346,8 @@ int thsm_at_cmd(thsm_at *at, const char *request, thsm_at_resp *r)
     struct timespec t0;
     r->nlines = 0;
     int rc = send_line(at, request);
+    if (rc == THSM_AT_ERR_IO && at->via_socket)
+        rc = THSM_AT_OK; /* a refusing daemon closed: read why it did */
     clock_gettime(CLOCK_MONOTONIC, &t0);
     while (rc == THSM_AT_OK) {
         if ((rc = take_lines(at, r, &used, &done)) != THSM_AT_OK || done)
