@@ -12,13 +12,24 @@
 #include "host/hsm.h"
 #include "host/defaults.h"
 
+static char errors[2048]; /* every error so far, for --json */
+
+/* Prints "tinyhsm: MESSAGE" and keeps MESSAGE for cli_errors(). */
+static void print_error(const char *fmt, va_list ap)
+{
+    char msg[1024];
+    size_t used = strlen(errors);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    fprintf(stderr, "tinyhsm: %s\n", msg);
+    snprintf(errors + used, sizeof(errors) - used, "%s%s", used ? "; " : "",
+             msg);
+}
+
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("tinyhsm: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    print_error(fmt, ap);
     va_end(ap);
 }
 
@@ -26,11 +37,15 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("tinyhsm: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry 'tinyhsm %s --help'.\n", cmd);
+    print_error(fmt, ap);
+    fprintf(stderr, "Try 'tinyhsm %s --help'.\n", cmd);
     va_end(ap);
     return CLI_USAGE;
+}
+
+const char *cli_errors(void)
+{
+    return errors;
 }
 
 static void trace(void *ctx, char dir, const char *line)
