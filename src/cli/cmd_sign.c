@@ -280,9 +280,11 @@ static int place_outputs(sign_opts *o)
             return rc == -2 ? CLI_USAGE
                             : cli_usage_error("sign", "%s is too long",
                                               out_option[i]);
-        if (!o->given[i])
-            snprintf(p[i], sizeof(p[0]), "%.*s%s", dir_len, p[OUT_IMAGE],
+        if (!o->given[i]) { /* the image's directory, then the default */
+            memcpy(p[i], p[OUT_IMAGE], (size_t)dir_len);
+            snprintf(p[i] + dir_len, sizeof(p[0]) - (size_t)dir_len, "%s",
                      default_names[i]);
+        }
     }
     return -1;
 }
@@ -516,7 +518,7 @@ static int check_overwrite(const sign_opts *o, image *im,
 {
     for (int i = OUT_CERT; i < OUT_COUNT; i++) {
         uint8_t old[THSM_P256_PUB_LEN];
-        char err[300], id[THSM_KEY_ID_LEN], why[1200];
+        char err[300], id[THSM_KEY_ID_LEN], why[4400];
         if (!out[i].exists ||
             load_any_key(out[i].path, old, err, sizeof(err)) != 0 ||
             memcmp(old, im->pub, sizeof(old)) == 0)

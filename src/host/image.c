@@ -138,7 +138,7 @@ static int version_line(const char *line, unsigned lineno, const char *path,
                      lineno, nm, v);
             return -1;
         }
-        snprintf(val[i], 16, "%s", v);
+        snprintf(val[i], 16, "%.10s", v); /* plain_decimal: <= 10 digits */
     }
     return 0;
 }
