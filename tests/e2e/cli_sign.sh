@@ -238,8 +238,9 @@ printf 'const uint8_t SigGen_Qx[SigGen_Qx_len] = {%s};\nconst uint8_t SigGen_Qy[
     "$(echo "${h:0:64}" | sed 's/../0x&,/g;s/,$//')" "$(echo "${h:64}" | sed 's/../0x&,/g;s/,$//')" >SigGen.c.keep
 cp SigGen.c.keep SigGen.c
 cp stsafe_signer_cert.pem.keep stsafe_signer_cert.pem
+firmware 600000 >pipefw.bin # more than a pipe holds: the writer meets the closed end
 set +o pipefail
-"$BIN/tinyhsm" sign "${U[@]}" --force -o - fw.bin 2>"$TMP/err" | head -c 10 >/dev/null
+"$BIN/tinyhsm" sign "${U[@]}" --force -o - pipefw.bin 2>"$TMP/err" | head -c 10 >/dev/null
 st=${PIPESTATUS[0]}
 [ "$st" = 1 ] || fail "a closed pipe: exit $st, not 1"
 set -o pipefail
@@ -261,7 +262,7 @@ has "$TMP/err" "interrupted; no output file was replaced"
 cmp -s SigGen.c SigGen.c.keep || fail "SIGINT: SigGen.c was replaced though the image was not delivered"
 cmp -s stsafe_signer_cert.pem stsafe_signer_cert.pem.keep || fail "SIGINT: the certificate was replaced"
 [ -z "$(ls -A | grep tmp || true)" ] || fail "temporaries left: $(ls -A)"
-rm -f ff SigGen.c.keep stsafe_signer_cert.pem.keep other.pub
+rm -f ff pipefw.bin SigGen.c.keep stsafe_signer_cert.pem.keep other.pub
 cd ..
 ok "a closed pipe (EPIPE, exit 1) or SIGINT on a FIFO output replaces no file, even with --force"
 
