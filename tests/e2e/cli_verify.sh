@@ -82,6 +82,9 @@ for bad in ".:is a directory, not an image" "/dev/null:is not a regular file" "e
 done
 run 2 tinyhsm verify --siggen SigGen.c --json
 has "$TMP/out" '"ok":false'
+cp "$img" "$(printf 'odd\377name.bin')"
+run 0 tinyhsm verify --siggen SigGen.c --json "$(printf 'odd\377name.bin')"
+has "$TMP/out" '"image":"odd\ufffdname.bin"'
 ok "unreadable input: one clear error (directory, device, empty), exit 1; --json says ok false"
 
 # --max-size out of range is a usage error, never a huge limit
