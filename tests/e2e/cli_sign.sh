@@ -180,10 +180,10 @@ ok "sign --json: ISO 8601 times; on failure one object with ok false and the err
 # cert -o follows the same rules as sign's outputs
 mkdir co && cd co
 mkfifo f
-cat f >from_fifo.pem &
+timeout 20 cat f >from_fifo.pem &
 reader=$!
 run 0 tinyhsm cert ca -o f
-wait $reader
+wait $reader || fail "cert -o FIFO: the reader got nothing"
 [ -p f ] || fail "cert -o replaced the FIFO"
 grep -q "BEGIN CERTIFICATE" from_fifo.pem || fail "cert -o FIFO: no certificate"
 echo old >target.pem
