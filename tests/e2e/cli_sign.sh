@@ -206,9 +206,11 @@ run 0 tinyhsm cert signer -o target.pem
 [ "$(stat -c %a target.pem)" = 600 ] || fail "cert -o changed the mode of the file it replaced"
 (umask 077 && "$BIN/tinyhsm" cert ca -o new.pem 2>/dev/null)
 [ "$(stat -c %a new.pem)" = 600 ] || fail "a new file ignores umask 077: $(stat -c %a new.pem)"
-run 0 tinyhsm cert ca --der -o /dev/stdout
-[ -s "$TMP/out" ] || fail "cert --der -o /dev/stdout wrote nothing"
-[ -z "$(ls -A | grep -v -e '^f$' -e '^from_fifo.pem$' -e '^target.pem$' -e '^l.pem$' -e '^n$' -e '^new.pem$')" ] ||
+# /proc/self/fd/1 is /dev/stdout's target: a broken build cannot replace it
+"$BIN/tinyhsm" cert ca --der -o /proc/self/fd/1 2>"$TMP/err" | cat >piped.der ||
+    fail "cert --der -o /proc/self/fd/1 into a pipe: $(cat "$TMP/err")"
+[ -s piped.der ] || fail "cert --der -o /proc/self/fd/1 into a pipe wrote nothing"
+[ -z "$(ls -A | grep -v -e '^f$' -e '^from_fifo.pem$' -e '^target.pem$' -e '^l.pem$' -e '^n$' -e '^new.pem$' -e '^piped.der$')" ] ||
     fail "cert left files: $(ls -A)"
 cd ..
 ok "cert -o: FIFO, device, symlink, '-', directory, mode and umask as in sign"
@@ -222,12 +224,16 @@ run 0 tinyhsm sign "${U[@]}" fw.bin
 rm -f umask.bin
 (umask 077 && "$BIN/tinyhsm" sign "${U[@]}" -o umask.bin fw.bin >/dev/null 2>&1)
 [ "$(stat -c %a umask.bin)" = 600 ] || fail "sign ignores umask 077"
-"$BIN/tinyhsm" sign "${U[@]}" -o p.bin --cert-out p.pem --siggen /dev/stdout fw.bin 2>"$TMP/err" |
-    cat >piped.c || fail "--siggen /dev/stdout into a pipe: $(cat "$TMP/err")"
-grep -q SigGen_Qx piped.c || fail "--siggen /dev/stdout into a pipe wrote nothing"
-run 0 tinyhsm sign "${U[@]}" -o p.bin --cert-out /dev/null --siggen /dev/null fw.bin
-[ -c /dev/null ] || fail "/dev/null was replaced"
-ok "outputs keep the mode of the file they replace, respect the umask; /dev/stdout on a pipe; /dev/null twice"
+"$BIN/tinyhsm" sign "${U[@]}" -o p.bin --cert-out p.pem --siggen /proc/self/fd/1 fw.bin \
+    2>"$TMP/err" | cat >piped.c || fail "--siggen /proc/self/fd/1 into a pipe: $(cat "$TMP/err")"
+grep -q SigGen_Qx piped.c || fail "--siggen /proc/self/fd/1 into a pipe wrote nothing"
+# a private null device as root, so that a broken build cannot replace /dev/null
+null=/dev/null
+if [ "$(id -u)" -eq 0 ]; then mknod null2 c 1 3 && null=null2; fi
+run 0 tinyhsm sign "${U[@]}" -o p.bin --cert-out $null --siggen $null fw.bin
+[ -c $null ] || fail "$null was replaced"
+rm -f null2
+ok "outputs keep the mode of the file they replace, respect the umask; /proc/self/fd/1 on a pipe; a null device twice"
 
 # a closed pipe or a signal while the image streams: no file replaced, said so
 for f in stsafe_signer_cert.pem SigGen.c; do echo old >$f.keep; done
