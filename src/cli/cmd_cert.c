@@ -103,12 +103,12 @@ int cli_cert(cli_ctx *c, int argc, char **argv)
     static thsm_output o;
     uint8_t bin[THSM_X509_DER_MAX];
     size_t bin_len;
+    thsm_atomic_cleanup_on_signals();
     if (out && (thsm_output_resolve(&o, out, err, sizeof(err)) != 0 ||
                 thsm_output_prepare(&o, err, sizeof(err)) != 0)) {
         cli_error("%s", err);
         return CLI_FAIL;
     }
-    thsm_atomic_cleanup_on_signals();
     if (cli_connect(c) != 0 || fetch(c, ca, pem, bin, &bin_len) != 0) {
         thsm_output_abort(&o, out ? 1 : 0);
         return CLI_FAIL;
