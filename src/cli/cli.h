@@ -79,7 +79,8 @@ struct option;
 int cli_bad_option(const char *cmd, const struct option *opts, int argc,
                    char **argv);
 
-/* Edit distance of two short words (99 when one is 32 bytes or longer). */
+/* Edit distance of two short words, a swap of two neighbours counting
+ * as one edit (99 when one is 32 bytes or longer). */
 size_t cli_distance(const char *a, const char *b);
 /* Whether word is near enough to name to suggest name: at most 2 edits,
  * and fewer than half of word's length ("foo" is not near "log"). */

@@ -228,9 +228,9 @@ static void warn_expired(const char *who, const thsm_subject *s)
               "certificate", who, end);
 }
 
-/* Warns when the new signer certificate would end after the CA's (the
- * new CA's, or the device's with --new signer): a verifier that checks the
- * chain then rejects it from the CA's end on. */
+/* Warns when the new signer certificate would end more than a day after
+ * the CA's (the new CA's, or the device's with --new signer): a verifier
+ * that checks the chain rejects it from the CA's end on. */
 static void warn_outlives_ca(cli_ctx *c, const config_opts *co, int has_ca)
 {
     char pem[THSM_PEM_MAX], err[THSM_ERR_MAX], end[32], ca_end[32];
@@ -245,7 +245,7 @@ static void warn_outlives_ca(cli_ctx *c, const config_opts *co, int has_ca)
         ca_to = ca.not_after;
     else
         return;
-    if (to <= ca_to)
+    if (to <= ca_to + 86400) /* not for the seconds between two commands */
         return;
     cli_format_time(to, end);
     cli_format_time(ca_to, ca_end);
