@@ -78,7 +78,7 @@ run 0 tinyhsm config --new all --yes --ca-start 20990101000000 --ca-days 1
 has "$TMP/out" "  NOT YET VALID"
 ok "an expired or not yet valid certificate: warned by config, flagged by info"
 
-run 0 tinyhsm config --new all --yes --ca-days 100 --signer-days 101
+run 0 tinyhsm config --new all --yes --ca-days 100 --signer-days 102
 has "$TMP/err" "warning: the signer certificate would be valid until"
 has "$TMP/err" "after the CA certificate ends"
 run 0 tinyhsm config --new signer --yes --signer-days 99
