@@ -233,6 +233,28 @@ static void test_device_text_is_escaped(void **state)
     assert_null(strstr(out, "secret1"));
 }
 
+static void test_info_escapes_device_text(void **state)
+{
+    (void)state;
+    const rule rules[] = {
+        {"AT+VERSION?", "OK tinyhsmd \033]0;owned\007 0.1\r\n\r\n"},
+        {"AT+STSAFE_SERIAL?", "OK 12\033[2J34\r\n\r\n"},
+        {"AT+HSM_STATUS?", "OK PIN=\033[31mX TRIES=\0337 SIGNATURES=\033[1A "
+                           "LOG=\033[K LOG_STATE=\033[H CA=1 SIGNER_CERT=1"
+                           "\r\n\r\n"},
+        {"AT+HSM_CA_CERT?*", "ERROR STORAGE \033[5mblink\r\n\r\n"},
+        {"AT+SIGNER_CERT?*", "ERROR STORAGE \033[8mhide\r\n\r\n"},
+        {NULL, NULL}};
+    assert_int_equal(tinyhsm(rules, "info"), 0);
+    assert_null(memchr(out, 0x1b, strlen(out)));
+    assert_null(memchr(out, 0x07, strlen(out)));
+    expect_text("Device:  tinyhsmd \\x1b]0;owned\\x07 0.1");
+    expect_text("Serial:  12\\x1b[2J34");
+    expect_text("PIN:         \\x1b[31mX");
+    expect_text("\\x1b[5mblink");
+    expect_text("\\x1b[8mhide");
+}
+
 /* ---- provisioning that fails midway ----------------------------------------- */
 
 static void test_config_says_what_changed(void **state)
@@ -280,6 +302,7 @@ int main(void)
         cmocka_unit_test(test_log_cut_tail_and_rewrite),
         cmocka_unit_test(test_log_header_and_iso_times),
         cmocka_unit_test(test_device_text_is_escaped),
+        cmocka_unit_test(test_info_escapes_device_text),
         cmocka_unit_test(test_config_says_what_changed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
