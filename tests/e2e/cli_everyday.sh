@@ -109,19 +109,24 @@ has "$TMP/err" "tinyhsm: --version takes no argument, not 'extra'"
 [ ! -s "$TMP/out" ] || fail "--version extra printed: $(cat "$TMP/out")"
 ok "--help COMMAND, and --version alone"
 
-# the install puts the original scripts' wrappers on PATH
-cmake --install "$BIN/.." --prefix "$TMP/inst" >/dev/null
-for s in tinyhsm-sign tinyhsm-config; do
-    [ -x "$TMP/inst/bin/$s" ] || fail "$s not installed in bin"
-    PATH=$TMP/inst/bin:$PATH run 0 "$s" --help
-    has "$TMP/out" "with the variables of the original"
-done
-[ -x "$TMP/inst/share/tinyhsm/scripts/sign.sh" ] || fail "the old place is gone"
-PATH=$TMP/inst/bin:$PATH run 2 tinyhsm-sign fw.bin
-has "$TMP/err" "tinyhsm-sign: set BOARD"
-PATH=$TMP/inst/bin:$PATH run 0 tinyhsm-config --help
-has "$TMP/out" "SIGNER_DURATION"
-ok "make install puts tinyhsm-sign and tinyhsm-config in bin"
+# the install puts the original scripts' wrappers on PATH (cmake --install
+# writes its manifest into the build tree: skipped where that is read-only)
+if [ -f "$BIN/../cmake_install.cmake" ] && [ -w "$BIN/.." ]; then
+    cmake --install "$BIN/.." --prefix "$TMP/inst" >/dev/null
+    for s in tinyhsm-sign tinyhsm-config; do
+        [ -x "$TMP/inst/bin/$s" ] || fail "$s not installed in bin"
+        PATH=$TMP/inst/bin:$PATH run 0 "$s" --help
+        has "$TMP/out" "with the variables of the original"
+    done
+    [ -x "$TMP/inst/share/tinyhsm/scripts/sign.sh" ] || fail "the old place is gone"
+    PATH=$TMP/inst/bin:$PATH run 2 tinyhsm-sign fw.bin
+    has "$TMP/err" "tinyhsm-sign: set BOARD"
+    PATH=$TMP/inst/bin:$PATH run 0 tinyhsm-config --help
+    has "$TMP/out" "SIGNER_DURATION"
+    ok "make install puts tinyhsm-sign and tinyhsm-config in bin"
+else
+    echo "skip - install: $BIN/.. is not a writable build tree"
+fi
 
 # global options after the command, in every form
 start_daemon
