@@ -255,6 +255,39 @@ static void test_info_escapes_device_text(void **state)
     expect_text("\\x1b[8mhide");
 }
 
+/* A certificate whose subject carries an escape sequence, as an answer. */
+static void evil_cert_answer(char *buf, size_t cap)
+{
+    static char pem[4096];
+    assert_int_equal(thsm_test_run(pem, sizeof(pem),
+                                   "openssl req -x509 -newkey ec -pkeyopt "
+                                   "ec_paramgen_curve:P-256 -nodes -days 3 "
+                                   "-subj \"/C=US/O=Ev$(printf '\\033')[2Jil"
+                                   "/CN=x\" -keyout /dev/null -out - "
+                                   "2>/dev/null"), 0);
+    size_t n = (size_t)snprintf(buf, cap, "OK\r\n");
+    for (const char *p = pem; *p && n + 4 < cap; p++) {
+        if (*p == '\n')
+            buf[n++] = '\r';
+        buf[n++] = *p;
+    }
+    snprintf(buf + n, cap - n, "\r\n");
+}
+
+static void test_info_escapes_certificate_names(void **state)
+{
+    (void)state;
+    static char answer[8192];
+    evil_cert_answer(answer, sizeof(answer));
+    const rule rules[] = {{"AT+HSM_CA_CERT?*", answer},
+                          {"AT+SIGNER_CERT?*", answer},
+                          {NULL, NULL}};
+    assert_int_equal(tinyhsm(rules, "info"), 0);
+    assert_null(memchr(out, 0x1b, strlen(out)));
+    expect_text("Subject:     C=US, O=Ev\\x1b[2Jil, CN=x");
+    expect_text("Issuer:      C=US, O=Ev\\x1b[2Jil, CN=x");
+}
+
 /* ---- provisioning that fails midway ----------------------------------------- */
 
 static void test_config_says_what_changed(void **state)
@@ -303,6 +336,7 @@ int main(void)
         cmocka_unit_test(test_log_header_and_iso_times),
         cmocka_unit_test(test_device_text_is_escaped),
         cmocka_unit_test(test_info_escapes_device_text),
+        cmocka_unit_test(test_info_escapes_certificate_names),
         cmocka_unit_test(test_config_says_what_changed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
