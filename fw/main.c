@@ -12,12 +12,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <mbedtls/memory_buffer_alloc.h>
+
 #include "crypto/crypto.h"
 #include "device/device.h"
 #include "port/qemu/board.h"
 
 #define STX "\x02"
 #define EOT 0x04
+#define POOL_SIZE (16 * 1024) /* mbedTLS's heap; peak use in docs/PERFORMANCE.md */
 
 static thsm_device dev;
 static thsm_session sess;
@@ -62,8 +65,10 @@ static void report_stack(void)
 int main(void)
 {
     static thsm_port port;
+    static unsigned char pool[POOL_SIZE];
     char why[128];
     board_init();
+    mbedtls_memory_buffer_alloc_init(pool, sizeof(pool));
     thsm_crypto_set_entropy(entropy, NULL);
     if (board_port_open(&port, why, sizeof(why)) != 0) {
         announce("STORAGE", why);

@@ -2,7 +2,7 @@
  * tinyhsmd-qemu - the TinyHSM firmware in QEMU (mps2-an505), served on a
  * pseudo-terminal exactly as tinyhsmd serves the software device.
  *
- * QEMU's UART0 is wired to a socket here; this program owns the client's pty
+ * QEMU's UART0 is wired to two pipes here; this program owns the client's pty
  * and relays bytes both ways, so that it can tell the firmware when a client
  * closed the port (an EOT byte, see fw/main.c) just as tinyhsmd ends the
  * session on close. The firmware keeps its flash image, key and random seed
@@ -22,7 +22,6 @@
 #include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -49,7 +48,7 @@ typedef struct {
 
 typedef struct {
     pid_t qemu;
-    int fw;      /* socket to the firmware's UART */
+    int to_fw, from_fw; /* pipes to and from the firmware's UART */
     int master;  /* the client's pty */
     int opens;   /* inotify on the pty, or -1 */
     int clients; /* open file descriptions of the pty, per inotify */
@@ -153,18 +152,18 @@ static int prepare_state(const options *o)
 
 /* ---- the emulator ------------------------------------------------------- */
 
-static void exec_qemu(const options *o, int uart)
+static void exec_qemu(const options *o, int in, int out)
 {
     char kernel[PATH_MAX + 1];
     if (!realpath(o->firmware, kernel))
         _exit(127);
     const char *argv[] = {
-        o->qemu, "-M", "mps2-an505", "-nodefaults", "-display", "none",
+        o->qemu, "-M", "mps2-an505", "-nodefaults", "-display", "none", "-nic", "none",
         "-chardev", "stdio,id=uart0,signal=off", "-serial", "chardev:uart0",
         "-semihosting-config", "enable=on,target=native", "-kernel", kernel,
         o->icount ? "-icount" : NULL, "shift=0", NULL}; /* NULL ends it early */
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive this program */
-    if (chdir(o->state) != 0 || dup2(uart, 0) < 0 || dup2(uart, 1) < 0)
+    if (chdir(o->state) != 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0)
         _exit(127);
     execvp(o->qemu, (char *const *)argv);
     fprintf(stderr, "tinyhsmd-qemu: cannot run %s: %s\n", o->qemu, strerror(errno));
@@ -173,18 +172,26 @@ static void exec_qemu(const options *o, int uart)
 
 static int start_qemu(const options *o, relay *r)
 {
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+    /* Pipes, not a socket: QEMU's stdio chardev reads nothing from a socket. */
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) != 0)
         return -1;
+    if (pipe2(out, O_CLOEXEC) != 0) {
+        close(in[0]);
+        close(in[1]);
+        return -1;
+    }
     pid_t parent = getpid();
     r->qemu = fork();
     if (r->qemu == 0) {
         if (getppid() != parent)
             _exit(127);
-        exec_qemu(o, sv[1]);
+        exec_qemu(o, in[0], out[1]);
     }
-    close(sv[1]);
-    r->fw = sv[0];
+    close(in[0]);
+    close(out[1]);
+    r->to_fw = in[1];
+    r->from_fw = out[0];
     return r->qemu < 0 ? -1 : 0;
 }
 
@@ -208,10 +215,10 @@ static int wait_ready(relay *r, const char *state)
     size_t len = 0;
     time_t until = time(NULL) + READY_SECONDS;
     while (len < sizeof(line) - 1 && time(NULL) < until && !stop) {
-        struct pollfd p = {r->fw, POLLIN, 0};
+        struct pollfd p = {r->from_fw, POLLIN, 0};
         if (poll(&p, 1, 100) <= 0)
             continue;
-        ssize_t n = read(r->fw, line + len, 1);
+        ssize_t n = read(r->from_fw, line + len, 1);
         if (n <= 0)
             break;
         if (line[len] == '\n')
@@ -332,7 +339,7 @@ static void from_client(relay *r)
         if (buf[i] == EOT)
             buf[i] = CLIENT_EOT;
     if (n > 0)
-        write_all(r->fw, buf, (size_t)n);
+        write_all(r->to_fw, buf, (size_t)n);
 }
 
 /* Firmware bytes to the client; after an EOT, the answer to a client that
@@ -340,7 +347,7 @@ static void from_client(relay *r)
 static int from_firmware(relay *r)
 {
     uint8_t buf[4096];
-    ssize_t n = read(r->fw, buf, sizeof(buf));
+    ssize_t n = read(r->from_fw, buf, sizeof(buf));
     if (n <= 0)
         return n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
     size_t start = 0;
@@ -359,7 +366,7 @@ static int from_firmware(relay *r)
 static void end_session(relay *r)
 {
     uint8_t eot = EOT;
-    if (write_all(r->fw, &eot, 1) == 0)
+    if (write_all(r->to_fw, &eot, 1) == 0)
         r->draining = 1;
 }
 
@@ -369,7 +376,7 @@ static int serve(relay *r)
     while (!stop) {
         if (last_client_left(r))
             end_session(r);
-        struct pollfd p[3] = {{r->fw, POLLIN, 0}, {r->opens, POLLIN, 0},
+        struct pollfd p[3] = {{r->from_fw, POLLIN, 0}, {r->opens, POLLIN, 0},
                               {r->master, POLLIN, 0}};
         int watch_master = !r->hup;
         int rc = poll(p, watch_master ? 3 : 2, r->opens < 0 ? 20 : 1000);
@@ -395,7 +402,7 @@ static int serve(relay *r)
 
 static int run(const options *o)
 {
-    relay r = {.fw = -1, .master = -1, .opens = -1};
+    relay r = {.to_fw = -1, .from_fw = -1, .master = -1, .opens = -1};
     char pty[256];
     int rc = 1, dir = prepare_state(o);
     if (dir < 0)
@@ -424,8 +431,10 @@ static int run(const options *o)
         close(r.opens);
     if (r.master >= 0)
         close(r.master);
-    if (r.fw >= 0)
-        close(r.fw);
+    if (r.to_fw >= 0)
+        close(r.to_fw);
+    if (r.from_fw >= 0)
+        close(r.from_fw);
     close(dir);
     return rc;
 }
