@@ -21,6 +21,7 @@
 #include "device/internal.h"
 
 #define BATCH 16 /* records read at a time when opening */
+#define RESULT_AT 119 /* offset of the result field */
 
 static void link_of(const uint8_t prev[32], const char *rec, uint8_t out[32])
 {
@@ -30,6 +31,14 @@ static void link_of(const uint8_t prev[32], const char *rec, uint8_t out[32])
         thsm_sha256_final(&c, out) != 0)
         memset(out, 0, 32); /* cannot happen short of memory exhaustion */
 }
+
+/* What reading the log at start found. */
+typedef struct {
+    uint32_t first_bad;    /* 1 + index of the first broken record, or 0 */
+    uint32_t anchor_count; /* the sealed anchor's count */
+    uint8_t head_at_anchor[32];
+    uint32_t max_gen;      /* newest state generation a record names */
+} scan;
 
 /* Checks record i against the chain so far; advances head. */
 static int check_record(thsm_device *dev, const char *rec, uint32_t i)
@@ -50,6 +59,33 @@ static int check_record(thsm_device *dev, const char *rec, uint32_t i)
     return ok;
 }
 
+/* The state generation a state-change record names ("GEN=<n>"), or 0. */
+static uint32_t record_gen(const char *rec)
+{
+    char num[12];
+    uint32_t gen = 0;
+    size_t n = 0;
+    if (memcmp(rec + RESULT_AT, "GEN=", 4) != 0)
+        return 0;
+    while (n < sizeof(num) - 1 && rec[RESULT_AT + 4 + n] != ' ')
+        n++;
+    memcpy(num, rec + RESULT_AT + 4, n);
+    num[n] = '\0';
+    return thsm_parse_uint(num, 1, UINT32_MAX, &gen) == 0 ? gen : 0;
+}
+
+static void scan_record(thsm_device *dev, scan *sc, const char *rec,
+                        uint32_t i)
+{
+    if (!check_record(dev, rec, i) && !sc->first_bad)
+        sc->first_bad = i + 1;
+    if (i + 1 == sc->anchor_count)
+        memcpy(sc->head_at_anchor, dev->log_head, 32);
+    uint32_t gen = record_gen(rec);
+    if (gen > sc->max_gen)
+        sc->max_gen = gen;
+}
+
 /* Pads a torn last record (power cut during an append) to full width, so
  * later records stay aligned; the chain check then reports it. */
 static void pad_torn_tail(thsm_device *dev, uint64_t *size)
@@ -65,13 +101,11 @@ static void pad_torn_tail(thsm_device *dev, uint64_t *size)
         *size += THSM_AUDIT_RECORD - torn;
 }
 
-void thsm_audit_open(thsm_device *dev)
+/* Reads every record: chain, head at the anchor, newest generation. */
+static void read_log(thsm_device *dev, scan *sc)
 {
     static char recs[BATCH * THSM_AUDIT_RECORD];
     uint64_t size = 0;
-    memset(dev->log_head, 0, sizeof(dev->log_head));
-    dev->log_count = 0;
-    dev->log_first_bad = 0;
     if (dev->port->size(dev->port->ctx, THSM_AUDIT_OBJECT, &size) != THSM_PORT_OK)
         return;
     pad_torn_tail(dev, &size);
@@ -82,15 +116,46 @@ void thsm_audit_open(thsm_device *dev)
                             at * THSM_AUDIT_RECORD, (uint8_t *)recs,
                             want * THSM_AUDIT_RECORD, &got) != THSM_PORT_OK ||
             got != want * THSM_AUDIT_RECORD) {
-            dev->log_first_bad = (uint32_t)at + 1;
+            if (!sc->first_bad)
+                sc->first_bad = (uint32_t)at + 1;
             return;
         }
         for (size_t k = 0; k < want; k++, at++)
-            if (!check_record(dev, recs + k * THSM_AUDIT_RECORD, (uint32_t)at) &&
-                !dev->log_first_bad)
-                dev->log_first_bad = (uint32_t)at + 1;
+            scan_record(dev, sc, recs + k * THSM_AUDIT_RECORD, (uint32_t)at);
         dev->log_count = (uint32_t)at;
     }
+}
+
+void thsm_audit_damage(thsm_device *dev, uint8_t kind, uint32_t at)
+{
+    if (dev->anchor.damage)
+        return; /* the first damage found is the one reported */
+    dev->anchor.damage = kind;
+    dev->anchor.damage_at = at;
+}
+
+void thsm_audit_open(thsm_device *dev, const thsm_state *st)
+{
+    scan sc = {.anchor_count = st->log.count};
+    memset(dev->log_head, 0, sizeof(dev->log_head));
+    dev->log_count = 0;
+    dev->anchor = st->log; /* damage found at earlier starts stays */
+    read_log(dev, &sc);
+    if (sc.first_bad)
+        thsm_audit_damage(dev, THSM_LOG_BROKEN, sc.first_bad - 1);
+    else if (dev->log_count < st->log.count)
+        thsm_audit_damage(dev, THSM_LOG_MISSING, dev->log_count);
+    else if (st->log.count &&
+             memcmp(sc.head_at_anchor, st->log.head, 32) != 0)
+        thsm_audit_damage(dev, THSM_LOG_REWRITTEN, st->log.count);
+    if (sc.max_gen > st->generation)
+        dev->anchor.rolled_back = 1;
+    /* records past the anchor (the unsynced window) are accepted if they
+     * chain; they are synced and anchored at the next flush */
+    dev->log_synced = dev->log_count;
+    memcpy(dev->log_synced_head, dev->log_head, 32);
+    dev->log_dirty = dev->log_count != st->log.count ||
+                     memcmp(&dev->anchor, &st->log, sizeof(st->log)) != 0;
 }
 
 void thsm_key_id(const thsm_slot *s, char out[17])
@@ -128,28 +193,26 @@ int thsm_audit_append(thsm_device *dev, const char *event, const thsm_slot *key,
     return 0;
 }
 
-void thsm_audit_state_change(thsm_device *dev, const char *event,
-                             const thsm_slot *key, const uint8_t *digest,
-                             const char *result)
+int thsm_audit_sync(thsm_device *dev)
 {
-    /* The change is saved already; a record that cannot be written is
-     * reported by AT+HSM_STATUS? rather than undoing the change. */
-    if (thsm_audit_append(dev, event, key, digest, result) != 0 &&
-        !dev->log_first_bad)
-        dev->log_first_bad = dev->log_count + 1;
-    thsm_device_flush(dev);
+    if (dev->log_count != dev->log_synced &&
+        dev->port->sync(dev->port->ctx, THSM_AUDIT_OBJECT) != THSM_PORT_OK)
+        return -1;
+    dev->log_synced = dev->log_count;
+    memcpy(dev->log_synced_head, dev->log_head, 32);
+    return 0;
 }
 
-int thsm_device_flush_pending(const thsm_device *dev)
+/* Records written but no longer in the file (cut or deleted while running). */
+static int log_cut(thsm_device *dev)
 {
-    return dev->log_dirty;
-}
-
-void thsm_device_flush(thsm_device *dev)
-{
-    if (dev->log_dirty &&
-        dev->port->sync(dev->port->ctx, THSM_AUDIT_OBJECT) == THSM_PORT_OK)
-        dev->log_dirty = 0;
+    uint64_t size = 0;
+    int rc = dev->port->size(dev->port->ctx, THSM_AUDIT_OBJECT, &size);
+    uint64_t have = rc == THSM_PORT_OK ? size / THSM_AUDIT_RECORD : 0;
+    if (have >= dev->log_count)
+        return 0;
+    thsm_audit_damage(dev, THSM_LOG_MISSING, (uint32_t)have);
+    return 1;
 }
 
 void thsm_h_log(thsm_device *dev, const thsm_params *ps)
@@ -159,6 +222,11 @@ void thsm_h_log(thsm_device *dev, const thsm_params *ps)
     uint32_t from = 0;
     if (from_s && thsm_parse_uint(from_s, 0, UINT32_MAX, &from) != 0) {
         thsm_resp_error(dev, "BAD_PARAM", "FROM must be a record number");
+        return;
+    }
+    if (log_cut(dev)) {
+        thsm_resp_error(dev, "STORAGE", "audit log is missing records from "
+                        "%lu", (unsigned long)dev->anchor.damage_at);
         return;
     }
     uint32_t n = from >= dev->log_count ? 0 : dev->log_count - from;
@@ -172,8 +240,10 @@ void thsm_h_log(thsm_device *dev, const thsm_params *ps)
         thsm_resp_error(dev, "STORAGE", "audit log unreadable");
         return;
     }
-    thsm_resp_line(dev, "OK %lu %lu", (unsigned long)n,
-                   (unsigned long)dev->log_count);
+    char head[65];
+    thsm_hex(dev->log_head, 32, head);
+    thsm_resp_line(dev, "OK %lu %lu %s", (unsigned long)n,
+                   (unsigned long)dev->log_count, head);
     for (uint32_t i = 0; i < n; i++)
         thsm_resp_line(dev, "%.*s", THSM_AUDIT_RECORD - 1,
                        rec + (size_t)i * THSM_AUDIT_RECORD);

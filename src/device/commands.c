@@ -186,7 +186,11 @@ static void h_reset(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
     thsm_login_end(dev, dev->sess);
-    if (thsm_device_reload(dev) != 0)
+    int rc = thsm_device_reload(dev);
+    if (rc == -2)
+        thsm_resp_error(dev, "STORAGE", "state.bin is older than the state in "
+                        "memory; kept the newer state and saved it again");
+    else if (rc != 0)
         thsm_resp_error(dev, "STORAGE", "%s", dev->storage_reason);
     else
         thsm_resp_line(dev, "OK Reset");
@@ -243,12 +247,14 @@ static void h_store_ok(thsm_device *dev, const thsm_params *ps)
 static void h_decommission(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
+    uint32_t gen = dev->st.generation; /* never goes back: see load_state */
     thsm_state_clear(&dev->st); /* the PIN too: the device is new again */
+    dev->st.generation = gen;
     if (thsm_save_or_restore(dev) == 0) {
         thsm_login_end(dev, dev->sess);
         thsm_login_end_others(dev, dev->sess);
         thsm_device_reload(dev);
-        thsm_audit_state_change(dev, "DECOMMISSION", NULL, NULL, "OK");
+        thsm_state_changed(dev, "DECOMMISSION", NULL, NULL);
         thsm_resp_line(dev, "OK");
     }
 }
@@ -272,7 +278,7 @@ static void h_ca_new_cert(thsm_device *dev, const thsm_params *ps)
     }
     ca->has_cert = 1;
     if (thsm_save_or_restore(dev) == 0) {
-        thsm_audit_state_change(dev, "CA_CREATE", ca, NULL, "OK");
+        thsm_state_changed(dev, "CA_CREATE", ca, NULL);
         thsm_resp_line(dev, "OK");
     }
 }
@@ -306,7 +312,7 @@ static void h_signer_new_key(thsm_device *dev, const thsm_params *ps)
     }
     if (new_key(dev, &dev->st.signer, "signer") == 0 &&
         thsm_save_or_restore(dev) == 0) {
-        thsm_audit_state_change(dev, "SIGNER_KEY", &dev->st.signer, NULL, "OK");
+        thsm_state_changed(dev, "SIGNER_KEY", &dev->st.signer, NULL);
         thsm_resp_line(dev, "OK");
     }
 }
@@ -340,8 +346,8 @@ static void h_signer_new_cert(thsm_device *dev, const thsm_params *ps)
     if (thsm_save_or_restore(dev) == 0) {
         uint8_t cert_hash[THSM_SHA256_LEN];
         thsm_sha256(s->cert, s->cert_len, cert_hash);
-        thsm_audit_state_change(dev, self ? "SIGNER_CERT_SELF" : "SIGNER_CERT",
-                                s, cert_hash, "OK");
+        thsm_state_changed(dev, self ? "SIGNER_CERT_SELF" : "SIGNER_CERT", s,
+                           cert_hash);
         thsm_resp_line(dev, "OK");
     }
 }
@@ -413,25 +419,37 @@ static void h_signer_pubkey(thsm_device *dev, const thsm_params *ps)
     thsm_resp_line(dev, "OK %s", hex);
 }
 
+/* LOG_STATE: OK, or the first damage found (kept in the sealed state). */
+static void log_state(const thsm_device *dev, char out[32])
+{
+    static const char *const names[] = {"OK", "BROKEN_AT_", "MISSING_FROM_",
+                                        "REWRITTEN_BEFORE_"};
+    const thsm_log_anchor *a = &dev->anchor;
+    if (a->damage == THSM_LOG_OK)
+        snprintf(out, 32, "OK");
+    else
+        snprintf(out, 32, "%s%lu", names[a->damage],
+                 (unsigned long)a->damage_at);
+}
+
 static void h_status(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
     const thsm_pin *p = &dev->st.pin;
-    char ca[17], signer[17], log_state[32] = "OK";
-    if (dev->log_first_bad)
-        snprintf(log_state, sizeof(log_state), "BROKEN_AT_%lu",
-                 (unsigned long)dev->log_first_bad - 1);
+    char ca[17], signer[17], log[32];
+    log_state(dev, log);
     thsm_key_id(&dev->st.ca, ca);
     thsm_key_id(&dev->st.signer, signer);
     thsm_resp_line(dev, "OK CA=%d SIGNER=%d SIGNER_CERT=%d PIN=%s TRIES=%u "
                         "AUTH=%d SIGNATURES=%lu CA_KEY=%s SIGNER_KEY=%s "
-                        "LOG=%lu LOG_STATE=%s",
+                        "LOG=%lu LOG_STATE=%s STATE=%s",
                    dev->st.ca.has_cert, dev->st.signer.has_key,
                    dev->st.signer.has_cert,
                    !p->set ? "NONE" : p->tries ? "SET" : "BLOCKED",
                    p->set ? p->tries : 0, thsm_logged_in(dev, dev->sess),
                    (unsigned long)dev->signatures, ca, signer,
-                   (unsigned long)dev->log_count, log_state);
+                   (unsigned long)dev->log_count, log,
+                   dev->anchor.rolled_back ? "ROLLED_BACK" : "OK");
 }
 
 #define CERT_FIELDS "C", "O", "CN", "START", "DAYS"
@@ -536,10 +554,23 @@ static char *trim(char *s)
     return s;
 }
 
+/* A key or PIN command that was refused (other than for a malformed
+ * request) leaves a record: event = the error code, result = the command.
+ * Handlers that recorded the outcome themselves (a wrong PIN) are not
+ * recorded twice. */
+static void log_refusal(thsm_device *dev, const command *c, uint32_t records)
+{
+    if (!(c->flags & (NEEDS_AUTH | SECRET)) || !dev->err_code ||
+        strcmp(dev->err_code, "BAD_PARAM") == 0 || dev->log_count != records)
+        return;
+    thsm_audit_append(dev, dev->err_code, NULL, NULL, c->name + 3);
+}
+
 void thsm_dispatch(thsm_device *dev, char *line)
 {
     char *name = trim(line), *args = strchr(name, ' '), why[96];
     thsm_params ps;
+    uint32_t records = dev->log_count;
     if (args)
         *args++ = '\0';
     const command *c = NULL;
@@ -557,6 +588,8 @@ void thsm_dispatch(thsm_device *dev, char *line)
     } else if (check_params(dev, c, &ps) == 0 && allowed(dev, c)) {
         c->run(dev, &ps);
     }
+    if (c)
+        log_refusal(dev, c, records);
     thsm_wipe(why, sizeof(why));
     thsm_wipe(&ps, sizeof(ps));
 }

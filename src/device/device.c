@@ -49,6 +49,7 @@ void thsm_resp_error(thsm_device *dev, const char *code, const char *fmt, ...)
     va_end(ap);
     dev->resp_len = 0; /* an error replaces anything already written */
     dev->resp_overflow = 0;
+    dev->err_code = code;
     thsm_resp_line(dev, "ERROR %s %s", code, msg);
     thsm_wipe(msg, sizeof(msg));
 }
@@ -89,6 +90,7 @@ static void end_line(thsm_device *dev, thsm_session *s)
     if (s->line_overflow || s->line_bad_byte || s->line_len > 0)
         resp_send(dev, s);
     dev->sess = NULL;
+    dev->err_code = NULL;
     line_reset(s);
 }
 
@@ -127,8 +129,9 @@ int thsm_device_init(thsm_device *dev, const thsm_port *port)
     memset(dev, 0, sizeof(*dev));
     dev->port = port;
     dev->pin_kdf_log2n = THSM_PIN_KDF_LOG2N;
-    thsm_audit_open(dev);
-    return thsm_device_reload(dev);
+    int rc = thsm_device_reload(dev);
+    thsm_audit_open(dev, &dev->st); /* checked against the sealed anchor */
+    return rc;
 }
 
 /* ---- logins ------------------------------------------------------------- */
@@ -199,13 +202,25 @@ int thsm_keys_unlock(thsm_device *dev)
 
 /* ---- state -------------------------------------------------------------- */
 
-static int load_state(thsm_device *dev)
+/* Saves the state with the audit log's anchor: only records known durable. */
+static int save_state(thsm_device *dev)
 {
-    if (thsm_store_load(dev->port, &dev->st, dev->storage_reason,
-                        sizeof(dev->storage_reason)) != 0) {
-        login_end_all(dev);
+    dev->st.log = dev->anchor;
+    dev->st.log.count = dev->log_synced;
+    memcpy(dev->st.log.head, dev->log_synced_head, 32);
+    if (thsm_store_save(dev->port, &dev->st) != 0)
         return -1;
-    }
+    dev->anchor = dev->st.log;
+    return 0;
+}
+
+/* Makes fresh (just loaded) the state in memory, keys unwrapped as far as
+ * the logins allow. */
+static int take_state(thsm_device *dev, thsm_state *fresh)
+{
+    thsm_state_clear(&dev->st);
+    dev->st = *fresh;
+    thsm_wipe(fresh, sizeof(*fresh));
     if (dev->st.pin.set) {
         /* logged-in sessions keep their login if the KEK still fits */
         if (dev->kek_known && (dev->logins == 0 || thsm_keys_unlock(dev) != 0))
@@ -218,29 +233,81 @@ static int load_state(thsm_device *dev)
         thsm_keys_unlock(dev) != 0) {
         snprintf(dev->storage_reason, sizeof(dev->storage_reason),
                  "a private key in state.bin does not unwrap");
-        thsm_state_clear(&dev->st);
-        login_end_all(dev);
         return -1;
     }
     dev->kek_known = 1;
     return 0;
 }
 
+/* Loads state.bin: 0, -1 unreadable, -2 older than the state in memory. */
+static int load_state(thsm_device *dev)
+{
+    static thsm_state fresh; /* static: too large for an MCU stack */
+    uint32_t gen = dev->st.generation;
+    if (thsm_store_load(dev->port, &fresh, dev->storage_reason,
+                        sizeof(dev->storage_reason)) != 0)
+        return -1;
+    if (fresh.generation < gen) {
+        /* a copied-back file: never go back; write the newer one again */
+        thsm_state_clear(&fresh);
+        save_state(dev);
+        return -2;
+    }
+    return take_state(dev, &fresh);
+}
+
 int thsm_device_reload(thsm_device *dev)
 {
-    dev->storage_error = load_state(dev) != 0;
-    if (!dev->storage_error)
-        dev->storage_reason[0] = '\0';
-    return dev->storage_error ? -1 : 0;
+    uint32_t gen = dev->st.generation;
+    int rc = load_state(dev);
+    if (rc == -2)
+        return -2; /* the state in memory stays as it was */
+    dev->storage_error = rc != 0;
+    if (rc != 0) { /* keys unusable, but the generation is not forgotten */
+        thsm_state_clear(&dev->st);
+        dev->st.generation = gen;
+        login_end_all(dev);
+        return -1;
+    }
+    dev->storage_reason[0] = '\0';
+    return 0;
 }
 
 int thsm_save_or_restore(thsm_device *dev)
 {
-    if (thsm_store_save(dev->port, &dev->st) == 0)
+    if (save_state(dev) == 0)
         return 0;
     thsm_device_reload(dev);
     thsm_resp_error(dev, "STORAGE", "could not save the state; nothing changed");
     return -1;
+}
+
+void thsm_state_changed(thsm_device *dev, const char *event,
+                        const thsm_slot *key, const uint8_t *digest)
+{
+    char result[20];
+    snprintf(result, sizeof(result), "GEN=%lu",
+             (unsigned long)dev->st.generation);
+    /* The change is saved already; a record that cannot be written is
+     * reported by AT+HSM_STATUS? rather than undoing the change. */
+    if (thsm_audit_append(dev, event, key, digest, result) != 0)
+        thsm_audit_damage(dev, THSM_LOG_MISSING, dev->log_count);
+    thsm_device_flush(dev);
+}
+
+int thsm_device_flush_pending(const thsm_device *dev)
+{
+    return dev->log_dirty;
+}
+
+/* Syncs the log, then seals its new count and head in the state: the
+ * anchor never claims a record that is not durable. */
+void thsm_device_flush(thsm_device *dev)
+{
+    if (!dev->log_dirty || thsm_audit_sync(dev) != 0)
+        return;
+    if (dev->storage_error || save_state(dev) == 0)
+        dev->log_dirty = 0; /* an unreadable state is never overwritten */
 }
 
 void thsm_device_disconnect(thsm_device *dev, thsm_session *s)

@@ -52,12 +52,32 @@ typedef struct {
     uint8_t check[32];  /* HMAC(KEK, "check"): tells a right PIN from a wrong one */
 } thsm_pin;
 
+/* What was found wrong with the audit log or the state (sticky: kept in the
+ * sealed state once found). */
+enum {
+    THSM_LOG_OK = 0,
+    THSM_LOG_BROKEN = 1,    /* a record fails its chain link */
+    THSM_LOG_MISSING = 2,   /* records the device wrote are gone */
+    THSM_LOG_REWRITTEN = 3, /* the chain disagrees with the sealed head */
+};
+
+/* The audit log's anchor in the sealed state: how much of the log was
+ * durable at the last save, and what was found wrong. */
+typedef struct {
+    uint32_t count;     /* records durable when the state was saved */
+    uint8_t head[32];   /* chain value after record count-1 (zeros: none) */
+    uint8_t damage;     /* THSM_LOG_* */
+    uint32_t damage_at; /* first record concerned */
+    uint8_t rolled_back; /* an older state.bin was found at some start */
+} thsm_log_anchor;
+
 /* Persistent state: what survives a reset. */
 typedef struct {
     uint32_t generation; /* bumped by every save */
     thsm_pin pin;
     thsm_slot ca;
     thsm_slot signer;
+    thsm_log_anchor log;
 } thsm_state;
 
 /* One client's connection: its partial request line, its login, where its
@@ -96,10 +116,14 @@ typedef struct {
     uint32_t signatures;   /* made since start */
 
     /* audit log (audit.c) */
-    uint32_t log_count;     /* records in the log */
+    uint32_t log_count;     /* records the device has written */
     uint8_t log_head[32];   /* chain value of the last record */
-    uint32_t log_first_bad; /* 1 + index of the first broken record, or 0 */
     int log_dirty;          /* records written but not yet synced */
+    uint32_t log_synced;    /* records known durable */
+    uint8_t log_synced_head[32];
+    thsm_log_anchor anchor; /* what the next save seals: synced count and
+                               head, damage found (kept across reloads) */
+    const char *err_code;   /* error code of the answer being built, or NULL */
 
     /* storage health: non-zero when the stored state could not be read */
     int storage_error;

@@ -101,15 +101,16 @@ void thsm_slot_forget_key(thsm_slot *s);
  * hex, or "-" for an empty slot (or NULL). */
 void thsm_key_id(const thsm_slot *s, char out[17]);
 
-/* Reads the log at start: count, chain head, first broken record. */
-void thsm_audit_open(thsm_device *dev);
+/* Reads the log at start and checks it against st's anchor: chain, missing
+ * tail, rewritten chain, records newer than the state (rollback). */
+void thsm_audit_open(thsm_device *dev, const thsm_state *st);
+/* Notes damage of kind THSM_LOG_* from record at (the first found stays). */
+void thsm_audit_damage(thsm_device *dev, uint8_t kind, uint32_t at);
 /* Appends one record (not yet synced). 0 or -1. */
 int thsm_audit_append(thsm_device *dev, const char *event, const thsm_slot *key,
                       const uint8_t *digest, const char *result);
-/* Records a state change that was already saved, and syncs the log. */
-void thsm_audit_state_change(thsm_device *dev, const char *event,
-                             const thsm_slot *key, const uint8_t *digest,
-                             const char *result);
+/* Makes the records so far durable and remembers them as synced. 0 or -1. */
+int thsm_audit_sync(thsm_device *dev);
 void thsm_h_log(thsm_device *dev, const thsm_params *ps);
 
 /* ---- commands ----------------------------------------------------------- */
@@ -120,6 +121,10 @@ int thsm_device_reload(thsm_device *dev);
 
 /* Saves the state; on failure reloads it and answers ERROR STORAGE. */
 int thsm_save_or_restore(thsm_device *dev);
+/* Records a state change that was just saved (naming the state's
+ * generation) and makes the log and its anchor durable. */
+void thsm_state_changed(thsm_device *dev, const char *event,
+                        const thsm_slot *key, const uint8_t *digest);
 
 /* PIN commands (pin.c). */
 void thsm_h_auth(thsm_device *dev, const thsm_params *ps);

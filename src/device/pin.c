@@ -32,7 +32,6 @@ static int login_refused(thsm_device *dev)
 {
     if (!dev->sess->login_blocked)
         return 0;
-    thsm_audit_append(dev, "AUTH_REFUSED", NULL, NULL, "SHARED_PORT");
     thsm_resp_error(dev, "AUTH_REFUSED", "the port is open by more than one "
                     "process; log in over a connection of your own");
     return 1;
@@ -67,8 +66,8 @@ static int spend_and_compare(thsm_device *dev, int valid,
     if (thsm_save_or_restore(dev) != 0)
         return -1;
     if (!valid || !thsm_ct_equal(check, p->check, 32)) {
-        thsm_audit_state_change(dev, "AUTH", NULL, NULL,
-                                p->tries ? "FAILED" : "FAILED_BLOCKED");
+        thsm_state_changed(dev, p->tries ? "AUTH_FAILED" : "AUTH_BLOCKED",
+                           NULL, NULL);
         thsm_resp_error(dev, "AUTH_FAILED", "%u tries left", p->tries);
         return -1;
     }
@@ -122,7 +121,7 @@ void thsm_h_auth(thsm_device *dev, const thsm_params *ps)
         return;
     if (check_pin(dev, thsm_params_get(ps, "PIN"), kek) == 0 &&
         log_in(dev, kek) == 0) {
-        thsm_audit_state_change(dev, "AUTH", NULL, NULL, "OK");
+        thsm_state_changed(dev, "AUTH", NULL, NULL);
         thsm_resp_line(dev, "OK");
     }
 }
@@ -159,7 +158,7 @@ static int install_pin(thsm_device *dev, const thsm_pin *rec, uint8_t kek[32])
     dev->kek_known = 1;
     thsm_login_begin(dev, dev->sess);
     thsm_login_end_others(dev, dev->sess);
-    thsm_audit_state_change(dev, "PIN_SET", NULL, NULL, "OK");
+    thsm_state_changed(dev, "PIN_SET", NULL, NULL);
     return 0;
 }
 

@@ -1,7 +1,7 @@
 /*
  * store.c - the persistent state, sealed under the device key.
  *
- * state.bin = "THSMST02" | nonce (12) | AES-256-GCM(body) | tag (16), with
+ * state.bin = "THSMST03" | nonce (12) | AES-256-GCM(body) | tag (16), with
  * the magic as associated data and a key derived from the device key. The
  * tag makes truncation, corruption and a file from another device all fail
  * loudly instead of loading garbage.
@@ -19,17 +19,24 @@
  *   slot CA, slot signer, each:
  *     u8 flags (1 has_key, 2 has_cert) | pub (65) | wrapped priv (60)
  *     | u16 cert_len | cert
+ *   log anchor: u32 count | head (32) | u8 damage | u32 damage_at
+ *     | u8 rolled_back
+ *
+ * A "THSMST02" file (before the anchor) still loads, with an empty anchor;
+ * the next save writes version 03.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "device/internal.h"
 
-#define MAGIC "THSMST02"
+#define MAGIC "THSMST03"
+#define MAGIC_V2 "THSMST02"
 #define MAGIC_LEN 8
+#define ANCHOR_LEN (4 + 32 + 1 + 4 + 1)
 #define PIN_LEN (3 + 16 + 32)
 #define SLOT_MAX (1 + THSM_P256_PUB_LEN + THSM_WRAP_LEN + 2 + THSM_CERT_MAX)
-#define BODY_MAX (4 + PIN_LEN + 2 * SLOT_MAX)
+#define BODY_MAX (4 + PIN_LEN + 2 * SLOT_MAX + ANCHOR_LEN)
 #define FILE_MAX (MAGIC_LEN + THSM_AEAD_NONCE_LEN + BODY_MAX + THSM_AEAD_TAG_LEN)
 
 enum { HAS_KEY = 1, HAS_CERT = 2 };
@@ -200,10 +207,29 @@ static int encode_body(const thsm_state *st, buf *b)
     put(b, st->pin.check, sizeof(st->pin.check));
     put_slot(b, &st->ca);
     put_slot(b, &st->signer);
+    put_u32(b, st->log.count);
+    put(b, st->log.head, sizeof(st->log.head));
+    put(b, &st->log.damage, 1);
+    put_u32(b, st->log.damage_at);
+    put(b, &st->log.rolled_back, 1);
     return b->err ? -1 : 0;
 }
 
-static int decode_body(buf *b, thsm_state *st, const char **why)
+static int decode_anchor(buf *b, thsm_log_anchor *a, const char **why)
+{
+    a->count = get_u32(b);
+    get(b, a->head, sizeof(a->head));
+    get(b, &a->damage, 1);
+    a->damage_at = get_u32(b);
+    get(b, &a->rolled_back, 1);
+    if (b->err || a->damage > THSM_LOG_REWRITTEN || a->rolled_back > 1) {
+        *why = "malformed audit log anchor";
+        return -1;
+    }
+    return 0;
+}
+
+static int decode_body(buf *b, thsm_state *st, int v2, const char **why)
 {
     uint8_t pin[3];
     st->generation = get_u32(b);
@@ -217,7 +243,8 @@ static int decode_body(buf *b, thsm_state *st, const char **why)
         *why = "malformed PIN record";
         return -1;
     }
-    if (get_slot(b, &st->ca, why) != 0 || get_slot(b, &st->signer, why) != 0)
+    if (get_slot(b, &st->ca, why) != 0 || get_slot(b, &st->signer, why) != 0 ||
+        (!v2 && decode_anchor(b, &st->log, why) != 0))
         return -1;
     if (b->len != b->cap) {
         *why = "unexpected bytes after the state";
@@ -260,7 +287,8 @@ static long unseal(const thsm_port *port, uint8_t *file, size_t len,
         *why = "state.bin is truncated";
         return -1;
     }
-    if (memcmp(file, MAGIC, MAGIC_LEN) != 0) {
+    if (memcmp(file, MAGIC, MAGIC_LEN) != 0 &&
+        memcmp(file, MAGIC_V2, MAGIC_LEN) != 0) {
         *why = "state.bin is not a TinyHSM state file (bad magic)";
         return -1;
     }
@@ -298,7 +326,8 @@ int thsm_store_load(const thsm_port *port, thsm_state *st, char *why,
         body_len = unseal(port, file, len, &reason);
     if (body_len >= 0) {
         buf b = {file + MAGIC_LEN + THSM_AEAD_NONCE_LEN, 0, (size_t)body_len, 0};
-        if (decode_body(&b, st, &reason) == 0)
+        int v2 = memcmp(file, MAGIC_V2, MAGIC_LEN) == 0;
+        if (decode_body(&b, st, v2, &reason) == 0)
             rc = 0;
         else
             rc = -1;
@@ -324,5 +353,6 @@ void thsm_state_clear(thsm_state *st)
     slot_clear(&st->ca);
     slot_clear(&st->signer);
     memset(&st->pin, 0, sizeof(st->pin));
+    memset(&st->log, 0, sizeof(st->log));
     st->generation = 0;
 }

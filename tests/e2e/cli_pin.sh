@@ -49,7 +49,7 @@ ok "five wrong PINs block; only decommission recovers"
 run 0 tinyhsm log
 has "$TMP/out" " SIGN "
 has "$TMP/out" " DECOMMISSION "
-has "$TMP/out" " FAILED_BLOCKED "
+has "$TMP/out" " AUTH_BLOCKED "
 run 0 tinyhsm log --verify
 has "$TMP/out" "PASS"
 ok "the audit log records signatures and state changes, and verifies"

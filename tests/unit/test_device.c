@@ -740,6 +740,55 @@ static void test_login_blocked_session(void **state)
     assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
 }
 
+/* Stores the PIN record with scrypt cost 2^log2n and restarts the device.
+ * Costs above 2^20 need more memory than the device allows: the KDF fails. */
+static void store_pin_cost(fixture *f, uint8_t log2n)
+{
+    f->dev.st.pin.kdf_log2n = log2n;
+    assert_int_equal(thsm_store_save(&f->port, &f->dev.st), 0);
+    reinit(f);
+}
+
+static void test_kdf_failure_spends_no_try(void **state)
+{
+    fixture *f = *state;
+    f->dev.pin_kdf_log2n = 4;
+    provision(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    store_pin_cost(f, 21);
+    thsm_mem_object *o = state_object(f);
+    static uint8_t before[THSM_MEM_OBJECT_MAX];
+    size_t len = o->len;
+    memcpy(before, o->data, len);
+    for (int i = 0; i < 6; i++) {
+        assert_starts(req(f, "AT+AUTH PIN=secret-pin"), "ERROR CRYPTO ");
+        assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR CRYPTO ");
+        assert_starts(req(f, "AT+PIN_SET OLD=secret-pin NEW=other-pin"),
+                      "ERROR CRYPTO ");
+    }
+    assert_starts(req(f, SIGN_REQ), "ERROR AUTH_REQUIRED ");
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), " TRIES=5 AUTH=0 "));
+    assert_int_equal(o->len, len); /* not even re-saved */
+    assert_memory_equal(o->data, before, len);
+
+    store_pin_cost(f, 4); /* memory is back: the right PIN works every time */
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+        assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
+    }
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), " TRIES=5 "));
+
+    /* the new PIN's derivation fails: the old PIN stays, no try spent */
+    f->dev.pin_kdf_log2n = 21;
+    assert_starts(req(f, "AT+PIN_SET OLD=secret-pin NEW=other-pin"),
+                  "ERROR CRYPTO ");
+    assert_starts(req(f, SIGN_REQ), "ERROR AUTH_REQUIRED ");
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), " TRIES=5 "));
+    f->dev.pin_kdf_log2n = 4;
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+}
+
 static thsm_mem_object *log_object(fixture *f)
 {
     for (int i = 0; i < THSM_MEM_OBJECTS; i++)
@@ -783,7 +832,7 @@ static void test_audit_records_everything(void **state)
     assert_int_equal(f->mp.syncs, syncs + 1);
     assert_false(thsm_device_flush_pending(&f->dev));
     const char *r = req(f, "AT+LOG? FROM=0");
-    assert_starts(r, "OK 6 6\r\n");
+    assert_starts(r, "OK 6 6 ");
     const char *events[] = {" CA_CREATE ", " SIGNER_KEY ", " SIGNER_CERT ",
                             " SIGN ", " SIGN ", " SIGN "};
     const char *line = strstr(r, "\r\n") + 2;
@@ -802,13 +851,17 @@ static void test_audit_records_everything(void **state)
     int n = 0;
     check_chain(r, head, &n);
     assert_int_equal(n, 6);
-    assert_starts(req(f, "AT+LOG? FROM=6"), "OK 0 6\r\n");
+    char head_hex[65];
+    thsm_hex(head, 32, head_hex);
+    char want[100];
+    snprintf(want, sizeof(want), "OK 0 6 %s\r\n\r\n", head_hex);
+    assert_string_equal(req(f, "AT+LOG? FROM=6"), want); /* the chain head */
     assert_starts(req(f, "AT+LOG? FROM=x"), "ERROR BAD_PARAM ");
     assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), "LOG=6 LOG_STATE=OK"));
     reinit(f); /* the log survives and continues */
     assert_starts(req(f, SIGN_REQ), "OK ");
     r = req(f, "AT+LOG? FROM=6");
-    assert_starts(r, "OK 1 7\r\n");
+    assert_starts(r, "OK 1 7 ");
     check_chain(r, head, &n);
 }
 
@@ -822,10 +875,10 @@ static void test_audit_paging(void **state)
     int n = 0;
     char page[16384];
     keep(page, sizeof(page), req(f, "AT+LOG?"));
-    assert_starts(page, "OK 32 43\r\n");
+    assert_starts(page, "OK 32 43 ");
     check_chain(page, head, &n);
     keep(page, sizeof(page), req(f, "AT+LOG? FROM=32"));
-    assert_starts(page, "OK 11 43\r\n");
+    assert_starts(page, "OK 11 43 ");
     check_chain(page, head, &n);
     assert_int_equal(n, 43);
 }
@@ -840,41 +893,216 @@ static void expect_log_broken_at(fixture *f, int index)
         fail_msg("expected %s in %s", want, r);
 }
 
+/* The device's storage at one instant (state and log), to go back to. */
+static thsm_mem_port snapshot;
+
+static void restore(fixture *f)
+{
+    thsm_device_deinit(&f->dev);
+    f->mp = snapshot;
+}
+
 static void test_audit_tampering_detected(void **state)
 {
     fixture *f = *state;
     provision(f);
     for (int i = 0; i < 5; i++)
         req(f, SIGN_REQ);
+    thsm_device_flush(&f->dev);
+    snapshot = f->mp;
     thsm_mem_object *o = log_object(f);
-    static uint8_t saved[8 * THSM_AUDIT_RECORD];
     size_t len = o->len;
-    memcpy(saved, o->data, len);
 
     o->data[4 * THSM_AUDIT_RECORD + 60] ^= 1; /* altered digest of record 4 */
     expect_log_broken_at(f, 4);
-    memcpy(o->data, saved, len);
+    restore(f);
 
     memmove(o->data + 3 * THSM_AUDIT_RECORD, o->data + 4 * THSM_AUDIT_RECORD,
             len - 4 * THSM_AUDIT_RECORD); /* record 3 removed */
     o->len = len - THSM_AUDIT_RECORD;
     expect_log_broken_at(f, 3);
-    memcpy(o->data, saved, len);
-    o->len = len;
+    restore(f);
 
-    memcpy(o->data + 5 * THSM_AUDIT_RECORD, saved + 6 * THSM_AUDIT_RECORD,
+    const uint8_t *orig = snapshot.obj[o - f->mp.obj].data;
+    memcpy(o->data + 5 * THSM_AUDIT_RECORD, orig + 6 * THSM_AUDIT_RECORD,
            THSM_AUDIT_RECORD); /* records 5 and 6 swapped */
-    memcpy(o->data + 6 * THSM_AUDIT_RECORD, saved + 5 * THSM_AUDIT_RECORD,
+    memcpy(o->data + 6 * THSM_AUDIT_RECORD, orig + 5 * THSM_AUDIT_RECORD,
            THSM_AUDIT_RECORD);
     expect_log_broken_at(f, 5);
-    memcpy(o->data, saved, len);
+    restore(f);
 
     o->len = len - 50; /* torn last record: padded, reported, log goes on */
     expect_log_broken_at(f, 7);
     assert_int_equal(o->len, len);
     assert_starts(req(f, SIGN_REQ), "OK ");
     assert_int_equal(o->len, len + THSM_AUDIT_RECORD);
-    assert_starts(req(f, "AT+LOG? FROM=8"), "OK 1 9\r\n00000008 ");
+    const char *r = req(f, "AT+LOG? FROM=8");
+    assert_starts(r, "OK 1 9 ");
+    assert_non_null(strstr(r, "\r\n00000008 "));
+}
+
+static const char *status_of(fixture *f)
+{
+    return req(f, "AT+HSM_STATUS?");
+}
+
+static void expect_status(fixture *f, const char *part)
+{
+    const char *r = status_of(f);
+    if (!strstr(r, part))
+        fail_msg("expected %s in %s", part, r);
+}
+
+/* Recomputes every chain value from record `from` on, as a forger would. */
+static void rechain(thsm_mem_object *o, size_t from)
+{
+    uint8_t head[32] = {0}, link[32];
+    size_t n = o->len / THSM_AUDIT_RECORD;
+    for (size_t i = 0; i < n; i++) {
+        char *rec = (char *)o->data + i * THSM_AUDIT_RECORD;
+        if (i >= from) {
+            thsm_sha256_ctx c;
+            thsm_sha256_init(&c);
+            thsm_sha256_update(&c, head, 32);
+            thsm_sha256_update(&c, rec, THSM_AUDIT_CHAIN_AT);
+            thsm_sha256_final(&c, link);
+            char hex[65];
+            thsm_hex(link, 32, hex);
+            memcpy(rec + THSM_AUDIT_CHAIN_AT, hex, 64);
+        }
+        char hex[65];
+        memcpy(hex, rec + THSM_AUDIT_CHAIN_AT, 64);
+        hex[64] = '\0';
+        assert_int_equal(thsm_parse_hex(hex, head, 32), 0);
+    }
+}
+
+static void test_audit_anchor_finds_lost_records(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    for (int i = 0; i < 5; i++)
+        req(f, SIGN_REQ);
+    thsm_device_flush(&f->dev); /* records 0-7 durable and anchored */
+    snapshot = f->mp;
+    thsm_mem_object *o = log_object(f);
+    size_t len = o->len;
+
+    o->len = len - 2 * THSM_AUDIT_RECORD; /* the last two records cut off */
+    reinit(f);
+    expect_status(f, "LOG=6 LOG_STATE=MISSING_FROM_6 ");
+    restore(f);
+
+    o->used = 0; /* audit.log deleted */
+    reinit(f);
+    expect_status(f, "LOG=0 LOG_STATE=MISSING_FROM_0 ");
+    restore(f);
+
+    o->data[5 * THSM_AUDIT_RECORD + 60] ^= 1; /* a digest changed, */
+    rechain(o, 5);                             /* the chain recomputed */
+    reinit(f);
+    expect_status(f, "LOG=8 LOG_STATE=REWRITTEN_BEFORE_8 ");
+    /* the finding is sealed: later changes and starts keep reporting it */
+    assert_starts(req(f, "AT+SIGNER_NEW_KEY ALGO=SECP256R1"), "OK");
+    reinit(f);
+    expect_status(f, "LOG_STATE=REWRITTEN_BEFORE_8 ");
+    restore(f);
+
+    reinit(f); /* the untouched log passes */
+    expect_status(f, "LOG=8 LOG_STATE=OK ");
+}
+
+static void test_audit_unsynced_window_accepted(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    thsm_device_flush(&f->dev);
+    for (int i = 0; i < 3; i++)
+        req(f, SIGN_REQ); /* written, not yet synced nor anchored */
+    snapshot = f->mp;     /* the disk at a crash */
+    restore(f);
+    reinit(f);
+    expect_status(f, "LOG=6 LOG_STATE=OK ");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    reinit(f);
+    expect_status(f, "LOG=7 LOG_STATE=OK ");
+}
+
+static void test_audit_cut_while_running(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    for (int i = 0; i < 3; i++)
+        req(f, SIGN_REQ);
+    log_object(f)->len -= THSM_AUDIT_RECORD;
+    const char *r = req(f, "AT+LOG?");
+    assert_starts(r, "ERROR STORAGE ");
+    assert_non_null(strstr(r, "missing records from 5"));
+    expect_status(f, "LOG_STATE=MISSING_FROM_5 ");
+}
+
+static void test_audit_log_head(void **state)
+{
+    fixture *f = *state;
+    char want[100];
+    snprintf(want, sizeof(want), "OK 0 0 %064d\r\n\r\n", 0);
+    assert_string_equal(req(f, "AT+LOG?"), want); /* empty: 64 zeros */
+    provision(f);
+    uint8_t head[32] = {0};
+    int n = 0;
+    const char *r = req(f, "AT+LOG?");
+    check_chain(r, head, &n);
+    char hex[65];
+    thsm_hex(head, 32, hex);
+    snprintf(want, sizeof(want), "OK 3 3 %s\r\n", hex);
+    assert_starts(r, want);
+}
+
+/* Whether the log holds a record with this event and a result that starts
+ * with result. */
+static int logged(fixture *f, const char *event, const char *result)
+{
+    char ev[20];
+    snprintf(ev, sizeof(ev), " %-16s ", event);
+    thsm_mem_object *o = log_object(f);
+    for (size_t at = 0; at + THSM_AUDIT_RECORD <= o->len;
+         at += THSM_AUDIT_RECORD) {
+        const char *rec = (const char *)o->data + at;
+        if (memcmp(rec + 19, ev, 18) == 0 &&
+            memcmp(rec + 119, result, strlen(result)) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void test_audit_refusals_recorded(void **state)
+{
+    fixture *f = *state;
+    f->dev.pin_kdf_log2n = 4;
+    provision(f);
+    /* a malformed request is not an attempt */
+    uint32_t count = f->dev.log_count;
+    assert_starts(req(f, "AT+SIGNER_SIGN HASH=00"), "ERROR BAD_PARAM ");
+    assert_int_equal(f->dev.log_count, count);
+    assert_starts(req(f, "AT+HSM_CA_NEW_CERT C=US O=X CN=Y "
+                         "START=20230101000000 DAYS=1"), "ERROR CA_EXISTS ");
+    assert_true(logged(f, "CA_EXISTS", "HSM_CA_NEW_CERT"));
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    assert_true(logged(f, "PIN_SET", "GEN="));
+    assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
+    assert_starts(req(f, SIGN_REQ), "ERROR AUTH_REQUIRED ");
+    assert_true(logged(f, "AUTH_REQUIRED", "SIGNER_SIGN"));
+    assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED ");
+    assert_true(logged(f, "AUTH_FAILED", "GEN="));
+    f->s.login_blocked = 1;
+    assert_starts(req(f, "AT+AUTH PIN=secret-pin"), "ERROR AUTH_REFUSED ");
+    assert_true(logged(f, "AUTH_REFUSED", "AUTH"));
+    f->s.login_blocked = 0;
+    for (int i = 0; i < 4; i++)
+        req(f, "AT+AUTH PIN=wrong-pin");
+    assert_true(logged(f, "AUTH_BLOCKED", "GEN="));
+    assert_starts(req(f, "AT+AUTH PIN=secret-pin"), "ERROR PIN_LOCKED ");
+    assert_true(logged(f, "PIN_LOCKED", "AUTH"));
 }
 
 static void test_no_signature_without_record(void **state)
@@ -925,12 +1153,23 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_login_blocked_session, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_kdf_failure_spends_no_try, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_audit_records_everything, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_audit_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_tampering_detected, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_no_signature_without_record, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_audit_anchor_finds_lost_records,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_unsynced_window_accepted,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_cut_while_running, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_audit_log_head, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_refusals_recorded, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
