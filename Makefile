@@ -5,14 +5,19 @@ BENCHDIR ?= build-bench
 PREFIX   ?= /usr/local
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 DEBS      = build-essential cmake pkg-config libssl-dev libcmocka-dev \
-            clang libclang-rt-14-dev openssl
+            clang libclang-rt-14-dev openssl dpkg-dev
+# mbedTLS source (Debian's source package), the MCU crypto backend.
+MBEDTLS_CACHE ?= build/mbedtls-src
 
-.PHONY: all deps build check demo install bench clean
+.PHONY: all deps mbedtls build check demo install bench clean
 
 all: build
 
 deps:
 	@bash scripts/deps.sh $(DEBS)
+
+mbedtls: deps
+	@bash scripts/fetch-mbedtls.sh $(MBEDTLS_CACHE)
 
 build:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo

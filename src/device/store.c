@@ -88,12 +88,13 @@ int thsm_kek_from_pin(const thsm_port *port, const char *pin,
                       const thsm_pin *rec, uint8_t kek[32])
 {
     uint8_t ikm[THSM_DEVICE_KEY_LEN + 32];
+    thsm_kdf_params kp; /* the backend's KDF, at the cost the record keeps */
+    thsm_pin_kdf_default(&kp);
+    kp.log2_cost = rec->kdf_log2n;
     int rc = -1;
-    if (rec->kdf_log2n >= 1 && rec->kdf_log2n <= 20 &&
-        port->device_key(port->ctx, ikm) == THSM_PORT_OK &&
-        thsm_scrypt(pin, strlen(pin), rec->salt, sizeof(rec->salt),
-                    UINT64_C(1) << rec->kdf_log2n, 8, 1,
-                    ikm + THSM_DEVICE_KEY_LEN, 32) == 0 &&
+    if (port->device_key(port->ctx, ikm) == THSM_PORT_OK &&
+        thsm_pin_kdf(&kp, pin, strlen(pin), rec->salt, sizeof(rec->salt),
+                     ikm + THSM_DEVICE_KEY_LEN, 32) == 0 &&
         thsm_hkdf_sha256(ikm, sizeof(ikm), NULL, 0, "tinyhsm/kek-pin/v1", kek,
                          32) == 0)
         rc = 0;

@@ -1,0 +1,121 @@
+/*
+ * x509_host.c - certificate and key files on the host, over OpenSSL 3
+ * whichever crypto backend the device core uses.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "host/x509_host.h"
+
+#define OK THSM_CRYPTO_OK
+#define FAIL THSM_CRYPTO_FAIL
+
+/* One certificate, PEM or DER (detected by the leading SEQUENCE tag). DER
+ * must have no trailing bytes. */
+static X509 *load_cert(const uint8_t *data, size_t len)
+{
+    if (len > INT32_MAX)
+        return NULL;
+    if (len > 0 && data[0] == 0x30) {
+        const unsigned char *p = data;
+        X509 *x = d2i_X509(NULL, &p, (long)len);
+        if (x && p != data + len) {
+            X509_free(x);
+            return NULL;
+        }
+        return x;
+    }
+    BIO *bio = BIO_new_mem_buf(data, (int)len);
+    X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    return x;
+}
+
+int thsm_x509_to_der(const uint8_t *data, size_t len, uint8_t *der,
+                     size_t der_cap, size_t *der_len)
+{
+    X509 *x = load_cert(data, len);
+    unsigned char *out = NULL;
+    int n = x ? i2d_X509(x, &out) : -1;
+    int ok = n > 0 && (size_t)n <= der_cap;
+    if (ok) {
+        memcpy(der, out, (size_t)n);
+        *der_len = (size_t)n;
+    }
+    OPENSSL_free(out);
+    X509_free(x);
+    return ok ? OK : FAIL;
+}
+
+static void say(char *why, size_t cap, const char *text)
+{
+    if (cap)
+        snprintf(why, cap, "%s", text);
+}
+
+int thsm_x509_check_chain(const uint8_t *ca, size_t ca_len, const uint8_t *cert,
+                          size_t cert_len, int64_t now, char *why,
+                          size_t why_cap)
+{
+    X509 *c = load_cert(ca, ca_len), *x = load_cert(cert, cert_len);
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    int ok = 0;
+    if (!c || !x)
+        say(why, why_cap, !c ? "the CA certificate does not parse"
+                             : "the certificate does not parse");
+    else if (X509_check_ca(c) == 0)
+        say(why, why_cap, "the CA certificate is not a CA");
+    else if (store && ctx && X509_STORE_add_cert(store, c) == 1 &&
+             X509_STORE_CTX_init(ctx, store, x, NULL) == 1) {
+        X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), (time_t)now);
+        ok = X509_verify_cert(ctx) == 1;
+        if (!ok)
+            say(why, why_cap, X509_verify_cert_error_string(
+                                  X509_STORE_CTX_get_error(ctx)));
+    } else
+        say(why, why_cap, "out of memory");
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    X509_free(x);
+    X509_free(c);
+    return ok ? OK : FAIL;
+}
+
+/* The uncompressed point of a P-256 key. */
+static int p256_point(EVP_PKEY *pkey, uint8_t pub[THSM_P256_PUB_LEN])
+{
+    char group[32];
+    size_t len = 0;
+    return EVP_PKEY_is_a(pkey, "EC") &&
+           EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
+                                          group, sizeof(group), NULL) == 1 &&
+           strcmp(group, "prime256v1") == 0 &&
+           EVP_PKEY_get_octet_string_param(
+               pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub,
+               THSM_P256_PUB_LEN, &len) == 1 &&
+           len == THSM_P256_PUB_LEN && pub[0] == 0x04;
+}
+
+int thsm_pubkey_from_pem(const uint8_t *data, size_t len,
+                         uint8_t pub[THSM_P256_PUB_LEN])
+{
+    if (len > INT32_MAX)
+        return FAIL;
+    BIO *bio = BIO_new_mem_buf(data, (int)len);
+    EVP_PKEY *pkey = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    if (!pkey) {
+        X509 *x = load_cert(data, len);
+        pkey = x ? X509_get_pubkey(x) : NULL;
+        X509_free(x);
+    }
+    int ok = pkey && p256_point(pkey, pub);
+    EVP_PKEY_free(pkey);
+    return ok ? OK : FAIL;
+}

@@ -1,0 +1,24 @@
+/*
+ * x509_host.h - certificate and key files on the host (OpenSSL): PEM to DER,
+ * chain checks and public keys from PEM. The device never needs these.
+ */
+#ifndef THSM_X509_HOST_H
+#define THSM_X509_HOST_H
+
+#include "crypto/x509.h"
+
+/* Converts one PEM (or DER, copied) certificate to DER. */
+int thsm_x509_to_der(const uint8_t *data, size_t len, uint8_t *der,
+                     size_t der_cap, size_t *der_len);
+
+/* Checks that cert (PEM or DER) is signed by ca (PEM or DER), that ca is a CA
+ * and that both are valid at time now. On failure writes a short reason. */
+int thsm_x509_check_chain(const uint8_t *ca, size_t ca_len, const uint8_t *cert,
+                          size_t cert_len, int64_t now, char *why,
+                          size_t why_cap);
+
+/* Reads a P-256 public key from a PEM SubjectPublicKeyInfo or certificate. */
+int thsm_pubkey_from_pem(const uint8_t *data, size_t len,
+                         uint8_t pub[THSM_P256_PUB_LEN]);
+
+#endif
