@@ -91,6 +91,8 @@ int main(void)
             thsm_device_input(&dev, &sess, &b, 1);
         } else if (thsm_device_flush_pending(&dev)) {
             thsm_device_flush(&dev);
+        } else {
+            board_idle();
         }
     }
 }

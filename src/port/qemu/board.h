@@ -20,6 +20,8 @@ void board_init(void);
 /* The next byte from the host, or -1 when none is waiting. */
 int board_uart_getc(void);
 void board_uart_write(const void *data, size_t len);
+/* Sleeps until the UART has a byte (returns at once when it has one). */
+void board_idle(void);
 
 /* Opens the storage and fills port. 0, or -1 with a reason in why. */
 int board_port_open(thsm_port *port, char *why, size_t cap);
