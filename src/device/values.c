@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "device/internal.h"
+#include "device/values.h"
 
 static int is_digit(char c)
 {
@@ -139,4 +139,23 @@ void thsm_format_time(int64_t t, char out[THSM_TIME_TEXT])
     snprintf(out, THSM_TIME_TEXT, "%04lld-%02u-%02u %02u:%02u:%02u UTC", (long long)y, m,
              d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
              (unsigned)(rem % 60));
+}
+
+void thsm_format_i64(int64_t v, int width, char out[THSM_I64_TEXT])
+{
+    char digits[20];
+    size_t n = 0, len;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    len = n + (v < 0);
+    if (v < 0)
+        *out++ = '-';
+    for (; width > 0 && len < (size_t)width && len < THSM_I64_TEXT - 1; len++)
+        *out++ = '0';
+    while (n)
+        *out++ = digits[--n];
+    *out = '\0';
 }

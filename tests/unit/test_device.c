@@ -9,8 +9,12 @@
 
 #include <cmocka.h>
 
+#include "crypto/crypto.h"
+#include "device/audit.h"
 #include "device/device.h"
-#include "device/internal.h"
+#include "device/response.h"
+#include "device/store.h"
+#include "util/hex.h"
 #include "port/mem/port_mem.h"
 
 typedef struct {
@@ -519,13 +523,13 @@ static void reinit(fixture *f)
     thsm_device_deinit(&f->dev);
     thsm_session_init(&f->s, collect, f);
     assert_int_equal(thsm_device_init(&f->dev, &f->port), 0);
-    f->dev.pin_kdf_log2n = 4; /* fast PINs in tests; the stored cost is used */
+    f->dev.pin_kdf.log2_cost = 4; /* fast PINs in tests; the stored cost is used */
 }
 
 static void test_pin_gates_key_use(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     assert_starts(req(f, "AT+AUTH PIN=123456"), "ERROR NO_PIN ");
     assert_starts(req(f, "AT+PIN_SET NEW=12345"), "ERROR BAD_PARAM ");
@@ -555,7 +559,7 @@ static void test_pin_gates_key_use(void **state)
 static void test_pin_counts_down_and_blocks(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
     assert_string_equal(req(f, "AT+AUTH PIN=wrong-pin"),
@@ -588,7 +592,7 @@ static void test_pin_counts_down_and_blocks(void **state)
 static void test_pin_power_cut_before_check(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
     assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
@@ -602,7 +606,7 @@ static void test_pin_power_cut_before_check(void **state)
 static void test_pin_change(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     char pub[200];
     keep(pub, sizeof(pub), req(f, "AT+SIGNER_PUBKEY?"));
@@ -622,7 +626,7 @@ static void test_pin_change(void **state)
 static void test_state_useless_without_pin(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
     /* the whole state, device key included, copied to another device */
@@ -648,7 +652,10 @@ static void test_pin_default_cost(void **state)
     fixture *f = *state; /* the real scrypt cost, once */
     provision(f);
     assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
-    assert_int_equal(f->dev.st.pin.kdf_log2n, THSM_PIN_KDF_LOG2N);
+    thsm_kdf_params def;
+    thsm_pin_kdf_default(&def);
+    assert_int_equal(f->dev.st.pin.kdf.id, def.id);
+    assert_int_equal(f->dev.st.pin.kdf.log2_cost, def.log2_cost);
     assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
     assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
 }
@@ -679,7 +686,7 @@ static void test_login_belongs_to_session(void **state)
     fixture *f = *state;
     thsm_session other;
     thsm_session_init(&other, collect, f);
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
     expect_no_key_use(f, &other); /* f's login is not other's */
@@ -724,7 +731,7 @@ static void test_login_belongs_to_session(void **state)
 static void test_login_blocked_session(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     f->s.login_blocked = 1; /* the transport: port shared */
     assert_starts(req(f, "AT+PIN_SET NEW=secret-pin"), "ERROR AUTH_REFUSED ");
@@ -745,15 +752,15 @@ static void test_login_blocked_session(void **state)
  * Costs above 2^20 need more memory than the device allows: the KDF fails. */
 static void store_pin_cost(fixture *f, uint8_t log2n)
 {
-    f->dev.st.pin.kdf_log2n = log2n;
-    assert_int_equal(thsm_store_save(&f->port, &f->dev.st), 0);
+    f->dev.st.pin.kdf.log2_cost = log2n;
+    assert_int_equal(thsm_store_save(&f->port, &f->dev.st, &f->dev.work), 0);
     reinit(f);
 }
 
 static void test_kdf_failure_spends_no_try(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
     store_pin_cost(f, 21);
@@ -780,12 +787,12 @@ static void test_kdf_failure_spends_no_try(void **state)
     assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), " TRIES=5 "));
 
     /* the new PIN's derivation fails: the old PIN stays, no try spent */
-    f->dev.pin_kdf_log2n = 21;
+    f->dev.pin_kdf.log2_cost = 21;
     assert_starts(req(f, "AT+PIN_SET OLD=secret-pin NEW=other-pin"),
                   "ERROR CRYPTO ");
     assert_starts(req(f, SIGN_REQ), "ERROR AUTH_REQUIRED ");
     assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), " TRIES=5 "));
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
     assert_starts(req(f, SIGN_REQ), "OK ");
 }
@@ -1079,7 +1086,7 @@ static int logged(fixture *f, const char *event, const char *result)
 static void test_audit_refusals_recorded(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     /* a malformed request is not an attempt */
     uint32_t count = f->dev.log_count;
@@ -1109,7 +1116,7 @@ static void test_audit_refusals_recorded(void **state)
 static void test_rollback_refused_while_running(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
     thsm_mem_object *o = state_object(f);
@@ -1133,7 +1140,7 @@ static void test_rollback_refused_while_running(void **state)
 static void test_rollback_found_at_start(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
     thsm_mem_object *o = state_object(f);
@@ -1239,7 +1246,7 @@ static void expect_pin_hidden(fixture *f, const char *request)
 static void test_pin_text_never_echoed(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     expect_pin_hidden(f, "AT+PIN_SET NEW=correct horse battery staple");
     expect_pin_hidden(f, "AT+PIN_SET NEW=correct horse=battery staple");
     expect_pin_hidden(f, "AT+PIN_SET NEW=correct-horse OLD=battery staple");
@@ -1257,7 +1264,8 @@ static void test_pin_text_never_echoed(void **state)
 }
 
 /* Rewrites state.bin as the version before the anchor ("THSMST02": same
- * seal, body without the 42-byte anchor), as an older tinyhsmd wrote it. */
+ * seal, body without the PIN record's KDF id and without the 42-byte
+ * anchor), as an older tinyhsmd wrote it. */
 static void downgrade_state_to_v2(fixture *f)
 {
     thsm_mem_object *o = state_object(f);
@@ -1265,10 +1273,11 @@ static void downgrade_state_to_v2(fixture *f)
     size_t body_len = o->len - 8 - THSM_AEAD_NONCE_LEN - THSM_AEAD_TAG_LEN;
     assert_int_equal(thsm_hkdf_sha256(f->mp.device_key, 32, NULL, 0,
                                       "tinyhsm/state/v1", key, 32), 0);
-    assert_memory_equal(o->data, "THSMST03", 8);
+    assert_memory_equal(o->data, "THSMST04", 8);
     assert_int_equal(thsm_aead_open(key, nonce, o->data, 8, body, body_len,
                                     body + body_len, body), 0);
-    body_len -= 42;
+    memmove(body + 6, body + 7, body_len - 7); /* u32 gen, set, tries | id */
+    body_len -= 1 + 42;
     memcpy(o->data, "THSMST02", 8);
     assert_int_equal(thsm_aead_seal(key, nonce, o->data, 8, body, body_len,
                                     body, body + body_len), 0);
@@ -1286,9 +1295,9 @@ static void test_state_before_anchor_loads(void **state)
     reinit(f);
     assert_string_equal(req(f, "AT+SIGNER_PUBKEY?"), pub);
     expect_status(f, "LOG=3 LOG_STATE=OK STATE=OK");
-    assert_starts(req(f, SIGN_REQ), "OK "); /* next save: version 03 */
+    assert_starts(req(f, SIGN_REQ), "OK "); /* next save: version 04 */
     thsm_device_flush(&f->dev);
-    assert_memory_equal(state_object(f)->data, "THSMST03", 8);
+    assert_memory_equal(state_object(f)->data, "THSMST04", 8);
 }
 
 static void test_no_signature_without_record(void **state)

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "port/root_key.h"
+
 static thsm_mem_object *find(thsm_mem_port *mp, const char *name)
 {
     for (int i = 0; i < THSM_MEM_OBJECTS; i++)
@@ -96,11 +98,12 @@ static int mem_size(void *ctx, const char *name, uint64_t *size)
     return THSM_PORT_OK;
 }
 
-static int mem_device_key(void *ctx, uint8_t key[THSM_DEVICE_KEY_LEN])
+static int mem_derive(void *ctx, const char *label, const uint8_t *context,
+                      size_t context_len, uint8_t out[THSM_DERIVE_LEN])
 {
     thsm_mem_port *mp = ctx;
-    memcpy(key, mp->device_key, THSM_DEVICE_KEY_LEN);
-    return THSM_PORT_OK;
+    return thsm_root_key_derive(mp->device_key, label, context, context_len,
+                                out);
 }
 
 static int64_t mem_now(void *ctx)
@@ -126,6 +129,6 @@ void thsm_mem_port_init(thsm_mem_port *mp, thsm_port *port)
     port->sync = mem_sync;
     port->read = mem_read;
     port->size = mem_size;
-    port->device_key = mem_device_key;
+    port->derive = mem_derive;
     port->now = mem_now;
 }
