@@ -1310,6 +1310,136 @@ static void test_no_signature_without_record(void **state)
     assert_starts(req(f, SIGN_REQ), "OK ");
 }
 
+/* Puts a file of tests/fixtures into object name of the in-memory port. */
+static void load_fixture(fixture *f, const char *file, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", THSM_FIXTURES, file);
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        fail_msg("cannot open %s", path);
+    uint8_t *buf = malloc(THSM_MEM_OBJECT_MAX);
+    size_t n = fread(buf, 1, THSM_MEM_OBJECT_MAX, fp);
+    fclose(fp);
+    assert_true(n > 0);
+    assert_int_equal(f->port.save(f->port.ctx, name, buf, n), THSM_PORT_OK);
+    free(buf);
+}
+
+/* A device whose state and log were written by main before derive() and
+ * the KDF id (tests/fixtures/README.md). */
+static void start_from_fixture(fixture *f, const char *state, const char *log)
+{
+    thsm_device_deinit(&f->dev);
+    load_fixture(f, state, "state.bin");
+    load_fixture(f, log, "audit.log");
+    reinit(f);
+}
+
+static void test_state_v03_fixture_loads(void **state)
+{
+    fixture *f = *state;
+    start_from_fixture(f, "state_v03.bin", "audit_v03.log");
+    expect_status(f, "CA=1 SIGNER=1 SIGNER_CERT=1 PIN=NONE");
+    expect_status(f, "CA_KEY=5FA6F2E317CB624B SIGNER_KEY=5AB15D982AEA4A80 "
+                     "LOG=4 LOG_STATE=OK STATE=OK");
+    assert_string_equal(req(f, "AT+STSAFE_SERIAL?"), "OK 39FE7A9576754FBCE8"
+                                                     "\r\n\r\n");
+    assert_starts(req(f, "AT+SIGNER_PUBKEY?"), "OK 04A9779239A41632");
+    assert_starts(req(f, SIGN_REQ), "OK "); /* the private key unwraps */
+    thsm_device_flush(&f->dev);
+    assert_memory_equal(state_object(f)->data, "THSMST04", 8);
+    reinit(f);
+    expect_status(f, "SIGNER_KEY=5AB15D982AEA4A80 LOG=5 LOG_STATE=OK STATE=OK");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+}
+
+/* The PIN fixture was set with scrypt: the OpenSSL backend logs in with it;
+ * the MCU backend has no scrypt and says so without spending a try. */
+static void test_state_v03_pin_fixture(void **state)
+{
+    fixture *f = *state;
+    start_from_fixture(f, "state_v03_pin.bin", "audit_v03_pin.log");
+    expect_status(f, "PIN=SET TRIES=5 AUTH=0 SIGNATURES=0 "
+                     "CA_KEY=C3B27DE5ECE0E456 SIGNER_KEY=D86394FF1E1409F5 LOG=5");
+    assert_int_equal(f->dev.st.pin.kdf.id, THSM_KDF_SCRYPT);
+    assert_int_equal(f->dev.st.pin.kdf.log2_cost, 4);
+#ifdef THSM_TEST_MBEDTLS
+    thsm_mem_object *o = state_object(f);
+    size_t len = o->len;
+    assert_starts(req(f, "AT+AUTH PIN=fixture-pin"), "ERROR CRYPTO ");
+    assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR CRYPTO ");
+    expect_status(f, "PIN=SET TRIES=5 AUTH=0");
+    assert_int_equal(o->len, len);
+#else
+    assert_string_equal(req(f, "AT+AUTH PIN=wrong-pin"),
+                        "ERROR AUTH_FAILED 4 tries left\r\n\r\n");
+    assert_string_equal(req(f, "AT+AUTH PIN=fixture-pin"), "OK\r\n\r\n");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    reinit(f); /* saved as version 04, the PIN record still names scrypt */
+    assert_memory_equal(state_object(f)->data, "THSMST04", 8);
+    assert_int_equal(f->dev.st.pin.kdf.id, THSM_KDF_SCRYPT);
+    assert_string_equal(req(f, "AT+AUTH PIN=fixture-pin"), "OK\r\n\r\n");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+#endif
+}
+
+/* A PIN is checked with the KDF its record names, not the backend's
+ * current default. */
+static void test_pin_kdf_recorded(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    f->dev.pin_kdf = (thsm_kdf_params){THSM_KDF_PBKDF2_SHA256, 5};
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    reinit(f); /* new PINs: the default KDF again (scrypt on OpenSSL) */
+    assert_int_equal(f->dev.st.pin.kdf.id, THSM_KDF_PBKDF2_SHA256);
+    assert_int_equal(f->dev.st.pin.kdf.log2_cost, 5);
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    /* a new PIN takes the default KDF */
+    assert_string_equal(req(f, "AT+PIN_SET OLD=secret-pin NEW=other-pin"),
+                        "OK\r\n\r\n");
+    thsm_kdf_params def;
+    thsm_pin_kdf_default(&def);
+    assert_int_equal(f->dev.st.pin.kdf.id, def.id);
+    assert_int_equal(f->dev.st.pin.kdf.log2_cost, 4);
+}
+
+/* A KDF this backend cannot compute: ERROR CRYPTO, no try, nothing saved. */
+static void test_unknown_pin_kdf(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    f->dev.st.pin.kdf.id = 0x7f;
+    assert_int_equal(thsm_store_save(&f->port, &f->dev.st, &f->dev.work), 0);
+    reinit(f);
+    thsm_mem_object *o = state_object(f);
+    size_t len = o->len;
+    for (int i = 0; i < THSM_PIN_TRIES + 1; i++)
+        assert_starts(req(f, "AT+AUTH PIN=secret-pin"), "ERROR CRYPTO ");
+    expect_status(f, "PIN=SET TRIES=5 AUTH=0");
+    assert_int_equal(o->len, len);
+    assert_starts(req(f, SIGN_REQ), "ERROR AUTH_REQUIRED ");
+}
+
+/* A bounded log that is full withholds signatures with a clear error. */
+static void test_log_full_withholds_signature(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    f->mp.append_max = log_object(f)->len + THSM_AUDIT_RECORD; /* room: one */
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    assert_string_equal(req(f, SIGN_REQ),
+                        "ERROR STORAGE audit log full: no room for the record "
+                        "of another signature; signature withheld\r\n\r\n");
+    expect_status(f, "SIGNATURES=1 ");
+    f->mp.append_max = 0;
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    expect_status(f, "SIGNATURES=2 ");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1374,6 +1504,14 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_state_before_anchor_loads, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_state_v03_fixture_loads, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_state_v03_pin_fixture, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_pin_kdf_recorded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_pin_kdf, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_full_withholds_signature,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_pin_text_never_echoed, setup,
                                         teardown),
     };

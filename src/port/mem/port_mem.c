@@ -51,8 +51,9 @@ static int mem_write(thsm_mem_port *mp, const char *name, const uint8_t *buf,
     if (!o)
         return THSM_PORT_IO;
     size_t at = append ? o->len : 0;
-    if (len > THSM_MEM_OBJECT_MAX - at)
-        return THSM_PORT_TOO_BIG;
+    size_t max = append && mp->append_max ? mp->append_max : THSM_MEM_OBJECT_MAX;
+    if (len > max - at || at > max)
+        return append ? THSM_PORT_FULL : THSM_PORT_TOO_BIG;
     memcpy(o->data + at, buf, len);
     o->len = at + len;
     return THSM_PORT_OK;
@@ -119,6 +120,7 @@ void thsm_mem_port_init(thsm_mem_port *mp, thsm_port *port)
         mp->obj[i].name[0] = '\0';
     }
     mp->fail_writes = 0;
+    mp->append_max = 0;
     mp->syncs = 0;
     memset(mp->device_key, 0x5a, sizeof(mp->device_key));
     mp->now = 1798761600; /* 2027-01-01T00:00:00Z */
