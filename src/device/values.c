@@ -135,8 +135,10 @@ void thsm_format_time(int64_t t, char out[THSM_TIME_TEXT])
     int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
     int64_t rem = t - days * 86400, y;
     unsigned m, d;
+    char year[THSM_I64_TEXT];
     civil_from_days(days, &y, &m, &d);
-    snprintf(out, THSM_TIME_TEXT, "%04lld-%02u-%02u %02u:%02u:%02u UTC", (long long)y, m,
+    thsm_format_i64(y, 4, year);
+    snprintf(out, THSM_TIME_TEXT, "%s-%02u-%02u %02u:%02u:%02u UTC", year, m,
              d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
              (unsigned)(rem % 60));
 }

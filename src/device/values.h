@@ -36,8 +36,8 @@ int thsm_parse_uint(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 #define THSM_TIME_TEXT 80
 void thsm_format_time(int64_t t, char out[THSM_TIME_TEXT]);
 
-/* v in decimal, zero-padded to width as printf's "%0*lld" writes it (which
- * newlib-nano lacks). */
+/* v in decimal, zero-padded to width as printf's zero flag with a width
+ * writes it: newlib-nano's printf has no long long. */
 #define THSM_I64_TEXT 21
 void thsm_format_i64(int64_t v, int width, char out[THSM_I64_TEXT]);
 

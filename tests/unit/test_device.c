@@ -14,6 +14,7 @@
 #include "device/device.h"
 #include "device/response.h"
 #include "device/store.h"
+#include "device/values.h"
 #include "util/hex.h"
 #include "port/mem/port_mem.h"
 
@@ -1440,6 +1441,28 @@ static void test_log_full_withholds_signature(void **state)
     expect_status(f, "SIGNATURES=2 ");
 }
 
+/* The core formats 64-bit numbers itself (newlib-nano's printf has no long
+ * long); it must write what printf would. */
+static void test_format_i64(void **state)
+{
+    (void)state;
+    static const int64_t values[] = {0, 7, -7, 1798761600, -1798761600,
+                                     9999999999, INT64_MAX, INT64_MIN, 12345};
+    char got[THSM_I64_TEXT], want[32];
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        for (int width = 0; width <= 12; width += 4) {
+            thsm_format_i64(values[i], width, got);
+            snprintf(want, sizeof(want), "%0*lld", width, (long long)values[i]);
+            assert_string_equal(got, want);
+        }
+    }
+    char when[THSM_TIME_TEXT];
+    thsm_format_time(-62135596800 - 86400, when); /* the day before 0001-01-01 */
+    assert_string_equal(when, "0000-12-31 00:00:00 UTC");
+    thsm_format_time(THSM_TIME_MAX, when);
+    assert_string_equal(when, "9999-12-31 23:59:59 UTC");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1512,6 +1535,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_pin_kdf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_full_withholds_signature,
                                         setup, teardown),
+        cmocka_unit_test(test_format_i64),
         cmocka_unit_test_setup_teardown(test_pin_text_never_echoed, setup,
                                         teardown),
     };
