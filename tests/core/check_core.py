@@ -21,6 +21,10 @@ with -fstack-usage -fcallgraph-info=su, and then checks one of:
            recursion, on a frame that is not of static size and on any other
            address-taken function (a new table needs this check updated).
 
+  selftest breaks a copy of the tree once per rule (a call and an include
+           upward, a static counter, a %zu, a 4 KiB buffer on the way of a
+           handler) and passes when each check above fails on it.
+
 Exit status 0 when the check holds, 1 when not (with the reasons).
 """
 import argparse
@@ -257,21 +261,76 @@ def check_stack(root, prefix, work, budget):
     return errors, "\n".join(report)
 
 
+# Per check: (file, anchor or None to append, text put after the anchor).
+BREAKAGE = {
+    "layers": ("store.c", None, '\n#include "device/audit.h"\n'
+               "void thsm_selftest_up(thsm_slot *s);\n"
+               "void thsm_selftest_up(thsm_slot *s) { thsm_key_id(s, 0); }\n"),
+    "static": ("audit.c", None, "int thsm_selftest_count(void);\n"
+               "int thsm_selftest_count(void) { static int n; return ++n; }\n"),
+    "formats": ("values.c", None, "int thsm_selftest_fmt(char *o, size_t n);\n"
+                "int thsm_selftest_fmt(char *o, size_t n) "
+                '{ return snprintf(o, n, "%zu", n); }\n'),
+    "stack": ("handlers_log.c",
+              "void thsm_h_log(thsm_device *dev, const thsm_params *ps)\n{\n",
+              "    volatile char big[4096];\n    big[0] = 1;\n"
+              "    thsm_resp_line(dev, \"%c\", big[0]);\n"),
+}
+
+
+def selftest(root, work):
+    failures = []
+    for check, (name, anchor, text) in BREAKAGE.items():
+        tree = os.path.join(work, "tree-" + check)
+        shutil.rmtree(tree, ignore_errors=True)
+        shutil.copytree(os.path.join(root, "src"), os.path.join(tree, "src"))
+        path = os.path.join(tree, "src/device", name)
+        with open(path) as f:
+            code = f.read()
+        if anchor is None:
+            code += "\n" + text
+        elif anchor in code:
+            code = code.replace(anchor, anchor + text, 1)
+        else:
+            failures.append("selftest: %s no longer has its anchor" % name)
+            continue
+        with open(path, "w") as f:
+            f.write(code)
+        out = os.path.join(work, "out-" + check)
+        prefix, _ = compile_core(tree, out)
+        if check == "stack":
+            errors, _ = check_stack(tree, prefix, out, 4096)
+        else:
+            errors, _ = CHECKS[check](tree, prefix, out)
+        print("%-8s on a broken tree: %s" % (check, errors[:1] or "NOT CAUGHT"))
+        if not errors:
+            failures.append("%s did not catch %s in %s" % (check, text.strip(), name))
+    return failures
+
+
+CHECKS = {"layers": check_layers, "static": check_static,
+          "formats": check_formats}
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("check", choices=["layers", "static", "formats", "stack"])
+    ap.add_argument("check", choices=["layers", "static", "formats", "stack",
+                                      "selftest"])
     ap.add_argument("--root", required=True, help="the source tree")
     ap.add_argument("--work", required=True, help="a scratch directory")
     ap.add_argument("--budget", type=int, default=4096)
     args = ap.parse_args()
     args.root, args.work = os.path.abspath(args.root), os.path.abspath(args.work)
+    if args.check == "selftest":
+        errors = selftest(args.root, args.work)
+        for e in errors:
+            print("FAIL: " + e)
+        return 1 if errors else 0
     prefix, _ = compile_core(args.root, args.work)
     if args.check == "stack":
         errors, report = check_stack(args.root, prefix, args.work, args.budget)
     else:
-        fn = {"layers": check_layers, "static": check_static,
-              "formats": check_formats}[args.check]
-        errors, report = fn(args.root, prefix, args.work)
+        errors, report = CHECKS[args.check](args.root, prefix, args.work)
     print(report)
     for e in errors:
         print("FAIL: " + e)
