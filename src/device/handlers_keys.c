@@ -18,8 +18,6 @@
 #include "device/store.h"
 #include "util/hex.h"
 
-#define MAX_DAYS 36500 /* 100 years: anything longer is a typo */
-
 /* ---- shared helpers ----------------------------------------------------- */
 
 /* Replaces the slot's key with a fresh one, wrapped under the session KEK.
@@ -45,23 +43,6 @@ static int new_key(thsm_device *dev, thsm_slot *s, const char *name)
     return 0;
 }
 
-static int field_ok(const char *v)
-{
-    size_t n = strlen(v);
-    if (n == 0 || n > THSM_X509_FIELD_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (v[i] < 0x21 || v[i] > 0x7e)
-            return 0;
-    return 1;
-}
-
-static int country_ok(const char *v)
-{
-    return strlen(v) == 2 && v[0] >= 'A' && v[0] <= 'Z' && v[1] >= 'A' &&
-           v[1] <= 'Z';
-}
-
 typedef struct {
     thsm_x509_name name;
     int64_t start, end;
@@ -74,26 +55,12 @@ static int parse_cert_params(thsm_device *dev, const thsm_params *ps,
     cp->name.c = thsm_params_get(ps, "C");
     cp->name.o = thsm_params_get(ps, "O");
     cp->name.cn = thsm_params_get(ps, "CN");
-    uint32_t days;
-    if (!country_ok(cp->name.c)) {
-        thsm_resp_error(dev, "BAD_PARAM", "C must be two capital letters");
-    } else if (!field_ok(cp->name.o) || !field_ok(cp->name.cn)) {
-        thsm_resp_error(dev, "BAD_PARAM",
-                        "O and CN must be 1 to %d printable ASCII characters",
-                        THSM_X509_FIELD_MAX);
-    } else if (thsm_parse_start(thsm_params_get(ps, "START"), &cp->start)) {
-        thsm_resp_error(dev, "BAD_PARAM",
-                        "START must be a valid date YYYYMMDDhhmmss from 1970");
-    } else if (thsm_parse_uint(thsm_params_get(ps, "DAYS"), 1, MAX_DAYS,
-                               &days)) {
-        thsm_resp_error(dev, "BAD_PARAM", "DAYS must be a number from 1 to %d",
-                        MAX_DAYS);
-    } else if ((cp->end = cp->start + (int64_t)days * 86400) > THSM_TIME_MAX) {
-        thsm_resp_error(dev, "BAD_PARAM", "validity would end after year 9999");
-    } else {
-        return 0;
-    }
-    return -1;
+    const char *why = thsm_cert_values_check(
+        cp->name.c, cp->name.o, cp->name.cn, thsm_params_get(ps, "START"),
+        thsm_params_get(ps, "DAYS"), &cp->start, &cp->end);
+    if (why)
+        thsm_resp_error(dev, "BAD_PARAM", "%s", why);
+    return why ? -1 : 0;
 }
 
 /* Issues a certificate for key, signed by issuer (issuer_cert NULL: self). */

@@ -1,16 +1,12 @@
 /*
- * values.c - parsing of request parameters and their values.
+ * values.c - parsing of request parameters, and time as text. The rules for
+ * certificate values are shared with the host: util/certvalues.c.
  * Strict on purpose: every value the device accepts has exactly one meaning.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "device/values.h"
-
-static int is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
 
 int thsm_params_parse(char *args, thsm_params *out, char *why, size_t cap)
 {
@@ -55,34 +51,6 @@ const char *thsm_params_get(const thsm_params *ps, const char *key)
     return NULL;
 }
 
-int thsm_parse_uint(const char *s, uint32_t min, uint32_t max, uint32_t *out)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 10 || (n > 1 && s[0] == '0'))
-        return -1;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!is_digit(s[i]))
-            return -1;
-        v = v * 10 + (uint64_t)(s[i] - '0');
-    }
-    if (v < min || v > max)
-        return -1;
-    *out = (uint32_t)v;
-    return 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (civil calendar). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     z += 719468;
@@ -94,40 +62,6 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *d = doy - (153 * mp + 2) / 5 + 1;
     *m = mp < 10 ? mp + 3 : mp - 9;
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-static unsigned days_in_month(int64_t y, unsigned m)
-{
-    static const unsigned len[12] = {31, 28, 31, 30, 31, 30,
-                                     31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : len[m - 1];
-}
-
-/* Value of n decimal digits at s (caller checked they are digits). */
-static unsigned digits(const char *s, int n)
-{
-    unsigned v = 0;
-    for (int i = 0; i < n; i++)
-        v = v * 10 + (unsigned)(s[i] - '0');
-    return v;
-}
-
-int thsm_parse_start(const char *s, int64_t *out)
-{
-    if (strlen(s) != 14)
-        return -1;
-    for (int i = 0; i < 14; i++)
-        if (!is_digit(s[i]))
-            return -1;
-    unsigned y = digits(s, 4), mo = digits(s + 4, 2), d = digits(s + 6, 2);
-    unsigned h = digits(s + 8, 2), mi = digits(s + 10, 2);
-    unsigned sec = digits(s + 12, 2);
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
-        h > 23 || mi > 59 || sec > 59)
-        return -1;
-    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-    return 0;
 }
 
 void thsm_format_time(int64_t t, char out[THSM_TIME_TEXT])

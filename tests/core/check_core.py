@@ -59,7 +59,8 @@ def compile_core(root, work):
     for old in glob.glob(os.path.join(work, "*")):
         os.remove(old)
     sources = sorted(glob.glob(os.path.join(root, "src/device/*.c")))
-    sources.append(os.path.join(root, "src/util/hex.c"))
+    sources += [os.path.join(root, "src/util", name)
+                for name in ("hex.c", "certvalues.c")]
     for src in sources:
         obj = os.path.join(work, os.path.basename(src)[:-2] + ".o")
         cmd = ([prefix + "gcc"] + cpu +
@@ -78,7 +79,8 @@ def read_layers(root):
     for i, files in enumerate(lines):
         for name in files:
             rank[name] = i
-    rank["hex.c"] = len(lines)  # src/util, below every layer
+    for name in ("hex.c", "certvalues.c"):
+        rank[name] = len(lines)  # src/util, below every layer
     return rank
 
 
