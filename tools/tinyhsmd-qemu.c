@@ -152,6 +152,9 @@ static int prepare_state(const options *o)
 
 /* ---- the emulator ------------------------------------------------------- */
 
+/* QEMU's own messages go to DIR/qemu.log, shown when it stops unexpectedly. */
+#define QEMU_LOG "qemu.log"
+
 static void exec_qemu(const options *o, int in, int out)
 {
     char kernel[PATH_MAX + 1];
@@ -165,6 +168,9 @@ static void exec_qemu(const options *o, int in, int out)
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive this program */
     if (chdir(o->state) != 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0)
         _exit(127);
+    int log = open(QEMU_LOG, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (log >= 0)
+        dup2(log, 2);
     execvp(o->qemu, (char *const *)argv);
     fprintf(stderr, "tinyhsmd-qemu: cannot run %s: %s\n", o->qemu, strerror(errno));
     _exit(127);
@@ -208,7 +214,22 @@ static void stop_qemu(relay *r)
     r->qemu = 0;
 }
 
-/* Reads the firmware's start line. 0 when READY; else prints why. */
+/* Copies DIR/qemu.log to stderr: why the emulator stopped. */
+static void show_qemu_log(int dir)
+{
+    char buf[4096];
+    int fd = openat(dir, QEMU_LOG, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+    if (n > 0) {
+        fprintf(stderr, "tinyhsmd-qemu: %s says:\n", QEMU_LOG);
+        fwrite(buf, 1, (size_t)n, stderr);
+    }
+    if (fd >= 0)
+        close(fd);
+}
+
+/* Reads the firmware's start line. 0 when READY; -1 when it refused the
+ * state (and says why); -2 when it did not start. */
 static int wait_ready(relay *r, const char *state)
 {
     char line[256];
@@ -229,13 +250,14 @@ static int wait_ready(relay *r, const char *state)
     size_t b = strlen(BANNER);
     if (len > b && memcmp(line, BANNER, b) == 0 && strcmp(line + b, "READY") == 0)
         return 0;
-    if (len > b && memcmp(line, BANNER, b) == 0)
+    if (len > b && memcmp(line, BANNER, b) == 0) {
         fprintf(stderr, "tinyhsmd-qemu: cannot use the state in %s: %s\n"
                 "tinyhsmd-qemu: nothing was changed; move the directory away "
                 "to start a new device\n", state, line + b);
-    else
-        fprintf(stderr, "tinyhsmd-qemu: the firmware did not start\n");
-    return -1;
+        return -1;
+    }
+    fprintf(stderr, "tinyhsmd-qemu: the firmware did not start\n");
+    return -2;
 }
 
 /* ---- the client's pty --------------------------------------------------- */
@@ -409,8 +431,10 @@ static int run(const options *o)
         return 1;
     if (start_qemu(o, &r) != 0) {
         die_errno("cannot start", o->qemu);
-    } else if (wait_ready(&r, o->state) != 0) {
-        /* reason printed */
+    } else if ((rc = wait_ready(&r, o->state)) != 0) {
+        if (rc == -2)
+            show_qemu_log(dir);
+        rc = 1;
     } else if ((r.master = open_pty(pty, sizeof(pty))) < 0) {
         die_errno("cannot open a pseudo-terminal", "");
     } else if (make_link(o->link, pty) == 0) {
@@ -424,6 +448,8 @@ static int run(const options *o)
         fprintf(stderr, "tinyhsmd-qemu: serving on %s (link %s), state in %s\n",
                 pty, o->link, o->state);
         rc = serve(&r);
+        if (rc != 0)
+            show_qemu_log(dir);
         remove_link(o->link, pty);
     }
     stop_qemu(&r);
