@@ -111,8 +111,7 @@ ok "a copied state directory is useless without the PIN"
 
 # tampering with the log is reported
 stop_daemon
-log=$TMP/copy/audit.log
-printf 'X' | dd of="$log" bs=1 seek=$((201 * 2 + 60)) conv=notrunc status=none
+tamper_audit_log "$TMP/copy" $((201 * 2 + 60))
 start_daemon "$TMP/copy"
 run 1 tinyhsm log --verify
 has "$TMP/out" "FAIL record 2"
