@@ -112,7 +112,7 @@ ok "--help COMMAND, and --version alone"
 # the install puts the original scripts' wrappers on PATH (cmake --install
 # writes its manifest into the build tree: skipped where that is read-only)
 if [ -f "$BIN/../cmake_install.cmake" ] && [ -w "$BIN/.." ]; then
-    cmake --install "$BIN/.." --prefix "$TMP/inst" >/dev/null
+    cmake --install "$BIN/.." --prefix "$TMP/inst" --component scripts >/dev/null
     for s in tinyhsm-sign tinyhsm-config; do
         [ -x "$TMP/inst/bin/$s" ] || fail "$s not installed in bin"
         PATH=$TMP/inst/bin:$PATH run 0 "$s" --help
