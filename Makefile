@@ -11,8 +11,12 @@ DEBS      = build-essential cmake pkg-config libssl-dev libcmocka-dev \
             clang libclang-rt-14-dev openssl dpkg-dev
 # mbedTLS source (Debian's source package), the MCU crypto backend.
 MBEDTLS_CACHE ?= build/mbedtls-src
+# The firmware (Cortex-M33, QEMU mps2-an505): cross toolchain and emulator.
+FWDIR    ?= $(BUILD)/fw
+FWDEBS    = gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm
+FIRMWARE  = $(abspath $(FWDIR))/tinyhsm-fw.elf
 
-.PHONY: all deps mbedtls build check demo install bench clean
+.PHONY: all deps mbedtls build firmware check demo install bench clean
 
 all: build
 
@@ -26,15 +30,26 @@ build:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(BUILD) -j$(JOBS)
 
-# Tests run under ASan+UBSan with clang, which also builds the fuzzers.
-# The unit tests run a second time with the device core on mbedTLS.
-# Then the end-to-end suites run again as a normal user (nobody, when run as
-# root) with an 8 MiB memory-lock limit, on that build and on a
-# non-sanitized one (ASan hides bugs such as a failing mlock).
+# The firmware ELF and .bin in $(FWDIR) (its own CMake project, cross-compiled),
+# and build/bin/tinyhsmd-qemu, which runs it in QEMU behind a pty.
+firmware: mbedtls
+	@bash scripts/deps.sh $(FWDEBS)
+	cmake -S fw -B $(FWDIR) -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/fw/toolchain-arm-none-eabi.cmake \
+	      -DTHSM_MBEDTLS_CACHE=$(abspath $(MBEDTLS_CACHE))
+	cmake --build $(FWDIR) -j$(JOBS)
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD) -j$(JOBS) --target tinyhsmd-qemu
+
+# Tests run under ASan+UBSan with clang, which also builds the fuzzers; the
+# qemu.* tests run the firmware. The unit tests run a second time with the
+# device core on mbedTLS. Then the end-to-end suites run again as a normal
+# user (nobody, when run as root) with an 8 MiB memory-lock limit, on that
+# build and on a non-sanitized one (ASan hides bugs such as a failing mlock).
 MBED_UNITS = test_device test_boot test_crypto
-check: deps mbedtls
+check: deps mbedtls firmware
 	cmake -S . -B $(CHECKDIR) -DCMAKE_C_COMPILER=clang \
-	      -DCMAKE_BUILD_TYPE=Debug -DTHSM_SANITIZE=ON -DTHSM_FUZZ=ON
+	      -DCMAKE_BUILD_TYPE=Debug -DTHSM_SANITIZE=ON -DTHSM_FUZZ=ON \
+	      -DTHSM_FIRMWARE=$(FIRMWARE)
 	cmake --build $(CHECKDIR) -j$(JOBS)
 	cd $(CHECKDIR) && ctest --output-on-failure -j$(JOBS)
 	cmake -S . -B $(MBEDCHECKDIR) -DCMAKE_C_COMPILER=clang \

@@ -66,6 +66,12 @@ static int read_first_line(int fd, char *out, size_t cap)
 int thsm_test_daemon_start(thsm_test_daemon *d, const char *state_dir,
                            const char *const *extra_args)
 {
+    return thsm_test_device_start(d, "tinyhsmd", state_dir, extra_args);
+}
+
+int thsm_test_device_start(thsm_test_daemon *d, const char *program,
+                           const char *state_dir, const char *const *extra_args)
+{
     int pipefd[2];
     char tmp[256];
     thsm_test_tmpdir(tmp, sizeof(tmp));
@@ -73,7 +79,7 @@ int thsm_test_daemon_start(thsm_test_daemon *d, const char *state_dir,
     snprintf(d->link, sizeof(d->link), "%s/tty", tmp);
     if (pipe(pipefd) != 0)
         die("pipe");
-    const char *argv[16] = {thsm_test_bin("tinyhsmd"), "--state", state_dir,
+    const char *argv[16] = {thsm_test_bin(program), "--state", state_dir,
                             "--link", d->link};
     int argc = 5;
     for (int i = 0; extra_args && extra_args[i] && argc < 15; i++)

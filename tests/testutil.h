@@ -27,6 +27,10 @@ void thsm_test_rmtree(const char *path);
 int thsm_test_daemon_start(thsm_test_daemon *d, const char *state_dir,
                            const char *const *extra_args);
 
+/* The same for another program in $THSM_BIN (e.g. tinyhsmd-qemu). */
+int thsm_test_device_start(thsm_test_daemon *d, const char *program,
+                           const char *state_dir, const char *const *extra_args);
+
 /* SIGTERM, then waits; returns its exit status (or -1). */
 int thsm_test_daemon_stop(thsm_test_daemon *d);
 

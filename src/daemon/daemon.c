@@ -208,37 +208,6 @@ static int check_place(const thsm_daemon_cfg *cfg)
     return 0;
 }
 
-/* Takes link.pid: write-locked while we run, it says the link, its socket
- * and the pid file are ours. Refuses when a live daemon holds it. */
-static int take_pid_file(const char *path, const char *pty)
-{
-    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-    struct stat st;
-    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 || fstat(fd, &st) != 0 || st.st_uid != geteuid()) {
-        fprintf(stderr, "tinyhsmd: cannot use %s: %s\n", path,
-                fd < 0 ? strerror(errno) : "it belongs to another user");
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    if (fcntl(fd, F_SETLK, &fl) != 0) {
-        fprintf(stderr, "tinyhsmd: a live tinyhsmd (pid %ld) serves this "
-                "link; not taking it over (stop it, or use --link)\n",
-                (long)thsm_lock_holder(path));
-        close(fd);
-        return -1;
-    }
-    char line[300];
-    int n = snprintf(line, sizeof(line), "%ld %s\n", (long)getpid(), pty);
-    if (ftruncate(fd, 0) != 0 || write(fd, line, (size_t)n) != n) {
-        fprintf(stderr, "tinyhsmd: cannot write %s\n", path);
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 /* Binds link.sock, replacing a stale socket (we hold the pid file, so no
  * live daemon serves it). Mode 0600; peers are checked at accept too. */
 static int open_socket(const char *path)
@@ -503,14 +472,14 @@ static void serve(server *s, thsm_device *dev, volatile sig_atomic_t *stop)
 static int open_endpoints(server *s, const char *pty, int *pid_fd,
                           char *sock, size_t cap)
 {
-    char pid_path[4200];
+    char err[4400];
     const char *link = s->cfg->link;
-    if (check_place(s->cfg) != 0 ||
-        thsm_companion(link, ".pid", pid_path, sizeof(pid_path)) != 0 ||
-        thsm_companion(link, ".sock", sock, cap) != 0)
+    if (check_place(s->cfg) != 0 || thsm_companion(link, ".sock", sock, cap) != 0)
         return -1;
-    if ((*pid_fd = take_pid_file(pid_path, pty)) < 0)
+    if ((*pid_fd = thsm_pid_file_take(link, pty, err, sizeof(err))) < 0) {
+        fprintf(stderr, "tinyhsmd: %s\n", err);
         return -1;
+    }
     if ((s->listen_fd = open_socket(sock)) < 0 || make_link(link, pty) != 0)
         return -1;
     s->opens = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -526,17 +495,12 @@ static int open_endpoints(server *s, const char *pty, int *pid_fd,
 static void close_endpoints(server *s, const char *pty, int pid_fd,
                             const char *sock)
 {
-    char pid_path[4200];
     if (s->listen_fd >= 0) {
         unlink(sock);
         close(s->listen_fd);
     }
     remove_link(s->cfg->link, pty);
-    if (pid_fd >= 0 &&
-        thsm_companion(s->cfg->link, ".pid", pid_path, sizeof(pid_path)) == 0) {
-        unlink(pid_path);
-        close(pid_fd);
-    }
+    thsm_pid_file_drop(s->cfg->link, pid_fd);
     if (s->opens >= 0)
         close(s->opens);
 }

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "device/internal.h"
+#include "device/values.h"
 
 int thsm_params_parse(char *args, thsm_params *out, char *why, size_t cap)
 {
@@ -69,8 +69,29 @@ void thsm_format_time(int64_t t, char out[THSM_TIME_TEXT])
     int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
     int64_t rem = t - days * 86400, y;
     unsigned m, d;
+    char year[THSM_I64_TEXT];
     civil_from_days(days, &y, &m, &d);
-    snprintf(out, THSM_TIME_TEXT, "%04lld-%02u-%02u %02u:%02u:%02u UTC", (long long)y, m,
+    thsm_format_i64(y, 4, year);
+    snprintf(out, THSM_TIME_TEXT, "%s-%02u-%02u %02u:%02u:%02u UTC", year, m,
              d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
              (unsigned)(rem % 60));
+}
+
+void thsm_format_i64(int64_t v, int width, char out[THSM_I64_TEXT])
+{
+    char digits[20];
+    size_t n = 0, len;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    len = n + (v < 0);
+    if (v < 0)
+        *out++ = '-';
+    for (; width > 0 && len < (size_t)width && len < THSM_I64_TEXT - 1; len++)
+        *out++ = '0';
+    while (n)
+        *out++ = digits[--n];
+    *out = '\0';
 }

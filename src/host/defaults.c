@@ -125,3 +125,40 @@ pid_t thsm_lock_holder(const char *pid_file)
     close(fd);
     return pid;
 }
+
+int thsm_pid_file_take(const char *link, const char *pty, char *err, size_t cap)
+{
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    struct stat st;
+    char path[4200], line[300];
+    if (thsm_companion(link, ".pid", path, sizeof(path)) != 0) {
+        SAY("link path %s is too long", link);
+        return -1;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 || fstat(fd, &st) != 0 || st.st_uid != geteuid()) {
+        SAY("cannot use %s: %s", path,
+            fd < 0 ? strerror(errno) : "it belongs to another user");
+    } else if (fcntl(fd, F_SETLK, &fl) != 0) {
+        SAY("a live tinyhsmd (pid %ld) serves %s; not taking it over (stop "
+            "it, or use another --link)", (long)thsm_lock_holder(path), link);
+    } else {
+        int n = snprintf(line, sizeof(line), "%ld %s\n", (long)getpid(), pty);
+        if (ftruncate(fd, 0) == 0 && write(fd, line, (size_t)n) == n)
+            return fd;
+        SAY("cannot write %s", path);
+    }
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+void thsm_pid_file_drop(const char *link, int fd)
+{
+    char path[4200];
+    if (fd < 0)
+        return;
+    if (thsm_companion(link, ".pid", path, sizeof(path)) == 0)
+        unlink(path);
+    close(fd);
+}

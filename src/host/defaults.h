@@ -42,4 +42,12 @@ int thsm_companion(const char *link, const char *suffix, char *buf, size_t cap);
  * does (or the file is missing). */
 pid_t thsm_lock_holder(const char *pid_file);
 
+/* Takes link.pid for this process serving pty: creates it (0600, ours),
+ * write-locks it and writes "<pid> <pty>". Returns its descriptor, or -1
+ * with the reason in err (when a live process holds it, its pid). */
+int thsm_pid_file_take(const char *link, const char *pty, char *err, size_t cap);
+
+/* Removes link.pid and closes fd, which releases the lock. */
+void thsm_pid_file_drop(const char *link, int fd);
+
 #endif

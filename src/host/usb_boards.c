@@ -64,8 +64,10 @@ int thsm_find_stlink_ports(const char *sysfs_root,
             strlen(e->d_name) + 6 > THSM_PORT_NAME_MAX ||
             !is_stlink(sysfs_root, e->d_name))
             continue;
-        if (found < max)
-            snprintf(ports[found], THSM_PORT_NAME_MAX, "/dev/%s", e->d_name);
+        if (found < max) { /* the length was checked above */
+            memcpy(ports[found], "/dev/", 5);
+            memcpy(ports[found] + 5, e->d_name, strlen(e->d_name) + 1);
+        }
         found++;
     }
     closedir(d);

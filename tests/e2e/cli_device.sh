@@ -109,8 +109,12 @@ pty=$(cat "$TMP/daemon.out")
 flock -n "$pty" sleep 3 &
 holder=$!
 sleep 0.5
-run 0 tinyhsm info
-TINYHSM_PORT=$pty run 1 tinyhsm info
+if [ "$DEVICE" = qemu ]; then # tinyhsmd-qemu has only the pty
+    run 1 tinyhsm info
+else
+    run 0 tinyhsm info
+    TINYHSM_PORT=$pty run 1 tinyhsm info
+fi
 has "$TMP/err" "busy"
 wait $holder
 TINYHSM_PORT=$pty run 0 tinyhsm info

@@ -1,7 +1,17 @@
 # Shared helpers for the shell end-to-end tests. Source it; it starts nothing.
+# THSM_DEVICE=qemu runs the suites against the firmware in QEMU
+# (tinyhsmd-qemu with $THSM_FIRMWARE) instead of tinyhsmd.
 set -euo pipefail
 BIN=${THSM_BIN:?set THSM_BIN to the directory with tinyhsm and tinyhsmd}
 BIN=$(cd "$BIN" && pwd)
+DEVICE=${THSM_DEVICE:-tinyhsmd}
+if [ "$DEVICE" = qemu ]; then
+    FIRMWARE=${THSM_FIRMWARE:-$BIN/../fw/tinyhsm-fw.elf}
+    if [ ! -r "$FIRMWARE" ]; then
+        echo "SKIP: no firmware at $FIRMWARE (run make firmware)"
+        exit 77
+    fi
+fi
 TMP=$(mktemp -d)
 PASSED=0
 DPID=
@@ -15,12 +25,18 @@ fail() { echo "FAIL: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 ok() { PASSED=$((PASSED + 1)); echo "ok $PASSED - $*"; }
 finish() { echo "$PASSED passed, 0 failed"; }
 
-# start_daemon [STATE_DIR]: runs tinyhsmd, exports TINYHSM_PORT.
+# start_daemon [STATE_DIR]: runs the device (tinyhsmd, or the firmware in
+# QEMU), exports TINYHSM_PORT.
 start_daemon() {
     local state=${1:-$TMP/state}
     : >"$TMP/daemon.out" # not the last daemon's pty: the redirection below is async
-    "$BIN/tinyhsmd" --state "$state" --link "$TMP/tty" >"$TMP/daemon.out" \
-        2>"$TMP/daemon.err" &
+    if [ "$DEVICE" = qemu ]; then
+        "$BIN/tinyhsmd-qemu" --firmware "$FIRMWARE" --state "$state" \
+            --link "$TMP/tty" >"$TMP/daemon.out" 2>"$TMP/daemon.err" &
+    else
+        "$BIN/tinyhsmd" --state "$state" --link "$TMP/tty" >"$TMP/daemon.out" \
+            2>"$TMP/daemon.err" &
+    fi
     DPID=$!
     for _ in $(seq 100); do
         [ -s "$TMP/daemon.out" ] && break
@@ -29,6 +45,17 @@ start_daemon() {
     done
     [ -s "$TMP/daemon.out" ] || fail "tinyhsmd printed no pty"
     export TINYHSM_PORT=$TMP/tty
+}
+
+# tamper_audit_log STATE_DIR OFFSET: overwrites one byte of the stored audit
+# log (the file of tinyhsmd; the log area of the firmware's flash image).
+tamper_audit_log() {
+    local file=$1/audit.log base=0
+    if [ "$DEVICE" = qemu ]; then
+        file=$1/flash.img
+        base=$((2 * 8192)) # after the two state slots (src/port/qemu/port_qemu.c)
+    fi
+    printf 'X' | dd of="$file" bs=1 seek=$((base + $2)) conv=notrunc status=none
 }
 
 stop_daemon() {

@@ -1,0 +1,98 @@
+/*
+ * main.c - the TinyHSM firmware: the device core behind a UART.
+ *
+ * Link protocol with the host side (tinyhsmd-qemu), besides AT itself:
+ *   - at start the firmware sends STX, "TINYHSM-FW READY" or
+ *     "TINYHSM-FW STORAGE <reason>", LF; after STORAGE it stops;
+ *   - an EOT byte (0x04) from the host ends the session (the client closed
+ *     the port), as a pty close does for tinyhsmd; the firmware answers
+ *     with an EOT once every earlier answer is out. The host turns a
+ *     client's own EOT into another byte the core refuses alike.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <mbedtls/memory_buffer_alloc.h>
+
+#include "crypto/crypto.h"
+#include "device/device.h"
+#include "port/qemu/board.h"
+
+#define STX "\x02"
+#define EOT 0x04
+#define POOL_SIZE (16 * 1024) /* mbedTLS's heap; peak use in docs/PERFORMANCE.md */
+
+static thsm_device dev;
+static thsm_session sess;
+
+static void uart_out(void *ctx, const char *data, size_t len)
+{
+    (void)ctx;
+    board_uart_write(data, len);
+}
+
+static int entropy(void *ctx, uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    return board_entropy(buf, len);
+}
+
+static void announce(const char *what, const char *reason)
+{
+    board_uart_write(STX "TINYHSM-FW ", 12);
+    board_uart_write(what, strlen(what));
+    if (reason && *reason) {
+        board_uart_write(" ", 1);
+        board_uart_write(reason, strlen(reason));
+    }
+    board_uart_write("\n", 1);
+}
+
+/* Writes the stack high-water mark for the host when it grew. */
+static void report_stack(void)
+{
+    static size_t reported;
+    size_t used = board_stack_used();
+    char text[96];
+    if (used == reported)
+        return;
+    reported = used;
+    snprintf(text, sizeof(text), "stack_used=%lu stack_size=%lu\n",
+             (unsigned long)used, (unsigned long)board_stack_size());
+    board_report(text);
+}
+
+int main(void)
+{
+    static thsm_port port;
+    static unsigned char pool[POOL_SIZE];
+    char why[128];
+    board_init();
+    mbedtls_memory_buffer_alloc_init(pool, sizeof(pool));
+    thsm_crypto_set_entropy(entropy, NULL);
+    if (board_port_open(&port, why, sizeof(why)) != 0) {
+        announce("STORAGE", why);
+        return 1;
+    }
+    thsm_session_init(&sess, uart_out, NULL);
+    if (thsm_device_init(&dev, &port) != 0) {
+        announce("STORAGE", thsm_device_storage_reason(&dev));
+        return 1;
+    }
+    announce("READY", NULL);
+    for (;;) {
+        int c = board_uart_getc();
+        if (c == EOT) {
+            thsm_device_disconnect(&dev, &sess);
+            board_uart_write("\x04", 1);
+            report_stack();
+        } else if (c >= 0) {
+            uint8_t b = (uint8_t)c;
+            thsm_device_input(&dev, &sess, &b, 1);
+        } else if (thsm_device_flush_pending(&dev)) {
+            thsm_device_flush(&dev);
+        } else {
+            board_idle();
+        }
+    }
+}

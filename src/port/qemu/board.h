@@ -1,0 +1,39 @@
+/*
+ * board.h - what the firmware's main loop needs from a board.
+ *
+ * Each board folder (src/port/qemu for QEMU's mps2-an505; a B-U585I-IOT02A
+ * port would add src/port/u585) implements these, its startup code, its
+ * linker script and a thsm_port. The device core never includes this file.
+ */
+#ifndef THSM_BOARD_H
+#define THSM_BOARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "port/port.h"
+
+#define BOARD_EXIT_FAULT 3 /* a CPU fault: the emulator exits with it */
+
+/* Clocks and UART. */
+void board_init(void);
+/* The next byte from the host, or -1 when none is waiting. */
+int board_uart_getc(void);
+void board_uart_write(const void *data, size_t len);
+/* Sleeps until the UART has a byte (returns at once when it has one). */
+void board_idle(void);
+
+/* Opens the storage and fills port. 0, or -1 with a reason in why. */
+int board_port_open(thsm_port *port, char *why, size_t cap);
+
+/* Entropy for seeding the random generator. 0, or -1. */
+int board_entropy(uint8_t *buf, size_t len);
+
+/* Stack bytes ever used (painted at reset), and the stack's size. */
+size_t board_stack_used(void);
+size_t board_stack_size(void);
+
+/* Records a measurement line (name=value ...) where the host can read it. */
+void board_report(const char *text);
+
+#endif

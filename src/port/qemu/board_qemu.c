@@ -1,0 +1,43 @@
+/*
+ * board_qemu.c - the rest of the board interface on QEMU: storage, entropy
+ * and the measurement file, the latter two through semihosting stand-ins.
+ */
+#include <string.h>
+
+#include "port/qemu/board.h"
+#include "port/qemu/port_qemu.h"
+#include "port/qemu/semihost.h"
+
+#define SEED_FILE "seed.bin"
+#define REPORT_FILE "fw-stats.txt"
+
+int board_port_open(thsm_port *port, char *why, size_t cap)
+{
+    return thsm_qemu_port_open(port, why, cap);
+}
+
+/* EMULATOR STAND-IN for a TRNG: tinyhsmd-qemu writes fresh random bytes to
+ * seed.bin before each start. The firmware removes the name at once, so no
+ * later boot can read the same bytes; when they run out, it fails rather
+ * than repeat them. A board reads its TRNG here. */
+int board_entropy(uint8_t *buf, size_t len)
+{
+    static int fd = -2;
+    if (fd == -2) {
+        fd = sh_open(SEED_FILE, SH_MODE_RB);
+        if (fd >= 0 && sh_remove(SEED_FILE) != 0) {
+            sh_close(fd);
+            fd = -1;
+        }
+    }
+    return fd >= 0 && sh_read(fd, buf, len) == 0 ? 0 : -1;
+}
+
+void board_report(const char *text)
+{
+    int fd = sh_open(REPORT_FILE, SH_MODE_WB);
+    if (fd >= 0) {
+        sh_write(fd, text, strlen(text));
+        sh_close(fd);
+    }
+}

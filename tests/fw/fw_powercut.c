@@ -1,0 +1,247 @@
+/*
+ * fw_powercut.c - power cuts during flash saves of the firmware in QEMU.
+ *
+ * Each round asks the device for a new signer key (a state save and an audit
+ * append), watches the flash image, and kills QEMU with SIGKILL after a
+ * random number of writes to it, i.e. at a random point of the save. The
+ * device must then start again, with the CA untouched and either the old
+ * signer key with its certificate or a new key without one (which then gets
+ * a certificate), and sign. The test also counts the cuts
+ * that left a half-written slot, to show the cuts did land inside saves.
+ *
+ * Needs $THSM_FIRMWARE; exits 77 (skipped) without it. $THSM_POWERCUTS sets
+ * the number of rounds (default 100).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "host/at_client.h"
+#include "testutil.h"
+
+#define SECTOR 8192 /* flash layout of src/port/qemu/port_qemu.c */
+#define SLOT_MARK "TinyHSM slot v1"
+#define NEW_KEY "AT+SIGNER_NEW_KEY ALGO=SECP256R1"
+#define NEW_CERT "AT+SIGNER_NEW_CERT TYPE=CA-SIGNED C=US O=Me CN=Signer " \
+    "START=20250101000000 DAYS=365"
+#define SIGN "AT+SIGNER_SIGN HASH=" \
+    "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF"
+
+static char dir[512], state[600], flash[700];
+static const char *firmware;
+static thsm_test_daemon dev;
+static thsm_at at;
+static thsm_at_resp resp;
+
+#define CHECK(cond, ...)                                                   \
+    do {                                                                   \
+        if (!(cond)) {                                                     \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);           \
+            fprintf(stderr, __VA_ARGS__);                                  \
+            fprintf(stderr, "\n");                                         \
+            exit(1);                                                       \
+        }                                                                  \
+    } while (0)
+
+static void stop_device(void)
+{
+    if (dev.pid > 0)
+        thsm_test_daemon_kill(&dev);
+}
+
+static void start(void)
+{
+    const char *extra[] = {"--firmware", firmware, NULL};
+    char err[256];
+    CHECK(thsm_test_device_start(&dev, "tinyhsmd-qemu", state, extra) == 0,
+          "the device did not start");
+    CHECK(thsm_at_open(&at, dev.link, err, sizeof(err)) == THSM_AT_OK,
+          "open %s: %s", dev.link, err);
+}
+
+static const char *cmd(const char *req)
+{
+    CHECK(thsm_at_cmd(&at, req, &resp) == THSM_AT_OK && resp.nlines > 0,
+          "no answer to %s", req);
+    return resp.lines[0];
+}
+
+/* Value of KEY= in the status line, into out. */
+static void status_field(const char *key, char *out, size_t cap)
+{
+    const char *line = cmd("AT+HSM_STATUS?");
+    char pat[32];
+    snprintf(pat, sizeof(pat), " %s=", key);
+    const char *p = strstr(line, pat);
+    CHECK(p, "no %s in '%s'", key, line);
+    p += strlen(pat);
+    size_t n = strcspn(p, " ");
+    CHECK(n < cap, "long %s", key);
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+/* The emulator started by tinyhsmd-qemu: its only child. */
+static pid_t qemu_pid(void)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)dev.pid,
+             (int)dev.pid);
+    FILE *f = fopen(path, "r");
+    int pid = 0;
+    CHECK(f && fscanf(f, "%d", &pid) == 1, "no QEMU under %d", (int)dev.pid);
+    fclose(f);
+    return pid;
+}
+
+static double now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+/* Sends the request and waits for the first write to the flash image.
+ * Returns the inotify descriptor, or -1 when the answer came first. */
+static int send_and_wait_write(const char *req)
+{
+    int in = inotify_init1(IN_CLOEXEC);
+    CHECK(in >= 0 && inotify_add_watch(in, flash, IN_MODIFY) >= 0, "inotify");
+    char line[128];
+    snprintf(line, sizeof(line), "%s\r\n", req);
+    CHECK(write(at.fd, line, strlen(line)) == (ssize_t)strlen(line), "write");
+    struct pollfd p[2] = {{in, POLLIN, 0}, {at.fd, POLLIN, 0}};
+    CHECK(poll(p, 2, 10000) > 0, "no write and no answer to %s", req);
+    return in;
+}
+
+/* How long the device writes flash for req: from its first write to its
+ * answer, in microseconds. */
+static double save_time(const char *req)
+{
+    int in = send_and_wait_write(req);
+    double t0 = now_us();
+    struct pollfd first = {at.fd, POLLIN, 0};
+    CHECK(poll(&first, 1, 10000) > 0, "no answer to %s", req);
+    double t1 = now_us();
+    char buf[512];
+    size_t len = 0;
+    while (len < 4 || memcmp(buf + len - 4, "\r\n\r\n", 4) != 0) {
+        struct pollfd p = {at.fd, POLLIN, 0};
+        CHECK(poll(&p, 1, 10000) > 0 && len < sizeof(buf), "no answer to %s", req);
+        ssize_t n = read(at.fd, buf + len, sizeof(buf) - len);
+        len += n > 0 ? (size_t)n : 0;
+    }
+    close(in);
+    return t1 - t0;
+}
+
+/* Sends the request, kills QEMU at a random instant within the first
+ * window_us after its first flash write, and waits for tinyhsmd-qemu. */
+static void cut_during(const char *req, double window_us)
+{
+    pid_t q = qemu_pid();
+    int in = send_and_wait_write(req);
+    double until = now_us() + window_us * (rand() / (RAND_MAX + 1.0));
+    while (now_us() < until)
+        ; /* spin: a sleep would be far coarser than a save */
+    kill(q, SIGKILL);
+    close(in);
+    thsm_at_close(&at);
+    int status;
+    CHECK(waitpid(dev.pid, &status, 0) == dev.pid, "waitpid");
+    dev.pid = -1;
+}
+
+/* 1 when a slot was cut off mid-save: written to, but without its mark. */
+static int torn_slot(void)
+{
+    size_t len;
+    unsigned char *img = thsm_test_read_file(flash, &len);
+    int torn = 0;
+    CHECK(img && len >= 3 * SECTOR, "flash image");
+    for (int s = 0; s < 2; s++) {
+        const unsigned char *p = img + (size_t)s * SECTOR;
+        int marked = memcmp(p, SLOT_MARK, sizeof(SLOT_MARK)) == 0, erased = 1;
+        for (size_t i = 0; i < SECTOR && erased; i++)
+            erased = p[i] == 0xff;
+        torn |= !marked && !erased;
+    }
+    free(img);
+    return torn;
+}
+
+int main(void)
+{
+    firmware = getenv("THSM_FIRMWARE");
+    if (!firmware || access(firmware, R_OK) != 0) {
+        printf("SKIP: no firmware (set THSM_FIRMWARE; run make firmware)\n");
+        return 77;
+    }
+    const char *env = getenv("THSM_POWERCUTS");
+    int rounds = env ? atoi(env) : 100, old = 0, fresh = 0, torn = 0;
+    thsm_test_tmpdir(dir, sizeof(dir));
+    snprintf(state, sizeof(state), "%s/state", dir);
+    snprintf(flash, sizeof(flash), "%s/flash.img", state);
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    atexit(stop_device);
+
+    start();
+    CHECK(strcmp(cmd("AT+HSM_CA_NEW_CERT C=US O=MyHSM CN=My_CA "
+                 "START=20250101000000 DAYS=365"),
+                 "OK") == 0, "CA: %s", resp.lines[0]);
+    CHECK(strcmp(cmd(NEW_KEY), "OK") == 0, "signer: %s", resp.lines[0]);
+    CHECK(strcmp(cmd(NEW_CERT), "OK") == 0, "cert: %s", resp.lines[0]);
+    char ca[32], before[32], after[32], ca_now[32], cert[8];
+    status_field("CA_KEY", ca, sizeof(ca));
+    /* the median of 5 saves: the machine may be busy */
+    double t[5], window;
+    for (int i = 0; i < 5; i++) {
+        t[i] = save_time(NEW_KEY);
+        for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
+            window = t[j];
+            t[j] = t[j - 1];
+            t[j - 1] = window;
+        }
+    }
+    window = t[2];
+    CHECK(strcmp(cmd(NEW_CERT), "OK") == 0, "cert: %s", resp.lines[0]);
+    for (int i = 0; i < rounds; i++) {
+        status_field("SIGNER_KEY", before, sizeof(before));
+        /* a save is an erase (32 page writes), the payload and the header */
+        cut_during(NEW_KEY, window);
+        torn += torn_slot();
+        start();
+        status_field("CA_KEY", ca_now, sizeof(ca_now));
+        status_field("SIGNER_KEY", after, sizeof(after));
+        status_field("SIGNER_CERT", cert, sizeof(cert));
+        CHECK(strcmp(ca, ca_now) == 0, "round %d: CA key changed", i);
+        CHECK(strcmp(after, "-") != 0, "round %d: signer key lost", i);
+        int same = strcmp(before, after) == 0;
+        CHECK(strcmp(cert, same ? "1" : "0") == 0,
+              "round %d: %s key with SIGNER_CERT=%s", i, same ? "old" : "new", cert);
+        if (!same)
+            CHECK(strcmp(cmd(NEW_CERT), "OK") == 0, "cert: %s", resp.lines[0]);
+        CHECK(strncmp(cmd(SIGN), "OK ", 3) == 0, "round %d: cannot sign: %s",
+              i, resp.lines[0]);
+        old += same;
+        fresh += !same;
+    }
+    thsm_at_close(&at);
+    CHECK(thsm_test_daemon_stop(&dev) == 0, "clean stop");
+    printf("%d power cuts within %.0f us of the first flash write: %d kept the "
+           "old key, %d the new one; %d cut a slot mid-save\n", rounds, window,
+           old, fresh, torn);
+    CHECK(rounds < 20 || (torn >= rounds / 20 && old > 0 && fresh > 0),
+          "too few cuts landed inside a save");
+    thsm_test_rmtree(dir);
+    return 0;
+}
