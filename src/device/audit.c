@@ -170,15 +170,15 @@ void thsm_key_id(const thsm_slot *s, char out[17])
 int thsm_audit_append(thsm_device *dev, const char *event, const thsm_slot *key,
                       const uint8_t *digest, const char *result)
 {
-    char rec[THSM_AUDIT_RECORD + 1], kid[17], dig[65] = "-";
+    char rec[THSM_AUDIT_RECORD + 1], kid[17], dig[65] = "-", when[THSM_DEC_TEXT];
     uint8_t link[32];
     thsm_key_id(key, kid);
     if (digest)
         thsm_hex(digest, 32, dig);
-    int n = snprintf(rec, sizeof(rec), "%08lu %010lld %-16.16s %-16s %-64s "
+    thsm_format_dec(dev->port->now(dev->port->ctx), 10, when);
+    int n = snprintf(rec, sizeof(rec), "%08lu %s %-16.16s %-16s %-64s "
                      "%-16.16s ", (unsigned long)dev->log_count % 100000000UL,
-                     (long long)dev->port->now(dev->port->ctx), event, kid, dig,
-                     result);
+                     when, event, kid, dig, result);
     if (n != THSM_AUDIT_CHAIN_AT)
         return -1;
     link_of(dev->log_head, rec, link);

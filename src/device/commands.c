@@ -146,7 +146,7 @@ static void send_cert(thsm_device *dev, const thsm_slot *s, int der)
     }
     char hex[2 * THSM_CERT_MAX + 1];
     thsm_hex(s->cert, s->cert_len, hex);
-    thsm_resp_line(dev, "OK %zu %s", s->cert_len, hex);
+    thsm_resp_line(dev, "OK %lu %s", (unsigned long)s->cert_len, hex);
 }
 
 /* Lines of a readable summary; none starts with O, K or a space. */
@@ -404,7 +404,7 @@ static void h_signer_sign(thsm_device *dev, const thsm_params *ps)
     }
     dev->signatures++;
     thsm_hex(der, der_len, hex);
-    thsm_resp_line(dev, "OK %zu %s", der_len, hex);
+    thsm_resp_line(dev, "OK %lu %s", (unsigned long)der_len, hex);
 }
 
 static void h_signer_pubkey(thsm_device *dev, const thsm_params *ps)

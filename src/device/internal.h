@@ -39,6 +39,11 @@ int thsm_parse_start(const char *s, int64_t *out);
 int thsm_parse_uint(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 
 
+/* Decimal of v, zero-padded to width digits: printf's %0*lld, which
+ * newlib-nano's printf lacks. */
+#define THSM_DEC_TEXT 22
+void thsm_format_dec(int64_t v, unsigned width, char out[THSM_DEC_TEXT]);
+
 /* "YYYY-MM-DD hh:mm:ss UTC"; sized for any value the compiler can imagine. */
 #define THSM_TIME_TEXT 80
 void thsm_format_time(int64_t t, char out[THSM_TIME_TEXT]);

@@ -130,13 +130,32 @@ int thsm_parse_start(const char *s, int64_t *out)
     return 0;
 }
 
+void thsm_format_dec(int64_t v, unsigned width, char out[THSM_DEC_TEXT])
+{
+    char rev[THSM_DEC_TEXT];
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    size_t n = 0, k = 0;
+    do {
+        rev[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    while (n < width && n < sizeof(rev) - 2)
+        rev[n++] = '0';
+    if (v < 0)
+        out[k++] = '-';
+    while (n)
+        out[k++] = rev[--n];
+    out[k] = '\0';
+}
+
 void thsm_format_time(int64_t t, char out[THSM_TIME_TEXT])
 {
+    char year[THSM_DEC_TEXT];
     int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
     int64_t rem = t - days * 86400, y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
-    snprintf(out, THSM_TIME_TEXT, "%04lld-%02u-%02u %02u:%02u:%02u UTC", (long long)y, m,
-             d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
+    thsm_format_dec(y, 4, year);
+    snprintf(out, THSM_TIME_TEXT, "%s-%02u-%02u %02u:%02u:%02u UTC", year, m, d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
              (unsigned)(rem % 60));
 }
