@@ -1,21 +1,97 @@
 /*
  * fuzz_device.c - arbitrary bytes into the device core over an in-memory
- * port: framing, parameter parsing and every handler. Checks the response
- * shape the host tools rely on.
+ * port: framing, parameter parsing, every handler, two connections.
+ *
+ * Input bytes go to connection A; each 0x01 byte switches to the other
+ * connection. Every answer must have the shape the host tools rely on and
+ * must never be silently cut:
+ *   - it starts with OK or ERROR and ends with exactly one empty line;
+ *   - it fits the response buffer;
+ *   - "OK <len> <hex>" carries exactly 2*len hex digits;
+ *   - a PEM certificate parses;
+ *   - a PIN parameter's text never appears in an answer (probed at the end
+ *     with PINs that contain spaces).
  */
+#define _GNU_SOURCE /* memmem */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "device/device.h"
 #include "port/mem/port_mem.h"
 
+#define PIN_PROBE "fuzzpin-77"
+
+static int probing; /* the answers now are to PIN probes */
+
+static void require(int ok)
+{
+    if (!ok)
+        abort();
+}
+
+static int is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') ||
+           (c >= 'a' && c <= 'f');
+}
+
+/* "OK <decimal> <hex>" on the first line: the hex is exactly 2*len. */
+static void check_len_hex(const char *line, size_t n)
+{
+    size_t i = 3, len = 0, digits = 0;
+    if (n < 3 || memcmp(line, "OK ", 3) != 0)
+        return;
+    for (; i < n && line[i] >= '0' && line[i] <= '9'; i++)
+        len = len * 10 + (size_t)(line[i] - '0'), digits++;
+    if (!digits || digits > 6 || i >= n || line[i] != ' ')
+        return;
+    size_t start = ++i;
+    while (i < n && is_hex(line[i]))
+        i++;
+    if (i != n || i == start)
+        return; /* not a length and hex (e.g. the log's three numbers) */
+    require(i - start == 2 * len);
+}
+
+/* A PEM block in the answer parses as a certificate. */
+static void check_pem(const char *data, size_t len)
+{
+    static char pem[THSM_RESP_MAX];
+    const char *begin = memmem(data, len, "-----BEGIN CERTIFICATE-----", 27);
+    if (!begin)
+        return;
+    const char *end = memmem(begin, len - (size_t)(begin - data),
+                             "-----END CERTIFICATE-----", 25);
+    require(end != NULL);
+    size_t n = 0;
+    for (const char *p = begin; p < end + 25; p++)
+        if (*p != '\r')
+            pem[n++] = *p;
+    pem[n++] = '\n';
+    thsm_x509_info info;
+    require(thsm_x509_parse((const uint8_t *)pem, n, &info) == 0);
+}
+
 static void check_response(void *ctx, const char *data, size_t len)
 {
     (void)ctx;
-    int ok = len >= 4 && memcmp(data + len - 4, "\r\n\r\n", 4) == 0 &&
-             (strncmp(data, "OK", 2) == 0 || strncmp(data, "ERROR ", 6) == 0);
-    if (!ok)
-        abort();
+    require(len <= THSM_RESP_MAX);
+    require(len >= 4 && memcmp(data + len - 4, "\r\n\r\n", 4) == 0);
+    require(strncmp(data, "OK", 2) == 0 || strncmp(data, "ERROR ", 6) == 0);
+    require(memmem(data, len, "\r\n\r\n", 4) == data + len - 4);
+    const char *eol = memmem(data, len, "\r\n", 2);
+    check_len_hex(data, (size_t)(eol - data));
+    check_pem(data, len);
+    if (probing)
+        require(!memmem(data, len, PIN_PROBE, strlen(PIN_PROBE)));
+}
+
+/* Sends line on s, as a host would. */
+static void send_line(thsm_device *dev, thsm_session *s, const char *line)
+{
+    thsm_device_input(dev, s, (const uint8_t *)line, strlen(line));
+    thsm_device_input(dev, s, (const uint8_t *)"\r\n", 2);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,17 +101,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static thsm_mem_port mp;
     static thsm_port port;
     static thsm_device dev;
-    static thsm_session sess;
+    static thsm_session sess[2];
     thsm_mem_port_init(&mp, &port);
-    thsm_session_init(&sess, check_response, NULL);
+    thsm_session_init(&sess[0], check_response, NULL);
+    thsm_session_init(&sess[1], check_response, NULL);
     thsm_device_init(&dev, &port);
     dev.pin_kdf_log2n = 4; /* a cheap PIN KDF keeps the fuzzer fast */
-    thsm_device_input(&dev, &sess, data, size);
-    thsm_device_input(&dev, &sess, (const uint8_t *)"\r\n", 2);
+    int cur = 0;
+    for (size_t i = 0, from = 0; i <= size; i++) {
+        if (i < size && data[i] != 0x01)
+            continue;
+        thsm_device_input(&dev, &sess[cur], data + from, i - from);
+        cur ^= 1;
+        from = i + 1;
+    }
+    send_line(&dev, &sess[0], "");
+    send_line(&dev, &sess[1], "");
+    /* probe PINs with spaces and stray words: never echoed */
+    probing = 1;
+    send_line(&dev, &sess[0], "AT+AUTH PIN=" PIN_PROBE " " PIN_PROBE);
+    send_line(&dev, &sess[1], "AT+PIN_SET NEW=" PIN_PROBE " x" PIN_PROBE "=1");
+    send_line(&dev, &sess[1], "AT+PIN_SET OLD=" PIN_PROBE " NEW=" PIN_PROBE);
+    probing = 0;
+    thsm_device_disconnect(&dev, &sess[0]);
+    thsm_device_disconnect(&dev, &sess[1]);
     /* what was saved must load again */
     thsm_device_deinit(&dev);
-    if (thsm_device_init(&dev, &port) != 0)
-        abort();
+    require(thsm_device_init(&dev, &port) == 0);
     thsm_device_deinit(&dev);
     return 0;
 }

@@ -5,13 +5,16 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "device/device.h" /* THSM_VERSION: one version for the project */
 
-static const struct {
+typedef struct {
     const char *name;
     cli_command_fn fn;
     const char *summary;
-} commands[] = {
-    {"info", cli_info, "show the device, its CA and its signer"},
+} command;
+
+static const command commands[] = {
+    {"info", cli_info, "show the device, its status, its CA and its signer"},
     {"config", cli_config, "create the CA and signer, or a new signer"},
     {"sign", cli_sign, "sign a firmware into a SECUREBOOT10 image"},
     {"cert", cli_cert, "export the CA or signer certificate"},
@@ -20,65 +23,259 @@ static const struct {
     {"pin", cli_pin, "set or change the device PIN"},
     {"log", cli_log, "print or verify the device's audit log"},
 };
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* Options of any command that take a value, so that a value which looks
+ * like a global option ("-o -d") stays with its option. Keep this in step
+ * with the commands' option tables. */
+static const char *const valued_long[] = {
+    "output", "new", "ca-country", "ca-org", "ca-cn", "ca-start", "ca-days",
+    "signer-country", "signer-org", "signer-cn", "signer-start",
+    "signer-days", "board", "version", "version-file", "cert-out", "siggen",
+    "max-size", "cert", "pubkey", "ca", "installed", "new-pin-file", "trust",
+};
+static const char valued_short[] = "on";
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: tinyhsm [-p|--port DEV] [-d|--debug] [--pin-file FILE] "
-            "COMMAND [ARGS...]\n\n"
+            "COMMAND [ARGS...]\n"
+            "       tinyhsm help [COMMAND]\n"
+            "       tinyhsm --version\n\n"
             "Commands:\n");
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "  %-13s %s\n", "help", "this text, or a command's help");
     fprintf(out,
             "\nThe port is --port, else $TINYHSM_PORT, else the link that "
-            "tinyhsmd creates\nby default. -d prints every line exchanged "
-            "with the device on stderr (PINs masked).\nA PIN, when the device "
-            "has one, comes from --pin-file, $TINYHSM_PIN or a prompt.\n"
-            "'tinyhsm COMMAND --help' explains a command.\n\nExample:\n  tinyhsmd &\n  tinyhsm config --new all\n"
-            "  tinyhsm sign --board B-U585I-IOT02A --version 1.0.0 fw.bin\n");
+            "tinyhsmd creates\nby default, else the one attached "
+            "B-U585I-IOT02A (found by its ST-LINK USB ids).\n"
+            "-d prints every line exchanged with the device on stderr "
+            "(PINs masked).\nA PIN, when the device has one, comes from "
+            "--pin-file, $TINYHSM_PIN or a prompt.\nThe global options may "
+            "also follow the command, each as a word of its own.\n"
+            "'tinyhsm help COMMAND' (or 'tinyhsm COMMAND --help') explains a "
+            "command.\n\nExample:\n  tinyhsmd &\n  tinyhsm config --new all\n"
+            "  tinyhsm sign --board B-U585I-IOT02A --version 1.0.0 fw.bin\n"
+            "  tinyhsm -p /dev/ttyACM0 info\n");
 }
 
-int main(int argc, char **argv)
+static const command *find_command(const char *name)
 {
-    static cli_ctx ctx; /* holds the AT buffers: too big for the stack */
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* Edit distance of two short words, for "did you mean". */
+static size_t distance(const char *a, const char *b)
+{
+    size_t lb = strlen(b), row[32];
+    if (lb >= sizeof(row) / sizeof(row[0]) || strlen(a) >= 32)
+        return 99;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; a[i - 1]; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
+
+static int unknown_command(const char *name)
+{
+    const char *guess = NULL;
+    for (size_t i = 0; i < N_COMMANDS && !guess; i++)
+        if (distance(name, commands[i].name) <= 2 ||
+            (strlen(name) >= 2 &&
+             strncmp(name, commands[i].name, strlen(name)) == 0))
+            guess = commands[i].name;
+    if (guess)
+        fprintf(stderr, "tinyhsm: unknown command '%s'; did you mean '%s'?\n",
+                name, guess);
+    else
+        fprintf(stderr, "tinyhsm: unknown command '%s'\n", name);
+    fprintf(stderr, "Run 'tinyhsm help' for the list of commands.\n");
+    return CLI_USAGE;
+}
+
+static int run_command(cli_ctx *ctx, const command *cmd, int argc, char **argv)
+{
+    optind = 0; /* reset getopt for the subcommand */
+    int rc = cmd->fn(ctx, argc, argv);
+    cli_disconnect(ctx);
+    return rc;
+}
+
+/* tinyhsm help [COMMAND]: a command's help is its own --help text. */
+static int help(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (argc > 2) {
+        fprintf(stderr, "tinyhsm: help takes one command\n");
+        return CLI_USAGE;
+    }
+    const command *cmd = find_command(argv[1]);
+    if (!cmd)
+        return unknown_command(argv[1]);
+    char *sub[] = {argv[1], "--help", NULL};
+    return run_command(ctx, cmd, 2, sub);
+}
+
+/* Whether word is an option of some command that takes its value from the
+ * next word ("--output", an abbreviation like "--out", "-o", "-yo"). */
+static int takes_next(const char *word)
+{
+    if (word[0] != '-' || word[1] == '\0')
+        return 0;
+    if (word[1] != '-') {
+        for (const char *c = word + 1; *c; c++)
+            if (strchr(valued_short, *c))
+                return c[1] == '\0';
+        return 0;
+    }
+    size_t n = strlen(word + 2);
+    if (n == 0 || strchr(word, '='))
+        return 0;
+    for (size_t i = 0; i < sizeof(valued_long) / sizeof(valued_long[0]); i++)
+        if (strncmp(word + 2, valued_long[i], n) == 0)
+            return 1;
+    return 0;
+}
+
+/* A global option's value, from "--name=VALUE" (when eq), "-pVALUE" (when
+ * attached) or the next word. NULL when missing. */
+static const char *option_value(int argc, char **argv, int *i,
+                                const char *inline_value)
+{
+    if (inline_value)
+        return inline_value;
+    if (*i + 1 >= argc)
+        return NULL;
+    return argv[++*i];
+}
+
+/* If argv[*i] is a global option, applies it (consuming its value) and
+ * returns 1; 0 when it is not one; -1 when its value is missing. */
+static int take_global(cli_ctx *ctx, int argc, char **argv, int *i)
+{
+    const char *w = argv[*i];
+    const char **dest = NULL, *inline_value = NULL;
+    if (strcmp(w, "-d") == 0 || strcmp(w, "--debug") == 0) {
+        ctx->debug = 1;
+        return 1;
+    }
+    if (strcmp(w, "-p") == 0 || strcmp(w, "--port") == 0)
+        dest = &ctx->port;
+    else if (strncmp(w, "--port=", 7) == 0)
+        dest = &ctx->port, inline_value = w + 7;
+    else if (strncmp(w, "-p", 2) == 0)
+        dest = &ctx->port, inline_value = w + 2;
+    else if (strcmp(w, "--pin-file") == 0)
+        dest = &ctx->pin_file;
+    else if (strncmp(w, "--pin-file=", 11) == 0)
+        dest = &ctx->pin_file, inline_value = w + 11;
+    else
+        return 0;
+    *dest = option_value(argc, argv, i, inline_value);
+    if (!*dest || !**dest) {
+        fprintf(stderr, "tinyhsm: %s needs a value\n", w);
+        return -1;
+    }
+    return 1;
+}
+
+/* Moves the global options found among a command's arguments into ctx,
+ * leaving the rest in order; stops at "--". The new argc, or -1. */
+static int pull_globals(cli_ctx *ctx, int argc, char **argv)
+{
+    int n = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            while (i < argc)
+                argv[n++] = argv[i++];
+            break;
+        }
+        int r = take_global(ctx, argc, argv, &i);
+        if (r < 0)
+            return -1;
+        if (r > 0)
+            continue;
+        argv[n++] = argv[i];
+        if (takes_next(argv[i]) && i + 1 < argc)
+            argv[n++] = argv[++i];
+    }
+    argv[n] = NULL;
+    return n;
+}
+
+/* Options before the command. Returns -1 to go on, else the exit code. */
+static int parse_globals(cli_ctx *ctx, int argc, char **argv)
+{
     static const struct option opts[] = {
         {"port", required_argument, NULL, 'p'},
         {"debug", no_argument, NULL, 'd'},
         {"pin-file", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int o;
-    while ((o = getopt_long(argc, argv, "+p:dh", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "+p:dhV", opts, NULL)) != -1) {
         if (o == 'p')
-            ctx.port = optarg;
+            ctx->port = optarg;
         else if (o == 'd')
-            ctx.debug = 1;
+            ctx->debug = 1;
         else if (o == 'P')
-            ctx.pin_file = optarg;
+            ctx->pin_file = optarg;
         else if (o == 'h') {
             usage(stdout);
             return CLI_OK;
+        } else if (o == 'V') {
+            printf("tinyhsm %s\n", THSM_VERSION);
+            return CLI_OK;
         } else {
-            usage(stderr);
+            fprintf(stderr, "Run 'tinyhsm help' for the usage.\n");
             return CLI_USAGE;
         }
     }
     if (optind >= argc) {
         usage(stderr);
+        fprintf(stderr, "\ntinyhsm: no command given; start with 'tinyhsm "
+                        "info', or see 'tinyhsm help'.\n");
         return CLI_USAGE;
     }
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        if (strcmp(argv[optind], commands[i].name) == 0) {
-            char **sub = argv + optind;
-            int n = argc - optind;
-            optind = 0; /* reset getopt for the subcommand */
-            int rc = commands[i].fn(&ctx, n, sub);
-            cli_disconnect(&ctx);
-            return rc;
-        }
-    }
-    fprintf(stderr, "tinyhsm: unknown command '%s'\n", argv[optind]);
-    usage(stderr);
-    return CLI_USAGE;
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    static cli_ctx ctx; /* holds the AT buffers: too big for the stack */
+    int rc = parse_globals(&ctx, argc, argv);
+    if (rc >= 0)
+        return rc;
+    char **sub = argv + optind;
+    int n = pull_globals(&ctx, argc - optind, sub);
+    if (n < 0)
+        return CLI_USAGE;
+    if (strcmp(sub[0], "help") == 0)
+        return help(&ctx, n, sub);
+    const command *cmd = find_command(sub[0]);
+    if (!cmd)
+        return unknown_command(sub[0]);
+    return run_command(&ctx, cmd, n, sub);
 }

@@ -63,6 +63,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 int cli_connect(cli_ctx *c);
 void cli_disconnect(cli_ctx *c);
 
+/* With no port given and nothing at tinyhsmd's default port: the port of
+ * the one attached B-U585I-IOT02A, found by its ST-LINK USB ids under
+ * $TINYHSM_SYSFS_ROOT (else /sys). 1 with port set, 0 when there is no
+ * board, -1 when there are several (listed on stderr). */
+int cli_find_board(char *port, size_t cap);
+
 /* Reads a whole file (at most max bytes) into a malloc'ed buffer. */
 uint8_t *cli_read_file(const char *path, size_t max, size_t *len);
 

@@ -1,38 +1,265 @@
-/* cmd_info.c - tinyhsm info. */
+/* cmd_info.c - tinyhsm info: the device, its status, its certificates. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "host/hsm.h"
+#include "host/json.h"
+#include "util/keyid.h"
 
 static const char info_help[] =
-    "Usage: tinyhsm info\n"
-    "Shows the device version and serial number, and the subject, validity\n"
-    "and key fingerprint of its CA and signer certificates.\n\n"
-    "Example:\n  tinyhsm info\n";
+    "Usage: tinyhsm info [--json]\n"
+    "Shows the device version and serial number, the signer key id (the\n"
+    "first 8 bytes of the SHA-256 of its public key, as in the audit log),\n"
+    "the device's status (PIN set or not, tries left, signatures made, audit\n"
+    "log; the original board has none), and the subject, validity and key\n"
+    "fingerprint of its CA and signer certificates.\n\n"
+    "  --json   one JSON object on standard output, for scripts\n\n"
+    "Example:\n  tinyhsm info\n  tinyhsm info --json\n";
+
+typedef struct {
+    char device[256], serial[256];
+    char key_id[THSM_KEY_ID_LEN]; /* signer; "" when there is none */
+    int has_status;                /* the device answered AT+HSM_STATUS? */
+    char pin[16], tries[16], signatures[24], log[24], log_state[32];
+    int has_cert[2];               /* [1] CA, [0] signer */
+    thsm_x509_info cert[2];
+    char cert_err[2][300];
+} info_data;
+
+/* The value of KEY=VALUE in a status line, or "" when absent. */
+static void field(const char *text, const char *key, char *out, size_t cap)
+{
+    size_t klen = strlen(key);
+    out[0] = '\0';
+    for (const char *p = text; *p; p += strcspn(p, " "), p += strspn(p, " "))
+        if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+            size_t n = strcspn(p + klen + 1, " ");
+            snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1),
+                     p + klen + 1);
+            return;
+        }
+}
+
+static void read_status(cli_ctx *c, info_data *d)
+{
+    static thsm_at_resp r;
+    if (thsm_at_cmd(&c->at, "AT+HSM_STATUS?", &r) != THSM_AT_OK || !r.ok)
+        return; /* the original board: no status */
+    d->has_status = 1;
+    field(r.text, "PIN", d->pin, sizeof(d->pin));
+    field(r.text, "TRIES", d->tries, sizeof(d->tries));
+    field(r.text, "SIGNATURES", d->signatures, sizeof(d->signatures));
+    field(r.text, "LOG", d->log, sizeof(d->log));
+    field(r.text, "LOG_STATE", d->log_state, sizeof(d->log_state));
+}
+
+/* The signer key from AT+SIGNER_PUBKEY?, else from its certificate. */
+static void read_key_id(cli_ctx *c, info_data *d)
+{
+    static thsm_at_resp r;
+    uint8_t pub[THSM_P256_PUB_LEN];
+    static const uint8_t zero[THSM_P256_PUB_LEN];
+    if (thsm_at_cmd(&c->at, "AT+SIGNER_PUBKEY?", &r) == THSM_AT_OK && r.ok &&
+        thsm_parse_hex(r.text, pub, sizeof(pub)) == 0)
+        thsm_pub_key_id(pub, d->key_id);
+    else if (d->has_cert[0] && memcmp(d->cert[0].pub, zero, sizeof(zero)))
+        thsm_pub_key_id(d->cert[0].pub, d->key_id);
+}
+
+static void read_cert(cli_ctx *c, info_data *d, int ca)
+{
+    char pem[THSM_PEM_MAX];
+    if (thsm_hsm_cert_pem(&c->at, ca, pem, sizeof(pem), d->cert_err[ca],
+                          sizeof(d->cert_err[ca])) != 0)
+        return;
+    if (thsm_x509_parse((uint8_t *)pem, strlen(pem), &d->cert[ca]) != 0)
+        snprintf(d->cert_err[ca], sizeof(d->cert_err[ca]),
+                 "the device's certificate does not parse");
+    else
+        d->has_cert[ca] = 1;
+}
+
+static int gather(cli_ctx *c, info_data *d)
+{
+    static thsm_at_resp r;
+    char err[300];
+    if (thsm_hsm_expect_ok(&c->at, "AT+VERSION?", &r, err, sizeof(err))) {
+        cli_error("%s", err);
+        return -1;
+    }
+    snprintf(d->device, sizeof(d->device), "%s", r.text);
+    if (thsm_hsm_expect_ok(&c->at, "AT+STSAFE_SERIAL?", &r, err,
+                           sizeof(err)) == 0)
+        snprintf(d->serial, sizeof(d->serial), "%s", r.text);
+    read_status(c, d);
+    read_cert(c, d, 1);
+    read_cert(c, d, 0);
+    read_key_id(c, d);
+    return 0;
+}
+
+static void print_status(const info_data *d)
+{
+    printf("Status\n");
+    if (strcmp(d->pin, "NONE") == 0)
+        printf("  PIN:         not set: anyone who can open the port can "
+               "sign (tinyhsm pin set)\n");
+    else if (strcmp(d->pin, "SET") == 0)
+        printf("  PIN:         set, %s tries left\n", d->tries);
+    else
+        printf("  PIN:         %s\n", d->pin);
+    printf("  Signatures:  %s made\n", d->signatures);
+    if (strcmp(d->log_state, "OK") == 0)
+        printf("  Audit log:   %s records, chain intact\n", d->log);
+    else if (strncmp(d->log_state, "BROKEN_AT_", 10) == 0)
+        printf("  Audit log:   %s records, chain BROKEN at record %s: see "
+               "'tinyhsm log --verify'\n", d->log, d->log_state + 10);
+    else
+        printf("  Audit log:   %s records, %s\n", d->log, d->log_state);
+    if (strcmp(d->pin, "BLOCKED") == 0)
+        printf("The device is BLOCKED after too many wrong PINs: it will not "
+               "sign or change keys.\nOnly 'tinyhsm decommission --yes' "
+               "recovers it, and that erases every key.\n");
+}
+
+static void print_text(const info_data *d)
+{
+    printf("Device:  %s\n", d->device);
+    if (d->serial[0])
+        printf("Serial:  %s\n", d->serial);
+    printf("Signer key id: %s\n", d->key_id[0] ? d->key_id : "none");
+    if (d->has_status)
+        print_status(d);
+    static const char *const titles[2] = {"Signer certificate",
+                                          "CA certificate"};
+    for (int ca = 1; ca >= 0; ca--) {
+        if (d->has_cert[ca])
+            cli_print_cert(titles[ca], &d->cert[ca]);
+        else
+            printf("%s\n  none (%s)\n", titles[ca], d->cert_err[ca]);
+    }
+}
+
+static void json_time(int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    char s[32];
+    if (!gmtime_r(&tt, &tm) || !strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ",
+                                         &tm))
+        snprintf(s, sizeof(s), "%lld", (long long)t);
+    thsm_json_string(stdout, s);
+}
+
+/* A number from the device, or null when it is not one. */
+static void json_number(const char *s)
+{
+    size_t n = strspn(s, "0123456789");
+    fputs(n && !s[n] && n < 20 ? s : "null", stdout);
+}
+
+static void json_cert(const thsm_x509_info *info)
+{
+    uint8_t digest[THSM_SHA256_LEN];
+    char fp[2 * THSM_SHA256_LEN + 1], id[THSM_KEY_ID_LEN];
+    thsm_sha256(info->pub, sizeof(info->pub), digest);
+    thsm_hex(digest, sizeof(digest), fp);
+    thsm_pub_key_id(info->pub, id);
+    printf("{\"subject\":");
+    thsm_json_string(stdout, info->subject);
+    printf(",\"issuer\":");
+    thsm_json_string(stdout, info->issuer);
+    printf(",\"serial\":");
+    thsm_json_string(stdout, info->serial_hex);
+    printf(",\"not_before\":");
+    json_time(info->not_before);
+    printf(",\"not_after\":");
+    json_time(info->not_after);
+    printf(",\"key_sha256\":\"%s\",\"key_id\":\"%s\"}", fp, id);
+}
+
+static void json_status(const info_data *d)
+{
+    printf("{\"pin\":");
+    thsm_json_string(stdout, strcmp(d->pin, "NONE") == 0  ? "none"
+                             : strcmp(d->pin, "SET") == 0 ? "set"
+                             : strcmp(d->pin, "BLOCKED") == 0 ? "blocked"
+                                                              : d->pin);
+    printf(",\"blocked\":%s,\"tries_left\":",
+           strcmp(d->pin, "BLOCKED") == 0 ? "true" : "false");
+    json_number(strcmp(d->pin, "NONE") == 0 ? "" : d->tries);
+    printf(",\"signatures\":");
+    json_number(d->signatures);
+    printf(",\"log_records\":");
+    json_number(d->log);
+    printf(",\"log_intact\":%s,\"log_state\":",
+           strcmp(d->log_state, "OK") == 0 ? "true" : "false");
+    thsm_json_string(stdout, d->log_state);
+    printf("}");
+}
+
+static void print_json(const info_data *d)
+{
+    printf("{\"device\":");
+    thsm_json_string(stdout, d->device);
+    printf(",\"serial\":");
+    thsm_json_string(stdout, d->serial[0] ? d->serial : NULL);
+    printf(",\"signer_key_id\":");
+    thsm_json_string(stdout, d->key_id[0] ? d->key_id : NULL);
+    printf(",\"status\":");
+    if (d->has_status)
+        json_status(d);
+    else
+        printf("null");
+    static const char *const names[2] = {"signer", "ca"};
+    for (int ca = 1; ca >= 0; ca--) {
+        printf(",\"%s\":", names[ca]);
+        if (d->has_cert[ca])
+            json_cert(&d->cert[ca]);
+        else
+            printf("null");
+    }
+    printf("}\n");
+}
+
+static int info_parse(int argc, char **argv, int *json)
+{
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int o;
+    while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (o == 'j')
+            *json = 1;
+        else if (o == 'h') {
+            fputs(info_help, stdout);
+            return CLI_OK;
+        } else
+            return cli_usage_error("info", "bad option");
+    }
+    if (optind < argc)
+        return cli_usage_error("info", "unexpected argument '%s'",
+                               argv[optind]);
+    return -1;
+}
 
 int cli_info(cli_ctx *c, int argc, char **argv)
 {
-    static thsm_at_resp resp;
-    int rc = cli_only_help("info", info_help, argc, argv);
+    static info_data d; /* certificates and answers: keep off the stack */
+    int json = 0;
+    int rc = info_parse(argc, argv, &json);
     if (rc >= 0)
         return rc;
-    char err[300];
-    if (cli_connect(c) != 0)
+    memset(&d, 0, sizeof(d));
+    if (cli_connect(c) != 0 || gather(c, &d) != 0)
         return CLI_FAIL;
-    if (thsm_hsm_expect_ok(&c->at, "AT+VERSION?", &resp, err, sizeof(err))) {
-        cli_error("%s", err);
-        return CLI_FAIL;
-    }
-    printf("Device:  %s\n", resp.text);
-    if (thsm_hsm_expect_ok(&c->at, "AT+STSAFE_SERIAL?", &resp, err,
-                           sizeof(err)) == 0)
-        printf("Serial:  %s\n", resp.text);
-    cli_print_device_cert(c, 1, "CA certificate");
-    cli_print_device_cert(c, 0, "Signer certificate");
+    if (json)
+        print_json(&d);
+    else
+        print_text(&d);
     return CLI_OK;
 }
-

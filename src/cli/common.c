@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "host/hsm.h"
@@ -47,6 +48,9 @@ int cli_connect(cli_ctx *c)
         cli_error("no port given and no default port; use --port DEV");
         return -1;
     }
+    if (!c->port && !getenv("TINYHSM_PORT") && access(port, F_OK) != 0 &&
+        cli_find_board(port, sizeof(port)) < 0)
+        return -1; /* several boards: the user must choose */
     int rc = thsm_at_open(&c->at, port, err, sizeof(err));
     if (rc != THSM_AT_OK) {
         cli_error("%s", err);

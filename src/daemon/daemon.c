@@ -219,6 +219,25 @@ static void serve(server *s, thsm_device *dev, thsm_session *sess,
     }
 }
 
+/* Loads the state; says why it cannot, and what a start found wrong. */
+static int start_device(thsm_device *dev, const thsm_port *port,
+                        const char *state_dir)
+{
+    char findings[128];
+    if (thsm_device_init(dev, port) != 0) {
+        fprintf(stderr, "tinyhsmd: cannot use the state in %s: %s\n"
+                "tinyhsmd: nothing was changed; move the directory away to "
+                "start a new device\n", state_dir,
+                thsm_device_storage_reason(dev));
+        return -1;
+    }
+    thsm_device_findings(dev, findings, sizeof(findings));
+    if (findings[0])
+        fprintf(stderr, "tinyhsmd: warning: %s (see AT+HSM_STATUS? and "
+                        "tinyhsm log --verify)\n", findings);
+    return 0;
+}
+
 int thsm_daemon_run(const thsm_daemon_cfg *cfg, volatile sig_atomic_t *stop)
 {
     static thsm_posix_port pp;
@@ -234,11 +253,8 @@ int thsm_daemon_run(const thsm_daemon_cfg *cfg, volatile sig_atomic_t *stop)
     }
     int rc = 1;
     thsm_session_init(&sess, write_all, &s);
-    if (thsm_device_init(&dev, &port) != 0) {
-        fprintf(stderr, "tinyhsmd: cannot use the state in %s: %s\n"
-                "tinyhsmd: nothing was changed; move the directory away to "
-                "start a new device\n", cfg->state_dir,
-                thsm_device_storage_reason(&dev));
+    if (start_device(&dev, &port, cfg->state_dir) != 0) {
+        /* start_device said why */
     } else if ((s.master = open_pty(pty, sizeof(pty))) < 0) {
         fprintf(stderr, "tinyhsmd: cannot open a pseudo-terminal: %s\n",
                 strerror(errno));

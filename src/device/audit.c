@@ -14,6 +14,10 @@
  * reach the disk at once (a killed daemon loses nothing) and are made
  * durable against power loss by thsm_device_flush(), which the daemon calls
  * within 50 ms; state changes flush immediately.
+ *
+ * The chain alone cannot tell a cut tail or a recomputed chain: the sealed
+ * state carries an anchor (count and head of the durable log), saved after
+ * each sync, and thsm_audit_open() checks the log against it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -134,6 +138,19 @@ void thsm_audit_damage(thsm_device *dev, uint8_t kind, uint32_t at)
     dev->anchor.damage_at = at;
 }
 
+void thsm_audit_state_text(const thsm_device *dev,
+                           char out[THSM_LOG_STATE_TEXT])
+{
+    static const char *const names[] = {"OK", "BROKEN_AT_", "MISSING_FROM_",
+                                        "REWRITTEN_BEFORE_"};
+    const thsm_log_anchor *a = &dev->anchor;
+    if (a->damage == THSM_LOG_OK)
+        snprintf(out, THSM_LOG_STATE_TEXT, "OK");
+    else
+        snprintf(out, THSM_LOG_STATE_TEXT, "%s%lu", names[a->damage],
+                 (unsigned long)a->damage_at);
+}
+
 void thsm_audit_open(thsm_device *dev, const thsm_state *st)
 {
     scan sc = {.anchor_count = st->log.count};
@@ -151,11 +168,14 @@ void thsm_audit_open(thsm_device *dev, const thsm_state *st)
     if (sc.max_gen > st->generation)
         dev->anchor.rolled_back = 1;
     /* records past the anchor (the unsynced window) are accepted if they
-     * chain; they are synced and anchored at the next flush */
+     * chain: made durable now, anchored at the next flush */
+    if (dev->log_count > 0)
+        dev->port->sync(dev->port->ctx, THSM_AUDIT_OBJECT);
     dev->log_synced = dev->log_count;
     memcpy(dev->log_synced_head, dev->log_head, 32);
     dev->log_dirty = dev->log_count != st->log.count ||
-                     memcmp(&dev->anchor, &st->log, sizeof(st->log)) != 0;
+                     dev->anchor.damage != st->log.damage ||
+                     dev->anchor.rolled_back != st->log.rolled_back;
 }
 
 void thsm_key_id(const thsm_slot *s, char out[17])

@@ -419,25 +419,12 @@ static void h_signer_pubkey(thsm_device *dev, const thsm_params *ps)
     thsm_resp_line(dev, "OK %s", hex);
 }
 
-/* LOG_STATE: OK, or the first damage found (kept in the sealed state). */
-static void log_state(const thsm_device *dev, char out[32])
-{
-    static const char *const names[] = {"OK", "BROKEN_AT_", "MISSING_FROM_",
-                                        "REWRITTEN_BEFORE_"};
-    const thsm_log_anchor *a = &dev->anchor;
-    if (a->damage == THSM_LOG_OK)
-        snprintf(out, 32, "OK");
-    else
-        snprintf(out, 32, "%s%lu", names[a->damage],
-                 (unsigned long)a->damage_at);
-}
-
 static void h_status(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
     const thsm_pin *p = &dev->st.pin;
-    char ca[17], signer[17], log[32];
-    log_state(dev, log);
+    char ca[17], signer[17], log[THSM_LOG_STATE_TEXT];
+    thsm_audit_state_text(dev, log);
     thsm_key_id(&dev->st.ca, ca);
     thsm_key_id(&dev->st.signer, signer);
     thsm_resp_line(dev, "OK CA=%d SIGNER=%d SIGNER_CERT=%d PIN=%s TRIES=%u "

@@ -318,6 +318,16 @@ void thsm_device_disconnect(thsm_device *dev, thsm_session *s)
     s->last_was_cr = 0;
 }
 
+void thsm_device_findings(const thsm_device *dev, char *out, size_t cap)
+{
+    char log[THSM_LOG_STATE_TEXT];
+    thsm_audit_state_text(dev, log);
+    out[0] = '\0';
+    if (dev->anchor.damage || dev->anchor.rolled_back)
+        snprintf(out, cap, "LOG_STATE=%s STATE=%s", log,
+                 dev->anchor.rolled_back ? "ROLLED_BACK" : "OK");
+}
+
 const char *thsm_device_storage_reason(const thsm_device *dev)
 {
     return dev->storage_reason;

@@ -154,6 +154,11 @@ void thsm_device_disconnect(thsm_device *dev, thsm_session *s);
 int thsm_device_flush_pending(const thsm_device *dev);
 void thsm_device_flush(thsm_device *dev);
 
+/* What was found wrong with the audit log or the state (at this start or
+ * an earlier one), as AT+HSM_STATUS? names it, e.g. "LOG_STATE=MISSING_FROM_6
+ * STATE=ROLLED_BACK"; "" when nothing. out holds at least 80 bytes. */
+void thsm_device_findings(const thsm_device *dev, char *out, size_t cap);
+
 /* Why the stored state could not be read, or "" when it could. */
 const char *thsm_device_storage_reason(const thsm_device *dev);
 

@@ -109,6 +109,11 @@ void thsm_key_id(const thsm_slot *s, char out[17]);
 /* Reads the log at start and checks it against st's anchor: chain, missing
  * tail, rewritten chain, records newer than the state (rollback). */
 void thsm_audit_open(thsm_device *dev, const thsm_state *st);
+/* LOG_STATE as AT+HSM_STATUS? names it: OK, BROKEN_AT_<n>, MISSING_FROM_<n>
+ * or REWRITTEN_BEFORE_<n>. */
+#define THSM_LOG_STATE_TEXT 32
+void thsm_audit_state_text(const thsm_device *dev,
+                           char out[THSM_LOG_STATE_TEXT]);
 /* Notes damage of kind THSM_LOG_* from record at (the first found stays). */
 void thsm_audit_damage(thsm_device *dev, uint8_t kind, uint32_t at);
 /* Appends one record (not yet synced). 0 or -1. */

@@ -29,6 +29,7 @@ finish() { echo "$PASSED passed, 0 failed"; }
 # QEMU), exports TINYHSM_PORT.
 start_daemon() {
     local state=${1:-$TMP/state}
+    : >"$TMP/daemon.out" # not the last daemon's pty: the redirection below is async
     if [ "$DEVICE" = qemu ]; then
         "$BIN/tinyhsmd-qemu" --firmware "$FIRMWARE" --state "$state" \
             --link "$TMP/tty" >"$TMP/daemon.out" 2>"$TMP/daemon.err" &

@@ -1,4 +1,5 @@
 /* Unit tests of the device core over an in-memory port. */
+#define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1105,6 +1106,191 @@ static void test_audit_refusals_recorded(void **state)
     assert_true(logged(f, "PIN_LOCKED", "AUTH"));
 }
 
+static void test_rollback_refused_while_running(void **state)
+{
+    fixture *f = *state;
+    f->dev.pin_kdf_log2n = 4;
+    provision(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    thsm_mem_object *o = state_object(f);
+    static uint8_t old[THSM_MEM_OBJECT_MAX];
+    size_t old_len = o->len;
+    memcpy(old, o->data, old_len); /* TRIES=5 */
+    for (int i = 0; i < 3; i++)
+        assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED ");
+    memcpy(o->data, old, old_len); /* the old file copied back */
+    o->len = old_len;
+    const char *r = req(f, "AT+RESET");
+    assert_starts(r, "ERROR STORAGE ");
+    assert_non_null(strstr(r, "older"));
+    expect_status(f, " TRIES=2 ");
+    reinit(f); /* and the newer state was written back */
+    expect_status(f, " TRIES=2 ");
+    expect_status(f, " STATE=OK");
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+}
+
+static void test_rollback_found_at_start(void **state)
+{
+    fixture *f = *state;
+    f->dev.pin_kdf_log2n = 4;
+    provision(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    thsm_mem_object *o = state_object(f);
+    static uint8_t old[THSM_MEM_OBJECT_MAX];
+    size_t old_len = o->len;
+    memcpy(old, o->data, old_len);
+    expect_status(f, " STATE=OK");
+    for (int i = 0; i < 3; i++)
+        assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED ");
+    thsm_device_deinit(&f->dev); /* stopped; the old state copied back */
+    memcpy(o->data, old, old_len);
+    o->len = old_len;
+    reinit(f);
+    expect_status(f, " TRIES=5 ");
+    expect_status(f, " STATE=ROLLED_BACK");
+    /* the finding is sealed with the next save */
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    reinit(f);
+    expect_status(f, " STATE=ROLLED_BACK");
+}
+
+/* "OK <len> <hex>": returns len after checking there are 2*len digits. */
+static size_t der_answer(const char *r, uint8_t *der, size_t cap)
+{
+    unsigned len;
+    assert_int_equal(sscanf(r, "OK %u ", &len), 1);
+    const char *hex = strchr(r + 3, ' ') + 1;
+    const char *eol = strstr(hex, "\r\n");
+    assert_int_equal((size_t)(eol - hex), 2 * (size_t)len);
+    assert_true(len <= cap);
+    char copy[2 * THSM_CERT_MAX + 1];
+    memcpy(copy, hex, 2 * (size_t)len);
+    copy[2 * len] = '\0';
+    assert_int_equal(thsm_parse_hex(copy, der, len), 0);
+    return len;
+}
+
+/* The same certificate in PEM and DER, whole, with the expected subject. */
+static void expect_whole_cert(fixture *f, const char *query, const char *subj)
+{
+    char line[64], pem[8192];
+    uint8_t der[THSM_CERT_MAX], pem_der[THSM_CERT_MAX];
+    size_t pem_der_len;
+    thsm_x509_info info;
+    snprintf(line, sizeof(line), "%s FORMAT=DER", query);
+    size_t len = der_answer(req(f, line), der, sizeof(der));
+    assert_int_equal(thsm_x509_parse(der, len, &info), 0);
+    assert_string_equal(info.subject, subj);
+    snprintf(line, sizeof(line), "%s FORMAT=PEM", query);
+    const char *r = req(f, line);
+    const char *begin = strstr(r, "-----BEGIN");
+    assert_non_null(begin);
+    size_t n = 0;
+    for (const char *p = begin; *p; p++) /* PEM readers want LF */
+        if (*p != '\r')
+            pem[n++] = *p;
+    assert_int_equal(thsm_x509_to_der((const uint8_t *)pem, n, pem_der,
+                                      sizeof(pem_der), &pem_der_len), 0);
+    assert_int_equal(pem_der_len, len);
+    assert_memory_equal(pem_der, der, len);
+}
+
+static void test_long_names_never_cut(void **state)
+{
+    fixture *f = *state;
+    char o[65], cn[65], line[400], subj[200], issuer_subj[200];
+    memset(o, 'O', 64);
+    memset(cn, 'N', 64);
+    o[64] = cn[64] = '\0';
+    snprintf(line, sizeof(line), "AT+HSM_CA_NEW_CERT C=US O=%s CN=%s "
+             "START=20230101000000 DAYS=365", o, cn);
+    assert_string_equal(req(f, line), "OK\r\n\r\n");
+    snprintf(issuer_subj, sizeof(issuer_subj), "C=US, O=%s, CN=%s", o, cn);
+    cn[0] = 'S';
+    assert_string_equal(req(f, "AT+SIGNER_NEW_KEY ALGO=SECP256R1"),
+                        "OK\r\n\r\n");
+    snprintf(line, sizeof(line), "AT+SIGNER_NEW_CERT TYPE=CA-SIGNED C=US O=%s "
+             "CN=%s START=20230101000000 DAYS=365", o, cn);
+    assert_string_equal(req(f, line), "OK\r\n\r\n");
+    snprintf(subj, sizeof(subj), "C=US, O=%s, CN=%s", o, cn);
+    expect_whole_cert(f, "AT+HSM_CA_CERT?", issuer_subj);
+    expect_whole_cert(f, "AT+SIGNER_CERT?", subj);
+    const char *info = req(f, "AT+SIGNER_CERT_INFO?");
+    snprintf(line, sizeof(line), "Issuer: %s\r\n", issuer_subj);
+    assert_non_null(strstr(info, line));
+}
+
+/* No answer contains any word of the PIN; no buffer keeps a copy. */
+static void expect_pin_hidden(fixture *f, const char *request)
+{
+    const char *words[] = {"horse", "battery", "staple", "correct"};
+    const char *r = req(f, request);
+    assert_starts(r, "ERROR BAD_PARAM ");
+    for (size_t i = 0; i < 4; i++) {
+        if (strstr(r, words[i]))
+            fail_msg("'%s' answered '%s'", request, r);
+        assert_null(memmem(&f->s, sizeof(f->s), words[i], strlen(words[i])));
+        assert_null(memmem(f->dev.resp, sizeof(f->dev.resp), words[i],
+                           strlen(words[i])));
+    }
+}
+
+static void test_pin_text_never_echoed(void **state)
+{
+    fixture *f = *state;
+    f->dev.pin_kdf_log2n = 4;
+    expect_pin_hidden(f, "AT+PIN_SET NEW=correct horse battery staple");
+    expect_pin_hidden(f, "AT+PIN_SET NEW=correct horse=battery staple");
+    expect_pin_hidden(f, "AT+PIN_SET NEW=correct-horse OLD=battery staple");
+    expect_pin_hidden(f, "AT+PIN_SET NEW=horse");
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    expect_pin_hidden(f, "AT+AUTH PIN=correct horse battery staple");
+    expect_pin_hidden(f, "AT+AUTH PIN=correct horse=battery");
+    expect_pin_hidden(f, "AT+AUTH PIN=correct staple=");
+    expect_pin_hidden(f, "AT+PIN_SET OLD=secret-pin NEW=horse battery");
+    expect_pin_hidden(f, "AT+PIN_SET OLD=secret-pin NEW=horse");
+    /* after a right PIN too, no copy of it stays behind */
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    assert_null(memmem(&f->s, sizeof(f->s), "secret-pin", 10));
+    assert_null(memmem(f->dev.resp, sizeof(f->dev.resp), "secret-pin", 10));
+}
+
+/* Rewrites state.bin as the version before the anchor ("THSMST02": same
+ * seal, body without the 42-byte anchor), as an older tinyhsmd wrote it. */
+static void downgrade_state_to_v2(fixture *f)
+{
+    thsm_mem_object *o = state_object(f);
+    uint8_t key[32], *nonce = o->data + 8, *body = nonce + THSM_AEAD_NONCE_LEN;
+    size_t body_len = o->len - 8 - THSM_AEAD_NONCE_LEN - THSM_AEAD_TAG_LEN;
+    assert_int_equal(thsm_hkdf_sha256(f->mp.device_key, 32, NULL, 0,
+                                      "tinyhsm/state/v1", key, 32), 0);
+    assert_memory_equal(o->data, "THSMST03", 8);
+    assert_int_equal(thsm_aead_open(key, nonce, o->data, 8, body, body_len,
+                                    body + body_len, body), 0);
+    body_len -= 42;
+    memcpy(o->data, "THSMST02", 8);
+    assert_int_equal(thsm_aead_seal(key, nonce, o->data, 8, body, body_len,
+                                    body, body + body_len), 0);
+    o->len = 8 + THSM_AEAD_NONCE_LEN + body_len + THSM_AEAD_TAG_LEN;
+}
+
+static void test_state_before_anchor_loads(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    char pub[200];
+    keep(pub, sizeof(pub), req(f, "AT+SIGNER_PUBKEY?"));
+    thsm_device_deinit(&f->dev);
+    downgrade_state_to_v2(f);
+    reinit(f);
+    assert_string_equal(req(f, "AT+SIGNER_PUBKEY?"), pub);
+    expect_status(f, "LOG=3 LOG_STATE=OK STATE=OK");
+    assert_starts(req(f, SIGN_REQ), "OK "); /* next save: version 03 */
+    thsm_device_flush(&f->dev);
+    assert_memory_equal(state_object(f)->data, "THSMST03", 8);
+}
+
 static void test_no_signature_without_record(void **state)
 {
     fixture *f = *state;
@@ -1170,6 +1356,16 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_audit_log_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_refusals_recorded, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_refused_while_running,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_found_at_start, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_long_names_never_cut, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_state_before_anchor_loads, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_pin_text_never_echoed, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
