@@ -14,6 +14,8 @@
 #include "port/port.h"
 
 #define BOARD_EXIT_FAULT 3 /* a CPU fault: the emulator exits with it */
+#define BOARD_TICK_HZ 20000000u /* SysTick on the core clock (AN505: 20 MHz) */
+#define BOARD_TICK_MASK 0xFFFFFFu /* 24-bit counter */
 
 /* Clocks and UART. */
 void board_init(void);
@@ -28,6 +30,10 @@ int board_port_open(thsm_port *port, char *why, size_t cap);
 
 /* Entropy for seeding the random generator. 0, or -1. */
 int board_entropy(uint8_t *buf, size_t len);
+
+/* A free-running tick counter (BOARD_TICK_HZ), for measurements; it wraps
+ * at BOARD_TICK_MASK. */
+uint32_t board_ticks(void);
 
 /* Stack bytes ever used (painted at reset), and the stack's size. */
 size_t board_stack_used(void);

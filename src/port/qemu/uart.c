@@ -23,7 +23,10 @@
 #define UART0_RX_IRQ 32 /* AN505 interrupt map */
 #define NVIC_ISER(n) ((volatile uint32_t *)(0xE000E100u + 4u * (n)))
 #define NVIC_ICPR(n) ((volatile uint32_t *)(0xE000E280u + 4u * (n)))
-#define SYSCLK_HZ 25000000u
+#define SYST_CSR ((volatile uint32_t *)0xE000E010u)
+#define SYST_RVR ((volatile uint32_t *)0xE000E014u)
+#define SYST_CVR ((volatile uint32_t *)0xE000E018u)
+#define SYST_ENABLE_CPUCLK 5u
 #define BAUD 115200u
 
 static volatile uint32_t *reg(uint32_t off)
@@ -34,13 +37,21 @@ static volatile uint32_t *reg(uint32_t off)
 void board_init(void)
 {
     __asm__ volatile("cpsid i" ::: "memory"); /* wake on interrupts, take none */
-    *reg(UART_BAUDDIV) = SYSCLK_HZ / BAUD;
+    *reg(UART_BAUDDIV) = BOARD_TICK_HZ / BAUD;
     *reg(UART_CTRL) = CTRL_TX_EN | CTRL_RX_EN | CTRL_RX_INT_EN;
     *NVIC_ISER(UART0_RX_IRQ / 32) = 1u << (UART0_RX_IRQ % 32);
     /* Reading DATA tells the emulator the receiver is ready: QEMU 7.2 stops
      * polling its input while RX is disabled (at reset) and does not look
      * again when CTRL enables it. Harmless on a board: RX is empty. */
     (void)*reg(UART_DATA);
+    *SYST_RVR = BOARD_TICK_MASK; /* free-running, no interrupt */
+    *SYST_CVR = 0;
+    *SYST_CSR = SYST_ENABLE_CPUCLK;
+}
+
+uint32_t board_ticks(void)
+{
+    return BOARD_TICK_MASK - *SYST_CVR; /* SysTick counts down */
 }
 
 int board_uart_getc(void)
