@@ -16,7 +16,7 @@
 
 #include "crypto/crypto.h"
 #include "device/device.h"
-#include "port/qemu/board.h"
+#include "port/board.h"
 
 #define STX "\x02"
 #define EOT 0x04
@@ -72,7 +72,7 @@ static void report(void)
              "busy_max_ticks=%lu tick_hz=%lu\n",
              (unsigned long)board_stack_used(), (unsigned long)board_stack_size(),
              (unsigned long)heap_max, (unsigned long)POOL_SIZE,
-             (unsigned long)busy_max, (unsigned long)BOARD_TICK_HZ);
+             (unsigned long)busy_max, (unsigned long)board_tick_hz());
     board_report(text);
     busy_max = 0;
 }

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "port/qemu/board.h"
+#include "port/board.h"
 #include "port/qemu/port_qemu.h"
 #include "port/qemu/semihost.h"
 
