@@ -250,10 +250,10 @@ static int wait_ready(relay *r, const char *state)
     size_t b = strlen(BANNER);
     if (len > b && memcmp(line, BANNER, b) == 0 && strcmp(line + b, "READY") == 0)
         return 0;
-    if (len > b && memcmp(line, BANNER, b) == 0) {
+    if (len > b + 8 && memcmp(line, BANNER "STORAGE ", b + 8) == 0) {
         fprintf(stderr, "tinyhsmd-qemu: cannot use the state in %s: %s\n"
                 "tinyhsmd-qemu: nothing was changed; move the directory away "
-                "to start a new device\n", state, line + b);
+                "to start a new device\n", state, line + b + 8);
         return -1;
     }
     fprintf(stderr, "tinyhsmd-qemu: the firmware did not start\n");
