@@ -1,6 +1,7 @@
 # Thin front for CMake. See README.md.
 BUILD    ?= build
 CHECKDIR ?= build-check
+MBEDCHECKDIR ?= build-check-mbedtls
 BENCHDIR ?= build-bench
 PREFIX   ?= /usr/local
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
@@ -38,13 +39,21 @@ firmware: mbedtls
 	cmake --build $(BUILD) -j$(JOBS) --target tinyhsmd-qemu
 
 # Tests run under ASan+UBSan with clang, which also builds the fuzzers; the
-# qemu.* tests run the firmware.
-check: deps firmware
+# qemu.* tests run the firmware. The unit tests run a second time with the
+# device core on mbedTLS.
+MBED_UNITS = test_device test_boot test_crypto
+check: deps mbedtls firmware
 	cmake -S . -B $(CHECKDIR) -DCMAKE_C_COMPILER=clang \
 	      -DCMAKE_BUILD_TYPE=Debug -DTHSM_SANITIZE=ON -DTHSM_FUZZ=ON \
 	      -DTHSM_FIRMWARE=$(FIRMWARE)
 	cmake --build $(CHECKDIR) -j$(JOBS)
 	cd $(CHECKDIR) && ctest --output-on-failure -j$(JOBS)
+	cmake -S . -B $(MBEDCHECKDIR) -DCMAKE_C_COMPILER=clang \
+	      -DCMAKE_BUILD_TYPE=Debug -DTHSM_SANITIZE=ON -DTHSM_CRYPTO=mbedtls \
+	      -DTHSM_MBEDTLS_CACHE=$(CURDIR)/$(MBEDTLS_CACHE)
+	cmake --build $(MBEDCHECKDIR) -j$(JOBS) --target $(MBED_UNITS)
+	cd $(MBEDCHECKDIR) && ctest --output-on-failure -j$(JOBS) \
+	      -R '^unit\.test_(device|boot|crypto)$$'
 
 demo: deps build
 	bash scripts/demo.sh $(BUILD)/bin
@@ -63,4 +72,4 @@ bench-fw: firmware
 	bash bench/fw.sh $(BUILD)/bin $(FIRMWARE)
 
 clean:
-	rm -rf $(BUILD) $(CHECKDIR) $(BENCHDIR)
+	rm -rf $(BUILD) $(CHECKDIR) $(MBEDCHECKDIR) $(BENCHDIR)

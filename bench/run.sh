@@ -44,7 +44,7 @@ dev_p99=$(json p99_us <"$TMP/dev" | median)
 # end to end against openssl with a local key, on the same files
 openssl ecparam -name prime256v1 -genkey -noout -out "$TMP/key.pem"
 for mib in 1 64; do
-    head -c $((mib << 20)) /dev/urandom >"$TMP/fw$mib.bin"
+    { printf '\000\040\000\040\001\202\000\010'; head -c $(((mib << 20) - 8)) /dev/urandom; } >"$TMP/fw$mib.bin"
     for _ in $(seq "$RUNS"); do
         secs hsm sign --board B-U585I-IOT02A --max-size $((128 << 20)) \
             --version 1.0.0 -o "$TMP/s.bin" --cert-out "$TMP/c.pem" \

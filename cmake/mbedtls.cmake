@@ -6,7 +6,8 @@
 # thsm_crypto_mbedtls (TinyHSM's crypto headers implemented on it).
 # THSM_MBEDTLS_PEM (ON on the host) lets thsm_x509_parse read PEM too.
 
-set(THSM_MBEDTLS_CACHE ${CMAKE_SOURCE_DIR}/build/mbedtls-src CACHE PATH
+get_filename_component(THSM_ROOT ${CMAKE_CURRENT_LIST_DIR}/.. ABSOLUTE)
+set(THSM_MBEDTLS_CACHE ${THSM_ROOT}/build/mbedtls-src CACHE PATH
     "Where scripts/fetch-mbedtls.sh keeps the mbedTLS source")
 option(THSM_MBEDTLS_PEM "mbedTLS backend reads PEM certificates" ON)
 
@@ -14,7 +15,7 @@ set(THSM_MBEDTLS_DIR ${THSM_MBEDTLS_CACHE}/src)
 if(NOT EXISTS ${THSM_MBEDTLS_DIR}/include/mbedtls/version.h)
   message(STATUS "Fetching the mbedTLS source into ${THSM_MBEDTLS_CACHE}")
   execute_process(
-    COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/../scripts/fetch-mbedtls.sh
+    COMMAND bash ${THSM_ROOT}/scripts/fetch-mbedtls.sh
             ${THSM_MBEDTLS_CACHE}
     RESULT_VARIABLE THSM_FETCH_RC)
   if(NOT THSM_FETCH_RC EQUAL 0)
@@ -32,7 +33,7 @@ set(THSM_MBEDTLS_MODULES
 list(TRANSFORM THSM_MBEDTLS_MODULES PREPEND ${THSM_MBEDTLS_DIR}/library/)
 list(TRANSFORM THSM_MBEDTLS_MODULES APPEND .c)
 
-set(THSM_CRYPTO_SRC_DIR ${CMAKE_CURRENT_LIST_DIR}/../src/crypto)
+set(THSM_CRYPTO_SRC_DIR ${THSM_ROOT}/src/crypto)
 add_library(thsm_mbedtls STATIC ${THSM_MBEDTLS_MODULES})
 target_include_directories(thsm_mbedtls SYSTEM PUBLIC
   ${THSM_MBEDTLS_DIR}/include ${THSM_CRYPTO_SRC_DIR}/mbedtls/config)

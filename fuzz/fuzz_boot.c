@@ -1,6 +1,7 @@
 /*
  * fuzz_boot.c - arbitrary bytes as a SECUREBOOT10 image: the strict header
- * parser, the whole verifier (file and flash-slot modes) and the update rule.
+ * parser, the whole verifier (file and flash-slot modes), the erased-tail
+ * check of flash dumps and the update rule.
  * The key is fuzz/boot_test_key.pem's, so the seeds' signatures verify.
  */
 #include <string.h>
@@ -23,6 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     thsm_boot_header h, installed;
     for (int exact = 0; exact < 2; exact++)
         thsm_boot_verify(data, size, exact, &board, pub, &h);
+    if (thsm_boot_parse_header(data, size, &h) == THSM_BOOT_OK &&
+        thsm_boot_check_layout(&h, size, 0) == THSM_BOOT_OK)
+        thsm_boot_check_erased_tail(data, &h, size); /* --flash-dump */
     if (thsm_boot_parse_header(data, size, &h) == THSM_BOOT_OK) {
         memset(&installed, 0, sizeof(installed));
         strcpy(installed.board, "B-U585I-IOT02A");

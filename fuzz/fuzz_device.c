@@ -106,7 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     thsm_session_init(&sess[0], check_response, NULL);
     thsm_session_init(&sess[1], check_response, NULL);
     thsm_device_init(&dev, &port);
-    dev.pin_kdf_log2n = 4; /* a cheap PIN KDF keeps the fuzzer fast */
+    dev.pin_kdf.log2_cost = 4; /* a cheap PIN KDF keeps the fuzzer fast */
     int cur = 0;
     for (size_t i = 0, from = 0; i <= size; i++) {
         if (i < size && data[i] != 0x01)

@@ -28,7 +28,8 @@ step "Provisioning: CA and CA-signed signer, keys generated inside the device"
 tinyhsm config --new all
 
 step "Signing a sample 200 KiB firmware for B-U585I-IOT02A"
-head -c 204800 /dev/urandom >"$OUT/firmware.bin"
+# a vector table that fits the board: stack 0x20002000, reset 0x08008201
+{ printf '\000\040\000\040\001\202\000\010'; head -c 204792 /dev/urandom; } >"$OUT/firmware.bin"
 cd "$OUT"
 tinyhsm sign --board B-U585I-IOT02A --version 1.0.0 firmware.bin
 tinyhsm cert ca -o ca.pem
@@ -39,7 +40,10 @@ tinyhsm verify --cert stsafe_signer_cert.pem --ca ca.pem --board B-U585I-IOT02A 
 
 step "A tampered copy must be rejected"
 cp signed_binary.bin tampered.bin
-printf '\x00' | dd of=tampered.bin bs=1 seek=1000 conv=notrunc status=none
+# flip one bit of a firmware byte (writing a fixed value could leave it unchanged)
+byte=$(od -An -tu1 -j1000 -N1 tampered.bin)
+printf "\\$(printf %o $((byte ^ 1)))" | dd of=tampered.bin bs=1 seek=1000 conv=notrunc status=none
+cmp -s signed_binary.bin tampered.bin && { echo "ERROR: tampering failed" >&2; exit 1; }
 if tinyhsm verify --siggen SigGen.c --board B-U585I-IOT02A tampered.bin; then
     echo "ERROR: the tampered image was accepted" >&2
     exit 1

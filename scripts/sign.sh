@@ -2,7 +2,9 @@
 # Sign a firmware with the variables of the original sign script.
 #   BOARD (required), VERSION or VERSION_FILE (application_version.h),
 #   FIRMWARE (default: the first argument), OUTPUT (signed_binary.bin),
-#   CERT_OUT (stsafe_signer_cert.pem), SIGGEN (SigGen.c), MAX_SIZE, PORT
+#   CERT_OUT (stsafe_signer_cert.pem), SIGGEN (SigGen.c), MAX_SIZE, PORT,
+#   TRUST (SigGen.c, certificate or public key the signer key must match),
+#   FORCE=1 (sign what the preflight checks refuse; see tinyhsm sign --help)
 set -euo pipefail
 TINYHSM=${TINYHSM:-tinyhsm}
 [ -n "${BOARD:-}" ] || { echo "sign.sh: set BOARD, e.g. BOARD=B-U585I-IOT02A" >&2; exit 2; }
@@ -18,6 +20,8 @@ fi
 [ -n "${CERT_OUT:-}" ] && args+=(--cert-out "$CERT_OUT")
 [ -n "${SIGGEN:-}" ] && args+=(--siggen "$SIGGEN")
 [ -n "${MAX_SIZE:-}" ] && args+=(--max-size "$MAX_SIZE")
+[ -n "${TRUST:-}" ] && args+=(--trust "$TRUST")
+[ "${FORCE:-0}" = 1 ] && args+=(--force)
 port=()
 [ -n "${PORT:-}" ] && port=(--port "$PORT")
 exec "$TINYHSM" "${port[@]}" "${args[@]}" "$fw"

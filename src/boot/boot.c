@@ -28,6 +28,7 @@ static const char *const texts[THSM_BOOT_RESULT_COUNT] = {
     [THSM_BOOT_VERSION_FORMAT] = "version is not MAJOR.MINOR.BUILD",
     [THSM_BOOT_TRUNCATED] = "image is shorter than its signed size + 64",
     [THSM_BOOT_TRAILING] = "bytes follow the signature",
+    [THSM_BOOT_TAIL_NOT_ERASED] = "bytes after the signature are not 0xFF",
     [THSM_BOOT_BOARD_MISMATCH] = "image is for another board",
     [THSM_BOOT_TOO_BIG] = "signed size is over the board's maximum",
     [THSM_BOOT_VERSION_ZERO] = "version is 0.0.0",
@@ -95,18 +96,21 @@ int thsm_boot_version_cmp(const thsm_boot_version *a, const thsm_boot_version *b
     return 0;
 }
 
-/* A NUL-terminated text in field [off, off+width) followed only by 0xFF;
- * copies it (at most 15 characters) into out. */
+/* A NUL-terminated text in field [off, off+width), then up to extra_nuls
+ * more NULs, then only 0xFF; copies the text (at most 15 characters) into
+ * out. The reference script ends SIZE with two NULs, older tinyhsm with one. */
 static int text_field(const uint8_t *hdr, size_t off, size_t width,
-                      char out[THSM_BOOT_FIELD_LEN])
+                      size_t extra_nuls, char out[THSM_BOOT_FIELD_LEN])
 {
     const uint8_t *f = hdr + off;
-    size_t n = 0;
+    size_t n = 0, i;
     while (n < THSM_BOOT_FIELD_LEN && f[n] != 0)
         n++;
     if (n == THSM_BOOT_FIELD_LEN)
         return THSM_BOOT_FIELD_NO_NUL;
-    for (size_t i = n + 1; i < width; i++)
+    for (i = n + 1; i < width && i <= n + extra_nuls && f[i] == 0;)
+        i++;
+    for (; i < width; i++)
         if (f[i] != 0xFF)
             return THSM_BOOT_BAD_PADDING;
     memcpy(out, f, n + 1);
@@ -142,10 +146,10 @@ int thsm_boot_parse_header(const uint8_t *img, size_t len, thsm_boot_header *h)
         return THSM_BOOT_TOO_SHORT;
     if (memcmp(img, THSM_BOOT_MAGIC, sizeof(THSM_BOOT_MAGIC)) != 0)
         return THSM_BOOT_BAD_MAGIC;
-    if ((r = text_field(img, 0, THSM_BOOT_FIELD_LEN, magic)) ||
-        (r = text_field(img, OFF_SIZE, THSM_BOOT_FIELD_LEN, size)) ||
-        (r = text_field(img, OFF_BOARD, THSM_BOOT_FIELD_LEN, h->board)) ||
-        (r = text_field(img, OFF_VERSION, THSM_BOOT_HEADER_LEN - OFF_VERSION,
+    if ((r = text_field(img, 0, THSM_BOOT_FIELD_LEN, 0, magic)) ||
+        (r = text_field(img, OFF_SIZE, THSM_BOOT_FIELD_LEN, 1, size)) ||
+        (r = text_field(img, OFF_BOARD, THSM_BOOT_FIELD_LEN, 0, h->board)) ||
+        (r = text_field(img, OFF_VERSION, THSM_BOOT_HEADER_LEN - OFF_VERSION, 0,
                         h->version_text)))
         return r;
     if ((r = parse_size(size, &h->size)) != THSM_BOOT_OK)
@@ -162,6 +166,15 @@ int thsm_boot_check_layout(const thsm_boot_header *h, size_t len, int exact)
         return THSM_BOOT_TRUNCATED;
     if (exact && len > need)
         return THSM_BOOT_TRAILING;
+    return THSM_BOOT_OK;
+}
+
+int thsm_boot_check_erased_tail(const uint8_t *img, const thsm_boot_header *h,
+                                size_t len)
+{
+    for (size_t i = (size_t)h->size + THSM_BOOT_SIG_LEN; i < len; i++)
+        if (img[i] != 0xFF)
+            return THSM_BOOT_TAIL_NOT_ERASED;
     return THSM_BOOT_OK;
 }
 

@@ -49,6 +49,7 @@ typedef enum {
     THSM_BOOT_SAME_VERSION,   /* update equal to the installed image */
     THSM_BOOT_UPDATE_BOARD,   /* update for another board than installed */
     THSM_BOOT_CRYPTO,         /* the crypto layer failed */
+    THSM_BOOT_TAIL_NOT_ERASED, /* flash dump: a byte after the signature is not 0xFF */
     THSM_BOOT_RESULT_COUNT
 } thsm_boot_result;
 
@@ -79,11 +80,17 @@ int thsm_boot_parse_version(const char *text, thsm_boot_version *v);
 int thsm_boot_version_cmp(const thsm_boot_version *a, const thsm_boot_version *b);
 
 /* Parses and checks the header's fields (magic, padding, SIZE, board,
- * version syntax). img must hold len bytes. */
+ * version syntax). img must hold len bytes. SIZE may end with one NUL or
+ * with two (the reference script's form); every other field with one. */
 int thsm_boot_parse_header(const uint8_t *img, size_t len, thsm_boot_header *h);
 
 /* The image holds SIZE + 64 bytes; with exact set (a file), nothing more. */
 int thsm_boot_check_layout(const thsm_boot_header *h, size_t len, int exact);
+
+/* A flash dump: every byte after the signature (up to len) is erased flash,
+ * 0xFF. Needs a checked layout. */
+int thsm_boot_check_erased_tail(const uint8_t *img, const thsm_boot_header *h,
+                                size_t len);
 
 /* Same board name, and SIZE within the board's maximum. */
 int thsm_boot_check_board(const thsm_boot_header *h, const thsm_boot_board *b);

@@ -35,15 +35,23 @@ int cli_pin(cli_ctx *c, int argc, char **argv);
 int cli_log(cli_ctx *c, int argc, char **argv);
 
 /* Logs in when the device has a PIN (asking for it as needed); warns when
- * it has none. With blocked_ok, a blocked PIN is not an error. 0 or -1. */
+ * it has none (unless $TINYHSM_NO_PIN_WARNING is set and not 0). With
+ * blocked_ok, a blocked PIN is not an error. 0 or -1. */
 int cli_login(cli_ctx *c, int blocked_ok);
+/* The same; when it logs in with a PIN, copies the PIN into pin (else
+ * pin is ""): config sets it again after an erase. */
+int cli_login_keep(cli_ctx *c, int blocked_ok, char *pin, size_t cap);
 
-/* PIN from file (first line), else the environment variable, else a
- * prompt without echo. 0 or -1 (with the reason on stderr). */
-int cli_get_secret(const char *file, const char *env, const char *prompt,
+/* The current PIN (new_pin=0: --pin-file, $TINYHSM_PIN) or a new one
+ * (--new-pin-file, $TINYHSM_NEW_PIN): from file (first line), else the
+ * environment, else a prompt without echo. Checks its format; 0, or -1
+ * with the reason on stderr (never the PIN). */
+int cli_get_secret(const char *file, int new_pin, const char *prompt,
                    char *out, size_t cap);
-/* Asks on the terminal without echo. 0 or -1. */
+/* Asks on the terminal without echo. 0, or -1 (no terminal) silently. */
 int cli_prompt_pin(const char *prompt, char *out, size_t cap);
+/* 6 to 64 printable ASCII characters, no spaces: the device's rule. */
+int cli_pin_format_ok(const char *pin);
 
 /* Handles --help and bad options for commands without options: returns
  * CLI_OK or CLI_USAGE when done, -1 to go on. */

@@ -7,17 +7,25 @@
 
 #include "cli/cli.h"
 #include "host/hsm.h"
+#include "util/certvalues.h"
+#include "util/escape.h"
 
 static const char config_help[] =
     "Usage: tinyhsm config --new all|signer [options]\n"
     "  --new all      erase the device, create a CA and a CA-signed signer\n"
-    "  --new signer   create a new signer key and certificate under the CA\n"
+    "  --new signer   replace the signer key and certificate under the CA\n"
     "  --ca-country C --ca-org O --ca-cn CN        (US, MyHSM, My_CA)\n"
     "  --ca-start YYYYMMDDhhmmss --ca-days N       (now, 3650)\n"
     "  --signer-country C --signer-org O --signer-cn CN (US, Me, My_ECDSA_Signer)\n"
     "  --signer-start YYYYMMDDhhmmss --signer-days N   (now, 730)\n"
-    "  --yes          replace an existing CA without asking\n"
-    "Values may not contain spaces. Dates are UTC.\n\n"
+    "  --yes          replace an existing CA or signer without asking\n"
+    "C is two capital letters; O and CN 1 to 64 printable characters without\n"
+    "spaces; START a date from 1970 (UTC); DAYS 1 to 36500, ending by\n"
+    "9999-12-31. Every value is checked before the device is changed.\n"
+    "A new signer key makes every bootloader built with the old SigGen.c\n"
+    "reject the images signed from then on: rebuild it with the new SigGen.c.\n"
+    "With a PIN set, --new all keeps it: the erase removes it, config sets\n"
+    "the same PIN again.\n\n"
     "Example:\n  tinyhsm config --new all --ca-org ACME --signer-cn fw-2026\n";
 
 typedef struct {
@@ -26,17 +34,18 @@ typedef struct {
     int all, yes;
 } config_opts;
 
-static int parse_days(const char *s, unsigned *out)
+static int parse_days(const char *opt, const char *s, unsigned *out)
 {
-    char *end;
-    unsigned long v = strtoul(s, &end, 10);
-    if (*s < '1' || *s > '9' || *end || v > 36500)
-        return -1;
-    *out = (unsigned)v;
-    return 0;
+    uint32_t v;
+    if (thsm_parse_uint(s, 1, THSM_CERT_DAYS_MAX, &v) != 0)
+        return cli_usage_error("config", "%s must be a number from 1 to %d",
+                               opt, THSM_CERT_DAYS_MAX);
+    *out = v;
+    return -1;
 }
 
-static int config_parse(int argc, char **argv, config_opts *co)
+static int config_options(int argc, char **argv, config_opts *co,
+                          const char **new_what)
 {
     static const struct option opts[] = {
         {"new", required_argument, NULL, 'n'},
@@ -54,69 +63,167 @@ static int config_parse(int argc, char **argv, config_opts *co)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int o;
-    const char *new_what = NULL;
-    while ((o = getopt_long(argc, argv, "n:yh", opts, NULL)) != -1) {
+    int o, rc = -1;
+    while (rc < 0 && (o = getopt_long(argc, argv, "n:yh", opts, NULL)) != -1) {
         switch (o) {
-        case 'n': new_what = optarg; break;
+        case 'n': *new_what = optarg; break;
         case 1: co->ca.country = optarg; break;
         case 2: co->ca.org = optarg; break;
         case 3: co->ca.cn = optarg; break;
         case 4: co->ca.start = optarg; break;
-        case 5:
-            if (parse_days(optarg, &co->ca.days))
-                return cli_usage_error("config", "--ca-days must be 1 to 36500");
-            break;
+        case 5: rc = parse_days("--ca-days", optarg, &co->ca.days); break;
         case 6: co->signer.country = optarg; break;
         case 7: co->signer.org = optarg; break;
         case 8: co->signer.cn = optarg; break;
         case 9: co->signer.start = optarg; break;
-        case 10:
-            if (parse_days(optarg, &co->signer.days))
-                return cli_usage_error("config",
-                                       "--signer-days must be 1 to 36500");
-            break;
+        case 10: rc = parse_days("--signer-days", optarg, &co->signer.days); break;
         case 'y': co->yes = 1; break;
         case 'h': fputs(config_help, stdout); return CLI_OK;
         default: return cli_usage_error("config", "bad option");
         }
     }
+    return rc;
+}
+
+/* A usage error naming the refused values, all of them, in full. */
+static int values_refused(const char *who, const thsm_subject *s,
+                          const char *why)
+{
+    char shown[4][THSM_ESCAPED_MAX(512)];
+    const char *v[4] = {s->country, s->org, s->cn, s->start};
+    for (int i = 0; i < 4; i++)
+        thsm_escape(v[i], shown[i], sizeof(shown[i]));
+    return cli_usage_error("config", "the %s values are refused: %s "
+                           "(C=%s O=%s CN=%s START=%s DAYS=%u); nothing was "
+                           "sent to the device", who, why, shown[0], shown[1],
+                           shown[2], shown[3], s->days);
+}
+
+static int config_parse(int argc, char **argv, config_opts *co)
+{
+    const char *new_what = NULL, *why;
+    int rc = config_options(argc, argv, co, &new_what);
+    if (rc >= 0)
+        return rc;
     if (optind < argc)
         return cli_usage_error("config", "unexpected argument '%s'",
                                argv[optind]);
     if (!new_what || (strcmp(new_what, "all") && strcmp(new_what, "signer")))
         return cli_usage_error("config", "--new all or --new signer is needed");
     co->all = strcmp(new_what, "all") == 0;
+    thsm_now_start(co->ca_start);
+    memcpy(co->signer_start, co->ca_start, sizeof(co->ca_start));
+    if (!co->ca.start)
+        co->ca.start = co->ca_start;
+    if (!co->signer.start)
+        co->signer.start = co->signer_start;
+    if (co->all && (why = thsm_subject_check(&co->ca)) != NULL)
+        return values_refused("CA", &co->ca, why);
+    if ((why = thsm_subject_check(&co->signer)) != NULL)
+        return values_refused("signer", &co->signer, why);
     return -1;
 }
 
-/* Values go on one AT line: a space would split a parameter. */
-static int subject_ok(const thsm_subject *s, const char *who)
-{
-    const char *v[] = {s->country, s->org, s->cn, s->start};
-    for (int i = 0; i < 4; i++) {
-        if (!*v[i] || strpbrk(v[i], " \t\r\n")) {
-            cli_error("%s values must be non-empty and without spaces", who);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* Asks on the terminal; without one, refuses and says how to proceed. */
-static int confirm_replace_ca(void)
+static int confirm(const config_opts *co, int has_ca)
 {
+    const char *what = co->all && has_ca ? "the CA, the signer and every key"
+                                         : "the signer key";
+    fprintf(stderr, "This replaces %s on the device. Every bootloader built "
+                    "with the current SigGen.c will reject the images signed "
+                    "from then on, until it is rebuilt with the new SigGen.c "
+                    "that 'tinyhsm sign' writes.\n", what);
     if (!isatty(STDIN_FILENO)) {
-        cli_error("the device already has a CA; pass --yes to erase it and "
-                  "every key, or use --new signer to keep it");
+        cli_error("not confirmed: pass --yes to replace %s%s", what,
+                  co->all ? ", or use --new signer to keep the CA" : "");
         return 0;
     }
-    fprintf(stderr, "The device already has a CA. Erase it and every key? "
-                    "[y/N] ");
+    fprintf(stderr, "Replace %s? [y/N] ", what);
     char answer[16] = "";
     if (!fgets(answer, sizeof(answer), stdin))
         return 0;
     return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+/* After a failure midway: what the device holds now. */
+static void report_changes(int all, unsigned done, int had_pin)
+{
+    if (!done) {
+        cli_error("nothing on the device was changed");
+        return;
+    }
+    fprintf(stderr, "What changed on the device:\n");
+    if (done & THSM_PROV_ERASED)
+        fprintf(stderr, "  - the old CA and signer keys and certificates %s "
+                        "erased\n", had_pin ? "and the PIN were" : "were");
+    if (done & THSM_PROV_PIN)
+        fprintf(stderr, "  - the same PIN was set again\n");
+    if (done & THSM_PROV_CA)
+        fprintf(stderr, "  - a new CA key and certificate were created\n");
+    if (done & THSM_PROV_SIGNER_KEY)
+        fprintf(stderr, "  - a new signer key was created%s\n",
+                all ? "" : "; the old one is gone");
+    fprintf(stderr, "What was not done:\n");
+    if (had_pin && !(done & THSM_PROV_PIN))
+        fprintf(stderr, "  - the PIN was not set again: the device has no "
+                        "PIN now (tinyhsm pin set)\n");
+    if (all && !(done & THSM_PROV_CA))
+        fprintf(stderr, "  - no new CA: the device has no CA now\n");
+    if (!(done & THSM_PROV_SIGNER_KEY))
+        fprintf(stderr, "  - no new signer key: the device has none now\n");
+    fprintf(stderr, "  - no signer certificate: the device cannot sign until "
+                    "'tinyhsm config --new %s' succeeds\n",
+            all && !(done & THSM_PROV_CA) ? "all" : "signer");
+}
+
+/* Whether the device has a CA and a signer key, from its status when it
+ * gives one; had_pin tells whether a PIN is set. 0 or -1. */
+static int device_holds(cli_ctx *c, int *has_ca, int *has_signer, int *had_pin)
+{
+    thsm_status st;
+    char err[THSM_ERR_MAX], pem[THSM_PEM_MAX];
+    int has = thsm_hsm_status(&c->at, &st, err, sizeof(err));
+    if (has < 0) {
+        cli_error("%s", err);
+        return -1;
+    }
+    *had_pin = has && st.pin == THSM_PIN_SET;
+    if (has) {
+        *has_ca = st.ca;
+        *has_signer = st.signer;
+        return 0;
+    }
+    if ((*has_ca = thsm_hsm_has_ca(&c->at, err, sizeof(err))) < 0) {
+        cli_error("%s", err);
+        return -1;
+    }
+    *has_signer = thsm_hsm_cert_pem(&c->at, 0, pem, sizeof(pem), err,
+                                    sizeof(err)) == 0;
+    return 0;
+}
+
+static int provision(cli_ctx *c, const config_opts *co, int had_pin)
+{
+    char err[THSM_ERR_MAX], pin[128];
+    unsigned done = 0;
+    /* the reset ends a login, so it comes first */
+    if (thsm_hsm_prepare(&c->at, err, sizeof(err)) != 0) {
+        cli_error("%s; nothing on the device was changed", err);
+        return CLI_FAIL;
+    }
+    if (cli_login_keep(c, 0, pin, sizeof(pin)) != 0) {
+        cli_error("nothing on the device was changed");
+        return CLI_FAIL;
+    }
+    int rc = thsm_hsm_provision_steps(&c->at, co->all, &co->ca, &co->signer,
+                                      pin, &done, err, sizeof(err));
+    explicit_bzero(pin, sizeof(pin));
+    if (rc != 0) {
+        cli_error("%s", err);
+        report_changes(co->all, done, had_pin);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
 }
 
 int cli_config(cli_ctx *c, int argc, char **argv)
@@ -125,43 +232,29 @@ int cli_config(cli_ctx *c, int argc, char **argv)
         .ca = {"US", "MyHSM", "My_CA", NULL, 3650},
         .signer = {"US", "Me", "My_ECDSA_Signer", NULL, 730},
     };
+    int has_ca, has_signer, had_pin;
     int rc = config_parse(argc, argv, &co);
     if (rc >= 0)
         return rc;
-    thsm_now_start(co.ca_start);
-    memcpy(co.signer_start, co.ca_start, sizeof(co.ca_start));
-    if (!co.ca.start)
-        co.ca.start = co.ca_start;
-    if (!co.signer.start)
-        co.signer.start = co.signer_start;
-    if (subject_ok(&co.ca, "CA") || subject_ok(&co.signer, "signer"))
-        return CLI_USAGE;
-    char err[300];
-    if (cli_connect(c) != 0)
+    if (cli_connect(c) != 0 ||
+        device_holds(c, &has_ca, &has_signer, &had_pin) != 0)
         return CLI_FAIL;
-    int has_ca = thsm_hsm_has_ca(&c->at, err, sizeof(err));
-    if (has_ca < 0) {
-        cli_error("%s", err);
-        return CLI_FAIL;
-    }
     if (!co.all && !has_ca) {
         cli_error("the device has no CA; create one with: tinyhsm config "
                   "--new all");
         return CLI_FAIL;
     }
-    if (co.all && has_ca && !co.yes && !confirm_replace_ca())
+    if ((has_ca || has_signer) && !co.yes && !confirm(&co, has_ca))
         return CLI_FAIL;
-    if (cli_login(c, 0) != 0)
-        return CLI_FAIL;
-    if (thsm_hsm_provision(&c->at, co.all, &co.ca, &co.signer, err,
-                           sizeof(err)) != 0) {
-        cli_error("%s", err);
-        return CLI_FAIL;
-    }
+    if ((rc = provision(c, &co, had_pin)) != CLI_OK)
+        return rc;
     printf("Provisioned %s.\n", co.all ? "a new CA and signer" : "a new signer");
+    if (has_signer)
+        printf("Bootloaders built with the old SigGen.c reject the images "
+               "signed from now on:\nrebuild them with the SigGen.c that "
+               "'tinyhsm sign' writes.\n");
     if (co.all)
         cli_print_device_cert(c, 1, "CA certificate");
     cli_print_device_cert(c, 0, "Signer certificate");
     return CLI_OK;
 }
-

@@ -3,37 +3,94 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/json.h"
 #include "host/hsm.h"
 #include "host/image.h"
+#include "host/output.h"
 #include "host/siggen.h"
+#include "util/keyid.h"
 
 static const char sign_help[] =
     "Usage: tinyhsm sign --board NAME (--version X.Y.Z | --version-file FILE)\n"
-    "                    [-o signed_binary.bin] [--cert-out stsafe_signer_cert.pem]\n"
-    "                    [--siggen SigGen.c] [--max-size BYTES] FIRMWARE.bin\n"
+    "                    [-o OUT] [--cert-out CERT] [--siggen SIGGEN]\n"
+    "                    [--max-size BYTES] [--trust KEYFILE] [--force] [--json]\n"
+    "                    FIRMWARE.bin\n"
     "Hashes the header and firmware, has the device sign the digest, checks\n"
-    "the signature against the signer certificate, then writes the image,\n"
-    "the certificate and SigGen.c (each atomically). Nothing is written when\n"
-    "anything fails. FILE is an application_version.h defining\n"
-    "APP_VERSION_MAJOR, APP_VERSION_MINOR and APP_VERSION_BUILD.\n"
-    "A board missing from the built-in table needs --max-size.\n\n"
+    "the signature against the signer certificate, and that this certificate\n"
+    "chains to the device's CA, then writes three files, all or none:\n"
+    "  OUT     the image; default signed_binary.bin in the current directory.\n"
+    "          A directory puts signed_binary.bin in it; {board} and {version}\n"
+    "          are replaced by the board and version; '-' is standard output.\n"
+    "  CERT    the signer certificate; SIGGEN the bootloader's SigGen.c.\n"
+    "          Defaults stsafe_signer_cert.pem and SigGen.c: beside the image\n"
+    "          when OUT is a directory or has a placeholder, else in the\n"
+    "          current directory.\n"
+    "A regular file is replaced atomically; a FIFO or character device is\n"
+    "written to; a symlink is followed to its (existing) target.\n"
+    "FILE is an application_version.h defining APP_VERSION_MAJOR, _MINOR and\n"
+    "_BUILD as decimal numbers (the last definition wins).\n"
+    "Refused unless --force: version 0.0.0; an ELF, Intel HEX or S-record\n"
+    "file; an already signed image; a vector table that does not fit the\n"
+    "board (stack in RAM, reset vector in the firmware at flash + 0x8200);\n"
+    "replacing a CERT or SIGGEN that holds another key.\n"
+    "--trust KEYFILE (SigGen.c, certificate or public key PEM) refuses to\n"
+    "sign unless the device's signer key is that key.\n"
+    "A board missing from the built-in table needs --max-size.\n"
+    "--json prints one object: image, certificate, siggen, board, version,\n"
+    "firmware_size, signed_size, image_size, sha256, signature, key_id,\n"
+    "public_key, signer_not_before, signer_not_after, warnings.\n\n"
     "Example:\n"
-    "  tinyhsm sign --board B-U585I-IOT02A --version 1.2.0 build/fw.bin\n";
+    "  tinyhsm sign --board B-U585I-IOT02A --version 1.2.0 build/fw.bin\n"
+    "  tinyhsm sign --board B-U585I-IOT02A --version-file app/application_version.h \\\n"
+    "               -o 'dist/{board}-{version}.bin' build/fw.bin\n";
+
+enum { OUT_IMAGE, OUT_CERT, OUT_SIGGEN, OUT_COUNT };
+
+static const char *const default_names[OUT_COUNT] = {
+    "signed_binary.bin", "stsafe_signer_cert.pem", "SigGen.c"};
+static const char *const out_option[OUT_COUNT] = {"-o", "--cert-out",
+                                                   "--siggen"};
 
 typedef struct {
-    const char *board, *version, *version_file, *firmware;
-    const char *out, *cert_out, *siggen;
+    const char *board, *version, *version_file, *firmware, *trust;
+    const char *given[OUT_COUNT]; /* as on the command line, or NULL */
+    char path[OUT_COUNT][4096];   /* placeholders and directories applied */
     uint64_t max_size;
+    int force, json;
     char version_buf[32];
 } sign_opts;
+
+#define MAX_WARNINGS 4
+typedef struct {
+    char text[MAX_WARNINGS][400];
+    int n;
+} warnings;
+
+static void warn(warnings *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void warn(warnings *w, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "tinyhsm: warning: %s\n", msg);
+    if (w->n < MAX_WARNINGS)
+        snprintf(w->text[w->n++], sizeof(w->text[0]), "%s", msg);
+}
 
 static int known_boards_error(const char *board)
 {
@@ -62,6 +119,9 @@ static int sign_check(sign_opts *o)
         return cli_usage_error("sign", "%s", err);
     if (!o->firmware)
         return cli_usage_error("sign", "which FIRMWARE.bin?");
+    if (o->json && o->given[OUT_IMAGE] && strcmp(o->given[OUT_IMAGE], "-") == 0)
+        return cli_usage_error("sign", "--json and -o - both need standard "
+                                       "output");
     const thsm_board_info *b = thsm_board_find(o->board);
     if (!o->max_size && !b)
         return known_boards_error(o->board);
@@ -80,6 +140,9 @@ static int sign_parse(int argc, char **argv, sign_opts *o)
         {"cert-out", required_argument, NULL, 'c'},
         {"siggen", required_argument, NULL, 's'},
         {"max-size", required_argument, NULL, 'm'},
+        {"trust", required_argument, NULL, 't'},
+        {"force", no_argument, NULL, 'F'},
+        {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -90,9 +153,12 @@ static int sign_parse(int argc, char **argv, sign_opts *o)
         case 'b': o->board = optarg; break;
         case 'v': o->version = optarg; break;
         case 'f': o->version_file = optarg; break;
-        case 'o': o->out = optarg; break;
-        case 'c': o->cert_out = optarg; break;
-        case 's': o->siggen = optarg; break;
+        case 'o': o->given[OUT_IMAGE] = optarg; break;
+        case 'c': o->given[OUT_CERT] = optarg; break;
+        case 's': o->given[OUT_SIGGEN] = optarg; break;
+        case 't': o->trust = optarg; break;
+        case 'F': o->force = 1; break;
+        case 'j': o->json = 1; break;
         case 'm':
             o->max_size = strtoull(optarg, &end, 10);
             if (*end || *optarg < '1' || *optarg > '9' || o->max_size < 1024 ||
@@ -111,6 +177,89 @@ static int sign_parse(int argc, char **argv, sign_opts *o)
     return sign_check(o);
 }
 
+/* Copies tmpl into out with {board} and {version} replaced; *had is set
+ * when there was one. -1 when the result is too long. */
+static int expand(const sign_opts *o, const char *tmpl, char *out, size_t cap,
+                  int *had)
+{
+    size_t n = 0;
+    while (*tmpl) {
+        const char *put = NULL;
+        if (strncmp(tmpl, "{board}", 7) == 0)
+            put = o->board, tmpl += 7;
+        else if (strncmp(tmpl, "{version}", 9) == 0)
+            put = o->version, tmpl += 9;
+        int w = put ? snprintf(out + n, cap - n, "%s", put)
+                    : snprintf(out + n, cap - n, "%c", *tmpl++);
+        if (w < 0 || (size_t)w >= cap - n)
+            return -1;
+        n += (size_t)w;
+        *had |= put != NULL;
+    }
+    return 0;
+}
+
+/* Decides the three paths. When -o names a directory or has a placeholder,
+ * the certificate and SigGen.c default to the image's directory. */
+static int place_outputs(sign_opts *o)
+{
+    char(*p)[4096] = o->path;
+    struct stat st;
+    int beside = 0;
+    const char *img = o->given[OUT_IMAGE] ? o->given[OUT_IMAGE]
+                                          : default_names[OUT_IMAGE];
+    if (expand(o, img, p[OUT_IMAGE], sizeof(p[0]), &beside) != 0)
+        return cli_usage_error("sign", "-o is too long");
+    if (strcmp(p[OUT_IMAGE], "-") != 0 && stat(p[OUT_IMAGE], &st) == 0 &&
+        S_ISDIR(st.st_mode)) {
+        size_t n = strlen(p[OUT_IMAGE]);
+        while (n > 1 && p[OUT_IMAGE][n - 1] == '/')
+            p[OUT_IMAGE][--n] = '\0';
+        if (n + 1 + strlen(default_names[OUT_IMAGE]) >= sizeof(p[0]))
+            return cli_usage_error("sign", "-o is too long");
+        strcat(strcat(p[OUT_IMAGE], "/"), default_names[OUT_IMAGE]);
+        beside = 1;
+    }
+    const char *slash = strrchr(p[OUT_IMAGE], '/');
+    int dir_len = beside && slash ? (int)(slash - p[OUT_IMAGE]) + 1 : 0;
+    for (int i = OUT_CERT; i < OUT_COUNT; i++) {
+        int had = 0;
+        if (o->given[i] &&
+            expand(o, o->given[i], p[i], sizeof(p[0]), &had) != 0)
+            return cli_usage_error("sign", "%s is too long", out_option[i]);
+        if (!o->given[i])
+            snprintf(p[i], sizeof(p[0]), "%.*s%s", dir_len, p[OUT_IMAGE],
+                     default_names[i]);
+    }
+    return -1;
+}
+
+/* Resolves each output and refuses two that are the same file, or one
+ * that is the firmware. */
+static int resolve_outputs(const sign_opts *o, thsm_output out[OUT_COUNT])
+{
+    char err[4400];
+    struct stat fw;
+    int have_fw = stat(o->firmware, &fw) == 0;
+    for (int i = 0; i < OUT_COUNT; i++) {
+        if (thsm_output_resolve(&out[i], o->path[i], err, sizeof(err)) != 0) {
+            cli_error("%s", err);
+            return CLI_FAIL;
+        }
+        if (have_fw && out[i].ino && out[i].dev == fw.st_dev &&
+            out[i].ino == fw.st_ino)
+            return cli_usage_error("sign", "%s %s is the firmware itself",
+                                   out_option[i], o->path[i]);
+        for (int j = 0; j < i; j++)
+            if (thsm_output_same(&out[i], &out[j]))
+                return cli_usage_error("sign", "%s and %s name the same file "
+                                       "(%s): each output needs its own",
+                                       out_option[j], out_option[i],
+                                       o->path[i]);
+    }
+    return -1;
+}
+
 typedef struct {
     const uint8_t *fw; /* mapped firmware, for hashing */
     int fw_fd;         /* the same file, for the kernel to copy */
@@ -121,7 +270,12 @@ typedef struct {
     uint8_t digest[THSM_SHA256_LEN];
     uint8_t sig[THSM_BOOT_SIG_LEN];
     uint8_t pub[THSM_P256_PUB_LEN];
+    char key_id[THSM_KEY_ID_LEN];
     char pem[THSM_PEM_MAX];
+    thsm_x509_info cert;
+    char siggen[THSM_SIGGEN_MAX];
+    size_t siggen_len;
+    warnings warn;
 } image;
 
 /* Maps the firmware and checks it fits. */
@@ -138,14 +292,16 @@ static int load_firmware(const sign_opts *o, image *im)
     int rc = -1;
     im->fw_fd = fd;
     im->size = thsm_image_signed_size((uint64_t)st.st_size);
-    if (st.st_size == 0)
+    if (!S_ISREG(st.st_mode))
+        cli_error("firmware %s is not a regular file", o->firmware);
+    else if (st.st_size == 0)
         cli_error("firmware %s is empty", o->firmware);
     else if (im->size > o->max_size)
         cli_error("image would be %llu bytes, over the maximum of %llu for "
                   "board %s", (unsigned long long)im->size,
                   (unsigned long long)o->max_size, o->board);
-    else if ((im->fw = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
-                            fd, 0)) == MAP_FAILED)
+    else if ((im->fw = mmap(NULL, (size_t)st.st_size, PROT_READ,
+                            MAP_PRIVATE | MAP_POPULATE, fd, 0)) == MAP_FAILED)
         cli_error("cannot read firmware %s: %s", o->firmware, strerror(errno));
     else {
         im->fw_len = (size_t)st.st_size;
@@ -156,6 +312,183 @@ static int load_firmware(const sign_opts *o, image *im)
     return rc;
 }
 
+/* A refusal that --force turns into a warning. -1 when refused. */
+static int refuse_unless_forced(const sign_opts *o, image *im, const char *why)
+{
+    if (o->force) {
+        warn(&im->warn, "%s (going on: --force)", why);
+        return 0;
+    }
+    cli_error("%s\ntinyhsm: nothing written; --force signs it anyway", why);
+    return -1;
+}
+
+/* The firmware's file name with its extension replaced by .bin. */
+static void raw_name(const char *fw, char *out, size_t cap)
+{
+    const char *base = strrchr(fw, '/');
+    base = base ? base + 1 : fw;
+    const char *dot = strrchr(base, '.');
+    int n = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
+    snprintf(out, cap, "%.*s.bin", n, base);
+}
+
+/* Refuses, unless --force, what the bootloader cannot boot. */
+static int preflight(const sign_opts *o, image *im)
+{
+    static const char *const what[] = {
+        [THSM_FW_ELF] = "an ELF file", [THSM_FW_IHEX] = "Intel HEX",
+        [THSM_FW_SREC] = "S-records"};
+    static const char *const flag[] = {
+        [THSM_FW_ELF] = "", [THSM_FW_IHEX] = "-I ihex ",
+        [THSM_FW_SREC] = "-I srec "};
+    char why[600], bin[300];
+    thsm_fw_kind kind = thsm_firmware_kind(im->fw, im->fw_len);
+    const thsm_board_info *b = thsm_board_find(o->board);
+    raw_name(o->firmware, bin, sizeof(bin));
+    if (strcmp(o->version, "0.0.0") == 0 &&
+        refuse_unless_forced(o, im, "version 0.0.0: the bootloader refuses it"))
+        return -1;
+    if (kind == THSM_FW_IMAGE) {
+        snprintf(why, sizeof(why), "%s is already a signed SECUREBOOT10 image; "
+                 "sign the raw firmware", o->firmware);
+        return refuse_unless_forced(o, im, why);
+    }
+    if (kind != THSM_FW_RAW) {
+        snprintf(why, sizeof(why), "%s is %s, not a raw binary; make one "
+                 "with:\n  arm-none-eabi-objcopy %s-O binary %s %s",
+                 o->firmware, what[kind], flag[kind], o->firmware, bin);
+        return refuse_unless_forced(o, im, why);
+    }
+    if (b && thsm_vector_check(im->fw, im->fw_len, b, why, sizeof(why)) != 0)
+        return refuse_unless_forced(o, im, why);
+    return 0;
+}
+
+/* A public key from a SigGen.c, a certificate or a public key PEM. */
+static int load_any_key(const char *path, uint8_t pub[THSM_P256_PUB_LEN],
+                        char *err, size_t cap)
+{
+    size_t len;
+    uint8_t *text = cli_read_file(path, 65536, &len);
+    int rc;
+    if (!text)
+        return -2;
+    text[len] = '\0';
+    if (strstr((char *)text, "SigGen_Qx"))
+        rc = thsm_siggen_parse((char *)text, pub, err, cap);
+    else if ((rc = thsm_pubkey_from_pem(text, len, pub)) != 0)
+        snprintf(err, cap, "%s holds no P-256 public key, certificate or "
+                 "SigGen.c arrays", path);
+    free(text);
+    return rc;
+}
+
+/* --trust: the device's signer key must be the trusted one. */
+static int check_trust(const sign_opts *o, const image *im)
+{
+    uint8_t want[THSM_P256_PUB_LEN];
+    char err[300], id[THSM_KEY_ID_LEN];
+    int rc = load_any_key(o->trust, want, err, sizeof(err));
+    if (rc != 0) {
+        if (rc == -1)
+            cli_error("--trust %s: %s", o->trust, err);
+        return -1;
+    }
+    if (memcmp(want, im->pub, sizeof(want)) == 0)
+        return 0;
+    thsm_pub_key_id(want, id);
+    cli_error("the device's signer key %s is not the trusted key %s (%s); "
+              "bootloaders built with %s would reject the image. Nothing "
+              "written", im->key_id, id, o->trust, o->trust);
+    return -1;
+}
+
+/* An existing certificate or SigGen.c output holding another key is not
+ * replaced unless --force. */
+static int check_overwrite(const sign_opts *o, image *im,
+                           const thsm_output out[OUT_COUNT])
+{
+    for (int i = OUT_CERT; i < OUT_COUNT; i++) {
+        uint8_t old[THSM_P256_PUB_LEN];
+        char err[300], id[THSM_KEY_ID_LEN], why[1200];
+        if (!out[i].exists ||
+            load_any_key(out[i].path, old, err, sizeof(err)) != 0 ||
+            memcmp(old, im->pub, sizeof(old)) == 0)
+            continue;
+        thsm_pub_key_id(old, id);
+        snprintf(why, sizeof(why), "%s holds key %s, not the device's signer "
+                 "key %s: replacing it changes the key bootloaders are built "
+                 "with", o->path[i], id, im->key_id);
+        if (refuse_unless_forced(o, im, why) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The signer certificate must chain to the device's CA certificate. Dates
+ * are not checked here: an expired certificate only warns (check_validity). */
+static int check_chain(cli_ctx *c, const image *im)
+{
+    static char ca[THSM_PEM_MAX];
+    char err[400], why[300] = "";
+    if (thsm_hsm_cert_pem(&c->at, 1, ca, sizeof(ca), err, sizeof(err)) != 0) {
+        cli_error("cannot read the device's CA certificate to check the "
+                  "signer certificate: %s", err);
+        return -1;
+    }
+    if (thsm_x509_check_chain((uint8_t *)ca, strlen(ca), (uint8_t *)im->pem,
+                              strlen(im->pem), THSM_X509_ANY_TIME, why,
+                              sizeof(why)) != 0) {
+        cli_error("the device's signer certificate does not chain to its CA "
+                  "certificate (%s); nothing written. Run 'tinyhsm config "
+                  "--new signer' to issue a signer under this CA",
+                  why[0] ? why : "the CA certificate does not parse");
+        return -1;
+    }
+    return 0;
+}
+
+static void check_validity(image *im)
+{
+    char when[32];
+    int64_t now = (int64_t)time(NULL);
+    if (now > im->cert.not_after) {
+        cli_format_time(im->cert.not_after, when);
+        warn(&im->warn, "the signer certificate expired on %s", when);
+    } else if (now < im->cert.not_before) {
+        cli_format_time(im->cert.not_before, when);
+        warn(&im->warn, "the signer certificate is not valid before %s", when);
+    }
+}
+
+/* Fetches the signer certificate and checks it before anything is signed. */
+static int device_prepare(cli_ctx *c, const sign_opts *o, image *im,
+                          const thsm_output out[OUT_COUNT])
+{
+    char err[400];
+    static const uint8_t zero[THSM_P256_PUB_LEN];
+    if (cli_connect(c) != 0 || cli_login(c, 0) != 0)
+        return -1;
+    if (thsm_hsm_cert_pem(&c->at, 0, im->pem, sizeof(im->pem), err,
+                          sizeof(err)) != 0) {
+        cli_error("%s", err);
+        return -1;
+    }
+    if (thsm_x509_parse((uint8_t *)im->pem, strlen(im->pem), &im->cert) != 0 ||
+        memcmp(im->cert.pub, zero, sizeof(zero)) == 0) {
+        cli_error("the device's signer certificate has no P-256 key");
+        return -1;
+    }
+    memcpy(im->pub, im->cert.pub, sizeof(im->pub));
+    thsm_pub_key_id(im->pub, im->key_id);
+    if (check_chain(c, im) != 0 || (o->trust && check_trust(o, im) != 0) ||
+        check_overwrite(o, im, out) != 0)
+        return -1;
+    check_validity(im);
+    return 0;
+}
+
 static size_t pad_len(const image *im)
 {
     return (size_t)(im->size - THSM_BOOT_HEADER_LEN - im->fw_len);
@@ -164,7 +497,7 @@ static size_t pad_len(const image *im)
 /* The image file is written while the firmware is hashed: on two cores the
  * copy costs nothing, and the signature is all that waits for the device. */
 typedef struct {
-    thsm_atomic_file out;
+    thsm_atomic_file *out;
     const image *im;
     int rc;
 } copier;
@@ -173,139 +506,252 @@ static void *copy_body(void *arg)
 {
     copier *c = arg;
     const image *im = c->im;
-    c->rc = thsm_atomic_write(&c->out, im->header, sizeof(im->header)) ||
-            thsm_atomic_copy(&c->out, im->fw_fd, im->fw_len) ||
-            thsm_atomic_write(&c->out, im->pad, pad_len(im));
+    c->rc = thsm_atomic_write(c->out, im->header, sizeof(im->header)) ||
+            thsm_atomic_copy(c->out, im->fw_fd, im->fw_len) ||
+            thsm_atomic_write(c->out, im->pad, pad_len(im));
     if (c->rc == 0)
-        thsm_atomic_start_writeback(&c->out);
+        thsm_atomic_start_writeback(c->out);
     return NULL;
 }
 
 static int hash_image(image *im)
 {
     thsm_sha256_ctx c;
-    size_t pad = pad_len(im);
     int ok = thsm_sha256_init(&c) == 0 &&
              thsm_sha256_update(&c, im->header, sizeof(im->header)) == 0 &&
              thsm_sha256_update(&c, im->fw, im->fw_len) == 0 &&
-             thsm_sha256_update(&c, im->pad, pad) == 0 &&
+             thsm_sha256_update(&c, im->pad, pad_len(im)) == 0 &&
              thsm_sha256_final(&c, im->digest) == 0;
     if (!ok)
         thsm_sha256_release(&c);
     return ok ? 0 : -1;
 }
 
-/* Gets the certificate and a signature that verifies with its key. */
-static int device_sign(cli_ctx *c, image *im)
+/* Hashes (while the image body is copied to its temporary, for a file)
+ * and has the device sign; checks the signature with the certificate. */
+static int hash_and_sign(cli_ctx *c, image *im, thsm_output *img)
 {
     char err[400];
-    if (cli_connect(c) != 0 || cli_login(c, 0) != 0)
-        return -1;
-    if (thsm_hsm_cert_pem(&c->at, 0, im->pem, sizeof(im->pem), err,
-                          sizeof(err)) != 0 ||
-        thsm_hsm_sign_digest(&c->at, im->digest, im->sig, err, sizeof(err))) {
+    copier cp = {&img->f, im, 0};
+    pthread_t copy;
+    int threaded = 0;
+    if (img->kind == THSM_OUT_FILE) {
+        if (thsm_atomic_begin(&img->f, img->path, 0644, err, sizeof(err))) {
+            cli_error("%s", err);
+            return -1;
+        }
+        threaded = pthread_create(&copy, NULL, copy_body, &cp) == 0;
+        if (!threaded)
+            copy_body(&cp);
+    }
+    int ok = hash_image(im) == 0;
+    if (!ok)
+        cli_error("hashing failed");
+    if (ok && thsm_hsm_sign_digest(&c->at, im->digest, im->sig, err,
+                                   sizeof(err)) != 0) {
         cli_error("%s", err);
-        return -1;
+        ok = 0;
     }
-    if (thsm_pubkey_from_pem((uint8_t *)im->pem, strlen(im->pem), im->pub)) {
-        cli_error("the device's signer certificate has no P-256 key");
-        return -1;
-    }
-    if (thsm_p256_verify(im->pub, im->digest, im->sig) != 0) {
+    if (ok && thsm_p256_verify(im->pub, im->digest, im->sig) != 0) {
         cli_error("the device's signature does not verify with its signer "
                   "certificate; nothing written");
-        return -1;
+        ok = 0;
     }
-    return 0;
+    if (threaded)
+        pthread_join(copy, NULL);
+    if (ok && cp.rc != 0) {
+        cli_error("cannot write %s: %s", img->name, strerror(errno));
+        ok = 0;
+    }
+    return ok ? 0 : -1;
 }
 
-/* Finishes the image with its signature, then the certificate and key. */
-static int write_outputs(const sign_opts *o, image *im, thsm_atomic_file *out)
+typedef struct {
+    const void *part[4];
+    size_t len[4];
+    size_t n;
+} content;
+
+/* Temporaries for the certificate and SigGen.c, and the signature at the
+ * end of the image's: everything is staged before anything is replaced. */
+static int stage(thsm_output out[OUT_COUNT], const content body[OUT_COUNT])
 {
-    char err[400], siggen[THSM_SIGGEN_MAX];
-    size_t siggen_len = thsm_siggen_format(im->pub, siggen, sizeof(siggen));
-    if (thsm_atomic_write(out, im->sig, sizeof(im->sig)) != 0) {
-        cli_error("cannot write %s", o->out);
-        thsm_atomic_abort(out);
+    char err[4400];
+    if (out[OUT_IMAGE].kind == THSM_OUT_FILE &&
+        thsm_atomic_write(&out[OUT_IMAGE].f, body[OUT_IMAGE].part[3],
+                          body[OUT_IMAGE].len[3]) != 0) {
+        cli_error("cannot write %s: %s", out[OUT_IMAGE].name, strerror(errno));
         return -1;
     }
-    if (thsm_atomic_commit(out, err, sizeof(err)) ||
-        thsm_write_file_atomic(o->cert_out, im->pem, strlen(im->pem), 0644, err,
-                               sizeof(err)) ||
-        thsm_write_file_atomic(o->siggen, siggen, siggen_len, 0644, err,
-                               sizeof(err))) {
-        cli_error("%s", err);
-        return -1;
+    for (int i = OUT_CERT; i < OUT_COUNT; i++) {
+        if (out[i].kind != THSM_OUT_FILE)
+            continue;
+        if (thsm_atomic_begin(&out[i].f, out[i].path, 0644, err, sizeof(err))) {
+            cli_error("%s", err);
+            return -1;
+        }
+        if (thsm_atomic_write(&out[i].f, body[i].part[0], body[i].len[0])) {
+            cli_error("cannot write %s: %s", out[i].name, strerror(errno));
+            return -1;
+        }
+    }
+    for (int i = 0; i < OUT_COUNT; i++) {
+        if (out[i].kind == THSM_OUT_FILE && thsm_atomic_flush(&out[i].f)) {
+            cli_error("cannot write %s: %s", out[i].name, strerror(errno));
+            return -1;
+        }
     }
     return 0;
 }
 
-static void print_summary(const sign_opts *o, const image *im)
+static void abort_all(thsm_output out[OUT_COUNT])
+{
+    for (int i = 0; i < OUT_COUNT; i++)
+        if (out[i].kind == THSM_OUT_FILE && out[i].f.fd >= 0)
+            thsm_atomic_abort(&out[i].f);
+}
+
+/* Replaces the files, then writes the FIFOs, devices and standard output.
+ * Only a failure in this last step can leave some outputs written: it
+ * says which. */
+static int commit_all(thsm_output out[OUT_COUNT], const content body[OUT_COUNT])
+{
+    char err[4400];
+    const char *done[OUT_COUNT];
+    int n = 0;
+    sigset_t stop, old;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
+    for (int pass = 0; pass < 2; pass++) {
+        /* no signal between the renames; but one may stop a FIFO write */
+        pthread_sigmask(pass == 0 ? SIG_BLOCK : SIG_SETMASK,
+                        pass == 0 ? &stop : &old, pass == 0 ? &old : NULL);
+        for (int i = 0; i < OUT_COUNT; i++) {
+            int file = out[i].kind == THSM_OUT_FILE;
+            if (file != (pass == 0))
+                continue;
+            int rc = file ? thsm_atomic_commit(&out[i].f, err, sizeof(err))
+                          : thsm_output_write_direct(&out[i], body[i].part,
+                                                     body[i].len, body[i].n,
+                                                     err, sizeof(err));
+            if (rc != 0) {
+                cli_error("%s", err);
+                for (int k = 0; k < n; k++)
+                    cli_error("already written: %s", done[k]);
+                abort_all(out);
+                pthread_sigmask(SIG_SETMASK, &old, NULL);
+                return -1;
+            }
+            done[n++] = out[i].name;
+        }
+    }
+    return 0;
+}
+
+static int write_outputs(thsm_output out[OUT_COUNT], image *im)
+{
+    im->siggen_len = thsm_siggen_format(im->pub, im->siggen, sizeof(im->siggen));
+    const content body[OUT_COUNT] = {
+        {{im->header, im->fw, im->pad, im->sig},
+         {sizeof(im->header), im->fw_len, pad_len(im), sizeof(im->sig)}, 4},
+        {{im->pem}, {strlen(im->pem)}, 1},
+        {{im->siggen}, {im->siggen_len}, 1},
+    };
+    if (stage(out, body) != 0) {
+        abort_all(out);
+        return -1;
+    }
+    return commit_all(out, body);
+}
+
+static void print_summary(FILE *f, const sign_opts *o, const image *im)
 {
     char hex[2 * THSM_P256_PUB_LEN + 1];
-    printf("Board:         %s (maximum %llu bytes)\n", o->board,
-           (unsigned long long)o->max_size);
-    printf("Version:       %s\n", o->version);
-    printf("Firmware:      %s, %zu bytes\n", o->firmware, im->fw_len);
-    printf("Signed size:   %llu bytes (512-byte header + firmware padded to "
-           "%llu)\n", (unsigned long long)im->size,
-           (unsigned long long)(im->size - THSM_BOOT_HEADER_LEN));
+    fprintf(f, "Board:         %s (maximum %llu bytes)\n", o->board,
+            (unsigned long long)o->max_size);
+    fprintf(f, "Version:       %s\n", o->version);
+    fprintf(f, "Firmware:      %s, %zu bytes\n", o->firmware, im->fw_len);
+    fprintf(f, "Signed size:   %llu bytes (512-byte header + firmware padded "
+            "to %llu)\n", (unsigned long long)im->size,
+            (unsigned long long)(im->size - THSM_BOOT_HEADER_LEN));
     thsm_hex(im->digest, sizeof(im->digest), hex);
-    printf("SHA-256:       %s\n", hex);
+    fprintf(f, "SHA-256:       %s\n", hex);
     thsm_hex(im->sig, 32, hex);
-    printf("Signature r:   %s\n", hex);
+    fprintf(f, "Signature r:   %s\n", hex);
     thsm_hex(im->sig + 32, 32, hex);
-    printf("Signature s:   %s\n", hex);
+    fprintf(f, "Signature s:   %s\n", hex);
+    fprintf(f, "Signer key id: %s\n", im->key_id);
     thsm_hex(im->pub + 1, 32, hex);
-    printf("Public key Qx: %s\n", hex);
+    fprintf(f, "Public key Qx: %s\n", hex);
     thsm_hex(im->pub + 33, 32, hex);
-    printf("Public key Qy: %s\n", hex);
-    printf("Wrote %s (%llu bytes), %s, %s\n", o->out,
-           (unsigned long long)im->size + THSM_BOOT_SIG_LEN, o->cert_out,
-           o->siggen);
+    fprintf(f, "Public key Qy: %s\n", hex);
+    fprintf(f, "Wrote %s (%llu bytes), %s, %s\n", o->path[OUT_IMAGE],
+            (unsigned long long)im->size + THSM_BOOT_SIG_LEN, o->path[OUT_CERT],
+            o->path[OUT_SIGGEN]);
 }
 
-static int sign_image(cli_ctx *c, const sign_opts *o, image *im)
+static void print_json(const sign_opts *o, const image *im)
 {
-    static copier cp;
-    pthread_t copy;
+    char hex[2 * THSM_P256_PUB_LEN + 1], when[32];
+    json_begin();
+    json_str("image", o->path[OUT_IMAGE]);
+    json_str("certificate", o->path[OUT_CERT]);
+    json_str("siggen", o->path[OUT_SIGGEN]);
+    json_str("board", o->board);
+    json_str("version", o->version);
+    json_num("firmware_size", im->fw_len);
+    json_num("signed_size", im->size);
+    json_num("image_size", im->size + THSM_BOOT_SIG_LEN);
+    thsm_hex(im->digest, sizeof(im->digest), hex);
+    json_str("sha256", hex);
+    thsm_hex(im->sig, sizeof(im->sig), hex);
+    json_str("signature", hex);
+    json_str("key_id", im->key_id);
+    thsm_hex(im->pub, sizeof(im->pub), hex);
+    json_str("public_key", hex);
+    cli_format_time(im->cert.not_before, when);
+    json_str("signer_not_before", when);
+    cli_format_time(im->cert.not_after, when);
+    json_str("signer_not_after", when);
+    json_array("warnings");
+    for (int i = 0; i < im->warn.n; i++)
+        json_array_str(im->warn.text[i]);
+    json_array_end();
+    json_end();
+}
+
+static int sign_image(cli_ctx *c, const sign_opts *o, image *im,
+                      thsm_output out[OUT_COUNT])
+{
     char err[400];
     memset(im->pad, 0xFF, sizeof(im->pad));
     if (thsm_image_header(im->header, o->board, o->version, (uint32_t)im->size,
-                          err, sizeof(err)) != 0 ||
-        thsm_atomic_begin(&cp.out, o->out, 0644, err, sizeof(err)) != 0) {
+                          err, sizeof(err)) != 0) {
         cli_error("%s", err);
         return CLI_FAIL;
     }
-    cp.im = im;
-    cp.rc = -1;
-    int threaded = pthread_create(&copy, NULL, copy_body, &cp) == 0;
-    if (!threaded)
-        copy_body(&cp);
-    int hashed = hash_image(im) == 0;
-    if (!hashed)
-        cli_error("hashing failed");
-    int signed_ok = hashed && device_sign(c, im) == 0;
-    if (threaded)
-        pthread_join(copy, NULL);
-    if (signed_ok && cp.rc != 0)
-        cli_error("cannot write %s: %s", o->out, strerror(errno));
-    if (!signed_ok || cp.rc != 0) {
-        thsm_atomic_abort(&cp.out);
+    if (preflight(o, im) != 0 || device_prepare(c, o, im, out) != 0)
+        return CLI_FAIL;
+    if (hash_and_sign(c, im, &out[OUT_IMAGE]) != 0 ||
+        write_outputs(out, im) != 0) {
+        abort_all(out);
         return CLI_FAIL;
     }
-    if (write_outputs(o, im, &cp.out) != 0)
-        return CLI_FAIL;
-    print_summary(o, im);
+    if (o->json)
+        print_json(o, im);
+    else
+        print_summary(out[OUT_IMAGE].kind == THSM_OUT_STDOUT ? stderr : stdout,
+                      o, im);
     return CLI_OK;
 }
 
 int cli_sign(cli_ctx *c, int argc, char **argv)
 {
     static image im;
-    sign_opts o = {.out = "signed_binary.bin",
-                   .cert_out = "stsafe_signer_cert.pem",
-                   .siggen = "SigGen.c"};
+    static thsm_output out[OUT_COUNT];
+    static sign_opts o;
     char err[400];
     int rc = sign_parse(argc, argv, &o);
     if (rc >= 0)
@@ -318,9 +764,12 @@ int cli_sign(cli_ctx *c, int argc, char **argv)
         }
         o.version = o.version_buf;
     }
+    if ((rc = place_outputs(&o)) >= 0 || (rc = resolve_outputs(&o, out)) >= 0)
+        return rc;
+    thsm_atomic_cleanup_on_signals();
     if (load_firmware(&o, &im) != 0)
         return CLI_FAIL;
-    rc = sign_image(c, &o, &im);
+    rc = sign_image(c, &o, &im, out);
     munmap((void *)im.fw, im.fw_len);
     close(im.fw_fd);
     return rc;

@@ -12,28 +12,56 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/json.h"
 #include "host/image.h"
 #include "host/siggen.h"
+#include "util/keyid.h"
 
 static const char verify_help[] =
     "Usage: tinyhsm verify (--cert signer.pem | --siggen SigGen.c |\n"
     "                       --pubkey pub.pem) [--ca ca.pem] [--board NAME]\n"
-    "                      [--max-size BYTES] [--installed CURRENT.bin] IMAGE\n"
+    "                      [--max-size BYTES] [--installed CURRENT.bin]\n"
+    "                      [--flash-dump] [--json] IMAGE\n"
     "Checks a SECUREBOOT10 image as the Tiny Secure Boot bootloader does, and\n"
     "stricter: header syntax and padding, layout, board, maximum size,\n"
     "version > 0.0.0, signature (r and s in range). --ca also checks that the\n"
     "signer certificate chains to the CA and is valid now. --installed applies\n"
     "the update rule: same board, strictly newer version (no downgrades).\n"
-    "Prints one PASS/FAIL line per check; exits 0 only when all pass.\n"
-    "Needs no device. Without --board the header's board is looked up.\n\n"
+    "Prints the signer key id, then one PASS/FAIL line per check; exits 0\n"
+    "only when all pass. Needs no device. Without --board the header's board\n"
+    "is looked up. An image from the reference sign.py (SIZE ends with two\n"
+    "NULs) and one from older tinyhsm (one NUL) are both accepted.\n"
+    "--flash-dump: IMAGE was read from the flash slot, so erased flash (0xFF)\n"
+    "may follow the signature; anything else there fails the layout check.\n"
+    "Every check that can run runs, also after a failed one.\n"
+    "--json prints one object: image, ok, key_id, key_file, board, version,\n"
+    "signed_size, checks (an array of {check, pass, detail}).\n\n"
     "Example:\n"
     "  tinyhsm verify --siggen SigGen.c --board B-U585I-IOT02A signed_binary.bin\n";
 
+#define MAX_CHECKS 12
 typedef struct {
     const char *cert, *siggen, *pubkey, *ca, *board, *installed, *image;
     uint64_t max_size;
-    int failed;
+    int failed, flash_dump, json;
+    int n_checks; /* for --json */
+    struct {
+        const char *name;
+        int pass;
+        char detail[300];
+    } checks[MAX_CHECKS];
 } verify_opts;
+
+/* --max-size: a decimal number from 1024 to 2^32-1. */
+static int parse_max_size(const char *arg, uint64_t *out)
+{
+    char *end;
+    if (*arg < '1' || *arg > '9' || strlen(arg) > 10)
+        return -1;
+    errno = 0;
+    *out = strtoull(arg, &end, 10);
+    return *end || errno || *out < 1024 || *out > UINT32_MAX ? -1 : 0;
+}
 
 static int verify_parse(int argc, char **argv, verify_opts *o)
 {
@@ -45,11 +73,12 @@ static int verify_parse(int argc, char **argv, verify_opts *o)
         {"board", required_argument, NULL, 'b'},
         {"max-size", required_argument, NULL, 'm'},
         {"installed", required_argument, NULL, 'i'},
+        {"flash-dump", no_argument, NULL, 'F'},
+        {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
-    char *end;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'c': o->cert = optarg; break;
@@ -58,10 +87,13 @@ static int verify_parse(int argc, char **argv, verify_opts *o)
         case 'a': o->ca = optarg; break;
         case 'b': o->board = optarg; break;
         case 'i': o->installed = optarg; break;
+        case 'F': o->flash_dump = 1; break;
+        case 'j': o->json = 1; break;
         case 'm':
-            o->max_size = strtoull(optarg, &end, 10);
-            if (*end || o->max_size < 1024)
-                return cli_usage_error("verify", "--max-size takes bytes");
+            if (parse_max_size(optarg, &o->max_size) != 0)
+                return cli_usage_error("verify", "--max-size takes a number of "
+                                       "bytes from 1024 to 4294967295, not "
+                                       "'%s'", optarg);
             break;
         case 'h': fputs(verify_help, stdout); return CLI_OK;
         default: return cli_usage_error("verify", "bad option");
@@ -85,12 +117,20 @@ static void report(verify_opts *o, int pass, const char *check,
                    const char *fmt, ...)
 {
     va_list ap;
+    char detail[300];
     va_start(ap, fmt);
-    printf("%s %-12s ", pass ? "PASS" : "FAIL", check);
-    vprintf(fmt, ap);
-    putchar('\n');
+    vsnprintf(detail, sizeof(detail), fmt, ap);
     va_end(ap);
     o->failed |= !pass;
+    if (!o->json) {
+        printf("%s %-12s %s\n", pass ? "PASS" : "FAIL", check, detail);
+        return;
+    }
+    if (o->n_checks < MAX_CHECKS) {
+        o->checks[o->n_checks].name = check;
+        o->checks[o->n_checks].pass = pass;
+        memcpy(o->checks[o->n_checks++].detail, detail, sizeof(detail));
+    }
 }
 
 /* Maps a whole file read-only; NULL with a message on failure. */
@@ -150,6 +190,16 @@ static int pick_board(verify_opts *o, const thsm_boot_header *h,
     return 0;
 }
 
+/* The layout: exact for a file; for a flash dump, erased flash may follow. */
+static int check_layout(const verify_opts *o, const uint8_t *img, size_t len,
+                        const thsm_boot_header *h)
+{
+    int r = thsm_boot_check_layout(h, len, !o->flash_dump);
+    if (r == THSM_BOOT_OK && o->flash_dump)
+        r = thsm_boot_check_erased_tail(img, h, len);
+    return r;
+}
+
 static void check_image(verify_opts *o, const uint8_t *img, size_t len,
                         const uint8_t pub[65], thsm_boot_header *h)
 {
@@ -161,18 +211,24 @@ static void check_image(verify_opts *o, const uint8_t *img, size_t len,
     }
     report(o, 1, "header", "SECUREBOOT10, board %s, version %s, signed size %lu",
            h->board, h->version_text, (unsigned long)h->size);
-    r = thsm_boot_check_layout(h, len, 1);
-    report(o, !r, "layout", "%s (%zu bytes, signed size + 64 = %lu)",
-           r ? thsm_boot_strerror(r) : "ok", len, (unsigned long)h->size + 64);
-    if (r || pick_board(o, h, &b) != 0)
-        return;
-    r = thsm_boot_check_board(h, &b);
-    report(o, !r, "board", "%s (image %s, expected %s, maximum %lu bytes)",
-           r ? thsm_boot_strerror(r) : "ok", h->board, b.name,
-           (unsigned long)b.max_size);
+    int layout = check_layout(o, img, len, h);
+    report(o, !layout, "layout", "%s (%zu bytes, signed size + 64 = %lu)",
+           layout ? thsm_boot_strerror(layout) : "ok", len,
+           (unsigned long)h->size + 64);
+    if (pick_board(o, h, &b) == 0) {
+        r = thsm_boot_check_board(h, &b);
+        report(o, !r, "board", "%s (image %s, expected %s, maximum %lu bytes)",
+               r ? thsm_boot_strerror(r) : "ok", h->board, b.name,
+               (unsigned long)b.max_size);
+    }
     r = thsm_boot_check_version(h);
     report(o, !r, "version", "%s (%s)", r ? thsm_boot_strerror(r) : "ok",
            h->version_text);
+    if (layout == THSM_BOOT_TRUNCATED) {
+        report(o, 0, "signature", "not checked: the image has no signature "
+               "at offset %lu", (unsigned long)h->size);
+        return;
+    }
     r = thsm_boot_check_signature(img, h, pub);
     report(o, !r, "signature", "%s", r ? thsm_boot_strerror(r)
                                        : "verifies with the given key");
@@ -213,10 +269,39 @@ static void check_update(verify_opts *o, const thsm_boot_header *update)
         munmap((void *)img, len);
 }
 
+static const char *key_file(const verify_opts *o)
+{
+    return o->cert ? o->cert : o->siggen ? o->siggen : o->pubkey;
+}
+
+static void print_json(const verify_opts *o, const thsm_boot_header *h,
+                       const char *key_id)
+{
+    json_begin();
+    json_str("image", o->image);
+    json_bool("ok", !o->failed);
+    json_str("key_id", key_id);
+    json_str("key_file", key_file(o));
+    json_str("board", h->board[0] ? h->board : NULL);
+    json_str("version", h->version_text[0] ? h->version_text : NULL);
+    json_num("signed_size", h->size);
+    json_array("checks");
+    for (int i = 0; i < o->n_checks; i++) {
+        json_item();
+        json_str("check", o->checks[i].name);
+        json_bool("pass", o->checks[i].pass);
+        json_str("detail", o->checks[i].detail);
+        json_item_end();
+    }
+    json_array_end();
+    json_end();
+}
+
 int cli_verify(cli_ctx *c, int argc, char **argv)
 {
     (void)c; /* no device needed */
-    verify_opts o = {0};
+    static verify_opts o;
+    char key_id[THSM_KEY_ID_LEN];
     uint8_t pub[65];
     thsm_boot_header h;
     size_t len;
@@ -228,12 +313,19 @@ int cli_verify(cli_ctx *c, int argc, char **argv)
     const uint8_t *img = map_file(o.image, &len);
     if (!img)
         return CLI_FAIL;
+    thsm_pub_key_id(pub, key_id);
+    if (!o.json)
+        printf("Signer key id: %s (%s)\n", key_id, key_file(&o));
+    memset(&h, 0, sizeof(h));
     check_image(&o, img, len, pub, &h);
     if (o.ca)
         check_chain(&o);
     if (o.installed && !o.failed)
         check_update(&o, &h);
     munmap((void *)img, len);
-    printf("%s: %s\n", o.image, o.failed ? "REJECTED" : "OK");
+    if (o.json)
+        print_json(&o, &h, key_id);
+    else
+        printf("%s: %s\n", o.image, o.failed ? "REJECTED" : "OK");
     return o.failed ? CLI_FAIL : CLI_OK;
 }

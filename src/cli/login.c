@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "host/hsm.h"
+#include "util/escape.h"
 
 /* First line of a file, without its newline. */
 static int read_pin_file(const char *path, char *out, size_t cap)
@@ -22,7 +24,6 @@ static int read_pin_file(const char *path, char *out, size_t cap)
     return 0;
 }
 
-/* Asks on the terminal without echo. */
 int cli_prompt_pin(const char *prompt, char *out, size_t cap)
 {
     FILE *tty = fopen("/dev/tty", "r+");
@@ -30,8 +31,6 @@ int cli_prompt_pin(const char *prompt, char *out, size_t cap)
     if (!tty || !isatty(STDIN_FILENO) || tcgetattr(fileno(tty), &old) != 0) {
         if (tty)
             fclose(tty);
-        cli_error("a PIN is needed: use --pin-file FILE, TINYHSM_PIN or a "
-                  "terminal");
         return -1;
     }
     quiet = old;
@@ -47,50 +46,115 @@ int cli_prompt_pin(const char *prompt, char *out, size_t cap)
     return ok ? 0 : -1;
 }
 
-int cli_get_secret(const char *file, const char *env, const char *prompt,
-                      char *out, size_t cap)
+int cli_pin_format_ok(const char *pin)
 {
-    if (file)
-        return read_pin_file(file, out, cap);
-    if (getenv(env) && *getenv(env)) {
-        snprintf(out, cap, "%s", getenv(env));
+    size_t n = strlen(pin);
+    if (n < 6 || n > 64)
         return 0;
-    }
-    return cli_prompt_pin(prompt, out, cap);
+    for (size_t i = 0; i < n; i++)
+        if (pin[i] < 0x21 || pin[i] > 0x7e)
+            return 0;
+    return 1;
 }
 
-int cli_login(cli_ctx *c, int blocked_ok)
+int cli_get_secret(const char *file, int new_pin, const char *prompt,
+                   char *out, size_t cap)
 {
-    static thsm_at_resp r;
-    char pin[128];
-    if (thsm_at_cmd(&c->at, "AT+HSM_STATUS?", &r) != THSM_AT_OK) {
-        cli_error("no answer from the device");
+    const char *env = new_pin ? "TINYHSM_NEW_PIN" : "TINYHSM_PIN";
+    const char *opt = new_pin ? "--new-pin-file" : "--pin-file";
+    char from[600];
+    if (file) {
+        if (read_pin_file(file, out, cap) != 0)
+            return -1;
+        snprintf(from, sizeof(from), "the PIN in %s", file);
+    } else if (getenv(env) && *getenv(env)) {
+        snprintf(out, cap, "%s", getenv(env));
+        snprintf(from, sizeof(from), "the PIN in $%s", env);
+    } else if (cli_prompt_pin(prompt, out, cap) == 0) {
+        snprintf(from, sizeof(from), "the PIN you typed");
+    } else {
+        cli_error("%s is needed and there is no terminal to ask for it: use "
+                  "%s FILE or %s", new_pin ? "a new PIN" : "the PIN", opt,
+                  env);
         return -1;
     }
-    if (!r.ok || strstr(r.text, "AUTH=1"))
+    if (cli_pin_format_ok(out))
+        return 0;
+    explicit_bzero(out, cap);
+    cli_error("%s is not a valid PIN: a PIN is 6 to 64 printable ASCII "
+              "characters without spaces (nothing was sent to the device)",
+              from);
+    return -1;
+}
+
+static int no_pin_warning_wanted(void)
+{
+    const char *v = getenv("TINYHSM_NO_PIN_WARNING");
+    return !v || !*v || strcmp(v, "0") == 0;
+}
+
+/* The device's answer to AT+AUTH in the user's words. */
+static void login_refused(const thsm_at_resp *r)
+{
+    unsigned long left;
+    char code[THSM_ESCAPED_MAX(sizeof(r->code_buf))];
+    if (strcmp(r->code, "AUTH_FAILED") == 0 &&
+        sscanf(r->text, "%lu tries left", &left) == 1)
+        cli_error("wrong PIN: %lu tries left before the device blocks", left);
+    else if (strcmp(r->code, "AUTH_FAILED") == 0)
+        cli_error("wrong PIN");
+    else if (strcmp(r->code, "PIN_LOCKED") == 0)
+        cli_error("the PIN is blocked now; only 'tinyhsm decommission --yes' "
+                  "(which erases every key) recovers the device");
+    else
+        cli_error("login failed: the device answered %s",
+                  thsm_escape(r->nlines ? r->code : "nothing", code,
+                              sizeof(code)));
+}
+
+int cli_login_keep(cli_ctx *c, int blocked_ok, char *pin, size_t cap)
+{
+    static thsm_at_resp r;
+    thsm_status st;
+    char err[THSM_ERR_MAX], secret[128];
+    if (pin)
+        pin[0] = '\0';
+    int has = thsm_hsm_status(&c->at, &st, err, sizeof(err));
+    if (has < 0) {
+        cli_error("%s", err);
+        return -1;
+    }
+    if (has == 0 || st.auth)
         return 0; /* the original board has no PIN; or logged in already */
-    if (strstr(r.text, "PIN=NONE")) {
-        cli_error("warning: no PIN is set, so anyone who can open the port "
-                  "can sign; set one with: tinyhsm pin set");
+    if (st.pin == THSM_PIN_NONE) {
+        if (no_pin_warning_wanted())
+            cli_error("warning: no PIN is set, so anyone who can open the "
+                      "port can sign; set one with: tinyhsm pin set "
+                      "(TINYHSM_NO_PIN_WARNING=1 silences this)");
         return 0;
     }
-    if (strstr(r.text, "PIN=BLOCKED") && blocked_ok)
+    if (st.pin == THSM_PIN_BLOCKED && blocked_ok)
         return 0;
-    if (strstr(r.text, "PIN=BLOCKED")) {
+    if (st.pin == THSM_PIN_BLOCKED) {
         cli_error("the PIN is blocked; only 'tinyhsm decommission --yes' "
                   "(which erases every key) recovers the device");
         return -1;
     }
-    if (cli_get_secret(c->pin_file, "TINYHSM_PIN", "TinyHSM PIN: ", pin,
-                   sizeof(pin)) != 0)
+    if (cli_get_secret(c->pin_file, 0, "TinyHSM PIN: ", secret,
+                       sizeof(secret)) != 0)
         return -1;
-    int rc = thsm_at_cmdf(&c->at, &r, "AT+AUTH PIN=%s", pin);
-    explicit_bzero(pin, sizeof(pin));
-    if (rc != THSM_AT_OK || !r.ok) {
-        cli_error("login failed: %s", rc == THSM_AT_OK && r.nlines
-                                          ? r.lines[0] : thsm_at_strerror(rc));
-        return -1;
-    }
-    return 0;
+    int rc = thsm_at_cmdf(&c->at, &r, "AT+AUTH PIN=%s", secret);
+    if (rc == THSM_AT_OK && r.ok && pin)
+        snprintf(pin, cap, "%s", secret);
+    explicit_bzero(secret, sizeof(secret));
+    if (rc != THSM_AT_OK)
+        cli_error("login failed: %s", thsm_at_strerror(rc));
+    else if (!r.ok)
+        login_refused(&r);
+    return rc == THSM_AT_OK && r.ok ? 0 : -1;
 }
 
+int cli_login(cli_ctx *c, int blocked_ok)
+{
+    return cli_login_keep(c, blocked_ok, NULL, 0);
+}

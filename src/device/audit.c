@@ -22,9 +22,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "device/internal.h"
+#include "crypto/sha256.h"
+#include "crypto/util.h"
+#include "device/audit.h"
+#include "device/values.h"
+#include "util/hex.h"
 
-#define BATCH 16 /* records read at a time when opening */
+#define BATCH THSM_LOG_BATCH /* records read at a time when opening */
 #define RESULT_AT 119 /* offset of the result field */
 
 static void link_of(const uint8_t prev[32], const char *rec, uint8_t out[32])
@@ -108,7 +112,7 @@ static void pad_torn_tail(thsm_device *dev, uint64_t *size)
 /* Reads every record: chain, head at the anchor, newest generation. */
 static void read_log(thsm_device *dev, scan *sc)
 {
-    static char recs[BATCH * THSM_AUDIT_RECORD];
+    char *recs = dev->work.log_batch;
     uint64_t size = 0;
     if (dev->port->size(dev->port->ctx, THSM_AUDIT_OBJECT, &size) != THSM_PORT_OK)
         return;
@@ -190,23 +194,24 @@ void thsm_key_id(const thsm_slot *s, char out[17])
 int thsm_audit_append(thsm_device *dev, const char *event, const thsm_slot *key,
                       const uint8_t *digest, const char *result)
 {
-    char rec[THSM_AUDIT_RECORD + 1], kid[17], dig[65] = "-", when[THSM_DEC_TEXT];
+    char rec[THSM_AUDIT_RECORD + 1], kid[17], dig[65] = "-", when[THSM_I64_TEXT];
     uint8_t link[32];
     thsm_key_id(key, kid);
     if (digest)
         thsm_hex(digest, 32, dig);
-    thsm_format_dec(dev->port->now(dev->port->ctx), 10, when);
+    thsm_format_i64(dev->port->now(dev->port->ctx), 10, when);
     int n = snprintf(rec, sizeof(rec), "%08lu %s %-16.16s %-16s %-64s "
                      "%-16.16s ", (unsigned long)dev->log_count % 100000000UL,
                      when, event, kid, dig, result);
     if (n != THSM_AUDIT_CHAIN_AT)
-        return -1;
+        return THSM_AUDIT_ERROR;
     link_of(dev->log_head, rec, link);
     thsm_hex(link, 32, rec + THSM_AUDIT_CHAIN_AT);
     rec[THSM_AUDIT_RECORD - 1] = '\n';
-    if (dev->port->append(dev->port->ctx, THSM_AUDIT_OBJECT, (uint8_t *)rec,
-                          THSM_AUDIT_RECORD) != THSM_PORT_OK)
-        return -1;
+    int rc = dev->port->append(dev->port->ctx, THSM_AUDIT_OBJECT,
+                               (uint8_t *)rec, THSM_AUDIT_RECORD);
+    if (rc != THSM_PORT_OK)
+        return rc == THSM_PORT_FULL ? THSM_AUDIT_FULL : THSM_AUDIT_ERROR;
     memcpy(dev->log_head, link, 32);
     dev->log_count++;
     dev->log_dirty = 1;
@@ -223,8 +228,7 @@ int thsm_audit_sync(thsm_device *dev)
     return 0;
 }
 
-/* Records written but no longer in the file (cut or deleted while running). */
-static int log_cut(thsm_device *dev)
+int thsm_audit_cut(thsm_device *dev)
 {
     uint64_t size = 0;
     int rc = dev->port->size(dev->port->ctx, THSM_AUDIT_OBJECT, &size);
@@ -235,36 +239,11 @@ static int log_cut(thsm_device *dev)
     return 1;
 }
 
-void thsm_h_log(thsm_device *dev, const thsm_params *ps)
+int thsm_audit_read(thsm_device *dev, uint32_t from, uint32_t n, char *out)
 {
-    static char rec[THSM_AUDIT_RECORD * THSM_LOG_PER_ANSWER];
-    const char *from_s = thsm_params_get(ps, "FROM");
-    uint32_t from = 0;
-    if (from_s && thsm_parse_uint(from_s, 0, UINT32_MAX, &from) != 0) {
-        thsm_resp_error(dev, "BAD_PARAM", "FROM must be a record number");
-        return;
-    }
-    if (log_cut(dev)) {
-        thsm_resp_error(dev, "STORAGE", "audit log is missing records from "
-                        "%lu", (unsigned long)dev->anchor.damage_at);
-        return;
-    }
-    uint32_t n = from >= dev->log_count ? 0 : dev->log_count - from;
-    size_t got = 0;
-    if (n > THSM_LOG_PER_ANSWER)
-        n = THSM_LOG_PER_ANSWER;
-    if (n && (dev->port->read(dev->port->ctx, THSM_AUDIT_OBJECT,
-                              (uint64_t)from * THSM_AUDIT_RECORD, (uint8_t *)rec,
-                              n * THSM_AUDIT_RECORD, &got) != THSM_PORT_OK ||
-              got != n * THSM_AUDIT_RECORD)) {
-        thsm_resp_error(dev, "STORAGE", "audit log unreadable");
-        return;
-    }
-    char head[65];
-    thsm_hex(dev->log_head, 32, head);
-    thsm_resp_line(dev, "OK %lu %lu %s", (unsigned long)n,
-                   (unsigned long)dev->log_count, head);
-    for (uint32_t i = 0; i < n; i++)
-        thsm_resp_line(dev, "%.*s", THSM_AUDIT_RECORD - 1,
-                       rec + (size_t)i * THSM_AUDIT_RECORD);
+    size_t got = 0, want = (size_t)n * THSM_AUDIT_RECORD;
+    return dev->port->read(dev->port->ctx, THSM_AUDIT_OBJECT,
+                           (uint64_t)from * THSM_AUDIT_RECORD, (uint8_t *)out,
+                           want, &got) == THSM_PORT_OK && got == want
+               ? 0 : -1;
 }

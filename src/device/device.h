@@ -5,7 +5,12 @@
  * thsm_session per connection (no allocation); bytes go in through
  * thsm_device_input(), and each complete response goes out through the
  * session's output callback in one call. The core touches the platform only
- * through thsm_port and cryptography only through crypto.h.
+ * through thsm_port and cryptography only through the per-primitive crypto
+ * headers. It keeps no static data and takes no heap: every buffer lives in
+ * the caller's thsm_device and thsm_session.
+ *
+ * Inside, the core is one-way layers (src/device/LAYERS): framing (this
+ * API), session, handlers, state, store and audit, response, values.
  */
 #ifndef THSM_DEVICE_H
 #define THSM_DEVICE_H
@@ -13,7 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crypto/crypto.h"
+#include "crypto/kdf.h"
+#include "crypto/p256.h"
+#include "crypto/x509.h"
 #include "port/port.h"
 
 #define THSM_LINE_MAX 1024 /* longest request, without CR LF */
@@ -24,7 +31,13 @@
 #define THSM_PIN_MIN 6
 #define THSM_PIN_MAX 64
 #define THSM_PIN_TRIES 5
-#define THSM_PIN_KDF_LOG2N 15 /* scrypt N = 2^15, r = 8: 32 MiB per attempt */
+#define THSM_AUDIT_RECORD 201 /* bytes per audit record, newline included */
+#define THSM_LOG_BATCH 8      /* audit records read at a time at start */
+/* Largest sealed state: magic, nonce, body (generation, PIN record, two
+ * slots with certificates, log anchor), tag. store.c checks its layout
+ * against it. */
+#define THSM_STATE_FILE_MAX \
+    (8 + 12 + 4 + 52 + 2 * (1 + 65 + THSM_WRAP_LEN + 2 + THSM_CERT_MAX) + 42 + 16)
 
 /* Sends one complete response (several lines, CR LF each, an empty line last). */
 typedef void (*thsm_output_fn)(void *ctx, const char *data, size_t len);
@@ -47,7 +60,7 @@ typedef struct {
 typedef struct {
     int set;
     uint8_t tries;      /* attempts left; 0 = blocked */
-    uint8_t kdf_log2n;  /* scrypt cost used for this PIN */
+    thsm_kdf_params kdf; /* the KDF and cost this PIN was set with */
     uint8_t salt[16];
     uint8_t check[32];  /* HMAC(KEK, "check"): tells a right PIN from a wrong one */
 } thsm_pin;
@@ -96,6 +109,15 @@ typedef struct thsm_session {
                              process) */
 } thsm_session;
 
+/* Large buffers a request needs at one time only, out of the stack (an MCU
+ * thread has 4 KiB for the core). Each user is a leaf: none holds one
+ * member while calling code that uses another. */
+typedef union {
+    uint8_t sealed[THSM_STATE_FILE_MAX + 1]; /* store.c: state.bin */
+    char log_batch[THSM_LOG_BATCH * THSM_AUDIT_RECORD]; /* audit.c, at start */
+    char text[2 * THSM_CERT_MAX + 1]; /* handlers: certificate hex or base64 */
+} thsm_work;
+
 typedef struct {
     const thsm_port *port;
 
@@ -112,7 +134,8 @@ typedef struct {
     uint32_t logins;     /* sessions logged in at the current epoch */
     int kek_known;       /* kek holds the key-encryption key */
     uint8_t kek[32];
-    uint8_t pin_kdf_log2n; /* cost for new PINs; tests and fuzzers lower it */
+    thsm_kdf_params pin_kdf; /* KDF for new PINs: the crypto backend's
+                                default; tests and fuzzers lower the cost */
     uint32_t signatures;   /* made since start */
 
     /* audit log (audit.c) */
@@ -130,6 +153,8 @@ typedef struct {
     char storage_reason[128];
 
     thsm_state st;
+    thsm_state fresh; /* state.bin being loaded, before it replaces st */
+    thsm_work work;
 } thsm_device;
 
 /* Prepares a session whose answers go to out(out_ctx, ...). */

@@ -1,43 +1,57 @@
 /*
  * store.c - the persistent state, sealed under the device key.
  *
- * state.bin = "THSMST03" | nonce (12) | AES-256-GCM(body) | tag (16), with
- * the magic as associated data and a key derived from the device key. The
+ * state.bin = "THSMST04" | nonce (12) | AES-256-GCM(body) | tag (16), with
+ * the magic as associated data and a key the port derives from the device's
+ * root key (label "tinyhsm/state/v1"). The
  * tag makes truncation, corruption and a file from another device all fail
  * loudly instead of loading garbage.
  *
  * Inside the body each private key is wrapped again (nonce | ct | tag) under
  * a key-encryption key (KEK), with the slot name and public key as associated
  * data, so a key cannot be moved to the other slot or paired with another
- * public key. Without a PIN the KEK comes from the device key alone; with a
- * PIN from the device key and scrypt(PIN), so the state directory alone,
- * device key included, does not give the keys away.
+ * public key. Without a PIN the KEK is the port's derivation for
+ * "tinyhsm/kek/v1"; with a PIN it is the port's derivation for
+ * "tinyhsm/kek-pin/v1" with KDF(PIN) as context, the KDF and its cost being
+ * the ones the PIN record names. So the state directory alone, device key
+ * included, does not give the keys away, and a board's hardware unique key
+ * never has to leave its key hardware.
  *
  * Body (integers little-endian):
  *   u32 generation
- *   PIN: u8 set | u8 tries | u8 kdf_log2n | salt (16) | check (32)
+ *   PIN: u8 set | u8 tries | u8 kdf id | u8 kdf log2 cost | salt (16)
+ *     | check (32)
  *   slot CA, slot signer, each:
  *     u8 flags (1 has_key, 2 has_cert) | pub (65) | wrapped priv (60)
  *     | u16 cert_len | cert
  *   log anchor: u32 count | head (32) | u8 damage | u32 damage_at
  *     | u8 rolled_back
  *
- * A "THSMST02" file (before the anchor) still loads, with an empty anchor;
- * the next save writes version 03.
+ * Older files still load and the next save writes version 04:
+ *   "THSMST03" has no KDF id in the PIN record (u8 set | u8 tries | u8
+ *     scrypt log2 N): the PIN was set with scrypt;
+ *   "THSMST02" also has no log anchor: it loads with an empty one.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "device/internal.h"
+#include "crypto/aead.h"
+#include "crypto/hmac.h"
+#include "crypto/util.h"
+#include "device/store.h"
 
-#define MAGIC "THSMST03"
+#define MAGIC "THSMST04"
+#define MAGIC_V3 "THSMST03"
 #define MAGIC_V2 "THSMST02"
 #define MAGIC_LEN 8
 #define ANCHOR_LEN (4 + 32 + 1 + 4 + 1)
-#define PIN_LEN (3 + 16 + 32)
+#define PIN_LEN (4 + 16 + 32)
 #define SLOT_MAX (1 + THSM_P256_PUB_LEN + THSM_WRAP_LEN + 2 + THSM_CERT_MAX)
 #define BODY_MAX (4 + PIN_LEN + 2 * SLOT_MAX + ANCHOR_LEN)
 #define FILE_MAX (MAGIC_LEN + THSM_AEAD_NONCE_LEN + BODY_MAX + THSM_AEAD_TAG_LEN)
+_Static_assert(FILE_MAX == THSM_STATE_FILE_MAX, "device.h's state size");
+
+enum { V2 = 2, V3 = 3, V4 = 4 }; /* file versions */
 
 enum { HAS_KEY = 1, HAS_CERT = 2 };
 
@@ -68,15 +82,10 @@ static void get(buf *b, void *data, size_t n)
     b->len += n;
 }
 
-static int derive(const thsm_port *port, const char *info, uint8_t key[32])
+static int derive(const thsm_port *port, const char *label, uint8_t key[32])
 {
-    uint8_t dk[THSM_DEVICE_KEY_LEN];
-    int rc = -1;
-    if (port->device_key(port->ctx, dk) == THSM_PORT_OK &&
-        thsm_hkdf_sha256(dk, sizeof(dk), NULL, 0, info, key, 32) == 0)
-        rc = 0;
-    thsm_wipe(dk, sizeof(dk));
-    return rc;
+    return port->derive(port->ctx, label, NULL, 0, key) == THSM_PORT_OK ? 0
+                                                                        : -1;
 }
 
 int thsm_kek_from_device(const thsm_port *port, uint8_t kek[32])
@@ -87,18 +96,14 @@ int thsm_kek_from_device(const thsm_port *port, uint8_t kek[32])
 int thsm_kek_from_pin(const thsm_port *port, const char *pin,
                       const thsm_pin *rec, uint8_t kek[32])
 {
-    uint8_t ikm[THSM_DEVICE_KEY_LEN + 32];
-    thsm_kdf_params kp; /* the backend's KDF, at the cost the record keeps */
-    thsm_pin_kdf_default(&kp);
-    kp.log2_cost = rec->kdf_log2n;
+    uint8_t stretched[32];
     int rc = -1;
-    if (port->device_key(port->ctx, ikm) == THSM_PORT_OK &&
-        thsm_pin_kdf(&kp, pin, strlen(pin), rec->salt, sizeof(rec->salt),
-                     ikm + THSM_DEVICE_KEY_LEN, 32) == 0 &&
-        thsm_hkdf_sha256(ikm, sizeof(ikm), NULL, 0, "tinyhsm/kek-pin/v1", kek,
-                         32) == 0)
+    if (thsm_pin_kdf(&rec->kdf, pin, strlen(pin), rec->salt, sizeof(rec->salt),
+                     stretched, sizeof(stretched)) == 0 &&
+        port->derive(port->ctx, "tinyhsm/kek-pin/v1", stretched,
+                     sizeof(stretched), kek) == THSM_PORT_OK)
         rc = 0;
-    thsm_wipe(ikm, sizeof(ikm));
+    thsm_wipe(stretched, sizeof(stretched));
     return rc;
 }
 
@@ -201,9 +206,10 @@ static uint32_t get_u32(buf *b)
 
 static int encode_body(const thsm_state *st, buf *b)
 {
-    uint8_t pin[3] = {(uint8_t)st->pin.set, st->pin.tries, st->pin.kdf_log2n};
+    uint8_t pin[4] = {(uint8_t)st->pin.set, st->pin.tries, st->pin.kdf.id,
+                      st->pin.kdf.log2_cost};
     put_u32(b, st->generation);
-    put(b, pin, 3);
+    put(b, pin, 4);
     put(b, st->pin.salt, sizeof(st->pin.salt));
     put(b, st->pin.check, sizeof(st->pin.check));
     put_slot(b, &st->ca);
@@ -230,22 +236,37 @@ static int decode_anchor(buf *b, thsm_log_anchor *a, const char **why)
     return 0;
 }
 
-static int decode_body(buf *b, thsm_state *st, int v2, const char **why)
+/* The PIN record; before version 4 it has no KDF id and the KDF was scrypt.
+ * A KDF this backend cannot compute is found when a PIN is checked. */
+static int decode_pin(buf *b, thsm_pin *p, int version, const char **why)
 {
-    uint8_t pin[3];
-    st->generation = get_u32(b);
-    get(b, pin, 3);
-    get(b, st->pin.salt, sizeof(st->pin.salt));
-    get(b, st->pin.check, sizeof(st->pin.check));
-    st->pin.set = pin[0];
-    st->pin.tries = pin[1];
-    st->pin.kdf_log2n = pin[2];
-    if (b->err || pin[0] > 1 || pin[1] > THSM_PIN_TRIES) {
+    uint8_t rec[4] = {0, 0, THSM_KDF_SCRYPT, 0};
+    if (version >= V4) {
+        get(b, rec, 4);
+    } else {
+        get(b, rec, 2);
+        get(b, rec + 3, 1); /* the scrypt cost */
+    }
+    get(b, p->salt, sizeof(p->salt));
+    get(b, p->check, sizeof(p->check));
+    p->set = rec[0];
+    p->tries = rec[1];
+    p->kdf.id = p->set ? rec[2] : 0;
+    p->kdf.log2_cost = rec[3];
+    if (b->err || rec[0] > 1 || rec[1] > THSM_PIN_TRIES) {
         *why = "malformed PIN record";
         return -1;
     }
+    return 0;
+}
+
+static int decode_body(buf *b, thsm_state *st, int version, const char **why)
+{
+    st->generation = get_u32(b);
+    if (decode_pin(b, &st->pin, version, why) != 0)
+        return -1;
     if (get_slot(b, &st->ca, why) != 0 || get_slot(b, &st->signer, why) != 0 ||
-        (!v2 && decode_anchor(b, &st->log, why) != 0))
+        (version >= V3 && decode_anchor(b, &st->log, why) != 0))
         return -1;
     if (b->len != b->cap) {
         *why = "unexpected bytes after the state";
@@ -254,10 +275,9 @@ static int decode_body(buf *b, thsm_state *st, int v2, const char **why)
     return 0;
 }
 
-int thsm_store_save(const thsm_port *port, thsm_state *st)
+int thsm_store_save(const thsm_port *port, thsm_state *st, thsm_work *work)
 {
-    static uint8_t file[FILE_MAX]; /* static: too large for an MCU stack */
-    uint8_t key[32];
+    uint8_t *file = work->sealed, key[32];
     uint8_t *nonce = file + MAGIC_LEN, *body = nonce + THSM_AEAD_NONCE_LEN;
     buf b = {body, 0, BODY_MAX, 0};
     int rc = -1;
@@ -274,7 +294,7 @@ int thsm_store_save(const thsm_port *port, thsm_state *st)
     if (rc != 0)
         st->generation--;
     thsm_wipe(key, sizeof(key));
-    thsm_wipe(file, sizeof(file));
+    thsm_wipe(file, FILE_MAX);
     return rc;
 }
 
@@ -289,6 +309,7 @@ static long unseal(const thsm_port *port, uint8_t *file, size_t len,
         return -1;
     }
     if (memcmp(file, MAGIC, MAGIC_LEN) != 0 &&
+        memcmp(file, MAGIC_V3, MAGIC_LEN) != 0 &&
         memcmp(file, MAGIC_V2, MAGIC_LEN) != 0) {
         *why = "state.bin is not a TinyHSM state file (bad magic)";
         return -1;
@@ -310,14 +331,22 @@ static long unseal(const thsm_port *port, uint8_t *file, size_t len,
     return (long)body_len;
 }
 
-int thsm_store_load(const thsm_port *port, thsm_state *st, char *why,
-                    size_t cap)
+/* The file version its (authenticated) magic names. */
+static int version_of(const uint8_t *file)
 {
-    static uint8_t file[FILE_MAX + 1];
+    return memcmp(file, MAGIC_V2, MAGIC_LEN) == 0   ? V2
+           : memcmp(file, MAGIC_V3, MAGIC_LEN) == 0 ? V3
+                                                    : V4;
+}
+
+int thsm_store_load(const thsm_port *port, thsm_state *st, thsm_work *work,
+                    char *why, size_t cap)
+{
+    uint8_t *file = work->sealed;
     const char *reason = "storage read failed";
     size_t len = 0;
     thsm_state_clear(st);
-    int rc = port->load(port->ctx, THSM_STATE_OBJECT, file, sizeof(file), &len);
+    int rc = port->load(port->ctx, THSM_STATE_OBJECT, file, FILE_MAX + 1, &len);
     if (rc == THSM_PORT_NOT_FOUND)
         return 0;
     if (rc == THSM_PORT_TOO_BIG || (rc == THSM_PORT_OK && len > FILE_MAX))
@@ -327,15 +356,14 @@ int thsm_store_load(const thsm_port *port, thsm_state *st, char *why,
         body_len = unseal(port, file, len, &reason);
     if (body_len >= 0) {
         buf b = {file + MAGIC_LEN + THSM_AEAD_NONCE_LEN, 0, (size_t)body_len, 0};
-        int v2 = memcmp(file, MAGIC_V2, MAGIC_LEN) == 0;
-        if (decode_body(&b, st, v2, &reason) == 0)
+        if (decode_body(&b, st, version_of(file), &reason) == 0)
             rc = 0;
         else
             rc = -1;
     } else {
         rc = -1;
     }
-    thsm_wipe(file, sizeof(file));
+    thsm_wipe(file, FILE_MAX + 1);
     if (rc != 0) {
         thsm_state_clear(st);
         snprintf(why, cap, "%s", reason);

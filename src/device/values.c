@@ -1,16 +1,12 @@
 /*
- * values.c - parsing of request parameters and their values.
+ * values.c - parsing of request parameters, and time as text. The rules for
+ * certificate values are shared with the host: util/certvalues.c.
  * Strict on purpose: every value the device accepts has exactly one meaning.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "device/internal.h"
-
-static int is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
+#include "device/values.h"
 
 int thsm_params_parse(char *args, thsm_params *out, char *why, size_t cap)
 {
@@ -55,34 +51,6 @@ const char *thsm_params_get(const thsm_params *ps, const char *key)
     return NULL;
 }
 
-int thsm_parse_uint(const char *s, uint32_t min, uint32_t max, uint32_t *out)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 10 || (n > 1 && s[0] == '0'))
-        return -1;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!is_digit(s[i]))
-            return -1;
-        v = v * 10 + (uint64_t)(s[i] - '0');
-    }
-    if (v < min || v > max)
-        return -1;
-    *out = (uint32_t)v;
-    return 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (civil calendar). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     z += 719468;
@@ -96,66 +64,34 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
-static unsigned days_in_month(int64_t y, unsigned m)
-{
-    static const unsigned len[12] = {31, 28, 31, 30, 31, 30,
-                                     31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : len[m - 1];
-}
-
-/* Value of n decimal digits at s (caller checked they are digits). */
-static unsigned digits(const char *s, int n)
-{
-    unsigned v = 0;
-    for (int i = 0; i < n; i++)
-        v = v * 10 + (unsigned)(s[i] - '0');
-    return v;
-}
-
-int thsm_parse_start(const char *s, int64_t *out)
-{
-    if (strlen(s) != 14)
-        return -1;
-    for (int i = 0; i < 14; i++)
-        if (!is_digit(s[i]))
-            return -1;
-    unsigned y = digits(s, 4), mo = digits(s + 4, 2), d = digits(s + 6, 2);
-    unsigned h = digits(s + 8, 2), mi = digits(s + 10, 2);
-    unsigned sec = digits(s + 12, 2);
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
-        h > 23 || mi > 59 || sec > 59)
-        return -1;
-    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-    return 0;
-}
-
-void thsm_format_dec(int64_t v, unsigned width, char out[THSM_DEC_TEXT])
-{
-    char rev[THSM_DEC_TEXT];
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    size_t n = 0, k = 0;
-    do {
-        rev[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    while (n < width && n < sizeof(rev) - 2)
-        rev[n++] = '0';
-    if (v < 0)
-        out[k++] = '-';
-    while (n)
-        out[k++] = rev[--n];
-    out[k] = '\0';
-}
-
 void thsm_format_time(int64_t t, char out[THSM_TIME_TEXT])
 {
-    char year[THSM_DEC_TEXT];
     int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
     int64_t rem = t - days * 86400, y;
     unsigned m, d;
+    char year[THSM_I64_TEXT];
     civil_from_days(days, &y, &m, &d);
-    thsm_format_dec(y, 4, year);
-    snprintf(out, THSM_TIME_TEXT, "%s-%02u-%02u %02u:%02u:%02u UTC", year, m, d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
+    thsm_format_i64(y, 4, year);
+    snprintf(out, THSM_TIME_TEXT, "%s-%02u-%02u %02u:%02u:%02u UTC", year, m,
+             d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
              (unsigned)(rem % 60));
+}
+
+void thsm_format_i64(int64_t v, int width, char out[THSM_I64_TEXT])
+{
+    char digits[20];
+    size_t n = 0, len;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    len = n + (v < 0);
+    if (v < 0)
+        *out++ = '-';
+    for (; width > 0 && len < (size_t)width && len < THSM_I64_TEXT - 1; len++)
+        *out++ = '0';
+    while (n)
+        *out++ = digits[--n];
+    *out = '\0';
 }

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,18 +21,27 @@
  * H503 128 KiB/8 KiB dual; H563 2 MiB/8 KiB dual; U545 512 KiB/8 KiB dual;
  * U575 2 MiB/8 KiB dual; WB55 1 MiB/4 KiB single; L562 512 KiB/2 KiB dual.
  * When in doubt about a board's bootloader build, pass --max-size.
+ *
+ * Memory maps (reference manuals, non-secure aliases): every flash starts at
+ * 0x08000000; RAM is the SRAM contiguous from 0x20000000: U585/U575 SRAM1-3
+ * 768 KiB; G071 36 KiB; L4S5 SRAM1-3 640 KiB; G0B1 144 KiB; H503 32 KiB;
+ * H563 SRAM1-3 640 KiB; U545 SRAM1-2 256 KiB; WB55 SRAM1+SRAM2a/b 256 KiB;
+ * L562 SRAM1-2 256 KiB.
  */
+#define FLASH 0x08000000u
+#define SRAM 0x20000000u
+#define KIB 1024u
 static const thsm_board_info boards[] = {
-    {"B-U585I-IOT02A", "STM32U585AI", 1007616},
-    {"NUCLEO-G071RB", "STM32G071RB", 47104},
-    {"B-L4S5I-IOT01A", "STM32L4S5VI", 1011712},
-    {"NUCLEO-G0B1RE", "STM32G0B1RE", 227328},
-    {"NUCLEO-H503RB", "STM32H503RB", 24576},
-    {"NUCLEO-H563ZI", "STM32H563ZI", 1007616},
-    {"NUCLEO-U545RE-Q", "STM32U545RE", 221184},
-    {"NUCLEO-U575ZI-Q", "STM32U575ZI", 1007616},
-    {"NUCLEO-WB55RG", "STM32WB55RG", 503808},
-    {"STM32L562E-DK", "STM32L562QE", 227328},
+    {"B-U585I-IOT02A", "STM32U585AI", 1007616, FLASH, SRAM, SRAM + 768 * KIB},
+    {"NUCLEO-G071RB", "STM32G071RB", 47104, FLASH, SRAM, SRAM + 36 * KIB},
+    {"B-L4S5I-IOT01A", "STM32L4S5VI", 1011712, FLASH, SRAM, SRAM + 640 * KIB},
+    {"NUCLEO-G0B1RE", "STM32G0B1RE", 227328, FLASH, SRAM, SRAM + 144 * KIB},
+    {"NUCLEO-H503RB", "STM32H503RB", 24576, FLASH, SRAM, SRAM + 32 * KIB},
+    {"NUCLEO-H563ZI", "STM32H563ZI", 1007616, FLASH, SRAM, SRAM + 640 * KIB},
+    {"NUCLEO-U545RE-Q", "STM32U545RE", 221184, FLASH, SRAM, SRAM + 256 * KIB},
+    {"NUCLEO-U575ZI-Q", "STM32U575ZI", 1007616, FLASH, SRAM, SRAM + 768 * KIB},
+    {"NUCLEO-WB55RG", "STM32WB55RG", 503808, FLASH, SRAM, SRAM + 256 * KIB},
+    {"STM32L562E-DK", "STM32L562QE", 227328, FLASH, SRAM, SRAM + 256 * KIB},
 };
 
 const thsm_board_info *thsm_boards(size_t *n)
@@ -76,47 +87,67 @@ int thsm_version_check(const char *version, char *err, size_t cap)
     return 0;
 }
 
-/* Value of "#define NAME <decimal>" in text (modified); -1 when absent. */
-static long find_define(char *text, const char *name)
+static const char *const version_names[3] = {
+    "APP_VERSION_MAJOR", "APP_VERSION_MINOR", "APP_VERSION_BUILD"};
+
+/* A plain decimal number: digits, no leading zero, at most 32 bits. */
+static int plain_decimal(const char *v)
 {
-    char *save = NULL, nm[64], val[32];
-    for (char *line = strtok_r(text, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
-        if (sscanf(line, " # define %63s %31s", nm, val) != 2 ||
-            strcmp(nm, name) != 0 || strspn(val, "0123456789") != strlen(val))
+    size_t n = strlen(v);
+    return n > 0 && n <= 10 && strspn(v, "0123456789") == n &&
+           (n == 1 || v[0] != '0') && strtoull(v, NULL, 10) <= UINT32_MAX;
+}
+
+/* One line: when it defines one of the version names, records its value
+ * (the last definition wins, as in the reference script). */
+static int version_line(const char *line, unsigned lineno, const char *path,
+                        char val[3][16], char *err, size_t cap)
+{
+    char nm[64], v[64] = "";
+    if (sscanf(line, " # define %63s %63s", nm, v) < 1)
+        return 0;
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(nm, version_names[i]) != 0)
             continue;
-        unsigned long v = strtoul(val, NULL, 10);
-        return strlen(val) <= 10 && v <= UINT32_MAX ? (long)v : -1;
+        if (!plain_decimal(v)) {
+            snprintf(err, cap, "%s:%u: %s is '%.20s', not a plain decimal "
+                     "number (no suffix, brackets or leading zeros)", path,
+                     lineno, nm, v);
+            return -1;
+        }
+        snprintf(val[i], 16, "%s", v);
     }
-    return -1;
+    return 0;
 }
 
 int thsm_version_file_read(const char *path, char *out, size_t out_cap,
                            char *err, size_t cap)
 {
-    static const char *const names[3] = {
-        "APP_VERSION_MAJOR", "APP_VERSION_MINOR", "APP_VERSION_BUILD"};
-    char text[65536];
+    char line[1024], val[3][16] = {"", "", ""};
+    unsigned lineno = 0;
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, cap, "cannot open version file %s: %s", path,
                  strerror(errno));
         return -1;
     }
-    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    int rc = 0, fresh = 1; /* fresh: this chunk starts a line */
+    while (rc == 0 && fgets(line, sizeof(line), f)) {
+        if (fresh)
+            rc = version_line(line, ++lineno, path, val, err, cap);
+        fresh = strchr(line, '\n') != NULL;
+    }
     fclose(f);
-    text[n] = '\0';
-    long v[3];
-    for (int i = 0; i < 3; i++) {
-        char copy[sizeof(text)];
-        memcpy(copy, text, n + 1);
-        if ((v[i] = find_define(copy, names[i])) < 0) {
+    for (int i = 0; rc == 0 && i < 3; i++) {
+        if (!val[i][0]) {
             snprintf(err, cap, "%s has no '#define %s <number>'", path,
-                     names[i]);
-            return -1;
+                     version_names[i]);
+            rc = -1;
         }
     }
-    snprintf(out, out_cap, "%ld.%ld.%ld", v[0], v[1], v[2]);
+    if (rc != 0)
+        return -1;
+    snprintf(out, out_cap, "%s.%s.%s", val[0], val[1], val[2]);
     return thsm_version_check(out, err, cap);
 }
 
@@ -125,10 +156,70 @@ uint64_t thsm_image_signed_size(uint64_t fw_len)
     return THSM_BOOT_HEADER_LEN + (fw_len + 511) / 512 * 512;
 }
 
-static void put_field(uint8_t *at, size_t width, const char *text)
+/* text, nuls NUL bytes, then 0xFF up to width. */
+/* A text line of hex digits after a one-character prefix of length skip. */
+static int hex_line(const uint8_t *fw, size_t len, size_t skip)
+{
+    size_t i = skip;
+    while (i < len && i < 600 && strchr("0123456789ABCDEFabcdef", fw[i]) && fw[i])
+        i++;
+    return i >= skip + 8 && (i == len || fw[i] == '\r' || fw[i] == '\n');
+}
+
+thsm_fw_kind thsm_firmware_kind(const uint8_t *fw, size_t len)
+{
+    if (len >= 4 && memcmp(fw, "\177ELF", 4) == 0)
+        return THSM_FW_ELF;
+    if (len >= sizeof(THSM_BOOT_MAGIC) &&
+        memcmp(fw, THSM_BOOT_MAGIC, sizeof(THSM_BOOT_MAGIC)) == 0)
+        return THSM_FW_IMAGE;
+    if (len > 1 && fw[0] == ':' && hex_line(fw, len, 1))
+        return THSM_FW_IHEX;
+    if (len > 2 && fw[0] == 'S' && fw[1] >= '0' && fw[1] <= '9' &&
+        hex_line(fw, len, 2))
+        return THSM_FW_SREC;
+    return THSM_FW_RAW;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+int thsm_vector_check(const uint8_t *fw, size_t len, const thsm_board_info *b,
+                      char *err, size_t cap)
+{
+    uint32_t app = b->flash_base + THSM_APP_OFFSET;
+    if (len < 8) {
+        snprintf(err, cap, "firmware of %zu bytes has no vector table (initial "
+                 "stack pointer and reset vector)", len);
+        return -1;
+    }
+    uint32_t sp = le32(fw), reset = le32(fw + 4), entry = reset & ~1u;
+    if (sp <= b->ram_start || sp > b->ram_end || sp % 4) {
+        snprintf(err, cap, "initial stack pointer 0x%08lX is not in %s's RAM "
+                 "(0x%08lX..0x%08lX): is this a raw binary linked for this "
+                 "board?", (unsigned long)sp, b->name,
+                 (unsigned long)b->ram_start, (unsigned long)b->ram_end);
+        return -1;
+    }
+    if (!(reset & 1u) || entry < app || entry - app >= len) {
+        snprintf(err, cap, "reset vector 0x%08lX is not a Thumb address inside "
+                 "the firmware at 0x%08lX..0x%08lX: link the application at "
+                 "0x%08lX (flash base + 0x8200) for the bootloader",
+                 (unsigned long)reset, (unsigned long)app,
+                 (unsigned long)(app + len), (unsigned long)app);
+        return -1;
+    }
+    return 0;
+}
+
+static void put_field(uint8_t *at, size_t width, const char *text, size_t nuls)
 {
     memset(at, 0xFF, width);
-    memcpy(at, text, strlen(text) + 1);
+    memcpy(at, text, strlen(text));
+    memset(at + strlen(text), 0, nuls);
 }
 
 int thsm_image_header(uint8_t hdr[THSM_BOOT_HEADER_LEN], const char *board,
@@ -140,10 +231,10 @@ int thsm_image_header(uint8_t hdr[THSM_BOOT_HEADER_LEN], const char *board,
         thsm_version_check(version, err, cap))
         return -1;
     snprintf(size, sizeof(size), "%lu", (unsigned long)signed_size);
-    put_field(hdr, 16, THSM_BOOT_MAGIC);
-    put_field(hdr + 0x10, 16, size);
-    put_field(hdr + 0x20, 16, board);
-    put_field(hdr + 0x30, THSM_BOOT_HEADER_LEN - 0x30, version);
+    put_field(hdr, 16, THSM_BOOT_MAGIC, 1);
+    put_field(hdr + 0x10, 16, size, 2); /* as the reference script writes it */
+    put_field(hdr + 0x20, 16, board, 1);
+    put_field(hdr + 0x30, THSM_BOOT_HEADER_LEN - 0x30, version, 1);
     return 0;
 }
 
@@ -174,12 +265,70 @@ static void dir_of(const char *path, char *dir, size_t cap)
         snprintf(dir, cap, "%.*s", (int)(slash - path), path);
 }
 
+/* Temporaries that a SIGINT, SIGTERM or SIGHUP must remove. The handler
+ * only reads the table; entries change with those signals blocked. */
+#define MAX_TEMPS 8
+static const char *volatile temps[MAX_TEMPS];
+
+static void remove_temps(int sig)
+{
+    for (int i = 0; i < MAX_TEMPS; i++)
+        if (temps[i])
+            unlink(temps[i]);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void thsm_atomic_cleanup_on_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = remove_temps;
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        /* a signal ignored by whoever started us (nohup, a background job
+         * of a script) stays ignored */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+static void block_signals(sigset_t *old)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+/* Sets or clears (name NULL) the entry of f. */
+static void track_temp(thsm_atomic_file *f, const char *name)
+{
+    for (int i = 0; i < MAX_TEMPS; i++) {
+        if (!name && temps[i] == f->tmp) {
+            temps[i] = NULL;
+            return;
+        }
+        if (name && !temps[i]) {
+            temps[i] = name;
+            return;
+        }
+    }
+}
+
 int thsm_atomic_begin(thsm_atomic_file *f, const char *path, mode_t mode,
                       char *err, size_t cap)
 {
+    sigset_t old;
     snprintf(f->path, sizeof(f->path), "%s", path);
     snprintf(f->tmp, sizeof(f->tmp), "%s.tmp.XXXXXX", path);
+    block_signals(&old);
     f->fd = mkstemp(f->tmp);
+    if (f->fd >= 0)
+        track_temp(f, f->tmp);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (f->fd < 0 || fchmod(f->fd, mode) != 0) {
         snprintf(err, cap, "cannot write %s: %s", path, strerror(errno));
         thsm_atomic_abort(f);
@@ -215,6 +364,11 @@ int thsm_atomic_copy(thsm_atomic_file *f, int in_fd, size_t len)
     return 0;
 }
 
+int thsm_atomic_flush(thsm_atomic_file *f)
+{
+    return fsync(f->fd);
+}
+
 void thsm_atomic_start_writeback(thsm_atomic_file *f)
 {
     sync_file_range(f->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
@@ -227,10 +381,15 @@ int thsm_atomic_commit(thsm_atomic_file *f, char *err, size_t cap)
     int saved = errno;
     ok = close(f->fd) == 0 && ok;
     f->fd = -1;
+    sigset_t old;
+    block_signals(&old);
     if (ok && rename(f->tmp, f->path) != 0) {
         saved = errno;
         ok = 0;
     }
+    if (ok)
+        track_temp(f, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!ok) {
         snprintf(err, cap, "cannot write %s: %s", f->path, strerror(saved));
         thsm_atomic_abort(f);
@@ -247,10 +406,14 @@ int thsm_atomic_commit(thsm_atomic_file *f, char *err, size_t cap)
 
 void thsm_atomic_abort(thsm_atomic_file *f)
 {
+    sigset_t old;
     if (f->fd >= 0)
         close(f->fd);
     f->fd = -1;
+    block_signals(&old);
     unlink(f->tmp);
+    track_temp(f, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 int thsm_write_file_atomic(const char *path, const void *data, size_t len,

@@ -73,7 +73,11 @@ int thsm_x509_check_chain(const uint8_t *ca, size_t ca_len, const uint8_t *cert,
         say(why, why_cap, "the CA certificate is not a CA");
     else if (store && ctx && X509_STORE_add_cert(store, c) == 1 &&
              X509_STORE_CTX_init(ctx, store, x, NULL) == 1) {
-        X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), (time_t)now);
+        X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
+        if (now == THSM_X509_ANY_TIME)
+            X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_NO_CHECK_TIME);
+        else
+            X509_VERIFY_PARAM_set_time(param, (time_t)now);
         ok = X509_verify_cert(ctx) == 1;
         if (!ok)
             say(why, why_cap, X509_verify_cert_error_string(

@@ -12,7 +12,9 @@ int thsm_x509_to_der(const uint8_t *data, size_t len, uint8_t *der,
                      size_t der_cap, size_t *der_len);
 
 /* Checks that cert (PEM or DER) is signed by ca (PEM or DER), that ca is a CA
- * and that both are valid at time now. On failure writes a short reason. */
+ * and that both are valid at time now (not checked when now is
+ * THSM_X509_ANY_TIME). On failure writes a short reason. */
+#define THSM_X509_ANY_TIME INT64_MIN
 int thsm_x509_check_chain(const uint8_t *ca, size_t ca_len, const uint8_t *cert,
                           size_t cert_len, int64_t now, char *why,
                           size_t why_cap);

@@ -66,7 +66,13 @@ run 0 tinyhsm cert ca -o "$TMP/ca2.pem"
 cmp -s "$TMP/ca.pem" "$TMP/ca2.pem" || fail "CA changed without --yes"
 ok "CA kept without --yes"
 
-run 0 tinyhsm config --new signer --signer-cn Release_2026 --signer-days 30
+run 1 tinyhsm config --new signer --signer-cn Release_2026 --signer-days 30
+has "$TMP/err" "SigGen.c"
+has "$TMP/err" "--yes"
+run 0 tinyhsm cert signer -o "$TMP/signer2.pem"
+cmp -s "$TMP/signer.pem" "$TMP/signer2.pem" || fail "signer replaced without --yes"
+run 0 tinyhsm config --new signer --yes --signer-cn Release_2026 --signer-days 30
+has "$TMP/out" "Bootloaders built with the old SigGen.c reject the images signed from now on"
 run 0 tinyhsm cert ca -o "$TMP/ca2.pem"
 cmp -s "$TMP/ca.pem" "$TMP/ca2.pem" || fail "--new signer changed the CA"
 run 0 tinyhsm cert signer -o "$TMP/signer2.pem"
@@ -74,7 +80,7 @@ cmp -s "$TMP/signer.pem" "$TMP/signer2.pem" && fail "signer not replaced"
 openssl verify -CAfile "$TMP/ca.pem" "$TMP/signer2.pem" >/dev/null || fail "new signer chain"
 openssl x509 -in "$TMP/signer2.pem" -noout -subject | grep -q "CN = Release_2026" ||
     fail "signer CN not applied"
-ok "config --new signer keeps the CA"
+ok "config --new signer needs --yes, names SigGen.c, keeps the CA"
 
 run 0 tinyhsm config --new all --yes --ca-country DE --ca-org ACME \
     --ca-cn Root --ca-start 20250101000000 --ca-days 100

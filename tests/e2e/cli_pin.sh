@@ -5,16 +5,54 @@
 start_daemon
 run 0 tinyhsm config --new all
 mkdir "$TMP/w" && cd "$TMP/w"
-head -c 3000 /dev/urandom >fw.bin
+{ printf '\000\040\000\040\001\202\000\010'; head -c 2992 /dev/urandom; } >fw.bin # a vector table sign accepts
 sign() { tinyhsm sign --board B-U585I-IOT02A --version 1.0.0 fw.bin; }
 
 run 0 sign
 has "$TMP/err" "no PIN is set"
 ok "without a PIN, signing works and warns"
 
+TINYHSM_NO_PIN_WARNING=1 run 0 sign
+grep -q "no PIN" "$TMP/err" && fail "TINYHSM_NO_PIN_WARNING=1 did not silence the warning"
+run 0 tinyhsm --help
+has "$TMP/out" "TINYHSM_NO_PIN_WARNING"
+ok "TINYHSM_NO_PIN_WARNING=1 silences the no-PIN warning, and --help says so"
+
+lacks() { ! grep -qF -- "$2" "$1" || { cat "$1"; fail "$1 shows '$2'"; }; }
+run 1 tinyhsm pin set
+has "$TMP/err" "--new-pin-file"
+has "$TMP/err" "TINYHSM_NEW_PIN"
+lacks "$TMP/err" "TINYHSM_PIN "
+run 1 tinyhsm pin change
+has "$TMP/err" "no PIN is set yet; set one with: tinyhsm pin set"
+for bad in "horse battery staple" "short" "$(printf 'tab\there1')" \
+    "$(head -c 65 /dev/zero | tr '\0' x)"; do
+    TINYHSM_NEW_PIN=$bad run 1 tinyhsm -d pin set
+    has "$TMP/err" "6 to 64 printable ASCII characters without spaces"
+    lacks "$TMP/err" "AT+PIN_SET"
+    lacks "$TMP/err" "horse"
+    lacks "$TMP/err" "battery"
+done
+echo "horse battery staple" >bad-pin.txt
+run 1 tinyhsm pin set --new-pin-file bad-pin.txt
+has "$TMP/err" "the PIN in bad-pin.txt is not a valid PIN"
+lacks "$TMP/err" "horse"
+run 0 sign
+has "$TMP/err" "no PIN is set"
+ok "pin set/change: a malformed PIN is refused before anything is sent, never echoed"
+
 TINYHSM_NEW_PIN=first-pin run 0 tinyhsm pin set
 run 1 sign
 has "$TMP/err" "PIN is needed"
+TINYHSM_NEW_PIN=other-pin run 1 tinyhsm pin set
+has "$TMP/err" "a PIN is set already; change it with: tinyhsm pin change"
+lacks "$TMP/err" "OLD="
+lacks "$TMP/err" "BAD_PARAM"
+TINYHSM_PIN="first pin" run 1 tinyhsm -d sign --board B-U585I-IOT02A --version 1.0.0 fw.bin
+has "$TMP/err" "6 to 64 printable"
+lacks "$TMP/err" "AT+AUTH"
+lacks "$TMP/err" "first pin"
+ok "pin set with a PIN set says to use pin change; a malformed PIN is not sent"
 run 0 tinyhsm info
 TINYHSM_PIN=first-pin run 0 sign
 echo first-pin >pin.txt
@@ -42,7 +80,7 @@ TINYHSM_PIN=second-pin run 1 sign
 has "$TMP/err" "blocked"
 run 0 tinyhsm decommission --yes
 run 0 tinyhsm config --new all
-run 0 sign
+run 0 tinyhsm sign --board B-U585I-IOT02A --version 1.0.0 --force fw.bin # new keys: replace SigGen.c
 has "$TMP/err" "no PIN is set"
 ok "five wrong PINs block; only decommission recovers"
 

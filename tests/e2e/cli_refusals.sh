@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # tinyhsm sign refuses bad input with a clear message and writes nothing.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tools/firmware.sh"
 
 start_daemon
 run 0 tinyhsm config --new all
 mkdir "$TMP/work" && cd "$TMP/work"
-head -c 4000 /dev/urandom >fw.bin
+firmware 4000 >fw.bin
 : >empty.bin
 echo old >signed_binary.bin
 echo old >stsafe_signer_cert.pem
@@ -21,7 +22,7 @@ refuse() {
         [ "$(cat "$f")" = old ] || fail "$f was changed by a refused sign ($*)"
     done
     [ -z "$(ls -A | grep -v -e '^fw.bin$' -e '^empty.bin$' -e '^big.bin$' -e '^signed_binary.bin$' \
-        -e '^stsafe_signer_cert.pem$' -e '^SigGen.c$' -e '^v[0-9]*.h$' || true)" ] ||
+        -e '^stsafe_signer_cert.pem$' -e '^SigGen.c$' -e '^v[0-9]*.h$' -e '^in\.' -e '^other' -e '^forced$' || true)" ] ||
         fail "a refused sign left files: $(ls -A)"
     ok "refused: $*"
 }
@@ -46,13 +47,106 @@ refuse 1 "1024" --board B-U585I-IOT02A --max-size 1024 --version 1.0.0 fw.bin
 refuse 2 "board" --version 1.0.0 fw.bin
 rm big.bin
 
+# preflight: what cannot boot is refused with the reason; --force signs it
+{ printf '\177ELF\002\001\001'; head -c 3000 /dev/urandom; } >in.elf
+printf ':10010000214601360121470136007EFE09D2190140\r\n:00000001FF\r\n' >in.hex
+printf 'S00F000068656C6C6F202020202000003C\nS9030000FC\n' >in.srec
+head -c 4000 /dev/urandom >in.random
+printf '\000\040\000\040\001\002\000\010' >in.atzero   # reset vector at 0x08000201
+head -c 3000 /dev/urandom >>in.atzero
+U=(--board B-U585I-IOT02A --version 1.0.0)
+refuse 1 "arm-none-eabi-objcopy -O binary in.elf in.bin" "${U[@]}" in.elf
+refuse 1 "arm-none-eabi-objcopy -I ihex -O binary in.hex in.bin" "${U[@]}" in.hex
+refuse 1 "arm-none-eabi-objcopy -I srec -O binary in.srec in.bin" "${U[@]}" in.srec
+refuse 1 "initial stack pointer" "${U[@]}" in.random
+refuse 1 "link the application at 0x08008200" "${U[@]}" in.atzero
+refuse 1 "version 0.0.0" --board B-U585I-IOT02A --version 0.0.0 fw.bin
+refuse 1 "--force" --board B-U585I-IOT02A --version 0.0.0 fw.bin
+mkdir forced
+run 0 tinyhsm sign "${U[@]}" -o forced/signed.bin --cert-out forced/c.pem \
+    --siggen forced/S.c fw.bin
+refuse 1 "already a signed SECUREBOOT10 image" "${U[@]}" forced/signed.bin
+for input in in.elf in.hex in.srec in.random in.atzero forced/signed.bin; do
+    run 0 tinyhsm sign "${U[@]}" --force -o forced/x.bin --cert-out forced/c.pem \
+        --siggen forced/S.c "$input"
+    has "$TMP/err" "going on: --force"
+done
+run 0 tinyhsm sign --board B-U585I-IOT02A --version 0.0.0 --force -o forced/x.bin \
+    --cert-out forced/c.pem --siggen forced/S.c fw.bin
+has "$TMP/err" "version 0.0.0"
+rm -r forced
+ok "preflight: ELF, Intel HEX, S-records, signed image, vector table, 0.0.0; --force"
+
+# --trust: the device's signer key must be the one given
+openssl ecparam -name prime256v1 -genkey -noout -out other.key 2>/dev/null
+openssl pkey -in other.key -pubout -out other.pub 2>/dev/null
+run 0 tinyhsm cert signer -o in.signer.pem
+refuse 1 "is not the trusted key" "${U[@]}" --trust other.pub fw.bin
+run 0 tinyhsm sign "${U[@]}" --trust in.signer.pem -o in.t.bin --cert-out in.t.pem \
+    --siggen in.t.c fw.bin
+refuse 1 "is not the trusted key" "${U[@]}" --trust other.pub fw.bin
+run 0 tinyhsm sign "${U[@]}" --trust in.t.c -o in.t.bin --cert-out in.t.pem --siggen in.t.c fw.bin
+has "$TMP/out" "Signer key id: "
+refuse 1 "no-such-key" "${U[@]}" --trust no-such-key fw.bin
+ok "--trust: signs only with the trusted key (SigGen.c, certificate or public key)"
+
+# an existing certificate or SigGen.c with another key is not replaced
+openssl req -new -x509 -key other.key -subj /CN=other -days 10 -out other.pem 2>/dev/null
+other_id=$(openssl pkey -pubin -in other.pub -outform DER | tail -c 65 | sha256sum | cut -c1-16 |
+    tr a-f A-F)
+device_id=$(openssl x509 -in in.signer.pem -pubkey -noout | openssl pkey -pubin -outform DER |
+    tail -c 65 | sha256sum | cut -c1-16 | tr a-f A-F)
+# siggen_of PUB.pem: a SigGen.c holding that key
+siggen_of() {
+    local h
+    h=$(openssl pkey -pubin -in "$1" -outform DER | tail -c 64 | od -An -v -tx1 | tr -d ' \n')
+    printf 'const uint8_t SigGen_Qx[SigGen_Qx_len] = {%s};\n' "$(echo "${h:0:64}" | sed 's/../0x&,/g;s/,$//')"
+    printf 'const uint8_t SigGen_Qy[SigGen_Qy_len] = {%s};\n' "$(echo "${h:64}" | sed 's/../0x&,/g;s/,$//')"
+}
+for f in stsafe_signer_cert.pem SigGen.c; do
+    if [ $f = SigGen.c ]; then siggen_of other.pub >in.keep; else cp other.pem in.keep; fi
+    cp in.keep $f
+    run 1 tinyhsm sign "${U[@]}" -o in.o.bin fw.bin
+    has "$TMP/err" "$f holds key $other_id, not the device's signer key $device_id"
+    cmp -s in.keep $f || fail "$f was replaced"
+    [ ! -e in.o.bin ] || fail "the image was written"
+    run 0 tinyhsm sign "${U[@]}" --force -o in.o.bin fw.bin
+    cmp -s in.keep $f && fail "--force did not replace $f"
+    rm in.o.bin
+    echo old >signed_binary.bin
+    echo old >stsafe_signer_cert.pem
+    echo old >SigGen.c
+done
+ok "an existing certificate or SigGen.c with another key is kept (both key ids shown) unless --force"
+
+# all or nothing: a failing output leaves the others untouched
+refuse 1 "/nonexistent/c.pem" "${U[@]}" --cert-out /nonexistent/c.pem fw.bin
+refuse 1 "/nonexistent/S.c" "${U[@]}" --siggen /nonexistent/S.c fw.bin
+refuse 2 "name the same file" "${U[@]}" -o same --cert-out same fw.bin
+refuse 2 "name the same file" "${U[@]}" --cert-out ./SigGen.c fw.bin
+refuse 2 "name the same file" "${U[@]}" -o x.bin --siggen "$PWD/x.bin" fw.bin
+cp fw.bin in.fw
+refuse 2 "is the firmware itself" "${U[@]}" -o in.fw in.fw
+cmp -s fw.bin in.fw || fail "the firmware was overwritten"
+ok "all or nothing: a bad output path or two outputs with one name write nothing"
+
 # the largest image that fits is accepted
-head -c 46592 /dev/urandom >fits.bin
+firmware 46592 >fits.bin
 run 0 tinyhsm sign --board NUCLEO-G071RB --version 1.0.0 -o fits.img \
     --cert-out fits.pem --siggen fits.c fits.bin
 [ "$(stat -c %s fits.img)" -eq $((47104 + 64)) ] || fail "max-size image"
 rm fits.bin fits.img fits.pem fits.c
 ok "an image of exactly the maximum size is accepted"
+
+# a signer certificate that does not chain to the device's CA: no signature
+exec 3<>"$TINYHSM_PORT"
+printf 'AT+SIGNER_NEW_CERT TYPE=SELF-SIGNED C=US O=Me CN=Self START=20250101000000 DAYS=3650\r\n' >&3
+read -r -t 5 answer <&3 || true
+exec 3>&-
+case $answer in OK*) ;; *) fail "self-signed signer certificate: $answer" ;; esac
+refuse 1 "does not chain to its CA" --board B-U585I-IOT02A --version 1.0.0 fw.bin
+refuse 1 "does not chain to its CA" --board B-U585I-IOT02A --version 1.0.0 --force fw.bin
+run 0 tinyhsm config --new all --yes
 
 # device not provisioned: say which config command to run
 run 0 tinyhsm decommission --yes

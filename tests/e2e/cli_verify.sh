@@ -2,11 +2,12 @@
 # tinyhsm verify on images signed by tinyhsm sign against a real tinyhsmd:
 # one PASS/FAIL line per check, exit 0 only when all pass.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tools/firmware.sh"
 
 start_daemon
 run 0 tinyhsm config --new all
 mkdir "$TMP/w" && cd "$TMP/w"
-head -c 5000 /dev/urandom >fw.bin
+firmware 5000 >fw.bin
 for v in 1.2.2 1.2.3 1.2.4; do
     run 0 tinyhsm sign --board B-U585I-IOT02A --version "$v" -o "img-$v.bin" fw.bin
 done
@@ -57,11 +58,54 @@ reject "update has the installed version" --siggen SigGen.c \
     --installed img-1.2.3.bin img-1.2.3.bin
 ok "update rule: newer accepted, downgrade and same version refused"
 
+# --max-size out of range is a usage error, never a huge limit
+for bad in -1 0 1023 4294967296 99999999999999999999 12x ""; do
+    run 2 tinyhsm verify --siggen SigGen.c --max-size "$bad" "$img"
+    has "$TMP/err" "--max-size"
+done
+run 0 tinyhsm verify --siggen SigGen.c --max-size 4294967295 "$img"
+ok "--max-size: negative, too small or over 32 bits is a usage error"
+
+# a flash dump: erased flash after the signature passes; anything else fails
+# the layout, and the other checks still run
+{ cat "$img"; head -c 8192 /dev/zero | tr '\0' '\377'; } >dump.bin
+run 0 tinyhsm verify --siggen SigGen.c --flash-dump dump.bin
+for check in header layout board version signature; do has "$TMP/out" "PASS $check"; done
+reject "FAIL layout       bytes follow the signature" --siggen SigGen.c dump.bin
+for check in board version signature; do has "$TMP/out" "PASS $check"; done
+printf '\x00' | dd of=dump.bin bs=1 seek=$(($(stat -c %s "$img") + 100)) conv=notrunc status=none
+reject "FAIL layout       bytes after the signature are not 0xFF" --siggen SigGen.c --flash-dump dump.bin
+for check in board version signature; do has "$TMP/out" "PASS $check"; done
+reject "FAIL signature    not checked" --siggen SigGen.c --flash-dump short.bin
+has "$TMP/out" "PASS version"
+ok "--flash-dump accepts erased flash after the signature; other checks still report"
+
+# the signer key id, and --json
+kid=$(openssl pkey -pubin -in pub.pem -outform DER | tail -c 65 | sha256sum | cut -c1-16 | tr a-f A-F)
+run 0 tinyhsm verify --cert stsafe_signer_cert.pem "$img"
+has "$TMP/out" "Signer key id: $kid (stsafe_signer_cert.pem)"
+run 0 tinyhsm verify --siggen SigGen.c --json "$img"
+[ "$(wc -l <"$TMP/out")" -eq 1 ] || fail "--json: one line"
+for k in "\"image\":\"$img\"" '"ok":true' "\"key_id\":\"$kid\"" '"key_file":"SigGen.c"' \
+         '"board":"B-U585I-IOT02A"' '"version":"1.2.3"' '"signed_size":5632' \
+         '{"check":"signature","pass":true,'; do
+    has "$TMP/out" "$k"
+done
+run 1 tinyhsm verify --siggen SigGen.c --json tampered.bin
+has "$TMP/out" '"ok":false'
+has "$TMP/out" '{"check":"signature","pass":false,"detail":"signature does not verify"}'
+ok "verify shows the signer key id; --json gives one object with every check"
+
 # another signer's key, another CA, an expired signer certificate
 cp SigGen.c old-SigGen.c
 cp ca.pem old-ca.pem
 run 0 tinyhsm config --new all --yes --signer-start 20200101000000 --signer-days 30
-run 0 tinyhsm sign --board B-U585I-IOT02A --version 2.0.0 -o new.bin fw.bin
+run 1 tinyhsm sign --board B-U585I-IOT02A --version 2.0.0 -o new.bin fw.bin
+has "$TMP/err" "stsafe_signer_cert.pem holds key"
+cmp -s SigGen.c old-SigGen.c || fail "a refused sign replaced SigGen.c"
+[ ! -e new.bin ] || fail "a refused sign wrote the image"
+run 0 tinyhsm sign --board B-U585I-IOT02A --version 2.0.0 --force -o new.bin fw.bin
+has "$TMP/err" "warning: the signer certificate expired on 2020-01-31"
 reject "FAIL signature" --siggen old-SigGen.c new.bin
 reject "FAIL certificate" --cert stsafe_signer_cert.pem --ca old-ca.pem new.bin
 run 0 tinyhsm cert ca -o ca.pem

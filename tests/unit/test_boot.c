@@ -74,6 +74,18 @@ static void m_size_small(image *im) { set_field(im, 16, 16, "512"); }
 static void m_size_hex(image *im) { set_field(im, 16, 16, "12a4"); }
 static void m_size_zero_lead(image *im) { set_field(im, 16, 16, "01536"); }
 static void m_size_empty(image *im) { set_field(im, 16, 16, ""); }
+static void m_size_one_nul(image *im) { set_field(im, 16, 16, "1536"); }
+static void m_size_three_nuls(image *im)
+{
+    set_field(im, 16, 16, "1536");
+    im->b[16 + 5] = im->b[16 + 6] = 0;
+    sign_with(im, &key);
+}
+static void m_board_two_nuls(image *im)
+{
+    im->b[32 + 15] = 0; /* "B-U585I-IOT02A" NUL NUL */
+    sign_with(im, &key);
+}
 static void m_board_no_nul(image *im)
 {
     memset(im->b + 32, 'B', 16);
@@ -129,6 +141,9 @@ static const boot_case cases[] = {
     {"size in hex", m_size_hex, &u585, 1, THSM_BOOT_SIZE_FORMAT},
     {"size leading zero", m_size_zero_lead, &u585, 1, THSM_BOOT_SIZE_FORMAT},
     {"size empty", m_size_empty, &u585, 1, THSM_BOOT_SIZE_FORMAT},
+    {"size with one NUL (older tinyhsm)", m_size_one_nul, &u585, 1, THSM_BOOT_OK},
+    {"size with three NULs", m_size_three_nuls, &u585, 1, THSM_BOOT_BAD_PADDING},
+    {"board with two NULs", m_board_two_nuls, &u585, 1, THSM_BOOT_BAD_PADDING},
     {"board without NUL", m_board_no_nul, &u585, 1, THSM_BOOT_FIELD_NO_NUL},
     {"board padding", m_board_pad, &u585, 1, THSM_BOOT_BAD_PADDING},
     {"board empty", m_board_empty, &u585, 1, THSM_BOOT_BOARD_FORMAT},
@@ -190,6 +205,41 @@ static void test_bad_public_key(void **state)
     assert_int_equal(h.size, SIZE);
     assert_int_equal(h.version.major, 1);
     assert_int_equal(h.version.build, 3);
+}
+
+/* The reference script's header (SIZE ends with two NULs), built here
+ * byte by byte from IMAGE.md, passes as it is. */
+static void test_reference_header(void **state)
+{
+    (void)state;
+    static image im;
+    thsm_boot_header h;
+    memset(im.b, 0xFF, sizeof(im.b));
+    memcpy(im.b, "SECUREBOOT10", 13);
+    memcpy(im.b + 0x10, "1536\0", 6);
+    memcpy(im.b + 0x20, "B-U585I-IOT02A", 15);
+    memcpy(im.b + 0x30, "1.2.3", 6);
+    im.len = SIZE + 64;
+    sign_with(&im, &key);
+    assert_int_equal(thsm_boot_verify(im.b, im.len, 1, &u585, key.pub, &h),
+                     THSM_BOOT_OK);
+    assert_int_equal(h.size, SIZE);
+}
+
+/* A flash dump: erased flash after the signature, nothing else. */
+static void test_erased_tail(void **state)
+{
+    (void)state;
+    static image im;
+    thsm_boot_header h;
+    make(&im, "B-U585I-IOT02A", "1.2.3");
+    assert_int_equal(thsm_boot_parse_header(im.b, CAP, &h), THSM_BOOT_OK);
+    assert_int_equal(thsm_boot_check_erased_tail(im.b, &h, CAP), THSM_BOOT_OK);
+    assert_int_equal(thsm_boot_check_erased_tail(im.b, &h, SIZE + 64),
+                     THSM_BOOT_OK);
+    im.b[CAP - 1] = 0x00;
+    assert_int_equal(thsm_boot_check_erased_tail(im.b, &h, CAP),
+                     THSM_BOOT_TAIL_NOT_ERASED);
 }
 
 static thsm_boot_header header_of(const char *board, const char *version)
@@ -268,6 +318,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_bad_public_key),
+        cmocka_unit_test(test_reference_header),
+        cmocka_unit_test(test_erased_tail),
         cmocka_unit_test(test_update_rule),
         cmocka_unit_test(test_version_syntax),
         cmocka_unit_test(test_every_result_has_its_text),

@@ -9,8 +9,13 @@
 
 #include <cmocka.h>
 
+#include "crypto/crypto.h"
+#include "device/audit.h"
 #include "device/device.h"
-#include "device/internal.h"
+#include "device/response.h"
+#include "device/store.h"
+#include "device/values.h"
+#include "util/hex.h"
 #include "port/mem/port_mem.h"
 
 typedef struct {
@@ -519,13 +524,13 @@ static void reinit(fixture *f)
     thsm_device_deinit(&f->dev);
     thsm_session_init(&f->s, collect, f);
     assert_int_equal(thsm_device_init(&f->dev, &f->port), 0);
-    f->dev.pin_kdf_log2n = 4; /* fast PINs in tests; the stored cost is used */
+    f->dev.pin_kdf.log2_cost = 4; /* fast PINs in tests; the stored cost is used */
 }
 
 static void test_pin_gates_key_use(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     assert_starts(req(f, "AT+AUTH PIN=123456"), "ERROR NO_PIN ");
     assert_starts(req(f, "AT+PIN_SET NEW=12345"), "ERROR BAD_PARAM ");
@@ -555,7 +560,7 @@ static void test_pin_gates_key_use(void **state)
 static void test_pin_counts_down_and_blocks(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
     assert_string_equal(req(f, "AT+AUTH PIN=wrong-pin"),
@@ -588,7 +593,7 @@ static void test_pin_counts_down_and_blocks(void **state)
 static void test_pin_power_cut_before_check(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
     assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
@@ -602,7 +607,7 @@ static void test_pin_power_cut_before_check(void **state)
 static void test_pin_change(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     char pub[200];
     keep(pub, sizeof(pub), req(f, "AT+SIGNER_PUBKEY?"));
@@ -622,7 +627,7 @@ static void test_pin_change(void **state)
 static void test_state_useless_without_pin(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
     /* the whole state, device key included, copied to another device */
@@ -648,7 +653,10 @@ static void test_pin_default_cost(void **state)
     fixture *f = *state; /* the real scrypt cost, once */
     provision(f);
     assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
-    assert_int_equal(f->dev.st.pin.kdf_log2n, THSM_PIN_KDF_LOG2N);
+    thsm_kdf_params def;
+    thsm_pin_kdf_default(&def);
+    assert_int_equal(f->dev.st.pin.kdf.id, def.id);
+    assert_int_equal(f->dev.st.pin.kdf.log2_cost, def.log2_cost);
     assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
     assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
 }
@@ -679,7 +687,7 @@ static void test_login_belongs_to_session(void **state)
     fixture *f = *state;
     thsm_session other;
     thsm_session_init(&other, collect, f);
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
     expect_no_key_use(f, &other); /* f's login is not other's */
@@ -724,7 +732,7 @@ static void test_login_belongs_to_session(void **state)
 static void test_login_blocked_session(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     f->s.login_blocked = 1; /* the transport: port shared */
     assert_starts(req(f, "AT+PIN_SET NEW=secret-pin"), "ERROR AUTH_REFUSED ");
@@ -745,15 +753,15 @@ static void test_login_blocked_session(void **state)
  * Costs above 2^20 need more memory than the device allows: the KDF fails. */
 static void store_pin_cost(fixture *f, uint8_t log2n)
 {
-    f->dev.st.pin.kdf_log2n = log2n;
-    assert_int_equal(thsm_store_save(&f->port, &f->dev.st), 0);
+    f->dev.st.pin.kdf.log2_cost = log2n;
+    assert_int_equal(thsm_store_save(&f->port, &f->dev.st, &f->dev.work), 0);
     reinit(f);
 }
 
 static void test_kdf_failure_spends_no_try(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
     store_pin_cost(f, 21);
@@ -780,12 +788,12 @@ static void test_kdf_failure_spends_no_try(void **state)
     assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), " TRIES=5 "));
 
     /* the new PIN's derivation fails: the old PIN stays, no try spent */
-    f->dev.pin_kdf_log2n = 21;
+    f->dev.pin_kdf.log2_cost = 21;
     assert_starts(req(f, "AT+PIN_SET OLD=secret-pin NEW=other-pin"),
                   "ERROR CRYPTO ");
     assert_starts(req(f, SIGN_REQ), "ERROR AUTH_REQUIRED ");
     assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), " TRIES=5 "));
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
     assert_starts(req(f, SIGN_REQ), "OK ");
 }
@@ -1079,7 +1087,7 @@ static int logged(fixture *f, const char *event, const char *result)
 static void test_audit_refusals_recorded(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     /* a malformed request is not an attempt */
     uint32_t count = f->dev.log_count;
@@ -1109,7 +1117,7 @@ static void test_audit_refusals_recorded(void **state)
 static void test_rollback_refused_while_running(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
     thsm_mem_object *o = state_object(f);
@@ -1133,7 +1141,7 @@ static void test_rollback_refused_while_running(void **state)
 static void test_rollback_found_at_start(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
     thsm_mem_object *o = state_object(f);
@@ -1239,7 +1247,7 @@ static void expect_pin_hidden(fixture *f, const char *request)
 static void test_pin_text_never_echoed(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf_log2n = 4;
+    f->dev.pin_kdf.log2_cost = 4;
     expect_pin_hidden(f, "AT+PIN_SET NEW=correct horse battery staple");
     expect_pin_hidden(f, "AT+PIN_SET NEW=correct horse=battery staple");
     expect_pin_hidden(f, "AT+PIN_SET NEW=correct-horse OLD=battery staple");
@@ -1257,7 +1265,8 @@ static void test_pin_text_never_echoed(void **state)
 }
 
 /* Rewrites state.bin as the version before the anchor ("THSMST02": same
- * seal, body without the 42-byte anchor), as an older tinyhsmd wrote it. */
+ * seal, body without the PIN record's KDF id and without the 42-byte
+ * anchor), as an older tinyhsmd wrote it. */
 static void downgrade_state_to_v2(fixture *f)
 {
     thsm_mem_object *o = state_object(f);
@@ -1265,10 +1274,11 @@ static void downgrade_state_to_v2(fixture *f)
     size_t body_len = o->len - 8 - THSM_AEAD_NONCE_LEN - THSM_AEAD_TAG_LEN;
     assert_int_equal(thsm_hkdf_sha256(f->mp.device_key, 32, NULL, 0,
                                       "tinyhsm/state/v1", key, 32), 0);
-    assert_memory_equal(o->data, "THSMST03", 8);
+    assert_memory_equal(o->data, "THSMST04", 8);
     assert_int_equal(thsm_aead_open(key, nonce, o->data, 8, body, body_len,
                                     body + body_len, body), 0);
-    body_len -= 42;
+    memmove(body + 6, body + 7, body_len - 7); /* u32 gen, set, tries | id */
+    body_len -= 1 + 42;
     memcpy(o->data, "THSMST02", 8);
     assert_int_equal(thsm_aead_seal(key, nonce, o->data, 8, body, body_len,
                                     body, body + body_len), 0);
@@ -1286,9 +1296,9 @@ static void test_state_before_anchor_loads(void **state)
     reinit(f);
     assert_string_equal(req(f, "AT+SIGNER_PUBKEY?"), pub);
     expect_status(f, "LOG=3 LOG_STATE=OK STATE=OK");
-    assert_starts(req(f, SIGN_REQ), "OK "); /* next save: version 03 */
+    assert_starts(req(f, SIGN_REQ), "OK "); /* next save: version 04 */
     thsm_device_flush(&f->dev);
-    assert_memory_equal(state_object(f)->data, "THSMST03", 8);
+    assert_memory_equal(state_object(f)->data, "THSMST04", 8);
 }
 
 static void test_no_signature_without_record(void **state)
@@ -1299,6 +1309,158 @@ static void test_no_signature_without_record(void **state)
     assert_starts(req(f, SIGN_REQ), "ERROR STORAGE ");
     f->mp.fail_writes = 0;
     assert_starts(req(f, SIGN_REQ), "OK ");
+}
+
+/* Puts a file of tests/fixtures into object name of the in-memory port. */
+static void load_fixture(fixture *f, const char *file, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", THSM_FIXTURES, file);
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        fail_msg("cannot open %s", path);
+    uint8_t *buf = malloc(THSM_MEM_OBJECT_MAX);
+    size_t n = fread(buf, 1, THSM_MEM_OBJECT_MAX, fp);
+    fclose(fp);
+    assert_true(n > 0);
+    assert_int_equal(f->port.save(f->port.ctx, name, buf, n), THSM_PORT_OK);
+    free(buf);
+}
+
+/* A device whose state and log were written by main before derive() and
+ * the KDF id (tests/fixtures/README.md). */
+static void start_from_fixture(fixture *f, const char *state, const char *log)
+{
+    thsm_device_deinit(&f->dev);
+    load_fixture(f, state, "state.bin");
+    load_fixture(f, log, "audit.log");
+    reinit(f);
+}
+
+static void test_state_v03_fixture_loads(void **state)
+{
+    fixture *f = *state;
+    start_from_fixture(f, "state_v03.bin", "audit_v03.log");
+    expect_status(f, "CA=1 SIGNER=1 SIGNER_CERT=1 PIN=NONE");
+    expect_status(f, "CA_KEY=5FA6F2E317CB624B SIGNER_KEY=5AB15D982AEA4A80 "
+                     "LOG=4 LOG_STATE=OK STATE=OK");
+    assert_string_equal(req(f, "AT+STSAFE_SERIAL?"), "OK 39FE7A9576754FBCE8"
+                                                     "\r\n\r\n");
+    assert_starts(req(f, "AT+SIGNER_PUBKEY?"), "OK 04A9779239A41632");
+    assert_starts(req(f, SIGN_REQ), "OK "); /* the private key unwraps */
+    thsm_device_flush(&f->dev);
+    assert_memory_equal(state_object(f)->data, "THSMST04", 8);
+    reinit(f);
+    expect_status(f, "SIGNER_KEY=5AB15D982AEA4A80 LOG=5 LOG_STATE=OK STATE=OK");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+}
+
+/* The PIN fixture was set with scrypt: the OpenSSL backend logs in with it;
+ * the MCU backend has no scrypt and says so without spending a try. */
+static void test_state_v03_pin_fixture(void **state)
+{
+    fixture *f = *state;
+    start_from_fixture(f, "state_v03_pin.bin", "audit_v03_pin.log");
+    expect_status(f, "PIN=SET TRIES=5 AUTH=0 SIGNATURES=0 "
+                     "CA_KEY=C3B27DE5ECE0E456 SIGNER_KEY=D86394FF1E1409F5 LOG=5");
+    assert_int_equal(f->dev.st.pin.kdf.id, THSM_KDF_SCRYPT);
+    assert_int_equal(f->dev.st.pin.kdf.log2_cost, 4);
+#ifdef THSM_TEST_MBEDTLS
+    thsm_mem_object *o = state_object(f);
+    size_t len = o->len;
+    assert_starts(req(f, "AT+AUTH PIN=fixture-pin"), "ERROR CRYPTO ");
+    assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR CRYPTO ");
+    expect_status(f, "PIN=SET TRIES=5 AUTH=0");
+    assert_int_equal(o->len, len);
+#else
+    assert_string_equal(req(f, "AT+AUTH PIN=wrong-pin"),
+                        "ERROR AUTH_FAILED 4 tries left\r\n\r\n");
+    assert_string_equal(req(f, "AT+AUTH PIN=fixture-pin"), "OK\r\n\r\n");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    reinit(f); /* saved as version 04, the PIN record still names scrypt */
+    assert_memory_equal(state_object(f)->data, "THSMST04", 8);
+    assert_int_equal(f->dev.st.pin.kdf.id, THSM_KDF_SCRYPT);
+    assert_string_equal(req(f, "AT+AUTH PIN=fixture-pin"), "OK\r\n\r\n");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+#endif
+}
+
+/* A PIN is checked with the KDF its record names, not the backend's
+ * current default. */
+static void test_pin_kdf_recorded(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    f->dev.pin_kdf = (thsm_kdf_params){THSM_KDF_PBKDF2_SHA256, 5};
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    reinit(f); /* new PINs: the default KDF again (scrypt on OpenSSL) */
+    assert_int_equal(f->dev.st.pin.kdf.id, THSM_KDF_PBKDF2_SHA256);
+    assert_int_equal(f->dev.st.pin.kdf.log2_cost, 5);
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    /* a new PIN takes the default KDF */
+    assert_string_equal(req(f, "AT+PIN_SET OLD=secret-pin NEW=other-pin"),
+                        "OK\r\n\r\n");
+    thsm_kdf_params def;
+    thsm_pin_kdf_default(&def);
+    assert_int_equal(f->dev.st.pin.kdf.id, def.id);
+    assert_int_equal(f->dev.st.pin.kdf.log2_cost, 4);
+}
+
+/* A KDF this backend cannot compute: ERROR CRYPTO, no try, nothing saved. */
+static void test_unknown_pin_kdf(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    f->dev.st.pin.kdf.id = 0x7f;
+    assert_int_equal(thsm_store_save(&f->port, &f->dev.st, &f->dev.work), 0);
+    reinit(f);
+    thsm_mem_object *o = state_object(f);
+    size_t len = o->len;
+    for (int i = 0; i < THSM_PIN_TRIES + 1; i++)
+        assert_starts(req(f, "AT+AUTH PIN=secret-pin"), "ERROR CRYPTO ");
+    expect_status(f, "PIN=SET TRIES=5 AUTH=0");
+    assert_int_equal(o->len, len);
+    assert_starts(req(f, SIGN_REQ), "ERROR AUTH_REQUIRED ");
+}
+
+/* A bounded log that is full withholds signatures with a clear error. */
+static void test_log_full_withholds_signature(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    f->mp.append_max = log_object(f)->len + THSM_AUDIT_RECORD; /* room: one */
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    assert_string_equal(req(f, SIGN_REQ),
+                        "ERROR STORAGE audit log full: no room for the record "
+                        "of another signature; signature withheld\r\n\r\n");
+    expect_status(f, "SIGNATURES=1 ");
+    f->mp.append_max = 0;
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    expect_status(f, "SIGNATURES=2 ");
+}
+
+/* The core formats 64-bit numbers itself (newlib-nano's printf has no long
+ * long); it must write what printf would. */
+static void test_format_i64(void **state)
+{
+    (void)state;
+    static const int64_t values[] = {0, 7, -7, 1798761600, -1798761600,
+                                     9999999999, INT64_MAX, INT64_MIN, 12345};
+    char got[THSM_I64_TEXT], want[32];
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        for (int width = 0; width <= 12; width += 4) {
+            thsm_format_i64(values[i], width, got);
+            snprintf(want, sizeof(want), "%0*lld", width, (long long)values[i]);
+            assert_string_equal(got, want);
+        }
+    }
+    char when[THSM_TIME_TEXT];
+    thsm_format_time(-62135596800 - 86400, when); /* the day before 0001-01-01 */
+    assert_string_equal(when, "0000-12-31 00:00:00 UTC");
+    thsm_format_time(THSM_TIME_MAX, when);
+    assert_string_equal(when, "9999-12-31 23:59:59 UTC");
 }
 
 int main(void)
@@ -1365,6 +1527,15 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_state_before_anchor_loads, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_state_v03_fixture_loads, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_state_v03_pin_fixture, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_pin_kdf_recorded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_pin_kdf, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_full_withholds_signature,
+                                        setup, teardown),
+        cmocka_unit_test(test_format_i64),
         cmocka_unit_test_setup_teardown(test_pin_text_never_echoed, setup,
                                         teardown),
     };

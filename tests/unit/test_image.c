@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "crypto/crypto.h"
 #include "host/image.h"
+#include "host/output.h"
 #include "host/siggen.h"
 #include "testutil.h"
 
@@ -84,7 +86,7 @@ static void test_header_fields(void **state)
     char err[200];
     memset(want, 0xFF, sizeof(want));
     memcpy(want, "SECUREBOOT10", 13);
-    memcpy(want + 0x10, "1536", 5);
+    memcpy(want + 0x10, "1536\0", 6); /* two NULs, as the reference writes */
     memcpy(want + 0x20, "B-U585I-IOT02A", 15);
     memcpy(want + 0x30, "1.2.3", 6);
     assert_int_equal(thsm_image_header(h, "B-U585I-IOT02A", "1.2.3", 1536, err,
@@ -128,10 +130,128 @@ static void test_version_file(void **state)
     thsm_test_write_file(path, word, strlen(word));
     assert_int_not_equal(thsm_version_file_read(path, v, sizeof(v), err,
                                                 sizeof(err)), 0);
+    assert_non_null(strstr(err, ":1: APP_VERSION_MAJOR is 'ONE'"));
+    /* the last definition wins, as in the reference script (#if ignored) */
+    const char *twice = "#define APP_VERSION_MAJOR 1\n#define APP_VERSION_MINOR 2\n"
+                        "#define APP_VERSION_BUILD 3\n#ifdef NEXT\n"
+                        "#define APP_VERSION_MINOR 4\n#endif\n";
+    thsm_test_write_file(path, twice, strlen(twice));
+    assert_int_equal(thsm_version_file_read(path, v, sizeof(v), err, sizeof(err)), 0);
+    assert_string_equal(v, "1.4.3");
+    /* non-decimal values are refused with their line */
+    const char *bad[] = {"(1U)", "1u", "0x1", "07", "1.0", "4294967296"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[300], want[100];
+        snprintf(text, sizeof(text), "#define APP_VERSION_MAJOR 1\n"
+                 "#define APP_VERSION_MINOR 2\n\n#define APP_VERSION_BUILD %s\n",
+                 bad[i]);
+        thsm_test_write_file(path, text, strlen(text));
+        assert_int_not_equal(thsm_version_file_read(path, v, sizeof(v), err,
+                                                    sizeof(err)), 0);
+        snprintf(want, sizeof(want), ":4: APP_VERSION_BUILD is '%s'", bad[i]);
+        if (!strstr(err, want))
+            fail_msg("%s: %s", bad[i], err);
+    }
     snprintf(path, sizeof(path), "%s/absent.h", dir);
     assert_int_not_equal(thsm_version_file_read(path, v, sizeof(v), err,
                                                 sizeof(err)), 0);
     assert_non_null(strstr(err, path));
+    thsm_test_rmtree(dir);
+}
+
+static void test_firmware_kind(void **state)
+{
+    (void)state;
+    static const uint8_t elf[] = "\177ELF\1\1\1";
+    static const uint8_t ihex[] = ":10010000214601360121470136007EFE09D2190140\r\n";
+    static const uint8_t srec[] = "S00F000068656C6C6F202020202000003C\n";
+    static const uint8_t img[] = "SECUREBOOT10\0\377\377\377";
+    static const uint8_t raw[] = "\0\040\0\040\001\202\0\010";
+    static const uint8_t colon[] = ":not hex at all";
+    assert_int_equal(thsm_firmware_kind(elf, sizeof(elf)), THSM_FW_ELF);
+    assert_int_equal(thsm_firmware_kind(ihex, sizeof(ihex) - 1), THSM_FW_IHEX);
+    assert_int_equal(thsm_firmware_kind(srec, sizeof(srec) - 1), THSM_FW_SREC);
+    assert_int_equal(thsm_firmware_kind(img, sizeof(img)), THSM_FW_IMAGE);
+    assert_int_equal(thsm_firmware_kind(raw, sizeof(raw)), THSM_FW_RAW);
+    assert_int_equal(thsm_firmware_kind(colon, sizeof(colon)), THSM_FW_RAW);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void test_vector_table(void **state)
+{
+    (void)state;
+    static uint8_t fw[4096];
+    char err[300];
+    const thsm_board_info *u5 = thsm_board_find("B-U585I-IOT02A");
+    const thsm_board_info *g0 = thsm_board_find("NUCLEO-G071RB");
+    struct { uint32_t sp, reset; const thsm_board_info *b; int ok; } c[] = {
+        {0x200C0000, 0x08008201, u5, 1},  /* stack at the end of RAM */
+        {0x20001000, 0x08008FFF, u5, 1},  /* last Thumb byte of 4 KiB */
+        {0x20009000, 0x08008401, g0, 1},
+        {0x2000A000, 0x08008401, g0, 0},  /* over G071's 36 KiB */
+        {0x20000000, 0x08008401, u5, 0},  /* stack at RAM start: empty */
+        {0x10000000, 0x08008401, u5, 0},
+        {0x20001000, 0x08000401, u5, 0},  /* linked at flash base */
+        {0x20001000, 0x08008400, u5, 0},  /* not Thumb */
+        {0x20001000, 0x08009201, u5, 0},  /* past the firmware */
+        {0x20001002, 0x08008401, u5, 0},  /* misaligned stack */
+    };
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        put32(fw, c[i].sp);
+        put32(fw + 4, c[i].reset);
+        if ((thsm_vector_check(fw, sizeof(fw), c[i].b, err, sizeof(err)) == 0) !=
+            c[i].ok)
+            fail_msg("case %zu: %s", i, c[i].ok ? err : "accepted");
+    }
+    assert_int_not_equal(thsm_vector_check(fw, 7, u5, err, sizeof(err)), 0);
+    size_t n;
+    const thsm_board_info *all = thsm_boards(&n);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(all[i].flash_base, 0x08000000);
+        assert_true(all[i].ram_end > all[i].ram_start);
+    }
+}
+
+static void test_output_kinds(void **state)
+{
+    (void)state;
+    char dir[256], p[300], link[300], err[300];
+    thsm_output a, b;
+    thsm_test_tmpdir(dir, sizeof(dir));
+    assert_int_equal(thsm_output_resolve(&a, "-", err, sizeof(err)), 0);
+    assert_int_equal(a.kind, THSM_OUT_STDOUT);
+    assert_int_equal(thsm_output_resolve(&a, "/dev/null", err, sizeof(err)), 0);
+    assert_int_equal(a.kind, THSM_OUT_DIRECT);
+    snprintf(p, sizeof(p), "%s/fifo", dir);
+    assert_int_equal(mkfifo(p, 0600), 0);
+    assert_int_equal(thsm_output_resolve(&a, p, err, sizeof(err)), 0);
+    assert_int_equal(a.kind, THSM_OUT_DIRECT);
+    assert_int_not_equal(thsm_output_resolve(&a, dir, err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "directory"));
+    snprintf(p, sizeof(p), "%s/file", dir);
+    thsm_test_write_file(p, "x", 1);
+    snprintf(link, sizeof(link), "%s/link", dir);
+    assert_int_equal(symlink("file", link), 0);
+    assert_int_equal(thsm_output_resolve(&a, link, err, sizeof(err)), 0);
+    assert_int_equal(a.kind, THSM_OUT_FILE);
+    assert_non_null(strstr(a.path, "/file"));
+    assert_int_equal(thsm_output_resolve(&b, p, err, sizeof(err)), 0);
+    assert_true(thsm_output_same(&a, &b)); /* a link and its target */
+    snprintf(p, sizeof(p), "%s/./new", dir);
+    assert_int_equal(thsm_output_resolve(&a, p, err, sizeof(err)), 0);
+    snprintf(p, sizeof(p), "%s/new", dir);
+    assert_int_equal(thsm_output_resolve(&b, p, err, sizeof(err)), 0);
+    assert_true(thsm_output_same(&a, &b));
+    snprintf(p, sizeof(p), "%s/dangling", dir);
+    assert_int_equal(symlink("nowhere", p), 0);
+    assert_int_not_equal(thsm_output_resolve(&a, p, err, sizeof(err)), 0);
+    snprintf(p, sizeof(p), "%s/missing/x", dir);
+    assert_int_not_equal(thsm_output_resolve(&a, p, err, sizeof(err)), 0);
     thsm_test_rmtree(dir);
 }
 
@@ -182,6 +302,9 @@ int main(void)
         cmocka_unit_test(test_header_fields),
         cmocka_unit_test(test_version_file),
         cmocka_unit_test(test_atomic_writer),
+        cmocka_unit_test(test_firmware_kind),
+        cmocka_unit_test(test_vector_table),
+        cmocka_unit_test(test_output_kinds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

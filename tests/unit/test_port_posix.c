@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "device/device.h"
 #include "port/posix/port_posix.h"
 #include "testutil.h"
 
@@ -53,10 +54,10 @@ static void test_fresh_directory(void **state)
     snprintf(key_path, sizeof(key_path), "%s/device.key", dir);
     assert_int_equal(mode_of(dir), 0700);
     assert_int_equal(mode_of(key_path), 0600);
-    port.device_key(port.ctx, k1);
+    assert_int_equal(port.derive(port.ctx, "test", NULL, 0, k1), 0);
     thsm_posix_port_close(&pp);
     assert_int_equal(thsm_posix_port_open(&pp, dir, &port, err, sizeof(err)), 0);
-    port.device_key(port.ctx, k2);
+    assert_int_equal(port.derive(port.ctx, "test", NULL, 0, k2), 0);
     assert_memory_equal(k1, k2, 32); /* the same device after a restart */
 }
 
@@ -156,6 +157,72 @@ static void test_save_survives_kill(void **state)
     }
 }
 
+/* Copies tests/fixtures/<file> to <dir>/<name>, mode 0600. */
+static void put_fixture(const char *file, const char *name)
+{
+    char from[512], to[512], buf[8192];
+    snprintf(from, sizeof(from), "%s/%s", THSM_FIXTURES, file);
+    snprintf(to, sizeof(to), "%s/%s", dir, name);
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    size_t n = fread(buf, 1, sizeof(buf), in);
+    assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    fclose(out);
+    assert_int_equal(chmod(to, 0600), 0);
+}
+
+static char answer[4096];
+
+static void keep_answer(void *ctx, const char *data, size_t len)
+{
+    (void)ctx;
+    assert_true(len < sizeof(answer));
+    memcpy(answer, data, len);
+    answer[len] = '\0';
+}
+
+static const char *ask(thsm_device *dev, thsm_session *s, const char *line)
+{
+    thsm_device_input(dev, s, (const uint8_t *)line, strlen(line));
+    thsm_device_input(dev, s, (const uint8_t *)"\r\n", 2);
+    return answer;
+}
+
+/* A state directory from before derive(): the keys derived from device.key
+ * are the ones the state was sealed and wrapped with. */
+static void test_state_from_main_opens(void **state)
+{
+    (void)state;
+    static thsm_device dev;
+    thsm_session s;
+    char key_path[400];
+    uint8_t key_file[40];
+    assert_int_equal(thsm_posix_port_open(&pp, dir, &port, err, sizeof(err)), 0);
+    thsm_posix_port_close(&pp);
+    memcpy(key_file, "THSMDK01", 8); /* the fixture's device key: 32 x 0x5a */
+    memset(key_file + 8, 0x5a, 32);
+    snprintf(key_path, sizeof(key_path), "%s/device.key", dir);
+    FILE *f = fopen(key_path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(key_file, 1, sizeof(key_file), f), sizeof(key_file));
+    fclose(f);
+    put_fixture("state_v03.bin", "state.bin");
+    put_fixture("audit_v03.log", "audit.log");
+    assert_int_equal(thsm_posix_port_open(&pp, dir, &port, err, sizeof(err)), 0);
+    thsm_session_init(&s, keep_answer, NULL);
+    assert_int_equal(thsm_device_init(&dev, &port), 0);
+    assert_string_equal(ask(&dev, &s, "AT+STSAFE_SERIAL?"),
+                        "OK 39FE7A9576754FBCE8\r\n\r\n");
+    assert_non_null(strstr(ask(&dev, &s, "AT+HSM_STATUS?"),
+                           "SIGNER_KEY=5AB15D982AEA4A80 LOG=4 LOG_STATE=OK "));
+    assert_non_null(strstr(ask(&dev, &s, "AT+SIGNER_SIGN HASH=00112233445566778899"
+                                         "aabbccddeeff00112233445566778899aabbccddeeff"),
+                           "OK "));
+    thsm_device_deinit(&dev);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +230,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_objects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_survives_kill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_from_main_opens, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -299,6 +299,23 @@ static int serial_hex(const mbedtls_x509_buf *s, char *out, size_t cap)
     return 1;
 }
 
+/* "C=US, O=MyHSM, CN=My_CA", values unescaped, as the OpenSSL backend. */
+static int format_name(const mbedtls_x509_name *n, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (; n; n = n->next) {
+        const char *sn = "?";
+        mbedtls_oid_get_attr_short_name(&n->oid, &sn);
+        int k = snprintf(out + used, cap - used, "%s%s=%.*s", used ? ", " : "",
+                         sn, (int)n->val.len, (const char *)n->val.p);
+        if (k < 0 || (size_t)k >= cap - used)
+            return 0;
+        used += (size_t)k;
+    }
+    return 1;
+}
+
 static int fill_info(const mbedtls_x509_crt *crt, thsm_x509_info *info)
 {
     memset(info, 0, sizeof(*info));
@@ -314,10 +331,8 @@ static int fill_info(const mbedtls_x509_crt *crt, thsm_x509_info *info)
                                            info->pub, sizeof(info->pub)) != 0)
             memset(info->pub, 0, sizeof(info->pub));
     }
-    return mbedtls_x509_dn_gets(info->subject, sizeof(info->subject),
-                                &crt->subject) >= 0 &&
-           mbedtls_x509_dn_gets(info->issuer, sizeof(info->issuer),
-                                &crt->issuer) >= 0 &&
+    return format_name(&crt->subject, info->subject, sizeof(info->subject)) &&
+           format_name(&crt->issuer, info->issuer, sizeof(info->issuer)) &&
            serial_hex(&crt->serial, info->serial_hex, sizeof(info->serial_hex));
 }
 

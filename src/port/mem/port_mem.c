@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "port/root_key.h"
+
 static thsm_mem_object *find(thsm_mem_port *mp, const char *name)
 {
     for (int i = 0; i < THSM_MEM_OBJECTS; i++)
@@ -49,8 +51,9 @@ static int mem_write(thsm_mem_port *mp, const char *name, const uint8_t *buf,
     if (!o)
         return THSM_PORT_IO;
     size_t at = append ? o->len : 0;
-    if (len > THSM_MEM_OBJECT_MAX - at)
-        return THSM_PORT_TOO_BIG;
+    size_t max = append && mp->append_max ? mp->append_max : THSM_MEM_OBJECT_MAX;
+    if (len > max - at || at > max)
+        return append ? THSM_PORT_FULL : THSM_PORT_TOO_BIG;
     memcpy(o->data + at, buf, len);
     o->len = at + len;
     return THSM_PORT_OK;
@@ -96,11 +99,12 @@ static int mem_size(void *ctx, const char *name, uint64_t *size)
     return THSM_PORT_OK;
 }
 
-static int mem_device_key(void *ctx, uint8_t key[THSM_DEVICE_KEY_LEN])
+static int mem_derive(void *ctx, const char *label, const uint8_t *context,
+                      size_t context_len, uint8_t out[THSM_DERIVE_LEN])
 {
     thsm_mem_port *mp = ctx;
-    memcpy(key, mp->device_key, THSM_DEVICE_KEY_LEN);
-    return THSM_PORT_OK;
+    return thsm_root_key_derive(mp->device_key, label, context, context_len,
+                                out);
 }
 
 static int64_t mem_now(void *ctx)
@@ -116,6 +120,7 @@ void thsm_mem_port_init(thsm_mem_port *mp, thsm_port *port)
         mp->obj[i].name[0] = '\0';
     }
     mp->fail_writes = 0;
+    mp->append_max = 0;
     mp->syncs = 0;
     memset(mp->device_key, 0x5a, sizeof(mp->device_key));
     mp->now = 1798761600; /* 2027-01-01T00:00:00Z */
@@ -126,6 +131,6 @@ void thsm_mem_port_init(thsm_mem_port *mp, thsm_port *port)
     port->sync = mem_sync;
     port->read = mem_read;
     port->size = mem_size;
-    port->device_key = mem_device_key;
+    port->derive = mem_derive;
     port->now = mem_now;
 }

@@ -22,6 +22,8 @@ typedef struct {
     uint8_t device_key[THSM_DEVICE_KEY_LEN];
     int64_t now;     /* returned by now(); tests may move it */
     int fail_writes; /* when non-zero, save and append fail with IO */
+    size_t append_max; /* when non-zero, appends past it answer FULL, as a
+                          bounded log on flash does */
     int syncs;       /* number of sync calls, for tests */
 } thsm_mem_port;
 

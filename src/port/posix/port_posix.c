@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "port/root_key.h"
+
 #define KEY_FILE "device.key"
 #define KEY_MAGIC "THSMDK01"
 #define KEY_FILE_LEN (8 + THSM_DEVICE_KEY_LEN)
@@ -164,10 +166,12 @@ static int posix_size(void *ctx, const char *name, uint64_t *size)
     return THSM_PORT_OK;
 }
 
-static int posix_device_key(void *ctx, uint8_t key[THSM_DEVICE_KEY_LEN])
+static int posix_derive(void *ctx, const char *label, const uint8_t *context,
+                        size_t context_len, uint8_t out[THSM_DERIVE_LEN])
 {
-    memcpy(key, ((thsm_posix_port *)ctx)->device_key, THSM_DEVICE_KEY_LEN);
-    return THSM_PORT_OK;
+    thsm_posix_port *pp = ctx;
+    return thsm_root_key_derive(pp->device_key, label, context, context_len,
+                                out);
 }
 
 static int64_t posix_now(void *ctx)
@@ -305,7 +309,7 @@ int thsm_posix_port_open(thsm_posix_port *pp, const char *dir, thsm_port *port,
         return -1;
     }
     *port = (thsm_port){pp, posix_load, posix_save, posix_append, posix_sync,
-                        posix_read, posix_size, posix_device_key, posix_now};
+                        posix_read, posix_size, posix_derive, posix_now};
     return 0;
 }
 

@@ -23,6 +23,7 @@
 #include "crypto/crypto.h"
 #include "port/qemu/flash.h"
 #include "port/qemu/semihost.h"
+#include "port/root_key.h"
 
 #define SLOTS 2
 #define HDR 64
@@ -159,9 +160,10 @@ static int q_save(void *ctx, const char *name, const uint8_t *buf, size_t len)
 static int q_append(void *ctx, const char *name, const uint8_t *buf, size_t len)
 {
     (void)ctx;
-    if (strcmp(name, LOG_NAME) != 0 || memchr(buf, 0xff, len) ||
-        len > flash_size - LOG_START - log_end)
-        return THSM_PORT_IO; /* a full log refuses: see the file comment */
+    if (strcmp(name, LOG_NAME) != 0 || memchr(buf, 0xff, len))
+        return THSM_PORT_IO;
+    if (len > flash_size - LOG_START - log_end)
+        return THSM_PORT_FULL; /* a full log refuses: see the file comment */
     int rc = flash_program(LOG_START + log_end, buf, len);
     log_end += (uint32_t)len; /* a failed program still used the bytes */
     return rc == 0 ? THSM_PORT_OK : THSM_PORT_IO;
@@ -198,15 +200,21 @@ static int q_size(void *ctx, const char *name, uint64_t *size)
 }
 
 /* EMULATOR STAND-IN for a hardware unique key: a file in the state
- * directory. A board derives from a key its software cannot read. */
-static int q_device_key(void *ctx, uint8_t key[THSM_DEVICE_KEY_LEN])
+ * directory, read for each derivation and wiped at once. A board derives in
+ * its key hardware from a key its software cannot read. */
+static int q_derive(void *ctx, const char *label, const uint8_t *context,
+                    size_t context_len, uint8_t out[THSM_DERIVE_LEN])
 {
+    uint8_t key[THSM_DEVICE_KEY_LEN];
     (void)ctx;
     int fd = sh_open(HUK_FILE, SH_MODE_RB);
     int ok = fd >= 0 && sh_flen(fd) == THSM_DEVICE_KEY_LEN &&
-             sh_read(fd, key, THSM_DEVICE_KEY_LEN) == 0;
+             sh_read(fd, key, THSM_DEVICE_KEY_LEN) == 0 &&
+             thsm_root_key_derive(key, label, context, context_len, out) ==
+                 THSM_PORT_OK;
     if (fd >= 0)
         sh_close(fd);
+    thsm_wipe(key, sizeof(key));
     return ok ? THSM_PORT_OK : THSM_PORT_IO;
 }
 
@@ -256,7 +264,7 @@ int thsm_qemu_port_open(thsm_port *port, char *why, size_t cap)
     port->sync = q_sync;
     port->read = q_read;
     port->size = q_size;
-    port->device_key = q_device_key;
+    port->derive = q_derive;
     port->now = q_now;
     return 0;
 }

@@ -1,138 +1,17 @@
 /*
- * device.c - line framing and response assembly.
- *
- * A request ends at CR, LF or CR LF. Bytes beyond THSM_LINE_MAX and bytes
- * outside printable ASCII are not acted on: the whole line is refused once
- * its end arrives, so a refused line can never be half-executed.
+ * state.c - the device's state in memory (layer: state): logins and the
+ * key-encryption key, loading and saving state.bin with the audit log's
+ * anchor, and the records of state changes. Below the handlers, above the
+ * store and the audit log.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "device/internal.h"
-
-static void resp_append(thsm_device *dev, const char *s, size_t n)
-{
-    if (n > sizeof(dev->resp) - dev->resp_len) {
-        dev->resp_overflow = 1; /* never send a cut answer: see resp_send */
-        return;
-    }
-    memcpy(dev->resp + dev->resp_len, s, n);
-    dev->resp_len += n;
-}
-
-static void resp_vline(thsm_device *dev, const char *fmt, va_list ap)
-{
-    size_t room = sizeof(dev->resp) - dev->resp_len;
-    int n = vsnprintf(dev->resp + dev->resp_len, room, fmt, ap);
-    if (n < 0 || (size_t)n >= room) {
-        dev->resp_overflow = 1;
-        return;
-    }
-    dev->resp_len += (size_t)n;
-    resp_append(dev, "\r\n", 2);
-}
-
-void thsm_resp_line(thsm_device *dev, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    resp_vline(dev, fmt, ap);
-    va_end(ap);
-}
-
-void thsm_resp_error(thsm_device *dev, const char *code, const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    dev->resp_len = 0; /* an error replaces anything already written */
-    dev->resp_overflow = 0;
-    dev->err_code = code;
-    thsm_resp_line(dev, "ERROR %s %s", code, msg);
-    thsm_wipe(msg, sizeof(msg));
-}
-
-/* Sends the response with its closing empty line to s. An answer that did
- * not fit whole is replaced by an error: a cut answer would look valid. */
-static void resp_send(thsm_device *dev, thsm_session *s)
-{
-    if (dev->resp_overflow || dev->resp_len > sizeof(dev->resp) - 2)
-        thsm_resp_error(dev, "INTERNAL", "answer longer than %d bytes",
-                        THSM_RESP_MAX);
-    resp_append(dev, "\r\n", 2);
-    s->out(s->out_ctx, dev->resp, dev->resp_len);
-    thsm_wipe(dev->resp, dev->resp_len);
-    dev->resp_len = 0;
-}
-
-static void line_reset(thsm_session *s)
-{
-    thsm_wipe(s->line, sizeof(s->line)); /* requests may carry a PIN */
-    s->line_len = 0;
-    s->line_overflow = 0;
-    s->line_bad_byte = 0;
-}
-
-static void end_line(thsm_device *dev, thsm_session *s)
-{
-    s->line[s->line_len] = '\0';
-    dev->sess = s;
-    if (s->line_overflow)
-        thsm_resp_error(dev, "LINE_TOO_LONG", "request longer than %d bytes",
-                        THSM_LINE_MAX);
-    else if (s->line_bad_byte)
-        thsm_resp_error(dev, "BAD_CHAR",
-                        "request contains a non-ASCII or control byte");
-    else if (s->line_len > 0)
-        thsm_dispatch(dev, s->line);
-    if (s->line_overflow || s->line_bad_byte || s->line_len > 0)
-        resp_send(dev, s);
-    dev->sess = NULL;
-    dev->err_code = NULL;
-    line_reset(s);
-}
-
-void thsm_device_input(thsm_device *dev, thsm_session *s, const uint8_t *data,
-                       size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        uint8_t c = data[i];
-        if (c == '\n' && s->last_was_cr) {
-            s->last_was_cr = 0;
-            continue;
-        }
-        s->last_was_cr = c == '\r';
-        if (c == '\r' || c == '\n') {
-            end_line(dev, s);
-            continue;
-        }
-        if (c < 0x20 || c > 0x7e)
-            s->line_bad_byte = 1;
-        if (s->line_len < THSM_LINE_MAX)
-            s->line[s->line_len++] = (char)c;
-        else
-            s->line_overflow = 1;
-    }
-}
-
-void thsm_session_init(thsm_session *s, thsm_output_fn out, void *out_ctx)
-{
-    memset(s, 0, sizeof(*s));
-    s->out = out;
-    s->out_ctx = out_ctx;
-}
-
-int thsm_device_init(thsm_device *dev, const thsm_port *port)
-{
-    memset(dev, 0, sizeof(*dev));
-    dev->port = port;
-    dev->pin_kdf_log2n = THSM_PIN_KDF_LOG2N;
-    int rc = thsm_device_reload(dev);
-    thsm_audit_open(dev, &dev->st); /* checked against the sealed anchor */
-    return rc;
-}
+#include "crypto/util.h"
+#include "device/audit.h"
+#include "device/response.h"
+#include "device/state.h"
+#include "device/store.h"
 
 /* ---- logins ------------------------------------------------------------- */
 
@@ -202,13 +81,20 @@ int thsm_keys_unlock(thsm_device *dev)
 
 /* ---- state -------------------------------------------------------------- */
 
+int thsm_state_open(thsm_device *dev)
+{
+    int rc = thsm_device_reload(dev);
+    thsm_audit_open(dev, &dev->st); /* checked against the sealed anchor */
+    return rc;
+}
+
 /* Saves the state with the audit log's anchor: only records known durable. */
 static int save_state(thsm_device *dev)
 {
     dev->st.log = dev->anchor;
     dev->st.log.count = dev->log_synced;
     memcpy(dev->st.log.head, dev->log_synced_head, 32);
-    if (thsm_store_save(dev->port, &dev->st) != 0)
+    if (thsm_store_save(dev->port, &dev->st, &dev->work) != 0)
         return -1;
     dev->anchor = dev->st.log;
     return 0;
@@ -242,18 +128,18 @@ static int take_state(thsm_device *dev, thsm_state *fresh)
 /* Loads state.bin: 0, -1 unreadable, -2 older than the state in memory. */
 static int load_state(thsm_device *dev)
 {
-    static thsm_state fresh; /* static: too large for an MCU stack */
+    thsm_state *fresh = &dev->fresh;
     uint32_t gen = dev->st.generation;
-    if (thsm_store_load(dev->port, &fresh, dev->storage_reason,
+    if (thsm_store_load(dev->port, fresh, &dev->work, dev->storage_reason,
                         sizeof(dev->storage_reason)) != 0)
         return -1;
-    if (fresh.generation < gen) {
+    if (fresh->generation < gen) {
         /* a copied-back file: never go back; write the newer one again */
-        thsm_state_clear(&fresh);
+        thsm_state_clear(fresh);
         save_state(dev);
         return -2;
     }
-    return take_state(dev, &fresh);
+    return take_state(dev, fresh);
 }
 
 int thsm_device_reload(thsm_device *dev)
@@ -308,14 +194,6 @@ void thsm_device_flush(thsm_device *dev)
         return;
     if (dev->storage_error || save_state(dev) == 0)
         dev->log_dirty = 0; /* an unreadable state is never overwritten */
-}
-
-void thsm_device_disconnect(thsm_device *dev, thsm_session *s)
-{
-    thsm_device_flush(dev);
-    thsm_login_end(dev, s);
-    line_reset(s);
-    s->last_was_cr = 0;
 }
 
 void thsm_device_findings(const thsm_device *dev, char *out, size_t cap)

@@ -1,20 +1,28 @@
 /*
- * pin.c - PIN commands (our extension): AT+PIN_SET, AT+AUTH, AT+LOGOUT.
+ * handlers_pin.c - PIN commands (our extension): AT+PIN_SET, AT+AUTH,
+ * AT+LOGOUT (layer: handlers).
  *
  * Every key derivation happens first: an internal failure (scrypt cannot get
- * its memory) answers ERROR CRYPTO and changes nothing, so it can never cost
- * a try or look like a wrong PIN. Then the retry counter is decremented and
+ * its memory, or the record names a KDF this crypto backend does not have,
+ * such as scrypt on the MCU) answers ERROR CRYPTO and changes nothing, so it
+ * can never cost a try or look like a wrong PIN. A new PIN is set with the
+ * backend's KDF (dev->pin_kdf); an existing one is checked with the KDF its
+ * record names. Then the retry counter is decremented and
  * saved before the comparison, so cutting the power during a guess cannot
  * give the attempt back. A right PIN restores the counter; at zero the PIN is
  * blocked and only a decommission, which erases every key, brings the device
  * back.
  *
- * A login belongs to the session that made it (see device.c). No answer ever
+ * A login belongs to the session that made it (see state.c). No answer ever
  * repeats a PIN parameter's text.
  */
 #include <string.h>
 
-#include "device/internal.h"
+#include "crypto/util.h"
+#include "device/handlers.h"
+#include "device/response.h"
+#include "device/state.h"
+#include "device/store.h"
 
 static int pin_format_ok(const char *pin)
 {
@@ -131,8 +139,7 @@ static int new_record(thsm_device *dev, const char *new_pin, thsm_pin *rec,
                       uint8_t kek[32])
 {
     int valid;
-    *rec = (thsm_pin){.set = 1, .tries = THSM_PIN_TRIES,
-                      .kdf_log2n = dev->pin_kdf_log2n};
+    *rec = (thsm_pin){.set = 1, .tries = THSM_PIN_TRIES, .kdf = dev->pin_kdf};
     if (thsm_random(rec->salt, sizeof(rec->salt)) != 0) {
         thsm_resp_error(dev, "CRYPTO", "no random numbers");
         return -1;

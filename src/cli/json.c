@@ -1,0 +1,89 @@
+/* json.c - JSON objects for --json (see json.h); strings through
+ * host/json.h. */
+#include "cli/json.h"
+
+#include "host/json.h"
+
+#include <stdio.h>
+
+static int first = 1; /* no comma before the next member */
+
+static void sep(void)
+{
+    if (!first)
+        putchar(',');
+    first = 0;
+}
+
+static void quoted(const char *s)
+{
+    thsm_json_string(stdout, s);
+}
+
+static void key(const char *k)
+{
+    sep();
+    quoted(k);
+    putchar(':');
+}
+
+void json_begin(void)
+{
+    first = 1;
+    putchar('{');
+}
+
+void json_end(void)
+{
+    puts("}");
+}
+
+void json_str(const char *k, const char *value)
+{
+    key(k);
+    quoted(value);
+}
+
+void json_num(const char *k, uint64_t value)
+{
+    key(k);
+    printf("%llu", (unsigned long long)value);
+}
+
+void json_bool(const char *k, int value)
+{
+    key(k);
+    fputs(value ? "true" : "false", stdout);
+}
+
+void json_array(const char *k)
+{
+    key(k);
+    putchar('[');
+    first = 1;
+}
+
+void json_array_end(void)
+{
+    putchar(']');
+    first = 0;
+}
+
+void json_item(void)
+{
+    sep();
+    putchar('{');
+    first = 1;
+}
+
+void json_item_end(void)
+{
+    putchar('}');
+    first = 0;
+}
+
+void json_array_str(const char *value)
+{
+    sep();
+    quoted(value);
+}

@@ -1,0 +1,22 @@
+/*
+ * json.h - one JSON object on stdout, for --json (sign, verify).
+ * Usage: json_begin(); json_str("k", v); ...; json_end(). Arrays of
+ * objects: json_array("k"), json_item(), ..., json_item_end(), json_array_end().
+ */
+#ifndef THSM_CLI_JSON_H
+#define THSM_CLI_JSON_H
+
+#include <stdint.h>
+
+void json_begin(void);
+void json_end(void);
+void json_str(const char *key, const char *value); /* NULL: null */
+void json_num(const char *key, uint64_t value);
+void json_bool(const char *key, int value);
+void json_array(const char *key);
+void json_array_end(void);
+void json_item(void);     /* an object inside an array */
+void json_item_end(void);
+void json_array_str(const char *value); /* a string inside an array */
+
+#endif

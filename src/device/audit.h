@@ -1,0 +1,45 @@
+/*
+ * audit.h - the hash-chained audit log (layer: audit). Calls only the port,
+ * crypto and values; never the store, the handlers or the framing.
+ */
+#ifndef THSM_DEVICE_AUDIT_H
+#define THSM_DEVICE_AUDIT_H
+
+#include "device/device.h"
+
+#define THSM_AUDIT_OBJECT "audit.log"
+#define THSM_AUDIT_CHAIN_AT 136 /* offset of the chain field */
+#define THSM_LOG_PER_ANSWER 32  /* records per AT+LOG? answer */
+
+/* Results of thsm_audit_append besides 0. */
+#define THSM_AUDIT_ERROR (-1)
+#define THSM_AUDIT_FULL (-2) /* the medium has no room for another record */
+
+/* A key's identifier: the first 8 bytes of SHA-256 of its public point in
+ * hex, or "-" for an empty slot (or NULL). */
+void thsm_key_id(const thsm_slot *s, char out[17]);
+
+/* Reads the log at start and checks it against st's anchor: chain, missing
+ * tail, rewritten chain, records newer than the state (rollback). */
+void thsm_audit_open(thsm_device *dev, const thsm_state *st);
+/* LOG_STATE as AT+HSM_STATUS? names it: OK, BROKEN_AT_<n>, MISSING_FROM_<n>
+ * or REWRITTEN_BEFORE_<n>. */
+#define THSM_LOG_STATE_TEXT 32
+void thsm_audit_state_text(const thsm_device *dev,
+                           char out[THSM_LOG_STATE_TEXT]);
+/* Notes damage of kind THSM_LOG_* from record at (the first found stays). */
+void thsm_audit_damage(thsm_device *dev, uint8_t kind, uint32_t at);
+/* Appends one record (not yet synced): 0, THSM_AUDIT_FULL or
+ * THSM_AUDIT_ERROR. */
+int thsm_audit_append(thsm_device *dev, const char *event, const thsm_slot *key,
+                      const uint8_t *digest, const char *result);
+/* Makes the records so far durable and remembers them as synced. 0 or -1. */
+int thsm_audit_sync(thsm_device *dev);
+/* Whether records the device wrote are gone from the medium (cut or deleted
+ * while running); notes the damage. */
+int thsm_audit_cut(thsm_device *dev);
+/* Reads n records from record from into out (n * THSM_AUDIT_RECORD bytes).
+ * 0 or -1. */
+int thsm_audit_read(thsm_device *dev, uint32_t from, uint32_t n, char *out);
+
+#endif

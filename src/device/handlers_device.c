@@ -1,0 +1,119 @@
+/*
+ * handlers_device.c - the device-wide commands: AT, identity, readiness,
+ * reset, decommission, status (layer: handlers).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "device/audit.h"
+#include "device/handlers.h"
+#include "device/response.h"
+#include "device/state.h"
+#include "device/store.h"
+#include "util/hex.h"
+
+/* Bytes of the serial number: HKDF output is a prefix-stable stream, so
+ * these are the bytes the serial always had. */
+#define SERIAL_LEN 9
+
+void thsm_h_at(thsm_device *dev, const thsm_params *ps)
+{
+    (void)ps;
+    thsm_resp_line(dev, "OK");
+}
+
+/* Ends this session's login and reloads the stored state. */
+void thsm_h_reset(thsm_device *dev, const thsm_params *ps)
+{
+    (void)ps;
+    thsm_login_end(dev, dev->sess);
+    int rc = thsm_device_reload(dev);
+    if (rc == -2)
+        thsm_resp_error(dev, "STORAGE", "state.bin is older than the state in "
+                        "memory; kept the newer state and saved it again");
+    else if (rc != 0)
+        thsm_resp_error(dev, "STORAGE", "%s", dev->storage_reason);
+    else
+        thsm_resp_line(dev, "OK Reset");
+}
+
+void thsm_h_version(thsm_device *dev, const thsm_params *ps)
+{
+    (void)ps;
+    thsm_resp_line(dev, "OK tinyhsmd %s", THSM_VERSION);
+}
+
+void thsm_h_about(thsm_device *dev, const thsm_params *ps)
+{
+    (void)ps;
+    thsm_resp_line(dev, "OK TinyHSM software device: ECDSA P-256 CA and "
+                        "signer keys for secure boot");
+}
+
+void thsm_h_ready(thsm_device *dev, const thsm_params *ps)
+{
+    (void)ps;
+    thsm_resp_line(dev, dev->storage_error ? "OK NOT_READY" : "OK READY");
+}
+
+void thsm_h_host_key(thsm_device *dev, const thsm_params *ps)
+{
+    (void)ps; /* no host pairing key: the link is a local pseudo-terminal */
+    thsm_resp_line(dev, "OK NOT_USED");
+}
+
+void thsm_h_serial(thsm_device *dev, const thsm_params *ps)
+{
+    (void)ps;
+    uint8_t serial[THSM_DERIVE_LEN]; /* the first 9 bytes are shown */
+    char hex[2 * SERIAL_LEN + 1];
+    if (dev->port->derive(dev->port->ctx, "tinyhsm/serial/v1", NULL, 0,
+                          serial) != THSM_PORT_OK) {
+        thsm_resp_error(dev, "STORAGE", "device key unavailable");
+        return;
+    }
+    thsm_hex(serial, SERIAL_LEN, hex);
+    thsm_resp_line(dev, "OK %s", hex);
+}
+
+void thsm_h_store_ok(thsm_device *dev, const thsm_params *ps)
+{
+    (void)ps; /* the store is opened at start; NEEDS_STORE did the check */
+    thsm_resp_line(dev, "OK");
+}
+
+void thsm_h_decommission(thsm_device *dev, const thsm_params *ps)
+{
+    (void)ps;
+    uint32_t gen = dev->st.generation; /* never goes back: see load_state */
+    thsm_state_clear(&dev->st); /* the PIN too: the device is new again */
+    dev->st.generation = gen;
+    if (thsm_save_or_restore(dev) == 0) {
+        thsm_login_end(dev, dev->sess);
+        thsm_login_end_others(dev, dev->sess);
+        thsm_device_reload(dev);
+        thsm_state_changed(dev, "DECOMMISSION", NULL, NULL);
+        thsm_resp_line(dev, "OK");
+    }
+}
+
+void thsm_h_status(thsm_device *dev, const thsm_params *ps)
+{
+    (void)ps;
+    const thsm_pin *p = &dev->st.pin;
+    char ca[17], signer[17], log[THSM_LOG_STATE_TEXT];
+    thsm_audit_state_text(dev, log);
+    thsm_key_id(&dev->st.ca, ca);
+    thsm_key_id(&dev->st.signer, signer);
+    thsm_resp_line(dev, "OK CA=%d SIGNER=%d SIGNER_CERT=%d PIN=%s TRIES=%u "
+                        "AUTH=%d SIGNATURES=%lu CA_KEY=%s SIGNER_KEY=%s "
+                        "LOG=%lu LOG_STATE=%s STATE=%s",
+                   dev->st.ca.has_cert, dev->st.signer.has_key,
+                   dev->st.signer.has_cert,
+                   !p->set ? "NONE" : p->tries ? "SET" : "BLOCKED",
+                   p->set ? p->tries : 0, thsm_logged_in(dev, dev->sess),
+                   (unsigned long)dev->signatures, ca, signer,
+                   (unsigned long)dev->log_count, log,
+                   dev->anchor.rolled_back ? "ROLLED_BACK" : "OK");
+}
+

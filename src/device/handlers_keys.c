@@ -1,0 +1,304 @@
+/*
+ * handlers_keys.c - the CA and signer commands: keys, certificates,
+ * signatures (layer: handlers).
+ *
+ * Each handler first validates every parameter, then checks the device state,
+ * then acts; state changes are saved before the answer is sent, and a failed
+ * save reloads the previous state, so a request that fails changes nothing.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto/sha256.h"
+#include "crypto/util.h"
+#include "device/audit.h"
+#include "device/handlers.h"
+#include "device/response.h"
+#include "device/state.h"
+#include "device/store.h"
+#include "util/hex.h"
+
+/* ---- shared helpers ----------------------------------------------------- */
+
+/* Replaces the slot's key with a fresh one, wrapped under the session KEK.
+ * The slot's certificate goes: it names the old key. */
+static int new_key(thsm_device *dev, thsm_slot *s, const char *name)
+{
+    thsm_p256_key fresh = {0};
+    if (thsm_p256_generate(&fresh) != 0) {
+        thsm_p256_key_clear(&fresh);
+        thsm_resp_error(dev, "CRYPTO", "key generation failed");
+        return -1;
+    }
+    thsm_slot_forget_key(s);
+    s->key = fresh; /* ownership moves: fresh is not used again */
+    s->has_key = s->key_loaded = 1;
+    s->has_cert = 0;
+    s->cert_len = 0;
+    if (thsm_slot_wrap(s, name, dev->kek) != 0) {
+        thsm_device_reload(dev);
+        thsm_resp_error(dev, "CRYPTO", "key wrapping failed");
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct {
+    thsm_x509_name name;
+    int64_t start, end;
+} cert_params;
+
+/* Validates C, O, CN, START and DAYS; answers the error itself. */
+static int parse_cert_params(thsm_device *dev, const thsm_params *ps,
+                             cert_params *cp)
+{
+    cp->name.c = thsm_params_get(ps, "C");
+    cp->name.o = thsm_params_get(ps, "O");
+    cp->name.cn = thsm_params_get(ps, "CN");
+    const char *why = thsm_cert_values_check(
+        cp->name.c, cp->name.o, cp->name.cn, thsm_params_get(ps, "START"),
+        thsm_params_get(ps, "DAYS"), &cp->start, &cp->end);
+    if (why)
+        thsm_resp_error(dev, "BAD_PARAM", "%s", why);
+    return why ? -1 : 0;
+}
+
+/* Issues a certificate for key, signed by issuer (issuer_cert NULL: self). */
+static int issue(thsm_device *dev, const cert_params *cp, thsm_p256_key *key,
+                 int is_ca, thsm_slot *issuer, thsm_slot *into)
+{
+    thsm_x509_request req = {
+        .subject = cp->name,
+        .subject_pub = key->pub,
+        .not_before = cp->start,
+        .not_after = cp->end,
+        .is_ca = is_ca,
+        .issuer_der = issuer ? issuer->cert : NULL,
+        .issuer_der_len = issuer ? issuer->cert_len : 0,
+    };
+    if (thsm_random(req.serial, sizeof(req.serial)) == 0) {
+        req.serial[0] = (uint8_t)((req.serial[0] & 0x7f) | 0x40); /* positive */
+        if (thsm_x509_issue(&req, issuer ? &issuer->key : key, into->cert,
+                            sizeof(into->cert), &into->cert_len) == 0)
+            return 0;
+    }
+    thsm_resp_error(dev, "CRYPTO", "certificate creation failed");
+    return -1;
+}
+
+static int get_format(thsm_device *dev, const thsm_params *ps, int *der)
+{
+    const char *f = thsm_params_get(ps, "FORMAT");
+    *der = f && strcmp(f, "DER") == 0;
+    if (f && !*der && strcmp(f, "PEM") != 0) {
+        thsm_resp_error(dev, "BAD_PARAM", "FORMAT must be PEM or DER");
+        return -1;
+    }
+    return 0;
+}
+
+static void send_cert(thsm_device *dev, const thsm_slot *s, int der)
+{
+    if (!der) {
+        thsm_resp_line(dev, "OK");
+        thsm_resp_pem(dev, s->cert, s->cert_len);
+        return;
+    }
+    char *hex = dev->work.text; /* 2 * THSM_CERT_MAX + 1 bytes */
+    thsm_hex(s->cert, s->cert_len, hex);
+    thsm_resp_line(dev, "OK %lu %s", (unsigned long)s->cert_len, hex);
+}
+
+/* Lines of a readable summary; none starts with O, K or a space. */
+static void send_info(thsm_device *dev, const thsm_slot *s)
+{
+    thsm_x509_info info;
+    if (thsm_x509_parse(s->cert, s->cert_len, &info) != 0) {
+        thsm_resp_error(dev, "CRYPTO", "stored certificate does not parse");
+        return;
+    }
+    char from[THSM_TIME_TEXT], to[THSM_TIME_TEXT], fp[2 * THSM_SHA256_LEN + 1];
+    uint8_t digest[THSM_SHA256_LEN];
+    thsm_format_time(info.not_before, from);
+    thsm_format_time(info.not_after, to);
+    thsm_sha256(s->key.pub, THSM_P256_PUB_LEN, digest);
+    thsm_hex(digest, sizeof(digest), fp);
+    thsm_resp_line(dev, "OK");
+    thsm_resp_line(dev, "Subject: %s", info.subject);
+    thsm_resp_line(dev, "Issuer: %s", info.issuer);
+    thsm_resp_line(dev, "Serial: %s", info.serial_hex);
+    thsm_resp_line(dev, "Valid from: %s", from);
+    thsm_resp_line(dev, "Valid until: %s", to);
+    thsm_resp_line(dev, "Type: %s", info.is_ca ? "CA" : "end entity");
+    thsm_resp_line(dev, "Public key: ECDSA P-256, SHA-256 fingerprint %s", fp);
+}
+
+/* ---- handlers ----------------------------------------------------------- */
+
+/* ---- handlers ----------------------------------------------------------- */
+
+void thsm_h_ca_new_cert(thsm_device *dev, const thsm_params *ps)
+{
+    cert_params cp;
+    if (parse_cert_params(dev, ps, &cp) != 0)
+        return;
+    if (dev->st.ca.has_key) {
+        thsm_resp_error(dev, "CA_EXISTS",
+                        "a CA exists; AT+STSAFE_DECOMMISSION erases it first");
+        return;
+    }
+    thsm_slot *ca = &dev->st.ca;
+    if (new_key(dev, ca, "ca") != 0)
+        return;
+    if (issue(dev, &cp, &ca->key, 1, NULL, ca) != 0) {
+        thsm_device_reload(dev);
+        return;
+    }
+    ca->has_cert = 1;
+    if (thsm_save_or_restore(dev) == 0) {
+        thsm_state_changed(dev, "CA_CREATE", ca, NULL);
+        thsm_resp_line(dev, "OK");
+    }
+}
+
+void thsm_h_ca_cert(thsm_device *dev, const thsm_params *ps)
+{
+    int der;
+    if (get_format(dev, ps, &der) != 0)
+        return;
+    if (!dev->st.ca.has_cert)
+        thsm_resp_error(dev, "NO_CA", "no CA certificate; create one with "
+                                      "AT+HSM_CA_NEW_CERT");
+    else
+        send_cert(dev, &dev->st.ca, der);
+}
+
+void thsm_h_ca_info(thsm_device *dev, const thsm_params *ps)
+{
+    (void)ps;
+    if (!dev->st.ca.has_cert)
+        thsm_resp_error(dev, "NO_CA", "no CA certificate");
+    else
+        send_info(dev, &dev->st.ca);
+}
+
+void thsm_h_signer_new_key(thsm_device *dev, const thsm_params *ps)
+{
+    if (strcmp(thsm_params_get(ps, "ALGO"), "SECP256R1") != 0) {
+        thsm_resp_error(dev, "BAD_PARAM", "ALGO must be SECP256R1");
+        return;
+    }
+    if (new_key(dev, &dev->st.signer, "signer") == 0 &&
+        thsm_save_or_restore(dev) == 0) {
+        thsm_state_changed(dev, "SIGNER_KEY", &dev->st.signer, NULL);
+        thsm_resp_line(dev, "OK");
+    }
+}
+
+void thsm_h_signer_new_cert(thsm_device *dev, const thsm_params *ps)
+{
+    const char *type = thsm_params_get(ps, "TYPE");
+    int self = strcmp(type, "SELF-SIGNED") == 0;
+    cert_params cp;
+    if (!self && strcmp(type, "CA-SIGNED") != 0) {
+        thsm_resp_error(dev, "BAD_PARAM", "TYPE must be CA-SIGNED or SELF-SIGNED");
+        return;
+    }
+    if (parse_cert_params(dev, ps, &cp) != 0)
+        return;
+    thsm_slot *s = &dev->st.signer;
+    if (!s->has_key) {
+        thsm_resp_error(dev, "NO_SIGNER", "no signer key; create one with "
+                                          "AT+SIGNER_NEW_KEY ALGO=SECP256R1");
+        return;
+    }
+    if (!self && !dev->st.ca.has_cert) {
+        thsm_resp_error(dev, "NO_CA", "no CA to sign the certificate");
+        return;
+    }
+    if (issue(dev, &cp, &s->key, 0, self ? NULL : &dev->st.ca, s) != 0) {
+        thsm_device_reload(dev);
+        return;
+    }
+    s->has_cert = 1;
+    if (thsm_save_or_restore(dev) == 0) {
+        uint8_t cert_hash[THSM_SHA256_LEN];
+        thsm_sha256(s->cert, s->cert_len, cert_hash);
+        thsm_state_changed(dev, self ? "SIGNER_CERT_SELF" : "SIGNER_CERT", s,
+                           cert_hash);
+        thsm_resp_line(dev, "OK");
+    }
+}
+
+/* Answers the error when the signer cannot be used; 0 when it can. */
+static int signer_usable(thsm_device *dev)
+{
+    if (!dev->st.signer.has_key) {
+        thsm_resp_error(dev, "NO_SIGNER", "no signer key");
+        return -1;
+    }
+    if (!dev->st.signer.has_cert) {
+        thsm_resp_error(dev, "NO_SIGNER_CERT",
+                        "the signer key has no certificate; issue one with "
+                        "AT+SIGNER_NEW_CERT");
+        return -1;
+    }
+    return 0;
+}
+
+void thsm_h_signer_cert(thsm_device *dev, const thsm_params *ps)
+{
+    int der;
+    if (get_format(dev, ps, &der) == 0 && signer_usable(dev) == 0)
+        send_cert(dev, &dev->st.signer, der);
+}
+
+void thsm_h_signer_info(thsm_device *dev, const thsm_params *ps)
+{
+    (void)ps;
+    if (signer_usable(dev) == 0)
+        send_info(dev, &dev->st.signer);
+}
+
+void thsm_h_signer_sign(thsm_device *dev, const thsm_params *ps)
+{
+    uint8_t digest[THSM_SHA256_LEN], der[THSM_P256_SIG_DER_MAX];
+    char hex[2 * THSM_P256_SIG_DER_MAX + 1];
+    size_t der_len;
+    if (thsm_parse_hex(thsm_params_get(ps, "HASH"), digest, sizeof(digest))) {
+        thsm_resp_error(dev, "BAD_PARAM", "HASH must be 64 hex digits");
+        return;
+    }
+    if (signer_usable(dev) != 0)
+        return;
+    if (thsm_p256_sign(&dev->st.signer.key, digest, der, &der_len) != 0) {
+        thsm_resp_error(dev, "CRYPTO", "signing failed");
+        return;
+    }
+    int rc = thsm_audit_append(dev, "SIGN", &dev->st.signer, digest, "OK");
+    if (rc == THSM_AUDIT_FULL) {
+        thsm_resp_error(dev, "STORAGE", "audit log full: no room for the "
+                        "record of another signature; signature withheld");
+        return;
+    }
+    if (rc != 0) {
+        thsm_resp_error(dev, "STORAGE", "audit log not writable; signature "
+                                        "withheld");
+        return;
+    }
+    dev->signatures++;
+    thsm_hex(der, der_len, hex);
+    thsm_resp_line(dev, "OK %lu %s", (unsigned long)der_len, hex);
+}
+
+void thsm_h_signer_pubkey(thsm_device *dev, const thsm_params *ps)
+{
+    (void)ps;
+    char hex[2 * THSM_P256_PUB_LEN + 1];
+    if (!dev->st.signer.has_key) {
+        thsm_resp_error(dev, "NO_SIGNER", "no signer key");
+        return;
+    }
+    thsm_hex(dev->st.signer.key.pub, THSM_P256_PUB_LEN, hex);
+    thsm_resp_line(dev, "OK %s", hex);
+}

@@ -1,0 +1,31 @@
+/*
+ * response.h - the answer being built in dev->resp (layer: response).
+ * Used by every layer that answers; calls nothing above it.
+ */
+#ifndef THSM_DEVICE_RESPONSE_H
+#define THSM_DEVICE_RESPONSE_H
+
+#include "device/device.h"
+
+void thsm_resp_line(thsm_device *dev, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void thsm_resp_error(thsm_device *dev, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Appends raw text (no CR LF); sets the overflow flag when it does not fit. */
+void thsm_resp_append(thsm_device *dev, const char *s, size_t n);
+/* Ends the answer with its empty line; an answer that did not fit whole is
+ * replaced by ERROR INTERNAL. Returns its length (dev->resp holds it). */
+size_t thsm_resp_finish(thsm_device *dev);
+/* Forgets the answer (wiped: answers may carry secrets' neighbours). */
+void thsm_resp_clear(thsm_device *dev);
+
+/* PEM certificate lines, wrapped for the reference scripts. */
+void thsm_resp_pem(thsm_device *dev, const uint8_t *der, size_t len);
+
+/* Base64 of data into out (4*ceil(len/3)+1 bytes); returns its length. */
+size_t thsm_base64(const uint8_t *data, size_t len, char *out);
+
+/* Length of the next PEM line starting at b64[pos]. */
+size_t thsm_pem_line_len(const char *b64, size_t len, size_t pos);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * session.c - one request of one session (layer: session): the command
+ * table, parameter checks, the storage and login gates, and the records of
+ * refused key and PIN commands. Calls the handlers through the table.
+ */
+#include <string.h>
+
+#include "crypto/util.h"
+#include "device/audit.h"
+#include "device/handlers.h"
+#include "device/response.h"
+#include "device/session.h"
+#include "device/state.h"
+
+enum {
+    NEEDS_STORE = 1, /* refused while the stored state is unreadable */
+    NEEDS_AUTH = 2,  /* refused without AT+AUTH once a PIN is set */
+    BLOCKED_OK = 4,  /* allowed without AT+AUTH when the PIN is blocked */
+    SECRET = 8,      /* carries a PIN: no answer repeats its parameter text */
+};
+
+typedef struct {
+    const char *name;
+    thsm_handler *run;
+    const char *required[6];
+    const char *optional[2];
+    unsigned flags;
+} command;
+
+#define CERT_FIELDS "C", "O", "CN", "START", "DAYS"
+
+static const command commands[] = {
+    {"AT", thsm_h_at, {0}, {0}, 0},
+    {"AT+RESET", thsm_h_reset, {0}, {0}, 0},
+    {"AT+VERSION?", thsm_h_version, {0}, {0}, 0},
+    {"AT+ABOUT?", thsm_h_about, {0}, {0}, 0},
+    {"AT+STSAFE_INIT", thsm_h_store_ok, {0}, {0}, NEEDS_STORE},
+    {"AT+HSM_CA_INIT", thsm_h_store_ok, {0}, {0}, NEEDS_STORE},
+    {"AT+SIGNER_INIT", thsm_h_store_ok, {0}, {0}, NEEDS_STORE},
+    {"AT+STSAFE_READY?", thsm_h_ready, {0}, {0}, 0},
+    {"AT+STSAFE_HOST_KEY?", thsm_h_host_key, {0}, {0}, 0},
+    {"AT+STSAFE_SERIAL?", thsm_h_serial, {0}, {0}, 0},
+    {"AT+STSAFE_DECOMMISSION", thsm_h_decommission, {0}, {0},
+     NEEDS_STORE | NEEDS_AUTH | BLOCKED_OK},
+    {"AT+HSM_CA_NEW_CERT", thsm_h_ca_new_cert, {CERT_FIELDS}, {0},
+     NEEDS_STORE | NEEDS_AUTH},
+    {"AT+HSM_CA_CERT?", thsm_h_ca_cert, {0}, {"FORMAT"}, NEEDS_STORE},
+    {"AT+HSM_CA_CERT_INFO?", thsm_h_ca_info, {0}, {0}, NEEDS_STORE},
+    {"AT+SIGNER_NEW_KEY", thsm_h_signer_new_key, {"ALGO"}, {0},
+     NEEDS_STORE | NEEDS_AUTH},
+    {"AT+SIGNER_NEW_CERT", thsm_h_signer_new_cert, {"TYPE", CERT_FIELDS}, {0},
+     NEEDS_STORE | NEEDS_AUTH},
+    {"AT+SIGNER_CERT?", thsm_h_signer_cert, {0}, {"FORMAT"}, NEEDS_STORE},
+    {"AT+SIGNER_CERT_INFO?", thsm_h_signer_info, {0}, {0}, NEEDS_STORE},
+    {"AT+SIGNER_SIGN", thsm_h_signer_sign, {"HASH"}, {0}, NEEDS_STORE | NEEDS_AUTH},
+    {"AT+SIGNER_PUBKEY?", thsm_h_signer_pubkey, {0}, {0}, NEEDS_STORE},
+    /* our extensions */
+    {"AT+AUTH", thsm_h_auth, {"PIN"}, {0}, NEEDS_STORE | SECRET},
+    {"AT+PIN_SET", thsm_h_pin_set, {"NEW"}, {"OLD"}, NEEDS_STORE | SECRET},
+    {"AT+LOGOUT", thsm_h_logout, {0}, {0}, 0},
+    {"AT+HSM_STATUS?", thsm_h_status, {0}, {0}, NEEDS_STORE},
+    {"AT+LOG?", thsm_h_log, {0}, {"FROM"}, 0},
+};
+
+
+static int listed(const char *const *names, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n && names[i]; i++)
+        if (strcmp(names[i], key) == 0)
+            return 1;
+    return 0;
+}
+
+/* Unknown or missing parameters; answers the error itself. */
+static int check_params(thsm_device *dev, const command *c,
+                        const thsm_params *ps)
+{
+    for (size_t i = 0; i < ps->n; i++) {
+        const char *k = ps->p[i].key;
+        if (listed(c->required, 6, k) || listed(c->optional, 2, k))
+            continue;
+        if (c->flags & SECRET) /* the "name" may be part of a PIN */
+            thsm_resp_error(dev, "BAD_PARAM", "unknown parameter for %s (a "
+                            "PIN cannot contain spaces)", c->name);
+        else
+            thsm_resp_error(dev, "BAD_PARAM", "unknown parameter %.20s for %s",
+                            k, c->name);
+        return -1;
+    }
+    for (size_t i = 0; i < 6 && c->required[i]; i++) {
+        if (!thsm_params_get(ps, c->required[i])) {
+            thsm_resp_error(dev, "BAD_PARAM", "missing parameter %s",
+                            c->required[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Storage and PIN gates; answers the refusal itself. */
+static int allowed(thsm_device *dev, const command *c)
+{
+    const thsm_pin *p = &dev->st.pin;
+    if ((c->flags & NEEDS_STORE) && dev->storage_error) {
+        thsm_resp_error(dev, "STORAGE", "key store unreadable: %s",
+                        dev->storage_reason);
+        return 0;
+    }
+    if (!(c->flags & NEEDS_AUTH) || !p->set ||
+        thsm_logged_in(dev, dev->sess))
+        return 1;
+    if (p->tries == 0 && (c->flags & BLOCKED_OK))
+        return 1;
+    if (p->tries == 0)
+        thsm_resp_error(dev, "PIN_LOCKED", "PIN blocked; only "
+                        "AT+STSAFE_DECOMMISSION recovers the device");
+    else
+        thsm_resp_error(dev, "AUTH_REQUIRED", "log in first with "
+                        "AT+AUTH PIN=<pin>");
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && s[n - 1] == ' ')
+        s[--n] = '\0';
+    return s;
+}
+
+/* A key or PIN command that was refused (other than for a malformed
+ * request) leaves a record: event = the error code, result = the command.
+ * Handlers that recorded the outcome themselves (a wrong PIN) are not
+ * recorded twice. */
+static void log_refusal(thsm_device *dev, const command *c, uint32_t records)
+{
+    if (!(c->flags & (NEEDS_AUTH | SECRET)) || !dev->err_code ||
+        strcmp(dev->err_code, "BAD_PARAM") == 0 || dev->log_count != records)
+        return;
+    thsm_audit_append(dev, dev->err_code, NULL, NULL, c->name + 3);
+}
+
+void thsm_session_request(thsm_device *dev, char *line)
+{
+    char *name = trim(line), *args = strchr(name, ' '), why[96];
+    thsm_params ps;
+    uint32_t records = dev->log_count;
+    if (args)
+        *args++ = '\0';
+    const command *c = NULL;
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(commands[i].name, name) == 0)
+            c = &commands[i];
+    if (!c) {
+        thsm_resp_error(dev, "UNKNOWN_COMMAND", "unknown command %.40s", name);
+    } else if (thsm_params_parse(args ? args : "", &ps, why, sizeof(why))) {
+        if (c->flags & SECRET) /* why quotes the request's text */
+            thsm_resp_error(dev, "BAD_PARAM", "%s takes KEY=VALUE parameters "
+                            "(a PIN cannot contain spaces)", c->name);
+        else
+            thsm_resp_error(dev, "BAD_PARAM", "%s", why);
+    } else if (check_params(dev, c, &ps) == 0 && allowed(dev, c)) {
+        c->run(dev, &ps);
+    }
+    if (c)
+        log_refusal(dev, c, records);
+    thsm_wipe(why, sizeof(why));
+    thsm_wipe(&ps, sizeof(ps));
+}

@@ -1,0 +1,38 @@
+/*
+ * state.h - the device's state in memory: logins, the key-encryption key,
+ * loading and saving, and the audit records of state changes (layer: state).
+ * Calls the store, the audit log and the response; never the handlers,
+ * the session or the framing.
+ */
+#ifndef THSM_DEVICE_STATE_H
+#define THSM_DEVICE_STATE_H
+
+#include "device/device.h"
+
+/* Loads the state and opens the audit log (thsm_device_init). 0 or -1. */
+int thsm_state_open(thsm_device *dev);
+
+/* Reloads the persistent state: 0, -1 unreadable (sets the storage error),
+ * -2 older than the state in memory (kept, and saved again). Logged-in
+ * sessions stay logged in when the keys unwrap with the KEK in memory. */
+int thsm_device_reload(thsm_device *dev);
+
+/* Saves the state; on failure reloads it and answers ERROR STORAGE. */
+int thsm_save_or_restore(thsm_device *dev);
+/* Records a state change that was just saved (naming the state's
+ * generation) and makes the log and its anchor durable. */
+void thsm_state_changed(thsm_device *dev, const char *event,
+                        const thsm_slot *key, const uint8_t *digest);
+
+/* Whether s is logged in: only at the device's current epoch. */
+int thsm_logged_in(const thsm_device *dev, const thsm_session *s);
+/* Logs s in (the KEK must be known and the keys unwrapped). */
+void thsm_login_begin(thsm_device *dev, thsm_session *s);
+/* Ends s's login; the last one to end wipes the clear keys and the KEK. */
+void thsm_login_end(thsm_device *dev, thsm_session *s);
+/* Ends the login of every session but s (a PIN change, a decommission). */
+void thsm_login_end_others(thsm_device *dev, thsm_session *s);
+/* Unwraps both key slots with dev->kek; on failure none stays loaded. */
+int thsm_keys_unlock(thsm_device *dev);
+
+#endif

@@ -1,0 +1,286 @@
+/*
+ * tinyhsm against a hostile or broken device: a scripted fake on a pty
+ * answers each request by a table. tinyhsm must not hang (every run has a
+ * 20 s limit), must not print device bytes raw to the terminal, must not be
+ * fooled by a log that lost its tail or was rewritten, and must say what a
+ * failed provisioning changed.
+ */
+#include <pty.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "crypto/crypto.h"
+#include "testutil.h"
+#include "util/hex.h"
+
+/* A request and the bytes answered; a request ending in '*' is a prefix. */
+typedef struct {
+    const char *request, *reply;
+} rule;
+
+typedef struct {
+    int master;
+    char slave[128];
+    pid_t pid;
+} fake;
+
+static const char *reply_for(const rule *rules, const char *line)
+{
+    for (const rule *r = rules; r->request; r++) {
+        size_t n = strlen(r->request);
+        if (r->request[n - 1] == '*' ? strncmp(line, r->request, n - 1) == 0
+                                     : strcmp(line, r->request) == 0)
+            return r->reply;
+    }
+    if (strcmp(line, "AT+VERSION?") == 0) /* passes a probe for a TinyHSM */
+        return "OK tinyhsmd 0.1.0\r\n\r\n";
+    return "OK\r\n\r\n";
+}
+
+static void serve(int master, const rule *rules)
+{
+    char line[2048];
+    size_t n = 0;
+    char c;
+    while (read(master, &c, 1) == 1) {
+        if (c == '\r')
+            continue;
+        if (c != '\n') {
+            if (n < sizeof(line) - 1)
+                line[n++] = c;
+            continue;
+        }
+        line[n] = '\0';
+        n = 0;
+        const char *r = reply_for(rules, line);
+        if (write(master, r, strlen(r)) != (ssize_t)strlen(r))
+            _exit(1);
+    }
+    _exit(0);
+}
+
+static void fake_start(fake *f, const rule *rules)
+{
+    int slave;
+    struct termios raw;
+    cfmakeraw(&raw);
+    assert_int_equal(openpty(&f->master, &slave, f->slave, &raw, NULL), 0);
+    f->pid = fork();
+    assert_true(f->pid >= 0);
+    if (f->pid == 0)
+        serve(f->master, rules); /* keeps the slave open: no hang-up */
+    close(slave);
+}
+
+static void fake_stop(fake *f)
+{
+    kill(f->pid, SIGKILL);
+    waitpid(f->pid, NULL, 0);
+    close(f->master);
+}
+
+static char out[65536];
+
+/* Runs tinyhsm -p <fake> ARGS with a time limit, and a PIN file holding
+ * secret1 in $PIN_FILE; returns its status. */
+static int tinyhsm(const rule *rules, const char *args)
+{
+    fake f;
+    char dir[512];
+    thsm_test_tmpdir(dir, sizeof(dir));
+    fake_start(&f, rules);
+    int rc = thsm_test_run(out, sizeof(out),
+                           "cd %s && echo secret1 >pin && PIN_FILE=$PWD/pin && "
+                           "TINYHSM_NO_PIN_WARNING=1 timeout 20 %s -p %s %s "
+                           "</dev/null", dir, thsm_test_bin("tinyhsm"), f.slave,
+                           args);
+    thsm_test_rmtree(dir);
+    fake_stop(&f);
+    return rc;
+}
+
+static void expect_text(const char *text)
+{
+    if (!strstr(out, text))
+        fail_msg("output lacks '%s':\n%s", text, out);
+}
+
+/* ---- audit log ------------------------------------------------------------ */
+
+/* n records chained as the device chains them, as AT+LOG? lines. */
+static void make_records(int n, char *lines, size_t cap, uint8_t head[32])
+{
+    size_t o = 0;
+    memset(head, 0, 32);
+    for (int i = 0; i < n; i++) {
+        char rec[202];
+        thsm_sha256_ctx c;
+        snprintf(rec, sizeof(rec), "%08d %010lld %-16.16s %-16s %-64s %-16.16s ",
+                 i, 1764138923LL + i, "SIGN", "0123456789abcdef", "-", "OK");
+        assert_int_equal(strlen(rec), 136);
+        assert_int_equal(thsm_sha256_init(&c), 0);
+        thsm_sha256_update(&c, head, 32);
+        thsm_sha256_update(&c, rec, 136);
+        thsm_sha256_final(&c, head);
+        thsm_hex(head, 32, rec + 136);
+        o += (size_t)snprintf(lines + o, cap - o, "%s\r\n", rec);
+    }
+}
+
+static void log_answer(char *buf, size_t cap, const char *status,
+                       const char *records)
+{
+    snprintf(buf, cap, "OK %s\r\n%s\r\n", status, records);
+}
+
+static void test_log_short_answer_does_not_hang(void **state)
+{
+    (void)state;
+    const rule rules[] = {{"AT+LOG?*", "OK 5 100\r\n\r\n"}, {NULL, NULL}};
+    assert_int_equal(tinyhsm(rules, "log --verify"), 1);
+    expect_text("announced 5 log records from record 0 but sent 0");
+    expect_text("FAIL");
+    assert_int_equal(tinyhsm(rules, "log"), 1);
+}
+
+static void test_log_cut_tail_and_rewrite(void **state)
+{
+    (void)state;
+    static char recs[8192], page[9000], status[200], rest[200];
+    uint8_t head[32];
+    char head_hex[65], zeros[65];
+    make_records(3, recs, sizeof(recs), head);
+    thsm_hex(head, 32, head_hex);
+    memset(zeros, '0', 64);
+    zeros[64] = '\0';
+    const rule rules[] = {{"AT+LOG? FROM=0", page}, {"AT+LOG?*", rest},
+                          {NULL, NULL}};
+
+    snprintf(status, sizeof(status), "0 3 %s", head_hex); /* log deleted */
+    log_answer(page, sizeof(page), status, "");
+    assert_int_equal(tinyhsm(rules, "log --verify"), 1);
+    expect_text("FAIL the device has written 3 records but only 0 arrived");
+
+    snprintf(status, sizeof(status), "3 5 %s", head_hex); /* tail cut */
+    log_answer(page, sizeof(page), status, recs);
+    snprintf(rest, sizeof(rest), "OK 0 5 %s\r\n\r\n", head_hex);
+    assert_int_equal(tinyhsm(rules, "log --verify"), 1);
+    expect_text("has written 5 records but only 3 arrived");
+
+    snprintf(status, sizeof(status), "3 3 %s", zeros); /* rewritten */
+    log_answer(page, sizeof(page), status, recs);
+    assert_int_equal(tinyhsm(rules, "log --verify"), 1);
+    expect_text("FAIL the log's chain head differs from the device's anchor");
+
+    snprintf(status, sizeof(status), "3 3 %s", head_hex);
+    log_answer(page, sizeof(page), status, recs);
+    assert_int_equal(tinyhsm(rules, "log --verify"), 0);
+    expect_text("PASS 3 records, hash chain intact, matches the device's anchor");
+
+    log_answer(page, sizeof(page), "3 3", recs); /* an older device */
+    assert_int_equal(tinyhsm(rules, "log --verify"), 0);
+    expect_text("PASS 3 records");
+    expect_text("this device gives no anchor");
+}
+
+static void test_log_header_and_iso_times(void **state)
+{
+    (void)state;
+    static char recs[8192], page[9000];
+    uint8_t head[32];
+    make_records(2, recs, sizeof(recs), head);
+    log_answer(page, sizeof(page), "2 2", recs);
+    const rule rules[] = {{"AT+LOG?*", page}, {NULL, NULL}};
+    assert_int_equal(tinyhsm(rules, "log"), 0);
+    expect_text("RECORD    TIME (UTC)            EVENT");
+    expect_text("00000000  2025-11-26T06:35:23Z  SIGN");
+    expect_text("00000001  2025-11-26T06:35:24Z  SIGN");
+}
+
+/* ---- escaping --------------------------------------------------------------- */
+
+static void test_device_text_is_escaped(void **state)
+{
+    (void)state;
+    const rule rules[] = {
+        {"AT+LOG?*", "ERROR BAD \033[2J\033]0;owned\007\r\n\r\n"},
+        {"AT+HSM_STATUS?", "OK PIN=SET AUTH=0 TRIES=5\r\n\r\n"},
+        {"AT+PIN_SET*", "ERROR \033[31mEVIL\033[0m NEW=secret1\r\n\r\n"},
+        {"AT+AUTH*", "ERROR \033]0;x\007 PIN=secret1\r\n\r\n"},
+        {NULL, NULL}};
+    assert_int_equal(tinyhsm(rules, "log"), 1);
+    expect_text("\\x1b[2J\\x1b]0;owned\\x07");
+    assert_null(memchr(out, 0x1b, strlen(out)));
+    assert_int_equal(tinyhsm(rules, "--pin-file $PIN_FILE pin change "
+                                    "--new-pin-file $PIN_FILE"), 1);
+    assert_null(memchr(out, 0x1b, strlen(out)));
+    assert_null(strstr(out, "secret1"));
+    expect_text("\\x1b[31mEVIL\\x1b[0m");
+    assert_int_equal(tinyhsm(rules, "--pin-file $PIN_FILE config --new all "
+                                    "--yes"), 1);
+    assert_null(memchr(out, 0x1b, strlen(out)));
+    assert_null(strstr(out, "secret1"));
+}
+
+/* ---- provisioning that fails midway ----------------------------------------- */
+
+static void test_config_says_what_changed(void **state)
+{
+    (void)state;
+    char cn[65], args[200], want[200];
+    memset(cn, 'C', 64);
+    cn[64] = '\0';
+    const rule signer_refused[] = {
+        {"AT+HSM_STATUS?", "OK CA=1 SIGNER=1 SIGNER_CERT=1 PIN=NONE AUTH=0\r\n\r\n"},
+        {"AT+SIGNER_NEW_CERT*", "ERROR CRYPTO no\r\n\r\n"},
+        {NULL, NULL}};
+    snprintf(args, sizeof(args), "config --new signer --yes --signer-cn %s "
+                                 "--signer-start 20250101000000", cn);
+    assert_int_equal(tinyhsm(signer_refused, args), 1);
+    snprintf(want, sizeof(want), "the device refused AT+SIGNER_NEW_CERT "
+             "TYPE=CA-SIGNED C=US O=Me CN=%s START=20250101000000 DAYS=730: "
+             "ERROR CRYPTO no", cn);
+    expect_text(want);
+    expect_text("a new signer key was created; the old one is gone");
+    expect_text("no signer certificate: the device cannot sign until "
+                "'tinyhsm config --new signer' succeeds");
+
+    const rule ca_refused[] = {
+        {"AT+HSM_STATUS?", "OK CA=1 SIGNER=1 SIGNER_CERT=1 PIN=NONE AUTH=0\r\n\r\n"},
+        {"AT+HSM_CA_NEW_CERT*", "ERROR CRYPTO no\r\n\r\n"},
+        {NULL, NULL}};
+    assert_int_equal(tinyhsm(ca_refused, "config --new all --yes"), 1);
+    expect_text("the old CA and signer keys and certificates were erased");
+    expect_text("no new CA: the device has no CA now");
+    expect_text("'tinyhsm config --new all' succeeds");
+
+    const rule reset_refused[] = {
+        {"AT+HSM_STATUS?", "OK CA=1 SIGNER=1 SIGNER_CERT=1 PIN=NONE AUTH=0\r\n\r\n"},
+        {"AT+RESET", "ERROR STORAGE no\r\n\r\n"},
+        {NULL, NULL}};
+    assert_int_equal(tinyhsm(reset_refused, "config --new all --yes"), 1);
+    expect_text("nothing on the device was changed");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_log_short_answer_does_not_hang),
+        cmocka_unit_test(test_log_cut_tail_and_rewrite),
+        cmocka_unit_test(test_log_header_and_iso_times),
+        cmocka_unit_test(test_device_text_is_escaped),
+        cmocka_unit_test(test_config_says_what_changed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
