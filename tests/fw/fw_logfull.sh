@@ -7,7 +7,7 @@ THSM_DEVICE=qemu
 . "$(dirname "$0")/../e2e/lib.sh"
 cd "$TMP"
 head -c 4096 /dev/urandom >fw.bin
-sign() { tinyhsm sign --board B-U585I-IOT02A --version "1.0.$1" -o out.bin fw.bin; }
+sign() { tinyhsm sign --force --board B-U585I-IOT02A --version "1.0.$1" -o out.bin fw.bin; }
 
 start_daemon "$TMP/state" --flash-size 24576
 run 0 tinyhsm config --new all
