@@ -57,9 +57,9 @@ pool_size=$((16#$(sym '^pool\.' 2)))
 head -c 65536 /dev/urandom >"$TMP/fw.bin"
 start
 session provision config --new all
-session sign sign --board B-U585I-IOT02A --version 1.0.0 -o "$TMP/s.bin" "$TMP/fw.bin"
+session sign sign --force --board B-U585I-IOT02A --version 1.0.0 -o "$TMP/s.bin" "$TMP/fw.bin"
 TINYHSM_NEW_PIN=bench-pin-1 session pin pin set
-TINYHSM_PIN=bench-pin-1 session sign_pin sign --board B-U585I-IOT02A \
+TINYHSM_PIN=bench-pin-1 session sign_pin sign --force --board B-U585I-IOT02A \
     --version 1.0.1 -o "$TMP/s.bin" "$TMP/fw.bin"
 session log log --verify
 kill -TERM "$DPID"; wait "$DPID" || true; DPID=
