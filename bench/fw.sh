@@ -22,6 +22,7 @@ cleanup() {
     rm -rf "$TMP"
 }
 trap cleanup EXIT
+cd "$TMP" # tinyhsm sign also writes SigGen.c and the certificate here
 
 stat_of() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" "$TMP/state/fw-stats.txt"; }
 hsm() { "$BIN/tinyhsm" --port "$TMP/tty" "$@" >/dev/null 2>&1; }
