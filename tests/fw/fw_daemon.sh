@@ -39,7 +39,33 @@ stop_daemon
 [ ! -e "$TMP/tty" ] || fail "link left after SIGTERM"
 ok "state persists across restarts; SIGTERM stops cleanly"
 
+# at: sends request lines on one connection, prints the answers' status lines
+at() {
+    exec 3<>"$TMP/tty"
+    stty -F "$TMP/tty" raw -echo
+    local req line
+    for req in "$@"; do
+        printf '%b\r\n' "$req" >&3
+        IFS= read -r -t 10 line <&3 || fail "no answer to $req"
+        echo "${line%$'\r'}"
+        while IFS= read -r -t 10 line <&3 && [ "${line%$'\r'}" != "" ]; do :; done
+    done
+    exec 3>&-
+}
+
 start_daemon
+TINYHSM_NEW_PIN=fw-pin-1 run 0 tinyhsm pin set
+at "AT+AUTH PIN=fw-pin-1" "AT+HSM_STATUS?" >"$TMP/out"
+has "$TMP/out" " AUTH=1 "
+at "AT+HSM_STATUS?" >"$TMP/out"
+has "$TMP/out" " AUTH=0 "
+ok "closing the port ends the login (the relay's EOT)"
+
+at "AT+AUTH PIN=fw-pin-1" "AT\x04" "AT+HSM_STATUS?" >"$TMP/out"
+has "$TMP/out" "ERROR BAD_CHAR"
+has "$TMP/out" " AUTH=1 "
+ok "a client's own EOT byte is refused like any control byte and keeps the login"
+
 kill -KILL "$(qemu_of "$DPID")"
 wait "$DPID" && fail "exit 0 after QEMU died"
 DPID=
