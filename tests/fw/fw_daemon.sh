@@ -32,6 +32,18 @@ DPID=
 ! kill -0 "$qemu" 2>/dev/null || fail "QEMU $qemu still running"
 ok "pty on the first line, linked; one emulator per state; SIGINT stops both"
 
+# the firmware's own measurements after those sessions (key generation,
+# certificates, signing): the stack within the core's 4 KiB budget, the
+# mbedTLS pool within its size
+stats=$TMP/state/fw-stats.txt
+val() { sed -n "s/.*\b$1=\([0-9]*\).*/\1/p" "$stats"; }
+[ -s "$stats" ] || fail "no $stats"
+[ "$(val stack_used)" -gt 0 ] && [ "$(val stack_used)" -le 4096 ] ||
+    fail "stack high-water mark $(val stack_used) (budget 4096)"
+[ "$(val pool_max)" -gt 0 ] && [ "$(val pool_max)" -lt "$(val pool_size)" ] ||
+    fail "pool peak $(val pool_max) of $(val pool_size)"
+ok "stack high-water mark $(val stack_used) B <= 4 KiB, pool peak $(val pool_max) B"
+
 start_daemon
 run 0 tinyhsm cert ca -o "$TMP/ca2.pem"
 cmp -s "$TMP/ca.pem" "$TMP/ca2.pem" || fail "CA changed across a restart"
