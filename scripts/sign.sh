@@ -6,8 +6,12 @@
 #   TRUST (SigGen.c, certificate or public key the signer key must match),
 #   FORCE=1 (sign what the preflight checks refuse; see tinyhsm sign --help)
 set -euo pipefail
+if [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; then # the comment above
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+    exit 0
+fi
 TINYHSM=${TINYHSM:-tinyhsm}
-[ -n "${BOARD:-}" ] || { echo "sign.sh: set BOARD, e.g. BOARD=B-U585I-IOT02A" >&2; exit 2; }
+[ -n "${BOARD:-}" ] || { echo "$(basename "$0"): set BOARD, e.g. BOARD=B-U585I-IOT02A" >&2; exit 2; }
 fw=${FIRMWARE:-${1:-}}
 [ -n "$fw" ] || { echo "usage: BOARD=... VERSION=x.y.z $0 FIRMWARE.bin" >&2; exit 2; }
 args=(sign --board "$BOARD")

@@ -71,35 +71,11 @@ static const command *find_command(const char *name)
     return NULL;
 }
 
-/* Edit distance of two short words, for "did you mean". */
-static size_t distance(const char *a, const char *b)
-{
-    size_t lb = strlen(b), row[32];
-    if (lb >= sizeof(row) / sizeof(row[0]) || strlen(a) >= 32)
-        return 99;
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; a[i - 1]; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            diag = up;
-            row[j] = best;
-        }
-    }
-    return row[lb];
-}
-
 static int unknown_command(const char *name)
 {
     const char *guess = NULL;
     for (size_t i = 0; i < N_COMMANDS && !guess; i++)
-        if (distance(name, commands[i].name) <= 2 ||
+        if (cli_close_to(name, commands[i].name) ||
             (strlen(name) >= 2 &&
              strncmp(name, commands[i].name, strlen(name)) == 0))
             guess = commands[i].name;
@@ -225,8 +201,9 @@ static int pull_globals(cli_ctx *ctx, int argc, char **argv)
     return n;
 }
 
-/* Options before the command. Returns -1 to go on, else the exit code. */
-static int parse_globals(cli_ctx *ctx, int argc, char **argv)
+/* Options before the command: sets *ask to 'h' (--help) or 'V'
+ * (--version). Returns -1 to go on, else the exit code. */
+static int parse_globals(cli_ctx *ctx, int argc, char **argv, int *ask)
 {
     static const struct option opts[] = {
         {"port", required_argument, NULL, 'p'},
@@ -244,18 +221,12 @@ static int parse_globals(cli_ctx *ctx, int argc, char **argv)
             ctx->debug = 1;
         else if (o == 'P')
             ctx->pin_file = optarg;
-        else if (o == 'h') {
-            usage(stdout);
-            return CLI_OK;
-        } else if (o == 'V') {
-            printf("tinyhsm %s\n", THSM_VERSION);
-            return CLI_OK;
-        } else {
-            fprintf(stderr, "Run 'tinyhsm help' for the usage.\n");
-            return CLI_USAGE;
-        }
+        else if (o == 'h' || o == 'V')
+            *ask = *ask == 'h' ? 'h' : o;
+        else
+            return cli_bad_option(NULL, opts, argc, argv);
     }
-    if (optind >= argc) {
+    if (optind >= argc && !*ask) {
         usage(stderr);
         fprintf(stderr, "\ntinyhsm: no command given; start with 'tinyhsm "
                         "info', or see 'tinyhsm help'.\n");
@@ -264,12 +235,34 @@ static int parse_globals(cli_ctx *ctx, int argc, char **argv)
     return -1;
 }
 
+/* tinyhsm --help [COMMAND] is tinyhsm help [COMMAND]; --version takes
+ * nothing after it. */
+static int help_or_version(cli_ctx *ctx, int ask, int argc, char **argv)
+{
+    if (ask == 'V') {
+        if (optind < argc)
+            return cli_usage_error(NULL, "--version takes no argument, not "
+                                   "'%s'", argv[optind]);
+        printf("tinyhsm %s\n", THSM_VERSION);
+        return CLI_OK;
+    }
+    char *sub[4] = {"help", NULL, NULL, NULL};
+    int n = 1;
+    for (int i = optind; i < argc && n < 3; i++)
+        sub[n++] = argv[i];
+    return help(ctx, n, sub);
+}
+
 int main(int argc, char **argv)
 {
     static cli_ctx ctx; /* holds the AT buffers: too big for the stack */
-    int rc = parse_globals(&ctx, argc, argv);
+    int ask = 0;
+    opterr = 0; /* cli_bad_option says what was wrong, in one line */
+    int rc = parse_globals(&ctx, argc, argv, &ask);
     if (rc >= 0)
         return rc;
+    if (ask)
+        return help_or_version(&ctx, ask, argc, argv);
     char **sub = argv + optind;
     int n = pull_globals(&ctx, argc - optind, sub);
     if (n < 0)

@@ -50,6 +50,9 @@ int cli_get_secret(const char *file, int new_pin, const char *prompt,
                    char *out, size_t cap);
 /* Asks on the terminal without echo. 0, or -1 (no terminal) silently. */
 int cli_prompt_pin(const char *prompt, char *out, size_t cap);
+/* "what: N tries left before the device blocks", or, with none left,
+ * that the device is blocked now and how to recover it. */
+void cli_wrong_pin(unsigned long left, const char *what);
 /* 6 to 64 printable ASCII characters, no spaces: the device's rule. */
 int cli_pin_format_ok(const char *pin);
 
@@ -63,9 +66,25 @@ void cli_print_device_cert(cli_ctx *c, int ca, const char *title);
 /* "tinyhsm: message" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Usage error: message, then a hint to --help; returns CLI_USAGE. */
+/* Usage error: message, then a hint to cmd's --help (to 'tinyhsm help'
+ * when cmd is NULL); returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+struct option;
+/* After getopt_long (with opterr = 0) returned '?' or ':': one usage
+ * error naming the option and what is wrong (unknown, ambiguous, needs a
+ * value, takes none), suggesting the nearest valid long option. cmd is the
+ * command, NULL for the global options. Returns CLI_USAGE. */
+int cli_bad_option(const char *cmd, const struct option *opts, int argc,
+                   char **argv);
+
+/* Edit distance of two short words, a swap of two neighbours counting
+ * as one edit (99 when one is 32 bytes or longer). */
+size_t cli_distance(const char *a, const char *b);
+/* Whether word is near enough to name to suggest name: at most 2 edits,
+ * and fewer than half of word's length ("foo" is not near "log"). */
+int cli_close_to(const char *word, const char *name);
 
 /* Opens the device port (with the debug trace when asked). 0 or -1. */
 int cli_connect(cli_ctx *c);
@@ -83,7 +102,12 @@ uint8_t *cli_read_file(const char *path, size_t max, size_t *len);
 /* "YYYY-MM-DD hh:mm:ss UTC". */
 void cli_format_time(int64_t t, char out[32]);
 
-/* Prints a certificate summary block, each line prefixed with indent. */
+/* Prints a certificate summary block; its text escaped, and its validity
+ * flagged when the certificate has expired or is not yet valid. */
 void cli_print_cert(const char *title, const thsm_x509_info *info);
+/* "title", then "  none (why)", why escaped. */
+void cli_print_no_cert(const char *title, const char *why);
+/* "EXPIRED" or "NOT YET VALID" at time now; NULL while valid. */
+const char *cli_cert_validity(const thsm_x509_info *info, int64_t now);
 
 #endif

@@ -34,7 +34,7 @@ static int cert_parse(int argc, char **argv, int *der, const char **out,
             fputs(cert_help, stdout);
             return CLI_OK;
         } else
-            return cli_usage_error("cert", "bad option");
+            return cli_bad_option("cert", opts, argc, argv);
     }
     if (optind != argc - 1 ||
         (strcmp(argv[optind], "ca") && strcmp(argv[optind], "signer")))

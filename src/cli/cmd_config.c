@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -22,6 +23,8 @@ static const char config_help[] =
     "C is two capital letters; O and CN 1 to 64 printable characters without\n"
     "spaces; START a date from 1970 (UTC); DAYS 1 to 36500, ending by\n"
     "9999-12-31. Every value is checked before the device is changed.\n"
+    "config warns about a certificate that would be expired already, and\n"
+    "about a signer certificate that would outlive the CA's.\n"
     "A new signer key makes every bootloader built with the old SigGen.c\n"
     "reject the images signed from then on: rebuild it with the new SigGen.c.\n"
     "With a PIN set, --new all keeps it: the erase removes it, config sets\n"
@@ -79,7 +82,7 @@ static int config_options(int argc, char **argv, config_opts *co,
         case 10: rc = parse_days("--signer-days", optarg, &co->signer.days); break;
         case 'y': co->yes = 1; break;
         case 'h': fputs(config_help, stdout); return CLI_OK;
-        default: return cli_usage_error("config", "bad option");
+        default: return cli_bad_option("config", opts, argc, argv);
         }
     }
     return rc;
@@ -97,6 +100,14 @@ static int values_refused(const char *who, const thsm_subject *s,
                            "(C=%s O=%s CN=%s START=%s DAYS=%u); nothing was "
                            "sent to the device", who, why, shown[0], shown[1],
                            shown[2], shown[3], s->days);
+}
+
+/* The validity period of values that passed thsm_subject_check. */
+static void period(const thsm_subject *s, int64_t *from, int64_t *to)
+{
+    if (thsm_parse_start(s->start, from) != 0)
+        *from = 0;
+    *to = *from + (int64_t)s->days * 86400;
 }
 
 static int config_parse(int argc, char **argv, config_opts *co)
@@ -202,6 +213,48 @@ static int device_holds(cli_ctx *c, int *has_ca, int *has_signer, int *had_pin)
     return 0;
 }
 
+/* Warns about a certificate that would be expired when made (allowed:
+ * it tests how verifiers treat one). */
+static void warn_expired(const char *who, const thsm_subject *s)
+{
+    int64_t from, to;
+    char end[32];
+    period(s, &from, &to);
+    if (to >= (int64_t)time(NULL))
+        return;
+    cli_format_time(to, end);
+    cli_error("warning: the %s certificate will be expired when it is made "
+              "(valid until %s): images signed under it carry an expired "
+              "certificate", who, end);
+}
+
+/* Warns when the new signer certificate would end more than a day after
+ * the CA's (the new CA's, or the device's with --new signer): a verifier
+ * that checks the chain rejects it from the CA's end on. */
+static void warn_outlives_ca(cli_ctx *c, const config_opts *co, int has_ca)
+{
+    char pem[THSM_PEM_MAX], err[THSM_ERR_MAX], end[32], ca_end[32];
+    thsm_x509_info ca;
+    int64_t from, to, ca_from, ca_to;
+    period(&co->signer, &from, &to);
+    if (co->all)
+        period(&co->ca, &ca_from, &ca_to);
+    else if (has_ca && thsm_hsm_cert_pem(&c->at, 1, pem, sizeof(pem), err,
+                                         sizeof(err)) == 0 &&
+             thsm_x509_parse((uint8_t *)pem, strlen(pem), &ca) == 0)
+        ca_to = ca.not_after;
+    else
+        return;
+    if (to <= ca_to + 86400) /* not for the seconds between two commands */
+        return;
+    cli_format_time(to, end);
+    cli_format_time(ca_to, ca_end);
+    cli_error("warning: the signer certificate would be valid until %s, "
+              "after the CA certificate ends (%s); a verifier that checks "
+              "the chain rejects it from then on (shorten --signer-days)",
+              end, ca_end);
+}
+
 static int provision(cli_ctx *c, const config_opts *co, int had_pin)
 {
     char err[THSM_ERR_MAX], pin[128];
@@ -244,6 +297,10 @@ int cli_config(cli_ctx *c, int argc, char **argv)
                   "--new all");
         return CLI_FAIL;
     }
+    if (co.all)
+        warn_expired("CA", &co.ca);
+    warn_expired("signer", &co.signer);
+    warn_outlives_ca(c, &co, has_ca);
     if ((has_ca || has_signer) && !co.yes && !confirm(&co, has_ca))
         return CLI_FAIL;
     if ((rc = provision(c, &co, had_pin)) != CLI_OK)

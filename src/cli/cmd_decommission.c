@@ -27,7 +27,7 @@ int cli_decommission(cli_ctx *c, int argc, char **argv)
             fputs(decommission_help, stdout);
             return CLI_OK;
         } else
-            return cli_usage_error("decommission", "bad option");
+            return cli_bad_option("decommission", opts, argc, argv);
     }
     if (optind < argc)
         return cli_usage_error("decommission", "unexpected argument '%s'",

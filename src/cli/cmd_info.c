@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "host/hsm.h"
 #include "host/json.h"
+#include "util/escape.h"
 #include "util/keyid.h"
 
 static const char info_help[] =
@@ -16,7 +17,8 @@ static const char info_help[] =
     "first 8 bytes of the SHA-256 of its public key, as in the audit log),\n"
     "the device's status (PIN set or not, tries left, signatures made, audit\n"
     "log; the original board has none), and the subject, validity and key\n"
-    "fingerprint of its CA and signer certificates.\n\n"
+    "fingerprint of its CA and signer certificates; a certificate that has\n"
+    "expired or is not yet valid is flagged (JSON: \"validity\").\n\n"
     "  --json   one JSON object on standard output, for scripts\n\n"
     "Example:\n  tinyhsm info\n  tinyhsm info --json\n";
 
@@ -25,9 +27,10 @@ typedef struct {
     char key_id[THSM_KEY_ID_LEN]; /* signer; "" when there is none */
     int has_status;                /* the device answered AT+HSM_STATUS? */
     char pin[16], tries[16], signatures[24], log[24], log_state[32];
+    char has_ca[4], has_signer_cert[4]; /* "1", "0" or "" */
     int has_cert[2];               /* [1] CA, [0] signer */
     thsm_x509_info cert[2];
-    char cert_err[2][300];
+    char cert_err[2][THSM_ERR_MAX];
 } info_data;
 
 /* The value of KEY=VALUE in a status line, or "" when absent. */
@@ -55,6 +58,9 @@ static void read_status(cli_ctx *c, info_data *d)
     field(r.text, "SIGNATURES", d->signatures, sizeof(d->signatures));
     field(r.text, "LOG", d->log, sizeof(d->log));
     field(r.text, "LOG_STATE", d->log_state, sizeof(d->log_state));
+    field(r.text, "CA", d->has_ca, sizeof(d->has_ca));
+    field(r.text, "SIGNER_CERT", d->has_signer_cert,
+          sizeof(d->has_signer_cert));
 }
 
 /* The signer key from AT+SIGNER_PUBKEY?, else from its certificate. */
@@ -102,6 +108,15 @@ static int gather(cli_ctx *c, info_data *d)
     return 0;
 }
 
+/* Device text made safe to print; one of a few rotating buffers. */
+static const char *shown(const char *text)
+{
+    static char buf[4][THSM_ESCAPED_MAX(256)];
+    static unsigned next;
+    char *b = buf[next++ % 4];
+    return thsm_escape(text, b, sizeof(buf[0]));
+}
+
 static void print_status(const info_data *d)
 {
     printf("Status\n");
@@ -109,28 +124,47 @@ static void print_status(const info_data *d)
         printf("  PIN:         not set: anyone who can open the port can "
                "sign (tinyhsm pin set)\n");
     else if (strcmp(d->pin, "SET") == 0)
-        printf("  PIN:         set, %s tries left\n", d->tries);
+        printf("  PIN:         set, %s %s left\n", shown(d->tries),
+               strcmp(d->tries, "1") == 0 ? "try" : "tries");
     else
-        printf("  PIN:         %s\n", d->pin);
-    printf("  Signatures:  %s made\n", d->signatures);
+        printf("  PIN:         %s\n", shown(d->pin));
+    printf("  Signatures:  %s made\n", shown(d->signatures));
     if (strcmp(d->log_state, "OK") == 0)
-        printf("  Audit log:   %s records, chain intact\n", d->log);
+        printf("  Audit log:   %s records, chain intact\n", shown(d->log));
     else if (strncmp(d->log_state, "BROKEN_AT_", 10) == 0)
         printf("  Audit log:   %s records, chain BROKEN at record %s: see "
-               "'tinyhsm log --verify'\n", d->log, d->log_state + 10);
+               "'tinyhsm log --verify'\n", shown(d->log),
+               shown(d->log_state + 10));
     else
-        printf("  Audit log:   %s records, %s\n", d->log, d->log_state);
+        printf("  Audit log:   %s records, %s\n", shown(d->log),
+               shown(d->log_state));
     if (strcmp(d->pin, "BLOCKED") == 0)
         printf("The device is BLOCKED after too many wrong PINs: it will not "
                "sign or change keys.\nOnly 'tinyhsm decommission --yes' "
                "recovers it, and that erases every key.\n");
 }
 
+/* Why there is no certificate: on a device that has none yet, how to
+ * create it; else the device's own words. */
+static void print_no_cert(const info_data *d, int ca, const char *title)
+{
+    int no_ca = strcmp(d->has_ca, "0") == 0 ||
+                strstr(d->cert_err[1], "ERROR NO_CA") != NULL;
+    int none = ca ? no_ca
+                  : strcmp(d->has_signer_cert, "0") == 0 ||
+                        strstr(d->cert_err[0], "ERROR NO_SIGNER") != NULL;
+    if (!none)
+        cli_print_no_cert(title, d->cert_err[ca]);
+    else
+        printf("%s\n  none yet (create one with: tinyhsm config --new %s)\n",
+               title, no_ca ? "all" : "signer");
+}
+
 static void print_text(const info_data *d)
 {
-    printf("Device:  %s\n", d->device);
+    printf("Device:  %s\n", shown(d->device));
     if (d->serial[0])
-        printf("Serial:  %s\n", d->serial);
+        printf("Serial:  %s\n", shown(d->serial));
     printf("Signer key id: %s\n", d->key_id[0] ? d->key_id : "none");
     if (d->has_status)
         print_status(d);
@@ -140,7 +174,7 @@ static void print_text(const info_data *d)
         if (d->has_cert[ca])
             cli_print_cert(titles[ca], &d->cert[ca]);
         else
-            printf("%s\n  none (%s)\n", titles[ca], d->cert_err[ca]);
+            print_no_cert(d, ca, titles[ca]);
     }
 }
 
@@ -179,7 +213,9 @@ static void json_cert(const thsm_x509_info *info)
     json_time(info->not_before);
     printf(",\"not_after\":");
     json_time(info->not_after);
-    printf(",\"key_sha256\":\"%s\",\"key_id\":\"%s\"}", fp, id);
+    const char *bad = cli_cert_validity(info, (int64_t)time(NULL));
+    printf(",\"key_sha256\":\"%s\",\"key_id\":\"%s\",\"validity\":\"%s\"}",
+           fp, id, !bad ? "valid" : *bad == 'E' ? "expired" : "not_yet_valid");
 }
 
 static void json_status(const info_data *d)
@@ -239,7 +275,7 @@ static int info_parse(int argc, char **argv, int *json)
             fputs(info_help, stdout);
             return CLI_OK;
         } else
-            return cli_usage_error("info", "bad option");
+            return cli_bad_option("info", opts, argc, argv);
     }
     if (optind < argc)
         return cli_usage_error("info", "unexpected argument '%s'",

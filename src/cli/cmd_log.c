@@ -22,6 +22,7 @@ static const char log_help[] =
 
 typedef struct {
     int verify;
+    int printed;               /* records printed, with the header first */
     uint8_t head[32];          /* chain recomputed so far */
     unsigned long first_bad;   /* record number + 1; 0 while all hold */
     const char *why;
@@ -67,10 +68,14 @@ static void check_record(log_walk *w, unsigned long index, const char *line)
 static void on_record(void *ctx, unsigned long index, const char *line)
 {
     log_walk *w = ctx;
-    if (w->verify)
+    if (w->verify) {
         check_record(w, index, line);
-    else
-        print_record(index, line);
+        return;
+    }
+    if (!w->printed++)
+        printf("%-8s  %-20s  %-16s  %-16s  %-16s  %-64s  %s\n", "RECORD",
+               "TIME (UTC)", "EVENT", "KEY ID", "RESULT", "DIGEST", "CHAIN");
+    print_record(index, line);
 }
 
 /* The damage the device itself found (AT+HSM_STATUS? LOG_STATE), in
@@ -148,15 +153,12 @@ int cli_log(cli_ctx *c, int argc, char **argv)
             fputs(log_help, stdout);
             return CLI_OK;
         } else
-            return cli_usage_error("log", "bad option");
+            return cli_bad_option("log", opts, argc, argv);
     }
     if (optind < argc)
         return cli_usage_error("log", "unexpected argument '%s'", argv[optind]);
     if (cli_connect(c) != 0)
         return CLI_FAIL;
-    if (!w.verify)
-        printf("%-8s  %-20s  %-16s  %-16s  %-16s  %-64s  %s\n", "RECORD",
-               "TIME (UTC)", "EVENT", "KEY ID", "RESULT", "DIGEST", "CHAIN");
     thsm_log_page anchor;
     unsigned long got;
     char err[THSM_ERR_MAX];
@@ -174,5 +176,7 @@ int cli_log(cli_ctx *c, int argc, char **argv)
                   "check with: tinyhsm log --verify", anchor.total, got);
         return CLI_FAIL;
     }
+    if (!w.printed)
+        printf("The audit log has no records.\n");
     return CLI_OK;
 }

@@ -65,8 +65,8 @@ static void pin_refused(const thsm_at_resp *r)
     char code[THSM_ESCAPED_MAX(sizeof(r->code_buf))];
     if (strcmp(r->code, "AUTH_FAILED") == 0 &&
         sscanf(r->text, "%lu tries left", &left) == 1)
-        cli_error("the current PIN is wrong: %lu tries left before the device "
-                  "blocks; the PIN was not changed", left);
+        cli_wrong_pin(left, "the current PIN is wrong and the PIN was not "
+                            "changed");
     else if (strcmp(r->code, "PIN_LOCKED") == 0)
         cli_error("the current PIN was wrong too often: the PIN is blocked "
                   "now; only 'tinyhsm decommission --yes' recovers the device");
@@ -91,7 +91,7 @@ static int pin_parse(int argc, char **argv, const char **new_file, int *change)
             fputs(pin_help, stdout);
             return CLI_OK;
         } else
-            return cli_usage_error("pin", "bad option");
+            return cli_bad_option("pin", opts, argc, argv);
     }
     if (optind != argc - 1 ||
         (strcmp(argv[optind], "set") && strcmp(argv[optind], "change")))

@@ -167,7 +167,7 @@ static int sign_parse(int argc, char **argv, sign_opts *o)
                                                "bytes from 1024");
             break;
         case 'h': fputs(sign_help, stdout); return CLI_OK;
-        default: return cli_usage_error("sign", "bad option");
+        default: return cli_bad_option("sign", opts, argc, argv);
         }
     }
     if (optind < argc)

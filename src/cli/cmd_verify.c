@@ -96,7 +96,7 @@ static int verify_parse(int argc, char **argv, verify_opts *o)
                                        "'%s'", optarg);
             break;
         case 'h': fputs(verify_help, stdout); return CLI_OK;
-        default: return cli_usage_error("verify", "bad option");
+        default: return cli_bad_option("verify", opts, argc, argv);
         }
     }
     if (optind != argc - 1)

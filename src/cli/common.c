@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "host/hsm.h"
 #include "host/defaults.h"
+#include "util/escape.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -28,9 +29,111 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     fputs("tinyhsm: ", stderr);
     vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry 'tinyhsm %s --help'.\n", cmd);
+    if (cmd)
+        fprintf(stderr, "\nTry 'tinyhsm %s --help'.\n", cmd);
+    else
+        fprintf(stderr, "\nTry 'tinyhsm help'.\n");
     va_end(ap);
     return CLI_USAGE;
+}
+
+size_t cli_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), d[32][32];
+    if (la >= 32 || lb >= 32)
+        return 99;
+    for (size_t i = 0; i <= la; i++)
+        for (size_t j = 0; j <= lb; j++) {
+            if (i == 0 || j == 0) {
+                d[i][j] = i + j;
+                continue;
+            }
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+                a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1; /* two letters swapped */
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+int cli_close_to(const char *word, const char *name)
+{
+    size_t d = cli_distance(word, name);
+    return d <= 2 && 2 * d < strlen(word);
+}
+
+/* The long option named by name (len bytes; an unambiguous prefix will
+ * do); NULL when none. *count says how many options begin with it. */
+static const struct option *long_option(const struct option *opts,
+                                        const char *name, size_t len,
+                                        int *count)
+{
+    const struct option *found = NULL;
+    *count = 0;
+    for (const struct option *o = opts; o->name; o++) {
+        if (strncmp(o->name, name, len) != 0)
+            continue;
+        if (strlen(o->name) == len) {
+            *count = 1;
+            return o;
+        }
+        found = o;
+        ++*count;
+    }
+    return *count == 1 ? found : NULL;
+}
+
+/* What is wrong with "--name[=value]"; see cli_bad_option. */
+static int bad_long(const char *cmd, const struct option *opts,
+                    const char *word)
+{
+    const char *name = word + 2, *pre = cmd ? cmd : "", *sep = cmd ? ": " : "";
+    size_t len = strcspn(name, "=");
+    int count;
+    const struct option *o = long_option(opts, name, len, &count);
+    char list[256] = "", guess[64] = "";
+    if (o && o->has_arg == required_argument && !name[len])
+        return cli_usage_error(cmd, "%s%soption '--%s' needs a value", pre,
+                               sep, o->name);
+    if (o && o->has_arg == no_argument)
+        return cli_usage_error(cmd, "%s%soption '--%s' takes no value", pre,
+                               sep, o->name);
+    for (const struct option *p = opts; p->name && count > 1; p++)
+        if (strncmp(p->name, name, len) == 0)
+            snprintf(list + strlen(list), sizeof(list) - strlen(list),
+                     "%s'--%s'", list[0] ? " or " : "", p->name);
+    if (count > 1)
+        return cli_usage_error(cmd, "%s%soption '--%.*s' is ambiguous: %s",
+                               pre, sep, (int)len, name, list);
+    snprintf(guess, sizeof(guess), "%.*s", (int)len, name);
+    for (const struct option *p = opts; p->name; p++)
+        if (cli_close_to(guess, p->name))
+            return cli_usage_error(cmd, "%s%sunknown option '--%s'; did you "
+                                   "mean '--%s'?", pre, sep, guess, p->name);
+    return cli_usage_error(cmd, "%s%sunknown option '--%.*s'", pre, sep,
+                           (int)len, name);
+}
+
+int cli_bad_option(const char *cmd, const struct option *opts, int argc,
+                   char **argv)
+{
+    const char *word = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+    const char *pre = cmd ? cmd : "", *sep = cmd ? ": " : "";
+    if (strncmp(word, "--", 2) == 0 && word[2])
+        return bad_long(cmd, opts, word);
+    for (const struct option *o = opts; o->name; o++)
+        if (o->val == optopt && o->has_arg == required_argument)
+            return cli_usage_error(cmd, "%s%soption '-%c' needs a value", pre,
+                                   sep, optopt);
+    if (optopt > 0x20 && optopt < 0x7f)
+        return cli_usage_error(cmd, "%s%sunknown option '-%c'", pre, sep,
+                               optopt);
+    return cli_usage_error(cmd, "%s%sunknown option", pre, sep);
 }
 
 static void trace(void *ctx, char dir, const char *line)
@@ -102,20 +205,41 @@ void cli_format_time(int64_t t, char out[32])
         snprintf(out, 32, "%lld", (long long)t);
 }
 
+const char *cli_cert_validity(const thsm_x509_info *info, int64_t now)
+{
+    if (now < info->not_before)
+        return "NOT YET VALID";
+    if (now > info->not_after)
+        return "EXPIRED";
+    return NULL;
+}
+
 void cli_print_cert(const char *title, const thsm_x509_info *info)
 {
     char from[32], to[32], fp[2 * THSM_SHA256_LEN + 1];
+    char subject[THSM_ESCAPED_MAX(sizeof(info->subject))];
+    char issuer[THSM_ESCAPED_MAX(sizeof(info->issuer))];
     uint8_t digest[THSM_SHA256_LEN];
+    const char *bad = cli_cert_validity(info, (int64_t)time(NULL));
     cli_format_time(info->not_before, from);
     cli_format_time(info->not_after, to);
     thsm_sha256(info->pub, sizeof(info->pub), digest);
     thsm_hex(digest, sizeof(digest), fp);
     printf("%s\n", title);
-    printf("  Subject:     %s\n", info->subject);
-    printf("  Issuer:      %s\n", info->issuer);
+    printf("  Subject:     %s\n",
+           thsm_escape(info->subject, subject, sizeof(subject)));
+    printf("  Issuer:      %s\n",
+           thsm_escape(info->issuer, issuer, sizeof(issuer)));
     printf("  Serial:      %s\n", info->serial_hex);
-    printf("  Valid:       %s to %s\n", from, to);
+    printf("  Valid:       %s to %s%s%s\n", from, to, bad ? "  " : "",
+           bad ? bad : "");
     printf("  Key SHA-256: %s\n", fp);
+}
+
+void cli_print_no_cert(const char *title, const char *why)
+{
+    char shown[THSM_ESCAPED_MAX(THSM_ERR_MAX)];
+    printf("%s\n  none (%s)\n", title, thsm_escape(why, shown, sizeof(shown)));
 }
 
 /* Handles --help and unknown options for commands without options. */
@@ -129,7 +253,7 @@ int cli_only_help(const char *cmd, const char *help, int argc, char **argv)
         return CLI_OK;
     }
     if (o != -1)
-        return cli_usage_error(cmd, "bad option");
+        return cli_bad_option(cmd, opts, argc, argv);
     if (optind < argc)
         return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     return -1; /* go on */
@@ -137,10 +261,10 @@ int cli_only_help(const char *cmd, const char *help, int argc, char **argv)
 
 void cli_print_device_cert(cli_ctx *c, int ca, const char *title)
 {
-    char pem[THSM_PEM_MAX], err[300];
+    char pem[THSM_PEM_MAX], err[THSM_ERR_MAX];
     thsm_x509_info info;
     if (thsm_hsm_cert_pem(&c->at, ca, pem, sizeof(pem), err, sizeof(err)) != 0)
-        printf("%s\n  none (%s)\n", title, err);
+        cli_print_no_cert(title, err);
     else if (thsm_x509_parse((uint8_t *)pem, strlen(pem), &info) != 0)
         printf("%s\n  the device's certificate does not parse\n", title);
     else

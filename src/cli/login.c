@@ -80,10 +80,13 @@ int cli_get_secret(const char *file, int new_pin, const char *prompt,
     }
     if (cli_pin_format_ok(out))
         return 0;
+    const char *why = strchr(out, ' ') ? "it contains a space; "
+                      : strlen(out) < 6 || strlen(out) > 64
+                          ? "its length is wrong; " : "";
     explicit_bzero(out, cap);
-    cli_error("%s is not a valid PIN: a PIN is 6 to 64 printable ASCII "
+    cli_error("%s is not a valid PIN: %sa PIN is 6 to 64 printable ASCII "
               "characters without spaces (nothing was sent to the device)",
-              from);
+              from, why);
     return -1;
 }
 
@@ -93,6 +96,18 @@ static int no_pin_warning_wanted(void)
     return !v || !*v || strcmp(v, "0") == 0;
 }
 
+void cli_wrong_pin(unsigned long left, const char *what)
+{
+    if (left == 0)
+        cli_error("%s: that was the last try, so the device is BLOCKED now "
+                  "and will not sign or change keys; only 'tinyhsm "
+                  "decommission --yes' recovers it, and that erases every "
+                  "key", what);
+    else
+        cli_error("%s: %lu %s left before the device blocks", what, left,
+                  left == 1 ? "try" : "tries");
+}
+
 /* The device's answer to AT+AUTH in the user's words. */
 static void login_refused(const thsm_at_resp *r)
 {
@@ -100,7 +115,7 @@ static void login_refused(const thsm_at_resp *r)
     char code[THSM_ESCAPED_MAX(sizeof(r->code_buf))];
     if (strcmp(r->code, "AUTH_FAILED") == 0 &&
         sscanf(r->text, "%lu tries left", &left) == 1)
-        cli_error("wrong PIN: %lu tries left before the device blocks", left);
+        cli_wrong_pin(left, "wrong PIN");
     else if (strcmp(r->code, "AUTH_FAILED") == 0)
         cli_error("wrong PIN");
     else if (strcmp(r->code, "PIN_LOCKED") == 0)

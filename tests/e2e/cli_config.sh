@@ -60,5 +60,33 @@ run 0 tinyhsm cert ca
 openssl x509 -noout -enddate <"$TMP/out" | grep -q "Dec 31 00:00:00 9999" ||
     fail "the last legal end of validity was refused or changed"
 ok "days: 1 to 36500, and validity may end on 9999-12-31"
+
+run 0 tinyhsm config --new all --yes --signer-start 20200101000000 --signer-days 30
+has "$TMP/err" "warning: the signer certificate will be expired when it is made (valid until 2020-01-31"
+run 0 tinyhsm info
+has "$TMP/out" "2020-01-01 00:00:00 UTC to 2020-01-31 00:00:00 UTC  EXPIRED"
+run 0 tinyhsm info --json
+has "$TMP/out" '"not_after":"2020-01-31T00:00:00Z","key_sha256"'
+has "$TMP/out" '"validity":"expired"'
+run 0 tinyhsm config --new signer --yes --signer-start 20300101000000 --signer-days 10
+grep -q "warning: the" "$TMP/err" && fail "a valid future signer warned: $(cat "$TMP/err")"
+run 0 tinyhsm info
+has "$TMP/out" "2030-01-11 00:00:00 UTC  NOT YET VALID"
+run 0 tinyhsm info --json
+has "$TMP/out" '"validity":"not_yet_valid"'
+run 0 tinyhsm config --new all --yes --ca-start 20990101000000 --ca-days 1
+has "$TMP/out" "  NOT YET VALID"
+ok "an expired or not yet valid certificate: warned by config, flagged by info"
+
+run 0 tinyhsm config --new all --yes --ca-days 100 --signer-days 102
+has "$TMP/err" "warning: the signer certificate would be valid until"
+has "$TMP/err" "after the CA certificate ends"
+run 0 tinyhsm config --new signer --yes --signer-days 99
+grep -q "warning: the" "$TMP/err" && fail "a signer that ends with the CA warned: $(cat "$TMP/err")"
+run 0 tinyhsm config --new signer --yes --signer-days 500
+has "$TMP/err" "after the CA certificate ends"
+run 0 tinyhsm info
+has "$TMP/out" "Signer certificate"
+ok "a signer that would outlive the CA is warned about, and made"
 stop_daemon
 finish

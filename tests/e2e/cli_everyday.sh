@@ -40,10 +40,103 @@ run 2 tinyhsm sigm
 has "$TMP/err" "did you mean 'sign'?"
 run 2 tinyhsm -d
 has "$TMP/err" "no command given"
-ok "no command and unknown commands"
+run 2 tinyhsm foo
+has "$TMP/err" "unknown command 'foo'"
+grep -q "did you mean" "$TMP/err" && fail "'foo' is nothing like a command: $(cat "$TMP/err")"
+run 2 tinyhsm in
+has "$TMP/err" "did you mean 'info'?"
+ok "no command and unknown commands; a guess only when it is close"
+
+# every message starts with "tinyhsm:", never with the path of the program
+# bad options: one line that names the option and the nearest valid one,
+# then the hint to --help
+one_error() { # WANT...: the first line of stderr holds each, the second is the hint
+    [ "$(wc -l <"$TMP/err")" -eq 2 ] || fail "not two lines: $(cat "$TMP/err")"
+    head -1 "$TMP/err" | grep -q "^tinyhsm: " || fail "no 'tinyhsm:': $(cat "$TMP/err")"
+    grep -qF "$BIN" "$TMP/err" && fail "argv[0] in: $(cat "$TMP/err")"
+    for want; do head -1 "$TMP/err" | grep -qF -- "$want" || fail "lacks '$want': $(cat "$TMP/err")"; done
+    sed -n 2p "$TMP/err" | grep -q "^Try 'tinyhsm .*help'" || fail "no hint: $(cat "$TMP/err")"
+}
+run 2 tinyhsm -x
+one_error "unknown option '-x'"
+run 2 tinyhsm --prot /dev/null info
+one_error "unknown option '--prot'" "did you mean '--port'?"
+run 2 tinyhsm -p
+one_error "option '-p' needs a value"
+run 2 tinyhsm config --new all --yes --ca-cuntry US
+one_error "config: unknown option '--ca-cuntry'" "did you mean '--ca-country'?" 
+has "$TMP/err" "Try 'tinyhsm config --help'"
+run 2 tinyhsm config --new all --ca-country
+one_error "option '--ca-country' needs a value"
+run 2 tinyhsm config --new all --ca
+one_error "option '--ca' is ambiguous" "'--ca-country'" "'--ca-days'"
+run 2 tinyhsm config --yes=1
+one_error "option '--yes' takes no value"
+run 2 tinyhsm sign --bord X fw.bin
+one_error "sign: unknown option '--bord'" "did you mean '--board'?"
+run 2 tinyhsm sign -o
+one_error "sign: option '-o' needs a value"
+run 2 tinyhsm verify --sigen S.c img.bin
+one_error "verify: unknown option '--sigen'" "did you mean '--siggen'?"
+run 2 tinyhsm cert ca --dre
+one_error "cert: unknown option '--dre'" "did you mean '--der'?"
+run 2 tinyhsm info --jsn
+one_error "info: unknown option '--jsn'" "did you mean '--json'?"
+run 2 tinyhsm log --verfy
+one_error "log: unknown option '--verfy'" "did you mean '--verify'?"
+run 2 tinyhsm pin set --new-pin-fil
+one_error "pin: option '--new-pin-file' needs a value"
+run 2 tinyhsm decommission --yess
+one_error "decommission: unknown option '--yess'" "did you mean '--yes'?"
+run 2 tinyhsm log --frobnicate
+one_error "log: unknown option '--frobnicate'"
+grep -q "did you mean" "$TMP/err" && fail "a far-fetched guess: $(cat "$TMP/err")"
+ok "bad options: one line naming the option, a close guess, the hint"
+
+# --help COMMAND is that command's help; --version takes nothing after it
+run 0 tinyhsm sign --help
+cp "$TMP/out" "$TMP/want"
+run 0 tinyhsm --help sign
+cmp -s "$TMP/out" "$TMP/want" || fail "--help sign is not sign's help"
+run 0 tinyhsm --help
+has "$TMP/out" "Commands:"
+run 2 tinyhsm --help sign verify
+has "$TMP/err" "help takes one command"
+run 2 tinyhsm --help frobnicate
+has "$TMP/err" "unknown command 'frobnicate'"
+run 2 tinyhsm --version extra
+has "$TMP/err" "tinyhsm: --version takes no argument, not 'extra'"
+[ ! -s "$TMP/out" ] || fail "--version extra printed: $(cat "$TMP/out")"
+ok "--help COMMAND, and --version alone"
+
+# the install puts the original scripts' wrappers on PATH (cmake --install
+# writes its manifest into the build tree: skipped where that is read-only)
+if [ -f "$BIN/../cmake_install.cmake" ] && [ -w "$BIN/.." ]; then
+    cmake --install "$BIN/.." --prefix "$TMP/inst" --component scripts >/dev/null
+    for s in tinyhsm-sign tinyhsm-config; do
+        [ -x "$TMP/inst/bin/$s" ] || fail "$s not installed in bin"
+        PATH=$TMP/inst/bin:$PATH run 0 "$s" --help
+        has "$TMP/out" "with the variables of the original"
+    done
+    [ -x "$TMP/inst/share/tinyhsm/scripts/sign.sh" ] || fail "the old place is gone"
+    PATH=$TMP/inst/bin:$PATH run 2 tinyhsm-sign fw.bin
+    has "$TMP/err" "tinyhsm-sign: set BOARD"
+    PATH=$TMP/inst/bin:$PATH run 0 tinyhsm-config --help
+    has "$TMP/out" "SIGNER_DURATION"
+    ok "make install puts tinyhsm-sign and tinyhsm-config in bin"
+else
+    echo "skip - install: $BIN/.. is not a writable build tree"
+fi
 
 # global options after the command, in every form
 start_daemon
+run 0 tinyhsm info
+has "$TMP/out" "CA certificate
+  none yet (create one with: tinyhsm config --new all)"
+has "$TMP/out" "Signer certificate
+  none yet (create one with: tinyhsm config --new all)"
+grep -q "AT+\|ERROR" "$TMP/out" && fail "protocol words in info: $(cat "$TMP/out")"
+ok "info on a new device says how to create the CA and signer"
 real=$TINYHSM_PORT
 export TINYHSM_PORT=$TMP/not-the-port
 run 0 tinyhsm info -p "$real" -d
@@ -81,6 +174,7 @@ keyid() {
 id=$(keyid ./-p)
 run 0 tinyhsm info
 has "$TMP/out" "Signer key id: $id"
+grep -qE "EXPIRED|NOT YET VALID" "$TMP/out" && fail "a fresh certificate flagged"
 has "$TMP/out" "PIN:         not set"
 has "$TMP/out" "Signatures:  0 made"
 has "$TMP/out" "chain intact"
@@ -131,8 +225,11 @@ if command -v python3 >/dev/null; then
     python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["ca"]["subject"].endswith("CN=Q\"uo\\te")' \
         <"$TMP/out" || fail "python cannot read info --json"
 fi
+grep -Eq '"not_before":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z","not_after":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"' \
+    "$TMP/out" || fail "JSON times are not ISO 8601 UTC: $(cat "$TMP/out")"
+has "$TMP/out" '"validity":"valid"'
 run 2 tinyhsm info --jsno
-ok "info --json escapes strings"
+ok "info --json escapes strings; times are ISO 8601 UTC"
 stop_daemon
 
 # Finding the board: no -p, no TINYHSM_PORT, nothing at the default port

@@ -4,6 +4,9 @@
 . "$(dirname "$0")/lib.sh"
 
 start_daemon
+run 0 tinyhsm log
+[ "$(cat "$TMP/out")" = "The audit log has no records." ] || fail "empty log: $(cat "$TMP/out")"
+ok "an empty log says so"
 run 0 tinyhsm config --new all
 cd "$TMP"
 { printf '\000\040\000\040\001\202\000\010'; head -c 992 /dev/urandom; } \

@@ -49,6 +49,7 @@ has "$TMP/err" "a PIN is set already; change it with: tinyhsm pin change"
 lacks "$TMP/err" "OLD="
 lacks "$TMP/err" "BAD_PARAM"
 TINYHSM_PIN="first pin" run 1 tinyhsm -d sign --board B-U585I-IOT02A --version 1.0.0 fw.bin
+has "$TMP/err" "is not a valid PIN: it contains a space"
 has "$TMP/err" "6 to 64 printable"
 lacks "$TMP/err" "AT+AUTH"
 lacks "$TMP/err" "first pin"
@@ -72,10 +73,16 @@ has "$TMP/err" "tries left"
 TINYHSM_PIN=second-pin run 0 sign
 ok "pin change: the old PIN stops working"
 
-for left in 4 3 2 1 0; do
+for left in 4 3 2; do
     TINYHSM_PIN=wrong-pin run 1 sign
-    has "$TMP/err" "$left tries left"
+    has "$TMP/err" "wrong PIN: $left tries left before the device blocks"
 done
+TINYHSM_PIN=wrong-pin run 1 sign
+has "$TMP/err" "wrong PIN: 1 try left before the device blocks"
+TINYHSM_PIN=wrong-pin run 1 sign
+has "$TMP/err" "the device is BLOCKED now"
+has "$TMP/err" "only 'tinyhsm decommission --yes' recovers it, and that erases every key"
+grep -q "tries left" "$TMP/err" && fail "the last try: $(cat "$TMP/err")"
 TINYHSM_PIN=second-pin run 1 sign
 has "$TMP/err" "blocked"
 run 0 tinyhsm decommission --yes

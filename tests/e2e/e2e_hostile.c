@@ -233,6 +233,61 @@ static void test_device_text_is_escaped(void **state)
     assert_null(strstr(out, "secret1"));
 }
 
+static void test_info_escapes_device_text(void **state)
+{
+    (void)state;
+    const rule rules[] = {
+        {"AT+VERSION?", "OK tinyhsmd \033]0;owned\007 0.1\r\n\r\n"},
+        {"AT+STSAFE_SERIAL?", "OK 12\033[2J34\r\n\r\n"},
+        {"AT+HSM_STATUS?", "OK PIN=\033[31mX TRIES=\0337 SIGNATURES=\033[1A "
+                           "LOG=\033[K LOG_STATE=\033[H CA=1 SIGNER_CERT=1"
+                           "\r\n\r\n"},
+        {"AT+HSM_CA_CERT?*", "ERROR STORAGE \033[5mblink\r\n\r\n"},
+        {"AT+SIGNER_CERT?*", "ERROR STORAGE \033[8mhide\r\n\r\n"},
+        {NULL, NULL}};
+    assert_int_equal(tinyhsm(rules, "info"), 0);
+    assert_null(memchr(out, 0x1b, strlen(out)));
+    assert_null(memchr(out, 0x07, strlen(out)));
+    expect_text("Device:  tinyhsmd \\x1b]0;owned\\x07 0.1");
+    expect_text("Serial:  12\\x1b[2J34");
+    expect_text("PIN:         \\x1b[31mX");
+    expect_text("\\x1b[5mblink");
+    expect_text("\\x1b[8mhide");
+}
+
+/* A certificate whose subject carries an escape sequence, as an answer. */
+static void evil_cert_answer(char *buf, size_t cap)
+{
+    static char pem[4096];
+    assert_int_equal(thsm_test_run(pem, sizeof(pem),
+                                   "openssl req -x509 -newkey ec -pkeyopt "
+                                   "ec_paramgen_curve:P-256 -nodes -days 3 "
+                                   "-subj \"/C=US/O=Ev$(printf '\\033')[2Jil"
+                                   "/CN=x\" -keyout /dev/null -out - "
+                                   "2>/dev/null"), 0);
+    size_t n = (size_t)snprintf(buf, cap, "OK\r\n");
+    for (const char *p = pem; *p && n + 4 < cap; p++) {
+        if (*p == '\n')
+            buf[n++] = '\r';
+        buf[n++] = *p;
+    }
+    snprintf(buf + n, cap - n, "\r\n");
+}
+
+static void test_info_escapes_certificate_names(void **state)
+{
+    (void)state;
+    static char answer[8192];
+    evil_cert_answer(answer, sizeof(answer));
+    const rule rules[] = {{"AT+HSM_CA_CERT?*", answer},
+                          {"AT+SIGNER_CERT?*", answer},
+                          {NULL, NULL}};
+    assert_int_equal(tinyhsm(rules, "info"), 0);
+    assert_null(memchr(out, 0x1b, strlen(out)));
+    expect_text("Subject:     C=US, O=Ev\\x1b[2Jil, CN=x");
+    expect_text("Issuer:      C=US, O=Ev\\x1b[2Jil, CN=x");
+}
+
 /* ---- provisioning that fails midway ----------------------------------------- */
 
 static void test_config_says_what_changed(void **state)
@@ -280,6 +335,8 @@ int main(void)
         cmocka_unit_test(test_log_cut_tail_and_rewrite),
         cmocka_unit_test(test_log_header_and_iso_times),
         cmocka_unit_test(test_device_text_is_escaped),
+        cmocka_unit_test(test_info_escapes_device_text),
+        cmocka_unit_test(test_info_escapes_certificate_names),
         cmocka_unit_test(test_config_says_what_changed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
