@@ -121,12 +121,29 @@ static int create_missing(int dir, long flash_size)
     return 0;
 }
 
+/* mkdir -p, mode 0700 for what it creates. */
+static int make_dirs(const char *path)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+        return -1;
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 /* Opens and locks DIR (one emulator per device), prepares its files and a
  * fresh random seed. Returns the directory's descriptor, or -1. */
 static int prepare_state(const options *o)
 {
     uint8_t seed[SEED_LEN];
-    if (mkdir(o->state, 0700) != 0 && errno != EEXIST) {
+    if (make_dirs(o->state) != 0) {
         die_errno("cannot create", o->state);
         return -1;
     }
@@ -476,6 +493,8 @@ static void usage(FILE *out, const options *o)
             "serves it on a new pseudo-terminal, whose path it prints as the\n"
             "first line on stdout, exactly as tinyhsmd does.\n\n"
             "  --state DIR        the device's flash image, key and seed (now: %s)\n"
+            "                     default $TINYHSM_STATE, else tinyhsmd's default\n"
+            "                     directory with -qemu appended\n"
             "  --link PATH        symlink to the pty (now: %s)\n"
             "  --firmware ELF     now: %s\n"
             "  --qemu PROGRAM     now: %s\n"
@@ -550,7 +569,10 @@ static int parse(int argc, char **argv, options *o)
 int main(int argc, char **argv)
 {
     static char state[4096], link[4096], firmware[PATH_MAX + 32];
-    thsm_default_state_dir(state, sizeof(state));
+    /* not tinyhsmd's directory: the two devices keep different files */
+    const char *own = getenv("TINYHSM_STATE");
+    if (thsm_default_state_dir(state, sizeof(state)) == 0 && (!own || !*own))
+        strncat(state, "-qemu", sizeof(state) - strlen(state) - 1);
     thsm_default_port(link, sizeof(link));
     default_firmware(firmware, sizeof(firmware));
     options o = {state, link, firmware, "qemu-system-arm", FLASH_DEFAULT, 0};
