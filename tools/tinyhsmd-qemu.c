@@ -505,16 +505,22 @@ static void usage(FILE *out, const options *o)
             o->state, o->link, o->firmware, o->qemu, FLASH_DEFAULT, FLASH_SECTOR);
 }
 
-/* The firmware next to this program: <bin>/../fw/tinyhsm-fw.elf. */
+/* The firmware of a build tree (<bin>/../fw) or of an installation
+ * (<bin>/../share/tinyhsm); the first that exists, else the first. */
 static void default_firmware(char *buf, size_t cap)
 {
+    static const char *const where[] = {"fw", "share/tinyhsm"};
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     self[n > 0 ? n : 0] = '\0';
     char *slash = strrchr(self, '/');
     if (slash)
         *slash = '\0';
-    snprintf(buf, cap, "%s/../fw/tinyhsm-fw.elf", self);
+    for (int i = 1; i >= 0; i--) {
+        snprintf(buf, cap, "%s/../%s/tinyhsm-fw.elf", self, where[i]);
+        if (i == 0 || access(buf, R_OK) == 0)
+            return;
+    }
 }
 
 static int parse(int argc, char **argv, options *o)
