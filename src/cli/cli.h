@@ -66,6 +66,10 @@ void cli_print_device_cert(cli_ctx *c, int ca, const char *title);
 /* "tinyhsm: message" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Every message cli_error and cli_usage_error printed so far, joined by
+ * "; " (for --json), or "". */
+const char *cli_errors(void);
+
 /* Usage error: message, then a hint to cmd's --help (to 'tinyhsm help'
  * when cmd is NULL); returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -1,4 +1,5 @@
 /* cmd_cert.c - tinyhsm cert: export a certificate. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,18 +9,25 @@
 #include "cli/cli.h"
 #include "host/hsm.h"
 #include "host/image.h"
+#include "host/output.h"
 
 static const char cert_help[] =
-    "Usage: tinyhsm cert ca|signer [--der] [-o FILE]\n"
+    "Usage: tinyhsm cert ca|signer [--der] [-o FILE] [--force]\n"
     "Writes the CA or signer certificate as PEM (or DER with --der) to FILE,\n"
-    "or PEM to standard output.\n\n"
+    "or PEM to standard output. FILE follows the rules of 'tinyhsm sign':\n"
+    "'-' is standard output; a FIFO or character device is written to; a\n"
+    "symlink is followed to its existing target; a regular file is replaced\n"
+    "atomically, keeping its mode; a directory is refused. DER to a\n"
+    "terminal needs --force.\n\n"
     "Example:\n  tinyhsm cert signer -o stsafe_signer_cert.pem\n";
 
 static int cert_parse(int argc, char **argv, int *der, const char **out,
                       int *ca)
 {
+    int force = 0;
     static const struct option opts[] = {
         {"der", no_argument, NULL, 'D'},
+        {"force", no_argument, NULL, 'F'},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -28,6 +36,8 @@ static int cert_parse(int argc, char **argv, int *der, const char **out,
     while ((o = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         if (o == 'D')
             *der = 1;
+        else if (o == 'F')
+            force = 1;
         else if (o == 'o')
             *out = optarg;
         else if (o == 'h') {
@@ -41,8 +51,45 @@ static int cert_parse(int argc, char **argv, int *der, const char **out,
         return cli_usage_error("cert", "say which certificate: ca or signer");
     if (*der && !*out)
         return cli_usage_error("cert", "--der needs -o FILE");
+    if (*der && strcmp(*out, "-") == 0 && isatty(STDOUT_FILENO) && !force)
+        return cli_usage_error("cert", "--der -o - would write binary to the "
+                               "terminal; redirect it, or --force");
     *ca = strcmp(argv[optind], "ca") == 0;
     return -1;
+}
+
+/* The certificate as PEM and DER. 0, or -1 with a message. */
+static int fetch(cli_ctx *c, int ca, char pem[THSM_PEM_MAX],
+                 uint8_t bin[THSM_X509_DER_MAX], size_t *bin_len)
+{
+    char err[300];
+    if (thsm_hsm_cert_pem(&c->at, ca, pem, THSM_PEM_MAX, err, sizeof(err))) {
+        cli_error("%s", err);
+        return -1;
+    }
+    if (thsm_x509_to_der((uint8_t *)pem, strlen(pem), bin, THSM_X509_DER_MAX,
+                         bin_len) != 0) {
+        cli_error("the device's certificate does not parse");
+        return -1;
+    }
+    return 0;
+}
+
+/* Fills the prepared output and delivers it (host/output.h). */
+static int deliver(thsm_output *o, const void *data, size_t len)
+{
+    char err[4400];
+    const thsm_output_data d = {{data}, {len}, 1};
+    if (o->kind == THSM_OUT_FILE && thsm_atomic_write(&o->f, data, len) != 0) {
+        cli_error("cannot write %s: %s", o->name, strerror(errno));
+        thsm_output_abort(o, 1);
+        return -1;
+    }
+    if (thsm_output_deliver(o, &d, 1, err, sizeof(err)) != 0) {
+        cli_error("%s", err);
+        return -1;
+    }
+    return 0;
 }
 
 int cli_cert(cli_ctx *c, int argc, char **argv)
@@ -52,18 +99,18 @@ int cli_cert(cli_ctx *c, int argc, char **argv)
     int rc = cert_parse(argc, argv, &der, &out, &ca);
     if (rc >= 0)
         return rc;
-    char pem[THSM_PEM_MAX], err[300];
+    char pem[THSM_PEM_MAX], err[4400];
+    static thsm_output o;
     uint8_t bin[THSM_X509_DER_MAX];
     size_t bin_len;
-    if (cli_connect(c) != 0)
-        return CLI_FAIL;
-    if (thsm_hsm_cert_pem(&c->at, ca, pem, sizeof(pem), err, sizeof(err))) {
+    thsm_atomic_cleanup_on_signals();
+    if (out && (thsm_output_resolve(&o, out, err, sizeof(err)) != 0 ||
+                thsm_output_prepare(&o, err, sizeof(err)) != 0)) {
         cli_error("%s", err);
         return CLI_FAIL;
     }
-    if (thsm_x509_to_der((uint8_t *)pem, strlen(pem), bin, sizeof(bin),
-                         &bin_len) != 0) {
-        cli_error("the device's certificate does not parse");
+    if (cli_connect(c) != 0 || fetch(c, ca, pem, bin, &bin_len) != 0) {
+        thsm_output_abort(&o, out ? 1 : 0);
         return CLI_FAIL;
     }
     if (!out) {
@@ -72,10 +119,8 @@ int cli_cert(cli_ctx *c, int argc, char **argv)
     }
     const void *data = der ? (const void *)bin : (const void *)pem;
     size_t len = der ? bin_len : strlen(pem);
-    if (thsm_write_file_atomic(out, data, len, 0644, err, sizeof(err)) != 0) {
-        cli_error("%s", err);
+    if (deliver(&o, data, len) != 0)
         return CLI_FAIL;
-    }
     fprintf(stderr, "Wrote %s (%s, %zu bytes)\n", out, der ? "DER" : "PEM",
             len);
     return CLI_OK;

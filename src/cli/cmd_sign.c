@@ -36,8 +36,13 @@ static const char sign_help[] =
     "          Defaults stsafe_signer_cert.pem and SigGen.c: beside the image\n"
     "          when OUT is a directory or has a placeholder, else in the\n"
     "          current directory.\n"
-    "A regular file is replaced atomically; a FIFO or character device is\n"
-    "written to; a symlink is followed to its (existing) target.\n"
+    "A regular file is replaced atomically, keeping its mode (a new one gets\n"
+    "0644 less the umask); a FIFO or character device (also through a link\n"
+    "such as /dev/stdout) is written to; a symlink is followed to its\n"
+    "(existing) target. No output may be an input (firmware, version file,\n"
+    "--trust). FIFOs and standard output are written first; files are\n"
+    "replaced only after they were written in full. Writing the image to a\n"
+    "terminal needs --force.\n"
     "FILE is an application_version.h defining APP_VERSION_MAJOR, _MINOR and\n"
     "_BUILD as decimal numbers (the last definition wins).\n"
     "Refused unless --force: version 0.0.0; an ELF, Intel HEX or S-record\n"
@@ -46,10 +51,12 @@ static const char sign_help[] =
     "replacing a CERT or SIGGEN that holds another key.\n"
     "--trust KEYFILE (SigGen.c, certificate or public key PEM) refuses to\n"
     "sign unless the device's signer key is that key.\n"
-    "A board missing from the built-in table needs --max-size.\n"
+    "A board missing from the built-in table needs --max-size; for a known\n"
+    "board it may not exceed the board's maximum unless --force.\n"
     "--json prints one object: image, certificate, siggen, board, version,\n"
     "firmware_size, signed_size, image_size, sha256, signature, key_id,\n"
-    "public_key, signer_not_before, signer_not_after, warnings.\n\n"
+    "public_key, signer_not_before, signer_not_after (ISO 8601), warnings,\n"
+    "ok (true); on failure {\"ok\":false,\"error\":\"...\"}.\n\n"
     "Example:\n"
     "  tinyhsm sign --board B-U585I-IOT02A --version 1.2.0 build/fw.bin\n"
     "  tinyhsm sign --board B-U585I-IOT02A --version-file app/application_version.h \\\n"
@@ -104,6 +111,23 @@ static int known_boards_error(const char *board)
     return CLI_USAGE;
 }
 
+/* --max-size over a known board's maximum: the bootloader would reject a
+ * larger image. Refused unless --force. */
+static int max_size_over_board(const sign_opts *o, const thsm_board_info *b)
+{
+    if (!o->force)
+        return cli_usage_error("sign", "--max-size %llu is over %s's maximum "
+                               "of %lu bytes: its bootloader rejects larger "
+                               "images (--force allows it)",
+                               (unsigned long long)o->max_size, b->name,
+                               (unsigned long)b->max_size);
+    fprintf(stderr, "tinyhsm: warning: --max-size %llu is over %s's maximum "
+            "of %lu bytes (going on: --force)\n",
+            (unsigned long long)o->max_size, b->name,
+            (unsigned long)b->max_size);
+    return -1;
+}
+
 /* Option values that can be checked without touching files or the device. */
 static int sign_check(sign_opts *o)
 {
@@ -122,11 +146,17 @@ static int sign_check(sign_opts *o)
     if (o->json && o->given[OUT_IMAGE] && strcmp(o->given[OUT_IMAGE], "-") == 0)
         return cli_usage_error("sign", "--json and -o - both need standard "
                                        "output");
+    if (o->given[OUT_IMAGE] && strcmp(o->given[OUT_IMAGE], "-") == 0 &&
+        isatty(STDOUT_FILENO) && !o->force)
+        return cli_usage_error("sign", "-o - would write the binary image to "
+                               "the terminal; redirect it, or --force");
     const thsm_board_info *b = thsm_board_find(o->board);
     if (!o->max_size && !b)
         return known_boards_error(o->board);
     if (!o->max_size)
         o->max_size = b->max_size;
+    if (b && o->max_size > b->max_size)
+        return max_size_over_board(o, b);
     return -1;
 }
 
@@ -160,11 +190,13 @@ static int sign_parse(int argc, char **argv, sign_opts *o)
         case 'F': o->force = 1; break;
         case 'j': o->json = 1; break;
         case 'm':
+            errno = 0;
             o->max_size = strtoull(optarg, &end, 10);
-            if (*end || *optarg < '1' || *optarg > '9' || o->max_size < 1024 ||
-                o->max_size > 999999999)
+            if (*end || errno || *optarg < '1' || *optarg > '9' ||
+                o->max_size < 1024 || o->max_size > UINT32_MAX)
                 return cli_usage_error("sign", "--max-size takes a number of "
-                                               "bytes from 1024");
+                                       "bytes from 1024 to 4294967295, not "
+                                       "'%s'", optarg);
             break;
         case 'h': fputs(sign_help, stdout); return CLI_OK;
         default: return cli_bad_option("sign", opts, argc, argv);
@@ -177,18 +209,34 @@ static int sign_parse(int argc, char **argv, sign_opts *o)
     return sign_check(o);
 }
 
-/* Copies tmpl into out with {board} and {version} replaced; *had is set
- * when there was one. -1 when the result is too long. */
-static int expand(const sign_opts *o, const char *tmpl, char *out, size_t cap,
-                  int *had)
+/* A {word} at s that is not a known placeholder: its length, else 0. */
+static size_t unknown_placeholder(const char *s)
 {
-    size_t n = 0;
+    size_t n = s[0] == '{' ? strspn(s + 1, "abcdefghijklmnopqrstuvwxyz"
+                                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789")
+                           : 0;
+    return n && s[n + 1] == '}' ? n + 2 : 0;
+}
+
+/* Copies tmpl into out with {board} and {version} replaced; *had is set
+ * when there was one. -1 when the result is too long, -2 (with a message)
+ * for an unknown placeholder. */
+static int expand(const sign_opts *o, const char *opt, const char *tmpl,
+                  char *out, size_t cap, int *had)
+{
+    size_t n = 0, bad;
     while (*tmpl) {
         const char *put = NULL;
         if (strncmp(tmpl, "{board}", 7) == 0)
             put = o->board, tmpl += 7;
         else if (strncmp(tmpl, "{version}", 9) == 0)
             put = o->version, tmpl += 9;
+        else if ((bad = unknown_placeholder(tmpl)) != 0) {
+            cli_usage_error("sign", "%s: unknown placeholder %.*s; the known "
+                            "ones are {board} and {version}", opt, (int)bad,
+                            tmpl);
+            return -2;
+        }
         int w = put ? snprintf(out + n, cap - n, "%s", put)
                     : snprintf(out + n, cap - n, "%c", *tmpl++);
         if (w < 0 || (size_t)w >= cap - n)
@@ -208,8 +256,9 @@ static int place_outputs(sign_opts *o)
     int beside = 0;
     const char *img = o->given[OUT_IMAGE] ? o->given[OUT_IMAGE]
                                           : default_names[OUT_IMAGE];
-    if (expand(o, img, p[OUT_IMAGE], sizeof(p[0]), &beside) != 0)
-        return cli_usage_error("sign", "-o is too long");
+    int rc = expand(o, "-o", img, p[OUT_IMAGE], sizeof(p[0]), &beside);
+    if (rc != 0)
+        return rc == -2 ? CLI_USAGE : cli_usage_error("sign", "-o is too long");
     if (strcmp(p[OUT_IMAGE], "-") != 0 && stat(p[OUT_IMAGE], &st) == 0 &&
         S_ISDIR(st.st_mode)) {
         size_t n = strlen(p[OUT_IMAGE]);
@@ -224,32 +273,48 @@ static int place_outputs(sign_opts *o)
     int dir_len = beside && slash ? (int)(slash - p[OUT_IMAGE]) + 1 : 0;
     for (int i = OUT_CERT; i < OUT_COUNT; i++) {
         int had = 0;
-        if (o->given[i] &&
-            expand(o, o->given[i], p[i], sizeof(p[0]), &had) != 0)
-            return cli_usage_error("sign", "%s is too long", out_option[i]);
-        if (!o->given[i])
-            snprintf(p[i], sizeof(p[0]), "%.*s%s", dir_len, p[OUT_IMAGE],
+        rc = o->given[i] ? expand(o, out_option[i], o->given[i], p[i],
+                                  sizeof(p[0]), &had)
+                         : 0;
+        if (rc != 0)
+            return rc == -2 ? CLI_USAGE
+                            : cli_usage_error("sign", "%s is too long",
+                                              out_option[i]);
+        if (!o->given[i]) { /* the image's directory, then the default */
+            memcpy(p[i], p[OUT_IMAGE], (size_t)dir_len);
+            snprintf(p[i] + dir_len, sizeof(p[0]) - (size_t)dir_len, "%s",
                      default_names[i]);
+        }
     }
     return -1;
 }
 
+/* The input an output would overwrite, or NULL. */
+static const char *input_hit(const sign_opts *o, const thsm_output *out)
+{
+    if (thsm_output_is_input(out, o->firmware))
+        return "the firmware itself";
+    if (o->version_file && thsm_output_is_input(out, o->version_file))
+        return "the --version-file being read";
+    if (o->trust && thsm_output_is_input(out, o->trust))
+        return "the --trust file being read";
+    return NULL;
+}
+
 /* Resolves each output and refuses two that are the same file, or one
- * that is the firmware. */
+ * that is an input. */
 static int resolve_outputs(const sign_opts *o, thsm_output out[OUT_COUNT])
 {
     char err[4400];
-    struct stat fw;
-    int have_fw = stat(o->firmware, &fw) == 0;
     for (int i = 0; i < OUT_COUNT; i++) {
         if (thsm_output_resolve(&out[i], o->path[i], err, sizeof(err)) != 0) {
             cli_error("%s", err);
             return CLI_FAIL;
         }
-        if (have_fw && out[i].ino && out[i].dev == fw.st_dev &&
-            out[i].ino == fw.st_ino)
-            return cli_usage_error("sign", "%s %s is the firmware itself",
-                                   out_option[i], o->path[i]);
+        const char *input = input_hit(o, &out[i]);
+        if (input)
+            return cli_usage_error("sign", "%s %s is %s", out_option[i],
+                                   o->path[i], input);
         for (int j = 0; j < i; j++)
             if (thsm_output_same(&out[i], &out[j]))
                 return cli_usage_error("sign", "%s and %s name the same file "
@@ -323,14 +388,36 @@ static int refuse_unless_forced(const sign_opts *o, image *im, const char *why)
     return -1;
 }
 
-/* The firmware's file name with its extension replaced by .bin. */
+/* The firmware's file name with its extension replaced by .bin, or by
+ * .raw.bin when that would be the firmware's own name. */
 static void raw_name(const char *fw, char *out, size_t cap)
 {
     const char *base = strrchr(fw, '/');
     base = base ? base + 1 : fw;
     const char *dot = strrchr(base, '.');
     int n = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
-    snprintf(out, cap, "%.*s.bin", n, base);
+    snprintf(out, cap, "%.*s%s", n, base,
+             dot && strcmp(dot, ".bin") == 0 ? ".raw.bin" : ".bin");
+}
+
+/* s quoted for a POSIX shell when it holds anything but safe characters. */
+static void shell_quote(const char *s, char *out, size_t cap)
+{
+    static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU"
+                               "VWXYZ0123456789_-+./,:@%=";
+    size_t n = 0;
+    if (*s && strspn(s, safe) == strlen(s)) {
+        snprintf(out, cap, "%s", s);
+        return;
+    }
+    out[n++] = '\'';
+    for (; *s && n + 6 < cap; s++) {
+        if (*s == '\'')
+            n += (size_t)snprintf(out + n, cap - n, "'\\''");
+        else
+            out[n++] = *s;
+    }
+    snprintf(out + n, cap - n, "'");
 }
 
 /* Refuses, unless --force, what the bootloader cannot boot. */
@@ -342,10 +429,12 @@ static int preflight(const sign_opts *o, image *im)
     static const char *const flag[] = {
         [THSM_FW_ELF] = "", [THSM_FW_IHEX] = "-I ihex ",
         [THSM_FW_SREC] = "-I srec "};
-    char why[600], bin[300];
+    char why[1400], bin[300], qfw[600], qbin[600];
     thsm_fw_kind kind = thsm_firmware_kind(im->fw, im->fw_len);
     const thsm_board_info *b = thsm_board_find(o->board);
     raw_name(o->firmware, bin, sizeof(bin));
+    shell_quote(o->firmware, qfw, sizeof(qfw));
+    shell_quote(bin, qbin, sizeof(qbin));
     if (strcmp(o->version, "0.0.0") == 0 &&
         refuse_unless_forced(o, im, "version 0.0.0: the bootloader refuses it"))
         return -1;
@@ -357,7 +446,7 @@ static int preflight(const sign_opts *o, image *im)
     if (kind != THSM_FW_RAW) {
         snprintf(why, sizeof(why), "%s is %s, not a raw binary; make one "
                  "with:\n  arm-none-eabi-objcopy %s-O binary %s %s",
-                 o->firmware, what[kind], flag[kind], o->firmware, bin);
+                 o->firmware, what[kind], flag[kind], qfw, qbin);
         return refuse_unless_forced(o, im, why);
     }
     if (b && thsm_vector_check(im->fw, im->fw_len, b, why, sizeof(why)) != 0)
@@ -384,11 +473,29 @@ static int load_any_key(const char *path, uint8_t pub[THSM_P256_PUB_LEN],
     return rc;
 }
 
+/* --trust names a readable key file of sensible size. */
+static int trust_file_check(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        cli_error("--trust %s: %s", path, strerror(errno));
+    else if (S_ISDIR(st.st_mode))
+        cli_error("--trust %s: is a directory, not a key file", path);
+    else if (st.st_size > 65536)
+        cli_error("--trust %s: %lld bytes is too large for a SigGen.c, "
+                  "certificate or public key", path, (long long)st.st_size);
+    else
+        return 0;
+    return -1;
+}
+
 /* --trust: the device's signer key must be the trusted one. */
 static int check_trust(const sign_opts *o, const image *im)
 {
     uint8_t want[THSM_P256_PUB_LEN];
     char err[300], id[THSM_KEY_ID_LEN];
+    if (trust_file_check(o->trust) != 0)
+        return -1;
     int rc = load_any_key(o->trust, want, err, sizeof(err));
     if (rc != 0) {
         if (rc == -1)
@@ -411,7 +518,7 @@ static int check_overwrite(const sign_opts *o, image *im,
 {
     for (int i = OUT_CERT; i < OUT_COUNT; i++) {
         uint8_t old[THSM_P256_PUB_LEN];
-        char err[300], id[THSM_KEY_ID_LEN], why[1200];
+        char err[300], id[THSM_KEY_ID_LEN], why[4400];
         if (!out[i].exists ||
             load_any_key(out[i].path, old, err, sizeof(err)) != 0 ||
             memcmp(old, im->pub, sizeof(old)) == 0)
@@ -536,10 +643,6 @@ static int hash_and_sign(cli_ctx *c, image *im, thsm_output *img)
     pthread_t copy;
     int threaded = 0;
     if (img->kind == THSM_OUT_FILE) {
-        if (thsm_atomic_begin(&img->f, img->path, 0644, err, sizeof(err))) {
-            cli_error("%s", err);
-            return -1;
-        }
         threaded = pthread_create(&copy, NULL, copy_body, &cp) == 0;
         if (!threaded)
             copy_body(&cp);
@@ -566,104 +669,47 @@ static int hash_and_sign(cli_ctx *c, image *im, thsm_output *img)
     return ok ? 0 : -1;
 }
 
-typedef struct {
-    const void *part[4];
-    size_t len[4];
-    size_t n;
-} content;
-
-/* Temporaries for the certificate and SigGen.c, and the signature at the
- * end of the image's: everything is staged before anything is replaced. */
-static int stage(thsm_output out[OUT_COUNT], const content body[OUT_COUNT])
+/* Every output's temporary is created (or its FIFO or device checked)
+ * before the device is asked to sign: an unwritable output costs no
+ * signature. */
+static int prepare_outputs(thsm_output out[OUT_COUNT])
 {
     char err[4400];
-    if (out[OUT_IMAGE].kind == THSM_OUT_FILE &&
-        thsm_atomic_write(&out[OUT_IMAGE].f, body[OUT_IMAGE].part[3],
-                          body[OUT_IMAGE].len[3]) != 0) {
-        cli_error("cannot write %s: %s", out[OUT_IMAGE].name, strerror(errno));
-        return -1;
-    }
-    for (int i = OUT_CERT; i < OUT_COUNT; i++) {
-        if (out[i].kind != THSM_OUT_FILE)
-            continue;
-        if (thsm_atomic_begin(&out[i].f, out[i].path, 0644, err, sizeof(err))) {
-            cli_error("%s", err);
-            return -1;
-        }
-        if (thsm_atomic_write(&out[i].f, body[i].part[0], body[i].len[0])) {
-            cli_error("cannot write %s: %s", out[i].name, strerror(errno));
-            return -1;
-        }
-    }
     for (int i = 0; i < OUT_COUNT; i++) {
-        if (out[i].kind == THSM_OUT_FILE && thsm_atomic_flush(&out[i].f)) {
-            cli_error("cannot write %s: %s", out[i].name, strerror(errno));
+        if (thsm_output_prepare(&out[i], err, sizeof(err)) != 0) {
+            cli_error("%s; nothing written", err);
             return -1;
         }
     }
     return 0;
 }
 
-static void abort_all(thsm_output out[OUT_COUNT])
-{
-    for (int i = 0; i < OUT_COUNT; i++)
-        if (out[i].kind == THSM_OUT_FILE && out[i].f.fd >= 0)
-            thsm_atomic_abort(&out[i].f);
-}
-
-/* Replaces the files, then writes the FIFOs, devices and standard output.
- * Only a failure in this last step can leave some outputs written: it
- * says which. */
-static int commit_all(thsm_output out[OUT_COUNT], const content body[OUT_COUNT])
-{
-    char err[4400];
-    const char *done[OUT_COUNT];
-    int n = 0;
-    sigset_t stop, old;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGHUP);
-    for (int pass = 0; pass < 2; pass++) {
-        /* no signal between the renames; but one may stop a FIFO write */
-        pthread_sigmask(pass == 0 ? SIG_BLOCK : SIG_SETMASK,
-                        pass == 0 ? &stop : &old, pass == 0 ? &old : NULL);
-        for (int i = 0; i < OUT_COUNT; i++) {
-            int file = out[i].kind == THSM_OUT_FILE;
-            if (file != (pass == 0))
-                continue;
-            int rc = file ? thsm_atomic_commit(&out[i].f, err, sizeof(err))
-                          : thsm_output_write_direct(&out[i], body[i].part,
-                                                     body[i].len, body[i].n,
-                                                     err, sizeof(err));
-            if (rc != 0) {
-                cli_error("%s", err);
-                for (int k = 0; k < n; k++)
-                    cli_error("already written: %s", done[k]);
-                abort_all(out);
-                pthread_sigmask(SIG_SETMASK, &old, NULL);
-                return -1;
-            }
-            done[n++] = out[i].name;
-        }
-    }
-    return 0;
-}
-
+/* The signature at the end of the image's temporary, the certificate and
+ * SigGen.c into theirs; then everything is delivered (output.h). */
 static int write_outputs(thsm_output out[OUT_COUNT], image *im)
 {
+    char err[4400];
     im->siggen_len = thsm_siggen_format(im->pub, im->siggen, sizeof(im->siggen));
-    const content body[OUT_COUNT] = {
+    const thsm_output_data body[OUT_COUNT] = {
         {{im->header, im->fw, im->pad, im->sig},
          {sizeof(im->header), im->fw_len, pad_len(im), sizeof(im->sig)}, 4},
         {{im->pem}, {strlen(im->pem)}, 1},
         {{im->siggen}, {im->siggen_len}, 1},
     };
-    if (stage(out, body) != 0) {
-        abort_all(out);
+    for (int i = 0; i < OUT_COUNT; i++) {
+        size_t last = body[i].n - 1; /* the image's body is there already */
+        if (out[i].kind == THSM_OUT_FILE &&
+            thsm_atomic_write(&out[i].f, body[i].part[last], body[i].len[last])) {
+            cli_error("cannot write %s: %s; nothing written", out[i].name,
+                      strerror(errno));
+            return -1;
+        }
+    }
+    if (thsm_output_deliver(out, body, OUT_COUNT, err, sizeof(err)) != 0) {
+        cli_error("%s", err);
         return -1;
     }
-    return commit_all(out, body);
+    return 0;
 }
 
 static void print_summary(FILE *f, const sign_opts *o, const image *im)
@@ -694,8 +740,9 @@ static void print_summary(FILE *f, const sign_opts *o, const image *im)
 
 static void print_json(const sign_opts *o, const image *im)
 {
-    char hex[2 * THSM_P256_PUB_LEN + 1], when[32];
+    char hex[2 * THSM_P256_PUB_LEN + 1];
     json_begin();
+    json_bool("ok", 1);
     json_str("image", o->path[OUT_IMAGE]);
     json_str("certificate", o->path[OUT_CERT]);
     json_str("siggen", o->path[OUT_SIGGEN]);
@@ -711,10 +758,8 @@ static void print_json(const sign_opts *o, const image *im)
     json_str("key_id", im->key_id);
     thsm_hex(im->pub, sizeof(im->pub), hex);
     json_str("public_key", hex);
-    cli_format_time(im->cert.not_before, when);
-    json_str("signer_not_before", when);
-    cli_format_time(im->cert.not_after, when);
-    json_str("signer_not_after", when);
+    json_time("signer_not_before", im->cert.not_before);
+    json_time("signer_not_after", im->cert.not_after);
     json_array("warnings");
     for (int i = 0; i < im->warn.n; i++)
         json_array_str(im->warn.text[i]);
@@ -732,11 +777,12 @@ static int sign_image(cli_ctx *c, const sign_opts *o, image *im,
         cli_error("%s", err);
         return CLI_FAIL;
     }
-    if (preflight(o, im) != 0 || device_prepare(c, o, im, out) != 0)
+    if (preflight(o, im) != 0)
         return CLI_FAIL;
-    if (hash_and_sign(c, im, &out[OUT_IMAGE]) != 0 ||
+    if (prepare_outputs(out) != 0 || device_prepare(c, o, im, out) != 0 ||
+        hash_and_sign(c, im, &out[OUT_IMAGE]) != 0 ||
         write_outputs(out, im) != 0) {
-        abort_all(out);
+        thsm_output_abort(out, OUT_COUNT);
         return CLI_FAIL;
     }
     if (o->json)
@@ -747,30 +793,38 @@ static int sign_image(cli_ctx *c, const sign_opts *o, image *im,
     return CLI_OK;
 }
 
-int cli_sign(cli_ctx *c, int argc, char **argv)
+static int sign_run(cli_ctx *c, int argc, char **argv, sign_opts *o)
 {
     static image im;
     static thsm_output out[OUT_COUNT];
-    static sign_opts o;
     char err[400];
-    int rc = sign_parse(argc, argv, &o);
+    int rc = sign_parse(argc, argv, o);
     if (rc >= 0)
         return rc;
-    if (o.version_file) {
-        if (thsm_version_file_read(o.version_file, o.version_buf,
-                                   sizeof(o.version_buf), err, sizeof(err))) {
+    if (o->version_file) {
+        if (thsm_version_file_read(o->version_file, o->version_buf,
+                                   sizeof(o->version_buf), err, sizeof(err))) {
             cli_error("%s", err);
             return CLI_FAIL;
         }
-        o.version = o.version_buf;
+        o->version = o->version_buf;
     }
-    if ((rc = place_outputs(&o)) >= 0 || (rc = resolve_outputs(&o, out)) >= 0)
+    if ((rc = place_outputs(o)) >= 0 || (rc = resolve_outputs(o, out)) >= 0)
         return rc;
     thsm_atomic_cleanup_on_signals();
-    if (load_firmware(&o, &im) != 0)
+    if (load_firmware(o, &im) != 0)
         return CLI_FAIL;
-    rc = sign_image(c, &o, &im, out);
+    rc = sign_image(c, o, &im, out);
     munmap((void *)im.fw, im.fw_len);
     close(im.fw_fd);
+    return rc;
+}
+
+int cli_sign(cli_ctx *c, int argc, char **argv)
+{
+    static sign_opts o;
+    int rc = sign_run(c, argc, argv, &o);
+    if (rc != CLI_OK && o.json)
+        json_failure();
     return rc;
 }

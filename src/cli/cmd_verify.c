@@ -33,9 +33,12 @@ static const char verify_help[] =
     "NULs) and one from older tinyhsm (one NUL) are both accepted.\n"
     "--flash-dump: IMAGE was read from the flash slot, so erased flash (0xFF)\n"
     "may follow the signature; anything else there fails the layout check.\n"
-    "Every check that can run runs, also after a failed one.\n"
+    "Every check that can run runs, also after a failed one (--installed\n"
+    "included). An IMAGE that cannot be read is an error (exit 1, no\n"
+    "PASS/FAIL lines); a rejected image also exits 1, after its FAIL lines.\n"
     "--json prints one object: image, ok, key_id, key_file, board, version,\n"
-    "signed_size, checks (an array of {check, pass, detail}).\n\n"
+    "signed_size, checks (an array of {check, pass, detail}); when no check\n"
+    "could run, {\"ok\":false,\"error\":\"...\"}.\n\n"
     "Example:\n"
     "  tinyhsm verify --siggen SigGen.c --board B-U585I-IOT02A signed_binary.bin\n";
 
@@ -44,6 +47,7 @@ typedef struct {
     const char *cert, *siggen, *pubkey, *ca, *board, *installed, *image;
     uint64_t max_size;
     int failed, flash_dump, json;
+    int header_ok; /* the image's header parsed */
     int n_checks; /* for --json */
     struct {
         const char *name;
@@ -133,25 +137,29 @@ static void report(verify_opts *o, int pass, const char *check,
     }
 }
 
-/* Maps a whole file read-only; NULL with a message on failure. */
-static const uint8_t *map_file(const char *path, size_t *len)
+/* Maps a whole file read-only; NULL with the reason in why. */
+static const uint8_t *map_file(const char *path, size_t *len, char *why,
+                               size_t cap)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        cli_error("cannot open %s: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    *len = (size_t)st.st_size;
-    void *p = *len ? mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
-    close(fd);
-    if (p == MAP_FAILED || !p) {
-        cli_error("cannot read %s (empty or unreadable)", path);
-        return NULL;
-    }
-    return p;
+    void *p = MAP_FAILED;
+    if (fd < 0 || fstat(fd, &st) != 0)
+        snprintf(why, cap, "cannot open %s: %s", path, strerror(errno));
+    else if (S_ISDIR(st.st_mode))
+        snprintf(why, cap, "%s is a directory, not an image", path);
+    else if (!S_ISREG(st.st_mode))
+        snprintf(why, cap, "%s is not a regular file", path);
+    else if (st.st_size == 0)
+        snprintf(why, cap, "%s is empty", path);
+    else if ((p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
+                       0)) == MAP_FAILED)
+        snprintf(why, cap, "cannot read %s: %s", path, strerror(errno));
+    else
+        *len = (size_t)st.st_size;
+    if (fd >= 0)
+        close(fd);
+    return p == MAP_FAILED ? NULL : p;
 }
 
 static int load_key(const verify_opts *o, uint8_t pub[65])
@@ -209,6 +217,7 @@ static void check_image(verify_opts *o, const uint8_t *img, size_t len,
         report(o, 0, "header", "%s", thsm_boot_strerror(r));
         return;
     }
+    o->header_ok = 1;
     report(o, 1, "header", "SECUREBOOT10, board %s, version %s, signed size %lu",
            h->board, h->version_text, (unsigned long)h->size);
     int layout = check_layout(o, img, len, h);
@@ -252,12 +261,18 @@ static void check_chain(verify_opts *o)
 static void check_update(verify_opts *o, const thsm_boot_header *update)
 {
     size_t len;
+    char why[600];
     thsm_boot_header cur;
-    const uint8_t *img = map_file(o->installed, &len);
-    int r = img ? thsm_boot_parse_header(img, len, &cur) : THSM_BOOT_TOO_SHORT;
-    if (r != THSM_BOOT_OK)
+    const uint8_t *img = map_file(o->installed, &len, why, sizeof(why));
+    int r = img ? thsm_boot_parse_header(img, len, &cur) : THSM_BOOT_OK;
+    if (!img)
+        report(o, 0, "update", "installed image: %s", why);
+    else if (r != THSM_BOOT_OK)
         report(o, 0, "update", "installed image %s: %s", o->installed,
                thsm_boot_strerror(r));
+    else if (!o->header_ok)
+        report(o, 0, "update", "not checked: the image's header does not "
+               "parse (installed %s %s)", cur.board, cur.version_text);
     else if ((r = thsm_boot_check_update(&cur, update)) != THSM_BOOT_OK)
         report(o, 0, "update", "%s (installed %s %s, update %s %s)",
                thsm_boot_strerror(r), cur.board, cur.version_text,
@@ -297,35 +312,47 @@ static void print_json(const verify_opts *o, const thsm_boot_header *h,
     json_end();
 }
 
+/* Exit 1 both for a rejected image and for one that cannot be read: the
+ * output says which (REJECTED, or an error and no PASS/FAIL lines). */
+static int verify_run(verify_opts *o, int argc, char **argv)
+{
+    char key_id[THSM_KEY_ID_LEN], why[600];
+    uint8_t pub[65];
+    thsm_boot_header h;
+    size_t len;
+    int rc = verify_parse(argc, argv, o);
+    if (rc >= 0)
+        return rc;
+    if (load_key(o, pub) != 0)
+        return CLI_FAIL;
+    const uint8_t *img = map_file(o->image, &len, why, sizeof(why));
+    if (!img) {
+        cli_error("%s", why);
+        return CLI_FAIL;
+    }
+    thsm_pub_key_id(pub, key_id);
+    if (!o->json)
+        printf("Signer key id: %s (%s)\n", key_id, key_file(o));
+    memset(&h, 0, sizeof(h));
+    check_image(o, img, len, pub, &h);
+    if (o->ca)
+        check_chain(o);
+    if (o->installed)
+        check_update(o, &h);
+    munmap((void *)img, len);
+    if (o->json)
+        print_json(o, &h, key_id);
+    else
+        printf("%s: %s\n", o->image, o->failed ? "REJECTED" : "OK");
+    return o->failed ? CLI_FAIL : CLI_OK;
+}
+
 int cli_verify(cli_ctx *c, int argc, char **argv)
 {
     (void)c; /* no device needed */
     static verify_opts o;
-    char key_id[THSM_KEY_ID_LEN];
-    uint8_t pub[65];
-    thsm_boot_header h;
-    size_t len;
-    int rc = verify_parse(argc, argv, &o);
-    if (rc >= 0)
-        return rc;
-    if (load_key(&o, pub) != 0)
-        return CLI_FAIL;
-    const uint8_t *img = map_file(o.image, &len);
-    if (!img)
-        return CLI_FAIL;
-    thsm_pub_key_id(pub, key_id);
-    if (!o.json)
-        printf("Signer key id: %s (%s)\n", key_id, key_file(&o));
-    memset(&h, 0, sizeof(h));
-    check_image(&o, img, len, pub, &h);
-    if (o.ca)
-        check_chain(&o);
-    if (o.installed && !o.failed)
-        check_update(&o, &h);
-    munmap((void *)img, len);
-    if (o.json)
-        print_json(&o, &h, key_id);
-    else
-        printf("%s: %s\n", o.image, o.failed ? "REJECTED" : "OK");
-    return o.failed ? CLI_FAIL : CLI_OK;
+    int rc = verify_run(&o, argc, argv);
+    if (rc != CLI_OK && o.json && !o.n_checks)
+        json_failure(); /* no checks ran: the reason instead */
+    return rc;
 }

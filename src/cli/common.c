@@ -13,13 +13,24 @@
 #include "host/defaults.h"
 #include "util/escape.h"
 
+static char errors[8192]; /* every error so far, for --json */
+
+/* Prints "tinyhsm: MESSAGE" and keeps MESSAGE for cli_errors(). */
+static void print_error(const char *fmt, va_list ap)
+{
+    char msg[8192]; /* never cut a message short */
+    size_t used = strlen(errors);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    fprintf(stderr, "tinyhsm: %s\n", msg);
+    snprintf(errors + used, sizeof(errors) - used, "%s%s", used ? "; " : "",
+             msg);
+}
+
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("tinyhsm: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    print_error(fmt, ap);
     va_end(ap);
 }
 
@@ -27,14 +38,18 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("tinyhsm: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    print_error(fmt, ap);
     if (cmd)
-        fprintf(stderr, "\nTry 'tinyhsm %s --help'.\n", cmd);
+        fprintf(stderr, "Try 'tinyhsm %s --help'.\n", cmd);
     else
-        fprintf(stderr, "\nTry 'tinyhsm help'.\n");
+        fprintf(stderr, "Try 'tinyhsm help'.\n");
     va_end(ap);
     return CLI_USAGE;
+}
+
+const char *cli_errors(void)
+{
+    return errors;
 }
 
 size_t cli_distance(const char *a, const char *b)

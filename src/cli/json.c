@@ -5,6 +5,9 @@
 #include "host/json.h"
 
 #include <stdio.h>
+#include <time.h>
+
+#include "cli/cli.h"
 
 static int first = 1; /* no comma before the next member */
 
@@ -86,4 +89,25 @@ void json_array_str(const char *value)
 {
     sep();
     quoted(value);
+}
+
+void json_time(const char *k, int64_t t)
+{
+    char when[32];
+    time_t tt = (time_t)t;
+    struct tm tm;
+    key(k);
+    if (gmtime_r(&tt, &tm) && strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ",
+                                       &tm))
+        quoted(when);
+    else
+        printf("%lld", (long long)t);
+}
+
+void json_failure(void)
+{
+    json_begin();
+    json_bool("ok", 0);
+    json_str("error", cli_errors());
+    json_end();
 }

@@ -75,13 +75,36 @@ int thsm_board_name_check(const char *name, char *err, size_t cap)
     return 0;
 }
 
+/* Why version is not MAJOR.MINOR.BUILD: the first rule it breaks. */
+static const char *version_problem(const char *version)
+{
+    size_t n = strlen(version), parts = 1;
+    if (n > THSM_BOOT_TEXT_MAX)
+        return "it has more than 15 characters, the most the header holds";
+    if (strspn(version, "0123456789.") != n)
+        return "only digits and dots are allowed";
+    for (const char *p = version; *p; p++)
+        parts += *p == '.';
+    if (parts != 3)
+        return "it needs exactly three numbers, MAJOR.MINOR.BUILD";
+    for (const char *p = version; *p;) {
+        size_t len = strcspn(p, ".");
+        if (len == 0 || (len > 1 && *p == '0'))
+            return "each number needs a digit and no leading zero";
+        if (len > 10 || strtoull(p, NULL, 10) > UINT32_MAX)
+            return "each number is at most 4294967295";
+        p += len + (p[len] == '.');
+    }
+    return "it is not MAJOR.MINOR.BUILD";
+}
+
 int thsm_version_check(const char *version, char *err, size_t cap)
 {
     thsm_boot_version v;
     if (thsm_boot_parse_version(version, &v) != THSM_BOOT_OK) {
-        snprintf(err, cap, "version '%.40s' is not MAJOR.MINOR.BUILD (decimal "
-                 "numbers, no leading zeros, at most %d characters)", version,
-                 THSM_BOOT_TEXT_MAX);
+        snprintf(err, cap, "version '%.40s' is not MAJOR.MINOR.BUILD "
+                 "(decimal numbers, no leading zeros, at most %d characters): "
+                 "%s", version, THSM_BOOT_TEXT_MAX, version_problem(version));
         return -1;
     }
     return 0;
@@ -115,7 +138,7 @@ static int version_line(const char *line, unsigned lineno, const char *path,
                      lineno, nm, v);
             return -1;
         }
-        snprintf(val[i], 16, "%s", v);
+        snprintf(val[i], 16, "%.10s", v); /* plain_decimal: <= 10 digits */
     }
     return 0;
 }
@@ -125,10 +148,18 @@ int thsm_version_file_read(const char *path, char *out, size_t out_cap,
 {
     char line[1024], val[3][16] = {"", "", ""};
     unsigned lineno = 0;
+    struct stat st;
     FILE *f = fopen(path, "r");
-    if (!f) {
+    if (!f || fstat(fileno(f), &st) != 0) {
         snprintf(err, cap, "cannot open version file %s: %s", path,
                  strerror(errno));
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(err, cap, "version file %s is a directory", path);
+        fclose(f);
         return -1;
     }
     int rc = 0, fresh = 1; /* fresh: this chunk starts a line */
@@ -272,9 +303,14 @@ static const char *volatile temps[MAX_TEMPS];
 
 static void remove_temps(int sig)
 {
+    static const char msg[] = "tinyhsm: interrupted; no output file was "
+                              "replaced\n";
+    int any = 0;
     for (int i = 0; i < MAX_TEMPS; i++)
         if (temps[i])
-            unlink(temps[i]);
+            any |= unlink(temps[i]) == 0;
+    if (any && write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
+        any = 0; /* nothing more to do: we are dying */
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -318,10 +354,22 @@ static void track_temp(thsm_atomic_file *f, const char *name)
     }
 }
 
+/* The mode of the file being replaced, else mode less the umask. */
+static mode_t final_mode(const char *path, mode_t mode)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+        return st.st_mode & 07777;
+    mode_t mask = umask(077);
+    umask(mask);
+    return mode & ~mask;
+}
+
 int thsm_atomic_begin(thsm_atomic_file *f, const char *path, mode_t mode,
                       char *err, size_t cap)
 {
     sigset_t old;
+    mode = final_mode(path, mode);
     snprintf(f->path, sizeof(f->path), "%s", path);
     snprintf(f->tmp, sizeof(f->tmp), "%s.tmp.XXXXXX", path);
     block_signals(&old);

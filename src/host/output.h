@@ -1,12 +1,14 @@
 /*
- * output.h - where a host command's output file goes, decided before
- * anything is written.
+ * output.h - where a host command's output files go, decided and prepared
+ * before anything is written, then delivered all or nothing.
  *
  * "-" is standard output. An existing FIFO or character device is written
- * directly (it cannot be replaced, and must not be). A symlink is followed
- * to its target, which must exist; the link itself stays. A regular file,
- * or a name that does not exist yet, is replaced atomically (image.h).
- * Anything else (a directory, a socket, a block device) is refused.
+ * directly (it cannot be replaced, and must not be); so is a symlink to one,
+ * such as /dev/stdout or /proc/self/fd/N on a pipe. Any other symlink is
+ * followed to its target, which must exist; the link itself stays. A
+ * regular file, or a name that does not exist yet, is replaced atomically
+ * (image.h), keeping the mode of the file it replaces. Anything else (a
+ * directory, a socket, a block device) is refused.
  */
 #ifndef THSM_OUTPUT_H
 #define THSM_OUTPUT_H
@@ -26,18 +28,41 @@ typedef struct {
     dev_t dev;          /* of an existing file, else 0 */
     ino_t ino;
     int exists;         /* a regular file is there now */
+    int chr;            /* a character device: may be named twice */
     thsm_atomic_file f; /* THSM_OUT_FILE: the temporary */
 } thsm_output;
+
+/* What a DIRECT or STDOUT output receives: up to 4 pieces. */
+typedef struct {
+    const void *part[4];
+    size_t len[4];
+    size_t n;
+} thsm_output_data;
 
 /* Decides how name is written (see above). 0, or -1 with the reason. */
 int thsm_output_resolve(thsm_output *o, const char *name, char *err, size_t cap);
 
-/* 1 when a and b end up in the same file. */
+/* 1 when a and b end up in the same file (character devices never do). */
 int thsm_output_same(const thsm_output *a, const thsm_output *b);
 
-/* Writes len bytes to a DIRECT or STDOUT output. 0 or -1 with the reason. */
-int thsm_output_write_direct(const thsm_output *o, const void *const *parts,
-                             const size_t *lens, size_t n, char *err,
-                             size_t cap);
+/* 1 when o would overwrite the input file path (which exists). */
+int thsm_output_is_input(const thsm_output *o, const char *path);
+
+/* Before the work that produces the data: creates a regular file's
+ * temporary (so that an unwritable directory is found now), checks that a
+ * FIFO or device is writable. 0, or -1 with the reason. */
+int thsm_output_prepare(thsm_output *o, char *err, size_t cap);
+
+/* Delivers n outputs: FIFOs, devices and standard output first, written
+ * from data[i]; only when all of them are complete, the regular files
+ * (whose temporaries the caller has filled) are fsync'ed and renamed.
+ * SIGPIPE is ignored: a closed pipe is an error like any other. On
+ * failure nothing more is written, every temporary is removed, and err
+ * names the failure, what was written and what was not. */
+int thsm_output_deliver(thsm_output *out, const thsm_output_data *data,
+                        size_t n, char *err, size_t cap);
+
+/* Removes the temporaries of prepared regular files. */
+void thsm_output_abort(thsm_output *out, size_t n);
 
 #endif

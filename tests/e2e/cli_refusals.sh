@@ -85,7 +85,10 @@ refuse 1 "is not the trusted key" "${U[@]}" --trust other.pub fw.bin
 run 0 tinyhsm sign "${U[@]}" --trust in.signer.pem -o in.t.bin --cert-out in.t.pem \
     --siggen in.t.c fw.bin
 refuse 1 "is not the trusted key" "${U[@]}" --trust other.pub fw.bin
-run 0 tinyhsm sign "${U[@]}" --trust in.t.c -o in.t.bin --cert-out in.t.pem --siggen in.t.c fw.bin
+refuse 2 "--siggen in.t.c is the --trust file being read" "${U[@]}" --trust in.t.c -o in.t.bin \
+    --cert-out in.t.pem --siggen in.t.c fw.bin
+cp in.t.c in.t2.c
+run 0 tinyhsm sign "${U[@]}" --trust in.t2.c -o in.t.bin --cert-out in.t.pem --siggen in.t.c fw.bin
 has "$TMP/out" "Signer key id: "
 refuse 1 "no-such-key" "${U[@]}" --trust no-such-key fw.bin
 ok "--trust: signs only with the trusted key (SigGen.c, certificate or public key)"
@@ -129,6 +132,56 @@ cp fw.bin in.fw
 refuse 2 "is the firmware itself" "${U[@]}" -o in.fw in.fw
 cmp -s fw.bin in.fw || fail "the firmware was overwritten"
 ok "all or nothing: a bad output path or two outputs with one name write nothing"
+
+# no output may be an input
+printf '#define APP_VERSION_MAJOR 1\n#define APP_VERSION_MINOR 2\n#define APP_VERSION_BUILD 3\n' >v2.h
+cp v2.h in.v2
+refuse 2 "-o v2.h is the --version-file being read" --board B-U585I-IOT02A --version-file v2.h -o v2.h fw.bin
+refuse 2 "--siggen v2.h is the --version-file being read" --board B-U585I-IOT02A --version-file v2.h \
+    --siggen v2.h fw.bin
+refuse 2 "--cert-out ./v2.h is the --version-file being read" --board B-U585I-IOT02A \
+    --version-file v2.h --cert-out ./v2.h fw.bin
+refuse 2 "--cert-out in.signer.pem is the --trust file being read" "${U[@]}" --trust in.signer.pem \
+    --cert-out in.signer.pem fw.bin
+refuse 2 "-o fw.bin is the firmware itself" "${U[@]}" -o fw.bin fw.bin
+cmp -s v2.h in.v2 || fail "the version file was overwritten"
+ok "an output that is an input (firmware, version file, --trust) is refused"
+
+# an unwritable output is found before the device signs
+signatures() { "$BIN/tinyhsm" info | sed -n 's/.*Signatures: *\([0-9]*\).*/\1/p'; }
+before=$(signatures)
+[ -n "$before" ] || fail "info shows no signature count"
+if [ "$(id -u)" -eq 0 ]; then ro=/proc; else mkdir in.ro && chmod 555 in.ro && ro=in.ro; fi
+refuse 1 "cannot write $ro/S.c" "${U[@]}" --siggen "$ro/S.c" fw.bin
+has "$TMP/err" "nothing written"
+[ "$(signatures)" = "$before" ] || fail "the device signed before an unwritable output was found"
+ok "an unwritable output directory is found before the device signs ($before signatures before and after)"
+
+# objcopy suggestions: a distinct output name, shell-quoted
+cp in.elf in.elf.bin
+refuse 1 "arm-none-eabi-objcopy -O binary in.elf.bin in.elf.raw.bin" "${U[@]}" in.elf.bin
+rm in.elf.bin
+cp in.hex "in.my fw.hex"
+refuse 1 "arm-none-eabi-objcopy -I ihex -O binary 'in.my fw.hex' 'in.my fw.bin'" "${U[@]}" "in.my fw.hex"
+ok "the objcopy command never overwrites its input and is shell-quoted"
+
+# small things said right
+refuse 2 "each number is at most 4294967295" --board B-U585I-IOT02A --version 4294967296.0.0 fw.bin
+refuse 2 "more than 15 characters" --board B-U585I-IOT02A --version 1234567.1234567.1 fw.bin
+refuse 2 "from 1024 to 4294967295, not '99999999999'" "${U[@]}" --max-size 99999999999 fw.bin
+refuse 2 "--max-size 2000000 is over B-U585I-IOT02A's maximum of 1007616" "${U[@]}" \
+    --max-size 2000000 fw.bin
+refuse 2 "unknown placeholder {foo}; the known ones are {board} and {version}" "${U[@]}" \
+    -o 'x-{foo}.bin' fw.bin
+refuse 2 "--siggen: unknown placeholder {BOARD}" "${U[@]}" --siggen '{BOARD}.c' fw.bin
+head -c 70000 /dev/zero >in.big
+refuse 1 "--trust in.big: 70000 bytes is too large" "${U[@]}" --trust in.big fw.bin
+refuse 1 "version file . is a directory" --board B-U585I-IOT02A --version-file . fw.bin
+script -qec "$BIN/tinyhsm sign --board B-U585I-IOT02A --version 1.0.0 -o - fw.bin" /dev/null \
+    >in.tty </dev/null || true
+grep -q "would write the binary image to the terminal" in.tty || fail "-o - on a terminal: $(cat in.tty)"
+grep -q SECUREBOOT10 in.tty && fail "-o - dumped the image on a terminal"
+ok "version, --max-size, placeholders, --trust size, version file directory, -o - on a terminal"
 
 # the largest image that fits is accepted
 firmware 46592 >fits.bin

@@ -165,6 +165,113 @@ run 2 tinyhsm sign "${U[@]}" --json -o - fw.bin
 ok "sign --json: one object with the outputs, sizes, digest, signature and key id"
 cd ..
 
+# --json: ISO 8601 times; a failure is an object too
+run 0 tinyhsm sign "${U[@]}" --json -o w1/j.bin --cert-out w1/j.pem --siggen w1/j.c w1/fw.bin
+grep -Eq '"signer_not_before":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"' "$TMP/out" ||
+    fail "--json times are not ISO 8601: $(cat "$TMP/out")"
+has "$TMP/out" '"ok":true'
+run 1 tinyhsm sign "${U[@]}" --json -o w1/j.bin --cert-out /nonexistent/c.pem w1/fw.bin
+[ "$(wc -l <"$TMP/out")" -eq 1 ] || fail "--json failure: one line"
+has "$TMP/out" '{"ok":false,"error":"cannot write /nonexistent/c.pem'
+run 2 tinyhsm sign --json --board B-U585I-IOT02A --version 1.2 w1/fw.bin
+has "$TMP/out" '"ok":false'
+ok "sign --json: ISO 8601 times; on failure one object with ok false and the error"
+
+# cert -o follows the same rules as sign's outputs
+mkdir co && cd co
+mkfifo f
+timeout 20 cat f >from_fifo.pem &
+reader=$!
+run 0 tinyhsm cert ca -o f
+wait $reader || fail "cert -o FIFO: the reader got nothing"
+[ -p f ] || fail "cert -o replaced the FIFO"
+grep -q "BEGIN CERTIFICATE" from_fifo.pem || fail "cert -o FIFO: no certificate"
+echo old >target.pem
+ln -s target.pem l.pem
+run 0 tinyhsm cert ca -o l.pem
+[ -L l.pem ] || fail "cert -o replaced the symlink"
+grep -q "BEGIN CERTIFICATE" target.pem || fail "cert -o did not write through the link"
+run 0 tinyhsm cert ca -o -
+has "$TMP/out" "BEGIN CERTIFICATE"
+[ ! -e ./- ] || fail "cert -o - created a file named -"
+run 1 tinyhsm cert signer -o .
+has "$TMP/err" "is a directory"
+if [ "$(id -u)" -eq 0 ]; then
+    mknod n c 1 3
+    run 0 tinyhsm cert ca -o n
+    [ -c n ] || fail "cert -o replaced a character device"
+fi
+chmod 600 target.pem
+run 0 tinyhsm cert signer -o target.pem
+[ "$(stat -c %a target.pem)" = 600 ] || fail "cert -o changed the mode of the file it replaced"
+(umask 077 && "$BIN/tinyhsm" cert ca -o new.pem 2>/dev/null)
+[ "$(stat -c %a new.pem)" = 600 ] || fail "a new file ignores umask 077: $(stat -c %a new.pem)"
+# /proc/self/fd/1 is /dev/stdout's target: a broken build cannot replace it
+"$BIN/tinyhsm" cert ca --der -o /proc/self/fd/1 2>"$TMP/err" | cat >piped.der ||
+    fail "cert --der -o /proc/self/fd/1 into a pipe: $(cat "$TMP/err")"
+[ -s piped.der ] || fail "cert --der -o /proc/self/fd/1 into a pipe wrote nothing"
+[ -z "$(ls -A | grep -v -e '^f$' -e '^from_fifo.pem$' -e '^target.pem$' -e '^l.pem$' -e '^n$' -e '^new.pem$' -e '^piped.der$')" ] ||
+    fail "cert left files: $(ls -A)"
+cd ..
+ok "cert -o: FIFO, device, symlink, '-', directory, mode and umask as in sign"
+
+# outputs: mode kept, umask respected, /dev/stdout into a pipe, /dev/null twice
+cd w1
+run 0 tinyhsm sign "${U[@]}" fw.bin
+chmod 600 SigGen.c
+run 0 tinyhsm sign "${U[@]}" fw.bin
+[ "$(stat -c %a SigGen.c)" = 600 ] || fail "sign changed SigGen.c's mode"
+rm -f umask.bin
+(umask 077 && "$BIN/tinyhsm" sign "${U[@]}" -o umask.bin fw.bin >/dev/null 2>&1)
+[ "$(stat -c %a umask.bin)" = 600 ] || fail "sign ignores umask 077"
+"$BIN/tinyhsm" sign "${U[@]}" -o p.bin --cert-out p.pem --siggen /proc/self/fd/1 fw.bin \
+    2>"$TMP/err" | cat >piped.c || fail "--siggen /proc/self/fd/1 into a pipe: $(cat "$TMP/err")"
+grep -q SigGen_Qx piped.c || fail "--siggen /proc/self/fd/1 into a pipe wrote nothing"
+# a private null device as root, so that a broken build cannot replace /dev/null
+null=/dev/null
+if [ "$(id -u)" -eq 0 ]; then mknod null2 c 1 3 && null=null2; fi
+run 0 tinyhsm sign "${U[@]}" -o p.bin --cert-out $null --siggen $null fw.bin
+[ -c $null ] || fail "$null was replaced"
+rm -f null2
+ok "outputs keep the mode of the file they replace, respect the umask; /proc/self/fd/1 on a pipe; a null device twice"
+
+# a closed pipe or a signal while the image streams: no file replaced, said so
+for f in stsafe_signer_cert.pem SigGen.c; do echo old >$f.keep; done
+# SigGen.c with another key: even --force keeps it when no image was delivered
+openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl ec -pubout 2>/dev/null >other.pub
+h=$(openssl pkey -pubin -in other.pub -outform DER | tail -c 64 | od -An -v -tx1 | tr -d ' \n')
+printf 'const uint8_t SigGen_Qx[SigGen_Qx_len] = {%s};\nconst uint8_t SigGen_Qy[SigGen_Qy_len] = {%s};\n' \
+    "$(echo "${h:0:64}" | sed 's/../0x&,/g;s/,$//')" "$(echo "${h:64}" | sed 's/../0x&,/g;s/,$//')" >SigGen.c.keep
+cp SigGen.c.keep SigGen.c
+cp stsafe_signer_cert.pem.keep stsafe_signer_cert.pem
+firmware 600000 >pipefw.bin # more than a pipe holds: the writer meets the closed end
+set +o pipefail
+"$BIN/tinyhsm" sign "${U[@]}" --force -o - pipefw.bin 2>"$TMP/err" | head -c 10 >/dev/null
+st=${PIPESTATUS[0]}
+[ "$st" = 1 ] || fail "a closed pipe: exit $st, not 1"
+set -o pipefail
+has "$TMP/err" "cannot write -: Broken pipe"
+has "$TMP/err" "not written: stsafe_signer_cert.pem, SigGen.c"
+cmp -s SigGen.c SigGen.c.keep || fail "SIGPIPE: SigGen.c was replaced though the image was not delivered"
+cmp -s stsafe_signer_cert.pem stsafe_signer_cert.pem.keep || fail "SIGPIPE: the certificate was replaced"
+mkfifo ff
+set -m
+"$BIN/tinyhsm" sign "${U[@]}" --force -o ff fw.bin >/dev/null 2>"$TMP/err" &
+pid=$!
+sleep 1.5
+kill -INT $pid
+st=0
+wait $pid || st=$?
+set +m
+[ $st = 130 ] || fail "SIGINT while waiting for the FIFO's reader: exit $st"
+has "$TMP/err" "interrupted; no output file was replaced"
+cmp -s SigGen.c SigGen.c.keep || fail "SIGINT: SigGen.c was replaced though the image was not delivered"
+cmp -s stsafe_signer_cert.pem stsafe_signer_cert.pem.keep || fail "SIGINT: the certificate was replaced"
+[ -z "$(ls -A | grep tmp || true)" ] || fail "temporaries left: $(ls -A)"
+rm -f ff pipefw.bin SigGen.c.keep stsafe_signer_cert.pem.keep other.pub
+cd ..
+ok "a closed pipe (EPIPE, exit 1) or SIGINT on a FIFO output replaces no file, even with --force"
+
 # SIGINT or SIGTERM at any moment leaves no temporary file. A slow line
 # (--baud) spreads the run over seconds; the signal lands at 10 points.
 stop_daemon

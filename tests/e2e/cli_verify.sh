@@ -58,6 +58,35 @@ reject "update has the installed version" --siggen SigGen.c \
     --installed img-1.2.3.bin img-1.2.3.bin
 ok "update rule: newer accepted, downgrade and same version refused"
 
+# --installed runs and reports after another failed check too
+reject "FAIL signature" --siggen SigGen.c --installed img-1.2.2.bin tampered.bin
+has "$TMP/out" "PASS update       1.2.3 newer than installed 1.2.2"
+reject "FAIL board" --siggen SigGen.c --board NUCLEO-G071RB --installed img-1.2.4.bin "$img"
+has "$TMP/out" "FAIL update"
+ok "--installed: the update check runs after a failed check"
+
+# input errors: said once, clearly
+reject "FAIL update       installed image: cannot open nonexist: No such file" --siggen SigGen.c \
+    --installed nonexist "$img"
+[ "$(grep -c nonexist "$TMP/out" "$TMP/err" | awk -F: '{s += $2} END {print s}')" -eq 1 ] ||
+    fail "--installed nonexist reported more than once: $(cat "$TMP/out" "$TMP/err")"
+grep -q "shorter than" "$TMP/out" && fail "a missing installed image is called short"
+: >empty.img
+for bad in ".:is a directory, not an image" "/dev/null:is not a regular file" "empty.img:is empty"; do
+    run 1 tinyhsm verify --siggen SigGen.c "${bad%%:*}"
+    has "$TMP/err" "${bad#*:}"
+    grep -q "PASS\|FAIL\|REJECTED" "$TMP/out" && fail "an unreadable image got check lines"
+    run 1 tinyhsm verify --siggen SigGen.c --json "${bad%%:*}"
+    [ "$(wc -l <"$TMP/out")" -eq 1 ] || fail "--json on an unreadable image: one line"
+    has "$TMP/out" "{\"ok\":false,\"error\":\"${bad%%:*} ${bad#*:}"
+done
+run 2 tinyhsm verify --siggen SigGen.c --json
+has "$TMP/out" '"ok":false'
+cp "$img" "$(printf 'odd\377name.bin')"
+run 0 tinyhsm verify --siggen SigGen.c --json "$(printf 'odd\377name.bin')"
+has "$TMP/out" '"image":"odd\ufffdname.bin"'
+ok "unreadable input: one clear error (directory, device, empty), exit 1; --json says ok false"
+
 # --max-size out of range is a usage error, never a huge limit
 for bad in -1 0 1023 4294967296 99999999999999999999 12x ""; do
     run 2 tinyhsm verify --siggen SigGen.c --max-size "$bad" "$img"

@@ -138,6 +138,25 @@ static void test_version_file(void **state)
     thsm_test_write_file(path, twice, strlen(twice));
     assert_int_equal(thsm_version_file_read(path, v, sizeof(v), err, sizeof(err)), 0);
     assert_string_equal(v, "1.4.3");
+    /* a directory, and versions refused for the right reason */
+    assert_int_not_equal(thsm_version_file_read(".", v, sizeof(v), err,
+                                                sizeof(err)), 0);
+    assert_non_null(strstr(err, "is a directory"));
+    static const struct {
+        const char *version, *why;
+    } wrong[] = {
+        {"4294967296.0.0", "each number is at most 4294967295"},
+        {"1234567.1234567.1", "more than 15 characters"},
+        {"1.2", "exactly three numbers"},
+        {"1.02.3", "no leading zero"},
+        {"1.x.3", "only digits and dots"},
+    };
+    for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+        assert_int_not_equal(thsm_version_check(wrong[i].version, err,
+                                                sizeof(err)), 0);
+        if (!strstr(err, wrong[i].why))
+            fail_msg("%s: %s", wrong[i].version, err);
+    }
     /* non-decimal values are refused with their line */
     const char *bad[] = {"(1U)", "1u", "0x1", "07", "1.0", "4294967296"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -252,6 +271,22 @@ static void test_output_kinds(void **state)
     assert_int_not_equal(thsm_output_resolve(&a, p, err, sizeof(err)), 0);
     snprintf(p, sizeof(p), "%s/missing/x", dir);
     assert_int_not_equal(thsm_output_resolve(&a, p, err, sizeof(err)), 0);
+    /* a link to a FIFO (like /dev/stdout on a pipe) is written directly */
+    snprintf(p, sizeof(p), "%s/fifolink", dir);
+    assert_int_equal(symlink("fifo", p), 0);
+    assert_int_equal(thsm_output_resolve(&a, p, err, sizeof(err)), 0);
+    assert_int_equal(a.kind, THSM_OUT_DIRECT);
+    assert_string_equal(a.path, p);
+    /* /dev/null may be named twice; an existing file may not be an input */
+    assert_int_equal(thsm_output_resolve(&a, "/dev/null", err, sizeof(err)), 0);
+    assert_int_equal(thsm_output_resolve(&b, "/dev/null", err, sizeof(err)), 0);
+    assert_false(thsm_output_same(&a, &b));
+    assert_false(thsm_output_is_input(&a, "/dev/null"));
+    snprintf(p, sizeof(p), "%s/file", dir);
+    assert_int_equal(thsm_output_resolve(&a, link, err, sizeof(err)), 0);
+    assert_true(thsm_output_is_input(&a, p));
+    assert_int_not_equal(thsm_output_resolve(&a, ".", err, sizeof(err)), 0);
+    assert_non_null(strstr(err, "directory"));
     thsm_test_rmtree(dir);
 }
 
@@ -284,8 +319,16 @@ static void test_atomic_writer(void **state)
     assert_memory_equal(data, "second!", 7);
     free(data);
     assert_int_equal(stat(path, &st), 0);
-    assert_int_equal(st.st_mode & 0777, 0644);
+    assert_int_equal(st.st_mode & 0777, 0640); /* the replaced file's mode */
     assert_int_equal(entries(dir), 1); /* no temporary left */
+    snprintf(path, sizeof(path), "%s/new.bin", dir);
+    mode_t old = umask(077);
+    assert_int_equal(thsm_write_file_atomic(path, "x", 1, 0644, err,
+                                            sizeof(err)), 0);
+    umask(old);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600); /* 0644 less the umask */
+    assert_int_equal(unlink(path), 0);
     snprintf(path, sizeof(path), "%s/missing/out.bin", dir);
     assert_int_not_equal(thsm_write_file_atomic(path, "x", 1, 0644, err,
                                                 sizeof(err)), 0);
