@@ -16,7 +16,7 @@ FWDIR    ?= $(BUILD)/fw
 FWDEBS    = gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm
 FIRMWARE  = $(abspath $(FWDIR))/tinyhsm-fw.elf
 
-.PHONY: all deps mbedtls build firmware check demo install bench clean
+.PHONY: all deps mbedtls build firmware check demo install bench bench-fw clean
 
 all: build
 
@@ -72,6 +72,11 @@ bench: deps
 	cmake -S . -B $(BENCHDIR) -DCMAKE_BUILD_TYPE=Release -DTHSM_TESTS=OFF
 	cmake --build $(BENCHDIR) -j$(JOBS)
 	bash bench/run.sh $(BENCHDIR)/bin
+
+# The firmware's footprint and instruction counts: bench/fw-results.json.
+bench-fw: firmware
+	cmake --build $(BUILD) -j$(JOBS) --target tinyhsm
+	bash bench/fw.sh $(BUILD)/bin $(FIRMWARE)
 
 clean:
 	rm -rf $(BUILD) $(CHECKDIR) $(MBEDCHECKDIR) $(BENCHDIR) $(USERDIR)

@@ -121,12 +121,29 @@ static int create_missing(int dir, long flash_size)
     return 0;
 }
 
+/* mkdir -p, mode 0700 for what it creates. */
+static int make_dirs(const char *path)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+        return -1;
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 /* Opens and locks DIR (one emulator per device), prepares its files and a
  * fresh random seed. Returns the directory's descriptor, or -1. */
 static int prepare_state(const options *o)
 {
     uint8_t seed[SEED_LEN];
-    if (mkdir(o->state, 0700) != 0 && errno != EEXIST) {
+    if (make_dirs(o->state) != 0) {
         die_errno("cannot create", o->state);
         return -1;
     }
@@ -250,10 +267,10 @@ static int wait_ready(relay *r, const char *state)
     size_t b = strlen(BANNER);
     if (len > b && memcmp(line, BANNER, b) == 0 && strcmp(line + b, "READY") == 0)
         return 0;
-    if (len > b && memcmp(line, BANNER, b) == 0) {
+    if (len > b + 8 && memcmp(line, BANNER "STORAGE ", b + 8) == 0) {
         fprintf(stderr, "tinyhsmd-qemu: cannot use the state in %s: %s\n"
                 "tinyhsmd-qemu: nothing was changed; move the directory away "
-                "to start a new device\n", state, line + b);
+                "to start a new device\n", state, line + b + 8);
         return -1;
     }
     fprintf(stderr, "tinyhsmd-qemu: the firmware did not start\n");
@@ -479,6 +496,8 @@ static void usage(FILE *out, const options *o)
             "serves it on a new pseudo-terminal, whose path it prints as the\n"
             "first line on stdout, exactly as tinyhsmd does.\n\n"
             "  --state DIR        the device's flash image, key and seed (now: %s)\n"
+            "                     default $TINYHSM_STATE, else tinyhsmd's default\n"
+            "                     directory with -qemu appended\n"
             "  --link PATH        symlink to the pty (now: %s)\n"
             "  --firmware ELF     now: %s\n"
             "  --qemu PROGRAM     now: %s\n"
@@ -489,16 +508,22 @@ static void usage(FILE *out, const options *o)
             o->state, o->link, o->firmware, o->qemu, FLASH_DEFAULT, FLASH_SECTOR);
 }
 
-/* The firmware next to this program: <bin>/../fw/tinyhsm-fw.elf. */
+/* The firmware of a build tree (<bin>/../fw) or of an installation
+ * (<bin>/../share/tinyhsm); the first that exists, else the first. */
 static void default_firmware(char *buf, size_t cap)
 {
+    static const char *const where[] = {"fw", "share/tinyhsm"};
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     self[n > 0 ? n : 0] = '\0';
     char *slash = strrchr(self, '/');
     if (slash)
         *slash = '\0';
-    snprintf(buf, cap, "%s/../fw/tinyhsm-fw.elf", self);
+    for (int i = 1; i >= 0; i--) {
+        snprintf(buf, cap, "%s/../%s/tinyhsm-fw.elf", self, where[i]);
+        if (i == 0 || access(buf, R_OK) == 0)
+            return;
+    }
 }
 
 static int parse(int argc, char **argv, options *o)
@@ -553,7 +578,10 @@ static int parse(int argc, char **argv, options *o)
 int main(int argc, char **argv)
 {
     static char state[4096], link[4096], firmware[PATH_MAX + 32];
-    thsm_default_state_dir(state, sizeof(state));
+    /* not tinyhsmd's directory: the two devices keep different files */
+    const char *own = getenv("TINYHSM_STATE");
+    if (thsm_default_state_dir(state, sizeof(state)) == 0 && (!own || !*own))
+        strncat(state, "-qemu", sizeof(state) - strlen(state) - 1);
     int is_default;
     thsm_default_port(link, sizeof(link), &is_default);
     default_firmware(firmware, sizeof(firmware));

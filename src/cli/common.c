@@ -23,8 +23,11 @@ static void print_error(const char *fmt, va_list ap)
     size_t used = strlen(errors);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     fprintf(stderr, "tinyhsm: %s\n", msg);
-    snprintf(errors + used, sizeof(errors) - used, "%s%s", used ? "; " : "",
-             msg);
+    size_t sep = used ? 2 : 0, len = strlen(msg);
+    if (used + sep + len >= sizeof(errors))
+        return; /* keep whole messages only: --json never shows half of one */
+    memcpy(errors + used, "; ", sep);
+    memcpy(errors + used + sep, msg, len + 1);
 }
 
 void cli_error(const char *fmt, ...)

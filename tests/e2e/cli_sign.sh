@@ -275,6 +275,11 @@ ok "a closed pipe (EPIPE, exit 1) or SIGINT on a FIFO output replaces no file, e
 # SIGINT or SIGTERM at any moment leaves no temporary file. A slow line
 # (--baud) spreads the run over seconds; the signal lands at 10 points.
 stop_daemon
+if [ "$DEVICE" = qemu ]; then # the slow line is tinyhsmd's --baud
+    echo "skip - SIGINT/SIGTERM during a slow run: needs tinyhsmd --baud"
+    finish
+    exit 0
+fi
 "$BIN/tinyhsmd" --state "$TMP/state" --link "$TMP/tty" --baud 9600 >"$TMP/slow.out" \
     2>"$TMP/slow.err" &
 DPID=$!

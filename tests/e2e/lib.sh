@@ -25,17 +25,18 @@ fail() { echo "FAIL: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 ok() { PASSED=$((PASSED + 1)); echo "ok $PASSED - $*"; }
 finish() { echo "$PASSED passed, 0 failed"; }
 
-# start_daemon [STATE_DIR]: runs the device (tinyhsmd, or the firmware in
-# QEMU), exports TINYHSM_PORT.
+# start_daemon [STATE_DIR [ARG...]]: runs the device (tinyhsmd, or the
+# firmware in QEMU) with the extra ARGs, exports TINYHSM_PORT.
 start_daemon() {
     local state=${1:-$TMP/state}
+    shift || true
     : >"$TMP/daemon.out" # not the last daemon's pty: the redirection below is async
     if [ "$DEVICE" = qemu ]; then
         "$BIN/tinyhsmd-qemu" --firmware "$FIRMWARE" --state "$state" \
-            --link "$TMP/tty" >"$TMP/daemon.out" 2>"$TMP/daemon.err" &
+            --link "$TMP/tty" "$@" >"$TMP/daemon.out" 2>"$TMP/daemon.err" &
     else
-        "$BIN/tinyhsmd" --state "$state" --link "$TMP/tty" >"$TMP/daemon.out" \
-            2>"$TMP/daemon.err" &
+        "$BIN/tinyhsmd" --state "$state" --link "$TMP/tty" "$@" \
+            >"$TMP/daemon.out" 2>"$TMP/daemon.err" &
     fi
     DPID=$!
     for _ in $(seq 100); do

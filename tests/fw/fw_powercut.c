@@ -9,8 +9,11 @@
  * a certificate), and sign. The test also counts the cuts
  * that left a half-written slot, to show the cuts did land inside saves.
  *
- * Needs $THSM_FIRMWARE; exits 77 (skipped) without it. $THSM_POWERCUTS sets
- * the number of rounds (default 100).
+ * A second phase cuts during the save that spends a PIN try: the try is
+ * then spent or not, never more, never given back.
+ *
+ * Needs $THSM_FIRMWARE; exits 77 (skipped) without it. $THSM_POWERCUTS and
+ * $THSM_POWERCUTS_PIN set the number of rounds (default 100 and 20).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -179,6 +182,36 @@ static int torn_slot(void)
     return torn;
 }
 
+/* Cuts during the save that spends a PIN try (AT+AUTH with a wrong PIN):
+ * afterwards the try is spent or not, never given back beyond that; a
+ * right PIN restores the tries between rounds. Returns the cuts after
+ * which the try was spent. */
+static int pin_rounds(double window)
+{
+    const char *env = getenv("THSM_POWERCUTS_PIN");
+    int rounds = env ? atoi(env) : 20, spent = 0;
+    char tries[8];
+    CHECK(strcmp(cmd("AT+PIN_SET NEW=powercut-pin"), "OK") == 0, "PIN: %s",
+          resp.lines[0]);
+    for (int i = 0; i < rounds; i++) {
+        status_field("TRIES", tries, sizeof(tries));
+        int before = atoi(tries);
+        if (before <= 2) {
+            CHECK(strcmp(cmd("AT+AUTH PIN=powercut-pin"), "OK") == 0,
+                  "right PIN: %s", resp.lines[0]);
+            before = 5;
+        }
+        cut_during("AT+AUTH PIN=wrong-pin", window);
+        start();
+        status_field("TRIES", tries, sizeof(tries));
+        int after = atoi(tries);
+        CHECK(after == before || after == before - 1,
+              "PIN round %d: %d tries before, %d after", i, before, after);
+        spent += after == before - 1;
+    }
+    return spent;
+}
+
 int main(void)
 {
     firmware = getenv("THSM_FIRMWARE");
@@ -235,6 +268,7 @@ int main(void)
         old += same;
         fresh += !same;
     }
+    int spent = pin_rounds(window);
     thsm_at_close(&at);
     CHECK(thsm_test_daemon_stop(&dev) == 0, "clean stop");
     printf("%d power cuts within %.0f us of the first flash write: %d kept the "
@@ -242,6 +276,8 @@ int main(void)
            old, fresh, torn);
     CHECK(rounds < 20 || (torn >= rounds / 20 && old > 0 && fresh > 0),
           "too few cuts landed inside a save");
+    printf("PIN: %d cuts during a wrong-PIN login spent the try (saved before "
+           "the comparison), the others left it\n", spent);
     thsm_test_rmtree(dir);
     return 0;
 }

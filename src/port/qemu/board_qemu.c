@@ -2,14 +2,16 @@
  * board_qemu.c - the rest of the board interface on QEMU: storage, entropy
  * and the measurement file, the latter two through semihosting stand-ins.
  */
+#include <stdio.h>
 #include <string.h>
 
-#include "port/qemu/board.h"
+#include "port/board.h"
 #include "port/qemu/port_qemu.h"
 #include "port/qemu/semihost.h"
 
 #define SEED_FILE "seed.bin"
 #define REPORT_FILE "fw-stats.txt"
+#define STDERR_FILE "fw-stderr.txt"
 
 int board_port_open(thsm_port *port, char *why, size_t cap)
 {
@@ -41,3 +43,17 @@ void board_report(const char *text)
         sh_close(fd);
     }
 }
+
+/* The C library's stderr (mbedTLS reports pool corruption there) goes to a
+ * file in the state directory, never to the UART, which carries AT. */
+static int stderr_put(char c, FILE *f)
+{
+    static int fd = -2;
+    (void)f;
+    if (fd == -2)
+        fd = sh_open(STDERR_FILE, SH_MODE_WB);
+    return fd >= 0 && sh_write(fd, &c, 1) == 0 ? (unsigned char)c : EOF;
+}
+
+static FILE stderr_file = FDEV_SETUP_STREAM(stderr_put, NULL, NULL, _FDEV_SETUP_WRITE);
+FILE *const stderr = &stderr_file;

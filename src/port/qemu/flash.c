@@ -12,9 +12,11 @@ int flash_open(uint32_t *size)
 {
     if (fd < 0)
         fd = sh_open(FLASH_FILE, SH_MODE_RPB);
-    long n = fd < 0 ? -1 : sh_flen(fd);
-    if (n < (long)FLASH_SECTOR || n % FLASH_SECTOR)
+    if (fd < 0)
         return -1;
+    long n = sh_flen(fd);
+    if (n < (long)FLASH_SECTOR || n % FLASH_SECTOR)
+        return -2;
     flash_size = (uint32_t)n;
     *size = flash_size;
     return 0;

@@ -15,7 +15,8 @@
 #define FLASH_PAGE 256u    /* program chunk */
 #define FLASH_FILE "flash.img"
 
-/* Opens the image; its size (a multiple of FLASH_SECTOR) goes to *size. */
+/* Opens the image; its size (a multiple of FLASH_SECTOR) goes to *size.
+ * -1 when it cannot be opened, -2 when its size is not whole sectors. */
 int flash_open(uint32_t *size);
 int flash_read(uint32_t addr, void *buf, size_t len);
 int flash_erase(uint32_t sector_addr);

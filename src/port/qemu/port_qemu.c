@@ -9,7 +9,8 @@
  * programmed last, in its own 16-byte unit (a board with ECC flash programs
  * 16 bytes at once), so a slot cut off mid-save has no marker and the other
  * slot, untouched, stays the state. The header also holds a sequence number
- * (newest wins) and SHA-256 over sequence, length and payload.
+ * (newest wins) and SHA-256 over sequence, length and payload. A newest
+ * slot that fails its digest is damage, reported, not skipped.
  *
  * The log is never erased: once full, appends fail, and the core then
  * refuses to sign (ERROR STORAGE) rather than sign unrecorded. Its end is
@@ -82,31 +83,38 @@ static int slot_digest(const slot_header *h, uint32_t base, const uint8_t *src,
     return thsm_sha256_final(&c, out);
 }
 
-/* 1 when slot i holds a complete state; its header goes to h. */
-static int slot_valid(int i, slot_header *h)
+/* 1 when slot i was written to the end: its commit marker is in. */
+static int slot_marked(int i, slot_header *h)
+{
+    return flash_read((uint32_t)i * FLASH_SECTOR, h, sizeof(*h)) == 0 &&
+           memcmp(h->mark, commit_mark, sizeof(commit_mark)) == 0 &&
+           get32(h->len) <= PAYLOAD_MAX;
+}
+
+static int slot_intact(int i, const slot_header *h)
 {
     uint8_t d[32];
-    uint32_t base = (uint32_t)i * FLASH_SECTOR;
-    return flash_read(base, h, sizeof(*h)) == 0 &&
-           memcmp(h->mark, commit_mark, sizeof(commit_mark)) == 0 &&
-           get32(h->len) <= PAYLOAD_MAX && slot_digest(h, base, NULL, d) == 0 &&
+    return slot_digest(h, (uint32_t)i * FLASH_SECTOR, NULL, d) == 0 &&
            thsm_ct_equal(d, h->digest, sizeof(d));
 }
 
-/* The slot holding the state (-1: none) and its header. */
+/* The slot holding the state and its header: the newest marked one. -1
+ * when there is none (a new device), -2 when it fails its digest: a marked
+ * slot was written to the end, so that is damage, not a power cut, and
+ * falling back to the older slot would roll the state back. */
 static int current_slot(slot_header *h)
 {
     slot_header cand;
     int best = -1;
     for (int i = 0; i < SLOTS; i++) {
-        if (!slot_valid(i, &cand))
+        if (!slot_marked(i, &cand))
             continue;
         if (best < 0 || (int32_t)(get32(cand.seq) - get32(h->seq)) > 0) {
             *h = cand;
             best = i;
         }
     }
-    return best;
+    return best >= 0 && !slot_intact(best, h) ? -2 : best;
 }
 
 static int q_load(void *ctx, const char *name, uint8_t *buf, size_t cap,
@@ -118,7 +126,7 @@ static int q_load(void *ctx, const char *name, uint8_t *buf, size_t cap,
         return THSM_PORT_NOT_FOUND;
     int i = current_slot(&h);
     if (i < 0)
-        return THSM_PORT_NOT_FOUND;
+        return i == -1 ? THSM_PORT_NOT_FOUND : THSM_PORT_IO;
     *len = get32(h.len);
     if (*len > cap)
         return THSM_PORT_TOO_BIG;
@@ -135,6 +143,8 @@ static int q_save(void *ctx, const char *name, const uint8_t *buf, size_t len)
     if (strcmp(name, STATE_NAME) != 0 || len > PAYLOAD_MAX)
         return THSM_PORT_IO;
     int now = current_slot(&cur);
+    if (now == -2)
+        return THSM_PORT_IO; /* never bury a damaged state under a new one */
     uint32_t base = (uint32_t)(now == 0 ? 1 : 0) * FLASH_SECTOR;
     memset(&h, 0xff, sizeof(h));
     put32(h.seq, now < 0 ? 1 : get32(cur.seq) + 1);
@@ -236,7 +246,9 @@ static int find_log_end(void)
 
 int thsm_qemu_port_open(thsm_port *port, char *why, size_t cap)
 {
-    const char *reason = flash_open(&flash_size) != 0 ? "cannot open " FLASH_FILE
+    int rc = flash_open(&flash_size);
+    const char *reason = rc == -1 ? "cannot open " FLASH_FILE
+             : rc != 0 ? FLASH_FILE " is not a whole number of 8 KiB sectors"
              : flash_size <= LOG_START ? FLASH_FILE " is too small"
              : find_log_end() != 0 ? "cannot read the audit log"
              : NULL;

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "port/qemu/board.h"
+#include "port/board.h"
 #include "port/qemu/semihost.h"
 
 extern uint32_t __data_start, __data_end, __data_load, __bss_start, __bss_end;

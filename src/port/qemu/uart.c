@@ -6,7 +6,7 @@
  */
 #include <stdint.h>
 
-#include "port/qemu/board.h"
+#include "port/board.h"
 
 #define UART0_BASE 0x50200000u /* Secure alias of UART0 */
 #define UART_DATA 0x00
@@ -23,8 +23,12 @@
 #define UART0_RX_IRQ 32 /* AN505 interrupt map */
 #define NVIC_ISER(n) ((volatile uint32_t *)(0xE000E100u + 4u * (n)))
 #define NVIC_ICPR(n) ((volatile uint32_t *)(0xE000E280u + 4u * (n)))
-#define SYSCLK_HZ 25000000u
+#define SYST_CSR ((volatile uint32_t *)0xE000E010u)
+#define SYST_RVR ((volatile uint32_t *)0xE000E014u)
+#define SYST_CVR ((volatile uint32_t *)0xE000E018u)
+#define SYST_ENABLE_CPUCLK 5u
 #define BAUD 115200u
+#define CORE_HZ 20000000u /* AN505 core and APB clock */
 
 static volatile uint32_t *reg(uint32_t off)
 {
@@ -34,13 +38,26 @@ static volatile uint32_t *reg(uint32_t off)
 void board_init(void)
 {
     __asm__ volatile("cpsid i" ::: "memory"); /* wake on interrupts, take none */
-    *reg(UART_BAUDDIV) = SYSCLK_HZ / BAUD;
+    *reg(UART_BAUDDIV) = CORE_HZ / BAUD;
     *reg(UART_CTRL) = CTRL_TX_EN | CTRL_RX_EN | CTRL_RX_INT_EN;
     *NVIC_ISER(UART0_RX_IRQ / 32) = 1u << (UART0_RX_IRQ % 32);
     /* Reading DATA tells the emulator the receiver is ready: QEMU 7.2 stops
      * polling its input while RX is disabled (at reset) and does not look
      * again when CTRL enables it. Harmless on a board: RX is empty. */
     (void)*reg(UART_DATA);
+    *SYST_RVR = BOARD_TICK_MASK; /* free-running, no interrupt */
+    *SYST_CVR = 0;
+    *SYST_CSR = SYST_ENABLE_CPUCLK;
+}
+
+uint32_t board_ticks(void)
+{
+    return BOARD_TICK_MASK - *SYST_CVR; /* SysTick counts down */
+}
+
+uint32_t board_tick_hz(void)
+{
+    return CORE_HZ;
 }
 
 int board_uart_getc(void)

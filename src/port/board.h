@@ -1,9 +1,10 @@
 /*
- * board.h - what the firmware's main loop needs from a board.
+ * board.h - what the firmware's main loop (fw/main.c) needs from a board.
  *
  * Each board folder (src/port/qemu for QEMU's mps2-an505; a B-U585I-IOT02A
- * port would add src/port/u585) implements these, its startup code, its
- * linker script and a thsm_port. The device core never includes this file.
+ * port would add src/port/u585) implements these functions, its startup code
+ * and vector table, its link.ld and a thsm_port; `cmake -DTHSM_BOARD=<folder>`
+ * picks it. The device core never includes this file.
  */
 #ifndef THSM_BOARD_H
 #define THSM_BOARD_H
@@ -28,6 +29,12 @@ int board_port_open(thsm_port *port, char *why, size_t cap);
 
 /* Entropy for seeding the random generator. 0, or -1. */
 int board_entropy(uint8_t *buf, size_t len);
+
+/* A free-running tick counter for measurements: board_tick_hz() ticks a
+ * second; it wraps at BOARD_TICK_MASK. */
+#define BOARD_TICK_MASK 0xFFFFFFu /* the Cortex-M SysTick is 24 bits wide */
+uint32_t board_ticks(void);
+uint32_t board_tick_hz(void);
 
 /* Stack bytes ever used (painted at reset), and the stack's size. */
 size_t board_stack_used(void);

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The firmware's audit log is bounded by its flash: once full, the device
+# refuses to sign (nothing is signed unrecorded), keeps its keys and its log,
+# and says why; after a restart too. A small flash image (3 sectors: two
+# state slots and an 8 KiB log, 40 records) makes it fill quickly.
+THSM_DEVICE=qemu
+. "$(dirname "$0")/../e2e/lib.sh"
+cd "$TMP"
+head -c 4096 /dev/urandom >fw.bin
+sign() { tinyhsm sign --force --board B-U585I-IOT02A --version "1.0.$1" -o out.bin fw.bin; }
+
+start_daemon "$TMP/state" --flash-size 24576
+run 0 tinyhsm config --new all
+signed=0
+while [ $signed -lt 60 ] && sign $signed >"$TMP/out" 2>"$TMP/err"; do
+    signed=$((signed + 1))
+done
+[ $signed -ge 30 ] && [ $signed -lt 40 ] || fail "$signed signatures before the log filled up"
+has "$TMP/err" "audit log"
+ok "signing stops when the audit log is full ($signed signatures)"
+
+run 0 tinyhsm log --verify
+run 0 tinyhsm log
+records=$(grep -c " SIGN " "$TMP/out" || true)
+[ "$records" -eq "$signed" ] || fail "$records SIGN records for $signed signatures"
+run 0 tinyhsm cert signer -o "$TMP/signer.pem"
+ok "the full log verifies, holds every signature, and the keys stay"
+
+stop_daemon
+start_daemon "$TMP/state"
+run 1 sign 99
+has "$TMP/err" "audit log"
+run 0 tinyhsm cert signer -o "$TMP/signer2.pem"
+cmp -s "$TMP/signer.pem" "$TMP/signer2.pem" || fail "signer changed"
+ok "still refused after a restart, state intact"
+stop_daemon
+finish
