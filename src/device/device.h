@@ -146,6 +146,8 @@ typedef struct {
     uint8_t log_synced_head[32];
     thsm_log_anchor anchor; /* what the next save seals: synced count and
                                head, damage found (kept across reloads) */
+    uint32_t log_pin_fails; /* wrong PINs the log holds since the last
+                               AUTH, PIN_SET or DECOMMISSION (at start) */
     const char *err_code;   /* error code of the answer being built, or NULL */
 
     /* storage health: non-zero when the stored state could not be read */

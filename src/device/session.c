@@ -139,7 +139,11 @@ static void log_refusal(thsm_device *dev, const command *c, uint32_t records)
     if (!(c->flags & (NEEDS_AUTH | SECRET)) || !dev->err_code ||
         strcmp(dev->err_code, "BAD_PARAM") == 0 || dev->log_count != records)
         return;
-    thsm_audit_append(dev, dev->err_code, NULL, NULL, c->name + 3);
+    if (thsm_audit_append(dev, dev->err_code, NULL, NULL, c->name + 3) ==
+        THSM_AUDIT_CUT) { /* a new segment started: seal it, then record */
+        thsm_device_flush(dev);
+        thsm_audit_append(dev, dev->err_code, NULL, NULL, c->name + 3);
+    }
 }
 
 void thsm_session_request(thsm_device *dev, char *line)
