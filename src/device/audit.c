@@ -272,38 +272,63 @@ static void reread(thsm_device *dev)
     memcpy(dev->log_synced_head, dev->log_head, 32);
 }
 
+/* Whether the log's size differs from the records written; *size is the
+ * medium's (0 for a deleted log). An unreadable size counts as no: a
+ * failing append reports it. */
+static int size_differs(thsm_device *dev, uint64_t *size)
+{
+    int rc = dev->port->size(dev->port->ctx, THSM_AUDIT_OBJECT, size);
+    if (rc == THSM_PORT_NOT_FOUND)
+        *size = 0;
+    else if (rc != THSM_PORT_OK)
+        return 0;
+    return *size != (uint64_t)dev->log_count * THSM_AUDIT_RECORD;
+}
+
+/* The records a log of size bytes lacks or has extra, "<first>-<last>";
+ * returns whether they are missing (else foreign). */
+static int gap(const thsm_device *dev, uint64_t size, char out[24])
+{
+    uint64_t have = (size + THSM_AUDIT_RECORD - 1) / THSM_AUDIT_RECORD;
+    int missing = size < (uint64_t)dev->log_count * THSM_AUDIT_RECORD;
+    uint64_t first = missing ? size / THSM_AUDIT_RECORD : dev->log_count;
+    uint64_t last = missing ? dev->log_count - 1 : have - 1;
+    snprintf(out, 24, "%lu-%lu", (unsigned long)first, (unsigned long)last);
+    return missing;
+}
+
 int thsm_audit_check(thsm_device *dev, char *why, size_t cap)
 {
-    uint64_t size = 0, want = (uint64_t)dev->log_count * THSM_AUDIT_RECORD;
-    int rc = dev->port->size(dev->port->ctx, THSM_AUDIT_OBJECT, &size);
-    if (rc != THSM_PORT_OK && rc != THSM_PORT_NOT_FOUND)
-        return 0; /* cannot tell; a failing append says so */
-    if (rc == THSM_PORT_NOT_FOUND)
-        size = 0;
-    if (size == want)
+    uint64_t size = 0;
+    char range[24];
+    if (!size_differs(dev, &size))
         return 0;
-    uint32_t had = dev->log_count, from = had;
-    char result[24];
-    const char *event = "RECORDS_FOREIGN";
-    if (size < want) {
-        from = (uint32_t)(size / THSM_AUDIT_RECORD);
-        event = "RECORDS_LOST";
-    }
-    thsm_audit_damage(dev, size < want ? THSM_LOG_MISSING : THSM_LOG_BROKEN,
-                      from);
-    reread(dev);
-    if (size < want) {
-        snprintf(result, sizeof(result), "%lu-%lu", (unsigned long)from,
-                 (unsigned long)had - 1);
+    if (gap(dev, size, range)) {
+        thsm_audit_damage(dev, THSM_LOG_MISSING,
+                          (uint32_t)(size / THSM_AUDIT_RECORD));
         snprintf(why, cap, "audit log is missing records from %lu (records "
-                 "%s were cut while running)", (unsigned long)from, result);
+                 "%s were cut while running)",
+                 (unsigned long)(size / THSM_AUDIT_RECORD), range);
     } else {
-        snprintf(result, sizeof(result), "%lu-%lu", (unsigned long)from,
-                 (unsigned long)dev->log_count - 1);
+        thsm_audit_damage(dev, THSM_LOG_BROKEN, dev->log_count);
         snprintf(why, cap, "audit log holds records %s the device did not "
-                 "write", result);
+                 "write", range);
     }
-    append_record(dev, event, NULL, NULL, result);
+    dev->log_dirty = 1; /* the next flush seals the finding */
+    return 1;
+}
+
+int thsm_audit_recover(thsm_device *dev, char *why, size_t cap)
+{
+    uint64_t size = 0;
+    char range[24];
+    if (!thsm_audit_check(dev, why, cap))
+        return 0;
+    size_differs(dev, &size);
+    int missing = gap(dev, size, range);
+    reread(dev);
+    append_record(dev, missing ? "RECORDS_LOST" : "RECORDS_FOREIGN", NULL,
+                  NULL, range);
     return 1;
 }
 
@@ -311,7 +336,7 @@ int thsm_audit_append(thsm_device *dev, const char *event, const thsm_slot *key,
                       const uint8_t *digest, const char *result)
 {
     char why[THSM_AUDIT_WHY];
-    if (thsm_audit_check(dev, why, sizeof(why)))
+    if (thsm_audit_recover(dev, why, sizeof(why)))
         return THSM_AUDIT_CUT;
     return append_record(dev, event, key, digest, result);
 }

@@ -39,14 +39,17 @@ int thsm_audit_append(thsm_device *dev, const char *event, const thsm_slot *key,
                       const uint8_t *digest, const char *result);
 /* Makes the records so far durable and remembers them as synced. 0 or -1. */
 int thsm_audit_sync(thsm_device *dev);
-/* Whether the log object still holds exactly the records the device wrote
- * (its size, so cheap: called before every append). When not, notes the
- * first damage (MISSING_FROM_<n>, or BROKEN_AT_<n> for records it did not
- * write), takes the log as the medium now holds it and starts a new segment
- * with a RECORDS_LOST (or RECORDS_FOREIGN) record naming the records
- * "<first>-<last>"; writes the reason to why and returns 1. The finding is
- * not yet sealed: the caller flushes. */
+/* Whether the log object no longer holds exactly the records the device
+ * wrote (its size, so cheap). When so, notes the first damage
+ * (MISSING_FROM_<n>, or BROKEN_AT_<n> for records it did not write), marks
+ * it for the next flush to seal, writes the reason to why and returns 1. */
 int thsm_audit_check(thsm_device *dev, char *why, size_t cap);
+/* thsm_audit_check, and when it finds damage, starts a new segment: takes
+ * the log as the medium now holds it and appends a RECORDS_LOST (or
+ * RECORDS_FOREIGN) record naming the records "<first>-<last>". Called
+ * before every append; the caller refuses what needed the record and
+ * flushes. */
+int thsm_audit_recover(thsm_device *dev, char *why, size_t cap);
 /* Reads n records from record from into out (n * THSM_AUDIT_RECORD bytes).
  * 0 or -1. */
 int thsm_audit_read(thsm_device *dev, uint32_t from, uint32_t n, char *out);

@@ -149,6 +149,7 @@ typedef struct {
     uint32_t log_pin_fails; /* wrong PINs the log holds since the last
                                AUTH, PIN_SET or DECOMMISSION (at start) */
     const char *err_code;   /* error code of the answer being built, or NULL */
+    int outcome_recorded;   /* the request's handler recorded its outcome */
 
     /* storage health: non-zero when the stored state could not be read */
     int storage_error;

@@ -276,7 +276,7 @@ void thsm_h_signer_sign(thsm_device *dev, const thsm_params *ps)
         return;
     }
     char why[THSM_AUDIT_WHY];
-    if (thsm_audit_check(dev, why, sizeof(why))) {
+    if (thsm_audit_recover(dev, why, sizeof(why))) {
         thsm_device_flush(dev); /* the finding is sealed at once */
         thsm_resp_error(dev, "STORAGE", "%s; signature withheld", why);
         return;

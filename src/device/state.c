@@ -181,7 +181,7 @@ int thsm_device_reload(thsm_device *dev)
 int thsm_save_or_restore(thsm_device *dev)
 {
     char why[THSM_AUDIT_WHY];
-    if (thsm_audit_check(dev, why, sizeof(why))) {
+    if (thsm_audit_recover(dev, why, sizeof(why))) {
         /* no change without its record: undo it, seal the finding */
         thsm_device_reload(dev);
         thsm_device_flush(dev);
@@ -203,6 +203,7 @@ void thsm_state_changed(thsm_device *dev, const char *event,
              (unsigned long)dev->st.generation);
     /* The change is saved already; a record that cannot be written is
      * reported by AT+HSM_STATUS? rather than undoing the change. */
+    dev->outcome_recorded = 1;
     int rc = thsm_audit_append(dev, event, key, digest, result);
     if (rc == THSM_AUDIT_CUT) /* cut since the save: a new segment started */
         rc = thsm_audit_append(dev, event, key, digest, result);

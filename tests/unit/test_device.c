@@ -1518,9 +1518,14 @@ static void test_log_cut_shows_in_status(void **state)
     fixture *f = *state;
     nine_records(f);
     log_object(f)->len -= 2 * THSM_AUDIT_RECORD + 10; /* 6 and a part */
-    expect_status(f, " LOG=8 LOG_STATE=MISSING_FROM_6 ");
+    /* info shows it at once (the device's own count), sealed at once */
+    expect_status(f, " LOG=9 LOG_STATE=MISSING_FROM_6 ");
+    assert_starts(req(f, SIGN_REQ), "ERROR STORAGE audit log is missing "
+                                    "records from 6 (records 6-8 ");
+    /* 6 padded, the RECORDS_LOST and the refusal */
+    expect_status(f, " LOG=9 LOG_STATE=MISSING_FROM_6 ");
     reinit(f);
-    expect_status(f, " LOG=8 LOG_STATE=MISSING_FROM_6 ");
+    expect_status(f, " LOG_STATE=MISSING_FROM_6 ");
 }
 
 static void test_log_foreign_records_found(void **state)
@@ -1554,7 +1559,7 @@ static void test_log_deleted_while_running(void **state)
     assert_non_null(strstr(rec, " 0-8 "));
     assert_starts(req(f, SIGN_REQ), "OK ");
     reinit(f);
-    expect_status(f, " LOG=2 LOG_STATE=MISSING_FROM_0 ");
+    expect_status(f, " LOG=3 LOG_STATE=MISSING_FROM_0 ");
 }
 
 static void test_log_cut_refuses_state_change(void **state)

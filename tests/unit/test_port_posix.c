@@ -298,7 +298,8 @@ static void test_log_deleted_while_running(void **state)
     char log_path[400];
     nine_records(log_path, sizeof(log_path));
     assert_int_equal(unlink(log_path), 0);
-    expect_run("AT+HSM_STATUS?", " LOG=1 LOG_STATE=MISSING_FROM_0 ");
+    expect_run("AT+HSM_STATUS?", " LOG=9 LOG_STATE=MISSING_FROM_0 ");
+    expect_run("AT+LOG?", "ERROR STORAGE audit log is missing records from 0 ");
     expect_run("AT+LOG?", "\r\n00000000 ");
     expect_run("AT+LOG?", " RECORDS_LOST ");
     expect_run(SIGN, "OK ");
