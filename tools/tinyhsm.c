@@ -99,7 +99,8 @@ static int run_command(cli_ctx *ctx, const command *cmd, int argc, char **argv)
 /* tinyhsm help [COMMAND]: a command's help is its own --help text. */
 static int help(cli_ctx *ctx, int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "help") == 0) {
+    if (argc < 2 || strcmp(argv[1], "help") == 0 ||
+        strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
         return CLI_OK;
     }
