@@ -58,7 +58,8 @@ static void usage(FILE *out)
             "without a PIN.\nThe global options may "
             "also follow the command, each as a word of its own.\n"
             "'tinyhsm help COMMAND' (or 'tinyhsm COMMAND --help') explains a "
-            "command.\n\nExample:\n  tinyhsmd &\n  tinyhsm config --new all\n"
+            "command.\n\nExample (setsid: tinyhsmd outlives the terminal):\n"
+            "  setsid -f tinyhsmd\n  tinyhsm config --new all\n"
             "  tinyhsm sign --board B-U585I-IOT02A --version 1.0.0 fw.bin\n"
             "  tinyhsm -p /dev/ttyACM0 info\n");
 }
