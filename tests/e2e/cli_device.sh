@@ -141,7 +141,7 @@ if [ "$DEVICE" != qemu ]; then
     done
     read -r fg _ <"$TMP/fg/tty.pid" # PID PTY
     read -r bg _ <"$TMP/bg/tty.pid"
-    trap 'kill -TERM "$fg" "$bg" 2>/dev/null; cleanup' EXIT
+    trap 'kill -TERM "$fg" "$bg" 2>/dev/null || true; cleanup' EXIT
     kill -HUP -- -"$session" # the terminal closes
     wait "$session" 2>/dev/null || true
     for _ in $(seq 100); do kill -0 "$fg" 2>/dev/null || break; sleep 0.05; done
