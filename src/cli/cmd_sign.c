@@ -4,7 +4,6 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,27 +81,6 @@ typedef struct {
     char version_buf[32];
 } sign_opts;
 
-#define MAX_WARNINGS 4
-typedef struct {
-    char text[MAX_WARNINGS][400];
-    int n;
-} warnings;
-
-static void warn(warnings *w, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void warn(warnings *w, const char *fmt, ...)
-{
-    char msg[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "tinyhsm: warning: %s\n", msg);
-    if (w->n < MAX_WARNINGS)
-        snprintf(w->text[w->n++], sizeof(w->text[0]), "%s", msg);
-}
-
 static int known_boards_error(const char *board)
 {
     size_t n;
@@ -125,8 +103,8 @@ static int max_size_over_board(const sign_opts *o, const thsm_board_info *b)
                                "images (--force allows it)",
                                (unsigned long long)o->max_size, b->name,
                                (unsigned long)b->max_size);
-    fprintf(stderr, "tinyhsm: warning: --max-size %llu is over %s's maximum "
-            "of %lu bytes (going on: --force)\n",
+    cli_error("warning: --max-size %llu is over %s's maximum of %lu bytes "
+              "(going on: --force)",
             (unsigned long long)o->max_size, b->name,
             (unsigned long)b->max_size);
     return -1;
@@ -352,7 +330,6 @@ typedef struct {
     thsm_x509_info cert;
     char siggen[THSM_SIGGEN_MAX];
     size_t siggen_len;
-    warnings warn;
 } image;
 
 /* Reads len bytes into a private buffer: a file that changes later (a
@@ -429,10 +406,10 @@ static int load_firmware(const sign_opts *o, image *im)
 }
 
 /* A refusal that --force turns into a warning. -1 when refused. */
-static int refuse_unless_forced(const sign_opts *o, image *im, const char *why)
+static int refuse_unless_forced(const sign_opts *o, const char *why)
 {
     if (o->force) {
-        warn(&im->warn, "%s (going on: --force)", why);
+        cli_error("warning: %s (going on: --force)", why);
         return 0;
     }
     cli_error("%s\ntinyhsm: nothing written; --force signs it anyway", why);
@@ -487,21 +464,21 @@ static int preflight(const sign_opts *o, image *im)
     shell_quote(o->firmware, qfw, sizeof(qfw));
     shell_quote(bin, qbin, sizeof(qbin));
     if (strcmp(o->version, "0.0.0") == 0 &&
-        refuse_unless_forced(o, im, "version 0.0.0: the bootloader refuses it"))
+        refuse_unless_forced(o, "version 0.0.0: the bootloader refuses it"))
         return -1;
     if (kind == THSM_FW_IMAGE) {
         snprintf(why, sizeof(why), "%s is already a signed SECUREBOOT10 image; "
                  "sign the raw firmware", o->firmware);
-        return refuse_unless_forced(o, im, why);
+        return refuse_unless_forced(o, why);
     }
     if (kind != THSM_FW_RAW) {
         snprintf(why, sizeof(why), "%s is %s, not a raw binary; make one "
                  "with:\n  arm-none-eabi-objcopy %s-O binary %s %s",
                  o->firmware, what[kind], flag[kind], qfw, qbin);
-        return refuse_unless_forced(o, im, why);
+        return refuse_unless_forced(o, why);
     }
     if (b && thsm_vector_check(im->fw, im->fw_len, b, why, sizeof(why)) != 0)
-        return refuse_unless_forced(o, im, why);
+        return refuse_unless_forced(o, why);
     return 0;
 }
 
@@ -578,7 +555,7 @@ static int check_overwrite(const sign_opts *o, image *im,
         snprintf(why, sizeof(why), "%s holds key %s, not the device's signer "
                  "key %s: replacing it changes the key bootloaders are built "
                  "with", o->path[i], id, im->key_id);
-        if (refuse_unless_forced(o, im, why) != 0)
+        if (refuse_unless_forced(o, why) != 0)
             return -1;
     }
     return 0;
@@ -586,23 +563,23 @@ static int check_overwrite(const sign_opts *o, image *im,
 
 /* An expired or not yet valid certificate (the signer's or the CA's) only
  * warns: the bootloader does not check dates. */
-static void check_validity(image *im, const char *who,
-                           const thsm_x509_info *cert)
+static void check_validity(const char *who, const thsm_x509_info *cert)
 {
     char when[32];
     int64_t now = (int64_t)time(NULL);
     if (now > cert->not_after) {
         cli_format_time(cert->not_after, when);
-        warn(&im->warn, "the %s certificate expired on %s", who, when);
+        cli_error("warning: the %s certificate expired on %s", who, when);
     } else if (now < cert->not_before) {
         cli_format_time(cert->not_before, when);
-        warn(&im->warn, "the %s certificate is not valid before %s", who, when);
+        cli_error("warning: the %s certificate is not valid before %s", who,
+                  when);
     }
 }
 
 /* The signer certificate must chain to the device's CA certificate. Dates
  * are not checked here: an expired certificate only warns (check_validity). */
-static int check_chain(cli_ctx *c, image *im)
+static int check_chain(cli_ctx *c, const image *im)
 {
     static char ca[THSM_PEM_MAX];
     static thsm_x509_info ca_info;
@@ -622,7 +599,7 @@ static int check_chain(cli_ctx *c, image *im)
         return -1;
     }
     if (thsm_x509_parse((uint8_t *)ca, strlen(ca), &ca_info) == 0)
-        check_validity(im, "CA", &ca_info);
+        check_validity("CA", &ca_info);
     return 0;
 }
 
@@ -649,7 +626,7 @@ static int device_prepare(cli_ctx *c, const sign_opts *o, image *im,
     if (check_chain(c, im) != 0 || (o->trust && check_trust(o, im) != 0) ||
         check_overwrite(o, im, out) != 0)
         return -1;
-    check_validity(im, "signer", &im->cert);
+    check_validity("signer", &im->cert);
     return 0;
 }
 
@@ -818,10 +795,8 @@ static void print_json(const sign_opts *o, const image *im)
     json_time("signer_not_before", im->cert.not_before);
     json_time("signer_not_after", im->cert.not_after);
     json_array("warnings");
-    for (int i = 0; cli_warning(i); i++) /* the no-PIN warning (login.c) */
+    for (int i = 0; cli_warning(i); i++)
         json_array_str(cli_warning(i));
-    for (int i = 0; i < im->warn.n; i++)
-        json_array_str(im->warn.text[i]);
     json_array_end();
     json_end();
 }

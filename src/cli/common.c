@@ -15,7 +15,7 @@
 #include "util/escape.h"
 
 static char errors[8192]; /* every error so far, for --json */
-static char warned[4][1024]; /* "warning: " messages, for --json */
+static char warned[8][1024]; /* "warning: " messages, for --json */
 static int n_warned;
 
 /* Prints "tinyhsm: MESSAGE" and keeps MESSAGE for cli_errors(), or for
@@ -27,7 +27,7 @@ static void print_error(const char *fmt, va_list ap)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     fprintf(stderr, "tinyhsm: %s\n", msg);
     if (strncmp(msg, "warning: ", 9) == 0) {
-        if (n_warned < 4 && strlen(msg + 9) < sizeof(warned[0]))
+        if (n_warned < 8 && strlen(msg + 9) < sizeof(warned[0]))
             strcpy(warned[n_warned++], msg + 9);
         return;
     }

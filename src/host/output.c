@@ -53,10 +53,13 @@ static int trusted_owner(uid_t uid)
     return uid == geteuid() || uid == 0;
 }
 
-/* 1 when st is the file on standard output. */
+/* 1 when st is the file on standard output. A character device other than
+ * a terminal (/dev/null) is not: mixing output there harms nothing. */
 static int is_stdout(const struct stat *st)
 {
     struct stat out;
+    if (S_ISCHR(st->st_mode) && !isatty(STDOUT_FILENO))
+        return 0;
     return fstat(STDOUT_FILENO, &out) == 0 && out.st_dev == st->st_dev &&
            out.st_ino == st->st_ino;
 }

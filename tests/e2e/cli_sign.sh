@@ -365,6 +365,12 @@ has "$TMP/err" "Signer key id:"
 run 0 tinyhsm verify --siggen SigGen.c piped.bin
 run 2 tinyhsm sign "${U[@]}" --json -o /proc/self/fd/1 fw.bin
 has "$TMP/err" "--json and -o /proc/self/fd/1 both need standard output"
+# a null device is no terminal: stdout and an output both on it is fine
+null=/dev/null
+if [ "$(id -u)" -eq 0 ]; then mknod null3 c 1 3 && null=null3; fi
+"$BIN/tinyhsm" sign "${U[@]}" --json -o j.bin --cert-out j.pem --siggen $null fw.bin \
+    >$null 2>"$TMP/err" || fail "--json, --siggen and stdout on one null device: $(cat "$TMP/err")"
+rm -f null3
 ok "-o /proc/self/fd/1: the summary goes to stderr; with --json a usage error"
 
 # --json: the no-PIN warning is a warning, never part of the error
