@@ -48,8 +48,11 @@ start=$(openssl x509 -in "$TMP/ca.pem" -noout -startdate | cut -d= -f2)
     fail "CA does not start now: $start"
 ok "config --new all: chain verifies, default dates"
 
+# the product names the device: the firmware is not tinyhsmd
+product=tinyhsmd
+[ "$DEVICE" = qemu ] && product=tinyhsm-fw
 run 0 tinyhsm info
-has "$TMP/out" "Device:  tinyhsmd"
+has "$TMP/out" "Device:  $product 0."
 has "$TMP/out" "Serial:"
 has "$TMP/out" "Subject:     C=US, O=MyHSM, CN=My_CA"
 has "$TMP/out" "Issuer:      C=US, O=MyHSM, CN=My_CA"
@@ -100,7 +103,7 @@ ok "cert exports PEM and DER"
 
 run 0 tinyhsm -d info
 has "$TMP/err" "TinyHSM <- AT+VERSION?"
-has "$TMP/err" "TinyHSM -> OK tinyhsmd"
+has "$TMP/err" "TinyHSM -> OK $product "
 ok "debug trace shows both directions"
 
 # a client holding the pty does not keep tinyhsm out: it uses the socket;
