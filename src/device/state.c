@@ -96,8 +96,7 @@ static int save_state(thsm_device *dev)
 /* A rolled-back state.bin brings back spent PIN tries: the log's wrong
  * PINs since the last right one bound them (never more than the state
  * says). With a damaged log (any LOG_STATE but OK) the count is
- * unknowable: one try is
- * left, so the owner can still log in. */
+ * unknowable: one try is left, so the owner can still log in. */
 static void tries_from_log(thsm_device *dev)
 {
     thsm_pin *p = &dev->st.pin;
