@@ -255,6 +255,46 @@ static void test_info_escapes_device_text(void **state)
     expect_text("\\x1b[8mhide");
 }
 
+/* The -d trace prints device lines escaped, and masks PIN values in both
+ * directions: a device that echoes AT+AUTH must not show the PIN. */
+static void test_trace_escapes_and_masks(void **state)
+{
+    (void)state;
+    const rule rules[] = {
+        {"AT+VERSION?", "OK \033]52;c;aGk=\007\033[2J\2332J\r\n\r\n"},
+        {"AT+HSM_STATUS?", "OK PIN=SET AUTH=0 TRIES=5 CA=1 SIGNER=1 "
+                           "SIGNER_CERT=1\r\n\r\n"},
+        {"AT+AUTH*", "AT+AUTH PIN=secret1 x\r\nOK\r\n\r\n"},
+        {NULL, NULL}};
+    assert_int_equal(tinyhsm(rules, "-d info"), 0);
+    assert_null(memchr(out, 0x1b, strlen(out)));
+    assert_null(memchr(out, 0x07, strlen(out)));
+    assert_null(memchr(out, 0x9b, strlen(out)));
+    expect_text("TinyHSM -> OK \\x1b]52;c;aGk=\\x07\\x1b[2J\\x9b2J");
+    expect_text("TinyHSM -> OK PIN=SET AUTH=0 TRIES=5"); /* a state: shown */
+    tinyhsm(rules, "-d --pin-file $PIN_FILE config --new signer --yes");
+    assert_null(strstr(out, "secret1"));
+    expect_text("TinyHSM <- AT+AUTH PIN=****");
+    expect_text("TinyHSM -> AT+AUTH PIN=****");
+}
+
+/* Bytes past the end of an answer are not the next answer: on a tty they
+ * are dropped before the next request. */
+static void test_stale_bytes_are_not_answers(void **state)
+{
+    (void)state;
+    const rule rules[] = {
+        {"AT+VERSION?", "OK tinyhsmd 0.1.0\r\n\r\nOK EVIL\r\n\r\n"},
+        {"AT+STSAFE_SERIAL?", "OK 1234\r\n\r\n"},
+        {"AT+HSM_STATUS?", "OK PIN=SET AUTH=0 TRIES=5 SIGNATURES=7 LOG=0 "
+                           "LOG_STATE=OK CA=0 SIGNER_CERT=0\r\n\r\n"},
+        {NULL, NULL}};
+    assert_int_equal(tinyhsm(rules, "info"), 0);
+    expect_text("Serial:  1234");
+    expect_text("PIN:         set, 5 tries left");
+    assert_null(strstr(out, "EVIL"));
+}
+
 /* A certificate whose subject carries an escape sequence, as an answer. */
 static void evil_cert_answer(char *buf, size_t cap)
 {
@@ -337,6 +377,8 @@ int main(void)
         cmocka_unit_test(test_device_text_is_escaped),
         cmocka_unit_test(test_info_escapes_device_text),
         cmocka_unit_test(test_info_escapes_certificate_names),
+        cmocka_unit_test(test_trace_escapes_and_masks),
+        cmocka_unit_test(test_stale_bytes_are_not_answers),
         cmocka_unit_test(test_config_says_what_changed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
