@@ -206,6 +206,11 @@ static void test_log_header_and_iso_times(void **state)
     expect_text("RECORD    TIME (UTC)            EVENT");
     expect_text("00000000  2025-11-26T06:35:23Z  SIGN");
     expect_text("00000001  2025-11-26T06:35:24Z  SIGN");
+    /* the chain hash sits under CHAIN, also after a short "-" digest */
+    size_t col = (size_t)(strstr(out, "CHAIN") - out);
+    const char *rec = strchr(out, '\n') + 1;
+    assert_int_equal(strcspn(rec, "\n"), col + 64);
+    assert_int_equal(rec[col - 1], ' ');
 }
 
 /* ---- escaping --------------------------------------------------------------- */
@@ -295,6 +300,43 @@ static void test_stale_bytes_are_not_answers(void **state)
     assert_null(strstr(out, "EVIL"));
 }
 
+/* A device that found its state rolled back: info says so (text and
+ * JSON), log --verify fails. Signatures are counted since the start. */
+static void test_rollback_is_shown(void **state)
+{
+    (void)state;
+    const rule rules[] = {
+        {"AT+HSM_STATUS?", "OK PIN=SET AUTH=0 TRIES=5 SIGNATURES=3 LOG=0 "
+                           "LOG_STATE=OK STATE=ROLLED_BACK CA=0 "
+                           "SIGNER_CERT=0\r\n\r\n"},
+        {"AT+LOG?*", "OK 0 0\r\n\r\n"},
+        {NULL, NULL}};
+    assert_int_equal(tinyhsm(rules, "info"), 0);
+    expect_text("State:       ROLLED BACK: the state on disk is older than "
+                "the device's log;");
+    expect_text("PIN tries may have been restored (see README, Rollback)");
+    expect_text("Signatures:  3 made since tinyhsmd started");
+    assert_int_equal(tinyhsm(rules, "info --json"), 0);
+    expect_text("{\"ok\":true,\"device\":");
+    expect_text("\"signatures_since_start\":3");
+    expect_text("\"rolled_back\":true");
+    assert_int_equal(tinyhsm(rules, "log --verify"), 1);
+    expect_text("FAIL the device reports: its state was ROLLED BACK");
+}
+
+/* info --json prints one object also when the device cannot be asked. */
+static void test_info_json_failure(void **state)
+{
+    (void)state;
+    const rule rules[] = {{"AT+VERSION?", "ERROR BROKEN\r\n\r\n"},
+                          {NULL, NULL}};
+    assert_int_equal(tinyhsm(rules, "info --json"), 1);
+    expect_text("{\"ok\":false,\"error\":\"");
+    assert_int_equal(tinyhsm(rules, "-p /nonexistent/tinyhsm info --json"), 1);
+    expect_text("{\"ok\":false,\"error\":\"cannot open port "
+                "/nonexistent/tinyhsm");
+}
+
 /* A certificate whose subject carries an escape sequence, as an answer. */
 static void evil_cert_answer(char *buf, size_t cap)
 {
@@ -379,6 +421,8 @@ int main(void)
         cmocka_unit_test(test_info_escapes_certificate_names),
         cmocka_unit_test(test_trace_escapes_and_masks),
         cmocka_unit_test(test_stale_bytes_are_not_answers),
+        cmocka_unit_test(test_rollback_is_shown),
+        cmocka_unit_test(test_info_json_failure),
         cmocka_unit_test(test_config_says_what_changed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
