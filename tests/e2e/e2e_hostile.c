@@ -337,6 +337,27 @@ static void test_info_json_failure(void **state)
                 "/nonexistent/tinyhsm");
 }
 
+/* tinyhsm may hold a PIN: while it waits for the device it has no core
+ * file limit and is not dumpable (its /proc files belong to root). */
+static void test_client_not_dumpable(void **state)
+{
+    (void)state;
+    const rule rules[] = {{"AT+STSAFE_SERIAL?", ""}, {NULL, NULL}};
+    fake f;
+    fake_start(&f, rules);
+    int rc = thsm_test_run(out, sizeof(out),
+                           "ulimit -c unlimited 2>/dev/null || ulimit -c 1024; "
+                           "%s -p %s info </dev/null >/dev/null 2>&1 & "
+                           "sleep 1; grep 'Max core file size' /proc/$!/limits;"
+                           " echo owner=$(stat -c %%u /proc/$!/environ) "
+                           "me=$(id -u); kill $!",
+                           thsm_test_bin("tinyhsm"), f.slave);
+    fake_stop(&f);
+    assert_int_equal(rc, 0);
+    expect_text("Max core file size        0                    0");
+    expect_text("owner=0 ");
+}
+
 /* A certificate whose subject carries an escape sequence, as an answer. */
 static void evil_cert_answer(char *buf, size_t cap)
 {
@@ -423,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_stale_bytes_are_not_answers),
         cmocka_unit_test(test_rollback_is_shown),
         cmocka_unit_test(test_info_json_failure),
+        cmocka_unit_test(test_client_not_dumpable),
         cmocka_unit_test(test_config_says_what_changed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
