@@ -176,6 +176,7 @@ int thsm_at_open(thsm_at *at, const char *port, char *err, size_t err_cap)
     memset(at, 0, sizeof(*at));
     at->fd = -1;
     at->timeout_ms = THSM_AT_TIMEOUT_MS;
+    at->idle_ms = THSM_AT_IDLE_MS;
     int rc = open_port(at, port, err, err_cap);
     if (rc != THSM_AT_OK && at->fd >= 0) {
         close(at->fd);
@@ -408,7 +409,8 @@ int thsm_at_cmd(thsm_at *at, const char *request, thsm_at_resp *r)
         if ((rc = take_lines(at, r, &used, &done)) != THSM_AT_OK || done)
             break;
         long left = at->timeout_ms - ms_since(&t0);
-        int n = read_more(at, got_bytes ? THSM_AT_IDLE_MS : (left > 0 ? (int)left : 0));
+        int idle = at->idle_ms > 0 ? at->idle_ms : THSM_AT_IDLE_MS;
+        int n = read_more(at, got_bytes ? idle : (left > 0 ? (int)left : 0));
         if (n > 0) {
             got_bytes = 1;
         } else if (n == 0 && got_bytes) { /* quiet line: the response is over */

@@ -10,8 +10,9 @@
  *
  * A response is complete when (PROTOCOL.md) an empty line arrives after the
  * status line, or a PEM "-----END ...-----" line arrives, or the line has
- * been idle for THSM_AT_IDLE_MS after some bytes arrived. Empty lines before
- * the status line are skipped (leftovers of a previous response). Other
+ * been idle for idle_ms (THSM_AT_IDLE_MS) after some bytes arrived. Empty
+ * lines before the status line are skipped (leftovers of a previous
+ * response). Other
  * bytes that arrive after a response ended are dropped before the next
  * request on a tty, and are a protocol error on a socket.
  */
@@ -46,6 +47,7 @@ typedef struct {
     thsm_at_trace_fn trace;
     void *trace_ctx;
     int timeout_ms; /* wait for the first byte; THSM_AT_TIMEOUT_MS by default */
+    int idle_ms;    /* quiet time that ends a response; 0: THSM_AT_IDLE_MS */
     char pending[THSM_AT_RESP_MAX]; /* bytes read past the end of a response */
     size_t pending_len;
 } thsm_at;
