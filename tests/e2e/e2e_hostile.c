@@ -92,8 +92,9 @@ static void fake_stop(fake *f)
 
 static char out[65536];
 
-/* Runs tinyhsm -p <fake> ARGS with a time limit, and a PIN file holding
- * secret1 in $PIN_FILE; returns its status. */
+/* Runs tinyhsm -p <fake> ARGS with a time limit, and private PIN files
+ * holding secret1 in $PIN_FILE, secret2 in $NEW_PIN_FILE; returns its
+ * status. */
 static int tinyhsm(const rule *rules, const char *args)
 {
     fake f;
@@ -101,7 +102,9 @@ static int tinyhsm(const rule *rules, const char *args)
     thsm_test_tmpdir(dir, sizeof(dir));
     fake_start(&f, rules);
     int rc = thsm_test_run(out, sizeof(out),
-                           "cd %s && echo secret1 >pin && PIN_FILE=$PWD/pin && "
+                           "cd %s && umask 077 && echo secret1 >pin && "
+                           "echo secret2 >pin2 && PIN_FILE=$PWD/pin && "
+                           "NEW_PIN_FILE=$PWD/pin2 && "
                            "TINYHSM_NO_PIN_WARNING=1 timeout 20 %s -p %s %s "
                            "</dev/null", dir, thsm_test_bin("tinyhsm"), f.slave,
                            args);
@@ -228,9 +231,10 @@ static void test_device_text_is_escaped(void **state)
     expect_text("\\x1b[2J\\x1b]0;owned\\x07");
     assert_null(memchr(out, 0x1b, strlen(out)));
     assert_int_equal(tinyhsm(rules, "--pin-file $PIN_FILE pin change "
-                                    "--new-pin-file $PIN_FILE"), 1);
+                                    "--new-pin-file $NEW_PIN_FILE"), 1);
     assert_null(memchr(out, 0x1b, strlen(out)));
     assert_null(strstr(out, "secret1"));
+    assert_null(strstr(out, "secret2"));
     expect_text("\\x1b[31mEVIL\\x1b[0m");
     assert_int_equal(tinyhsm(rules, "--pin-file $PIN_FILE config --new all "
                                     "--yes"), 1);
