@@ -60,7 +60,8 @@ static void usage(FILE *out)
             "without a PIN.\nThe global options may "
             "also follow the command, each as a word of its own.\n"
             "'tinyhsm help COMMAND' (or 'tinyhsm COMMAND --help') explains a "
-            "command.\n\nExample:\n  tinyhsmd &\n  tinyhsm config --new all\n"
+            "command.\n\nExample (setsid: tinyhsmd outlives the terminal):\n"
+            "  setsid -f tinyhsmd\n  tinyhsm config --new all\n"
             "  tinyhsm sign --board B-U585I-IOT02A --version 1.0.0 fw.bin\n"
             "  tinyhsm -p /dev/ttyACM0 info\n");
 }
@@ -101,7 +102,8 @@ static int run_command(cli_ctx *ctx, const command *cmd, int argc, char **argv)
 /* tinyhsm help [COMMAND]: a command's help is its own --help text. */
 static int help(cli_ctx *ctx, int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "help") == 0) {
+    if (argc < 2 || strcmp(argv[1], "help") == 0 ||
+        strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
         return CLI_OK;
     }

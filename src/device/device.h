@@ -27,6 +27,9 @@
 #define THSM_RESP_MAX 8192 /* longest response */
 #define THSM_CERT_MAX THSM_X509_DER_MAX
 #define THSM_VERSION "0.1.0"
+#ifndef THSM_PRODUCT /* the build names the product (AT+VERSION?) */
+#define THSM_PRODUCT "tinyhsmd"
+#endif
 #define THSM_WRAP_LEN 60      /* nonce (12) + wrapped private key (32) + tag (16) */
 #define THSM_PIN_MIN 6
 #define THSM_PIN_MAX 64

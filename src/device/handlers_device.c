@@ -40,7 +40,7 @@ void thsm_h_reset(thsm_device *dev, const thsm_params *ps)
 void thsm_h_version(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
-    thsm_resp_line(dev, "OK tinyhsmd %s", THSM_VERSION);
+    thsm_resp_line(dev, "OK %s %s", THSM_PRODUCT, THSM_VERSION);
 }
 
 void thsm_h_about(thsm_device *dev, const thsm_params *ps)

@@ -27,6 +27,14 @@ for cmd in info config sign cert verify decommission pin log; do
 done
 run 2 tinyhsm help frobnicate
 has "$TMP/err" "tinyhsm help"
+tinyhsm help >"$TMP/want"
+for opt in --help -h; do
+    run 0 tinyhsm help $opt
+    cmp -s "$TMP/out" "$TMP/want" || fail "help $opt is not the general help"
+done
+run 0 tinyhsm decommission --help
+has "$TMP/out" "With a PIN set it needs the PIN"
+has "$TMP/out" "a device blocked by wrong PINs is decommissioned without it"
 ok "help and help COMMAND"
 
 # no command, an unknown or misspelt one: say what to do
