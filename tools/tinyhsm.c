@@ -1,5 +1,7 @@
 /* tinyhsm - the TinyHSM host tool: provision, sign, export, verify. */
 #include <getopt.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,10 +257,20 @@ static int help_or_version(cli_ctx *ctx, int ask, int argc, char **argv)
     return help(ctx, n, sub);
 }
 
+/* tinyhsm may hold a PIN: no core file, and no ptrace or /proc/<pid>/mem
+ * for other processes of the user. */
+static void no_core_dumps(void)
+{
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int main(int argc, char **argv)
 {
     static cli_ctx ctx; /* holds the AT buffers: too big for the stack */
     int ask = 0;
+    no_core_dumps();
     opterr = 0; /* cli_bad_option says what was wrong, in one line */
     int rc = parse_globals(&ctx, argc, argv, &ask);
     if (rc >= 0)

@@ -168,10 +168,14 @@ int cli_bad_option(const char *cmd, const struct option *opts, int argc,
     return cli_usage_error(cmd, "%s%sunknown option", pre, sep);
 }
 
+/* The line comes from a device: escaped, so that it cannot drive the
+ * terminal. */
 static void trace(void *ctx, char dir, const char *line)
 {
+    static char shown[THSM_ESCAPED_MAX(THSM_AT_RESP_MAX)];
     (void)ctx;
-    fprintf(stderr, "TinyHSM %s %s\n", dir == '<' ? "<-" : "->", line);
+    fprintf(stderr, "TinyHSM %s %s\n", dir == '<' ? "<-" : "->",
+            thsm_escape(line, shown, sizeof(shown)));
 }
 
 /* The default port lives in a private directory: check it first. */

@@ -88,6 +88,8 @@ static int status_word(thsm_status *st, const char *k, size_t kn,
         return parse_word(v, vn, st->signer_key, sizeof(st->signer_key));
     if (KEY("LOG_STATE"))
         return parse_word(v, vn, st->log_state, sizeof(st->log_state));
+    if (KEY("STATE"))
+        return parse_word(v, vn, st->state, sizeof(st->state));
     return 0;
 #undef KEY
 }

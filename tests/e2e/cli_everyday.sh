@@ -207,7 +207,7 @@ has "$TMP/out" "PIN:         set, 4 tries left"
 has "$TMP/out" "Signatures:  2 made"
 run 0 tinyhsm info --json
 has "$TMP/out" '"signer_key_id":"'"$id"'"'
-has "$TMP/out" '"pin":"set","blocked":false,"tries_left":4,"signatures":2'
+has "$TMP/out" '"pin":"set","blocked":false,"tries_left":4,"signatures_since_start":2'
 has "$TMP/out" '"log_intact":true'
 [ "$(wc -l <"$TMP/out")" -eq 1 ] || fail "--json is not one line"
 ok "info: tries left and signatures, as text and JSON"
