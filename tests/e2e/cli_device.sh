@@ -30,6 +30,11 @@ run 1 tinyhsm config --new signer
 has "$TMP/err" "config --new all"
 ok "new signer without a CA is refused with the command to run"
 
+run 1 tinyhsm cert ca
+has "$TMP/err" "the device has no CA yet; create one with: tinyhsm config --new all"
+! grep -q 'AT+' "$TMP/err" || { cat "$TMP/err"; fail "raw AT text in a user message"; }
+ok "a missing CA is said in the user's words, without AT commands"
+
 run 0 tinyhsm config --new all
 has "$TMP/out" "CN=My_CA"
 has "$TMP/out" "CN=My_ECDSA_Signer"
