@@ -269,7 +269,7 @@ int thsm_image_header(uint8_t hdr[THSM_BOOT_HEADER_LEN], const char *board,
     return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int thsm_write_all(int fd, const void *data, size_t len)
 {
     const char *p = data;
     while (len > 0) {
@@ -387,7 +387,7 @@ int thsm_atomic_begin(thsm_atomic_file *f, const char *path, mode_t mode,
 
 int thsm_atomic_write(thsm_atomic_file *f, const void *data, size_t len)
 {
-    return write_all(f->fd, data, len);
+    return thsm_write_all(f->fd, data, len);
 }
 
 int thsm_atomic_flush(thsm_atomic_file *f)

@@ -83,6 +83,9 @@ typedef struct {
  * unfinished atomic files before the process dies of the signal. */
 void thsm_atomic_cleanup_on_signals(void);
 
+/* Writes all of data to fd (1 GiB at a time, EINTR retried). 0 or -1. */
+int thsm_write_all(int fd, const void *data, size_t len);
+
 int thsm_atomic_begin(thsm_atomic_file *f, const char *path, mode_t mode,
                       char *err, size_t cap);
 int thsm_atomic_write(thsm_atomic_file *f, const void *data, size_t len);

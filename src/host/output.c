@@ -267,21 +267,6 @@ int thsm_output_prepare(thsm_output *o, char *err, size_t cap)
     return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t w = write(fd, p, len > (1u << 30) ? (1u << 30) : len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 static int write_direct(thsm_output *o, const thsm_output_data *d,
                         char *err, size_t cap)
 {
@@ -289,7 +274,7 @@ static int write_direct(thsm_output *o, const thsm_output_data *d,
     int ok = fd >= 0;
     errno = EBADF;
     for (size_t i = 0; ok && i < d->n; i++)
-        ok = write_all(fd, d->part[i], d->len[i]) == 0;
+        ok = thsm_write_all(fd, d->part[i], d->len[i]) == 0;
     int saved = errno;
     if (o->kind == THSM_OUT_DIRECT && fd >= 0) {
         o->fd = -1;
