@@ -312,11 +312,11 @@ static void test_non_reading_flooders_do_not_stall(void **state)
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int n = 0;
-    for (; seconds_since(&t0) < 3; n++) {
+    for (; n < 300 && seconds_since(&t0) < 3; n++) {
         double s = victim_seconds(f->d.link, 2000);
         worst = s > worst ? s : worst;
     }
-    printf("# slowest of %d new clients in 3 s beside 15 non-reading "
+    printf("# slowest of %d new clients beside 15 non-reading "
            "flooders: %.3f s\n", n, worst);
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
@@ -551,7 +551,7 @@ static void test_killed_exclusive_client_releases_the_pty(void **state)
 static void test_stale_link_after_kill_is_named(void **state)
 {
     fixture *f = *state;
-    char out[4096], want[200];
+    char out[4096], want[800];
     struct stat st;
     pid_t pid = f->d.pid;
     thsm_test_daemon_kill(&f->d);
@@ -572,7 +572,7 @@ static void test_stale_link_after_kill_is_named(void **state)
 static void test_pid_file_hard_link_refused(void **state)
 {
     fixture *f = *state;
-    char victim[700], pid[720], lk[720], out[4096], got[64] = "";
+    char victim[700], pid[740], lk[720], out[4096], got[64] = "";
     snprintf(victim, sizeof(victim), "%s/precious", f->dir);
     snprintf(lk, sizeof(lk), "%s/l2", f->dir);
     snprintf(pid, sizeof(pid), "%s.pid", lk);
