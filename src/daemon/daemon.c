@@ -565,10 +565,10 @@ static void socket_events(conn *c, short revents, thsm_device *dev)
 static void read_clients(server *s, thsm_device *dev, struct pollfd *p,
                          conn **who, nfds_t n, unsigned seen)
 {
+    int waiting = 0;
     for (nfds_t i = 0; i < n; i++) {
         conn *c = who[i];
-        if (p[i].fd == s->listen_fd && (p[i].revents & POLLIN))
-            accept_client(s, dev);
+        waiting |= p[i].fd == s->listen_fd && (p[i].revents & POLLIN);
         if (!c || !p[i].revents || c->fd < 0)
             continue;
         if (c != &s->conns[0])
@@ -578,6 +578,8 @@ static void read_clients(server *s, thsm_device *dev, struct pollfd *p,
                 s->pty_hup = 1;
         }
     }
+    if (waiting) /* after the events: a slot it takes has no stale ones */
+        accept_client(s, dev);
 }
 
 static int ready(const server *s)
