@@ -4,7 +4,6 @@ CHECKDIR ?= build-check
 MBEDCHECKDIR ?= build-check-mbedtls
 BENCHDIR ?= build-bench
 USERDIR  ?= build-user
-E2E_BINS  = $(basename $(notdir $(wildcard tests/e2e/e2e_*.c)))
 PREFIX   ?= /usr/local
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 DEBS      = build-essential cmake pkg-config libssl-dev libcmocka-dev \
@@ -59,7 +58,7 @@ check: deps mbedtls firmware
 	cd $(MBEDCHECKDIR) && ctest --output-on-failure -j$(JOBS) \
 	      -R '^unit\.test_(device|boot|crypto)$$'
 	cmake -S . -B $(USERDIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
-	cmake --build $(USERDIR) -j$(JOBS) --target tinyhsm tinyhsmd $(E2E_BINS)
+	cmake --build $(USERDIR) -j$(JOBS)
 	JOBS=$(JOBS) bash tests/run_unprivileged.sh $(CHECKDIR) $(USERDIR)
 
 demo: deps build

@@ -1,18 +1,15 @@
 /*
  * fuzz_host_at.c - arbitrary device bytes into the AT client's response
- * framing (host/at_client.c), through a socketpair: the bytes, then the
- * end of the stream. Several requests in a row exercise the leftovers of
- * one response before the next. Checks the shape every caller relies on.
+ * framing (host/at_client.c), through a fake device (fuzz_device.h) that
+ * answers each request with the next chunk of the input. Several requests
+ * in a row exercise the leftovers of one response before the next (a
+ * protocol error on a socket). Checks the shape every caller relies on.
  */
-#include <stdint.h>
-#include <stdlib.h>
+#include "fuzz_device.h" /* first: it sets _GNU_SOURCE */
+
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "host/at_client.h"
-
-#define CHECK(c) do { if (!(c)) abort(); } while (0)
 
 static void check_resp(const thsm_at_resp *r)
 {
@@ -34,22 +31,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static thsm_at at;
     static thsm_at_resp r;
-    int sv[2];
+    fuzz_device d;
     if (size > 65536)
         return 0;
-    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-    CHECK(write(sv[1], data, size) == (ssize_t)size);
-    shutdown(sv[1], SHUT_WR); /* the device says no more */
-    memset(&at, 0, sizeof(at));
-    at.fd = sv[0];
-    at.timeout_ms = 1000;
-    for (int i = 0; i < 8; i++) {
+    fuzz_device_start(&d, &at, data, size);
+    for (int i = 0; i < 6; i++) {
         int rc = thsm_at_cmd(&at, "AT+HSM_STATUS?", &r);
         check_resp(&r);
         if (rc != THSM_AT_OK)
             break;
     }
-    close(sv[0]);
-    close(sv[1]);
+    fuzz_device_stop(&d);
     return 0;
 }

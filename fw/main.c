@@ -6,8 +6,12 @@
  *     "TINYHSM-FW STORAGE <reason>", LF; after STORAGE it stops;
  *   - an EOT byte (0x04) from the host ends the session (the client closed
  *     the port), as a pty close does for tinyhsmd; the firmware answers
- *     with an EOT once every earlier answer is out. The host turns a
- *     client's own EOT into another byte the core refuses alike.
+ *     with an EOT once every earlier answer is out;
+ *   - SO (0x0e) from the host: more than one process has the port open, so
+ *     AT+AUTH and AT+PIN_SET are refused (session.login_blocked); SI (0x0f):
+ *     at most one has. The host sends one after every EOT.
+ * The host turns a client's own EOT, SO and SI into another byte the core
+ * refuses alike.
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +24,8 @@
 
 #define STX "\x02"
 #define EOT 0x04
+#define SHARED 0x0e /* SO */
+#define SOLE 0x0f   /* SI */
 #define POOL_SIZE (8 * 1024) /* mbedTLS heap: 4 KiB is too small (docs/PERFORMANCE.md) */
 
 static thsm_device dev;
@@ -101,6 +107,8 @@ int main(void)
             thsm_device_disconnect(&dev, &sess);
             board_uart_write("\x04", 1);
             report();
+        } else if (c == SHARED || c == SOLE) {
+            sess.login_blocked = c == SHARED;
         } else if (c >= 0) {
             input_byte((uint8_t)c);
         } else if (thsm_device_flush_pending(&dev)) {

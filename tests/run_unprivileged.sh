@@ -57,4 +57,10 @@ export -f run_one as_user
 export stage lim
 
 echo "user e2e: ${#suites[@]} suites as $( [ "$(id -u)" = 0 ] && echo nobody || id -un), memlock 8 MiB"
-printf '%s\n' "${suites[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one {}'
+rc=0
+printf '%s\n' "${suites[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one {}' \
+    | tee "$stage/summary" || rc=1
+pass=$(grep -c '^user e2e: PASS' "$stage/summary" || true)
+fail=$((${#suites[@]} - pass))
+echo "unprivileged: $pass passed, $fail failed"
+[ "$rc" = 0 ] && [ "$fail" = 0 ]

@@ -1,5 +1,7 @@
 /* tinyhsm - the TinyHSM host tool: provision, sign, export, verify. */
 #include <getopt.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +60,8 @@ static void usage(FILE *out)
             "without a PIN.\nThe global options may "
             "also follow the command, each as a word of its own.\n"
             "'tinyhsm help COMMAND' (or 'tinyhsm COMMAND --help') explains a "
-            "command.\n\nExample:\n  tinyhsmd &\n  tinyhsm config --new all\n"
+            "command.\n\nExample (setsid: tinyhsmd outlives the terminal):\n"
+            "  setsid -f tinyhsmd\n  tinyhsm config --new all\n"
             "  tinyhsm sign --board B-U585I-IOT02A --version 1.0.0 fw.bin\n"
             "  tinyhsm -p /dev/ttyACM0 info\n");
 }
@@ -99,7 +102,8 @@ static int run_command(cli_ctx *ctx, const command *cmd, int argc, char **argv)
 /* tinyhsm help [COMMAND]: a command's help is its own --help text. */
 static int help(cli_ctx *ctx, int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "help") == 0) {
+    if (argc < 2 || strcmp(argv[1], "help") == 0 ||
+        strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
         return CLI_OK;
     }
@@ -253,10 +257,20 @@ static int help_or_version(cli_ctx *ctx, int ask, int argc, char **argv)
     return help(ctx, n, sub);
 }
 
+/* tinyhsm may hold a PIN: no core file, and no ptrace or /proc/<pid>/mem
+ * for other processes of the user. */
+static void no_core_dumps(void)
+{
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int main(int argc, char **argv)
 {
     static cli_ctx ctx; /* holds the AT buffers: too big for the stack */
     int ask = 0;
+    no_core_dumps();
     opterr = 0; /* cli_bad_option says what was wrong, in one line */
     int rc = parse_globals(&ctx, argc, argv, &ask);
     if (rc >= 0)

@@ -3,9 +3,10 @@
  * pseudo-terminal exactly as tinyhsmd serves the software device.
  *
  * QEMU's UART0 is wired to two pipes here; this program owns the client's pty
- * and relays bytes both ways, so that it can tell the firmware when a client
- * closed the port (an EOT byte, see fw/main.c) just as tinyhsmd ends the
- * session on close. The firmware keeps its flash image, key and random seed
+ * and relays bytes both ways, so that it can tell the firmware when the set
+ * of openers changed (an EOT byte ends the session, see fw/main.c) and
+ * whether more than one process has the port open (SO or SI: no login on a
+ * shared port), just as tinyhsmd does. The firmware keeps its flash image, key and random seed
  * in the state directory, which is QEMU's working directory for semihosting.
  */
 #define _GNU_SOURCE /* posix_openpt flags, ptsname_r, prctl */
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -32,7 +34,9 @@
 #include "host/defaults.h"
 
 #define EOT 0x04         /* to the firmware: the client closed the port */
-#define CLIENT_EOT 0x7f  /* a client's own EOT byte, still refused by the core */
+#define SHARED 0x0e      /* to the firmware: more than one opener */
+#define SOLE 0x0f        /* to the firmware: at most one opener */
+#define CLIENT_CTL 0x7f  /* a client's own EOT, SO or SI, still refused by the core */
 #define BANNER "\x02TINYHSM-FW "
 #define READY_SECONDS 30
 #define HUK_LEN 32
@@ -42,6 +46,7 @@
 
 typedef struct {
     const char *state, *link, *firmware, *qemu;
+    const char *run_dir; /* the default link's private directory, or NULL */
     long flash_size;
     int icount;
 } options;
@@ -50,10 +55,11 @@ typedef struct {
     pid_t qemu;
     int to_fw, from_fw; /* pipes to and from the firmware's UART */
     int master;  /* the client's pty */
+    int slave;   /* our own open of it (not counted): to clear TIOCEXCL */
     int opens;   /* inotify on the pty, or -1 */
     int clients; /* open file descriptions of the pty, per inotify */
     int hup;     /* the master reports a hang-up: nobody has it open */
-    int draining; /* EOT sent: drop firmware output until its EOT comes back */
+    int draining; /* EOTs sent whose EOT has not come back: drop output */
 } relay;
 
 static volatile sig_atomic_t stop;
@@ -138,6 +144,14 @@ static int make_dirs(const char *path)
     return mkdir(buf, 0700) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* tinyhsmd's files: the two devices never share a directory. */
+static int holds_tinyhsmd_state(int dir)
+{
+    struct stat st;
+    return fstatat(dir, "state.bin", &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+           fstatat(dir, "device.key", &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 /* Opens and locks DIR (one emulator per device), prepares its files and a
  * fresh random seed. Returns the directory's descriptor, or -1. */
 static int prepare_state(const options *o)
@@ -155,6 +169,10 @@ static int prepare_state(const options *o)
     if (flock(dir, LOCK_EX | LOCK_NB) != 0) {
         fprintf(stderr, "tinyhsmd-qemu: %s is in use by another tinyhsmd-qemu\n",
                 o->state);
+    } else if (holds_tinyhsmd_state(dir)) {
+        fprintf(stderr, "tinyhsmd-qemu: %s holds a tinyhsmd state (state.bin or "
+                "device.key); not using it: give tinyhsmd-qemu a directory of "
+                "its own (--state)\n", o->state);
     } else if (create_missing(dir, o->flash_size) != 0 ||
                random_bytes(seed, sizeof(seed)) != 0 ||
                write_new(dir, "seed.bin", seed, sizeof(seed)) != 0) {
@@ -183,6 +201,7 @@ static void exec_qemu(const options *o, int in, int out)
         "-semihosting-config", "enable=on,target=native", "-kernel", kernel,
         o->icount ? "-icount" : NULL, "shift=0", NULL}; /* NULL ends it early */
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive this program */
+    setpgid(0, 0); /* the terminal's signals are ours: we stop QEMU */
     if (chdir(o->state) != 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0)
         _exit(127);
     int log = open(QEMU_LOG, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -327,24 +346,37 @@ static void remove_link(const char *link, const char *target)
     }
 }
 
-/* Counts the pty's opens and closes; 1 when the last client closed it. */
-static int last_client_left(relay *r)
+/* Our own open of the pty, then the watch on its opens and closes: ours
+ * is not counted, and lets us clear TIOCEXCL when a client died holding it. */
+static void watch_pty(relay *r, const char *pty)
+{
+    r->slave = open(pty, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    r->opens = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (r->opens >= 0 && inotify_add_watch(r->opens, pty, IN_OPEN | IN_CLOSE) < 0) {
+        close(r->opens);
+        r->opens = -1;
+    }
+}
+
+/* Counts the pty's opens and closes; 1 when the set of openers changed. */
+static int openers_changed(relay *r)
 {
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
     ssize_t n;
-    int left = 0;
+    int changed = 0;
     while (r->opens >= 0 && (n = read(r->opens, buf, sizeof(buf))) > 0) {
         r->hup = 0;
         for (char *p = buf; p < buf + n;) {
             const struct inotify_event *e = (const struct inotify_event *)p;
             if (e->mask & IN_OPEN)
                 r->clients++;
-            if ((e->mask & IN_CLOSE) && r->clients > 0 && --r->clients == 0)
-                left = 1;
+            if ((e->mask & IN_CLOSE) && r->clients > 0)
+                r->clients--;
+            changed = 1;
             p += sizeof(*e) + e->len;
         }
     }
-    return left;
+    return changed;
 }
 
 /* ---- relaying ----------------------------------------------------------- */
@@ -367,7 +399,7 @@ static int write_all(int fd, const uint8_t *p, size_t len)
     return 0;
 }
 
-/* Client bytes to the firmware; a client's own EOT cannot end its session. */
+/* Client bytes to the firmware; a client's own control bytes are refused. */
 static void from_client(relay *r)
 {
     uint8_t buf[4096];
@@ -375,14 +407,14 @@ static void from_client(relay *r)
     if (n < 0 && errno == EIO)
         r->hup = 1;
     for (ssize_t i = 0; i < n; i++)
-        if (buf[i] == EOT)
-            buf[i] = CLIENT_EOT;
+        if (buf[i] == EOT || buf[i] == SHARED || buf[i] == SOLE)
+            buf[i] = CLIENT_CTL;
     if (n > 0)
         write_all(r->to_fw, buf, (size_t)n);
 }
 
-/* Firmware bytes to the client; after an EOT, the answer to a client that
- * has left is dropped up to the firmware's EOT. 0, or -1 when QEMU ended. */
+/* Firmware bytes to the client; after an EOT, answers meant for the former
+ * openers are dropped up to the firmware's EOT. 0, or -1 when QEMU ended. */
 static int from_firmware(relay *r)
 {
     uint8_t buf[4096];
@@ -390,31 +422,38 @@ static int from_firmware(relay *r)
     if (n <= 0)
         return n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
     size_t start = 0;
-    if (r->draining) {
-        uint8_t *eot = memchr(buf, EOT, (size_t)n);
+    while (r->draining > 0 && start < (size_t)n) {
+        uint8_t *eot = memchr(buf + start, EOT, (size_t)n - start);
         if (!eot)
             return 0;
-        r->draining = 0;
+        r->draining--;
         start = (size_t)(eot - buf) + 1;
     }
-    if (start < (size_t)n)
+    if (r->draining == 0 && start < (size_t)n)
         write_all(r->master, buf + start, (size_t)n - start);
     return 0;
 }
 
-static void end_session(relay *r)
+/* Any change of openers ends the session (as in tinyhsmd) and says whether
+ * a login may be granted: only to a sole opener. When the last one left,
+ * a client killed while holding TIOCEXCL no longer locks out the next. */
+static void openers_now(relay *r)
 {
-    uint8_t eot = EOT;
-    if (write_all(r->to_fw, &eot, 1) == 0)
-        r->draining = 1;
+    uint8_t ctl[2] = {EOT, r->clients > 1 ? SHARED : SOLE};
+    if (write_all(r->to_fw, ctl, sizeof(ctl)) == 0)
+        r->draining++;
+    if (r->clients == 0 && r->slave >= 0) {
+        ioctl(r->slave, TIOCNXCL);
+        tcflush(r->slave, TCIFLUSH); /* nothing for the next client to read */
+    }
 }
 
 /* Relays until a signal or QEMU's end. 0 after a signal, 1 otherwise. */
 static int serve(relay *r)
 {
     while (!stop) {
-        if (last_client_left(r))
-            end_session(r);
+        if (openers_changed(r))
+            openers_now(r);
         struct pollfd p[3] = {{r->from_fw, POLLIN, 0}, {r->opens, POLLIN, 0},
                               {r->master, POLLIN, 0}};
         int watch_master = !r->hup;
@@ -439,49 +478,87 @@ static int serve(relay *r)
     return 0;
 }
 
-static int run(const options *o)
+/* Where the link and its pid file go, as tinyhsmd checks it: the default
+ * directory is created private and checked; any other must be ours or
+ * root's. A link path that is not a symlink is never replaced. */
+static int check_place(const options *o)
 {
-    relay r = {.to_fw = -1, .from_fw = -1, .master = -1, .opens = -1};
-    char pty[256], err[4400];
-    int rc = 1, dir = prepare_state(o), pid_fd = -1;
-    if (dir < 0)
-        return 1;
-    if (start_qemu(o, &r) != 0) {
+    char err[600], dir[4096];
+    struct stat st;
+    if (o->run_dir && mkdir(o->run_dir, 0700) != 0 && errno != EEXIST) {
+        die_errno("cannot create", o->run_dir);
+        return -1;
+    }
+    thsm_dir_of(o->link, dir, sizeof(dir));
+    int bad = o->run_dir
+                  ? thsm_check_private_dir(o->run_dir, geteuid(), err, sizeof(err))
+                  : thsm_check_owner("directory", dir, geteuid(), err, sizeof(err));
+    if (bad) {
+        fprintf(stderr, "tinyhsmd-qemu: %s\n", err);
+        return -1;
+    }
+    if (lstat(o->link, &st) == 0 && !S_ISLNK(st.st_mode)) {
+        fprintf(stderr, "tinyhsmd-qemu: %s exists and is not a symlink; "
+                        "not replacing it\n", o->link);
+        return -1;
+    }
+    return 0;
+}
+
+/* The firmware behind the pty until a signal or QEMU's end; 0 after a
+ * signal, 1 otherwise. */
+static int serve_firmware(const options *o, relay *r, int dir, const char *pty)
+{
+    int rc = 1;
+    if (start_qemu(o, r) != 0) {
         die_errno("cannot start", o->qemu);
-    } else if ((rc = wait_ready(&r, o->state)) != 0) {
+    } else if ((rc = wait_ready(r, o->state)) != 0) {
         if (rc == -2)
             show_qemu_log(dir);
         rc = 1;
-    } else if ((r.master = open_pty(pty, sizeof(pty))) < 0) {
-        die_errno("cannot open a pseudo-terminal", "");
-    } else if ((pid_fd = thsm_pid_file_take(o->link, pty, err, sizeof(err))) < 0) {
-        fprintf(stderr, "tinyhsmd-qemu: %s\n", err); /* tinyhsm needs it */
-    } else if (make_link(o->link, pty) == 0) {
-        r.opens = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (r.opens >= 0 && inotify_add_watch(r.opens, pty, IN_OPEN | IN_CLOSE) < 0) {
-            close(r.opens);
-            r.opens = -1;
-        }
+    } else if ((rc = make_link(o->link, pty)) == 0) {
+        watch_pty(r, pty);
         printf("%s\n", pty);
         fflush(stdout);
         fprintf(stderr, "tinyhsmd-qemu: serving on %s (link %s), state in %s\n",
                 pty, o->link, o->state);
-        rc = serve(&r);
+        rc = serve(r);
         if (rc != 0)
             show_qemu_log(dir);
         remove_link(o->link, pty);
     }
+    return rc != 0;
+}
+
+static void close_fd(int fd)
+{
+    if (fd >= 0)
+        close(fd);
+}
+
+/* Everything that can refuse (the link's place, its pid file, the state
+ * directory) is checked before QEMU starts. */
+static int run(const options *o)
+{
+    relay r = {.to_fw = -1, .from_fw = -1, .master = -1, .slave = -1, .opens = -1};
+    char pty[256], err[4400];
+    int rc = 1, dir = -1, pid_fd = -1;
+    if (check_place(o) != 0)
+        return 1;
+    if ((r.master = open_pty(pty, sizeof(pty))) < 0)
+        die_errno("cannot open a pseudo-terminal", "");
+    else if ((pid_fd = thsm_pid_file_take(o->link, pty, err, sizeof(err))) < 0)
+        fprintf(stderr, "tinyhsmd-qemu: %s\n", err); /* tinyhsm needs it */
+    else if ((dir = prepare_state(o)) >= 0)
+        rc = serve_firmware(o, &r, dir, pty);
     thsm_pid_file_drop(o->link, pid_fd);
     stop_qemu(&r);
-    if (r.opens >= 0)
-        close(r.opens);
-    if (r.master >= 0)
-        close(r.master);
-    if (r.to_fw >= 0)
-        close(r.to_fw);
-    if (r.from_fw >= 0)
-        close(r.from_fw);
-    close(dir);
+    close_fd(r.opens);
+    close_fd(r.slave);
+    close_fd(r.master);
+    close_fd(r.to_fw);
+    close_fd(r.from_fw);
+    close_fd(dir);
     return rc;
 }
 
@@ -496,15 +573,16 @@ static void usage(FILE *out, const options *o)
             "serves it on a new pseudo-terminal, whose path it prints as the\n"
             "first line on stdout, exactly as tinyhsmd does.\n\n"
             "  --state DIR        the device's flash image, key and seed (now: %s)\n"
-            "                     default $TINYHSM_STATE, else tinyhsmd's default\n"
-            "                     directory with -qemu appended\n"
+            "                     default tinyhsmd's ($TINYHSM_STATE, ...) with\n"
+            "                     -qemu appended; never a directory of tinyhsmd's\n"
             "  --link PATH        symlink to the pty (now: %s)\n"
+            "                     default $TINYHSM_PORT, else tinyhsmd's default\n"
             "  --firmware ELF     now: %s\n"
             "  --qemu PROGRAM     now: %s\n"
             "  --flash-size BYTES size of a new flash image (default %d; at least\n"
             "                     3 sectors of %d bytes); the log takes all but 2\n"
             "  --icount           one instruction per virtual nanosecond (bench)\n"
-            "SIGINT or SIGTERM stop it cleanly.\n",
+            "SIGINT, SIGTERM or SIGHUP stop it cleanly.\n",
             o->state, o->link, o->firmware, o->qemu, FLASH_DEFAULT, FLASH_SECTOR);
 }
 
@@ -544,7 +622,7 @@ static int parse(int argc, char **argv, options *o)
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 's': o->state = optarg; break;
-        case 'l': o->link = optarg; break;
+        case 'l': o->link = optarg; o->run_dir = NULL; break;
         case 'f': o->firmware = optarg; break;
         case 'q': o->qemu = optarg; break;
         case 'i': o->icount = 1; break;
@@ -578,14 +656,17 @@ static int parse(int argc, char **argv, options *o)
 int main(int argc, char **argv)
 {
     static char state[4096], link[4096], firmware[PATH_MAX + 32];
-    /* not tinyhsmd's directory: the two devices keep different files */
-    const char *own = getenv("TINYHSM_STATE");
-    if (thsm_default_state_dir(state, sizeof(state)) == 0 && (!own || !*own))
+    static char run_dir[4096];
+    /* never tinyhsmd's directory: the two devices keep different files */
+    if (thsm_default_state_dir(state, sizeof(state)) == 0)
         strncat(state, "-qemu", sizeof(state) - strlen(state) - 1);
     int is_default;
     thsm_default_port(link, sizeof(link), &is_default);
+    if (is_default)
+        thsm_default_run_dir(run_dir, sizeof(run_dir));
     default_firmware(firmware, sizeof(firmware));
-    options o = {state, link, firmware, "qemu-system-arm", FLASH_DEFAULT, 0};
+    options o = {state, link, firmware, "qemu-system-arm", is_default ? run_dir : NULL,
+                 FLASH_DEFAULT, 0};
     int rc = parse(argc, argv, &o);
     if (rc >= 0)
         return rc;
@@ -594,6 +675,7 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal; /* no SA_RESTART: poll() returns EINTR */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL); /* the terminal closed: leave nothing behind */
     signal(SIGPIPE, SIG_IGN);
     return run(&o);
 }

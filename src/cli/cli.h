@@ -70,6 +70,10 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * "; " (for --json), or "". */
 const char *cli_errors(void);
 
+/* The i-th message printed as cli_error("warning: ...") (without the
+ * prefix; kept apart from cli_errors()), or NULL. */
+const char *cli_warning(int i);
+
 /* Usage error: message, then a hint to cmd's --help (to 'tinyhsm help'
  * when cmd is NULL); returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -15,10 +15,11 @@ static const char cert_help[] =
     "Usage: tinyhsm cert ca|signer [--der] [-o FILE] [--force]\n"
     "Writes the CA or signer certificate as PEM (or DER with --der) to FILE,\n"
     "or PEM to standard output. FILE follows the rules of 'tinyhsm sign':\n"
-    "'-' is standard output; a FIFO or character device is written to; a\n"
-    "symlink is followed to its existing target; a regular file is replaced\n"
-    "atomically, keeping its mode; a directory is refused. DER to a\n"
-    "terminal needs --force.\n\n"
+    "'-' is standard output; a FIFO or character device is written to (a\n"
+    "FIFO with no reader, or another user's FIFO or device, is refused); a\n"
+    "symlink is followed to its existing target only when it belongs to you\n"
+    "or root; a regular file is replaced atomically, keeping its mode; a\n"
+    "directory is refused. DER to a terminal needs --force.\n\n"
     "Example:\n  tinyhsm cert signer -o stsafe_signer_cert.pem\n";
 
 static int cert_parse(int argc, char **argv, int *der, const char **out,

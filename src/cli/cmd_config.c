@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -110,6 +111,24 @@ static void period(const thsm_subject *s, int64_t *from, int64_t *to)
     *to = *from + (int64_t)s->days * 86400;
 }
 
+/* --new with a word other than all or signer: named, with a guess. */
+static int new_refused(const char *what)
+{
+    char shown[THSM_ESCAPED_MAX(64)];
+    static const char *const words[] = {"all", "signer"};
+    const char *guess = NULL;
+    for (int i = 0; i < 2 && !guess; i++)
+        if (cli_close_to(what, words[i]) || strcasecmp(what, words[i]) == 0 ||
+            (what[0] && strncmp(what, words[i], strlen(what)) == 0))
+            guess = words[i];
+    thsm_escape(what, shown, sizeof(shown));
+    if (guess)
+        return cli_usage_error("config", "--new takes all or signer, not "
+                               "'%s'; did you mean --new %s?", shown, guess);
+    return cli_usage_error("config", "--new takes all or signer, not '%s'",
+                           shown);
+}
+
 static int config_parse(int argc, char **argv, config_opts *co)
 {
     const char *new_what = NULL, *why;
@@ -119,8 +138,10 @@ static int config_parse(int argc, char **argv, config_opts *co)
     if (optind < argc)
         return cli_usage_error("config", "unexpected argument '%s'",
                                argv[optind]);
-    if (!new_what || (strcmp(new_what, "all") && strcmp(new_what, "signer")))
+    if (!new_what)
         return cli_usage_error("config", "--new all or --new signer is needed");
+    if (strcmp(new_what, "all") && strcmp(new_what, "signer"))
+        return new_refused(new_what);
     co->all = strcmp(new_what, "all") == 0;
     thsm_now_start(co->ca_start);
     memcpy(co->signer_start, co->ca_start, sizeof(co->ca_start));
@@ -145,8 +166,9 @@ static int confirm(const config_opts *co, int has_ca)
                     "from then on, until it is rebuilt with the new SigGen.c "
                     "that 'tinyhsm sign' writes.\n", what);
     if (!isatty(STDIN_FILENO)) {
-        cli_error("not confirmed: pass --yes to replace %s%s", what,
-                  co->all ? ", or use --new signer to keep the CA" : "");
+        cli_error("not confirmed: stdin is not a terminal; pass --yes to "
+                  "confirm%s", co->all ? ", or use --new signer to keep the CA"
+                                       : "");
         return 0;
     }
     fprintf(stderr, "Replace %s? [y/N] ", what);

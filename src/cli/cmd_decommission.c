@@ -10,7 +10,9 @@
 
 static const char decommission_help[] =
     "Usage: tinyhsm decommission --yes\n"
-    "Erases every key and certificate on the device. There is no undo.\n\n"
+    "Erases every key and certificate on the device, and its PIN. There is\n"
+    "no undo. With a PIN set it needs the PIN (--pin-file, $TINYHSM_PIN or a\n"
+    "prompt); a device blocked by wrong PINs is decommissioned without it.\n\n"
     "Example:\n  tinyhsm decommission --yes\n";
 
 int cli_decommission(cli_ctx *c, int argc, char **argv)

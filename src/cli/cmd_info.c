@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/json.h"
 #include "host/hsm.h"
 #include "host/json.h"
 #include "util/escape.h"
@@ -15,11 +16,13 @@ static const char info_help[] =
     "Usage: tinyhsm info [--json]\n"
     "Shows the device version and serial number, the signer key id (the\n"
     "first 8 bytes of the SHA-256 of its public key, as in the audit log),\n"
-    "the device's status (PIN set or not, tries left, signatures made, audit\n"
-    "log; the original board has none), and the subject, validity and key\n"
+    "the device's status (PIN set or not, tries left, signatures made since\n"
+    "tinyhsmd started, audit log, a state rolled back; the original board\n"
+    "has none), and the subject, validity and key\n"
     "fingerprint of its CA and signer certificates; a certificate that has\n"
     "expired or is not yet valid is flagged (JSON: \"validity\").\n\n"
-    "  --json   one JSON object on standard output, for scripts\n\n"
+    "  --json   one JSON object on standard output, for scripts; \"ok\" is\n"
+    "           false (with \"error\") when the device cannot be asked\n\n"
     "Example:\n  tinyhsm info\n  tinyhsm info --json\n";
 
 typedef struct {
@@ -27,6 +30,7 @@ typedef struct {
     char key_id[THSM_KEY_ID_LEN]; /* signer; "" when there is none */
     int has_status;                /* the device answered AT+HSM_STATUS? */
     char pin[16], tries[16], signatures[24], log[24], log_state[32];
+    char state[32]; /* STATE=: "OK", "ROLLED_BACK", or "" from older devices */
     char has_ca[4], has_signer_cert[4]; /* "1", "0" or "" */
     int has_cert[2];               /* [1] CA, [0] signer */
     thsm_x509_info cert[2];
@@ -58,6 +62,7 @@ static void read_status(cli_ctx *c, info_data *d)
     field(r.text, "SIGNATURES", d->signatures, sizeof(d->signatures));
     field(r.text, "LOG", d->log, sizeof(d->log));
     field(r.text, "LOG_STATE", d->log_state, sizeof(d->log_state));
+    field(r.text, "STATE", d->state, sizeof(d->state));
     field(r.text, "CA", d->has_ca, sizeof(d->has_ca));
     field(r.text, "SIGNER_CERT", d->has_signer_cert,
           sizeof(d->has_signer_cert));
@@ -128,7 +133,8 @@ static void print_status(const info_data *d)
                strcmp(d->tries, "1") == 0 ? "try" : "tries");
     else
         printf("  PIN:         %s\n", shown(d->pin));
-    printf("  Signatures:  %s made\n", shown(d->signatures));
+    printf("  Signatures:  %s made since tinyhsmd started\n",
+           shown(d->signatures));
     if (strcmp(d->log_state, "OK") == 0)
         printf("  Audit log:   %s records, chain intact\n", shown(d->log));
     else if (strncmp(d->log_state, "BROKEN_AT_", 10) == 0)
@@ -138,6 +144,10 @@ static void print_status(const info_data *d)
     else
         printf("  Audit log:   %s records, %s\n", shown(d->log),
                shown(d->log_state));
+    if (strcmp(d->state, "ROLLED_BACK") == 0)
+        printf("  State:       ROLLED BACK: the state on disk is older than "
+               "the device's log;\n               PIN tries may have been "
+               "restored (see README, Rollback)\n");
     if (strcmp(d->pin, "BLOCKED") == 0)
         printf("The device is BLOCKED after too many wrong PINs: it will not "
                "sign or change keys.\nOnly 'tinyhsm decommission --yes' "
@@ -178,7 +188,7 @@ static void print_text(const info_data *d)
     }
 }
 
-static void json_time(int64_t t)
+static void info_json_time(int64_t t)
 {
     time_t tt = (time_t)t;
     struct tm tm;
@@ -210,9 +220,9 @@ static void json_cert(const thsm_x509_info *info)
     printf(",\"serial\":");
     thsm_json_string(stdout, info->serial_hex);
     printf(",\"not_before\":");
-    json_time(info->not_before);
+    info_json_time(info->not_before);
     printf(",\"not_after\":");
-    json_time(info->not_after);
+    info_json_time(info->not_after);
     const char *bad = cli_cert_validity(info, (int64_t)time(NULL));
     printf(",\"key_sha256\":\"%s\",\"key_id\":\"%s\",\"validity\":\"%s\"}",
            fp, id, !bad ? "valid" : *bad == 'E' ? "expired" : "not_yet_valid");
@@ -228,19 +238,20 @@ static void json_status(const info_data *d)
     printf(",\"blocked\":%s,\"tries_left\":",
            strcmp(d->pin, "BLOCKED") == 0 ? "true" : "false");
     json_number(strcmp(d->pin, "NONE") == 0 ? "" : d->tries);
-    printf(",\"signatures\":");
+    printf(",\"signatures_since_start\":");
     json_number(d->signatures);
     printf(",\"log_records\":");
     json_number(d->log);
     printf(",\"log_intact\":%s,\"log_state\":",
            strcmp(d->log_state, "OK") == 0 ? "true" : "false");
     thsm_json_string(stdout, d->log_state);
-    printf("}");
+    printf(",\"rolled_back\":%s}",
+           strcmp(d->state, "ROLLED_BACK") == 0 ? "true" : "false");
 }
 
 static void print_json(const info_data *d)
 {
-    printf("{\"device\":");
+    printf("{\"ok\":true,\"device\":");
     thsm_json_string(stdout, d->device);
     printf(",\"serial\":");
     thsm_json_string(stdout, d->serial[0] ? d->serial : NULL);
@@ -291,8 +302,11 @@ int cli_info(cli_ctx *c, int argc, char **argv)
     if (rc >= 0)
         return rc;
     memset(&d, 0, sizeof(d));
-    if (cli_connect(c) != 0 || gather(c, &d) != 0)
+    if (cli_connect(c) != 0 || gather(c, &d) != 0) {
+        if (json)
+            json_failure();
         return CLI_FAIL;
+    }
     if (json)
         print_json(&d);
     else

@@ -46,7 +46,7 @@ static void print_record(unsigned long index, const char *line)
         return;
     }
     iso_time(r.time, when);
-    printf("%08lu  %-20s  %-16s  %-16s  %-16s  %s  %s\n", r.index, when,
+    printf("%08lu  %-20s  %-16s  %-16s  %-16s  %-64s  %s\n", r.index, when,
            r.event, r.key, r.result, r.digest, r.chain);
 }
 
@@ -93,8 +93,15 @@ static const char *device_damage(cli_ctx *c, char *out, size_t cap)
     };
     thsm_status st;
     char err[THSM_ERR_MAX], shown[THSM_ESCAPED_MAX(sizeof(st.log_state))];
-    if (thsm_hsm_status(&c->at, &st, err, sizeof(err)) != 1 ||
-        !st.log_state[0] || strcmp(st.log_state, "OK") == 0)
+    if (thsm_hsm_status(&c->at, &st, err, sizeof(err)) != 1)
+        return NULL;
+    if (strcmp(st.state, "ROLLED_BACK") == 0) {
+        snprintf(out, cap, "its state was ROLLED BACK: the state on disk is "
+                 "older than its log, so PIN tries may have been restored "
+                 "(see README, Rollback)");
+        return out;
+    }
+    if (!st.log_state[0] || strcmp(st.log_state, "OK") == 0)
         return NULL;
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         size_t n = strlen(kinds[i].prefix);
@@ -113,7 +120,7 @@ static const char *device_damage(cli_ctx *c, char *out, size_t cap)
 static int verdict(cli_ctx *c, const log_walk *w, const thsm_log_page *anchor,
                    unsigned long got)
 {
-    char damage[200];
+    char damage[300];
     int failed = 0;
     if (w->first_bad && ++failed)
         printf("FAIL record %lu is %s\n", w->first_bad - 1, w->why);

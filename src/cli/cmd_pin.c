@@ -113,6 +113,12 @@ int cli_pin(cli_ctx *c, int argc, char **argv)
                                   sizeof(old))) ||
         new_pin(new_file, fresh, sizeof(fresh)))
         return CLI_FAIL;
+    if (change && strcmp(old, fresh) == 0) {
+        explicit_bzero(old, sizeof(old));
+        explicit_bzero(fresh, sizeof(fresh));
+        cli_error("the new PIN is the current one; nothing was changed");
+        return CLI_FAIL;
+    }
     rc = change ? thsm_at_cmdf(&c->at, &r, "AT+PIN_SET OLD=%s NEW=%s", old,
                                fresh)
                 : thsm_at_cmdf(&c->at, &r, "AT+PIN_SET NEW=%s", fresh);

@@ -4,11 +4,9 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,13 +34,17 @@ static const char sign_help[] =
     "          Defaults stsafe_signer_cert.pem and SigGen.c: beside the image\n"
     "          when OUT is a directory or has a placeholder, else in the\n"
     "          current directory.\n"
-    "A regular file is replaced atomically, keeping its mode (a new one gets\n"
-    "0644 less the umask); a FIFO or character device (also through a link\n"
-    "such as /dev/stdout) is written to; a symlink is followed to its\n"
-    "(existing) target. No output may be an input (firmware, version file,\n"
-    "--trust). FIFOs and standard output are written first; files are\n"
-    "replaced only after they were written in full. Writing the image to a\n"
-    "terminal needs --force.\n"
+    "Directories are not created: create them first. A regular file is\n"
+    "replaced atomically, keeping its mode (a new one gets 0644 less the\n"
+    "umask); a FIFO or character device (also through a link such as\n"
+    "/dev/stdout) is written to, and a FIFO with no reader is refused before\n"
+    "signing; a symlink is followed to its (existing) target only when it\n"
+    "belongs to you or root, and another user's FIFO or device is refused.\n"
+    "No output may be an input (firmware, version file, --trust). FIFOs and\n"
+    "standard output are written first; files are replaced only after they\n"
+    "were written in full. When an output is standard output (-, /dev/stdout\n"
+    "...), the summary goes to stderr. Writing the image to a terminal needs\n"
+    "--force.\n"
     "FILE is an application_version.h defining APP_VERSION_MAJOR, _MINOR and\n"
     "_BUILD as decimal numbers (the last definition wins).\n"
     "Refused unless --force: version 0.0.0; an ELF, Intel HEX or S-record\n"
@@ -56,9 +58,10 @@ static const char sign_help[] =
     "--json prints one object: image, certificate, siggen, board, version,\n"
     "firmware_size, signed_size, image_size, sha256, signature, key_id,\n"
     "public_key, signer_not_before, signer_not_after (ISO 8601), warnings,\n"
-    "ok (true); on failure {\"ok\":false,\"error\":\"...\"}.\n\n"
+    "ok (true); on failure {\"ok\":false,\"error\":\"...\",\"warnings\":[...]}.\n\n"
     "Example:\n"
     "  tinyhsm sign --board B-U585I-IOT02A --version 1.2.0 build/fw.bin\n"
+    "  mkdir -p dist\n"
     "  tinyhsm sign --board B-U585I-IOT02A --version-file app/application_version.h \\\n"
     "               -o 'dist/{board}-{version}.bin' build/fw.bin\n";
 
@@ -77,27 +80,6 @@ typedef struct {
     int force, json;
     char version_buf[32];
 } sign_opts;
-
-#define MAX_WARNINGS 4
-typedef struct {
-    char text[MAX_WARNINGS][400];
-    int n;
-} warnings;
-
-static void warn(warnings *w, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void warn(warnings *w, const char *fmt, ...)
-{
-    char msg[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "tinyhsm: warning: %s\n", msg);
-    if (w->n < MAX_WARNINGS)
-        snprintf(w->text[w->n++], sizeof(w->text[0]), "%s", msg);
-}
 
 static int known_boards_error(const char *board)
 {
@@ -121,8 +103,8 @@ static int max_size_over_board(const sign_opts *o, const thsm_board_info *b)
                                "images (--force allows it)",
                                (unsigned long long)o->max_size, b->name,
                                (unsigned long)b->max_size);
-    fprintf(stderr, "tinyhsm: warning: --max-size %llu is over %s's maximum "
-            "of %lu bytes (going on: --force)\n",
+    cli_error("warning: --max-size %llu is over %s's maximum of %lu bytes "
+              "(going on: --force)",
             (unsigned long long)o->max_size, b->name,
             (unsigned long)b->max_size);
     return -1;
@@ -311,6 +293,15 @@ static int resolve_outputs(const sign_opts *o, thsm_output out[OUT_COUNT])
             cli_error("%s", err);
             return CLI_FAIL;
         }
+        if (out[i].is_stdout && o->json)
+            return cli_usage_error("sign", "--json and %s %s both need "
+                                   "standard output", out_option[i],
+                                   o->path[i]);
+        if (i == OUT_IMAGE && out[i].is_stdout && isatty(STDOUT_FILENO) &&
+            !o->force)
+            return cli_usage_error("sign", "-o %s would write the binary "
+                                   "image to the terminal; redirect it, or "
+                                   "--force", o->path[i]);
         const char *input = input_hit(o, &out[i]);
         if (input)
             return cli_usage_error("sign", "%s %s is %s", out_option[i],
@@ -326,8 +317,7 @@ static int resolve_outputs(const sign_opts *o, thsm_output out[OUT_COUNT])
 }
 
 typedef struct {
-    const uint8_t *fw; /* mapped firmware, for hashing */
-    int fw_fd;         /* the same file, for the kernel to copy */
+    uint8_t *fw; /* the firmware, read once: hashed, checked and written */
     size_t fw_len;
     uint64_t size; /* signed size */
     uint8_t header[THSM_BOOT_HEADER_LEN];
@@ -340,10 +330,55 @@ typedef struct {
     thsm_x509_info cert;
     char siggen[THSM_SIGGEN_MAX];
     size_t siggen_len;
-    warnings warn;
 } image;
 
-/* Maps the firmware and checks it fits. */
+/* Reads len bytes into a private buffer: a file that changes later (a
+ * build still writing it) cannot make the bytes hashed differ from the
+ * bytes written. 0, or -1 (errno; EAGAIN when the file was short). */
+static int read_all(int fd, uint8_t *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t r = read(fd, buf + got, len - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            errno = r == 0 ? EAGAIN : errno;
+            return -1;
+        }
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+/* 1 when the file changed between the two stats. */
+static int changed(const struct stat *a, const struct stat *b)
+{
+    return a->st_size != b->st_size || a->st_mtim.tv_sec != b->st_mtim.tv_sec ||
+           a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
+}
+
+static int read_firmware(const sign_opts *o, image *im, int fd,
+                         const struct stat *st)
+{
+    struct stat after;
+    im->fw = malloc((size_t)st->st_size);
+    if (!im->fw || read_all(fd, im->fw, (size_t)st->st_size) != 0) {
+        cli_error("cannot read firmware %s: %s", o->firmware,
+                  errno == EAGAIN ? "it shrank while being read"
+                                  : strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &after) != 0 || changed(st, &after)) {
+        cli_error("firmware %s changed while being read (is a build still "
+                  "writing it?); nothing signed", o->firmware);
+        return -1;
+    }
+    im->fw_len = (size_t)st->st_size;
+    return 0;
+}
+
+/* Reads the firmware and checks it fits. */
 static int load_firmware(const sign_opts *o, image *im)
 {
     int fd = open(o->firmware, O_RDONLY | O_CLOEXEC);
@@ -355,7 +390,6 @@ static int load_firmware(const sign_opts *o, image *im)
         return -1;
     }
     int rc = -1;
-    im->fw_fd = fd;
     im->size = thsm_image_signed_size((uint64_t)st.st_size);
     if (!S_ISREG(st.st_mode))
         cli_error("firmware %s is not a regular file", o->firmware);
@@ -365,23 +399,17 @@ static int load_firmware(const sign_opts *o, image *im)
         cli_error("image would be %llu bytes, over the maximum of %llu for "
                   "board %s", (unsigned long long)im->size,
                   (unsigned long long)o->max_size, o->board);
-    else if ((im->fw = mmap(NULL, (size_t)st.st_size, PROT_READ,
-                            MAP_PRIVATE | MAP_POPULATE, fd, 0)) == MAP_FAILED)
-        cli_error("cannot read firmware %s: %s", o->firmware, strerror(errno));
-    else {
-        im->fw_len = (size_t)st.st_size;
-        rc = 0;
-    }
-    if (rc != 0)
-        close(fd);
+    else
+        rc = read_firmware(o, im, fd, &st);
+    close(fd);
     return rc;
 }
 
 /* A refusal that --force turns into a warning. -1 when refused. */
-static int refuse_unless_forced(const sign_opts *o, image *im, const char *why)
+static int refuse_unless_forced(const sign_opts *o, const char *why)
 {
     if (o->force) {
-        warn(&im->warn, "%s (going on: --force)", why);
+        cli_error("warning: %s (going on: --force)", why);
         return 0;
     }
     cli_error("%s\ntinyhsm: nothing written; --force signs it anyway", why);
@@ -436,21 +464,21 @@ static int preflight(const sign_opts *o, image *im)
     shell_quote(o->firmware, qfw, sizeof(qfw));
     shell_quote(bin, qbin, sizeof(qbin));
     if (strcmp(o->version, "0.0.0") == 0 &&
-        refuse_unless_forced(o, im, "version 0.0.0: the bootloader refuses it"))
+        refuse_unless_forced(o, "version 0.0.0: the bootloader refuses it"))
         return -1;
     if (kind == THSM_FW_IMAGE) {
         snprintf(why, sizeof(why), "%s is already a signed SECUREBOOT10 image; "
                  "sign the raw firmware", o->firmware);
-        return refuse_unless_forced(o, im, why);
+        return refuse_unless_forced(o, why);
     }
     if (kind != THSM_FW_RAW) {
         snprintf(why, sizeof(why), "%s is %s, not a raw binary; make one "
                  "with:\n  arm-none-eabi-objcopy %s-O binary %s %s",
                  o->firmware, what[kind], flag[kind], qfw, qbin);
-        return refuse_unless_forced(o, im, why);
+        return refuse_unless_forced(o, why);
     }
     if (b && thsm_vector_check(im->fw, im->fw_len, b, why, sizeof(why)) != 0)
-        return refuse_unless_forced(o, im, why);
+        return refuse_unless_forced(o, why);
     return 0;
 }
 
@@ -527,10 +555,26 @@ static int check_overwrite(const sign_opts *o, image *im,
         snprintf(why, sizeof(why), "%s holds key %s, not the device's signer "
                  "key %s: replacing it changes the key bootloaders are built "
                  "with", o->path[i], id, im->key_id);
-        if (refuse_unless_forced(o, im, why) != 0)
+        if (refuse_unless_forced(o, why) != 0)
             return -1;
     }
     return 0;
+}
+
+/* An expired or not yet valid certificate (the signer's or the CA's) only
+ * warns: the bootloader does not check dates. */
+static void check_validity(const char *who, const thsm_x509_info *cert)
+{
+    char when[32];
+    int64_t now = (int64_t)time(NULL);
+    if (now > cert->not_after) {
+        cli_format_time(cert->not_after, when);
+        cli_error("warning: the %s certificate expired on %s", who, when);
+    } else if (now < cert->not_before) {
+        cli_format_time(cert->not_before, when);
+        cli_error("warning: the %s certificate is not valid before %s", who,
+                  when);
+    }
 }
 
 /* The signer certificate must chain to the device's CA certificate. Dates
@@ -538,6 +582,7 @@ static int check_overwrite(const sign_opts *o, image *im,
 static int check_chain(cli_ctx *c, const image *im)
 {
     static char ca[THSM_PEM_MAX];
+    static thsm_x509_info ca_info;
     char err[400], why[300] = "";
     if (thsm_hsm_cert_pem(&c->at, 1, ca, sizeof(ca), err, sizeof(err)) != 0) {
         cli_error("cannot read the device's CA certificate to check the "
@@ -553,20 +598,9 @@ static int check_chain(cli_ctx *c, const image *im)
                   why[0] ? why : "the CA certificate does not parse");
         return -1;
     }
+    if (thsm_x509_parse((uint8_t *)ca, strlen(ca), &ca_info) == 0)
+        check_validity("CA", &ca_info);
     return 0;
-}
-
-static void check_validity(image *im)
-{
-    char when[32];
-    int64_t now = (int64_t)time(NULL);
-    if (now > im->cert.not_after) {
-        cli_format_time(im->cert.not_after, when);
-        warn(&im->warn, "the signer certificate expired on %s", when);
-    } else if (now < im->cert.not_before) {
-        cli_format_time(im->cert.not_before, when);
-        warn(&im->warn, "the signer certificate is not valid before %s", when);
-    }
 }
 
 /* Fetches the signer certificate and checks it before anything is signed. */
@@ -592,7 +626,7 @@ static int device_prepare(cli_ctx *c, const sign_opts *o, image *im,
     if (check_chain(c, im) != 0 || (o->trust && check_trust(o, im) != 0) ||
         check_overwrite(o, im, out) != 0)
         return -1;
-    check_validity(im);
+    check_validity("signer", &im->cert);
     return 0;
 }
 
@@ -614,7 +648,7 @@ static void *copy_body(void *arg)
     copier *c = arg;
     const image *im = c->im;
     c->rc = thsm_atomic_write(c->out, im->header, sizeof(im->header)) ||
-            thsm_atomic_copy(c->out, im->fw_fd, im->fw_len) ||
+            thsm_atomic_write(c->out, im->fw, im->fw_len) ||
             thsm_atomic_write(c->out, im->pad, pad_len(im));
     if (c->rc == 0)
         thsm_atomic_start_writeback(c->out);
@@ -761,8 +795,8 @@ static void print_json(const sign_opts *o, const image *im)
     json_time("signer_not_before", im->cert.not_before);
     json_time("signer_not_after", im->cert.not_after);
     json_array("warnings");
-    for (int i = 0; i < im->warn.n; i++)
-        json_array_str(im->warn.text[i]);
+    for (int i = 0; cli_warning(i); i++)
+        json_array_str(cli_warning(i));
     json_array_end();
     json_end();
 }
@@ -785,11 +819,13 @@ static int sign_image(cli_ctx *c, const sign_opts *o, image *im,
         thsm_output_abort(out, OUT_COUNT);
         return CLI_FAIL;
     }
+    int piped = 0; /* an output is standard output: the summary goes aside */
+    for (int i = 0; i < OUT_COUNT; i++)
+        piped |= out[i].is_stdout;
     if (o->json)
         print_json(o, im);
     else
-        print_summary(out[OUT_IMAGE].kind == THSM_OUT_STDOUT ? stderr : stdout,
-                      o, im);
+        print_summary(piped ? stderr : stdout, o, im);
     return CLI_OK;
 }
 
@@ -815,8 +851,7 @@ static int sign_run(cli_ctx *c, int argc, char **argv, sign_opts *o)
     if (load_firmware(o, &im) != 0)
         return CLI_FAIL;
     rc = sign_image(c, o, &im, out);
-    munmap((void *)im.fw, im.fw_len);
-    close(im.fw_fd);
+    free(im.fw);
     return rc;
 }
 

@@ -15,14 +15,22 @@
 #include "util/escape.h"
 
 static char errors[8192]; /* every error so far, for --json */
+static char warned[8][1024]; /* "warning: " messages, for --json */
+static int n_warned;
 
-/* Prints "tinyhsm: MESSAGE" and keeps MESSAGE for cli_errors(). */
+/* Prints "tinyhsm: MESSAGE" and keeps MESSAGE for cli_errors(), or for
+ * cli_warning() when it starts with "warning: ". */
 static void print_error(const char *fmt, va_list ap)
 {
     char msg[8192]; /* never cut a message short */
     size_t used = strlen(errors);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     fprintf(stderr, "tinyhsm: %s\n", msg);
+    if (strncmp(msg, "warning: ", 9) == 0) {
+        if (n_warned < 8 && strlen(msg + 9) < sizeof(warned[0]))
+            strcpy(warned[n_warned++], msg + 9);
+        return;
+    }
     size_t sep = used ? 2 : 0, len = strlen(msg);
     if (used + sep + len >= sizeof(errors))
         return; /* keep whole messages only: --json never shows half of one */
@@ -54,6 +62,11 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 const char *cli_errors(void)
 {
     return errors;
+}
+
+const char *cli_warning(int i)
+{
+    return i >= 0 && i < n_warned ? warned[i] : NULL;
 }
 
 size_t cli_distance(const char *a, const char *b)
@@ -155,10 +168,14 @@ int cli_bad_option(const char *cmd, const struct option *opts, int argc,
     return cli_usage_error(cmd, "%s%sunknown option", pre, sep);
 }
 
+/* The line comes from a device: escaped, so that it cannot drive the
+ * terminal. */
 static void trace(void *ctx, char dir, const char *line)
 {
+    static char shown[THSM_ESCAPED_MAX(THSM_AT_RESP_MAX)];
     (void)ctx;
-    fprintf(stderr, "TinyHSM %s %s\n", dir == '<' ? "<-" : "->", line);
+    fprintf(stderr, "TinyHSM %s %s\n", dir == '<' ? "<-" : "->",
+            thsm_escape(line, shown, sizeof(shown)));
 }
 
 /* The default port lives in a private directory: check it first. */

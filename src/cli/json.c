@@ -109,5 +109,9 @@ void json_failure(void)
     json_begin();
     json_bool("ok", 0);
     json_str("error", cli_errors());
+    json_array("warnings");
+    for (int i = 0; cli_warning(i); i++)
+        json_array_str(cli_warning(i));
+    json_array_end();
     json_end();
 }

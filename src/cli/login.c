@@ -1,7 +1,9 @@
 /* login.c - PIN entry and logging in to the device. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -9,19 +11,37 @@
 #include "host/hsm.h"
 #include "util/escape.h"
 
+/* Warns, as ssh does, about a PIN file that other users may read. */
+static void warn_if_readable(FILE *f, const char *path)
+{
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+        (st.st_mode & 077))
+        cli_error("warning: the PIN file %s can be read or written by other "
+                  "users (mode %04o); make it private: chmod 600 %s", path,
+                  (unsigned)(st.st_mode & 07777), path);
+}
+
 /* First line of a file, without its newline. */
 static int read_pin_file(const char *path, char *out, size_t cap)
 {
-    FILE *f = fopen(path, "r");
-    int ok = f && fgets(out, (int)cap, f) != NULL;
-    if (f)
-        fclose(f);
-    if (!ok) {
-        cli_error("cannot read a PIN from %s", path);
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        cli_error("cannot read a PIN from %s: %s", path, strerror(errno));
         return -1;
     }
-    out[strcspn(out, "\r\n")] = '\0';
-    return 0;
+    warn_if_readable(f, path);
+    int got = fgets(out, (int)cap, f) != NULL, bad = ferror(f);
+    int saved = errno;
+    fclose(f);
+    if (got)
+        out[strcspn(out, "\r\n")] = '\0';
+    if (bad)
+        cli_error("cannot read a PIN from %s: %s", path, strerror(saved));
+    else if (!got || !out[0])
+        cli_error("the PIN file %s is empty: put the PIN on its first line",
+                  path);
+    return bad || !got || !out[0] ? -1 : 0;
 }
 
 int cli_prompt_pin(const char *prompt, char *out, size_t cap)

@@ -17,7 +17,10 @@
  *
  * The chain alone cannot tell a cut tail or a recomputed chain: the sealed
  * state carries an anchor (count and head of the durable log), saved after
- * each sync, and thsm_audit_open() checks the log against it.
+ * each sync, and thsm_audit_open() checks the log against it. While running,
+ * thsm_audit_check() compares the log's size with the records written before
+ * every append, so a cut or deleted log is found before anything is written
+ * at the wrong place.
  */
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +32,8 @@
 #include "util/hex.h"
 
 #define BATCH THSM_LOG_BATCH /* records read at a time when opening */
+#define EVENT_AT 20   /* offset of the event field */
+#define EVENT_LEN 16
 #define RESULT_AT 119 /* offset of the result field */
 
 static void link_of(const uint8_t prev[32], const char *rec, uint8_t out[32])
@@ -46,6 +51,7 @@ typedef struct {
     uint32_t anchor_count; /* the sealed anchor's count */
     uint8_t head_at_anchor[32];
     uint32_t max_gen;      /* newest state generation a record names */
+    uint32_t pin_fails;    /* wrong PINs since the last right one */
 } scan;
 
 /* Checks record i against the chain so far; advances head. */
@@ -82,9 +88,31 @@ static uint32_t record_gen(const char *rec)
     return thsm_parse_uint(num, 1, UINT32_MAX, &gen) == 0 ? gen : 0;
 }
 
+/* Whether rec's event field is event. */
+static int event_is(const char *rec, const char *event)
+{
+    char field[EVENT_LEN + 1];
+    snprintf(field, sizeof(field), "%-16.16s", event);
+    return memcmp(rec + EVENT_AT, field, EVENT_LEN) == 0;
+}
+
+/* Counts the wrong PINs since the last login, PIN change or decommission:
+ * what the try counter must be at most (a rolled-back state). */
+static void count_pin_fails(scan *sc, const char *rec)
+{
+    if (event_is(rec, "AUTH") || event_is(rec, "PIN_SET") ||
+        event_is(rec, "DECOMMISSION"))
+        sc->pin_fails = 0;
+    else if (event_is(rec, "AUTH_FAILED"))
+        sc->pin_fails++;
+    else if (event_is(rec, "AUTH_BLOCKED"))
+        sc->pin_fails = THSM_PIN_TRIES;
+}
+
 static void scan_record(thsm_device *dev, scan *sc, const char *rec,
                         uint32_t i)
 {
+    count_pin_fails(sc, rec);
     if (!check_record(dev, rec, i) && !sc->first_bad)
         sc->first_bad = i + 1;
     if (i + 1 == sc->anchor_count)
@@ -171,6 +199,7 @@ void thsm_audit_open(thsm_device *dev, const thsm_state *st)
         thsm_audit_damage(dev, THSM_LOG_REWRITTEN, st->log.count);
     if (sc.max_gen > st->generation)
         dev->anchor.rolled_back = 1;
+    dev->log_pin_fails = sc.pin_fails;
     /* records past the anchor (the unsynced window) are accepted if they
      * chain: made durable now, anchored at the next flush */
     if (dev->log_count > 0)
@@ -191,8 +220,9 @@ void thsm_key_id(const thsm_slot *s, char out[17])
         thsm_hex(d, 8, out);
 }
 
-int thsm_audit_append(thsm_device *dev, const char *event, const thsm_slot *key,
-                      const uint8_t *digest, const char *result)
+static int append_record(thsm_device *dev, const char *event,
+                         const thsm_slot *key, const uint8_t *digest,
+                         const char *result)
 {
     char rec[THSM_AUDIT_RECORD + 1], kid[17], dig[65] = "-", when[THSM_I64_TEXT];
     uint8_t link[32];
@@ -228,15 +258,87 @@ int thsm_audit_sync(thsm_device *dev)
     return 0;
 }
 
-int thsm_audit_cut(thsm_device *dev)
+/* Takes the log as the medium holds it, as a restart would (a torn record
+ * padded, the chain continued from the last record on it), durable now. */
+static void reread(thsm_device *dev)
+{
+    scan sc = {0};
+    memset(dev->log_head, 0, sizeof(dev->log_head));
+    dev->log_count = 0;
+    read_log(dev, &sc);
+    if (dev->log_count > 0)
+        dev->port->sync(dev->port->ctx, THSM_AUDIT_OBJECT);
+    dev->log_synced = dev->log_count;
+    memcpy(dev->log_synced_head, dev->log_head, 32);
+}
+
+/* Whether the log's size differs from the records written; *size is the
+ * medium's (0 for a deleted log). An unreadable size counts as no: a
+ * failing append reports it. */
+static int size_differs(thsm_device *dev, uint64_t *size)
+{
+    int rc = dev->port->size(dev->port->ctx, THSM_AUDIT_OBJECT, size);
+    if (rc == THSM_PORT_NOT_FOUND)
+        *size = 0;
+    else if (rc != THSM_PORT_OK)
+        return 0;
+    return *size != (uint64_t)dev->log_count * THSM_AUDIT_RECORD;
+}
+
+/* The records a log of size bytes lacks or has extra, "<first>-<last>";
+ * returns whether they are missing (else foreign). */
+static int gap(const thsm_device *dev, uint64_t size, char out[24])
+{
+    uint64_t have = (size + THSM_AUDIT_RECORD - 1) / THSM_AUDIT_RECORD;
+    int missing = size < (uint64_t)dev->log_count * THSM_AUDIT_RECORD;
+    uint64_t first = missing ? size / THSM_AUDIT_RECORD : dev->log_count;
+    uint64_t last = missing ? dev->log_count - 1 : have - 1;
+    snprintf(out, 24, "%lu-%lu", (unsigned long)first, (unsigned long)last);
+    return missing;
+}
+
+int thsm_audit_check(thsm_device *dev, char *why, size_t cap)
 {
     uint64_t size = 0;
-    int rc = dev->port->size(dev->port->ctx, THSM_AUDIT_OBJECT, &size);
-    uint64_t have = rc == THSM_PORT_OK ? size / THSM_AUDIT_RECORD : 0;
-    if (have >= dev->log_count)
+    char range[24];
+    if (!size_differs(dev, &size))
         return 0;
-    thsm_audit_damage(dev, THSM_LOG_MISSING, (uint32_t)have);
+    if (gap(dev, size, range)) {
+        thsm_audit_damage(dev, THSM_LOG_MISSING,
+                          (uint32_t)(size / THSM_AUDIT_RECORD));
+        snprintf(why, cap, "audit log is missing records from %lu (records "
+                 "%s were cut while running)",
+                 (unsigned long)(size / THSM_AUDIT_RECORD), range);
+    } else {
+        thsm_audit_damage(dev, THSM_LOG_BROKEN, dev->log_count);
+        snprintf(why, cap, "audit log holds records %s the device did not "
+                 "write", range);
+    }
+    dev->log_dirty = 1; /* the next flush seals the finding */
     return 1;
+}
+
+int thsm_audit_recover(thsm_device *dev, char *why, size_t cap)
+{
+    uint64_t size = 0;
+    char range[24];
+    if (!thsm_audit_check(dev, why, cap))
+        return 0;
+    size_differs(dev, &size);
+    int missing = gap(dev, size, range);
+    reread(dev);
+    append_record(dev, missing ? "RECORDS_LOST" : "RECORDS_FOREIGN", NULL,
+                  NULL, range);
+    return 1;
+}
+
+int thsm_audit_append(thsm_device *dev, const char *event, const thsm_slot *key,
+                      const uint8_t *digest, const char *result)
+{
+    char why[THSM_AUDIT_WHY];
+    if (thsm_audit_recover(dev, why, sizeof(why)))
+        return THSM_AUDIT_CUT;
+    return append_record(dev, event, key, digest, result);
 }
 
 int thsm_audit_read(thsm_device *dev, uint32_t from, uint32_t n, char *out)

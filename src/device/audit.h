@@ -14,6 +14,9 @@
 /* Results of thsm_audit_append besides 0. */
 #define THSM_AUDIT_ERROR (-1)
 #define THSM_AUDIT_FULL (-2) /* the medium has no room for another record */
+#define THSM_AUDIT_CUT (-3)  /* the log was cut or replaced: nothing written
+                                but the RECORDS_LOST/FOREIGN record */
+#define THSM_AUDIT_WHY 112   /* room for thsm_audit_check's reason */
 
 /* A key's identifier: the first 8 bytes of SHA-256 of its public point in
  * hex, or "-" for an empty slot (or NULL). */
@@ -29,15 +32,24 @@ void thsm_audit_state_text(const thsm_device *dev,
                            char out[THSM_LOG_STATE_TEXT]);
 /* Notes damage of kind THSM_LOG_* from record at (the first found stays). */
 void thsm_audit_damage(thsm_device *dev, uint8_t kind, uint32_t at);
-/* Appends one record (not yet synced): 0, THSM_AUDIT_FULL or
- * THSM_AUDIT_ERROR. */
+/* Appends one record (not yet synced): 0, THSM_AUDIT_FULL,
+ * THSM_AUDIT_ERROR, or THSM_AUDIT_CUT when thsm_audit_check found damage
+ * (the caller refuses what needed the record and seals the finding). */
 int thsm_audit_append(thsm_device *dev, const char *event, const thsm_slot *key,
                       const uint8_t *digest, const char *result);
 /* Makes the records so far durable and remembers them as synced. 0 or -1. */
 int thsm_audit_sync(thsm_device *dev);
-/* Whether records the device wrote are gone from the medium (cut or deleted
- * while running); notes the damage. */
-int thsm_audit_cut(thsm_device *dev);
+/* Whether the log object no longer holds exactly the records the device
+ * wrote (its size, so cheap). When so, notes the first damage
+ * (MISSING_FROM_<n>, or BROKEN_AT_<n> for records it did not write), marks
+ * it for the next flush to seal, writes the reason to why and returns 1. */
+int thsm_audit_check(thsm_device *dev, char *why, size_t cap);
+/* thsm_audit_check, and when it finds damage, starts a new segment: takes
+ * the log as the medium now holds it and appends a RECORDS_LOST (or
+ * RECORDS_FOREIGN) record naming the records "<first>-<last>". Called
+ * before every append; the caller refuses what needed the record and
+ * flushes. */
+int thsm_audit_recover(thsm_device *dev, char *why, size_t cap);
 /* Reads n records from record from into out (n * THSM_AUDIT_RECORD bytes).
  * 0 or -1. */
 int thsm_audit_read(thsm_device *dev, uint32_t from, uint32_t n, char *out);

@@ -27,6 +27,9 @@
 #define THSM_RESP_MAX 8192 /* longest response */
 #define THSM_CERT_MAX THSM_X509_DER_MAX
 #define THSM_VERSION "0.1.0"
+#ifndef THSM_PRODUCT /* the build names the product (AT+VERSION?) */
+#define THSM_PRODUCT "tinyhsmd"
+#endif
 #define THSM_WRAP_LEN 60      /* nonce (12) + wrapped private key (32) + tag (16) */
 #define THSM_PIN_MIN 6
 #define THSM_PIN_MAX 64
@@ -146,7 +149,10 @@ typedef struct {
     uint8_t log_synced_head[32];
     thsm_log_anchor anchor; /* what the next save seals: synced count and
                                head, damage found (kept across reloads) */
+    uint32_t log_pin_fails; /* wrong PINs the log holds since the last
+                               AUTH, PIN_SET or DECOMMISSION (at start) */
     const char *err_code;   /* error code of the answer being built, or NULL */
+    int outcome_recorded;   /* the request's handler recorded its outcome */
 
     /* storage health: non-zero when the stored state could not be read */
     int storage_error;

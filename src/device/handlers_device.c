@@ -40,7 +40,7 @@ void thsm_h_reset(thsm_device *dev, const thsm_params *ps)
 void thsm_h_version(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
-    thsm_resp_line(dev, "OK tinyhsmd %s", THSM_VERSION);
+    thsm_resp_line(dev, "OK %s %s", THSM_PRODUCT, THSM_VERSION);
 }
 
 void thsm_h_about(thsm_device *dev, const thsm_params *ps)
@@ -101,7 +101,9 @@ void thsm_h_status(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
     const thsm_pin *p = &dev->st.pin;
-    char ca[17], signer[17], log[THSM_LOG_STATE_TEXT];
+    char ca[17], signer[17], log[THSM_LOG_STATE_TEXT], why[THSM_AUDIT_WHY];
+    if (thsm_audit_check(dev, why, sizeof(why)))
+        thsm_device_flush(dev); /* a log cut while running shows at once */
     thsm_audit_state_text(dev, log);
     thsm_key_id(&dev->st.ca, ca);
     thsm_key_id(&dev->st.signer, signer);

@@ -275,6 +275,12 @@ void thsm_h_signer_sign(thsm_device *dev, const thsm_params *ps)
         thsm_resp_error(dev, "CRYPTO", "signing failed");
         return;
     }
+    char why[THSM_AUDIT_WHY];
+    if (thsm_audit_recover(dev, why, sizeof(why))) {
+        thsm_device_flush(dev); /* the finding is sealed at once */
+        thsm_resp_error(dev, "STORAGE", "%s; signature withheld", why);
+        return;
+    }
     int rc = thsm_audit_append(dev, "SIGN", &dev->st.signer, digest, "OK");
     if (rc == THSM_AUDIT_FULL) {
         thsm_resp_error(dev, "STORAGE", "audit log full: no room for the "

@@ -31,9 +31,10 @@ void thsm_h_log(thsm_device *dev, const thsm_params *ps)
         thsm_resp_error(dev, "BAD_PARAM", "FROM must be a record number");
         return;
     }
-    if (thsm_audit_cut(dev)) {
-        thsm_resp_error(dev, "STORAGE", "audit log is missing records from "
-                        "%lu", (unsigned long)dev->anchor.damage_at);
+    char why[THSM_AUDIT_WHY];
+    if (thsm_audit_recover(dev, why, sizeof(why))) {
+        thsm_device_flush(dev); /* the finding is sealed at once */
+        thsm_resp_error(dev, "STORAGE", "%s; a new segment starts", why);
         return;
     }
     uint32_t n = from >= dev->log_count ? 0 : dev->log_count - from;

@@ -24,9 +24,10 @@
 #include "device/state.h"
 #include "device/store.h"
 
+/* A malformed PIN is a malformed request: BAD_PARAM, no try spent. */
 static int pin_format_ok(const char *pin)
 {
-    size_t n = strlen(pin);
+    size_t n = pin ? strlen(pin) : 0;
     if (n < THSM_PIN_MIN || n > THSM_PIN_MAX)
         return 0;
     for (size_t i = 0; i < n; i++)
@@ -45,16 +46,23 @@ static int login_refused(thsm_device *dev)
     return 1;
 }
 
-/* Derives the KEK that pin would give under rec. *valid says whether the PIN
- * has a legal format at all (a malformed one is simply wrong). Answers
+/* Answers BAD_PARAM naming param (never its text) unless pin is well-formed. */
+static int pin_param_ok(thsm_device *dev, const char *param, const char *pin)
+{
+    if (pin_format_ok(pin))
+        return 1;
+    thsm_resp_error(dev, "BAD_PARAM", "%s must be %d to %d printable "
+                    "characters without spaces", param, THSM_PIN_MIN,
+                    THSM_PIN_MAX);
+    return 0;
+}
+
+/* Derives the KEK that a well-formed pin gives under rec. Answers
  * ERROR CRYPTO and returns -1 when the derivation itself failed. */
 static int derive(thsm_device *dev, const char *pin, const thsm_pin *rec,
-                  uint8_t kek[32], uint8_t check[32], int *valid)
+                  uint8_t kek[32], uint8_t check[32])
 {
-    *valid = pin_format_ok(pin);
     memset(check, 0, 32);
-    if (!*valid)
-        return 0;
     if (thsm_kek_from_pin(dev->port, pin, rec, kek) == 0 &&
         thsm_pin_check_value(kek, check) == 0)
         return 0;
@@ -66,14 +74,13 @@ static int derive(thsm_device *dev, const char *pin, const thsm_pin *rec,
 
 /* Spends one try (saved first), then compares. 0 when the PIN was right;
  * otherwise answers the error. */
-static int spend_and_compare(thsm_device *dev, int valid,
-                             const uint8_t check[32])
+static int spend_and_compare(thsm_device *dev, const uint8_t check[32])
 {
     thsm_pin *p = &dev->st.pin;
     p->tries--;
     if (thsm_save_or_restore(dev) != 0)
         return -1;
-    if (!valid || !thsm_ct_equal(check, p->check, 32)) {
+    if (!thsm_ct_equal(check, p->check, 32)) {
         thsm_state_changed(dev, p->tries ? "AUTH_FAILED" : "AUTH_BLOCKED",
                            NULL, NULL);
         thsm_resp_error(dev, "AUTH_FAILED", "%u tries left", p->tries);
@@ -87,15 +94,14 @@ static int spend_and_compare(thsm_device *dev, int valid,
 static int check_pin(thsm_device *dev, const char *pin, uint8_t kek[32])
 {
     uint8_t check[32];
-    int valid;
     if (dev->st.pin.tries == 0) {
         thsm_resp_error(dev, "PIN_LOCKED", "PIN blocked after too many wrong "
                         "attempts; only AT+STSAFE_DECOMMISSION recovers");
         return -1;
     }
-    int rc = derive(dev, pin, &dev->st.pin, kek, check, &valid);
+    int rc = derive(dev, pin, &dev->st.pin, kek, check);
     if (rc == 0)
-        rc = spend_and_compare(dev, valid, check);
+        rc = spend_and_compare(dev, check);
     if (rc != 0)
         thsm_wipe(kek, 32);
     thsm_wipe(check, sizeof(check));
@@ -125,7 +131,8 @@ void thsm_h_auth(thsm_device *dev, const thsm_params *ps)
                                        "sets one");
         return;
     }
-    if (login_refused(dev))
+    if (login_refused(dev) || !pin_param_ok(dev, "PIN",
+                                            thsm_params_get(ps, "PIN")))
         return;
     if (check_pin(dev, thsm_params_get(ps, "PIN"), kek) == 0 &&
         log_in(dev, kek) == 0) {
@@ -138,13 +145,12 @@ void thsm_h_auth(thsm_device *dev, const thsm_params *ps)
 static int new_record(thsm_device *dev, const char *new_pin, thsm_pin *rec,
                       uint8_t kek[32])
 {
-    int valid;
     *rec = (thsm_pin){.set = 1, .tries = THSM_PIN_TRIES, .kdf = dev->pin_kdf};
     if (thsm_random(rec->salt, sizeof(rec->salt)) != 0) {
         thsm_resp_error(dev, "CRYPTO", "no random numbers");
         return -1;
     }
-    return derive(dev, new_pin, rec, kek, rec->check, &valid);
+    return derive(dev, new_pin, rec, kek, rec->check);
 }
 
 /* Re-wraps every key under kek and stores rec; logs this session in and
@@ -173,10 +179,10 @@ static int install_pin(thsm_device *dev, const thsm_pin *rec, uint8_t kek[32])
 static int pin_set_params_ok(thsm_device *dev, const char *old,
                              const char *new_pin)
 {
-    if (!pin_format_ok(new_pin))
-        thsm_resp_error(dev, "BAD_PARAM", "NEW must be %d to %d printable "
-                        "characters", THSM_PIN_MIN, THSM_PIN_MAX);
-    else if (dev->st.pin.set && !old)
+    if (!pin_param_ok(dev, "NEW", new_pin) ||
+        (old && !pin_param_ok(dev, "OLD", old)))
+        return 0;
+    if (dev->st.pin.set && !old)
         thsm_resp_error(dev, "BAD_PARAM", "a PIN is set; give OLD=<pin> too");
     else if (!dev->st.pin.set && old)
         thsm_resp_error(dev, "BAD_PARAM", "no PIN is set; give only NEW=<pin>");

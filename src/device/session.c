@@ -134,19 +134,23 @@ static char *trim(char *s)
  * request) leaves a record: event = the error code, result = the command.
  * Handlers that recorded the outcome themselves (a wrong PIN) are not
  * recorded twice. */
-static void log_refusal(thsm_device *dev, const command *c, uint32_t records)
+static void log_refusal(thsm_device *dev, const command *c)
 {
     if (!(c->flags & (NEEDS_AUTH | SECRET)) || !dev->err_code ||
-        strcmp(dev->err_code, "BAD_PARAM") == 0 || dev->log_count != records)
+        strcmp(dev->err_code, "BAD_PARAM") == 0 || dev->outcome_recorded)
         return;
-    thsm_audit_append(dev, dev->err_code, NULL, NULL, c->name + 3);
+    if (thsm_audit_append(dev, dev->err_code, NULL, NULL, c->name + 3) ==
+        THSM_AUDIT_CUT) { /* a new segment started: seal it, then record */
+        thsm_device_flush(dev);
+        thsm_audit_append(dev, dev->err_code, NULL, NULL, c->name + 3);
+    }
 }
 
 void thsm_session_request(thsm_device *dev, char *line)
 {
     char *name = trim(line), *args = strchr(name, ' '), why[96];
     thsm_params ps;
-    uint32_t records = dev->log_count;
+    dev->outcome_recorded = 0;
     if (args)
         *args++ = '\0';
     const command *c = NULL;
@@ -165,7 +169,7 @@ void thsm_session_request(thsm_device *dev, char *line)
         c->run(dev, &ps);
     }
     if (c)
-        log_refusal(dev, c, records);
+        log_refusal(dev, c);
     thsm_wipe(why, sizeof(why));
     thsm_wipe(&ps, sizeof(ps));
 }

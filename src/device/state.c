@@ -81,13 +81,6 @@ int thsm_keys_unlock(thsm_device *dev)
 
 /* ---- state -------------------------------------------------------------- */
 
-int thsm_state_open(thsm_device *dev)
-{
-    int rc = thsm_device_reload(dev);
-    thsm_audit_open(dev, &dev->st); /* checked against the sealed anchor */
-    return rc;
-}
-
 /* Saves the state with the audit log's anchor: only records known durable. */
 static int save_state(thsm_device *dev)
 {
@@ -98,6 +91,32 @@ static int save_state(thsm_device *dev)
         return -1;
     dev->anchor = dev->st.log;
     return 0;
+}
+
+/* A rolled-back state.bin brings back spent PIN tries: the log's wrong
+ * PINs since the last right one bound them (never more than the state
+ * says). With a damaged log (any LOG_STATE but OK) the count is
+ * unknowable: one try is left, so the owner can still log in. */
+static void tries_from_log(thsm_device *dev)
+{
+    thsm_pin *p = &dev->st.pin;
+    uint32_t left = dev->log_pin_fails >= THSM_PIN_TRIES
+                        ? 0 : THSM_PIN_TRIES - dev->log_pin_fails;
+    if (dev->anchor.damage && left > 1)
+        left = 1;
+    if (!dev->anchor.rolled_back || !p->set || p->tries <= left)
+        return;
+    p->tries = (uint8_t)left;
+    save_state(dev);
+}
+
+int thsm_state_open(thsm_device *dev)
+{
+    int rc = thsm_device_reload(dev);
+    thsm_audit_open(dev, &dev->st); /* checked against the sealed anchor */
+    if (rc == 0)
+        tries_from_log(dev);
+    return rc;
 }
 
 /* Makes fresh (just loaded) the state in memory, keys unwrapped as far as
@@ -161,6 +180,14 @@ int thsm_device_reload(thsm_device *dev)
 
 int thsm_save_or_restore(thsm_device *dev)
 {
+    char why[THSM_AUDIT_WHY];
+    if (thsm_audit_recover(dev, why, sizeof(why))) {
+        /* no change without its record: undo it, seal the finding */
+        thsm_device_reload(dev);
+        thsm_device_flush(dev);
+        thsm_resp_error(dev, "STORAGE", "%s; nothing changed", why);
+        return -1;
+    }
     if (save_state(dev) == 0)
         return 0;
     thsm_device_reload(dev);
@@ -176,7 +203,11 @@ void thsm_state_changed(thsm_device *dev, const char *event,
              (unsigned long)dev->st.generation);
     /* The change is saved already; a record that cannot be written is
      * reported by AT+HSM_STATUS? rather than undoing the change. */
-    if (thsm_audit_append(dev, event, key, digest, result) != 0)
+    dev->outcome_recorded = 1;
+    int rc = thsm_audit_append(dev, event, key, digest, result);
+    if (rc == THSM_AUDIT_CUT) /* cut since the save: a new segment started */
+        rc = thsm_audit_append(dev, event, key, digest, result);
+    if (rc != 0)
         thsm_audit_damage(dev, THSM_LOG_MISSING, dev->log_count);
     thsm_device_flush(dev);
 }

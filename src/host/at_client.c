@@ -176,6 +176,7 @@ int thsm_at_open(thsm_at *at, const char *port, char *err, size_t err_cap)
     memset(at, 0, sizeof(*at));
     at->fd = -1;
     at->timeout_ms = THSM_AT_TIMEOUT_MS;
+    at->idle_ms = THSM_AT_IDLE_MS;
     int rc = open_port(at, port, err, err_cap);
     if (rc != THSM_AT_OK && at->fd >= 0) {
         close(at->fd);
@@ -197,26 +198,47 @@ void thsm_at_close(thsm_at *at)
     at->pending_len = 0;
 }
 
-/* The request as the trace shows it: PIN values masked. */
-static void trace_sent(thsm_at *at, const char *request)
+/* A status word such as "PIN=SET" in a device's "OK ..." answer: shown. */
+static int is_state_word(const char *line, const char *v)
 {
-    char shown[THSM_AT_RESP_MAX];
+    static const char *const words[] = {"NONE", "SET", "BLOCKED"};
+    if (strncmp(line, "OK ", 3) != 0)
+        return 0;
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        size_t n = strlen(words[i]);
+        if (strncmp(v, words[i], n) == 0 && (v[n] == ' ' || !v[n]))
+            return 1;
+    }
+    return 0;
+}
+
+void thsm_at_mask(const char *line, char *out, size_t cap)
+{
     size_t o = 0;
-    for (const char *p = request; *p && o < sizeof(shown) - 5;) {
-        int secret = (p == request || p[-1] == ' ') &&
-                     (!strncmp(p, "PIN=", 4) || !strncmp(p, "OLD=", 4) ||
-                      !strncmp(p, "NEW=", 4));
+    for (const char *p = line; *p && o + 9 < cap;) {
+        int secret = (!strncmp(p, "PIN=", 4) || !strncmp(p, "OLD=", 4) ||
+                      !strncmp(p, "NEW=", 4)) && !is_state_word(line, p + 4);
         if (!secret) {
-            shown[o++] = *p++;
+            out[o++] = *p++;
             continue;
         }
-        memcpy(shown + o, p, 4);
-        memcpy(shown + o + 4, "****", 4);
+        memcpy(out + o, p, 4);
+        memcpy(out + o + 4, "****", 4);
         o += 8;
         break; /* a PIN may hold spaces: hide the rest of the line */
     }
-    shown[o] = '\0';
-    at->trace(at->trace_ctx, '<', shown);
+    if (cap)
+        out[o] = '\0';
+}
+
+/* A line as the trace shows it: PIN values masked, either way (a device
+ * may echo the request). */
+static void trace_line(thsm_at *at, char dir, const char *line)
+{
+    char shown[THSM_AT_RESP_MAX];
+    thsm_at_mask(line, shown, sizeof(shown));
+    at->trace(at->trace_ctx, dir, shown);
+    explicit_bzero(shown, sizeof(shown));
 }
 
 static int write_all(thsm_at *at, const char *data, size_t len)
@@ -245,7 +267,7 @@ static int send_line(thsm_at *at, const char *request)
     if (n < 0 || (size_t)n >= sizeof(line))
         n = -1;
     else if (at->trace)
-        trace_sent(at, request);
+        trace_line(at, '<', request);
     int rc = n < 0 ? THSM_AT_ERR_TOO_BIG : write_all(at, line, (size_t)n);
     explicit_bzero(line, sizeof(line)); /* it may hold a PIN */
     return rc;
@@ -287,7 +309,7 @@ static int add_line(thsm_at *at, thsm_at_resp *r, const char *s, size_t len,
     *used += len + 1;
     r->lines[r->nlines++] = line;
     if (at->trace)
-        at->trace(at->trace_ctx, '>', line);
+        trace_line(at, '>', line);
     return THSM_AT_OK;
 }
 
@@ -339,13 +361,47 @@ static long ms_since(const struct timespec *t0)
     return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
+/* Bytes that arrived after the previous response ended answer nothing:
+ * taken as the next answer they would shift every answer by one. A tty
+ * drops them; on a socket every response ends with its empty line, so
+ * anything more than line ends there is a protocol error, unless the
+ * daemon hung up after it (its parting words: read them as the answer). */
+static int drop_stale(thsm_at *at)
+{
+    struct pollfd p = {at->fd, POLLIN, 0};
+    int stale = 0, hup = 0;
+    for (int i = 0; i < 64 && !hup && poll(&p, 1, 0) == 1; i++) {
+        if (at->pending_len == sizeof(at->pending))
+            at->pending_len = 0; /* only whether any came matters */
+        ssize_t n = read(at->fd, at->pending + at->pending_len,
+                         sizeof(at->pending) - at->pending_len);
+        if (n > 0)
+            at->pending_len += (size_t)n;
+        hup = n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
+    }
+    if (hup && at->via_socket)
+        return THSM_AT_OK;
+    for (size_t i = 0; i < at->pending_len; i++)
+        stale |= at->pending[i] != '\r' && at->pending[i] != '\n';
+    explicit_bzero(at->pending, at->pending_len);
+    at->pending_len = 0;
+    if (!at->via_socket)
+        tcflush(at->fd, TCIFLUSH);
+    return stale && at->via_socket ? THSM_AT_ERR_PROTO : THSM_AT_OK;
+}
+
 int thsm_at_cmd(thsm_at *at, const char *request, thsm_at_resp *r)
 {
     size_t used = 0;
     int done = 0, got_bytes = 0; /* leftovers do not start the idle clock */
     struct timespec t0;
     r->nlines = 0;
-    int rc = send_line(at, request);
+    int rc = drop_stale(at);
+    if (rc != THSM_AT_OK) {
+        classify(r);
+        return rc;
+    }
+    rc = send_line(at, request);
     if (rc == THSM_AT_ERR_IO && at->via_socket)
         rc = THSM_AT_OK; /* a refusing daemon closed: read why it did */
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -353,7 +409,8 @@ int thsm_at_cmd(thsm_at *at, const char *request, thsm_at_resp *r)
         if ((rc = take_lines(at, r, &used, &done)) != THSM_AT_OK || done)
             break;
         long left = at->timeout_ms - ms_since(&t0);
-        int n = read_more(at, got_bytes ? THSM_AT_IDLE_MS : (left > 0 ? (int)left : 0));
+        int idle = at->idle_ms > 0 ? at->idle_ms : THSM_AT_IDLE_MS;
+        int n = read_more(at, got_bytes ? idle : (left > 0 ? (int)left : 0));
         if (n > 0) {
             got_bytes = 1;
         } else if (n == 0 && got_bytes) { /* quiet line: the response is over */
@@ -393,6 +450,8 @@ const char *thsm_at_strerror(int err)
     case THSM_AT_ERR_IO: return "the device hung up or the line failed";
     case THSM_AT_ERR_TIMEOUT: return "no answer in time: is the device there?";
     case THSM_AT_ERR_TOO_BIG: return "the answer is too large";
+    case THSM_AT_ERR_PROTO:
+        return "the device sent bytes that answer no request (protocol error)";
     default: return "unknown error";
     }
 }

@@ -10,8 +10,11 @@
  *
  * A response is complete when (PROTOCOL.md) an empty line arrives after the
  * status line, or a PEM "-----END ...-----" line arrives, or the line has
- * been idle for THSM_AT_IDLE_MS after some bytes arrived. Empty lines before
- * the status line are skipped (leftovers of a previous response).
+ * been idle for idle_ms (THSM_AT_IDLE_MS) after some bytes arrived. Empty
+ * lines before the status line are skipped (leftovers of a previous
+ * response). Other
+ * bytes that arrive after a response ended are dropped before the next
+ * request on a tty, and are a protocol error on a socket.
  */
 #ifndef THSM_AT_CLIENT_H
 #define THSM_AT_CLIENT_H
@@ -31,9 +34,11 @@ enum {
     THSM_AT_ERR_IO = -3,      /* read or write failed, or the device hung up */
     THSM_AT_ERR_TIMEOUT = -4, /* no answer in time */
     THSM_AT_ERR_TOO_BIG = -5, /* response larger than THSM_AT_RESP_MAX */
+    THSM_AT_ERR_PROTO = -6,   /* a socket sent bytes after a response ended */
 };
 
-/* Debug trace: dir is '<' for a line sent, '>' for a line received. */
+/* Debug trace: dir is '<' for a line sent, '>' for a line received. The
+ * line has its PIN values masked (thsm_at_mask) but is not escaped. */
 typedef void (*thsm_at_trace_fn)(void *ctx, char dir, const char *line);
 
 typedef struct {
@@ -42,6 +47,7 @@ typedef struct {
     thsm_at_trace_fn trace;
     void *trace_ctx;
     int timeout_ms; /* wait for the first byte; THSM_AT_TIMEOUT_MS by default */
+    int idle_ms;    /* quiet time that ends a response; 0: THSM_AT_IDLE_MS */
     char pending[THSM_AT_RESP_MAX]; /* bytes read past the end of a response */
     size_t pending_len;
 } thsm_at;
@@ -69,6 +75,11 @@ int thsm_at_cmd(thsm_at *at, const char *request, thsm_at_resp *resp);
 /* printf-style helper around thsm_at_cmd. */
 int thsm_at_cmdf(thsm_at *at, thsm_at_resp *resp, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* line as a trace may show it: everything after PIN=, OLD= or NEW= (a PIN
+ * may hold spaces) becomes "****", in requests and in answers alike; only
+ * a status word (PIN=NONE, SET or BLOCKED in an "OK ..." answer) stays. */
+void thsm_at_mask(const char *line, char *out, size_t cap);
 
 /* A short description of a client error code. */
 const char *thsm_at_strerror(int err);

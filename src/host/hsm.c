@@ -88,6 +88,8 @@ static int status_word(thsm_status *st, const char *k, size_t kn,
         return parse_word(v, vn, st->signer_key, sizeof(st->signer_key));
     if (KEY("LOG_STATE"))
         return parse_word(v, vn, st->log_state, sizeof(st->log_state));
+    if (KEY("STATE"))
+        return parse_word(v, vn, st->state, sizeof(st->state));
     return 0;
 #undef KEY
 }
@@ -214,17 +216,27 @@ int thsm_log_chain_next(uint8_t head[32], const char *line)
 
 /* ---- operations ----------------------------------------------------------- */
 
-/* What to tell the user for a device error code. */
-static const char *advice(const char *code)
+/* A device error in the user's words, for the codes that have a plain
+ * meaning and a command that fixes them; NULL for the others. */
+static const char *in_user_words(const char *code)
 {
-    if (strcmp(code, "NO_CA") == 0)
-        return "; provision it with: tinyhsm config --new all";
-    if (strcmp(code, "NO_SIGNER") == 0 || strcmp(code, "NO_SIGNER_CERT") == 0)
-        return "; provision it with: tinyhsm config --new all "
-               "(or --new signer to keep the existing CA)";
-    if (strcmp(code, "AUTH_REQUIRED") == 0)
-        return "; give the PIN with --pin-file or TINYHSM_PIN";
-    return "";
+    static const struct {
+        const char *code, *text;
+    } plain[] = {
+        {"NO_CA", "the device has no CA yet; create one with: tinyhsm config "
+                  "--new all"},
+        {"NO_SIGNER", "the device has no signer key yet; create one with: "
+                      "tinyhsm config --new all (or --new signer to keep the "
+                      "existing CA)"},
+        {"NO_SIGNER_CERT", "the device's signer key has no certificate; make "
+                           "a new signer with: tinyhsm config --new signer"},
+        {"AUTH_REQUIRED", "the device needs its PIN; give it with --pin-file "
+                          "or TINYHSM_PIN"},
+    };
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+        if (strcmp(code, plain[i].code) == 0)
+            return plain[i].text;
+    return NULL;
 }
 
 /* The request as a message shows it: everything from a PIN value on is
@@ -256,10 +268,14 @@ int thsm_hsm_expect_ok(thsm_at *at, const char *request, thsm_at_resp *resp,
         snprintf(err, cap, "no answer to %s: %s", req, thsm_at_strerror(rc));
         return -1;
     }
+    const char *plain = in_user_words(resp->code);
+    if (plain) {
+        snprintf(err, cap, "%s", plain);
+        return -1;
+    }
     thsm_escape(resp->nlines ? resp->lines[0] : "(empty)", status,
                 sizeof(status));
-    snprintf(err, cap, "the device refused %s: %s%s", req, status,
-             advice(resp->code));
+    snprintf(err, cap, "the device refused %s: %s", req, status);
     return -1;
 }
 

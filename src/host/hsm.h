@@ -42,6 +42,7 @@ typedef struct {
     unsigned long signatures, log;
     char ca_key[17], signer_key[17]; /* key ids, "-" when none */
     char log_state[32];
+    char state[32]; /* STATE=: "OK", "ROLLED_BACK", or "" when absent */
 } thsm_status;
 
 /* 0, or -1 when PIN= or AUTH= is missing or a value is malformed. Unknown

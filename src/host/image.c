@@ -1,5 +1,5 @@
 /* image.c - SECUREBOOT10 image building and file output (see image.h). */
-#define _GNU_SOURCE /* copy_file_range, sync_file_range */
+#define _GNU_SOURCE /* sync_file_range */
 #include "host/image.h"
 
 #include <errno.h>
@@ -388,28 +388,6 @@ int thsm_atomic_begin(thsm_atomic_file *f, const char *path, mode_t mode,
 int thsm_atomic_write(thsm_atomic_file *f, const void *data, size_t len)
 {
     return write_all(f->fd, data, len);
-}
-
-int thsm_atomic_copy(thsm_atomic_file *f, int in_fd, size_t len)
-{
-    loff_t off = 0;
-    while (len > 0) {
-        ssize_t n = copy_file_range(in_fd, &off, f->fd, NULL, len, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break; /* not supported here: copy through memory */
-        len -= (size_t)n;
-    }
-    char buf[65536];
-    while (len > 0) {
-        ssize_t n = pread(in_fd, buf, len < sizeof(buf) ? len : sizeof(buf), off);
-        if (n <= 0 || write_all(f->fd, buf, (size_t)n) != 0)
-            return -1;
-        off += n;
-        len -= (size_t)n;
-    }
-    return 0;
 }
 
 int thsm_atomic_flush(thsm_atomic_file *f)

@@ -86,9 +86,6 @@ void thsm_atomic_cleanup_on_signals(void);
 int thsm_atomic_begin(thsm_atomic_file *f, const char *path, mode_t mode,
                       char *err, size_t cap);
 int thsm_atomic_write(thsm_atomic_file *f, const void *data, size_t len);
-/* Appends len bytes of the file open at in_fd (from offset 0), copied in
- * the kernel where it can. */
-int thsm_atomic_copy(thsm_atomic_file *f, int in_fd, size_t len);
 /* Starts writing what was written so far to disk, without waiting. */
 void thsm_atomic_start_writeback(thsm_atomic_file *f);
 /* Waits until what was written is on disk (so that a commit cannot fail

@@ -5,7 +5,11 @@
  * "-" is standard output. An existing FIFO or character device is written
  * directly (it cannot be replaced, and must not be); so is a symlink to one,
  * such as /dev/stdout or /proc/self/fd/N on a pipe. Any other symlink is
- * followed to its target, which must exist; the link itself stays. A
+ * followed to its target, which must exist; the link itself stays.
+ * As the kernel's protected_symlinks rule, but in every directory: a
+ * symlink on the way (the name's or a directory's) must belong to the
+ * user or root, and so must a FIFO or device written to (standard output
+ * aside); another user's is refused. A
  * regular file, or a name that does not exist yet, is replaced atomically
  * (image.h), keeping the mode of the file it replaces. Anything else (a
  * directory, a socket, a block device) is refused.
@@ -29,6 +33,8 @@ typedef struct {
     ino_t ino;
     int exists;         /* a regular file is there now */
     int chr;            /* a character device: may be named twice */
+    int is_stdout;      /* the file on standard output, by any name */
+    int fd;             /* DIRECT (once prepared) and STDOUT: written here */
     thsm_atomic_file f; /* THSM_OUT_FILE: the temporary */
 } thsm_output;
 
@@ -49,8 +55,9 @@ int thsm_output_same(const thsm_output *a, const thsm_output *b);
 int thsm_output_is_input(const thsm_output *o, const char *path);
 
 /* Before the work that produces the data: creates a regular file's
- * temporary (so that an unwritable directory is found now), checks that a
- * FIFO or device is writable. 0, or -1 with the reason. */
+ * temporary (so that an unwritable directory is found now), opens a FIFO
+ * or device without blocking ("no reader on FIFO X" when a FIFO has
+ * none). 0, or -1 with the reason. */
 int thsm_output_prepare(thsm_output *o, char *err, size_t cap);
 
 /* Delivers n outputs: FIFOs, devices and standard output first, written

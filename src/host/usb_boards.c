@@ -12,7 +12,9 @@
 static int read_attr(const char *dir, const char *name, char *out, size_t cap)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return -1;
     FILE *f = fopen(path, "r");
     int ok = f && fgets(out, (int)cap, f) != NULL;
     if (f)

@@ -79,9 +79,12 @@ int thsm_x509_check_chain(const uint8_t *ca, size_t ca_len, const uint8_t *cert,
         else
             X509_VERIFY_PARAM_set_time(param, (time_t)now);
         ok = X509_verify_cert(ctx) == 1;
-        if (!ok)
-            say(why, why_cap, X509_verify_cert_error_string(
-                                  X509_STORE_CTX_get_error(ctx)));
+        if (!ok) /* name the certificate: an expired CA is not the signer */
+            snprintf(why, why_cap, "%s: %s",
+                     X509_STORE_CTX_get_error_depth(ctx) == 0
+                         ? "the signer certificate" : "the CA certificate",
+                     X509_verify_cert_error_string(
+                         X509_STORE_CTX_get_error(ctx)));
     } else
         say(why, why_cap, "out of memory");
     X509_STORE_CTX_free(ctx);

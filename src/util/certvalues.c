@@ -98,7 +98,8 @@ const char *thsm_cert_values_check(const char *c, const char *o,
     if (!country_ok(c))
         return "C must be two capital letters";
     if (!field_ok(o) || !field_ok(cn))
-        return "O and CN must be 1 to 64 printable ASCII characters";
+        return "O and CN must be 1 to 64 printable ASCII characters "
+               "without spaces";
     if (!start || thsm_parse_start(start, not_before) != 0)
         return "START must be a valid date YYYYMMDDhhmmss from 1970";
     if (!days || thsm_parse_uint(days, 1, THSM_CERT_DAYS_MAX, &d) != 0)

@@ -35,7 +35,10 @@ refuse "C must be two capital letters" --signer-country Us
 refuse "O and CN must be 1 to 64 printable" --ca-org "$long"
 has "$TMP/refused" "O=$long CN=My_CA"
 refuse "O and CN must be 1 to 64 printable" --signer-cn "$long"
-refuse "O and CN must be 1 to 64 printable" --signer-cn "two words"
+refuse "O and CN must be 1 to 64 printable ASCII characters without spaces" \
+    --signer-cn "two words"
+refuse "O and CN must be 1 to 64 printable ASCII characters without spaces" \
+    --ca-cn "My CA"
 refuse "O and CN must be 1 to 64 printable" --ca-cn ""
 refuse "O and CN must be 1 to 64 printable" --ca-cn "$(printf 'a\033[2Jb')"
 has "$TMP/refused" 'CN=a\x1b[2Jb'
@@ -46,6 +49,30 @@ refuse "validity would end after year 9999" --ca-start 99991231000000 --ca-days 
 refuse "validity would end after year 9999" --signer-start 99991230000000 \
     --signer-days 2
 ok "every value is checked with the device's rules before anything changes"
+
+for word in al ALL sign signr; do
+    run 2 tinyhsm config --new "$word" --yes
+    has "$TMP/err" "--new takes all or signer, not '$word'; did you mean --new "
+done
+has "$TMP/err" "not 'signr'; did you mean --new signer?"
+run 2 tinyhsm config --new al --yes
+has "$TMP/err" "not 'al'; did you mean --new all?"
+run 2 tinyhsm config --new frob --yes
+has "$TMP/err" "--new takes all or signer, not 'frob'"
+grep -q "did you mean" "$TMP/err" && fail "a guess for 'frob': $(cat "$TMP/err")"
+run 2 tinyhsm config --ca-cn X
+has "$TMP/err" "--new all or --new signer is needed"
+unchanged "bad --new"
+ok "a wrong --new word is named, with a guess when it is close"
+
+for new in all signer; do
+    got=0
+    echo y | tinyhsm config --new $new >"$TMP/out" 2>"$TMP/err" || got=$?
+    [ "$got" = 1 ] || fail "echo y | config --new $new exited $got"
+    has "$TMP/err" "not confirmed: stdin is not a terminal; pass --yes to confirm"
+done
+unchanged "echo y | config"
+ok "without a terminal config says stdin is not one, and to pass --yes"
 
 for days in 0 36501 0100 -5 1e3 ""; do
     run 2 tinyhsm config --new all --yes --ca-days "$days"

@@ -30,6 +30,11 @@ run 1 tinyhsm config --new signer
 has "$TMP/err" "config --new all"
 ok "new signer without a CA is refused with the command to run"
 
+run 1 tinyhsm cert ca
+has "$TMP/err" "the device has no CA yet; create one with: tinyhsm config --new all"
+! grep -q 'AT+' "$TMP/err" || { cat "$TMP/err"; fail "raw AT text in a user message"; }
+ok "a missing CA is said in the user's words, without AT commands"
+
 run 0 tinyhsm config --new all
 has "$TMP/out" "CN=My_CA"
 has "$TMP/out" "CN=My_ECDSA_Signer"
@@ -48,8 +53,11 @@ start=$(openssl x509 -in "$TMP/ca.pem" -noout -startdate | cut -d= -f2)
     fail "CA does not start now: $start"
 ok "config --new all: chain verifies, default dates"
 
+# the product names the device: the firmware is not tinyhsmd
+product=tinyhsmd
+[ "$DEVICE" = qemu ] && product=tinyhsm-fw
 run 0 tinyhsm info
-has "$TMP/out" "Device:  tinyhsmd"
+has "$TMP/out" "Device:  $product 0."
 has "$TMP/out" "Serial:"
 has "$TMP/out" "Subject:     C=US, O=MyHSM, CN=My_CA"
 has "$TMP/out" "Issuer:      C=US, O=MyHSM, CN=My_CA"
@@ -100,7 +108,7 @@ ok "cert exports PEM and DER"
 
 run 0 tinyhsm -d info
 has "$TMP/err" "TinyHSM <- AT+VERSION?"
-has "$TMP/err" "TinyHSM -> OK tinyhsmd"
+has "$TMP/err" "TinyHSM -> OK $product "
 ok "debug trace shows both directions"
 
 # a client holding the pty does not keep tinyhsm out: it uses the socket;
@@ -126,4 +134,30 @@ has "$TMP/out" "none"
 run 1 tinyhsm cert ca
 ok "decommission erases the CA and signer"
 stop_daemon
+
+# README: 'tinyhsmd &' stops when its terminal closes; 'setsid -f tinyhsmd'
+# keeps running. The hang-up reaches the whole session of the shell.
+if [ "$DEVICE" != qemu ]; then
+    mkdir "$TMP/bg" "$TMP/fg"
+    setsid bash -c '"$1" --state "$2/st" --link "$2/tty" >"$2/out" 2>&1 &
+        setsid -f "$1" --state "$3/st" --link "$3/tty" >"$3/out" 2>&1
+        sleep 600' _ "$BIN/tinyhsmd" "$TMP/fg" "$TMP/bg" &
+    session=$!
+    for _ in $(seq 100); do
+        [ -s "$TMP/fg/tty.pid" ] && [ -s "$TMP/bg/tty.pid" ] && break
+        sleep 0.05
+    done
+    read -r fg _ <"$TMP/fg/tty.pid" # PID PTY
+    read -r bg _ <"$TMP/bg/tty.pid"
+    trap 'kill -TERM "$fg" "$bg" 2>/dev/null || true; cleanup' EXIT
+    kill -HUP -- -"$session" # the terminal closes
+    wait "$session" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$fg" 2>/dev/null || break; sleep 0.05; done
+    kill -0 "$fg" 2>/dev/null && fail "tinyhsmd & survived the hang-up"
+    TINYHSM_PORT=$TMP/bg/tty run 0 tinyhsm info
+    has "$TMP/out" "tinyhsmd"
+    kill -TERM "$bg"
+    for _ in $(seq 100); do kill -0 "$bg" 2>/dev/null || break; sleep 0.05; done
+    ok "setsid -f tinyhsmd outlives the session it was started from"
+fi
 finish

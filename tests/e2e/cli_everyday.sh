@@ -27,6 +27,14 @@ for cmd in info config sign cert verify decommission pin log; do
 done
 run 2 tinyhsm help frobnicate
 has "$TMP/err" "tinyhsm help"
+tinyhsm help >"$TMP/want"
+for opt in --help -h; do
+    run 0 tinyhsm help $opt
+    cmp -s "$TMP/out" "$TMP/want" || fail "help $opt is not the general help"
+done
+run 0 tinyhsm decommission --help
+has "$TMP/out" "With a PIN set it needs the PIN"
+has "$TMP/out" "a device blocked by wrong PINs is decommissioned without it"
 ok "help and help COMMAND"
 
 # no command, an unknown or misspelt one: say what to do
@@ -199,7 +207,7 @@ has "$TMP/out" "PIN:         set, 4 tries left"
 has "$TMP/out" "Signatures:  2 made"
 run 0 tinyhsm info --json
 has "$TMP/out" '"signer_key_id":"'"$id"'"'
-has "$TMP/out" '"pin":"set","blocked":false,"tries_left":4,"signatures":2'
+has "$TMP/out" '"pin":"set","blocked":false,"tries_left":4,"signatures_since_start":2'
 has "$TMP/out" '"log_intact":true'
 [ "$(wc -l <"$TMP/out")" -eq 1 ] || fail "--json is not one line"
 ok "info: tries left and signatures, as text and JSON"

@@ -83,5 +83,20 @@ start_daemon
 run 0 tinyhsm log --verify
 has "$TMP/out" "PASS"
 ok "the untouched copy still verifies"
+
+# an old state.bin copied back (the log is newer): info and --verify say so
+cp "$TMP/state/state.bin" "$TMP/state.old"
+run 0 tinyhsm config --new signer --yes
+stop_daemon
+cp "$TMP/state.old" "$TMP/state/state.bin"
+start_daemon_quiet || fail "tinyhsmd refused a rolled-back state: $(cat "$TMP/daemon.err")"
+run 0 tinyhsm info
+has "$TMP/out" "State:       ROLLED BACK: the state on disk is older than the device's log;"
+has "$TMP/out" "PIN tries may have been restored (see README, Rollback)"
+run 0 tinyhsm info --json
+has "$TMP/out" '"rolled_back":true'
+run 1 tinyhsm log --verify
+has "$TMP/out" "FAIL the device reports: its state was ROLLED BACK"
+ok "a state.bin copied back shows in info and fails log --verify"
 stop_daemon
 finish

@@ -66,6 +66,27 @@ has "$TMP/err" "TinyHSM <- AT+AUTH PIN=****"
 grep -q first-pin "$TMP/err" && fail "the PIN appears in the debug trace"
 ok "the debug trace masks the PIN"
 
+run 1 tinyhsm --pin-file pin.txt pin change --new-pin-file pin.txt
+has "$TMP/err" "the new PIN is the current one; nothing was changed"
+TINYHSM_PIN=first-pin run 0 sign
+ok "pin change to the same PIN is refused on the host"
+
+run 1 tinyhsm --pin-file nosuch.txt sign --board B-U585I-IOT02A --version 1.0.0 fw.bin
+has "$TMP/err" "cannot read a PIN from nosuch.txt: No such file or directory"
+: >empty.txt
+run 1 tinyhsm --pin-file empty.txt sign --board B-U585I-IOT02A --version 1.0.0 fw.bin
+has "$TMP/err" "the PIN file empty.txt is empty: put the PIN on its first line"
+chmod 644 pin.txt
+run 0 tinyhsm --pin-file pin.txt sign --board B-U585I-IOT02A --version 1.0.0 fw.bin
+has "$TMP/err" "warning: the PIN file pin.txt can be read or written by other users (mode 0644); make it private: chmod 600 pin.txt"
+chmod 640 pin.txt
+run 0 tinyhsm --pin-file pin.txt sign --board B-U585I-IOT02A --version 1.0.0 fw.bin
+has "$TMP/err" "(mode 0640)"
+chmod 600 pin.txt
+run 0 tinyhsm --pin-file pin.txt sign --board B-U585I-IOT02A --version 1.0.0 fw.bin
+grep -q "PIN file" "$TMP/err" && fail "a private PIN file warned: $(cat "$TMP/err")"
+ok "PIN files: a missing one names the error, an empty one says so, one others can read warns"
+
 echo second-pin >new.txt
 run 0 tinyhsm --pin-file pin.txt pin change --new-pin-file new.txt
 TINYHSM_PIN=first-pin run 1 sign

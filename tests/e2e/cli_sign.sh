@@ -156,7 +156,7 @@ run 0 tinyhsm sign "${U[@]}" --json -o j.bin --cert-out j.pem --siggen j.c fw.bi
 [ "$(wc -l <"$TMP/out")" -eq 1 ] || fail "--json: one line"
 for k in '"image":"j.bin"' '"certificate":"j.pem"' '"siggen":"j.c"' '"board":"B-U585I-IOT02A"' \
          '"version":"1.2.3"' '"firmware_size":5000' '"signed_size":5632' '"image_size":5696' \
-         '"key_id":"' '"warnings":[]'; do
+         '"key_id":"' '"warnings":["no PIN is set'; do
     has "$TMP/out" "$k"
 done
 sig=$(tail -c 64 j.bin | od -An -v -tx1 | tr -d ' \n' | tr a-f A-F)
@@ -255,14 +255,21 @@ has "$TMP/err" "not written: stsafe_signer_cert.pem, SigGen.c"
 cmp -s SigGen.c SigGen.c.keep || fail "SIGPIPE: SigGen.c was replaced though the image was not delivered"
 cmp -s stsafe_signer_cert.pem stsafe_signer_cert.pem.keep || fail "SIGPIPE: the certificate was replaced"
 mkfifo ff
+# no reader: refused before the device signs, instead of hanging after
+run 1 timeout 20 "$BIN/tinyhsm" sign "${U[@]}" --force -o ff fw.bin
+has "$TMP/err" "no reader on FIFO ff"
+# a reader that never reads: SIGINT while the image waits for it
+sleep 60 <>ff &
+holder=$!
 set -m
-"$BIN/tinyhsm" sign "${U[@]}" --force -o ff fw.bin >/dev/null 2>"$TMP/err" &
+"$BIN/tinyhsm" sign "${U[@]}" --force -o ff pipefw.bin >/dev/null 2>"$TMP/err" &
 pid=$!
 sleep 1.5
 kill -INT $pid
 st=0
 wait $pid || st=$?
 set +m
+kill $holder && wait $holder 2>/dev/null || true
 [ $st = 130 ] || fail "SIGINT while waiting for the FIFO's reader: exit $st"
 has "$TMP/err" "interrupted; no output file was replaced"
 cmp -s SigGen.c SigGen.c.keep || fail "SIGINT: SigGen.c was replaced though the image was not delivered"
@@ -270,7 +277,128 @@ cmp -s stsafe_signer_cert.pem stsafe_signer_cert.pem.keep || fail "SIGINT: the c
 [ -z "$(ls -A | grep tmp || true)" ] || fail "temporaries left: $(ls -A)"
 rm -f ff pipefw.bin SigGen.c.keep stsafe_signer_cert.pem.keep other.pub
 cd ..
-ok "a closed pipe (EPIPE, exit 1) or SIGINT on a FIFO output replaces no file, even with --force"
+ok "a closed pipe (EPIPE, exit 1) or SIGINT on a FIFO output replaces no file, even with --force; a FIFO with no reader is refused"
+
+# Another user's symlink, FIFO or device in a shared (1777) directory is a
+# trap: refused with the reason, nothing written, nothing followed. Root
+# plants them as nobody for a root victim, and as uid 4242 for a nobody
+# victim; a suite run as nobody cannot plant for another uid.
+if [ "$(id -u)" -eq 0 ]; then
+    chmod 711 "$TMP"
+    mkdir -m 1777 shared && mkdir -m 755 vict && mkdir -m 755 nbbin
+    cp "$BIN/tinyhsm" nbbin/ && cp w1/fw.bin shared/fw.bin && chmod 644 shared/fw.bin
+    echo secret >vict/rc
+    mkdir vict/d
+    plant() { # OWNER LINK TARGET
+        ln -s "$3" "$2" && chown -h "$1" "$2"
+    }
+    plant nobody shared/SigGen.c "$TMP/vict/rc"
+    run 1 tinyhsm sign "${U[@]}" -o shared/ shared/fw.bin
+    has "$TMP/err" "shared/SigGen.c is a symlink owned by another user (uid 65534)"
+    rm shared/SigGen.c
+    plant nobody shared/fw-1.2.3.bin "$TMP/vict/rc"
+    run 1 tinyhsm sign "${U[@]}" -o 'shared/fw-{version}.bin' shared/fw.bin
+    has "$TMP/err" "symlink owned by another user"
+    plant nobody shared/c.pem "$TMP/vict/rc"
+    run 1 tinyhsm cert ca -o shared/c.pem
+    has "$TMP/err" "symlink owned by another user"
+    plant nobody shared/d "$TMP/vict/d"
+    run 1 tinyhsm sign "${U[@]}" -o shared/d/x.bin shared/fw.bin
+    has "$TMP/err" "shared/d is a symlink owned by another user"
+    [ "$(cat vict/rc)" = secret ] && [ -z "$(ls -A vict/d)" ] ||
+        fail "another user's symlink was followed"
+    [ -z "$(ls -A shared | grep -v -e '^fw.bin$' -e '^fw-1.2.3.bin$' -e '^c.pem$' -e '^d$')" ] ||
+        fail "refused, but wrote: $(ls -A shared)"
+    rm shared/fw-1.2.3.bin shared/c.pem shared/d
+    # the victim is nobody; the link belongs to uid 4242
+    chown nobody vict/rc
+    plant 4242 shared/SigGen.c "$TMP/vict/rc"
+    setpriv --reuid=nobody --regid=nogroup --clear-groups -- nbbin/tinyhsm sign "${U[@]}" \
+        -o shared/ shared/fw.bin >"$TMP/out" 2>"$TMP/err" && fail "nobody followed uid 4242's link"
+    has "$TMP/err" "symlink owned by another user (uid 4242)"
+    [ "$(cat vict/rc)" = secret ] || fail "nobody's file was overwritten"
+    rm shared/SigGen.c
+    # another user's FIFO: refused before signing, no hang
+    mkfifo -m 666 shared/fw-1.2.5.bin && chown nobody shared/fw-1.2.5.bin
+    run 1 timeout 20 "$BIN/tinyhsm" sign --board B-U585I-IOT02A --version 1.2.5 \
+        -o 'shared/fw-{version}.bin' shared/fw.bin
+    has "$TMP/err" "it is a FIFO owned by another user (uid 65534)"
+    mknod shared/n c 1 3 && chown nobody shared/n
+    run 1 tinyhsm cert ca -o shared/n
+    has "$TMP/err" "character device owned by another user"
+    [ -p shared/fw-1.2.5.bin ] && [ -c shared/n ] || fail "a refused FIFO or device was replaced"
+    rm -f shared/fw-1.2.5.bin shared/n shared/signed_binary.bin
+    ok "another user's symlink (name or directory), FIFO or device is refused; nothing followed or written (root and nobody as victims)"
+else
+    echo "skip - another user's symlink, FIFO or device: needs root to plant them"
+fi
+
+# the bytes hashed are the bytes written: a firmware rewritten while it is
+# signed gives a refusal or an image that verifies, never a bad image
+mkdir race && cd race
+head -c $((24 << 20)) /dev/urandom >fw.bin
+R=(--board TEST --max-size $((32 << 20)) --version 1.0.0)
+(while :; do
+    dd if=/dev/urandom of=fw.bin bs=1M count=2 seek=$((RANDOM % 22)) conv=notrunc status=none
+done) &
+writer=$!
+for i in 1 2 3 4 5 6; do
+    st=0
+    "$BIN/tinyhsm" sign "${R[@]}" -o img$i.bin fw.bin >/dev/null 2>"$TMP/err" || st=$?
+    if [ $st = 0 ]; then
+        "$BIN/tinyhsm" verify --max-size $((32 << 20)) --siggen SigGen.c img$i.bin >"$TMP/out" 2>&1 ||
+            { kill $writer; fail "run $i: exit 0 but the image does not verify: $(cat "$TMP/out")"; }
+    else
+        has "$TMP/err" "changed while being read"
+    fi
+done
+kill $writer && wait $writer 2>/dev/null || true
+cd ..
+ok "a firmware rewritten during signing: refused, or an image that verifies"
+
+# standard output by any name gets the image only; the summary goes to stderr
+cd w1
+rm -f SigGen.c stsafe_signer_cert.pem # the other key of the test above
+"$BIN/tinyhsm" sign "${U[@]}" -o /proc/self/fd/1 fw.bin 2>"$TMP/err" | cat >piped.bin
+[ "$(stat -c %s piped.bin)" -eq $((512 + 5120 + 64)) ] || fail "-o /proc/self/fd/1: the summary went into the image"
+has "$TMP/err" "Signer key id:"
+run 0 tinyhsm verify --siggen SigGen.c piped.bin
+run 2 tinyhsm sign "${U[@]}" --json -o /proc/self/fd/1 fw.bin
+has "$TMP/err" "--json and -o /proc/self/fd/1 both need standard output"
+# a null device is no terminal: stdout and an output both on it is fine
+null=/dev/null
+if [ "$(id -u)" -eq 0 ]; then mknod null3 c 1 3 && null=null3; fi
+"$BIN/tinyhsm" sign "${U[@]}" --json -o j.bin --cert-out j.pem --siggen $null fw.bin \
+    >$null 2>"$TMP/err" || fail "--json, --siggen and stdout on one null device: $(cat "$TMP/err")"
+rm -f null3
+ok "-o /proc/self/fd/1: the summary goes to stderr; with --json a usage error"
+
+# --json: the no-PIN warning is a warning, never part of the error
+run 0 tinyhsm sign "${U[@]}" --json -o j.bin --cert-out j.pem --siggen j.c fw.bin
+has "$TMP/out" '"warnings":["no PIN is set'
+openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl ec -pubout 2>/dev/null >other.pub
+run 1 tinyhsm sign "${U[@]}" --json --trust other.pub -o j.bin --cert-out j.pem --siggen j.c fw.bin
+has "$TMP/out" '"warnings":["no PIN is set'
+grep -q '"error":"[^"]*no PIN' "$TMP/out" && fail "--json: the no-PIN warning is in error: $(cat "$TMP/out")"
+has "$TMP/out" '"error":"the device'"'"'s signer key'
+TINYHSM_NO_PIN_WARNING=1 run 0 tinyhsm sign "${U[@]}" --json -o j.bin --cert-out j.pem --siggen j.c fw.bin
+has "$TMP/out" '"warnings":[]'
+rm -f other.pub
+ok "sign --json: the no-PIN warning in warnings, on success and failure, not in error"
+
+# a missing directory: said how to fix; the help's example works as shown
+run 1 tinyhsm sign "${U[@]}" -o out2/ fw.bin
+has "$TMP/err" "directory out2 does not exist; create it first (mkdir -p out2)"
+run 1 tinyhsm sign "${U[@]}" -o 'dist/{board}-{version}.bin' fw.bin
+has "$TMP/err" "create it first"
+[ ! -e out2 ] && [ ! -e dist ] || fail "a refused run created a directory"
+run 0 tinyhsm sign --help
+has "$TMP/out" "mkdir -p dist"
+mkdir -p dist
+run 0 tinyhsm sign "${U[@]}" -o 'dist/{board}-{version}.bin' fw.bin
+[ -s dist/B-U585I-IOT02A-1.2.3.bin ] || fail "the help's example"
+cd ..
+ok "-o into a missing directory: 'create it first'; the help's example works"
 
 # SIGINT or SIGTERM at any moment leaves no temporary file. A slow line
 # (--baud) spreads the run over seconds; the signal lands at 10 points.

@@ -138,8 +138,20 @@ has "$TMP/err" "warning: the signer certificate expired on 2020-01-31"
 reject "FAIL signature" --siggen old-SigGen.c new.bin
 reject "FAIL certificate" --cert stsafe_signer_cert.pem --ca old-ca.pem new.bin
 run 0 tinyhsm cert ca -o ca.pem
-reject "expired" --cert stsafe_signer_cert.pem --ca ca.pem new.bin
+reject "FAIL certificate  the signer certificate: certificate has expired" \
+    --cert stsafe_signer_cert.pem --ca ca.pem new.bin
 ok "wrong key, wrong CA and an expired certificate are refused"
+
+# an expired CA: sign warns about the CA, verify names it
+run 0 tinyhsm config --new all --yes --ca-start 20200101000000 --ca-days 30 \
+    --signer-start 20200101000000 --signer-days 20
+run 0 tinyhsm sign --board B-U585I-IOT02A --version 2.0.0 --force -o ca-old.bin fw.bin
+has "$TMP/err" "warning: the CA certificate expired on 2020-01-31"
+has "$TMP/err" "warning: the signer certificate expired on 2020-01-21"
+run 0 tinyhsm cert ca -o ca.pem
+reject "FAIL certificate  the CA certificate: certificate has expired" \
+    --cert stsafe_signer_cert.pem --ca ca.pem ca-old.bin
+ok "an expired CA certificate: sign warns, verify names the CA"
 
 run 2 tinyhsm verify "$img"
 run 2 tinyhsm verify --siggen SigGen.c --pubkey pub.pem "$img"

@@ -92,8 +92,9 @@ static void fake_stop(fake *f)
 
 static char out[65536];
 
-/* Runs tinyhsm -p <fake> ARGS with a time limit, and a PIN file holding
- * secret1 in $PIN_FILE; returns its status. */
+/* Runs tinyhsm -p <fake> ARGS with a time limit, and private PIN files
+ * holding secret1 in $PIN_FILE, secret2 in $NEW_PIN_FILE; returns its
+ * status. */
 static int tinyhsm(const rule *rules, const char *args)
 {
     fake f;
@@ -101,7 +102,9 @@ static int tinyhsm(const rule *rules, const char *args)
     thsm_test_tmpdir(dir, sizeof(dir));
     fake_start(&f, rules);
     int rc = thsm_test_run(out, sizeof(out),
-                           "cd %s && echo secret1 >pin && PIN_FILE=$PWD/pin && "
+                           "cd %s && umask 077 && echo secret1 >pin && "
+                           "echo secret2 >pin2 && PIN_FILE=$PWD/pin && "
+                           "NEW_PIN_FILE=$PWD/pin2 && "
                            "TINYHSM_NO_PIN_WARNING=1 timeout 20 %s -p %s %s "
                            "</dev/null", dir, thsm_test_bin("tinyhsm"), f.slave,
                            args);
@@ -206,6 +209,11 @@ static void test_log_header_and_iso_times(void **state)
     expect_text("RECORD    TIME (UTC)            EVENT");
     expect_text("00000000  2025-11-26T06:35:23Z  SIGN");
     expect_text("00000001  2025-11-26T06:35:24Z  SIGN");
+    /* the chain hash sits under CHAIN, also after a short "-" digest */
+    size_t col = (size_t)(strstr(out, "CHAIN") - out);
+    const char *rec = strchr(out, '\n') + 1;
+    assert_int_equal(strcspn(rec, "\n"), col + 64);
+    assert_int_equal(rec[col - 1], ' ');
 }
 
 /* ---- escaping --------------------------------------------------------------- */
@@ -223,9 +231,10 @@ static void test_device_text_is_escaped(void **state)
     expect_text("\\x1b[2J\\x1b]0;owned\\x07");
     assert_null(memchr(out, 0x1b, strlen(out)));
     assert_int_equal(tinyhsm(rules, "--pin-file $PIN_FILE pin change "
-                                    "--new-pin-file $PIN_FILE"), 1);
+                                    "--new-pin-file $NEW_PIN_FILE"), 1);
     assert_null(memchr(out, 0x1b, strlen(out)));
     assert_null(strstr(out, "secret1"));
+    assert_null(strstr(out, "secret2"));
     expect_text("\\x1b[31mEVIL\\x1b[0m");
     assert_int_equal(tinyhsm(rules, "--pin-file $PIN_FILE config --new all "
                                     "--yes"), 1);
@@ -253,6 +262,104 @@ static void test_info_escapes_device_text(void **state)
     expect_text("PIN:         \\x1b[31mX");
     expect_text("\\x1b[5mblink");
     expect_text("\\x1b[8mhide");
+}
+
+/* The -d trace prints device lines escaped, and masks PIN values in both
+ * directions: a device that echoes AT+AUTH must not show the PIN. */
+static void test_trace_escapes_and_masks(void **state)
+{
+    (void)state;
+    const rule rules[] = {
+        {"AT+VERSION?", "OK \033]52;c;aGk=\007\033[2J\2332J\r\n\r\n"},
+        {"AT+HSM_STATUS?", "OK PIN=SET AUTH=0 TRIES=5 CA=1 SIGNER=1 "
+                           "SIGNER_CERT=1\r\n\r\n"},
+        {"AT+AUTH*", "AT+AUTH PIN=secret1 x\r\nOK\r\n\r\n"},
+        {NULL, NULL}};
+    assert_int_equal(tinyhsm(rules, "-d info"), 0);
+    assert_null(memchr(out, 0x1b, strlen(out)));
+    assert_null(memchr(out, 0x07, strlen(out)));
+    assert_null(memchr(out, 0x9b, strlen(out)));
+    expect_text("TinyHSM -> OK \\x1b]52;c;aGk=\\x07\\x1b[2J\\x9b2J");
+    expect_text("TinyHSM -> OK PIN=SET AUTH=0 TRIES=5"); /* a state: shown */
+    tinyhsm(rules, "-d --pin-file $PIN_FILE config --new signer --yes");
+    assert_null(strstr(out, "secret1"));
+    expect_text("TinyHSM <- AT+AUTH PIN=****");
+    expect_text("TinyHSM -> AT+AUTH PIN=****");
+}
+
+/* Bytes past the end of an answer are not the next answer: on a tty they
+ * are dropped before the next request. */
+static void test_stale_bytes_are_not_answers(void **state)
+{
+    (void)state;
+    const rule rules[] = {
+        {"AT+VERSION?", "OK tinyhsmd 0.1.0\r\n\r\nOK EVIL\r\n\r\n"},
+        {"AT+STSAFE_SERIAL?", "OK 1234\r\n\r\n"},
+        {"AT+HSM_STATUS?", "OK PIN=SET AUTH=0 TRIES=5 SIGNATURES=7 LOG=0 "
+                           "LOG_STATE=OK CA=0 SIGNER_CERT=0\r\n\r\n"},
+        {NULL, NULL}};
+    assert_int_equal(tinyhsm(rules, "info"), 0);
+    expect_text("Serial:  1234");
+    expect_text("PIN:         set, 5 tries left");
+    assert_null(strstr(out, "EVIL"));
+}
+
+/* A device that found its state rolled back: info says so (text and
+ * JSON), log --verify fails. Signatures are counted since the start. */
+static void test_rollback_is_shown(void **state)
+{
+    (void)state;
+    const rule rules[] = {
+        {"AT+HSM_STATUS?", "OK PIN=SET AUTH=0 TRIES=5 SIGNATURES=3 LOG=0 "
+                           "LOG_STATE=OK STATE=ROLLED_BACK CA=0 "
+                           "SIGNER_CERT=0\r\n\r\n"},
+        {"AT+LOG?*", "OK 0 0\r\n\r\n"},
+        {NULL, NULL}};
+    assert_int_equal(tinyhsm(rules, "info"), 0);
+    expect_text("State:       ROLLED BACK: the state on disk is older than "
+                "the device's log;");
+    expect_text("PIN tries may have been restored (see README, Rollback)");
+    expect_text("Signatures:  3 made since tinyhsmd started");
+    assert_int_equal(tinyhsm(rules, "info --json"), 0);
+    expect_text("{\"ok\":true,\"device\":");
+    expect_text("\"signatures_since_start\":3");
+    expect_text("\"rolled_back\":true");
+    assert_int_equal(tinyhsm(rules, "log --verify"), 1);
+    expect_text("FAIL the device reports: its state was ROLLED BACK");
+}
+
+/* info --json prints one object also when the device cannot be asked. */
+static void test_info_json_failure(void **state)
+{
+    (void)state;
+    const rule rules[] = {{"AT+VERSION?", "ERROR BROKEN\r\n\r\n"},
+                          {NULL, NULL}};
+    assert_int_equal(tinyhsm(rules, "info --json"), 1);
+    expect_text("{\"ok\":false,\"error\":\"");
+    assert_int_equal(tinyhsm(rules, "-p /nonexistent/tinyhsm info --json"), 1);
+    expect_text("{\"ok\":false,\"error\":\"cannot open port "
+                "/nonexistent/tinyhsm");
+}
+
+/* tinyhsm may hold a PIN: while it waits for the device it has no core
+ * file limit and is not dumpable (its /proc files belong to root). */
+static void test_client_not_dumpable(void **state)
+{
+    (void)state;
+    const rule rules[] = {{"AT+STSAFE_SERIAL?", ""}, {NULL, NULL}};
+    fake f;
+    fake_start(&f, rules);
+    int rc = thsm_test_run(out, sizeof(out),
+                           "ulimit -c unlimited 2>/dev/null || ulimit -c 1024; "
+                           "%s -p %s info </dev/null >/dev/null 2>&1 & "
+                           "sleep 1; grep 'Max core file size' /proc/$!/limits;"
+                           " echo owner=$(stat -c %%u /proc/$!/environ) "
+                           "me=$(id -u); kill $!",
+                           thsm_test_bin("tinyhsm"), f.slave);
+    fake_stop(&f);
+    assert_int_equal(rc, 0);
+    expect_text("Max core file size        0                    0");
+    expect_text("owner=0 ");
 }
 
 /* A certificate whose subject carries an escape sequence, as an answer. */
@@ -337,6 +444,11 @@ int main(void)
         cmocka_unit_test(test_device_text_is_escaped),
         cmocka_unit_test(test_info_escapes_device_text),
         cmocka_unit_test(test_info_escapes_certificate_names),
+        cmocka_unit_test(test_trace_escapes_and_masks),
+        cmocka_unit_test(test_stale_bytes_are_not_answers),
+        cmocka_unit_test(test_rollback_is_shown),
+        cmocka_unit_test(test_info_json_failure),
+        cmocka_unit_test(test_client_not_dumpable),
         cmocka_unit_test(test_config_says_what_changed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

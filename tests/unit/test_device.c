@@ -567,7 +567,7 @@ static void test_pin_counts_down_and_blocks(void **state)
                         "ERROR AUTH_FAILED 4 tries left\r\n\r\n");
     reinit(f); /* the count was stored: a power cut gives nothing back */
     assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), "TRIES=4"));
-    assert_string_equal(req(f, "AT+AUTH PIN=bad"),
+    assert_string_equal(req(f, "AT+AUTH PIN=bad-pin"),
                         "ERROR AUTH_FAILED 3 tries left\r\n\r\n");
     assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
     assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), "TRIES=5"));
@@ -1155,8 +1155,11 @@ static void test_rollback_found_at_start(void **state)
     memcpy(o->data, old, old_len);
     o->len = old_len;
     reinit(f);
-    expect_status(f, " TRIES=5 ");
+    /* the log's three wrong PINs since the last login bound the tries */
+    expect_status(f, " TRIES=2 ");
     expect_status(f, " STATE=ROLLED_BACK");
+    reinit(f); /* saved: the restored tries stay */
+    expect_status(f, " TRIES=2 ");
     /* the finding is sealed with the next save */
     assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
     reinit(f);
@@ -1463,6 +1466,186 @@ static void test_format_i64(void **state)
     assert_string_equal(when, "9999-12-31 23:59:59 UTC");
 }
 
+/* Record i of the log as the device answers it (AT+LOG?), in rec. */
+static void log_record(fixture *f, uint32_t i, char rec[THSM_AUDIT_RECORD])
+{
+    char line[32];
+    snprintf(line, sizeof(line), "AT+LOG? FROM=%lu", (unsigned long)i);
+    const char *r = strstr(req(f, line), "\r\n");
+    assert_non_null(r);
+    memcpy(rec, r + 2, THSM_AUDIT_RECORD - 1);
+    rec[THSM_AUDIT_RECORD - 1] = '\0';
+}
+
+/* 9 records (0-8), the last one a SIGN. */
+static void nine_records(fixture *f)
+{
+    provision(f);
+    for (int i = 0; i < 6; i++)
+        assert_starts(req(f, SIGN_REQ), "OK ");
+    expect_status(f, " LOG=9 LOG_STATE=OK ");
+}
+
+static void test_log_cut_found_at_next_record(void **state)
+{
+    fixture *f = *state;
+    char rec[THSM_AUDIT_RECORD];
+    nine_records(f);
+    log_object(f)->len -= THSM_AUDIT_RECORD; /* record 8 cut off */
+    const char *r = req(f, SIGN_REQ);
+    assert_starts(r, "ERROR STORAGE audit log is missing records from 8 ");
+    assert_non_null(strstr(r, "signature withheld"));
+    thsm_device_deinit(&f->dev); /* sealed at once: no flush needed */
+    thsm_session_init(&f->s, collect, f);
+    assert_int_equal(thsm_device_init(&f->dev, &f->port), 0);
+    /* a new segment: the gap is a record of its own, then the refusal */
+    expect_status(f, " LOG=10 LOG_STATE=MISSING_FROM_8 ");
+    log_record(f, 8, rec);
+    assert_non_null(strstr(rec, " RECORDS_LOST "));
+    assert_non_null(strstr(rec, " 8-8 "));
+    log_record(f, 9, rec);
+    assert_non_null(strstr(rec, " STORAGE "));
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    assert_starts(req(f, "AT+LOG? FROM=10"), "OK 1 11 ");
+    reinit(f); /* the first finding stays; later checks do not replace it */
+    expect_status(f, " LOG=11 LOG_STATE=MISSING_FROM_8 ");
+    reinit(f);
+    expect_status(f, " LOG=11 LOG_STATE=MISSING_FROM_8 ");
+}
+
+static void test_log_cut_shows_in_status(void **state)
+{
+    fixture *f = *state;
+    nine_records(f);
+    log_object(f)->len -= 2 * THSM_AUDIT_RECORD + 10; /* 6 and a part */
+    /* info shows it at once (the device's own count), sealed at once */
+    expect_status(f, " LOG=9 LOG_STATE=MISSING_FROM_6 ");
+    assert_starts(req(f, SIGN_REQ), "ERROR STORAGE audit log is missing "
+                                    "records from 6 (records 6-8 ");
+    /* 6 padded, the RECORDS_LOST and the refusal */
+    expect_status(f, " LOG=9 LOG_STATE=MISSING_FROM_6 ");
+    reinit(f);
+    expect_status(f, " LOG_STATE=MISSING_FROM_6 ");
+}
+
+static void test_log_foreign_records_found(void **state)
+{
+    fixture *f = *state;
+    char rec[THSM_AUDIT_RECORD];
+    nine_records(f);
+    thsm_mem_object *o = log_object(f);
+    memcpy(o->data + o->len, o->data, THSM_AUDIT_RECORD); /* not its own */
+    o->len += THSM_AUDIT_RECORD;
+    const char *r = req(f, SIGN_REQ);
+    assert_starts(r, "ERROR STORAGE audit log holds records 9-9 the device "
+                     "did not write");
+    log_record(f, 10, rec);
+    assert_non_null(strstr(rec, " RECORDS_FOREIGN "));
+    reinit(f);
+    expect_status(f, " LOG_STATE=BROKEN_AT_9 ");
+}
+
+static void test_log_deleted_while_running(void **state)
+{
+    fixture *f = *state;
+    char rec[THSM_AUDIT_RECORD];
+    nine_records(f);
+    log_object(f)->used = 0;
+    assert_starts(req(f, SIGN_REQ), "ERROR STORAGE audit log is missing "
+                                    "records from 0 ");
+    log_record(f, 0, rec);
+    assert_starts(rec, "00000000 ");
+    assert_non_null(strstr(rec, " RECORDS_LOST "));
+    assert_non_null(strstr(rec, " 0-8 "));
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    reinit(f);
+    expect_status(f, " LOG=3 LOG_STATE=MISSING_FROM_0 ");
+}
+
+static void test_log_cut_refuses_state_change(void **state)
+{
+    fixture *f = *state;
+    f->dev.pin_kdf.log2_cost = 4;
+    nine_records(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
+    char before[512];
+    keep(before, sizeof(before), status_of(f));
+    log_object(f)->len -= THSM_AUDIT_RECORD;
+    const char *r = req(f, "AT+AUTH PIN=wrong-pin");
+    assert_starts(r, "ERROR STORAGE audit log is missing records from 9 ");
+    assert_non_null(strstr(r, "nothing changed"));
+    expect_status(f, " TRIES=5 "); /* no try spent without its record */
+    expect_status(f, " LOG_STATE=MISSING_FROM_9 ");
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    log_object(f)->len -= THSM_AUDIT_RECORD;
+    assert_starts(req(f, "AT+SIGNER_NEW_KEY ALGO=SECP256R1"), "ERROR STORAGE ");
+    /* the signer key is the one from before */
+    const char *key = strstr(before, "SIGNER_KEY=");
+    assert_non_null(key);
+    char want[40];
+    snprintf(want, sizeof(want), "%.27s ", key);
+    expect_status(f, want);
+}
+
+static void test_malformed_pin_spends_no_try(void **state)
+{
+    fixture *f = *state;
+    f->dev.pin_kdf.log2_cost = 4;
+    provision(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
+    expect_status(f, " LOG=4 ");
+    const char *bad[] = {"AT+AUTH PIN=SEC", "AT+AUTH PIN=12345",
+                         "AT+AUTH PIN=" /* 65 characters */
+                         "12345678901234567890123456789012345678901234567890"
+                         "123456789012345",
+                         "AT+PIN_SET OLD=SEC NEW=other-pin"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *r = req(f, bad[i]);
+        assert_starts(r, "ERROR BAD_PARAM ");
+        assert_null(strstr(r, "SEC"));
+        assert_null(strstr(r, "12345"));
+    }
+    expect_status(f, " TRIES=5 "); /* and nothing recorded: no attempt */
+    expect_status(f, " LOG=4 ");
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+}
+
+static void test_rollback_tries_from_log(void **state)
+{
+    fixture *f = *state;
+    f->dev.pin_kdf.log2_cost = 4;
+    provision(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED ");
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    thsm_mem_object *o = state_object(f);
+    static uint8_t old[THSM_MEM_OBJECT_MAX];
+    size_t old_len = o->len;
+    memcpy(old, o->data, old_len); /* TRIES=5 */
+    /* a right PIN starts the count again: only the fails after it count */
+    for (int i = 0; i < 2; i++)
+        assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED ");
+    snapshot = f->mp;
+    thsm_device_deinit(&f->dev);
+    memcpy(o->data, old, old_len);
+    o->len = old_len;
+    reinit(f);
+    expect_status(f, " TRIES=3 ");
+    expect_status(f, " STATE=ROLLED_BACK");
+    /* with a damaged log as well, the count is unknowable: one try */
+    restore(f);
+    memcpy(o->data, old, old_len);
+    o->len = old_len;
+    log_object(f)->data[THSM_AUDIT_RECORD + 60] ^= 1; /* record 1 altered */
+    reinit(f);
+    expect_status(f, " TRIES=1 ");
+    expect_status(f, " LOG_STATE=BROKEN_AT_1 STATE=ROLLED_BACK");
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    expect_status(f, " TRIES=5 ");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1536,6 +1719,20 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_log_full_withholds_signature,
                                         setup, teardown),
         cmocka_unit_test(test_format_i64),
+        cmocka_unit_test_setup_teardown(test_log_cut_found_at_next_record,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_cut_shows_in_status, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_log_deleted_while_running, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_log_foreign_records_found, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_log_cut_refuses_state_change,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_pin_spends_no_try,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_tries_from_log, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_pin_text_never_echoed, setup,
                                         teardown),
     };

@@ -223,6 +223,131 @@ static void test_state_from_main_opens(void **state)
     thsm_device_deinit(&dev);
 }
 
+/* A tinyhsmd's device over this state directory, fast PINs. */
+static thsm_device run_dev;
+static thsm_session run_s;
+
+static void start_device(void)
+{
+    assert_int_equal(thsm_posix_port_open(&pp, dir, &port, err, sizeof(err)), 0);
+    thsm_session_init(&run_s, keep_answer, NULL);
+    assert_int_equal(thsm_device_init(&run_dev, &port), 0);
+    run_dev.pin_kdf.log2_cost = 4;
+}
+
+static void stop_device(void)
+{
+    thsm_device_deinit(&run_dev);
+    thsm_posix_port_close(&pp);
+}
+
+static const char *run(const char *line)
+{
+    return ask(&run_dev, &run_s, line);
+}
+
+static void expect_run(const char *line, const char *part)
+{
+    const char *r = run(line);
+    if (!strstr(r, part))
+        fail_msg("%s: expected %s in %s", line, part, r);
+}
+
+static const char SIGN[] = "AT+SIGNER_SIGN HASH=00112233445566778899aabbccdd"
+                           "eeff00112233445566778899aabbccddeeff";
+
+/* A provisioned device with 9 audit records (0-8), the last a SIGN. */
+static void nine_records(char *log_path, size_t cap)
+{
+    snprintf(log_path, cap, "%s/audit.log", dir);
+    start_device();
+    expect_run("AT+HSM_CA_NEW_CERT C=US O=MyHSM CN=My_CA START=20230101000000 "
+               "DAYS=365", "OK");
+    expect_run("AT+SIGNER_NEW_KEY ALGO=SECP256R1", "OK");
+    expect_run("AT+SIGNER_NEW_CERT TYPE=CA-SIGNED C=US O=Me CN=Signer "
+               "START=20230101000000 DAYS=365", "OK");
+    for (int i = 0; i < 6; i++)
+        expect_run(SIGN, "OK ");
+    expect_run("AT+HSM_STATUS?", " LOG=9 LOG_STATE=OK ");
+}
+
+/* truncate -s -201 audit.log while the device runs: the next signature is
+ * withheld and the finding stays MISSING_FROM_8 across restarts. */
+static void test_log_truncated_while_running(void **state)
+{
+    (void)state;
+    char log_path[400];
+    struct stat st;
+    nine_records(log_path, sizeof(log_path));
+    assert_int_equal(stat(log_path, &st), 0);
+    assert_int_equal(truncate(log_path, st.st_size - 201), 0);
+    expect_run(SIGN, "ERROR STORAGE audit log is missing records from 8 ");
+    expect_run("AT+HSM_STATUS?", " LOG_STATE=MISSING_FROM_8 ");
+    expect_run(SIGN, "OK ");
+    expect_run("AT+LOG? FROM=8", " RECORDS_LOST ");
+    stop_device();
+    start_device();
+    expect_run("AT+HSM_STATUS?", " LOG_STATE=MISSING_FROM_8 ");
+    expect_run("AT+LOG?", "OK 11 11 ");
+    stop_device();
+}
+
+static void test_log_deleted_while_running(void **state)
+{
+    (void)state;
+    char log_path[400];
+    nine_records(log_path, sizeof(log_path));
+    assert_int_equal(unlink(log_path), 0);
+    expect_run("AT+HSM_STATUS?", " LOG=9 LOG_STATE=MISSING_FROM_0 ");
+    expect_run("AT+LOG?", "ERROR STORAGE audit log is missing records from 0 ");
+    expect_run("AT+LOG?", "\r\n00000000 ");
+    expect_run("AT+LOG?", " RECORDS_LOST ");
+    expect_run(SIGN, "OK ");
+    stop_device();
+    start_device();
+    expect_run("AT+HSM_STATUS?", " LOG=2 LOG_STATE=MISSING_FROM_0 ");
+    stop_device();
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    static uint8_t data[16384];
+    FILE *in = fopen(from, "rb");
+    assert_non_null(in);
+    size_t n = fread(data, 1, sizeof(data), in);
+    fclose(in);
+    FILE *out = fopen(to, "wb");
+    assert_non_null(out);
+    assert_int_equal(fwrite(data, 1, n, out), n);
+    fclose(out);
+}
+
+/* Spend 2 tries, copy an old state.bin back while stopped, restart: the
+ * log's wrong PINs bound the tries (3, not 5). */
+static void test_rollback_restores_tries(void **state)
+{
+    (void)state;
+    char log_path[400], state_path[400], old_path[400];
+    nine_records(log_path, sizeof(log_path));
+    snprintf(state_path, sizeof(state_path), "%s/state.bin", dir);
+    snprintf(old_path, sizeof(old_path), "%s/old.bin", base);
+    expect_run("AT+PIN_SET NEW=secret-pin", "OK");
+    copy_file(state_path, old_path);
+    expect_run("AT+LOGOUT", "OK");
+    for (int i = 0; i < 2; i++)
+        expect_run("AT+AUTH PIN=wrong-pin", "ERROR AUTH_FAILED ");
+    stop_device();
+    copy_file(old_path, state_path);
+    start_device();
+    expect_run("AT+HSM_STATUS?", " TRIES=3 ");
+    expect_run("AT+HSM_STATUS?", " STATE=ROLLED_BACK");
+    stop_device();
+    start_device();
+    expect_run("AT+HSM_STATUS?", " TRIES=3 ");
+    expect_run("AT+HSM_STATUS?", " STATE=ROLLED_BACK");
+    stop_device();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +356,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_objects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_survives_kill, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_from_main_opens, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_log_truncated_while_running,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_deleted_while_running, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_restores_tries, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -102,11 +102,27 @@ static int posix_save(void *ctx, const char *name, const uint8_t *buf,
     return fsync(pp->dir_fd) == 0 ? THSM_PORT_OK : THSM_PORT_IO;
 }
 
-/* The audit log stays open: one write() per record, no open() per record. */
+/* Whether the open log is still the file the name leads to (not deleted or
+ * replaced behind the device's back). */
+static int log_fd_current(thsm_posix_port *pp, const char *name)
+{
+    struct stat open_st, named_st;
+    return fstat(pp->log_fd, &open_st) == 0 &&
+           fstatat(pp->dir_fd, name, &named_st, 0) == 0 &&
+           open_st.st_dev == named_st.st_dev &&
+           open_st.st_ino == named_st.st_ino;
+}
+
+/* The audit log stays open: one write() per record, no open() per record.
+ * Appends go to the file the name now leads to, so the core's size check
+ * sees what the next append writes to. */
 static int log_fd(thsm_posix_port *pp, const char *name)
 {
-    if (pp->log_fd >= 0)
+    if (pp->log_fd >= 0 && log_fd_current(pp, name))
         return pp->log_fd;
+    if (pp->log_fd >= 0)
+        close(pp->log_fd);
+    pp->log_fd = -1;
     int created = faccessat(pp->dir_fd, name, F_OK, 0) != 0;
     pp->log_fd = openat(pp->dir_fd, name,
                         O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
