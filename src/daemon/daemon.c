@@ -10,7 +10,9 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -28,6 +30,10 @@
 #define WAIT_MS 1000 /* longest sleep: audit flushes and stop are looked at */
 #define NCONN 17     /* the pty and 16 socket clients; more wait in listen() */
 #define INBOX 2048   /* > THSM_LINE_MAX + CR LF: one request always fits */
+#define OUTBOX THSM_RESP_MAX /* the longest answer: never cut, never blocks */
+#define STALL_MS 5000 /* a socket client that has not finished its line, or
+                         not taken a byte of its answer, for this long is
+                         closed: so a waiting client gets a slot within it */
 
 struct server;
 
@@ -39,12 +45,19 @@ typedef struct {
     int dead; /* an answer could not be delivered: close it */
     struct server *srv;
     thsm_session s;
-    size_t in_len;
+    int64_t line_since; /* when its unfinished line began (0: none) */
+    int64_t out_since;  /* when its answer last made progress */
+    int64_t last_seen;  /* its last byte in or request served */
+    size_t in_len, out_len;
     char in[INBOX];
+    char out[OUTBOX]; /* socket answers not yet taken; no request of this
+                         client is served until it is empty */
 } conn;
 
 typedef struct server {
     int opens;    /* inotify on the pty's opens and closes, or -1 */
+    int slave;    /* our own fd of the pty, opened before the watch: lets us
+                     clear a TIOCEXCL left by a killed client */
     int clients;  /* open file descriptions of the pty, per inotify */
     int pty_hup;  /* the master reports a hang-up: poll it again after the
                      next open (polling it now would spin) */
@@ -93,32 +106,57 @@ static void pace(server *s, size_t n)
         ;
 }
 
+/* The pty's output, paced in small bursts; what the pty will not take
+ * now is dropped (its openers share one session, as on a board). */
+static void pty_write(conn *c, const char *data, size_t len)
+{
+    size_t chunk = c->srv->baud ? 16 : len;
+    while (len > 0) {
+        size_t want = len < chunk ? len : chunk;
+        ssize_t n = write(c->fd, data, want);
+        if (n <= 0)
+            return;
+        pace(c->srv, (size_t)n);
+        data += n;
+        len -= (size_t)n;
+    }
+}
+
+/* Sends what the client will take now, without waiting. */
+static void send_out(conn *c)
+{
+    size_t sent = 0;
+    while (sent < c->out_len) {
+        ssize_t n = send(c->fd, c->out + sent, c->out_len - sent,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n <= 0) {
+            c->dead = n < 0 && errno != EAGAIN && errno != EINTR;
+            break;
+        }
+        sent += (size_t)n;
+    }
+    if (sent)
+        c->out_since = now_ns();
+    c->out_len -= sent;
+    memmove(c->out, c->out + sent, c->out_len);
+}
+
 /* The session's output: one whole answer to its own client. */
 static void conn_write(void *ctx, const char *data, size_t len)
 {
     conn *c = ctx;
-    int pty = c == &c->srv->conns[0];
-    size_t chunk = pty && c->srv->baud ? 16 : len; /* paced: small bursts */
-    while (len > 0 && !c->dead) {
-        size_t want = len < chunk ? len : chunk;
-        ssize_t n = pty ? write(c->fd, data, want)
-                        : send(c->fd, data, want, MSG_NOSIGNAL);
-        if (n > 0) {
-            if (pty)
-                pace(c->srv, (size_t)n);
-            data += n;
-            len -= (size_t)n;
-        } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            struct pollfd p = {c->fd, POLLOUT, 0};
-            if (poll(&p, 1, 1000) <= 0)
-                c->dead = !pty; /* it stopped reading: drop the rest */
-            if (pty)
-                return;
-        } else {
-            c->dead = !pty; /* it went away mid-answer */
-            return;
-        }
+    if (c == &c->srv->conns[0]) {
+        pty_write(c, data, len);
+        return;
     }
+    if (len > sizeof(c->out) - c->out_len) {
+        c->dead = 1; /* not reached: answers are at most THSM_RESP_MAX */
+        return;
+    }
+    if (!c->out_len)
+        c->out_since = now_ns();
+    memcpy(c->out + c->out_len, data, len);
+    c->out_len += len;
 }
 
 /* No core dumps, no ptrace by others; the secrets kept out of swap where
@@ -161,12 +199,19 @@ static int make_link(const char *link, const char *target)
                         "not replacing it\n", link);
         return -1;
     }
-    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", link, (long)getpid());
-    unlink(tmp);
-    if (symlink(target, tmp) != 0 || rename(tmp, link) != 0) {
+    int made = -1;
+    for (int i = 0; i < 8 && made != 0; i++) { /* a random name nobody has */
+        uint64_t r = 0;
+        if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+            break;
+        snprintf(tmp, sizeof(tmp), "%s.%016llx.tmp", link, (unsigned long long)r);
+        made = symlink(target, tmp); /* fails if tmp exists: never reused */
+    }
+    if (made != 0 || rename(tmp, link) != 0) {
         fprintf(stderr, "tinyhsmd: cannot create link %s: %s\n", link,
                 strerror(errno));
-        unlink(tmp);
+        if (made == 0)
+            unlink(tmp);
         return -1;
     }
     return 0;
@@ -183,11 +228,31 @@ static void remove_link(const char *link, const char *target)
     }
 }
 
+/* With --allow-uid, others must reach the socket: its directory must let
+ * them pass (o+x or g+x); the permission check is then SO_PEERCRED's. */
+static int check_shared_dir(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0 || !(st.st_mode & 011)) {
+        fprintf(stderr, "tinyhsmd: --allow-uid: the other users cannot enter "
+                "%s; use --link in a directory they can pass through (e.g. "
+                "mode 0711)\n", dir);
+        return -1;
+    }
+    return 0;
+}
+
 /* Where link, link.sock and link.pid go: the default directory is created
  * private and checked; any other must belong to us or root. */
 static int check_place(const thsm_daemon_cfg *cfg)
 {
     char err[600], dir[4096];
+    if (cfg->run_dir && cfg->n_allow) {
+        fprintf(stderr, "tinyhsmd: --allow-uid needs --link PATH: the default "
+                "directory %s is private, so other users cannot reach its "
+                "socket\n", cfg->run_dir);
+        return -1;
+    }
     if (cfg->run_dir) {
         if (mkdir(cfg->run_dir, 0700) != 0 && errno != EEXIST) {
             fprintf(stderr, "tinyhsmd: cannot create %s: %s\n", cfg->run_dir,
@@ -205,12 +270,13 @@ static int check_place(const thsm_daemon_cfg *cfg)
         fprintf(stderr, "tinyhsmd: %s\n", err);
         return -1;
     }
-    return 0;
+    return cfg->n_allow ? check_shared_dir(dir) : 0;
 }
 
 /* Binds link.sock, replacing a stale socket (we hold the pid file, so no
- * live daemon serves it). Mode 0600; peers are checked at accept too. */
-static int open_socket(const char *path)
+ * live daemon serves it). Mode 0600, or 0666 when other uids are allowed;
+ * peers are checked at accept (SO_PEERCRED) either way. */
+static int open_socket(const char *path, int shared)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     struct stat st;
@@ -225,7 +291,7 @@ static int open_socket(const char *path)
         return -1;
     }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    mode_t old = umask(077);
+    mode_t old = umask(shared ? 0111 : 0177);
     int ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
              listen(fd, 64) == 0;
     umask(old);
@@ -287,6 +353,10 @@ static void track_openers(server *s, thsm_device *dev)
             p += sizeof(*e) + e->len;
         }
     }
+    if (changed && !s->clients && s->slave >= 0) {
+        ioctl(s->slave, TIOCNXCL); /* a killed client's TIOCEXCL must not stay */
+        tcflush(s->slave, TCIFLUSH); /* nor its unread answers */
+    }
     if (changed) {
         pty_reset(s, dev);
         s->pty_hup = 0;
@@ -314,29 +384,71 @@ static void conn_close(conn *c, thsm_device *dev)
     c->dead = 0;
     explicit_bzero(c->in, sizeof(c->in)); /* it may hold a PIN */
     c->in_len = 0;
+    explicit_bzero(c->out, c->out_len);
+    c->out_len = 0;
+    c->line_since = 0;
 }
 
-/* One turn for every client with a complete request, starting with a
- * different one each round. Returns 1 when some request was served. */
-static int serve_round(server *s, thsm_device *dev)
+/* A socket client that holds its slot without progress: an unfinished
+ * line, or an answer it does not take, older than STALL_MS. */
+static int stalled(const conn *c, int64_t now)
 {
-    int served = 0;
+    int64_t limit = (int64_t)STALL_MS * 1000000;
+    return (c->line_since && !request_len(c) && now - c->line_since > limit) ||
+           (c->out_len && now - c->out_since > limit);
+}
+
+/* Closes the socket clients that failed or stalled. */
+static void sweep(server *s, thsm_device *dev)
+{
+    int64_t now = now_ns();
+    for (size_t i = 1; i < NCONN; i++) {
+        conn *c = &s->conns[i];
+        if (c->fd >= 0 && (c->dead || stalled(c, now)))
+            conn_close(c, dev);
+    }
+}
+
+/* Milliseconds until the next socket client would stall (at most max). */
+static int next_stall_ms(const server *s, int max)
+{
+    int64_t now = now_ns(), best = (int64_t)max * 1000000;
+    for (size_t i = 1; i < NCONN; i++) {
+        const conn *c = &s->conns[i];
+        int64_t since = c->out_len ? c->out_since : c->line_since;
+        if (c->fd < 0 || !since)
+            continue;
+        int64_t left = since + (int64_t)STALL_MS * 1000000 - now;
+        if (left < best)
+            best = left < 0 ? 0 : left;
+    }
+    return (int)((best + 999999) / 1000000);
+}
+
+/* Serves c's first request, and sends the answer as far as c takes it. */
+static void serve_one(conn *c, thsm_device *dev, size_t n)
+{
+    thsm_device_input(dev, &c->s, (const uint8_t *)c->in, n);
+    c->in_len -= n;
+    memmove(c->in, c->in + n, c->in_len);
+    explicit_bzero(c->in + c->in_len, n); /* the served copy: maybe a PIN */
+    c->last_seen = now_ns();
+    c->line_since = c->in_len ? c->last_seen : 0;
+    if (c->out_len)
+        send_out(c);
+}
+
+/* One turn for every client with a complete request and no answer still
+ * waiting to be taken, starting with a different one each round. */
+static void serve_round(server *s, thsm_device *dev)
+{
     for (size_t k = 0; k < NCONN; k++) {
         conn *c = &s->conns[(s->next + k) % NCONN];
-        size_t n = c->fd >= 0 && !c->dead ? request_len(c) : 0;
-        if (!n)
-            continue;
-        thsm_device_input(dev, &c->s, (const uint8_t *)c->in, n);
-        c->in_len -= n;
-        memmove(c->in, c->in + n, c->in_len);
-        explicit_bzero(c->in + c->in_len, n); /* the served copy: maybe a PIN */
-        served = 1;
+        size_t n = c->fd >= 0 && !c->dead && !c->out_len ? request_len(c) : 0;
+        if (n)
+            serve_one(c, dev, n);
     }
     s->next = (s->next + 1) % NCONN;
-    for (size_t i = 1; i < NCONN; i++)
-        if (s->conns[i].fd >= 0 && s->conns[i].dead)
-            conn_close(&s->conns[i], dev);
-    return served;
 }
 
 static int allowed(const server *s, uid_t uid)
@@ -349,8 +461,31 @@ static int allowed(const server *s, uid_t uid)
     return 0;
 }
 
-/* Accepts one waiting client into a free slot, if its uid may use us. */
-static void accept_client(server *s)
+static conn *free_slot(server *s)
+{
+    for (size_t i = 1; i < NCONN; i++)
+        if (s->conns[i].fd < 0)
+            return &s->conns[i];
+    return NULL;
+}
+
+/* The socket client idle the longest: nothing in, nothing out. */
+static conn *idlest(server *s)
+{
+    conn *best = NULL;
+    for (size_t i = 1; i < NCONN; i++) {
+        conn *c = &s->conns[i];
+        if (c->fd >= 0 && !c->in_len && !c->out_len &&
+            (!best || c->last_seen < best->last_seen))
+            best = c;
+    }
+    return best;
+}
+
+/* Accepts one waiting client, if its uid may use us, into a free slot or
+ * else the slot of the client idle the longest (which is closed): a new
+ * client never waits longer than STALL_MS for a slot. */
+static void accept_client(server *s, thsm_device *dev)
 {
     struct ucred cred;
     socklen_t len = sizeof(cred);
@@ -363,17 +498,19 @@ static void accept_client(server *s)
         int n = snprintf(msg, sizeof(msg), "ERROR NOT_ALLOWED uid %lu may not "
                          "use this device (see tinyhsmd --allow-uid)\r\n\r\n",
                          (unsigned long)cred.uid);
-        (void)!send(fd, msg, (size_t)n, MSG_NOSIGNAL);
+        (void)!send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
         close(fd);
         return;
     }
-    for (size_t i = 1; i < NCONN; i++) {
-        if (s->conns[i].fd < 0) {
-            s->conns[i].fd = fd;
-            return;
-        }
+    conn *c = free_slot(s);
+    if (!c && (c = idlest(s)) != NULL)
+        conn_close(c, dev);
+    if (!c) {
+        close(fd); /* not reached: we accept only with a slot to give */
+        return;
     }
-    close(fd); /* not reached: we accept only with a free slot */
+    c->fd = fd;
+    c->last_seen = now_ns();
 }
 
 /* Reads what a client sent into its inbox. Returns -1 when it hung up. */
@@ -383,37 +520,44 @@ static int fill_inbox(server *s, conn *c)
     if (n > 0) {
         if (c == &s->conns[0])
             pace(s, (size_t)n);
+        c->last_seen = now_ns();
+        if (!c->in_len)
+            c->line_since = c->last_seen;
         c->in_len += (size_t)n;
         return 0;
     }
     return n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
 }
 
-static int has_free_slot(const server *s)
-{
-    for (size_t i = 1; i < NCONN; i++)
-        if (s->conns[i].fd < 0)
-            return 1;
-    return 0;
-}
-
 /* The descriptors to wait on: inotify, the listening socket while a slot
- * is free, and every client with room in its inbox (the pty only while
- * someone has it open and it has not hung up). */
+ * is free or idle, every client with room in its inbox (the pty only while
+ * someone has it open and it has not hung up) or an answer to send. */
 static nfds_t watch(server *s, struct pollfd *p, conn **who)
 {
     nfds_t n = 0;
     if (s->opens >= 0)
         p[n] = (struct pollfd){s->opens, POLLIN, 0}, who[n++] = NULL;
-    if (has_free_slot(s))
+    if (free_slot(s) || idlest(s))
         p[n] = (struct pollfd){s->listen_fd, POLLIN, 0}, who[n++] = NULL;
     for (size_t i = 0; i < NCONN; i++) {
         conn *c = &s->conns[i];
         int pty_quiet = i == 0 && (s->pty_hup || (s->opens >= 0 && !s->clients));
-        if (c->fd >= 0 && c->in_len < sizeof(c->in) && !pty_quiet)
-            p[n] = (struct pollfd){c->fd, POLLIN, 0}, who[n++] = c;
+        short ev = (c->in_len < sizeof(c->in) ? POLLIN : 0) |
+                   (c->out_len ? POLLOUT : 0);
+        if (c->fd >= 0 && ev && !pty_quiet)
+            p[n] = (struct pollfd){c->fd, ev, 0}, who[n++] = c;
     }
     return n;
+}
+
+/* A socket client's events: takes its answer, reads its requests. */
+static void socket_events(conn *c, short revents, thsm_device *dev)
+{
+    if (revents & POLLOUT)
+        send_out(c);
+    if ((revents & POLLIN) ? fill_inbox(c->srv, c) != 0
+                           : (revents & (POLLHUP | POLLERR)) != 0)
+        conn_close(c, dev);
 }
 
 /* seen: the openers' change count when poll returned; a hang-up seen then
@@ -421,25 +565,28 @@ static nfds_t watch(server *s, struct pollfd *p, conn **who)
 static void read_clients(server *s, thsm_device *dev, struct pollfd *p,
                          conn **who, nfds_t n, unsigned seen)
 {
+    int waiting = 0;
     for (nfds_t i = 0; i < n; i++) {
         conn *c = who[i];
-        if (p[i].fd == s->listen_fd && (p[i].revents & POLLIN))
-            accept_client(s);
-        if (!c || !p[i].revents)
-            continue;
-        if ((p[i].revents & POLLIN) && fill_inbox(s, c) == 0)
+        waiting |= p[i].fd == s->listen_fd && (p[i].revents & POLLIN);
+        if (!c || !p[i].revents || c->fd < 0)
             continue;
         if (c != &s->conns[0])
-            conn_close(c, dev);
-        else if (seen == s->changes) /* nobody has it open: wait for an open */
-            s->pty_hup = 1;
+            socket_events(c, p[i].revents, dev);
+        else if (!(p[i].revents & POLLIN) || fill_inbox(s, c) != 0) {
+            if (seen == s->changes) /* nobody has it open: wait for an open */
+                s->pty_hup = 1;
+        }
     }
+    if (waiting) /* after the events: a slot it takes has no stale ones */
+        accept_client(s, dev);
 }
 
 static int ready(const server *s)
 {
     for (size_t i = 0; i < NCONN; i++)
-        if (s->conns[i].fd >= 0 && request_len(&s->conns[i]))
+        if (s->conns[i].fd >= 0 && !s->conns[i].out_len &&
+            request_len(&s->conns[i]))
             return 1;
     return 0;
 }
@@ -452,7 +599,7 @@ static void serve(server *s, thsm_device *dev, volatile sig_atomic_t *stop)
     while (!*stop) {
         track_openers(s, dev);
         nfds_t n = watch(s, p, who);
-        int wait = ready(s) ? 0 : flush_due(dev, &dirty_since);
+        int wait = ready(s) ? 0 : next_stall_ms(s, flush_due(dev, &dirty_since));
         if (s->pty_hup && s->opens < 0 && wait > IDLE_MS)
             wait = IDLE_MS; /* no inotify: look at the pty now and then */
         if (poll(p, n, wait) < 0)
@@ -464,23 +611,37 @@ static void serve(server *s, thsm_device *dev, volatile sig_atomic_t *stop)
         read_clients(s, dev, p, who, n, seen);
         track_openers(s, dev); /* bytes read across a change are dropped */
         serve_round(s, dev);
+        sweep(s, dev);
         flush_due(dev, &dirty_since);
     }
 }
 
-/* The pty with its inotify watch, the link, the pid file and the socket. */
-static int open_endpoints(server *s, const char *pty, int *pid_fd,
-                          char *sock, size_t cap)
+/* The place, then its pid file: taken before anything is created in the
+ * state directory, so a refused start leaves no trace. */
+static int claim_place(server *s, const char *pty, int *pid_fd)
 {
     char err[4400];
-    const char *link = s->cfg->link;
-    if (check_place(s->cfg) != 0 || thsm_companion(link, ".sock", sock, cap) != 0)
+    if (check_place(s->cfg) != 0)
         return -1;
-    if ((*pid_fd = thsm_pid_file_take(link, pty, err, sizeof(err))) < 0) {
+    if ((*pid_fd = thsm_pid_file_take(s->cfg->link, pty, err, sizeof(err))) < 0) {
         fprintf(stderr, "tinyhsmd: %s\n", err);
         return -1;
     }
-    if ((s->listen_fd = open_socket(sock)) < 0 || make_link(link, pty) != 0)
+    return 0;
+}
+
+/* Our own fd of the pty (opened before the watch, so it is not counted as
+ * an opener), the socket, the link, and the inotify watch. */
+static int open_endpoints(server *s, const char *pty, char *sock, size_t cap)
+{
+    const char *link = s->cfg->link;
+    if (thsm_companion(link, ".sock", sock, cap) != 0) {
+        fprintf(stderr, "tinyhsmd: link path %s is too long\n", link);
+        return -1;
+    }
+    s->slave = open(pty, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if ((s->listen_fd = open_socket(sock, s->cfg->n_allow > 0)) < 0 ||
+        make_link(link, pty) != 0)
         return -1;
     s->opens = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (s->opens >= 0 && inotify_add_watch(s->opens, pty, IN_OPEN | IN_CLOSE) < 0) {
@@ -491,18 +652,18 @@ static int open_endpoints(server *s, const char *pty, int *pid_fd,
 }
 
 /* Removes only what is ours: the socket we bound, the link if it still
- * points at our pty, then the pid file we hold. */
-static void close_endpoints(server *s, const char *pty, int pid_fd,
-                            const char *sock)
+ * points at our pty. */
+static void close_endpoints(server *s, const char *pty, const char *sock)
 {
     if (s->listen_fd >= 0) {
         unlink(sock);
         close(s->listen_fd);
     }
     remove_link(s->cfg->link, pty);
-    thsm_pid_file_drop(s->cfg->link, pid_fd);
     if (s->opens >= 0)
         close(s->opens);
+    if (s->slave >= 0)
+        close(s->slave);
 }
 
 static void init_conns(server *s, int master)
@@ -515,18 +676,12 @@ static void init_conns(server *s, int master)
     }
 }
 
-static int run_device(server *s, thsm_device *dev, volatile sig_atomic_t *stop)
+static int run_device(server *s, thsm_device *dev, const char *pty,
+                      volatile sig_atomic_t *stop)
 {
-    char pty[256], sock[4200] = "";
-    int pid_fd = -1, rc = 1;
-    int master = open_pty(pty, sizeof(pty));
-    if (master < 0) {
-        fprintf(stderr, "tinyhsmd: cannot open a pseudo-terminal: %s\n",
-                strerror(errno));
-        return 1;
-    }
-    init_conns(s, master);
-    if (open_endpoints(s, pty, &pid_fd, sock, sizeof(sock)) == 0) {
+    char sock[4200] = "";
+    int rc = 1;
+    if (open_endpoints(s, pty, sock, sizeof(sock)) == 0) {
         printf("%s\n", pty);
         fflush(stdout);
         fprintf(stderr, "tinyhsmd: serving on %s (link %s, socket %s), state "
@@ -537,8 +692,7 @@ static int run_device(server *s, thsm_device *dev, volatile sig_atomic_t *stop)
     for (size_t i = 1; i < NCONN; i++)
         if (s->conns[i].fd >= 0)
             conn_close(&s->conns[i], dev);
-    close_endpoints(s, pty, pid_fd, sock);
-    close(master);
+    close_endpoints(s, pty, sock);
     return rc;
 }
 
@@ -561,23 +715,43 @@ static int start_device(thsm_device *dev, const thsm_port *port,
     return 0;
 }
 
-int thsm_daemon_run(const thsm_daemon_cfg *cfg, volatile sig_atomic_t *stop)
+/* Opens (or creates) the state and serves it. */
+static int run_state(server *s, const char *pty, volatile sig_atomic_t *stop)
 {
     thsm_port port;
-    server *s = &secrets.srv;
     char err[512];
-    *s = (server){.opens = -1, .listen_fd = -1, .baud = cfg->baud, .cfg = cfg};
-    harden();
-    if (thsm_posix_port_open(&secrets.pp, cfg->state_dir, &port, err,
-                             sizeof(err))) {
+    const char *dir = s->cfg->state_dir;
+    if (thsm_posix_port_open(&secrets.pp, dir, &port, err, sizeof(err))) {
         fprintf(stderr, "tinyhsmd: %s\n", err);
         return 1;
     }
     int rc = 1;
-    if (start_device(&secrets.dev, &port, cfg->state_dir) == 0)
-        rc = run_device(s, &secrets.dev, stop);
+    if (start_device(&secrets.dev, &port, dir) == 0)
+        rc = run_device(s, &secrets.dev, pty, stop);
     thsm_device_deinit(&secrets.dev);
     thsm_posix_port_close(&secrets.pp);
+    return rc;
+}
+
+int thsm_daemon_run(const thsm_daemon_cfg *cfg, volatile sig_atomic_t *stop)
+{
+    server *s = &secrets.srv;
+    char pty[256];
+    int pid_fd = -1, rc = 1;
+    *s = (server){.opens = -1, .slave = -1, .listen_fd = -1, .baud = cfg->baud,
+                  .cfg = cfg};
+    harden();
+    int master = open_pty(pty, sizeof(pty));
+    if (master < 0) {
+        fprintf(stderr, "tinyhsmd: cannot open a pseudo-terminal: %s\n",
+                strerror(errno));
+        return 1;
+    }
+    init_conns(s, master);
+    if (claim_place(s, pty, &pid_fd) == 0)
+        rc = run_state(s, pty, stop);
+    thsm_pid_file_drop(cfg->link, pid_fd);
+    close(master);
     explicit_bzero(s->conns, sizeof(s->conns)); /* sessions and inboxes */
     return rc;
 }

@@ -76,7 +76,7 @@ static int open_tty(thsm_at *at, const char *port, int is_link, char *err,
         return THSM_AT_ERR_BUSY;
     }
     if (at->fd < 0) {
-        SAY("cannot open port %s: %s", port, strerror(errno));
+        thsm_open_failure(port, errno, err, err_cap); /* names a stale link */
         return THSM_AT_ERR_OPEN;
     }
     if (fstat(at->fd, &st) != 0 || (st.st_uid != getuid() && st.st_uid != 0)) {

@@ -115,7 +115,7 @@ int thsm_companion(const char *link, const char *suffix, char *buf, size_t cap)
 
 pid_t thsm_lock_holder(const char *pid_file)
 {
-    int fd = open(pid_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = open(pid_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return 0;
     struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
@@ -135,10 +135,16 @@ int thsm_pid_file_take(const char *link, const char *pty, char *err, size_t cap)
         SAY("link path %s is too long", link);
         return -1;
     }
-    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 || fstat(fd, &st) != 0 || st.st_uid != geteuid()) {
-        SAY("cannot use %s: %s", path,
-            fd < 0 ? strerror(errno) : "it belongs to another user");
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                  0600);
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        SAY("cannot use %s: %s", path, strerror(errno));
+    } else if (!S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+               st.st_uid != geteuid()) {
+        SAY("cannot use %s: %s; not touching it", path,
+            !S_ISREG(st.st_mode) ? "it is not a regular file"
+            : st.st_nlink != 1   ? "it has other hard links"
+                                 : "it belongs to another user");
     } else if (fcntl(fd, F_SETLK, &fl) != 0) {
         SAY("a live tinyhsmd (pid %ld) serves %s; not taking it over (stop "
             "it, or use another --link)", (long)thsm_lock_holder(path), link);
@@ -161,4 +167,27 @@ void thsm_pid_file_drop(const char *link, int fd)
     if (thsm_companion(link, ".pid", path, sizeof(path)) == 0)
         unlink(path);
     close(fd);
+}
+
+void thsm_open_failure(const char *port, int errnum, char *err, size_t cap)
+{
+    char path[4200];
+    long pid = 0;
+    struct stat st;
+    FILE *f = NULL;
+    int fd = thsm_companion(port, ".pid", path, sizeof(path)) == 0
+                 ? open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+                 : -1;
+    if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+                    (f = fdopen(fd, "r")) == NULL))
+        close(fd);
+    if (f && thsm_lock_holder(path) == 0 && fscanf(f, "%ld", &pid) == 1 &&
+        pid > 0) {
+        SAY("stale link: the tinyhsmd that served %s (pid %ld) is not "
+            "running; start tinyhsmd", port, pid);
+    } else {
+        SAY("cannot open port %s: %s", port, strerror(errnum));
+    }
+    if (f)
+        fclose(f);
 }

@@ -47,6 +47,11 @@ pid_t thsm_lock_holder(const char *pid_file);
  * with the reason in err (when a live process holds it, its pid). */
 int thsm_pid_file_take(const char *link, const char *pty, char *err, size_t cap);
 
+/* Why port could not be opened (errnum): when port.pid is left by a
+ * tinyhsmd that no longer runs, says so ("stale link: ..."); else the
+ * system's reason. */
+void thsm_open_failure(const char *port, int errnum, char *err, size_t cap);
+
 /* Removes link.pid and closes fd, which releases the lock. */
 void thsm_pid_file_drop(const char *link, int fd);
 
