@@ -90,6 +90,12 @@ TinyHSM benchmark — $cpu, $cores cores, median of $RUNS runs
   115200-baud link                   $link_bytes bytes/signature, $link_rate signatures/s
 TABLE
 
+# the firmware's figures (make bench-fw), when measured, go in the same file
+fw_member=
+if [ -f "$PWD/bench/fw-results.json" ]; then
+    fw_member=",
+  \"firmware\": $(cat "$PWD/bench/fw-results.json")"
+fi
 cat >"$OUT" <<JSON
 {
   "cpu": "$cpu", "cores": $cores, "runs": $RUNS,
@@ -102,7 +108,7 @@ cat >"$OUT" <<JSON
   "openssl_dgst_64mib_s": $d, "openssl_dgst_mb_per_s": $dgst_mbs,
   "provision_s": $provision_s,
   "link_115200_bytes_per_signature": $link_bytes,
-  "link_115200_signatures_per_s": $link_rate
+  "link_115200_signatures_per_s": $link_rate$fw_member
 }
 JSON
 echo "Wrote $OUT"
