@@ -12,7 +12,6 @@
 #define SYS_REMOVE 0x0E
 #define SYS_TIME 0x11
 #define SYS_EXIT_EXTENDED 0x20 /* carries an exit code on AArch32 */
-#define SYS_ELAPSED 0x30
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026
 
 static int32_t call(uint32_t op, void *arg)
@@ -69,14 +68,6 @@ long sh_flen(int fd)
 int64_t sh_time(void)
 {
     return (uint32_t)call(SYS_TIME, NULL);
-}
-
-uint64_t sh_elapsed(void)
-{
-    uint32_t t[2] = {0, 0};
-    if (call(SYS_ELAPSED, t) != 0)
-        return 0;
-    return (uint64_t)t[1] << 32 | t[0];
 }
 
 void sh_exit(int code)

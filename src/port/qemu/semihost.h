@@ -31,8 +31,6 @@ int sh_remove(const char *name);
 long sh_flen(int fd);
 /* Host wall clock, seconds since 1970-01-01 UTC. */
 int64_t sh_time(void);
-/* Ticks since the program started (QEMU: nanoseconds); 0 when unsupported. */
-uint64_t sh_elapsed(void);
 /* Ends the program (QEMU exits with code). */
 void sh_exit(int code) __attribute__((noreturn));
 
