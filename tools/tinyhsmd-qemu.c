@@ -32,6 +32,7 @@
 
 #include "device/device.h"
 #include "host/defaults.h"
+#include "host/pty.h"
 
 #define EOT 0x04         /* to the firmware: the client closed the port */
 #define SHARED 0x0e      /* to the firmware: more than one opener */
@@ -298,54 +299,6 @@ static int wait_ready(relay *r, const char *state)
 
 /* ---- the client's pty --------------------------------------------------- */
 
-static int open_pty(char *name, size_t cap)
-{
-    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    struct termios t;
-    if (m < 0 || grantpt(m) != 0 || unlockpt(m) != 0 ||
-        ptsname_r(m, name, cap) != 0 || chmod(name, 0600) != 0 ||
-        tcgetattr(m, &t) != 0) {
-        if (m >= 0)
-            close(m);
-        return -1;
-    }
-    cfmakeraw(&t); /* on Linux this sets the slave side */
-    tcsetattr(m, TCSANOW, &t);
-    fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK);
-    return m;
-}
-
-/* Points link at target atomically; refuses to replace a non-link. */
-static int make_link(const char *link, const char *target)
-{
-    struct stat st;
-    char tmp[PATH_MAX + 32];
-    if (lstat(link, &st) == 0 && !S_ISLNK(st.st_mode)) {
-        fprintf(stderr, "tinyhsmd-qemu: %s exists and is not a symlink; "
-                        "not replacing it\n", link);
-        return -1;
-    }
-    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", link, (long)getpid());
-    unlink(tmp);
-    if (symlink(target, tmp) != 0 || rename(tmp, link) != 0) {
-        die_errno("cannot create link", link);
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
-static void remove_link(const char *link, const char *target)
-{
-    char now[PATH_MAX];
-    ssize_t n = readlink(link, now, sizeof(now) - 1);
-    if (n > 0) {
-        now[n] = '\0';
-        if (strcmp(now, target) == 0)
-            unlink(link);
-    }
-}
-
 /* Our own open of the pty, then the watch on its opens and closes: ours
  * is not counted, and lets us clear TIOCEXCL when a client died holding it. */
 static void watch_pty(relay *r, const char *pty)
@@ -516,7 +469,7 @@ static int serve_firmware(const options *o, relay *r, int dir, const char *pty)
         if (rc == -2)
             show_qemu_log(dir);
         rc = 1;
-    } else if ((rc = make_link(o->link, pty)) == 0) {
+    } else if ((rc = thsm_make_link("tinyhsmd-qemu", o->link, pty)) == 0) {
         watch_pty(r, pty);
         printf("%s\n", pty);
         fflush(stdout);
@@ -525,7 +478,7 @@ static int serve_firmware(const options *o, relay *r, int dir, const char *pty)
         rc = serve(r);
         if (rc != 0)
             show_qemu_log(dir);
-        remove_link(o->link, pty);
+        thsm_remove_link(o->link, pty);
     }
     return rc != 0;
 }
@@ -545,7 +498,7 @@ static int run(const options *o)
     int rc = 1, dir = -1, pid_fd = -1;
     if (check_place(o) != 0)
         return 1;
-    if ((r.master = open_pty(pty, sizeof(pty))) < 0)
+    if ((r.master = thsm_open_pty(pty, sizeof(pty))) < 0)
         die_errno("cannot open a pseudo-terminal", "");
     else if ((pid_fd = thsm_pid_file_take(o->link, pty, err, sizeof(err))) < 0)
         fprintf(stderr, "tinyhsmd-qemu: %s\n", err); /* tinyhsm needs it */

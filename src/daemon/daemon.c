@@ -23,6 +23,7 @@
 
 #include "device/device.h"
 #include "host/defaults.h"
+#include "host/pty.h"
 #include "port/posix/port_posix.h"
 
 #define FLUSH_MS 50  /* audit records reach the disk within this */
@@ -170,62 +171,6 @@ static void harden(void)
     if (mlock(&secrets, sizeof(secrets)) != 0)
         fprintf(stderr, "tinyhsmd: note: cannot lock key memory (%s); it "
                 "may be swapped out\n", strerror(errno));
-}
-
-static int open_pty(char *name, size_t cap)
-{
-    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    struct termios t;
-    if (m < 0 || grantpt(m) != 0 || unlockpt(m) != 0 ||
-        ptsname_r(m, name, cap) != 0 || chmod(name, 0600) != 0 ||
-        tcgetattr(m, &t) != 0) {
-        if (m >= 0)
-            close(m);
-        return -1;
-    }
-    cfmakeraw(&t); /* on Linux this sets the slave side: no echo, no CR/LF games */
-    tcsetattr(m, TCSANOW, &t);
-    fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK);
-    return m;
-}
-
-/* Points link at target atomically; refuses to replace a non-link. */
-static int make_link(const char *link, const char *target)
-{
-    struct stat st;
-    char tmp[4200];
-    if (lstat(link, &st) == 0 && !S_ISLNK(st.st_mode)) {
-        fprintf(stderr, "tinyhsmd: %s exists and is not a symlink; "
-                        "not replacing it\n", link);
-        return -1;
-    }
-    int made = -1;
-    for (int i = 0; i < 8 && made != 0; i++) { /* a random name nobody has */
-        uint64_t r = 0;
-        if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-            break;
-        snprintf(tmp, sizeof(tmp), "%s.%016llx.tmp", link, (unsigned long long)r);
-        made = symlink(target, tmp); /* fails if tmp exists: never reused */
-    }
-    if (made != 0 || rename(tmp, link) != 0) {
-        fprintf(stderr, "tinyhsmd: cannot create link %s: %s\n", link,
-                strerror(errno));
-        if (made == 0)
-            unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
-static void remove_link(const char *link, const char *target)
-{
-    char now[4096];
-    ssize_t n = readlink(link, now, sizeof(now) - 1);
-    if (n > 0) {
-        now[n] = '\0';
-        if (strcmp(now, target) == 0)
-            unlink(link);
-    }
 }
 
 /* With --allow-uid, others must reach the socket: its directory must let
@@ -641,7 +586,7 @@ static int open_endpoints(server *s, const char *pty, char *sock, size_t cap)
     }
     s->slave = open(pty, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if ((s->listen_fd = open_socket(sock, s->cfg->n_allow > 0)) < 0 ||
-        make_link(link, pty) != 0)
+        thsm_make_link("tinyhsmd", link, pty) != 0)
         return -1;
     s->opens = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (s->opens >= 0 && inotify_add_watch(s->opens, pty, IN_OPEN | IN_CLOSE) < 0) {
@@ -659,7 +604,7 @@ static void close_endpoints(server *s, const char *pty, const char *sock)
         unlink(sock);
         close(s->listen_fd);
     }
-    remove_link(s->cfg->link, pty);
+    thsm_remove_link(s->cfg->link, pty);
     if (s->opens >= 0)
         close(s->opens);
     if (s->slave >= 0)
@@ -741,7 +686,7 @@ int thsm_daemon_run(const thsm_daemon_cfg *cfg, volatile sig_atomic_t *stop)
     *s = (server){.opens = -1, .slave = -1, .listen_fd = -1, .baud = cfg->baud,
                   .cfg = cfg};
     harden();
-    int master = open_pty(pty, sizeof(pty));
+    int master = thsm_open_pty(pty, sizeof(pty));
     if (master < 0) {
         fprintf(stderr, "tinyhsmd: cannot open a pseudo-terminal: %s\n",
                 strerror(errno));

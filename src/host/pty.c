@@ -1,0 +1,69 @@
+/* pty.c - a daemon's pty and its link (see pty.h). */
+#define _GNU_SOURCE /* posix_openpt flags, ptsname_r */
+#include "host/pty.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+int thsm_open_pty(char *name, size_t cap)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    struct termios t;
+    if (m < 0 || grantpt(m) != 0 || unlockpt(m) != 0 ||
+        ptsname_r(m, name, cap) != 0 || chmod(name, 0600) != 0 ||
+        tcgetattr(m, &t) != 0) {
+        if (m >= 0)
+            close(m);
+        return -1;
+    }
+    cfmakeraw(&t); /* on Linux this sets the slave side: no echo, no CR/LF games */
+    tcsetattr(m, TCSANOW, &t);
+    fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK);
+    return m;
+}
+
+int thsm_make_link(const char *prog, const char *link, const char *target)
+{
+    struct stat st;
+    char tmp[4200];
+    if (lstat(link, &st) == 0 && !S_ISLNK(st.st_mode)) {
+        fprintf(stderr, "%s: %s exists and is not a symlink; "
+                        "not replacing it\n", prog, link);
+        return -1;
+    }
+    int made = -1;
+    for (int i = 0; i < 8 && made != 0; i++) { /* a random name nobody has */
+        uint64_t r = 0;
+        if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+            break;
+        snprintf(tmp, sizeof(tmp), "%s.%016llx.tmp", link, (unsigned long long)r);
+        made = symlink(target, tmp); /* fails if tmp exists: never reused */
+    }
+    if (made != 0 || rename(tmp, link) != 0) {
+        fprintf(stderr, "%s: cannot create link %s: %s\n", prog, link,
+                strerror(errno));
+        if (made == 0)
+            unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+void thsm_remove_link(const char *link, const char *target)
+{
+    char now[4096];
+    ssize_t n = readlink(link, now, sizeof(now) - 1);
+    if (n > 0) {
+        now[n] = '\0';
+        if (strcmp(now, target) == 0)
+            unlink(link);
+    }
+}
