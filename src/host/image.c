@@ -441,17 +441,3 @@ void thsm_atomic_abort(thsm_atomic_file *f)
     track_temp(f, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
-
-int thsm_write_file_atomic(const char *path, const void *data, size_t len,
-                           mode_t mode, char *err, size_t cap)
-{
-    thsm_atomic_file f;
-    if (thsm_atomic_begin(&f, path, mode, err, cap) != 0)
-        return -1;
-    if (thsm_atomic_write(&f, data, len) != 0) {
-        snprintf(err, cap, "cannot write %s: %s", path, strerror(errno));
-        thsm_atomic_abort(&f);
-        return -1;
-    }
-    return thsm_atomic_commit(&f, err, cap);
-}

@@ -97,8 +97,4 @@ int thsm_atomic_flush(thsm_atomic_file *f);
 int thsm_atomic_commit(thsm_atomic_file *f, char *err, size_t cap);
 void thsm_atomic_abort(thsm_atomic_file *f);
 
-/* Writes a whole file atomically, as above. */
-int thsm_write_file_atomic(const char *path, const void *data, size_t len,
-                           mode_t mode, char *err, size_t cap);
-
 #endif
