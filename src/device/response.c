@@ -18,7 +18,8 @@
 #include "crypto/util.h"
 #include "device/response.h"
 
-void thsm_resp_append(thsm_device *dev, const char *s, size_t n)
+/* Appends raw text (no CR LF); sets the overflow flag when it does not fit. */
+static void resp_append(thsm_device *dev, const char *s, size_t n)
 {
     if (n > sizeof(dev->resp) - dev->resp_len) {
         dev->resp_overflow = 1; /* never send a cut answer: see finish */
@@ -37,7 +38,7 @@ static void resp_vline(thsm_device *dev, const char *fmt, va_list ap)
         return;
     }
     dev->resp_len += (size_t)n;
-    thsm_resp_append(dev, "\r\n", 2);
+    resp_append(dev, "\r\n", 2);
 }
 
 void thsm_resp_line(thsm_device *dev, const char *fmt, ...)
@@ -67,7 +68,7 @@ size_t thsm_resp_finish(thsm_device *dev)
     if (dev->resp_overflow || dev->resp_len > sizeof(dev->resp) - 2)
         thsm_resp_error(dev, "INTERNAL", "answer longer than %d bytes",
                         THSM_RESP_MAX);
-    thsm_resp_append(dev, "\r\n", 2);
+    resp_append(dev, "\r\n", 2);
     return dev->resp_len;
 }
 

@@ -11,8 +11,6 @@ void thsm_resp_line(thsm_device *dev, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void thsm_resp_error(thsm_device *dev, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Appends raw text (no CR LF); sets the overflow flag when it does not fit. */
-void thsm_resp_append(thsm_device *dev, const char *s, size_t n);
 /* Ends the answer with its empty line; an answer that did not fit whole is
  * replaced by ERROR INTERNAL. Returns its length (dev->resp holds it). */
 size_t thsm_resp_finish(thsm_device *dev);
