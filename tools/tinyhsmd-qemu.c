@@ -595,7 +595,8 @@ static int parse(int argc, char **argv, options *o)
     }
     if (optind < argc || !*o->state || !*o->link) {
         fprintf(stderr, optind < argc ? "tinyhsmd-qemu: unexpected argument\n"
-                                      : "tinyhsmd-qemu: no state directory; use --state\n");
+                        : !*o->state ? "tinyhsmd-qemu: no state directory; use --state\n"
+                                     : "tinyhsmd-qemu: no link path; use --link\n");
         return 2;
     }
     if (access(o->firmware, R_OK) != 0) {
