@@ -53,8 +53,6 @@ int cli_prompt_pin(const char *prompt, char *out, size_t cap);
 /* "what: N tries left before the device blocks", or, with none left,
  * that the device is blocked now and how to recover it. */
 void cli_wrong_pin(unsigned long left, const char *what);
-/* 6 to 64 printable ASCII characters, no spaces: the device's rule. */
-int cli_pin_format_ok(const char *pin);
 
 /* Handles --help and bad options for commands without options: returns
  * CLI_OK or CLI_USAGE when done, -1 to go on. */

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "host/hsm.h"
 #include "util/escape.h"
+#include "util/pin.h"
 
 /* Warns, as ssh does, about a PIN file that other users may read. */
 static void warn_if_readable(FILE *f, const char *path)
@@ -66,17 +67,6 @@ int cli_prompt_pin(const char *prompt, char *out, size_t cap)
     return ok ? 0 : -1;
 }
 
-int cli_pin_format_ok(const char *pin)
-{
-    size_t n = strlen(pin);
-    if (n < 6 || n > 64)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (pin[i] < 0x21 || pin[i] > 0x7e)
-            return 0;
-    return 1;
-}
-
 int cli_get_secret(const char *file, int new_pin, const char *prompt,
                    char *out, size_t cap)
 {
@@ -98,10 +88,11 @@ int cli_get_secret(const char *file, int new_pin, const char *prompt,
                   env);
         return -1;
     }
-    if (cli_pin_format_ok(out))
+    if (thsm_pin_format_ok(out))
         return 0;
+    size_t n = strlen(out);
     const char *why = strchr(out, ' ') ? "it contains a space; "
-                      : strlen(out) < 6 || strlen(out) > 64
+                      : n < THSM_PIN_MIN || n > THSM_PIN_MAX
                           ? "its length is wrong; " : "";
     explicit_bzero(out, cap);
     cli_error("%s is not a valid PIN: %sa PIN is 6 to 64 printable ASCII "

@@ -22,6 +22,7 @@
 #include "crypto/p256.h"
 #include "crypto/x509.h"
 #include "port/port.h"
+#include "util/pin.h"
 
 #define THSM_LINE_MAX 1024 /* longest request, without CR LF */
 #define THSM_RESP_MAX 8192 /* longest response */
@@ -31,8 +32,6 @@
 #define THSM_PRODUCT "tinyhsmd"
 #endif
 #define THSM_WRAP_LEN 60      /* nonce (12) + wrapped private key (32) + tag (16) */
-#define THSM_PIN_MIN 6
-#define THSM_PIN_MAX 64
 #define THSM_PIN_TRIES 5
 #define THSM_AUDIT_RECORD 201 /* bytes per audit record, newline included */
 #define THSM_LOG_BATCH 8      /* audit records read at a time at start */

@@ -25,17 +25,6 @@
 #include "device/store.h"
 
 /* A malformed PIN is a malformed request: BAD_PARAM, no try spent. */
-static int pin_format_ok(const char *pin)
-{
-    size_t n = pin ? strlen(pin) : 0;
-    if (n < THSM_PIN_MIN || n > THSM_PIN_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (pin[i] < 0x21 || pin[i] > 0x7e)
-            return 0;
-    return 1;
-}
-
 /* The transport refuses logins on a shared port; answers the refusal. */
 static int login_refused(thsm_device *dev)
 {
@@ -49,7 +38,7 @@ static int login_refused(thsm_device *dev)
 /* Answers BAD_PARAM naming param (never its text) unless pin is well-formed. */
 static int pin_param_ok(thsm_device *dev, const char *param, const char *pin)
 {
-    if (pin_format_ok(pin))
+    if (thsm_pin_format_ok(pin))
         return 1;
     thsm_resp_error(dev, "BAD_PARAM", "%s must be %d to %d printable "
                     "characters without spaces", param, THSM_PIN_MIN,

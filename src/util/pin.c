@@ -1,0 +1,15 @@
+/* pin.c - the PIN format rule (see pin.h). */
+#include "util/pin.h"
+
+#include <string.h>
+
+int thsm_pin_format_ok(const char *pin)
+{
+    size_t n = pin ? strlen(pin) : 0;
+    if (n < THSM_PIN_MIN || n > THSM_PIN_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (pin[i] < 0x21 || pin[i] > 0x7e)
+            return 0;
+    return 1;
+}
