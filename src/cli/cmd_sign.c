@@ -794,10 +794,7 @@ static void print_json(const sign_opts *o, const image *im)
     json_str("public_key", hex);
     json_time("signer_not_before", im->cert.not_before);
     json_time("signer_not_after", im->cert.not_after);
-    json_array("warnings");
-    for (int i = 0; cli_warning(i); i++)
-        json_array_str(cli_warning(i));
-    json_array_end();
+    json_warnings();
     json_end();
 }
 

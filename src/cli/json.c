@@ -104,14 +104,19 @@ void json_time(const char *k, int64_t t)
         printf("%lld", (long long)t);
 }
 
+void json_warnings(void)
+{
+    json_array("warnings");
+    for (int i = 0; cli_warning(i); i++)
+        json_array_str(cli_warning(i));
+    json_array_end();
+}
+
 void json_failure(void)
 {
     json_begin();
     json_bool("ok", 0);
     json_str("error", cli_errors());
-    json_array("warnings");
-    for (int i = 0; cli_warning(i); i++)
-        json_array_str(cli_warning(i));
-    json_array_end();
+    json_warnings();
     json_end();
 }

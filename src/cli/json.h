@@ -19,6 +19,8 @@ void json_item(void);     /* an object inside an array */
 void json_item_end(void);
 void json_array_str(const char *value); /* a string inside an array */
 void json_time(const char *key, int64_t t); /* ISO 8601 UTC: 2026-11-26T06:37:42Z */
+/* "warnings":[...], every warning printed so far. */
+void json_warnings(void);
 /* The object of a command that failed: {"ok":false,"error":"...",
  * "warnings":[...]} with every error and warning printed so far. */
 void json_failure(void);
