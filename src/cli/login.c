@@ -95,9 +95,9 @@ int cli_get_secret(const char *file, int new_pin, const char *prompt,
                       : n < THSM_PIN_MIN || n > THSM_PIN_MAX
                           ? "its length is wrong; " : "";
     explicit_bzero(out, cap);
-    cli_error("%s is not a valid PIN: %sa PIN is 6 to 64 printable ASCII "
+    cli_error("%s is not a valid PIN: %sa PIN is %d to %d printable ASCII "
               "characters without spaces (nothing was sent to the device)",
-              from, why);
+              from, why, THSM_PIN_MIN, THSM_PIN_MAX);
     return -1;
 }
 
