@@ -1,0 +1,129 @@
+/*
+ * at.h - the AT protocol, defined once for the device core and the host.
+ *
+ * Every command name, parameter name, fixed value, error code and limit that
+ * crosses the serial line is named here; no other file spells one as a
+ * literal (tests/core/check_proto.py greps for them). The wire format is
+ * described for people in docs/PROTOCOL.md.
+ *
+ * Names are string literals so that they concatenate:
+ *   THSM_CMD_SIGNER_SIGN " " THSM_P_HASH "=" -> "AT+SIGNER_SIGN HASH="
+ * This header is freestanding: macros only, so the firmware includes it.
+ */
+#ifndef THSM_PROTO_AT_H
+#define THSM_PROTO_AT_H
+
+/* ---- limits --------------------------------------------------------------- */
+
+#define THSM_PROTO_LINE_MAX 1024 /* longest request, without CR LF */
+#define THSM_PROTO_ANSWER_MAX 8192 /* longest answer a device sends */
+
+/* ---- commands of the original board (PROTOCOL.md) ----------------------- */
+
+#define THSM_CMD_AT "AT"
+#define THSM_CMD_RESET "AT+RESET"
+#define THSM_CMD_VERSION "AT+VERSION?"
+#define THSM_CMD_ABOUT "AT+ABOUT?"
+#define THSM_CMD_STSAFE_INIT "AT+STSAFE_INIT"
+#define THSM_CMD_HSM_CA_INIT "AT+HSM_CA_INIT"
+#define THSM_CMD_SIGNER_INIT "AT+SIGNER_INIT"
+#define THSM_CMD_STSAFE_READY "AT+STSAFE_READY?"
+#define THSM_CMD_STSAFE_HOST_KEY "AT+STSAFE_HOST_KEY?"
+#define THSM_CMD_STSAFE_SERIAL "AT+STSAFE_SERIAL?"
+#define THSM_CMD_DECOMMISSION "AT+STSAFE_DECOMMISSION"
+#define THSM_CMD_CA_NEW_CERT "AT+HSM_CA_NEW_CERT"
+#define THSM_CMD_CA_CERT "AT+HSM_CA_CERT?"
+#define THSM_CMD_CA_CERT_INFO "AT+HSM_CA_CERT_INFO?"
+#define THSM_CMD_SIGNER_NEW_KEY "AT+SIGNER_NEW_KEY"
+#define THSM_CMD_SIGNER_NEW_CERT "AT+SIGNER_NEW_CERT"
+#define THSM_CMD_SIGNER_CERT "AT+SIGNER_CERT?"
+#define THSM_CMD_SIGNER_CERT_INFO "AT+SIGNER_CERT_INFO?"
+#define THSM_CMD_SIGNER_SIGN "AT+SIGNER_SIGN"
+#define THSM_CMD_SIGNER_PUBKEY "AT+SIGNER_PUBKEY?"
+
+/* ---- our extensions ------------------------------------------------------ */
+
+#define THSM_CMD_AUTH "AT+AUTH"
+#define THSM_CMD_PIN_SET "AT+PIN_SET"
+#define THSM_CMD_LOGOUT "AT+LOGOUT"
+#define THSM_CMD_HSM_STATUS "AT+HSM_STATUS?"
+#define THSM_CMD_LOG "AT+LOG?"
+
+/* ---- parameter names ------------------------------------------------------- */
+
+#define THSM_P_C "C"
+#define THSM_P_O "O"
+#define THSM_P_CN "CN"
+#define THSM_P_START "START"
+#define THSM_P_DAYS "DAYS"
+#define THSM_P_TYPE "TYPE"
+#define THSM_P_ALGO "ALGO"
+#define THSM_P_FORMAT "FORMAT"
+#define THSM_P_HASH "HASH"
+#define THSM_P_PIN "PIN"
+#define THSM_P_NEW "NEW"
+#define THSM_P_OLD "OLD"
+#define THSM_P_FROM "FROM"
+
+/* ---- fixed parameter values ------------------------------------------------ */
+
+#define THSM_V_ALGO_P256 "SECP256R1"
+#define THSM_V_TYPE_CA_SIGNED "CA-SIGNED"
+#define THSM_V_FORMAT_PEM "PEM"
+#define THSM_V_FORMAT_DER "DER"
+
+/* ---- answers ------------------------------------------------------------- */
+
+#define THSM_ANS_OK "OK"
+#define THSM_ANS_ERROR "ERROR"
+#define THSM_ANS_READY "READY"
+#define THSM_ANS_NOT_READY "NOT_READY"
+#define THSM_ANS_NOT_USED "NOT_USED"
+
+/* AT+HSM_STATUS? fields ("OK PIN=SET AUTH=0 TRIES=5 ..."). */
+#define THSM_ST_PIN "PIN"
+#define THSM_ST_AUTH "AUTH"
+#define THSM_ST_TRIES "TRIES"
+#define THSM_ST_CA "CA"
+#define THSM_ST_SIGNER "SIGNER"
+#define THSM_ST_SIGNER_CERT "SIGNER_CERT"
+#define THSM_ST_SIGNATURES "SIGNATURES"
+#define THSM_ST_LOG "LOG"
+#define THSM_ST_CA_KEY "CA_KEY"
+#define THSM_ST_SIGNER_KEY "SIGNER_KEY"
+#define THSM_ST_LOG_STATE "LOG_STATE"
+#define THSM_ST_STATE "STATE"
+/* values of PIN= */
+#define THSM_ST_PIN_NONE "NONE"
+#define THSM_ST_PIN_SET "SET"
+#define THSM_ST_PIN_BLOCKED "BLOCKED"
+/* values of STATE= */
+#define THSM_ST_STATE_OK "OK"
+#define THSM_ST_STATE_ROLLED_BACK "ROLLED_BACK"
+/* values of LOG_STATE=: "OK" or a finding followed by a record number */
+#define THSM_ST_LOG_OK "OK"
+#define THSM_ST_LOG_BROKEN_AT "BROKEN_AT_"
+#define THSM_ST_LOG_MISSING_FROM "MISSING_FROM_"
+#define THSM_ST_LOG_REWRITTEN_BEFORE "REWRITTEN_BEFORE_"
+
+/* ---- error codes: "ERROR <code> <text>" ---------------------------------- */
+
+#define THSM_E_UNKNOWN_COMMAND "UNKNOWN_COMMAND"
+#define THSM_E_BAD_PARAM "BAD_PARAM"
+#define THSM_E_LINE_TOO_LONG "LINE_TOO_LONG"
+#define THSM_E_BAD_CHAR "BAD_CHAR"
+#define THSM_E_NO_CA "NO_CA"
+#define THSM_E_NO_SIGNER "NO_SIGNER"
+#define THSM_E_NO_SIGNER_CERT "NO_SIGNER_CERT"
+#define THSM_E_CA_EXISTS "CA_EXISTS"
+#define THSM_E_STORAGE "STORAGE"
+#define THSM_E_CRYPTO "CRYPTO"
+#define THSM_E_INTERNAL "INTERNAL"
+#define THSM_E_AUTH_REFUSED "AUTH_REFUSED"
+#define THSM_E_AUTH_REQUIRED "AUTH_REQUIRED"
+#define THSM_E_AUTH_FAILED "AUTH_FAILED"
+#define THSM_E_PIN_LOCKED "PIN_LOCKED"
+#define THSM_E_NO_PIN "NO_PIN"
+#define THSM_E_NOT_ALLOWED "NOT_ALLOWED" /* tinyhsmd: a peer it does not serve */
+
+#endif

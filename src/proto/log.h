@@ -1,0 +1,40 @@
+/*
+ * log.h - the audit log's record format, shared by the device that writes
+ * it and the host that reads and verifies it (AT+LOG?, tinyhsm log).
+ *
+ * A record is one line of exactly THSM_LOG_RECORD bytes, newline included:
+ *   "%08lu %s %-16s %-16s %-64s %-16s " index, time, event, key id, digest,
+ *   result, then at THSM_LOG_CHAIN_AT the chain value in 64 hex digits and
+ *   padding up to the newline.
+ * chain(i) = SHA-256(chain(i-1) || the record's first THSM_LOG_CHAIN_AT
+ * bytes), chain(-1) = 32 zero bytes. docs/PROTOCOL.md says it for people.
+ */
+#ifndef THSM_PROTO_LOG_H
+#define THSM_PROTO_LOG_H
+
+#define THSM_LOG_RECORD 201    /* bytes per record, newline included */
+#define THSM_LOG_LINE 200      /* a record without its newline */
+#define THSM_LOG_CHAIN_AT 136  /* offset of the chain field */
+#define THSM_LOG_EVENT_AT 20   /* offset of the event field */
+#define THSM_LOG_EVENT_LEN 16
+#define THSM_LOG_RESULT_AT 119 /* offset of the result field */
+#define THSM_LOG_PER_ANSWER 32 /* records per AT+LOG? answer */
+#define THSM_LOG_TOTAL_MAX 100000000UL /* record numbers have 8 digits */
+
+/* Events. */
+#define THSM_EV_SIGN "SIGN"
+#define THSM_EV_AUTH "AUTH"
+#define THSM_EV_AUTH_FAILED "AUTH_FAILED"
+#define THSM_EV_AUTH_BLOCKED "AUTH_BLOCKED"
+#define THSM_EV_AUTH_REFUSED "AUTH_REFUSED"
+#define THSM_EV_AUTH_REQUIRED "AUTH_REQUIRED"
+#define THSM_EV_PIN_SET "PIN_SET"
+#define THSM_EV_DECOMMISSION "DECOMMISSION"
+#define THSM_EV_CA_CREATE "CA_CREATE"
+#define THSM_EV_SIGNER_KEY "SIGNER_KEY"
+#define THSM_EV_SIGNER_CERT "SIGNER_CERT"
+#define THSM_EV_SIGNER_CERT_SELF "SIGNER_CERT_SELF"
+#define THSM_EV_RECORDS_LOST "RECORDS_LOST"
+#define THSM_EV_RECORDS_FOREIGN "RECORDS_FOREIGN"
+
+#endif
