@@ -598,6 +598,44 @@ static void test_pubkey_export(void **state)
     assert_int_equal(thsm_pubkey_pem(pub, pem, 100), -1);
 }
 
+/* Images made by the openssl command alone (fuzz/make_mcuboot_seeds.sh,
+ * with fuzz/boot_test_key.pem) pass; the cut and the padded one do not. */
+static void test_images_made_by_openssl(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int result;
+    } seeds[] = {
+        {"valid_keyhash", THSM_MCUBOOT_OK},
+        {"valid_pubkey", THSM_MCUBOOT_OK},
+        {"valid_no_counter", THSM_MCUBOOT_OK},
+        {"truncated", THSM_MCUBOOT_TRUNCATED},
+        {"trailing", THSM_MCUBOOT_TRAILING},
+    };
+    char path[600], out[1024];
+    uint8_t seed_pub[65];
+    size_t len;
+    assert_int_equal(thsm_test_run(out, sizeof(out), "openssl pkey -in "
+                                   "'%s/../../boot_test_key.pem' -pubout "
+                                   "-outform DER | tail -c 65 | od -An -v -tx1",
+                                   THSM_MCUBOOT_SEEDS), 0);
+    const char *p = out;
+    for (int i = 0; i < 65; i++)
+        seed_pub[i] = (uint8_t)strtoul(p, (char **)&p, 16);
+    for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+        thsm_mcuboot_expect e = {.pub = seed_pub, .exact = 1};
+        thsm_mcuboot_report r;
+        snprintf(path, sizeof(path), "%s/%s", THSM_MCUBOOT_SEEDS, seeds[i].name);
+        uint8_t *img = thsm_test_read_file(path, &len);
+        assert_non_null(img);
+        if (thsm_mcuboot_verify(img, len, &e, &r) != seeds[i].result)
+            fail_msg("%s: %s", seeds[i].name,
+                     thsm_mcuboot_strerror(thsm_mcuboot_verify(img, len, &e, &r)));
+        free(img);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +650,7 @@ int main(void)
         cmocka_unit_test(test_trailer_size),
         cmocka_unit_test(test_versions),
         cmocka_unit_test(test_pubkey_export),
+        cmocka_unit_test(test_images_made_by_openssl),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
