@@ -176,7 +176,7 @@ uint32_t thsm_mcuboot_trailer_size(uint32_t align)
     return THSM_MCUBOOT_MAX_SECTORS * 3 * align + 4 * max_align + magic;
 }
 
-static void count_tlv(thsm_mcuboot_tlv *t, uint16_t type, uint32_t off,
+static void count_tlv(thsm_mcuboot_tlv *t, uint16_t type, size_t off,
                       uint16_t len)
 {
     if (t->count++ == 0) {
@@ -188,7 +188,7 @@ static void count_tlv(thsm_mcuboot_tlv *t, uint16_t type, uint32_t off,
 
 /* One TLV: the protected area holds anything but the hash, key and
  * signature; the unprotected area nothing else (as MCUboot's allow list). */
-static int record_tlv(const uint8_t *img, uint16_t type, uint32_t off,
+static int record_tlv(const uint8_t *img, uint16_t type, size_t off,
                       uint16_t len, int prot, thsm_mcuboot_image *im)
 {
     int unprot_type = type == THSM_MCUBOOT_TLV_SHA256 ||
@@ -212,7 +212,7 @@ static int record_tlv(const uint8_t *img, uint16_t type, uint32_t off,
 }
 
 /* The TLVs between off (after the info header) and end must fill it. */
-static int walk_tlvs(const uint8_t *img, uint32_t off, uint32_t end, int prot,
+static int walk_tlvs(const uint8_t *img, size_t off, size_t end, int prot,
                      thsm_mcuboot_image *im)
 {
     while (off < end) {
@@ -230,46 +230,48 @@ static int walk_tlvs(const uint8_t *img, uint32_t off, uint32_t end, int prot,
     return THSM_MCUBOOT_OK;
 }
 
-static int check_protected(const uint8_t *img, size_t len, uint64_t start,
+/* start: where the payload ends, already known to be inside the image. */
+static int check_protected(const uint8_t *img, size_t len, size_t start,
                            thsm_mcuboot_image *im)
 {
-    uint32_t size = im->hdr.protect_tlv_size;
+    size_t size = im->hdr.protect_tlv_size;
     if (size == 0)
         return THSM_MCUBOOT_OK;
-    if (start + size > len || size < THSM_MCUBOOT_TLV_INFO_LEN)
-        return size < THSM_MCUBOOT_TLV_INFO_LEN ? THSM_MCUBOOT_PROT_SIZE
-                                                : THSM_MCUBOOT_TRUNCATED;
+    if (size < THSM_MCUBOOT_TLV_INFO_LEN)
+        return THSM_MCUBOOT_PROT_SIZE;
+    if (size > len - start)
+        return THSM_MCUBOOT_TRUNCATED;
     if (rd16(img + start) != THSM_MCUBOOT_TLV_PROT_INFO_MAGIC)
         return THSM_MCUBOOT_PROT_MAGIC;
     if (rd16(img + start + 2) != size)
         return THSM_MCUBOOT_PROT_SIZE;
-    return walk_tlvs(img, (uint32_t)start + THSM_MCUBOOT_TLV_INFO_LEN,
-                     (uint32_t)(start + size), 1, im);
+    return walk_tlvs(img, start + THSM_MCUBOOT_TLV_INFO_LEN, start + size, 1,
+                     im);
 }
 
 static int check_areas(const uint8_t *img, size_t len, int exact,
                        thsm_mcuboot_image *im)
 {
-    uint64_t start = (uint64_t)im->hdr.hdr_size + im->hdr.img_size;
     int r;
-    if (start > len)
+    /* in this order no sum can wrap, also where size_t is 32 bits */
+    if (im->hdr.hdr_size > len || im->hdr.img_size > len - im->hdr.hdr_size)
         return THSM_MCUBOOT_TRUNCATED;
+    size_t start = (size_t)im->hdr.hdr_size + im->hdr.img_size;
     if ((r = check_protected(img, len, start, im)) != THSM_MCUBOOT_OK)
         return r;
     start += im->hdr.protect_tlv_size;
-    im->hashed_len = (uint32_t)start;
-    if (start + THSM_MCUBOOT_TLV_INFO_LEN > len)
+    im->hashed_len = start;
+    if (len - start < THSM_MCUBOOT_TLV_INFO_LEN)
         return THSM_MCUBOOT_TRUNCATED;
     if (rd16(img + start) != THSM_MCUBOOT_TLV_INFO_MAGIC)
         return THSM_MCUBOOT_TLV_MAGIC;
-    uint16_t tot = rd16(img + start + 2);
+    size_t tot = rd16(img + start + 2);
     if (tot < THSM_MCUBOOT_TLV_INFO_LEN)
         return THSM_MCUBOOT_TLV_OVERRUN;
-    if (start + tot > len)
+    if (tot > len - start)
         return THSM_MCUBOOT_TRUNCATED;
-    im->image_len = (uint32_t)(start + tot);
-    r = walk_tlvs(img, (uint32_t)start + THSM_MCUBOOT_TLV_INFO_LEN,
-                  im->image_len, 0, im);
+    im->image_len = start + tot;
+    r = walk_tlvs(img, start + THSM_MCUBOOT_TLV_INFO_LEN, im->image_len, 0, im);
     if (r == THSM_MCUBOOT_OK && exact && len > im->image_len)
         return THSM_MCUBOOT_TRAILING;
     return r;

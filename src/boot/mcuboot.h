@@ -96,7 +96,7 @@ typedef struct {
 
 /* Where a TLV's value is, and how many TLVs of its kind the image holds. */
 typedef struct {
-    uint32_t off;
+    size_t off;
     uint16_t len;
     uint16_t type;
     uint32_t count;
@@ -105,8 +105,8 @@ typedef struct {
 /* What the checks found in an image. */
 typedef struct {
     thsm_mcuboot_header hdr;
-    uint32_t hashed_len; /* header + payload + protected area */
-    uint32_t image_len;  /* hashed_len + the TLV area */
+    size_t hashed_len; /* header + payload + protected area */
+    size_t image_len;  /* hashed_len + the TLV area */
     thsm_mcuboot_tlv sha256, key, sig; /* key: KEYHASH or PUBKEY */
     uint32_t sec_cnt_count;
     uint32_t security_counter; /* valid when sec_cnt_count is 1 */
