@@ -260,3 +260,61 @@ int thsm_mcuboot_format_version(const thsm_mcuboot_version *v, char *buf,
                      (unsigned long)v->build);
     return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
+
+static void detail_found(const thsm_mcuboot_report *r,
+                         const thsm_mcuboot_expect *e, int check, char *buf,
+                         size_t cap)
+{
+    const thsm_mcuboot_image *im = &r->image;
+    char v[32];
+    uint32_t align = e->align ? e->align : 1,
+             trailer = thsm_mcuboot_trailer_size(align);
+    switch (check) {
+    case THSM_MCUBOOT_CHECK_HEADER:
+        thsm_mcuboot_format_version(&im->hdr.version, v, sizeof(v));
+        snprintf(buf, cap, "MCUboot, version %s, header %u bytes, payload %lu "
+                 "bytes, flags 0x%lx", v, (unsigned)im->hdr.hdr_size,
+                 (unsigned long)im->hdr.img_size, (unsigned long)im->hdr.flags);
+        break;
+    case THSM_MCUBOOT_CHECK_TLV_AREAS:
+        if (im->sec_cnt_count)
+            snprintf(v, sizeof(v), "%lu", (unsigned long)im->security_counter);
+        snprintf(buf, cap, "protected %u bytes (security counter %s), TLV "
+                 "area %zu bytes", (unsigned)im->hdr.protect_tlv_size,
+                 im->sec_cnt_count ? v : "none", im->image_len - im->hashed_len);
+        break;
+    case THSM_MCUBOOT_CHECK_HASH:
+        snprintf(buf, cap, "SHA-256 of %zu bytes matches", im->hashed_len);
+        break;
+    case THSM_MCUBOOT_CHECK_KEY:
+        snprintf(buf, cap, "%s names the given key",
+                 im->key.type == THSM_MCUBOOT_TLV_PUBKEY ? "PUBKEY" : "KEYHASH");
+        break;
+    case THSM_MCUBOOT_CHECK_SIGNATURE:
+        snprintf(buf, cap, "verifies with the given key");
+        break;
+    default:
+        snprintf(buf, cap, "%s (image %zu + trailer %lu for align %lu = %llu "
+                 "bytes, slot %lu)", thsm_mcuboot_strerror(r->result[check]),
+                 im->image_len, (unsigned long)trailer, (unsigned long)align,
+                 (unsigned long long)im->image_len + trailer,
+                 (unsigned long)e->slot_size);
+    }
+}
+
+void thsm_mcuboot_check_detail(const thsm_mcuboot_report *r,
+                               const thsm_mcuboot_expect *e, int check,
+                               char *buf, size_t cap)
+{
+    int res = r->result[check];
+    if (res == THSM_MCUBOOT_NOT_CHECKED)
+        snprintf(buf, cap, "not checked: %s",
+                 check == THSM_MCUBOOT_CHECK_SLOT && e->slot_size == 0 &&
+                         r->result[THSM_MCUBOOT_CHECK_TLV_AREAS] ==
+                             THSM_MCUBOOT_OK
+                     ? "no slot size given" : "an earlier check failed");
+    else if (res == THSM_MCUBOOT_OK || check == THSM_MCUBOOT_CHECK_SLOT)
+        detail_found(r, e, check, buf, cap);
+    else
+        snprintf(buf, cap, "%s", thsm_mcuboot_strerror(res));
+}

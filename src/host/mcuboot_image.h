@@ -75,6 +75,12 @@ int thsm_mcuboot_sign(const uint8_t *app, size_t app_len,
 
 void thsm_mcuboot_build_free(thsm_mcuboot_build *b);
 
+/* One line about a check of a verify report (thsm_mcuboot_verify with e),
+ * for a PASS/FAIL line: what was found, or why it failed or did not run. */
+void thsm_mcuboot_check_detail(const thsm_mcuboot_report *r,
+                               const thsm_mcuboot_expect *e, int check,
+                               char *buf, size_t cap);
+
 /* "MAJOR.MINOR.REVISION+BUILD"; 0, or -1 when cap is too small. */
 int thsm_mcuboot_format_version(const thsm_mcuboot_version *v, char *buf,
                                 size_t cap);

@@ -486,6 +486,41 @@ static void test_every_check_reported(void **state)
         assert_int_equal(r.result[c], THSM_MCUBOOT_NOT_CHECKED);
 }
 
+/* The lines a PASS/FAIL report shows. */
+static void test_check_details(void **state)
+{
+    (void)state;
+    static image im;
+    thsm_mcuboot_opts o = default_opts();
+    thsm_mcuboot_report r;
+    thsm_mcuboot_expect e = {.pub = pub, .align = 8, .exact = 1};
+    char d[THSM_MCUBOOT_CHECK_COUNT][300];
+    build(&im, &o, key);
+    m_body(&im);
+    e.slot_size = (uint32_t)im.len + 3119;
+    thsm_mcuboot_verify(im.b, im.len, &e, &r);
+    for (int c = 0; c < THSM_MCUBOOT_CHECK_COUNT; c++) {
+        thsm_mcuboot_check_detail(&r, &e, c, d[c], sizeof(d[c]));
+        print_message("%-10s %s\n", thsm_mcuboot_check_name(c), d[c]);
+    }
+    assert_non_null(strstr(d[H], "version 1.2.3+4, header 512 bytes, "
+                                 "payload 3000 bytes"));
+    assert_non_null(strstr(d[A], "security counter 7"));
+    assert_string_equal(d[HS], "SHA256 TLV does not match the image");
+    assert_string_equal(d[K], "KEYHASH names the given key");
+    assert_string_equal(d[S], "signature does not verify");
+    assert_non_null(strstr(d[THSM_MCUBOOT_CHECK_SLOT], "no room for the trailer"));
+    assert_non_null(strstr(d[THSM_MCUBOOT_CHECK_SLOT], "trailer 3120"));
+    e.slot_size = 0;
+    thsm_mcuboot_verify(im.b, im.len, &e, &r);
+    thsm_mcuboot_check_detail(&r, &e, THSM_MCUBOOT_CHECK_SLOT, d[0], sizeof(d[0]));
+    assert_string_equal(d[0], "not checked: no slot size given");
+    m_magic(&im);
+    thsm_mcuboot_verify(im.b, im.len, &e, &r);
+    thsm_mcuboot_check_detail(&r, &e, S, d[0], sizeof(d[0]));
+    assert_string_equal(d[0], "not checked: an earlier check failed");
+}
+
 static void test_slot_room(void **state)
 {
     (void)state;
@@ -646,6 +681,7 @@ int main(void)
         cmocka_unit_test(test_two_step),
         cmocka_unit_test(test_damage),
         cmocka_unit_test(test_every_check_reported),
+        cmocka_unit_test(test_check_details),
         cmocka_unit_test(test_slot_room),
         cmocka_unit_test(test_trailer_size),
         cmocka_unit_test(test_versions),
