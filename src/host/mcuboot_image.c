@@ -148,15 +148,16 @@ int thsm_mcuboot_digest(const thsm_mcuboot_build *b, uint8_t digest[32])
                                                                           : -1;
 }
 
-/* r || s as a DER ECDSA-Sig-Value (OpenSSL encodes it). */
-static int sig_to_der(const uint8_t raw[64], uint8_t der[72], size_t *len)
+/* OpenSSL encodes the DER ECDSA-Sig-Value. */
+int thsm_mcuboot_sig_to_der(const uint8_t raw[64],
+                            uint8_t der[THSM_MCUBOOT_SIG_DER_MAX], size_t *len)
 {
     ECDSA_SIG *sig = ECDSA_SIG_new();
     BIGNUM *r = BN_bin2bn(raw, 32, NULL), *s = BN_bin2bn(raw + 32, 32, NULL);
     int n = -1;
     if (sig && r && s && ECDSA_SIG_set0(sig, r, s) == 1) {
         r = s = NULL; /* owned by sig now */
-        if (i2d_ECDSA_SIG(sig, NULL) <= 72)
+        if (i2d_ECDSA_SIG(sig, NULL) <= THSM_MCUBOOT_SIG_DER_MAX)
             n = i2d_ECDSA_SIG(sig, &der);
     }
     BN_free(r);
@@ -196,7 +197,7 @@ int thsm_mcuboot_finish(thsm_mcuboot_build *b, const thsm_mcuboot_opts *o,
                         const uint8_t pub[65], const uint8_t digest[32],
                         const uint8_t sig_raw[64], char *err, size_t cap)
 {
-    uint8_t der[72], key[THSM_MCUBOOT_SPKI_LEN];
+    uint8_t der[THSM_MCUBOOT_SIG_DER_MAX], key[THSM_MCUBOOT_SPKI_LEN];
     size_t der_len, key_len = 32;
     if (b->len != b->hashed_len)
         return fail(err, cap, "the image is already finished");
@@ -204,7 +205,7 @@ int thsm_mcuboot_finish(thsm_mcuboot_build *b, const thsm_mcuboot_opts *o,
         return -1;
     if (check_signature(b, pub, digest, sig_raw, err, cap) != 0)
         return -1;
-    if (sig_to_der(sig_raw, der, &der_len) != 0)
+    if (thsm_mcuboot_sig_to_der(sig_raw, der, &der_len) != 0)
         return fail(err, cap, "cannot encode the signature");
     if (o->key_format == THSM_MCUBOOT_KEY_FULL) {
         thsm_mcuboot_spki(pub, key);

@@ -75,6 +75,11 @@ int thsm_mcuboot_sign(const uint8_t *app, size_t app_len,
 
 void thsm_mcuboot_build_free(thsm_mcuboot_build *b);
 
+/* Raw r || s as the DER ECDSA signature the ECDSA_SIG TLV holds (and what
+ * `imgtool sign --fix-sig` reads, base64-encoded). 0, or -1. */
+int thsm_mcuboot_sig_to_der(const uint8_t raw[64],
+                            uint8_t der[THSM_MCUBOOT_SIG_DER_MAX], size_t *len);
+
 /* One line about a check of a verify report (thsm_mcuboot_verify with e),
  * for a PASS/FAIL line: what was found, or why it failed or did not run. */
 void thsm_mcuboot_check_detail(const thsm_mcuboot_report *r,

@@ -323,6 +323,15 @@ static void test_two_step(void **state)
     assert_int_equal(openssl_verify(b.data, b.len, key), 0);
     assert_int_equal(thsm_mcuboot_finish(&b, &o, pub, digest, sig, err,
                                          sizeof(err)), -1);
+    /* the DER form alone, as imgtool --fix-sig takes it */
+    uint8_t der[THSM_MCUBOOT_SIG_DER_MAX];
+    size_t der_len;
+    assert_int_equal(thsm_mcuboot_sig_to_der(sig, der, &der_len), 0);
+    assert_memory_equal(b.data + b.len - der_len, der, der_len);
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(key, NULL);
+    assert_int_equal(EVP_PKEY_verify_init(c), 1);
+    assert_int_equal(EVP_PKEY_verify(c, der, der_len, digest, 32), 1);
+    EVP_PKEY_CTX_free(c);
     thsm_mcuboot_build_free(&b);
 }
 
