@@ -128,7 +128,8 @@ int thsm_mcuboot_prepare(const uint8_t *app, size_t app_len,
         return fail(err, cap, "out of memory");
     /* imgtool pads with the erased value; an app's own room stays zero */
     memset(b->data, o->pad_header ? 0xFF : 0x00, o->header_size);
-    memcpy(b->data + o->header_size, app + (app_len - body), body);
+    if (body)
+        memcpy(b->data + o->header_size, app + (app_len - body), body);
     write_header(b->data, o, (uint32_t)body, (uint16_t)prot);
     if (prot) {
         uint8_t *p = b->data + o->header_size + body;
