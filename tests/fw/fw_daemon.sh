@@ -87,7 +87,7 @@ ok "QEMU dying ends tinyhsmd-qemu with an error, link removed"
 
 # a bit flipped in both state slots: damage, not a power cut
 cp "$TMP/state/flash.img" "$TMP/good.img"
-for at in 100 $((8192 + 100)); do
+for at in 100 $((FLASH_SECTOR + 100)); do
     printf 'X' | dd of="$TMP/state/flash.img" bs=1 seek=$at conv=notrunc status=none
 done
 sum=$(sha256sum <"$TMP/state/flash.img")
