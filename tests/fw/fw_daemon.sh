@@ -78,6 +78,20 @@ has "$TMP/out" "ERROR BAD_CHAR"
 has "$TMP/out" " AUTH=1 "
 ok "a client's own EOT byte is refused like any control byte and keeps the login"
 
+run 0 tinyhsm info
+cp "$TMP/out" "$TMP/info"
+timeout 3 sh -c 'yes AT+HSM_STATUS? >"$1"' sh "$TMP/tty" || true
+run 0 tinyhsm info
+cmp -s "$TMP/out" "$TMP/info" || { diff "$TMP/info" "$TMP/out"; fail "info after a flood"; }
+ok "the next opener is not served a killed writer's unread requests"
+
+# a client that floods long answers and never reads them (the relay once
+# blocked in write() to QEMU while QEMU's output backed up)
+timeout 8 sh -c 'yes "AT+LOG? FROM=0" >"$1"' sh "$TMP/tty" || true
+run 0 tinyhsm info
+cmp -s "$TMP/out" "$TMP/info" || { diff "$TMP/info" "$TMP/out"; fail "info after a log flood"; }
+ok "a flood of unread AT+LOG? answers leaves the relay serving"
+
 kill -KILL "$(qemu_of "$DPID")"
 wait "$DPID" && fail "exit 0 after QEMU died"
 DPID=
