@@ -85,14 +85,14 @@ bool thsm_openers_changed(thsm_openers *o)
 {
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
     ssize_t n;
-    bool changed = false;
+    bool changed = false, emptied = false;
     while (o->watch >= 0 && (n = read(o->watch, buf, sizeof(buf))) > 0) {
         for (char *p = buf; p < buf + n;) {
             const struct inotify_event *e = (const struct inotify_event *)p;
             if (e->mask & IN_OPEN)
                 o->clients++;
             if ((e->mask & IN_CLOSE) && o->clients > 0)
-                o->clients--;
+                emptied |= --o->clients == 0;
             changed = true;
             p += sizeof(*e) + e->len;
         }
@@ -101,10 +101,8 @@ bool thsm_openers_changed(thsm_openers *o)
         ioctl(o->slave, TIOCNXCL);
         tcflush(o->slave, TCIFLUSH);
     }
-    /* Only while nobody has it open: a new opener's first request may
-     * already wait behind its open. */
-    if (changed && !o->clients && o->master >= 0)
-        tcflush(o->master, TCIFLUSH);
+    if (emptied && o->master >= 0)
+        tcflush(o->master, TCIFLUSH); /* before any byte of a new opener */
     return changed;
 }
 

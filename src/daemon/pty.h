@@ -37,7 +37,7 @@ typedef struct {
 void thsm_openers_watch(thsm_openers *o, int master, const char *pty);
 
 /* Counts the opens and closes since the last call; true when the set of
- * openers changed. When none is left, the next opener finds neither a
+ * openers changed. Once none was left, the next opener finds neither a
  * killed client's TIOCEXCL, nor unread answers, nor requests a former
  * opener wrote and the daemon had not yet read. */
 bool thsm_openers_changed(thsm_openers *o);
