@@ -70,9 +70,8 @@ void thsm_remove_link(const char *link, const char *target)
     }
 }
 
-void thsm_openers_watch(thsm_openers *o, int master, const char *pty)
+void thsm_openers_watch(thsm_openers *o, const char *pty)
 {
-    o->master = master;
     o->slave = open(pty, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     o->watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (o->watch >= 0 && inotify_add_watch(o->watch, pty, IN_OPEN | IN_CLOSE) < 0) {
@@ -85,14 +84,14 @@ bool thsm_openers_changed(thsm_openers *o)
 {
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
     ssize_t n;
-    bool changed = false, emptied = false;
+    bool changed = false;
     while (o->watch >= 0 && (n = read(o->watch, buf, sizeof(buf))) > 0) {
         for (char *p = buf; p < buf + n;) {
             const struct inotify_event *e = (const struct inotify_event *)p;
             if (e->mask & IN_OPEN)
                 o->clients++;
             if ((e->mask & IN_CLOSE) && o->clients > 0)
-                emptied |= --o->clients == 0;
+                o->clients--;
             changed = true;
             p += sizeof(*e) + e->len;
         }
@@ -101,8 +100,6 @@ bool thsm_openers_changed(thsm_openers *o)
         ioctl(o->slave, TIOCNXCL);
         tcflush(o->slave, TCIFLUSH);
     }
-    if (emptied && o->master >= 0)
-        tcflush(o->master, TCIFLUSH); /* before any byte of a new opener */
     return changed;
 }
 

@@ -23,23 +23,20 @@ void thsm_remove_link(const char *link, const char *target);
 /* The pty's openers, counted from inotify's opens and closes: a close and
  * reopen leaves no hang-up for the master to see. */
 typedef struct {
-    int master;  /* the daemon's side of the pty */
     int watch;   /* inotify on the pty's opens and closes, or -1 */
     int slave;   /* our own open, made before the watch so it is not
                     counted: lets us clear a TIOCEXCL left by a killed client */
     int clients; /* open file descriptions of the pty, per inotify */
 } thsm_openers;
 
-#define THSM_OPENERS_NONE {-1, -1, -1, 0}
+#define THSM_OPENERS_NONE {-1, -1, 0}
 
-/* Opens our own fd of pty, then the watch (left at -1 without inotify);
- * master is the daemon's side, which it keeps. */
-void thsm_openers_watch(thsm_openers *o, int master, const char *pty);
+/* Opens our own fd of pty, then the watch (left at -1 without inotify). */
+void thsm_openers_watch(thsm_openers *o, const char *pty);
 
 /* Counts the opens and closes since the last call; true when the set of
- * openers changed. Once none was left, the next opener finds neither a
- * killed client's TIOCEXCL, nor unread answers, nor requests a former
- * opener wrote and the daemon had not yet read. */
+ * openers changed. When none is left, the next opener finds neither a
+ * killed client's TIOCEXCL nor unread answers. */
 bool thsm_openers_changed(thsm_openers *o);
 
 void thsm_openers_close(thsm_openers *o);

@@ -72,17 +72,4 @@ if [ "$uid" = 0 ]; then
 else
     echo "skip: another uid's files (needs root to create them)"
 fi
-
-# requests a killed writer left unread in the pty are not served to the
-# next opener: its first answer is its own
-start_daemon "$TMP/state"
-timeout 3 sh -c 'yes AT+VERSION? >"$1"' sh "$TMP/tty" || true
-exec 3<>"$TMP/tty"
-stty -F "$TMP/tty" raw -echo
-printf 'AT+HSM_STATUS?\r\n' >&3
-IFS= read -r -t 10 line <&3 || fail "no answer after a flood"
-exec 3>&-
-[[ $line == *" AUTH="* ]] || fail "the next opener got an earlier opener's answer: $line"
-stop_daemon
-ok "the pty drops a former opener's unread requests"
 finish
