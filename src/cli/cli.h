@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crypto/crypto.h"
+#include "crypto/x509.h"
 #include "host/at_client.h"
 #include "util/hex.h"
 

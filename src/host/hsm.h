@@ -17,7 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crypto/crypto.h"
+#include "crypto/p256.h"
+#include "crypto/sha256.h"
 #include "host/at_client.h"
 
 #define THSM_PEM_MAX 4096
