@@ -62,7 +62,7 @@ check: deps mbedtls firmware
 	cmake --build $(USERDIR) -j$(JOBS)
 	JOBS=$(JOBS) bash tests/run_unprivileged.sh $(CHECKDIR) $(USERDIR)
 
-# The fast tests (unit, core, e2e; about a minute) of an ASan build in
+# The fast tests (labels unit, core, e2e; not slow) of an ASan build in
 # $(CHECKDIR), configured when missing; nothing installed, no firmware.
 # TEST=regex picks suites (make test TEST=unit.test_device), CASE=name one
 # cmocka test case (make test CASE=test_kdf_failure_spends_no_try).

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# make test: the fast tests (ctest labels unit, core and e2e) of an ASan +
-# UBSan build, configured when missing. No package installs, no firmware.
+# make test: the fast tests (ctest labels unit, core and e2e, not slow) of
+# an ASan + UBSan build, configured when missing. No package installs, no
+# firmware.
 #   tests/run_tests.sh BUILD_DIR JOBS [TEST] [CASE]
-# TEST: a ctest regex (make test TEST=unit.test_device); CASE: one cmocka
-# test case by name or pattern (make test CASE=test_kdf_failure_spends_no_try),
-# run in the programs whose source names it.
+# TEST: a ctest regex, whatever the label (make test TEST=unit.test_device);
+# CASE: one cmocka test case by name or pattern (make test
+# CASE=test_kdf_failure_spends_no_try), run in the programs whose source
+# names it.
 set -eu
 build=$1 jobs=$2 test=${3:-} case=${4:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +15,7 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
         -DCMAKE_BUILD_TYPE=Debug -DTHSM_SANITIZE=ON
 fi
 cmake --build "$build" -j"$jobs"
-args=(--output-on-failure -j"$jobs" -L '^(unit|core|e2e)$')
+args=(--output-on-failure -j"$jobs")
 if [ -n "$case" ]; then
     # The programs whose source has the case (* and ? match anything).
     word=$(printf '%s' "$case" | sed 's/[*?]/[A-Za-z0-9_]*/g')
@@ -33,5 +35,9 @@ if [ -n "$case" ]; then
     test=${test:-^($(IFS='|'; echo "${names[*]}"))\$}
     export CMOCKA_TEST_FILTER=$case
 fi
-[ -z "$test" ] || args+=(-R "$test")
+if [ -n "$test" ]; then
+    args+=(-R "$test")
+else
+    args+=(-L '^(unit|core|e2e)$' -LE '^slow$')
+fi
 cd "$build" && exec ctest "${args[@]}"
