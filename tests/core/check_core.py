@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Checks that the device core builds as firmware and keeps its rules. The
 core is cmake/core_sources.txt, the list the firmware compiles (src/device
-and the src/util files it uses). It compiles every core file alone, as the firmware does (Cortex-M33,
--Os, C11, no POSIX macros; the host's gcc when arm-none-eabi-gcc is missing),
-with -fstack-usage -fcallgraph-info=su, and then checks one of:
+and the src/util files it uses). It compiles every core file alone, as the
+firmware does (Cortex-M33, -Os, C11, no POSIX macros; the host's gcc when
+arm-none-eabi-gcc is missing), with -fstack-usage -fcallgraph-info=su, and
+then checks one of:
 
   layers   the one-way layers of src/device/LAYERS: #includes, and calls
            (direct calls and functions whose address is taken) taken from
