@@ -4,6 +4,7 @@ CHECKDIR ?= build-check
 MBEDCHECKDIR ?= build-check-mbedtls
 BENCHDIR ?= build-bench
 USERDIR  ?= build-user
+INSTALLDIR ?= build-install
 PREFIX   ?= /usr/local
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 DEBS      = build-essential cmake pkg-config libssl-dev libcmocka-dev \
@@ -15,7 +16,7 @@ FWDIR    ?= $(BUILD)/fw
 FWDEBS    = gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm
 FIRMWARE  = $(abspath $(FWDIR))/tinyhsm-fw.elf
 
-.PHONY: all deps mbedtls build firmware check demo install bench bench-fw clean
+.PHONY: all deps mbedtls build firmware check demo install uninstall deb bench bench-fw clean
 
 all: build
 
@@ -64,8 +65,22 @@ check: deps mbedtls firmware
 demo: deps build
 	bash scripts/demo.sh $(BUILD)/bin
 
-install: build
-	cmake --install $(BUILD) --prefix $(PREFIX)
+# A build of its own without test binaries; uninstall removes what the last
+# install listed (build-install/install_manifest.txt).
+install: deps
+	cmake -S . -B $(INSTALLDIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	      -DTHSM_TESTS=OFF -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	cmake --build $(INSTALLDIR) -j$(JOBS)
+	cmake --install $(INSTALLDIR) --prefix $(PREFIX)
+
+uninstall:
+	cmake --build $(INSTALLDIR) --target uninstall
+
+# build/deb/tinyhsm_<version>_<arch>.deb (scripts/deb.sh, debian/).
+DEBDEBS = debhelper devscripts scdoc
+deb: deps
+	@bash scripts/deps.sh $(DEBDEBS)
+	JOBS=$(JOBS) bash scripts/deb.sh $(BUILD)/deb
 
 bench: deps
 	cmake -S . -B $(BENCHDIR) -DCMAKE_BUILD_TYPE=Release -DTHSM_TESTS=OFF
@@ -78,4 +93,4 @@ bench-fw: firmware
 	bash bench/fw.sh $(BUILD)/bin $(FIRMWARE)
 
 clean:
-	rm -rf $(BUILD) $(CHECKDIR) $(MBEDCHECKDIR) $(BENCHDIR) $(USERDIR)
+	rm -rf $(BUILD) $(CHECKDIR) $(MBEDCHECKDIR) $(BENCHDIR) $(USERDIR) $(INSTALLDIR)

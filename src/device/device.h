@@ -27,7 +27,9 @@
 #define THSM_LINE_MAX 1024 /* longest request, without CR LF */
 #define THSM_RESP_MAX 8192 /* longest response */
 #define THSM_CERT_MAX THSM_X509_DER_MAX
-#define THSM_VERSION "0.1.0"
+#ifndef THSM_VERSION /* the build passes the VERSION file's; 0.0.0: outside it */
+#define THSM_VERSION "0.0.0"
+#endif
 #ifndef THSM_PRODUCT /* the build names the product (AT+VERSION?) */
 #define THSM_PRODUCT "tinyhsmd"
 #endif
