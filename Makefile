@@ -16,7 +16,7 @@ FWDIR    ?= $(BUILD)/fw
 FWDEBS    = gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm
 FIRMWARE  = $(abspath $(FWDIR))/tinyhsm-fw.elf
 
-.PHONY: all deps mbedtls build firmware check demo install uninstall deb bench bench-fw clean
+.PHONY: all deps debdeps mbedtls build firmware check demo install uninstall deb bench bench-fw clean
 
 all: build
 
@@ -46,7 +46,7 @@ firmware: mbedtls
 # user (nobody, when run as root) with an 8 MiB memory-lock limit, on that
 # build and on a non-sanitized one (ASan hides bugs such as a failing mlock).
 MBED_UNITS = test_device test_boot test_crypto
-check: deps mbedtls firmware
+check: deps debdeps mbedtls firmware
 	cmake -S . -B $(CHECKDIR) -DCMAKE_C_COMPILER=clang \
 	      -DCMAKE_BUILD_TYPE=Debug -DTHSM_SANITIZE=ON -DTHSM_FUZZ=ON \
 	      -DTHSM_FIRMWARE=$(FIRMWARE)
@@ -76,10 +76,13 @@ install: deps
 uninstall:
 	cmake --build $(INSTALLDIR) --target uninstall
 
-# build/deb/tinyhsm_<version>_<arch>.deb (scripts/deb.sh, debian/).
-DEBDEBS = debhelper devscripts scdoc
-deb: deps
+# build/deb/tinyhsm_<version>_<arch>.deb (scripts/deb.sh, debian/); make
+# check's tests/deb need the same tools.
+DEBDEBS = debhelper devscripts scdoc lintian
+debdeps:
 	@bash scripts/deps.sh $(DEBDEBS)
+
+deb: deps debdeps
 	JOBS=$(JOBS) bash scripts/deb.sh $(BUILD)/deb
 
 bench: deps

@@ -32,12 +32,15 @@ for build in "$@"; do
     n=$((n + 1))
     bin=$stage/bin$n
     mkdir "$bin"
-    cp "$build"/bin/tinyhsm "$build"/bin/tinyhsmd "$build"/bin/e2e_* "$bin/"
+    cp "$build"/bin/tinyhsm "$build"/bin/tinyhsmd "$build"/bin/tinyhsmd-qemu \
+        "$build"/bin/e2e_* "$bin/"
     for t in "$bin"/e2e_*; do suites+=("$(basename "$build") $bin $t"); done
     for t in "$stage"/src/tests/e2e/*.sh; do
         [ "$(basename "$t")" = lib.sh ] || suites+=("$(basename "$build") $bin bash $t")
     done
 done
+# the packaging tests (tests/deb) once, with the first build's programs
+for t in "$stage"/src/tests/deb/*.sh; do suites+=("deb $stage/bin1 bash $t"); done
 chmod -R a+rX "$stage"
 
 run_one() { # BUILD BIN CMD...

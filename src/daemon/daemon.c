@@ -1,6 +1,7 @@
 /* daemon.c - the pty and socket server behind tinyhsmd (see daemon.h). */
 #define _GNU_SOURCE /* posix_openpt flags, prctl, struct ucred */
 #include "daemon/daemon.h"
+#include "daemon/activation.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +64,7 @@ typedef struct server {
                      next open (polling it now would spin) */
     unsigned changes; /* counts changes of the pty's openers */
     int listen_fd;
+    int activated; /* listen_fd is systemd's: its socket is not ours to remove */
     size_t next;  /* round robin: who is served first in the next round */
     unsigned baud;
     struct timespec line_free; /* when the simulated UART is next idle */
@@ -584,8 +586,11 @@ static int open_endpoints(server *s, const char *pty, char *sock, size_t cap)
         return -1;
     }
     s->slave = open(pty, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-    if ((s->listen_fd = open_socket(sock, s->cfg->n_allow > 0)) < 0 ||
-        thsm_make_link("tinyhsmd", link, pty) != 0)
+    s->listen_fd = thsm_activation_socket(sock, s->cfg->n_allow > 0);
+    s->activated = s->listen_fd >= 0;
+    if (s->listen_fd == THSM_NOT_ACTIVATED)
+        s->listen_fd = open_socket(sock, s->cfg->n_allow > 0);
+    if (s->listen_fd < 0 || thsm_make_link("tinyhsmd", link, pty) != 0)
         return -1;
     s->opens = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (s->opens >= 0 && inotify_add_watch(s->opens, pty, IN_OPEN | IN_CLOSE) < 0) {
@@ -600,7 +605,8 @@ static int open_endpoints(server *s, const char *pty, char *sock, size_t cap)
 static void close_endpoints(server *s, const char *pty, const char *sock)
 {
     if (s->listen_fd >= 0) {
-        unlink(sock);
+        if (!s->activated)
+            unlink(sock);
         close(s->listen_fd);
     }
     thsm_remove_link(s->cfg->link, pty);
@@ -628,6 +634,7 @@ static int run_device(server *s, thsm_device *dev, const char *pty,
     if (open_endpoints(s, pty, sock, sizeof(sock)) == 0) {
         printf("%s\n", pty);
         fflush(stdout);
+        thsm_activation_ready();
         fprintf(stderr, "tinyhsmd: serving on %s (link %s, socket %s), state "
                 "in %s\n", pty, s->cfg->link, sock, s->cfg->state_dir);
         serve(s, dev, stop);
