@@ -29,6 +29,11 @@ if command -v systemd-analyze >/dev/null; then
         { cat "$TMP/verify"; fail "systemd-analyze verify refuses the units"; }
     ! grep -v -e '^$' "$TMP/verify" || fail "systemd-analyze verify warns"
     ok "systemd-analyze verify accepts tinyhsmd.socket and tinyhsmd.service"
+    mkdir -m 0700 "$TMP/xdg"
+    XDG_RUNTIME_DIR=$TMP/xdg HOME=$TMP systemd-analyze security --user --offline=true \
+        --threshold=20 "$TMP/units/tinyhsmd.service" >"$TMP/security" 2>&1 ||
+        { cat "$TMP/security"; fail "systemd-analyze security: exposure above 2.0"; }
+    ok "$(grep -o 'Overall exposure level.*' "$TMP/security")"
 fi
 grep -qx 'ListenStream=%t/tinyhsm/tty.sock' "$src/dist/systemd/tinyhsmd.socket.in" ||
     fail "the socket unit does not listen where tinyhsm looks"
