@@ -244,6 +244,16 @@ p11_session *p11_session_get(CK_SESSION_HANDLE h, CK_RV *rv)
     return ss;
 }
 
+/* No session of this application uses slot id. With p11_lock held. */
+static int slot_idle(CK_SLOT_ID id)
+{
+    for (int i = 0; i < P11_SESSIONS_MAX; i++)
+        if (sessions[i].used && sessions[i].slot == id &&
+            sessions[i].epoch == p11_slots[id]->epoch)
+            return 0;
+    return 1;
+}
+
 CK_RV C_OpenSession(CK_SLOT_ID id, CK_FLAGS flags, void *app, CK_NOTIFY notify,
                     CK_SESSION_HANDLE *out)
 {
@@ -258,7 +268,11 @@ CK_RV C_OpenSession(CK_SLOT_ID id, CK_FLAGS flags, void *app, CK_NOTIFY notify,
         return CKR_SESSION_PARALLEL_NOT_SUPPORTED;
     if (!out)
         return CKR_ARGUMENTS_BAD;
-    CK_RV rv = p11_certs_load(s); /* the token's objects as they are now */
+    /* the token's objects as they are now, read by the first session */
+    pthread_mutex_lock(&p11_lock);
+    int first = slot_idle(id);
+    pthread_mutex_unlock(&p11_lock);
+    CK_RV rv = first ? p11_certs_load(s) : CKR_OK;
     if (rv == CKR_DEVICE_REMOVED)
         return CKR_TOKEN_NOT_PRESENT;
     if (rv != CKR_OK)
