@@ -189,12 +189,12 @@ static int bench_pkcs11(const char *module, const char *pin, int threads,
         fprintf(stderr, "bench: %s: setup failed (0x%lx)\n", module, rv);
         return 1;
     }
-    /* one warm-up signature per thread, outside the clock */
+    /* a warm-up pass (connections, logins), outside the clock */
     for (int pass = 0; pass < 2; pass++) {
         double t0 = now_s();
         for (int i = 0; i < threads; i++) {
             jobs[i] = base;
-            jobs[i].until = pass ? t0 + seconds : 0;
+            jobs[i].until = t0 + (pass || seconds < 1 ? seconds : 1);
             pthread_create(&t[i], NULL, p11_signer, &jobs[i]);
         }
         total = 0;

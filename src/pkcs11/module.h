@@ -15,6 +15,7 @@
 
 #define P11_SLOTS_MAX 8
 #define P11_POOL_MAX 8
+#define P11_POOL_DEFAULT 4 /* tinyhsmd serves one request at a time */
 #define P11_SESSIONS_MAX 1024
 #define P11_TIMEOUT_MS 10000 /* longest wait for a device answer or a connection */
 #define P11_PORT_MAX 4096
@@ -45,6 +46,7 @@ typedef struct {
     char port[P11_PORT_MAX];
     pthread_cond_t freed;
     p11_conn conns[P11_POOL_MAX];
+    int pool;        /* connections it may open: 1 to P11_POOL_MAX */
     int logged_in;   /* this application's login (all its sessions) */
     char *pin;       /* held in locked memory while logged in */
     int pin_set;     /* last seen: the device has a PIN */

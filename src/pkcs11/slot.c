@@ -12,6 +12,14 @@
 #include <time.h>
 #include <unistd.h>
 
+/* $TINYHSM_PKCS11_POOL, else P11_POOL_DEFAULT. */
+static int pool_size(void)
+{
+    const char *v = getenv("TINYHSM_PKCS11_POOL");
+    int n = v ? atoi(v) : 0;
+    return n >= 1 && n <= P11_POOL_MAX ? n : P11_POOL_DEFAULT;
+}
+
 static CK_RV slot_add(const char *port)
 {
     if (p11_nslots == P11_SLOTS_MAX || strlen(port) >= P11_PORT_MAX)
@@ -20,6 +28,7 @@ static CK_RV slot_add(const char *port)
     if (!s)
         return CKR_HOST_MEMORY;
     snprintf(s->port, sizeof(s->port), "%s", port);
+    s->pool = pool_size();
     pthread_cond_init(&s->freed, NULL);
     p11_slots[p11_nslots++] = s;
     return CKR_OK;
@@ -137,7 +146,7 @@ CK_RV p11_rv(int dev_rc)
 static p11_conn *pool_pick(p11_slot *s, int auth)
 {
     p11_conn *pick = NULL;
-    for (int i = 0; i < P11_POOL_MAX; i++) {
+    for (int i = 0; i < s->pool; i++) {
         p11_conn *c = &s->conns[i];
         if (c->busy)
             continue;
