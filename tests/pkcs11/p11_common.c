@@ -74,9 +74,11 @@ CK_FUNCTION_LIST *p11_test_module(void)
 {
     char path[1024];
     const char *m = getenv("THSM_MODULE");
-    if (!m || !*m) {
-        snprintf(path, sizeof(path), "%s/../lib/libtinyhsm-pkcs11.so",
-                 getenv("THSM_BIN") ? getenv("THSM_BIN") : ".");
+    const char *bin = getenv("THSM_BIN") ? getenv("THSM_BIN") : ".";
+    if (!m || !*m) { /* the build's lib/, or beside the programs */
+        snprintf(path, sizeof(path), "%s/../lib/libtinyhsm-pkcs11.so", bin);
+        if (access(path, R_OK) != 0)
+            snprintf(path, sizeof(path), "%s/libtinyhsm-pkcs11.so", bin);
         m = path;
     }
     void *h = dlopen(m, RTLD_NOW | RTLD_LOCAL);
