@@ -168,6 +168,8 @@ static CK_RV p11_setup(const char *module, const char *pin, p11_job *j,
         rv = j->f->C_OpenSession(j->slot, CKF_SERIAL_SESSION, NULL, NULL, s);
     if (rv == CKR_OK)
         rv = j->f->C_Login(*s, CKU_USER, (CK_UTF8CHAR *)pin, strlen(pin));
+    if (rv == CKR_USER_PIN_NOT_INITIALIZED)
+        rv = CKR_OK; /* a device without a PIN signs without a login */
     if (rv == CKR_OK)
         rv = j->f->C_FindObjectsInit(*s, t, 2);
     if (rv == CKR_OK)
