@@ -9,9 +9,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* A failed CHECK exits: the daemon must not outlive the test. */
+static p11_test_dev *running;
+
+static void kill_running(void)
+{
+    if (running)
+        p11_test_dev_kill(running);
+}
+
 void p11_test_dev_init(p11_test_dev *d)
 {
     memset(d, 0, sizeof(*d));
+    running = d;
+    atexit(kill_running);
     thsm_test_tmpdir(d->dir, sizeof(d->dir));
     snprintf(d->state, sizeof(d->state), "%s/state", d->dir);
     snprintf(d->link, sizeof(d->link), "%s/tty", d->dir);
@@ -66,6 +77,7 @@ void p11_test_dev_cleanup(p11_test_dev *d)
     if (d->pid > 0) {
         kill(d->pid, SIGTERM);
         waitpid(d->pid, NULL, 0);
+        d->pid = -1;
     }
     thsm_test_rmtree(d->dir);
 }

@@ -12,7 +12,14 @@ openssl dgst -sha256 -binary "$TMP/data" >"$TMP/digest"
 
 mkdir -m 700 "$TMP/run"
 SPID=
-stop_server() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null || true; }
+# p11-kit runs the server as a child of its own: stop that one by its pid
+stop_server() {
+    local pid
+    pid=$(sed -n 's/^P11_KIT_SERVER_PID=\([0-9]*\);.*/\1/p' "$TMP/server.out" 2>/dev/null || true)
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null
+    [ -n "$SPID" ] && kill "$SPID" 2>/dev/null
+    wait "$SPID" 2>/dev/null || true
+}
 trap 'stop_server; cleanup' EXIT
 XDG_RUNTIME_DIR=$TMP/run tool p11-kit server -f --provider "$MODULE" \
     -n "$TMP/run/p11.sock" 'pkcs11:' >"$TMP/server.out" 2>"$TMP/server.err" &
@@ -29,4 +36,6 @@ run 0 client --login --pin "$PIN" --sign -m ECDSA --label signer -i "$TMP/digest
     -o "$TMP/sig" --signature-format openssl
 verify_sig "$TMP/sig" "$TMP/data" "$TMP/signer.der"
 ok "p11-kit server + p11-kit-client.so: a client signs, openssl verifies"
+stop_server
+SPID=
 finish
