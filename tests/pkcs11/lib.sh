@@ -11,7 +11,8 @@ export TINYHSM_NO_PIN_WARNING=1
 # A module built with ASan needs its runtime in the tools that load it (the
 # tools' own leaks are not ours: leak checks off for them).
 TOOL_ENV=()
-if nm -D --undefined-only "$MODULE" | grep -q __asan_init; then
+undefined=$(nm -D --undefined-only "$MODULE") # not piped into grep -q: pipefail
+if [[ $undefined == *__asan_init* ]]; then
     rt=$(clang -print-file-name=libclang_rt.asan-x86_64.so)
     [ -r "$rt" ] || fail "the module needs the ASan runtime, none at $rt"
     TOOL_ENV=(env "LD_PRELOAD=$rt" ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0)
