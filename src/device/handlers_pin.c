@@ -171,7 +171,10 @@ static int pin_set_params_ok(thsm_device *dev, const char *old,
     if (!pin_param_ok(dev, "NEW", new_pin) ||
         (old && !pin_param_ok(dev, "OLD", old)))
         return 0;
-    if (dev->st.pin.set && !old)
+    if (thsm_pin_weak(new_pin))
+        thsm_resp_error(dev, "BAD_PARAM", "NEW is too easy to guess: "
+                        THSM_PIN_WEAK_TEXT);
+    else if (dev->st.pin.set && !old)
         thsm_resp_error(dev, "BAD_PARAM", "a PIN is set; give OLD=<pin> too");
     else if (!dev->st.pin.set && old)
         thsm_resp_error(dev, "BAD_PARAM", "no PIN is set; give only NEW=<pin>");
