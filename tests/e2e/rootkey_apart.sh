@@ -74,12 +74,12 @@ ok "a root key others can read is refused"
 # read-only, whatever the state directory.
 mkdir -m 700 "$TMP/creds"
 cp -p "$TMP/keys/root.key" "$TMP/creds/tinyhsm-root-key"
-chmod 400 "$TMP/creds/tinyhsm-root-key"
+chmod 440 "$TMP/creds/tinyhsm-root-key" # as systemd's ACL shows it
 CREDENTIALS_DIRECTORY=$TMP/creds start_daemon "$TMP/old"
 [ "$(signer)" = "$id" ] || fail "the credential does not open the state"
 stop_daemon
 grep -q warning "$TMP/daemon.err" && fail "warning with a credential: $(cat "$TMP/daemon.err")"
-ok "the key as a systemd credential opens the state"
+ok "the key as a systemd credential (mode 0440, as with systemd's ACL) opens the state"
 
 # --new-root-key makes a key for a credential, once.
 run 0 "$BIN/tinyhsmd" --new-root-key --root-key "$TMP/new/root.key"

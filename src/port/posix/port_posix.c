@@ -306,8 +306,8 @@ static int open_beside(thsm_posix_port *pp, const thsm_root_key_opts *rk,
         if (create_key(pp, rk, path, NULL, err, err_cap))
             return -1;
         sealed = rk->tpm != NULL;
-    } else if (thsm_root_key_read(path, rk->tpm, pp->device_key, &sealed, err,
-                                  err_cap)) {
+    } else if (thsm_root_key_read(path, rk->tpm, 0, pp->device_key, &sealed,
+                                  err, err_cap)) {
         return -1;
     }
     note(who, "warning: the root key is in the state directory (%s): whoever "
@@ -324,7 +324,7 @@ static int drop_beside(thsm_posix_port *pp, const thsm_root_key_opts *rk,
 {
     uint8_t old[THSM_DEVICE_KEY_LEN];
     int sealed, same;
-    if (thsm_root_key_read(beside, rk->tpm, old, &sealed, err, err_cap))
+    if (thsm_root_key_read(beside, rk->tpm, 0, old, &sealed, err, err_cap))
         return -1;
     same = memcmp(old, pp->device_key, sizeof(old)) == 0;
     explicit_bzero(old, sizeof(old));
@@ -344,15 +344,13 @@ static int move_key(thsm_posix_port *pp, const thsm_root_key_opts *rk,
                     size_t err_cap)
 {
     int sealed;
-    if (rk->read_only)
-        FAIL("cannot move %s to %s: it is read-only", beside, rk->path);
-    if (thsm_root_key_read(beside, rk->tpm, pp->device_key, &sealed, err,
+    if (thsm_root_key_read(beside, rk->tpm, 0, pp->device_key, &sealed, err,
                            err_cap) ||
         thsm_root_key_write(rk->path, rk->tpm, pp->device_key, 0, err, err_cap))
         return -1;
     note(who, "moved the root key from %s to %s", beside, rk->path);
-    if (thsm_root_key_read(rk->path, rk->tpm, pp->device_key, &sealed, err,
-                           err_cap))
+    if (thsm_root_key_read(rk->path, rk->tpm, 0, pp->device_key, &sealed,
+                           err, err_cap))
         return -1;
     return drop_beside(pp, rk, beside, NULL, err, err_cap);
 }
@@ -365,8 +363,8 @@ static int open_apart(thsm_posix_port *pp, const thsm_root_key_opts *rk,
     int sealed = 0;
     snprintf(beside, sizeof(beside), "%s/%s", pp->dir, KEY_FILE);
     if (exists(rk->path)) {
-        if (thsm_root_key_read(rk->path, rk->tpm, pp->device_key, &sealed, err,
-                               err_cap) ||
+        if (thsm_root_key_read(rk->path, rk->tpm, rk->read_only,
+                               pp->device_key, &sealed, err, err_cap) ||
             (exists(beside) &&
              drop_beside(pp, rk, beside, who, err, err_cap)))
             return -1;

@@ -31,9 +31,11 @@ int thsm_root_key_default(char *buf, size_t cap, int state_is_default,
                           int *read_only);
 
 /* Reads the key file at path (refusing one that others can read or that is
- * not ours), unsealing a sealed one with tpm (NULL: the default TCTI).
- * *sealed tells which it was. Returns 0, or -1 with the reason in err. */
-int thsm_root_key_read(const char *path, const char *tpm,
+ * not ours, unless it is a systemd credential, which systemd may hand over
+ * as root's file with an ACL), unsealing a sealed one with tpm (NULL: the
+ * default TCTI). *sealed tells which it was. Returns 0, or -1 with the
+ * reason in err. */
+int thsm_root_key_read(const char *path, const char *tpm, int credential,
                        uint8_t key[32], int *sealed, char *err, size_t err_cap);
 
 /* Writes key to path, sealed with tpm when tpm is not NULL: a temporary
