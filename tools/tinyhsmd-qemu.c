@@ -33,6 +33,7 @@
 #include "device/device.h"
 #include "host/defaults.h"
 #include "host/pty.h"
+#include "port/posix/huk_link.h"
 
 #define EOT 0x04         /* to the firmware: the client closed the port */
 #define SHARED 0x0e      /* to the firmware: more than one opener */
@@ -50,6 +51,7 @@ typedef struct {
     const char *run_dir; /* the default link's private directory, or NULL */
     long flash_size;
     int icount;
+    const char *root_key; /* huk.bin's place apart from the state, or NULL */
 } options;
 
 typedef struct {
@@ -158,6 +160,7 @@ static int holds_tinyhsmd_state(int dir)
 static int prepare_state(const options *o)
 {
     uint8_t seed[SEED_LEN];
+    char err[1024];
     if (make_dirs(o->state) != 0) {
         die_errno("cannot create", o->state);
         return -1;
@@ -174,6 +177,9 @@ static int prepare_state(const options *o)
         fprintf(stderr, "tinyhsmd-qemu: %s holds a tinyhsmd state (state.bin or "
                 "device.key); not using it: give tinyhsmd-qemu a directory of "
                 "its own (--state)\n", o->state);
+    } else if (o->root_key && thsm_huk_link(dir, o->root_key, "tinyhsmd-qemu",
+                                            err, sizeof(err)) != 0) {
+        fprintf(stderr, "tinyhsmd-qemu: %s\n", err);
     } else if (create_missing(dir, o->flash_size) != 0 ||
                random_bytes(seed, sizeof(seed)) != 0 ||
                write_new(dir, "seed.bin", seed, sizeof(seed)) != 0) {
@@ -535,6 +541,8 @@ static void usage(FILE *out, const options *o)
             "  --flash-size BYTES size of a new flash image (default %d; at least\n"
             "                     3 sectors of %d bytes); the log takes all but 2\n"
             "  --icount           one instruction per virtual nanosecond (bench)\n"
+            "  --root-key FILE    keep the root key (32 bytes) in FILE, DIR/huk.bin\n"
+            "                     a link to it; a huk.bin file in DIR is moved there\n"
             "SIGINT, SIGTERM or SIGHUP stop it cleanly.\n",
             o->state, o->link, o->firmware, o->qemu, FLASH_DEFAULT, FLASH_SECTOR);
 }
@@ -566,6 +574,7 @@ static int parse(int argc, char **argv, options *o)
         {"qemu", required_argument, NULL, 'q'},
         {"flash-size", required_argument, NULL, 'z'},
         {"icount", no_argument, NULL, 'i'},
+        {"root-key", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -579,6 +588,7 @@ static int parse(int argc, char **argv, options *o)
         case 'f': o->firmware = optarg; break;
         case 'q': o->qemu = optarg; break;
         case 'i': o->icount = 1; break;
+        case 'k': o->root_key = optarg; break;
         case 'z':
             o->flash_size = strtol(optarg, &end, 10);
             if (*end || o->flash_size < 3 * FLASH_SECTOR ||
@@ -620,7 +630,7 @@ int main(int argc, char **argv)
         thsm_default_run_dir(run_dir, sizeof(run_dir));
     default_firmware(firmware, sizeof(firmware));
     options o = {state, link, firmware, "qemu-system-arm", is_default ? run_dir : NULL,
-                 FLASH_DEFAULT, 0};
+                 FLASH_DEFAULT, 0, NULL};
     int rc = parse(argc, argv, &o);
     if (rc >= 0)
         return rc;

@@ -159,21 +159,15 @@ static int encode(const char *tpm, const uint8_t key[32], uint8_t *file,
     return 0;
 }
 
-int thsm_root_key_write(const char *path, const char *tpm,
-                        const uint8_t key[32], int replace, char *err,
-                        size_t err_cap)
+int thsm_key_file_write(const char *path, const uint8_t *data, size_t len,
+                        int replace, char *err, size_t err_cap)
 {
-    uint8_t file[FILE_MAX];
-    size_t len;
     char tmp[4200];
-    if (encode(tpm, key, file, &len, err, err_cap) != 0)
-        return -1;
     if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) >=
         (int)sizeof(tmp))
         FAIL("root key path too long");
     int dir = open_parent(path);
-    int ok = dir >= 0 && write_tmp(tmp, file, len) == 0;
-    explicit_bzero(file, sizeof(file));
+    int ok = dir >= 0 && write_tmp(tmp, data, len) == 0;
     /* link() refuses an existing file, rename() replaces it */
     ok = ok && (replace ? rename(tmp, path) : link(tmp, path)) == 0;
     int saved = errno;
@@ -184,6 +178,19 @@ int thsm_root_key_write(const char *path, const char *tpm,
     if (!ok)
         FAIL("cannot write the root key %s: %s", path, strerror(saved));
     return 0;
+}
+
+int thsm_root_key_write(const char *path, const char *tpm,
+                        const uint8_t key[32], int replace, char *err,
+                        size_t err_cap)
+{
+    uint8_t file[FILE_MAX];
+    size_t len;
+    if (encode(tpm, key, file, &len, err, err_cap) != 0)
+        return -1;
+    int rc = thsm_key_file_write(path, file, len, replace, err, err_cap);
+    explicit_bzero(file, sizeof(file));
+    return rc;
 }
 
 int thsm_root_key_new(const char *path, const char *tpm, char *err,

@@ -45,6 +45,10 @@ int thsm_root_key_write(const char *path, const char *tpm,
                         const uint8_t key[32], int replace, char *err,
                         size_t err_cap);
 
+/* The bytes of a key file written as thsm_root_key_write does. */
+int thsm_key_file_write(const char *path, const uint8_t *data, size_t len,
+                        int replace, char *err, size_t err_cap);
+
 /* A new random root key at path (sealed with tpm when not NULL); refuses
  * an existing file. */
 int thsm_root_key_new(const char *path, const char *tpm, char *err,
