@@ -5,7 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 [ "$DEVICE" = tinyhsmd ] || { echo "SKIP: tinyhsmd only"; exit 77; }
 command -v swtpm >/dev/null || { echo "SKIP: swtpm is not installed (Debian: swtpm)"; exit 77; }
-"$BIN/tinyhsmd" --help | grep -q -- --tpm || { echo "SKIP: tinyhsmd built without tpm2-tss"; exit 77; }
 
 # Two free loopback ports P and P+1 (the swtpm TCTI finds the control
 # port at P+1): prints P.
@@ -44,6 +43,11 @@ swtpm_stop() { kill -TERM "$SWPID"; wait "$SWPID" 2>/dev/null || true; SWPID=; }
 trap 'swtpm_stop 2>/dev/null; cleanup' EXIT
 
 swtpm_start "$TMP/tpm1"
+if ! "$BIN/tinyhsmd" --new-root-key --root-key "$TMP/probe.key" --tpm "$TCTI" 2>"$TMP/probe.err"; then
+    grep -q "without TPM support" "$TMP/probe.err" &&
+        { echo "SKIP: tinyhsmd was built without tpm2-tss (libtss2-dev)"; exit 77; }
+    fail "cannot seal a key with swtpm: $(cat "$TMP/probe.err")"
+fi
 start_daemon "$TMP/state" --root-key "$TMP/keys/root.key" --tpm "$TCTI"
 has "$TMP/daemon.err" "created a new root key $TMP/keys/root.key, sealed to the TPM"
 run 0 tinyhsm config --new all --yes
