@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -246,14 +247,18 @@ static int check_private(int fd, const char *what, const char *path,
     return 0;
 }
 
-static void note(const char *who, const char *fmt, const char *a,
-                 const char *b)
+/* What the key handling did, on stderr after who (nothing when who is NULL). */
+__attribute__((format(printf, 2, 3))) static void
+note(const char *who, const char *fmt, ...)
 {
-    if (who) {
-        fprintf(stderr, "%s: ", who);
-        fprintf(stderr, fmt, a, b);
-        fputc('\n', stderr);
-    }
+    va_list ap;
+    if (!who)
+        return;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", who);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
 }
 
 static int exists(const char *path)
