@@ -86,7 +86,7 @@ static int issue(thsm_device *dev, const cert_params *cp, thsm_p256_key *key,
     return -1;
 }
 
-static int get_format(thsm_device *dev, const thsm_params *ps, int *der)
+static int get_format(thsm_device *dev, const thsm_params *ps, bool *der)
 {
     const char *f = thsm_params_get(ps, THSM_P_FORMAT);
     *der = f && strcmp(f, THSM_V_FORMAT_DER) == 0;
@@ -98,7 +98,7 @@ static int get_format(thsm_device *dev, const thsm_params *ps, int *der)
     return 0;
 }
 
-static void send_cert(thsm_device *dev, const thsm_slot *s, int der)
+static void send_cert(thsm_device *dev, const thsm_slot *s, bool der)
 {
     if (!der) {
         thsm_resp_line(dev, THSM_ANS_OK);
@@ -163,7 +163,7 @@ void thsm_h_ca_new_cert(thsm_device *dev, const thsm_params *ps)
 
 void thsm_h_ca_cert(thsm_device *dev, const thsm_params *ps)
 {
-    int der;
+    bool der;
     if (get_format(dev, ps, &der) != 0)
         return;
     if (!dev->st.ca.has_cert)
@@ -199,7 +199,7 @@ void thsm_h_signer_new_key(thsm_device *dev, const thsm_params *ps)
 void thsm_h_signer_new_cert(thsm_device *dev, const thsm_params *ps)
 {
     const char *type = thsm_params_get(ps, THSM_P_TYPE);
-    int self = strcmp(type, THSM_V_TYPE_SELF_SIGNED) == 0;
+    bool self = strcmp(type, THSM_V_TYPE_SELF_SIGNED) == 0;
     cert_params cp;
     if (!self && strcmp(type, THSM_V_TYPE_CA_SIGNED) != 0) {
         thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_TYPE " must be "
@@ -233,33 +233,33 @@ void thsm_h_signer_new_cert(thsm_device *dev, const thsm_params *ps)
     }
 }
 
-/* Answers the error when the signer cannot be used; 0 when it can. */
-static int signer_usable(thsm_device *dev)
+/* Whether the signer can be used; answers the error when not. */
+static bool signer_usable(thsm_device *dev)
 {
     if (!dev->st.signer.has_key) {
         thsm_resp_error(dev, THSM_E_NO_SIGNER, "no signer key");
-        return -1;
+        return false;
     }
     if (!dev->st.signer.has_cert) {
         thsm_resp_error(dev, THSM_E_NO_SIGNER_CERT,
                         "the signer key has no certificate; issue one with "
                         THSM_CMD_SIGNER_NEW_CERT);
-        return -1;
+        return false;
     }
-    return 0;
+    return true;
 }
 
 void thsm_h_signer_cert(thsm_device *dev, const thsm_params *ps)
 {
-    int der;
-    if (get_format(dev, ps, &der) == 0 && signer_usable(dev) == 0)
+    bool der;
+    if (get_format(dev, ps, &der) == 0 && signer_usable(dev))
         send_cert(dev, &dev->st.signer, der);
 }
 
 void thsm_h_signer_info(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
-    if (signer_usable(dev) == 0)
+    if (signer_usable(dev))
         send_info(dev, &dev->st.signer);
 }
 
@@ -272,7 +272,7 @@ void thsm_h_signer_sign(thsm_device *dev, const thsm_params *ps)
         thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_HASH " must be 64 hex digits");
         return;
     }
-    if (signer_usable(dev) != 0)
+    if (!signer_usable(dev))
         return;
     if (thsm_p256_sign(&dev->st.signer.key, digest, der, &der_len) != 0) {
         thsm_resp_error(dev, THSM_E_CRYPTO, "signing failed");

@@ -18,7 +18,7 @@
 #define THSM_PROTO_LINE_MAX 1024 /* longest request, without CR LF */
 #define THSM_PROTO_ANSWER_MAX 8192 /* longest answer a device sends */
 
-/* ---- commands of the original board (PROTOCOL.md) ----------------------- */
+/* ---- commands of the original board (docs/PROTOCOL.md) ------------------ */
 
 #define THSM_CMD_AT "AT"
 #define THSM_CMD_RESET "AT+RESET"
