@@ -53,9 +53,8 @@ void thsm_h_about(thsm_device *dev, const thsm_params *ps)
 void thsm_h_ready(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
-    thsm_resp_line(dev, THSM_ANS_OK " %s", dev->storage_error
-                                               ? THSM_ANS_NOT_READY
-                                               : THSM_ANS_READY);
+    thsm_resp_line(dev, THSM_ANS_OK " %s",
+                   dev->storage_error ? THSM_ANS_NOT_READY : THSM_ANS_READY);
 }
 
 void thsm_h_host_key(thsm_device *dev, const thsm_params *ps)
@@ -117,9 +116,8 @@ void thsm_h_status(thsm_device *dev, const thsm_params *ps)
                    THSM_ST_LOG_STATE "=%s " THSM_ST_STATE "=%s",
                    dev->st.ca.has_cert, dev->st.signer.has_key,
                    dev->st.signer.has_cert,
-                   !p->set     ? THSM_ST_PIN_NONE
-                   : p->tries  ? THSM_ST_PIN_SET
-                               : THSM_ST_PIN_BLOCKED,
+                   !p->set    ? THSM_ST_PIN_NONE
+                   : p->tries ? THSM_ST_PIN_SET : THSM_ST_PIN_BLOCKED,
                    p->set ? p->tries : 0, thsm_logged_in(dev, dev->sess),
                    (unsigned long)dev->signatures, ca, signer,
                    (unsigned long)dev->log_count, log,
