@@ -92,11 +92,15 @@ static bool event_is(const char *rec, const char *event)
 }
 
 /* Counts the wrong PINs since the last login, PIN change or decommission:
- * what the try counter must be at most (a rolled-back state). */
-static void count_pin_fails(scan *sc, const char *rec)
+ * what the try counter must be at most (a rolled-back state). Only records
+ * the sealed anchor covers may start the count again: past it anyone can
+ * append a record with a valid link (the chain needs no key), so there
+ * records only ever lower the bound. */
+static void count_pin_fails(scan *sc, const char *rec, uint32_t i)
 {
-    if (event_is(rec, THSM_EV_AUTH) || event_is(rec, THSM_EV_PIN_SET) ||
-        event_is(rec, THSM_EV_DECOMMISSION))
+    if (i < sc->anchor_count &&
+        (event_is(rec, THSM_EV_AUTH) || event_is(rec, THSM_EV_PIN_SET) ||
+         event_is(rec, THSM_EV_DECOMMISSION)))
         sc->pin_fails = 0;
     else if (event_is(rec, THSM_EV_AUTH_FAILED))
         sc->pin_fails++;
@@ -107,7 +111,7 @@ static void count_pin_fails(scan *sc, const char *rec)
 static void scan_record(thsm_device *dev, scan *sc, const char *rec,
                         uint32_t i)
 {
-    count_pin_fails(sc, rec);
+    count_pin_fails(sc, rec, i);
     if (!check_record(dev, rec, i) && !sc->first_bad)
         sc->first_bad = i + 1;
     if (i + 1 == sc->anchor_count)
