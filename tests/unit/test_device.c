@@ -1692,6 +1692,25 @@ static void test_rollback_forged_auth_keeps_bound(void **state)
     expect_status(f, " TRIES=2 ");
 }
 
+/* A disk that fills mid-record: the half record is cut back and the
+ * failure is a storage error, never a finding of tampering. */
+static void test_short_append_is_storage_error(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    f->mp.short_append = 77;
+    assert_string_equal(req(f, SIGN_REQ), "ERROR STORAGE audit log not "
+                        "writable; signature withheld\r\n\r\n");
+    assert_int_equal(log_object(f)->len % THSM_LOG_RECORD, 0);
+    /* the failure itself is recorded, as every refused key command */
+    assert_true(logged(f, "STORAGE", "SIGNER_SIGN"));
+    expect_status(f, " LOG=4 LOG_STATE=OK");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    expect_status(f, " LOG=5 LOG_STATE=OK STATE=OK");
+    reinit(f);
+    expect_status(f, " LOG=5 LOG_STATE=OK STATE=OK");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1782,6 +1801,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pin_text_never_echoed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rollback_forged_auth_keeps_bound,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_short_append_is_storage_error,
                                         setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
