@@ -28,6 +28,8 @@ typedef struct {
     int responses;
     char all[262144]; /* every response, to look for leaked secrets */
     size_t all_len;
+    int64_t tick; /* seconds the clock moves before each request: the tests
+                     of other rules outrun the waits after wrong PINs */
 } fixture;
 
 static void collect(void *ctx, const char *data, size_t len)
@@ -48,6 +50,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
     thsm_mem_port_init(&f->mp, &f->port);
+    f->tick = 600;
     thsm_session_init(&f->s, collect, f);
     assert_int_equal(thsm_device_init(&f->dev, &f->port), 0);
     *state = f;
@@ -66,6 +69,7 @@ static int teardown(void **state)
 static const char *req_on(fixture *f, thsm_session *s, const char *line)
 {
     int before = f->responses;
+    f->mp.now += f->tick;
     thsm_device_input(&f->dev, s, (const uint8_t *)line, strlen(line));
     thsm_device_input(&f->dev, s, (const uint8_t *)"\r\n", 2);
     assert_int_equal(f->responses, before + 1);
@@ -1268,8 +1272,8 @@ static void test_pin_text_never_echoed(void **state)
 }
 
 /* Rewrites state.bin as the version before the anchor ("THSMST02": same
- * seal, body without the PIN record's KDF id and without the 42-byte
- * anchor), as an older tinyhsmd wrote it. */
+ * seal, body without the PIN record's KDF id, the 42-byte anchor and the
+ * roles), as an older tinyhsmd wrote it. */
 static void downgrade_state_to_v2(fixture *f)
 {
     thsm_mem_object *o = state_object(f);
@@ -1277,11 +1281,11 @@ static void downgrade_state_to_v2(fixture *f)
     size_t body_len = o->len - 8 - THSM_AEAD_NONCE_LEN - THSM_AEAD_TAG_LEN;
     assert_int_equal(thsm_hkdf_sha256(f->mp.device_key, 32, NULL, 0,
                                       "tinyhsm/state/v1", key, 32), 0);
-    assert_memory_equal(o->data, "THSMST04", 8);
+    assert_memory_equal(o->data, "THSMST05", 8);
     assert_int_equal(thsm_aead_open(key, nonce, o->data, 8, body, body_len,
                                     body + body_len, body), 0);
     memmove(body + 6, body + 7, body_len - 7); /* u32 gen, set, tries | id */
-    body_len -= 1 + 42;
+    body_len -= 1 + 42 + THSM_ROLES_LEN;
     memcpy(o->data, "THSMST02", 8);
     assert_int_equal(thsm_aead_seal(key, nonce, o->data, 8, body, body_len,
                                     body, body + body_len), 0);
@@ -1301,7 +1305,7 @@ static void test_state_before_anchor_loads(void **state)
     expect_status(f, "LOG=3 LOG_STATE=OK STATE=OK");
     assert_starts(req(f, SIGN_REQ), "OK "); /* next save: version 04 */
     thsm_device_flush(&f->dev);
-    assert_memory_equal(state_object(f)->data, "THSMST04", 8);
+    assert_memory_equal(state_object(f)->data, "THSMST05", 8);
 }
 
 static void test_no_signature_without_record(void **state)
@@ -1352,7 +1356,7 @@ static void test_state_v03_fixture_loads(void **state)
     assert_starts(req(f, "AT+SIGNER_PUBKEY?"), "OK 04A9779239A41632");
     assert_starts(req(f, SIGN_REQ), "OK "); /* the private key unwraps */
     thsm_device_flush(&f->dev);
-    assert_memory_equal(state_object(f)->data, "THSMST04", 8);
+    assert_memory_equal(state_object(f)->data, "THSMST05", 8);
     reinit(f);
     expect_status(f, "SIGNER_KEY=5AB15D982AEA4A80 LOG=5 LOG_STATE=OK STATE=OK");
     assert_starts(req(f, SIGN_REQ), "OK ");
@@ -1381,7 +1385,7 @@ static void test_state_v03_pin_fixture(void **state)
     assert_string_equal(req(f, "AT+AUTH PIN=fixture-pin"), "OK\r\n\r\n");
     assert_starts(req(f, SIGN_REQ), "OK ");
     reinit(f); /* saved as version 04, the PIN record still names scrypt */
-    assert_memory_equal(state_object(f)->data, "THSMST04", 8);
+    assert_memory_equal(state_object(f)->data, "THSMST05", 8);
     assert_int_equal(f->dev.st.pin.kdf.id, THSM_KDF_SCRYPT);
     assert_string_equal(req(f, "AT+AUTH PIN=fixture-pin"), "OK\r\n\r\n");
     assert_starts(req(f, SIGN_REQ), "OK ");
