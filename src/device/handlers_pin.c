@@ -133,7 +133,7 @@ static void locked(thsm_device *dev, const role *r)
     else if (dev->st.so.set && dev->st.so.tries)
         thsm_resp_error(dev, THSM_E_PIN_LOCKED, "PIN blocked after too many "
                         "wrong attempts; the security officer unblocks it: "
-                        THSM_CMD_AUTH " " THSM_P_SO "=<puk>, then "
+                        THSM_CMD_AUTH_SO " " THSM_P_PIN "=<puk>, then "
                         THSM_CMD_PIN_UNBLOCK " " THSM_P_NEW "=<pin>");
     else
         thsm_resp_error(dev, THSM_E_PIN_LOCKED, "PIN blocked after too many "
@@ -183,32 +183,35 @@ static int log_in(thsm_device *dev, int so, uint8_t kek[32])
     return 0;
 }
 
-void thsm_h_auth(thsm_device *dev, const thsm_params *ps)
+/* AT+AUTH and AT+AUTH_SO: logs this session in as the role so says. */
+static void auth_as(thsm_device *dev, const thsm_params *ps, int so)
 {
     const char *pin = thsm_params_get(ps, THSM_P_PIN);
-    const char *puk = thsm_params_get(ps, THSM_P_SO);
-    role r = role_of(dev, puk != NULL);
+    role r = role_of(dev, so);
     uint8_t kek[32];
-    if (!pin == !puk) {
-        thsm_resp_error(dev, THSM_E_BAD_PARAM, "give " THSM_P_PIN "=<pin> or "
-                        THSM_P_SO "=<puk>");
-        return;
-    }
     if (!dev->st.pin.set || !r.rec->set) {
-        thsm_resp_error(dev, THSM_E_NO_PIN, r.so ? "no SO PIN is set; "
+        thsm_resp_error(dev, THSM_E_NO_PIN, so ? "no SO PIN is set; "
                         THSM_CMD_SO_PIN_SET " " THSM_P_NEW "=<puk> sets one"
                         : "no PIN is set; " THSM_CMD_PIN_SET " " THSM_P_NEW
                         "=<pin> sets one");
         return;
     }
-    if (login_refused(dev) ||
-        !pin_param_ok(dev, r.so ? THSM_P_SO : THSM_P_PIN, r.so ? puk : pin))
+    if (login_refused(dev) || !pin_param_ok(dev, THSM_P_PIN, pin))
         return;
-    if (check_pin(dev, &r, r.so ? puk : pin, kek) == 0 &&
-        log_in(dev, r.so, kek) == 0) {
+    if (check_pin(dev, &r, pin, kek) == 0 && log_in(dev, so, kek) == 0) {
         thsm_state_changed(dev, r.ev_ok, NULL, NULL);
         thsm_resp_line(dev, THSM_ANS_OK);
     }
+}
+
+void thsm_h_auth(thsm_device *dev, const thsm_params *ps)
+{
+    auth_as(dev, ps, 0);
+}
+
+void thsm_h_auth_so(thsm_device *dev, const thsm_params *ps)
+{
+    auth_as(dev, ps, 1);
 }
 
 /* A new PIN record with max tries and its role key; answers ERROR CRYPTO
@@ -234,11 +237,10 @@ static int wrap(thsm_device *dev, thsm_pin *rec, const char *name,
     return -1;
 }
 
-/* Re-wraps every key under kek and stores rec (and so_rec when given);
- * logs this session in (as the SO when so) and every other one out. */
-static int install_pin(thsm_device *dev, const thsm_pin *rec,
-                       const thsm_pin *so_rec, uint8_t kek[32], int so,
-                       const char *event)
+/* Re-wraps every key under kek and stores rec; logs this session in (as
+ * the SO when so) and every other one out. */
+static int install_pin(thsm_device *dev, const thsm_pin *rec, uint8_t kek[32],
+                       int so, const char *event)
 {
     if ((dev->st.ca.has_key && thsm_slot_wrap(&dev->st.ca, "ca", kek)) ||
         (dev->st.signer.has_key &&
@@ -248,8 +250,6 @@ static int install_pin(thsm_device *dev, const thsm_pin *rec,
         return -1;
     }
     dev->st.pin = *rec;
-    if (so_rec)
-        dev->st.so = *so_rec;
     if (thsm_save_or_restore(dev) != 0)
         return -1;
     memcpy(dev->kek, kek, 32);
@@ -262,11 +262,10 @@ static int install_pin(thsm_device *dev, const thsm_pin *rec,
 
 /* Whether the parameters are present and well-formed; answers the error. */
 static bool pin_set_params_ok(thsm_device *dev, const char *old,
-                             const char *new_pin, const char *puk)
+                             const char *new_pin)
 {
     if (!pin_param_ok(dev, THSM_P_NEW, new_pin) ||
-        (old && !pin_param_ok(dev, THSM_P_OLD, old)) ||
-        (puk && !pin_param_ok(dev, THSM_P_SO, puk)))
+        (old && !pin_param_ok(dev, THSM_P_OLD, old)))
         return false;
     if (dev->st.pin.set && !old)
         thsm_resp_error(dev, THSM_E_BAD_PARAM,
@@ -274,9 +273,6 @@ static bool pin_set_params_ok(thsm_device *dev, const char *old,
     else if (!dev->st.pin.set && old)
         thsm_resp_error(dev, THSM_E_BAD_PARAM,
                         "no PIN is set; give only " THSM_P_NEW "=<pin>");
-    else if (dev->st.pin.set && puk)
-        thsm_resp_error(dev, THSM_E_BAD_PARAM, "a PIN is set; "
-                        THSM_CMD_SO_PIN_SET " sets the SO PIN");
     else
         return true;
     return false;
@@ -304,25 +300,19 @@ void thsm_h_pin_set(thsm_device *dev, const thsm_params *ps)
 {
     const char *old = thsm_params_get(ps, THSM_P_OLD);
     const char *new_pin = thsm_params_get(ps, THSM_P_NEW);
-    const char *puk = thsm_params_get(ps, THSM_P_SO);
-    uint8_t key[32], so_key[32], kek[32];
-    thsm_pin rec, so_rec;
-    if (!pin_set_params_ok(dev, old, new_pin, puk) || login_refused(dev))
+    uint8_t key[32], kek[32];
+    thsm_pin rec;
+    if (!pin_set_params_ok(dev, old, new_pin) || login_refused(dev))
         return;
-    /* every derivation before any try is spent or anything is changed */
+    /* both derivations before any try is spent or anything is changed */
     if (new_record(dev, new_pin, THSM_PIN_TRIES, &rec, key) == 0 &&
-        (!puk || new_record(dev, puk, THSM_SO_PIN_TRIES, &so_rec, so_key) == 0) &&
         pin_set_kek(dev, old, kek) == 0 &&
         wrap(dev, &rec, "user", key, kek) == 0 &&
-        (!puk || wrap(dev, &so_rec, "so", so_key, kek) == 0) &&
-        install_pin(dev, &rec, puk ? &so_rec : NULL, kek, 0,
-                    THSM_EV_PIN_SET) == 0)
+        install_pin(dev, &rec, kek, 0, THSM_EV_PIN_SET) == 0)
         thsm_resp_line(dev, THSM_ANS_OK);
     thsm_wipe(key, sizeof(key));
-    thsm_wipe(so_key, sizeof(so_key));
     thsm_wipe(kek, sizeof(kek));
     thsm_wipe(&rec, sizeof(rec));
-    thsm_wipe(&so_rec, sizeof(so_rec));
 }
 
 static bool so_pin_set_params_ok(thsm_device *dev, const char *old,
@@ -332,8 +322,8 @@ static bool so_pin_set_params_ok(thsm_device *dev, const char *old,
         (old && !pin_param_ok(dev, THSM_P_OLD, old)))
         return false;
     if (!dev->st.pin.set)
-        thsm_resp_error(dev, THSM_E_NO_PIN, "no PIN is set; " THSM_CMD_PIN_SET
-                        " " THSM_P_NEW "=<pin> " THSM_P_SO "=<puk> sets both");
+        thsm_resp_error(dev, THSM_E_NO_PIN, "set the user PIN first: "
+                        THSM_CMD_PIN_SET " " THSM_P_NEW "=<pin>");
     else if (dev->st.so.set && !old)
         thsm_resp_error(dev, THSM_E_BAD_PARAM,
                         "an SO PIN is set; give " THSM_P_OLD "=<puk> too");
@@ -395,14 +385,14 @@ void thsm_h_pin_unblock(thsm_device *dev, const thsm_params *ps)
         return;
     if (!thsm_so_logged_in(dev, dev->sess)) {
         thsm_resp_error(dev, THSM_E_AUTH_REQUIRED, "log in as the security "
-                        "officer first with " THSM_CMD_AUTH " " THSM_P_SO
-                        "=<puk>");
+                        "officer first with " THSM_CMD_AUTH_SO " "
+                        THSM_P_PIN "=<puk>");
         return;
     }
     memcpy(kek, dev->kek, 32);
     if (new_record(dev, new_pin, THSM_PIN_TRIES, &rec, key) == 0 &&
         wrap(dev, &rec, "user", key, kek) == 0 &&
-        install_pin(dev, &rec, NULL, kek, 1, THSM_EV_PIN_UNBLOCK) == 0)
+        install_pin(dev, &rec, kek, 1, THSM_EV_PIN_UNBLOCK) == 0)
         thsm_resp_line(dev, THSM_ANS_OK);
     thsm_wipe(key, sizeof(key));
     thsm_wipe(kek, sizeof(kek));

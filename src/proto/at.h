@@ -49,6 +49,7 @@
 #define THSM_CMD_LOGOUT "AT+LOGOUT"
 #define THSM_CMD_HSM_STATUS "AT+HSM_STATUS?"
 #define THSM_CMD_LOG "AT+LOG?"
+#define THSM_CMD_AUTH_SO "AT+AUTH_SO"
 #define THSM_CMD_PIN_UNBLOCK "AT+PIN_UNBLOCK"
 #define THSM_CMD_SO_PIN_SET "AT+SO_PIN_SET"
 
@@ -67,7 +68,6 @@
 #define THSM_P_NEW "NEW"
 #define THSM_P_OLD "OLD"
 #define THSM_P_FROM "FROM"
-#define THSM_P_SO "SO"
 
 /* ---- fixed parameter values ------------------------------------------------ */
 

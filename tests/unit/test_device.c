@@ -1660,8 +1660,8 @@ static void two_roles(fixture *f)
 {
     f->dev.pin_kdf.log2_cost = 4;
     provision(f);
-    assert_string_equal(req(f, "AT+PIN_SET NEW=" USER_PIN " SO=" SO_PIN),
-                        "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+PIN_SET NEW=" USER_PIN), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+SO_PIN_SET NEW=" SO_PIN), "OK\r\n\r\n");
     expect_status(f, " PIN=SET TRIES=5 ");
     expect_status(f, " SO=SET SO_TRIES=10 SO_AUTH=0 ");
 }
@@ -1690,7 +1690,7 @@ static void test_so_unblocks_and_keeps_keys(void **state)
     /* nothing but an SO login unblocks */
     assert_starts(req(f, "AT+PIN_UNBLOCK NEW=new-user-pin"),
                   "ERROR AUTH_REQUIRED ");
-    assert_string_equal(req(f, "AT+AUTH SO=" SO_PIN), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+AUTH_SO PIN=" SO_PIN), "OK\r\n\r\n");
     expect_status(f, " AUTH=0 ");
     expect_status(f, " SO_AUTH=1 ");
     assert_string_equal(req(f, "AT+PIN_UNBLOCK NEW=new-user-pin"),
@@ -1709,7 +1709,7 @@ static void test_so_unblocks_and_keeps_keys(void **state)
     assert_string_equal(req(f, "AT+PIN_SET OLD=new-user-pin NEW=third-pin"),
                         "OK\r\n\r\n");
     assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n"); /* keys wiped */
-    assert_string_equal(req(f, "AT+AUTH SO=" SO_PIN), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+AUTH_SO PIN=" SO_PIN), "OK\r\n\r\n");
     assert_string_equal(req(f, "AT+PIN_UNBLOCK NEW=fourth-pin"), "OK\r\n\r\n");
     reinit(f);
     assert_string_equal(req(f, "AT+AUTH PIN=fourth-pin"), "OK\r\n\r\n");
@@ -1723,7 +1723,7 @@ static void test_so_is_not_the_user(void **state)
     thsm_session other;
     thsm_session_init(&other, collect, f);
     two_roles(f);
-    assert_string_equal(req(f, "AT+AUTH SO=" SO_PIN), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+AUTH_SO PIN=" SO_PIN), "OK\r\n\r\n");
     expect_no_key_use(f, &f->s); /* the SO login replaced the user's */
     /* another session never rides the SO login */
     expect_no_key_use(f, &other);
@@ -1751,10 +1751,10 @@ static void test_so_tries_exhausted(void **state)
     for (int left = THSM_SO_PIN_TRIES - 1; left >= 0; left--) {
         snprintf(want, sizeof(want), "ERROR AUTH_FAILED %d tries left\r\n\r\n",
                  left);
-        assert_string_equal(req(f, "AT+AUTH SO=wrong-puk"), want);
+        assert_string_equal(req(f, "AT+AUTH_SO PIN=wrong-puk"), want);
     }
     expect_status(f, " SO=BLOCKED SO_TRIES=0 ");
-    assert_starts(req(f, "AT+AUTH SO=" SO_PIN), "ERROR PIN_LOCKED ");
+    assert_starts(req(f, "AT+AUTH_SO PIN=" SO_PIN), "ERROR PIN_LOCKED ");
     assert_starts(req(f, "AT+SO_PIN_SET OLD=" SO_PIN " NEW=new-puk-1"),
                   "ERROR PIN_LOCKED ");
     /* wrong PINs name their role in the log */
@@ -1776,13 +1776,12 @@ static void test_so_tries_exhausted(void **state)
 static void test_so_pin_malformed_spends_no_try(void **state)
 {
     fixture *f = *state;
-    f->dev.pin_kdf.log2_cost = 4;
-    assert_starts(req(f, "AT+PIN_SET NEW=" USER_PIN " SO=short"),
-                  "ERROR BAD_PARAM SO must be ");
-    expect_status(f, " PIN=NONE ");
     two_roles(f);
-    const char *bad[] = {"AT+AUTH SO=short", "AT+AUTH SO=", "AT+AUTH SO",
-                         ("AT+AUTH SO=" SO_PIN " PIN=" USER_PIN),
+    assert_starts(req(f, "AT+SO_PIN_SET OLD=" SO_PIN " NEW=short"),
+                  "ERROR BAD_PARAM NEW must be ");
+    const char *bad[] = {"AT+AUTH_SO PIN=short", "AT+AUTH_SO PIN=",
+                         "AT+AUTH_SO PIN", "AT+AUTH_SO",
+                         ("AT+AUTH_SO PIN=" SO_PIN " SO=" SO_PIN),
                          ("AT+SO_PIN_SET OLD=" SO_PIN " NEW=short"),
                          ("AT+SO_PIN_SET OLD=short NEW=" SO_PIN),
                          "AT+PIN_UNBLOCK NEW=short"};
@@ -1801,10 +1800,10 @@ static void test_so_pin_set_rules(void **state)
     f->dev.pin_kdf.log2_cost = 4;
     provision(f);
     assert_starts(req(f, "AT+SO_PIN_SET NEW=" SO_PIN), "ERROR NO_PIN ");
-    assert_starts(req(f, "AT+AUTH SO=" SO_PIN), "ERROR NO_PIN ");
+    assert_starts(req(f, "AT+AUTH_SO PIN=" SO_PIN), "ERROR NO_PIN ");
     assert_string_equal(req(f, "AT+PIN_SET NEW=" USER_PIN), "OK\r\n\r\n");
     expect_status(f, " SO=NONE SO_TRIES=0 ");
-    assert_starts(req(f, "AT+AUTH SO=" SO_PIN), "ERROR NO_PIN ");
+    assert_starts(req(f, "AT+AUTH_SO PIN=" SO_PIN), "ERROR NO_PIN ");
     assert_starts(req(f, "AT+PIN_SET OLD=" USER_PIN " NEW=" USER_PIN
                          " SO=" SO_PIN), "ERROR BAD_PARAM ");
     /* only the user's own session sets the first SO PIN */
@@ -1818,8 +1817,8 @@ static void test_so_pin_set_rules(void **state)
                   "ERROR AUTH_FAILED 9 tries left");
     assert_string_equal(req_on(f, &other, "AT+SO_PIN_SET OLD=" SO_PIN
                                           " NEW=other-puk"), "OK\r\n\r\n");
-    assert_starts(req(f, "AT+AUTH SO=" SO_PIN), "ERROR AUTH_FAILED ");
-    assert_string_equal(req(f, "AT+AUTH SO=other-puk"), "OK\r\n\r\n");
+    assert_starts(req(f, "AT+AUTH_SO PIN=" SO_PIN), "ERROR AUTH_FAILED ");
+    assert_string_equal(req(f, "AT+AUTH_SO PIN=other-puk"), "OK\r\n\r\n");
     expect_status(f, " SO=SET SO_TRIES=10 SO_AUTH=1 ");
     /* the SO set after the user PIN unblocks it with the keys kept */
     char pub[200];
@@ -1886,14 +1885,14 @@ static void test_pin_delay_survives_restart(void **state)
     assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED 4 ");
     f->mp.now += 1;
     assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED 3 ");
-    assert_starts(req(f, "AT+AUTH SO=wrong-puk"), "ERROR AUTH_FAILED 9 ");
+    assert_starts(req(f, "AT+AUTH_SO PIN=wrong-puk"), "ERROR AUTH_FAILED 9 ");
     reinit(f);
     expect_status(f, " DELAY=2 ");
     expect_status(f, " SO_DELAY=1");
     expect_delay(f, "AT+AUTH PIN=" USER_PIN, 2, " TRIES=3 ");
-    expect_delay(f, "AT+AUTH SO=" SO_PIN, 1, " SO_TRIES=9 ");
+    expect_delay(f, "AT+AUTH_SO PIN=" SO_PIN, 1, " SO_TRIES=9 ");
     f->mp.now += 1;
-    assert_string_equal(req(f, "AT+AUTH SO=" SO_PIN), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+AUTH_SO PIN=" SO_PIN), "OK\r\n\r\n");
     expect_status(f, " SO_TRIES=10 SO_AUTH=1 SO_DELAY=0");
     expect_delay(f, "AT+AUTH PIN=" USER_PIN, 1, " TRIES=3 ");
     f->mp.now += 1;
