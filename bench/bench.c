@@ -69,6 +69,7 @@ static int bench_device(const char *port, int n, int count_bytes)
 {
     static thsm_at at;
     char err[256];
+    thsm_err herr;
     uint8_t digest[32], sig[64];
     if (thsm_at_open(&at, port, err, sizeof(err)) != THSM_AT_OK) {
         fprintf(stderr, "bench: %s\n", err);
@@ -85,8 +86,8 @@ static int bench_device(const char *port, int n, int count_bytes)
     for (int i = 0; i < n && rc == 0; i++) {
         memcpy(digest, &i, sizeof(i));
         double t = now_s();
-        if (thsm_hsm_sign_digest(&at, digest, sig, err, sizeof(err)) != 0) {
-            fprintf(stderr, "bench: %s\n", err);
+        if (thsm_hsm_sign_digest(&at, digest, sig, &herr) != THSM_OK) {
+            fprintf(stderr, "bench: %s\n", herr.msg);
             rc = 1;
         }
         lat[i] = now_s() - t;

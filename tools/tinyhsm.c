@@ -158,7 +158,7 @@ static int take_global(cli_ctx *ctx, int argc, char **argv, int *i)
     const char *w = argv[*i];
     const char **dest = NULL, *inline_value = NULL;
     if (strcmp(w, "-d") == 0 || strcmp(w, "--debug") == 0) {
-        ctx->debug = 1;
+        ctx->debug = true;
         return 1;
     }
     if (strcmp(w, "-p") == 0 || strcmp(w, "--port") == 0)
@@ -222,13 +222,13 @@ static int parse_globals(cli_ctx *ctx, int argc, char **argv, int *ask)
         if (o == 'p')
             ctx->port = optarg;
         else if (o == 'd')
-            ctx->debug = 1;
+            ctx->debug = true;
         else if (o == 'P')
             ctx->pin_file = optarg;
         else if (o == 'h' || o == 'V')
             *ask = *ask == 'h' ? 'h' : o;
         else
-            return cli_bad_option(NULL, opts, argc, argv);
+            return cli_bad_option(ctx, NULL, opts, argc, argv);
     }
     if (optind >= argc && !*ask) {
         usage(stderr);
@@ -245,7 +245,7 @@ static int help_or_version(cli_ctx *ctx, int ask, int argc, char **argv)
 {
     if (ask == 'V') {
         if (optind < argc)
-            return cli_usage_error(NULL, "--version takes no argument, not "
+            return cli_usage_error(ctx, NULL, "--version takes no argument, not "
                                    "'%s'", argv[optind]);
         printf("tinyhsm %s\n", THSM_VERSION);
         return CLI_OK;
@@ -266,25 +266,36 @@ static void no_core_dumps(void)
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-int main(int argc, char **argv)
+static int run(cli_ctx *ctx, int argc, char **argv)
 {
-    static cli_ctx ctx; /* holds the AT buffers: too big for the stack */
     int ask = 0;
-    no_core_dumps();
     opterr = 0; /* cli_bad_option says what was wrong, in one line */
-    int rc = parse_globals(&ctx, argc, argv, &ask);
+    int rc = parse_globals(ctx, argc, argv, &ask);
     if (rc >= 0)
         return rc;
     if (ask)
-        return help_or_version(&ctx, ask, argc, argv);
+        return help_or_version(ctx, ask, argc, argv);
     char **sub = argv + optind;
-    int n = pull_globals(&ctx, argc - optind, sub);
+    int n = pull_globals(ctx, argc - optind, sub);
     if (n < 0)
         return CLI_USAGE;
     if (strcmp(sub[0], "help") == 0)
-        return help(&ctx, n, sub);
+        return help(ctx, n, sub);
     const command *cmd = find_command(sub[0]);
     if (!cmd)
         return unknown_command(sub[0]);
-    return run_command(&ctx, cmd, n, sub);
+    return run_command(ctx, cmd, n, sub);
+}
+
+int main(int argc, char **argv)
+{
+    no_core_dumps();
+    cli_ctx *ctx = calloc(1, sizeof(*ctx)); /* the AT buffers: off the stack */
+    if (!ctx) {
+        fprintf(stderr, "tinyhsm: out of memory\n");
+        return CLI_FAIL;
+    }
+    int rc = run(ctx, argc, argv);
+    free(ctx);
+    return rc;
 }

@@ -7,7 +7,7 @@
 
 #define MAX_BOARDS 16
 
-int cli_find_board(char *port, size_t cap)
+int cli_find_board(cli_ctx *c, char *port, size_t cap)
 {
     char found[MAX_BOARDS][THSM_PORT_NAME_MAX];
     const char *root = getenv("TINYHSM_SYSFS_ROOT");
@@ -21,7 +21,7 @@ int cli_find_board(char *port, size_t cap)
                         "ST-LINK port %s\n", port);
         return 1;
     }
-    cli_error("no tinyhsmd running, and %d ST-LINK boards are attached:", n);
+    cli_error(c, "no tinyhsmd running, and %d ST-LINK boards are attached:", n);
     for (int i = 0; i < n && i < MAX_BOARDS; i++)
         fprintf(stderr, "  %s\n", found[i]);
     fprintf(stderr, "Choose one with -p, e.g.: tinyhsm -p %s info\n",

@@ -22,10 +22,10 @@ static const char cert_help[] =
     "directory is refused. DER to a terminal needs --force.\n\n"
     "Example:\n  tinyhsm cert signer -o stsafe_signer_cert.pem\n";
 
-static int cert_parse(int argc, char **argv, int *der, const char **out,
-                      int *ca)
+static int cert_parse(cli_ctx *c, int argc, char **argv, bool *der,
+                      const char **out, bool *ca)
 {
-    int force = 0;
+    bool force = false;
     static const struct option opts[] = {
         {"der", no_argument, NULL, 'D'},
         {"force", no_argument, NULL, 'F'},
@@ -36,58 +36,58 @@ static int cert_parse(int argc, char **argv, int *der, const char **out,
     int o;
     while ((o = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         if (o == 'D')
-            *der = 1;
+            *der = true;
         else if (o == 'F')
-            force = 1;
+            force = true;
         else if (o == 'o')
             *out = optarg;
         else if (o == 'h') {
             fputs(cert_help, stdout);
             return CLI_OK;
         } else
-            return cli_bad_option("cert", opts, argc, argv);
+            return cli_bad_option(c, "cert", opts, argc, argv);
     }
     if (optind != argc - 1 ||
         (strcmp(argv[optind], "ca") && strcmp(argv[optind], "signer")))
-        return cli_usage_error("cert", "say which certificate: ca or signer");
+        return cli_usage_error(c, "cert", "say which certificate: ca or signer");
     if (*der && !*out)
-        return cli_usage_error("cert", "--der needs -o FILE");
+        return cli_usage_error(c, "cert", "--der needs -o FILE");
     if (*der && strcmp(*out, "-") == 0 && isatty(STDOUT_FILENO) && !force)
-        return cli_usage_error("cert", "--der -o - would write binary to the "
+        return cli_usage_error(c, "cert", "--der -o - would write binary to the "
                                "terminal; redirect it, or --force");
     *ca = strcmp(argv[optind], "ca") == 0;
     return -1;
 }
 
 /* The certificate as PEM and DER. 0, or -1 with a message. */
-static int fetch(cli_ctx *c, int ca, char pem[THSM_PEM_MAX],
+static int fetch(cli_ctx *c, bool ca, char pem[THSM_PEM_MAX],
                  uint8_t bin[THSM_X509_DER_MAX], size_t *bin_len)
 {
-    char err[300];
-    if (thsm_hsm_cert_pem(&c->at, ca, pem, THSM_PEM_MAX, err, sizeof(err))) {
-        cli_error("%s", err);
+    thsm_err err;
+    if (thsm_hsm_cert_pem(&c->at, ca, pem, THSM_PEM_MAX, &err) != THSM_OK) {
+        cli_error(c, "%s", err.msg);
         return -1;
     }
     if (thsm_x509_to_der((uint8_t *)pem, strlen(pem), bin, THSM_X509_DER_MAX,
                          bin_len) != 0) {
-        cli_error("the device's certificate does not parse");
+        cli_error(c, "the device's certificate does not parse");
         return -1;
     }
     return 0;
 }
 
 /* Fills the prepared output and delivers it (host/output.h). */
-static int deliver(thsm_output *o, const void *data, size_t len)
+static int deliver(cli_ctx *c, thsm_output *o, const void *data, size_t len)
 {
     char err[4400];
     const thsm_output_data d = {{data}, {len}, 1};
     if (o->kind == THSM_OUT_FILE && thsm_atomic_write(&o->f, data, len) != 0) {
-        cli_error("cannot write %s: %s", o->name, strerror(errno));
+        cli_error(c, "cannot write %s: %s", o->name, strerror(errno));
         thsm_output_abort(o, 1);
         return -1;
     }
     if (thsm_output_deliver(o, &d, 1, err, sizeof(err)) != 0) {
-        cli_error("%s", err);
+        cli_error(c, "%s", err);
         return -1;
     }
     return 0;
@@ -95,19 +95,19 @@ static int deliver(thsm_output *o, const void *data, size_t len)
 
 int cli_cert(cli_ctx *c, int argc, char **argv)
 {
-    int der = 0, ca = 0;
+    bool der = false, ca = false;
     const char *out = NULL;
-    int rc = cert_parse(argc, argv, &der, &out, &ca);
+    int rc = cert_parse(c, argc, argv, &der, &out, &ca);
     if (rc >= 0)
         return rc;
     char pem[THSM_PEM_MAX], err[4400];
-    static thsm_output o;
+    thsm_output o;
     uint8_t bin[THSM_X509_DER_MAX];
     size_t bin_len;
     thsm_atomic_cleanup_on_signals();
     if (out && (thsm_output_resolve(&o, out, err, sizeof(err)) != 0 ||
                 thsm_output_prepare(&o, err, sizeof(err)) != 0)) {
-        cli_error("%s", err);
+        cli_error(c, "%s", err);
         return CLI_FAIL;
     }
     if (cli_connect(c) != 0 || fetch(c, ca, pem, bin, &bin_len) != 0) {
@@ -120,7 +120,7 @@ int cli_cert(cli_ctx *c, int argc, char **argv)
     }
     const void *data = der ? (const void *)bin : (const void *)pem;
     size_t len = der ? bin_len : strlen(pem);
-    if (deliver(&o, data, len) != 0)
+    if (deliver(c, &o, data, len) != 0)
         return CLI_FAIL;
     fprintf(stderr, "Wrote %s (%s, %zu bytes)\n", out, der ? "DER" : "PEM",
             len);

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "host/hsm.h"
+#include "proto/at.h"
 #include "util/escape.h"
 
 static const char log_help[] =
@@ -21,7 +22,7 @@ static const char log_help[] =
     "Example:\n  tinyhsm log --verify\n";
 
 typedef struct {
-    int verify;
+    bool verify;
     int printed;               /* records printed, with the header first */
     uint8_t head[32];          /* chain recomputed so far */
     unsigned long first_bad;   /* record number + 1; 0 while all hold */
@@ -55,8 +56,9 @@ static void check_record(log_walk *w, unsigned long index, const char *line)
 {
     char idx[16];
     snprintf(idx, sizeof(idx), "%08lu ", index % THSM_LOG_TOTAL_MAX);
-    int in_place = strlen(line) == THSM_LOG_LINE && strncmp(line, idx, 9) == 0;
-    int linked = thsm_log_chain_next(w->head, line) == 0;
+    bool in_place = strlen(line) == THSM_LOG_LINE &&
+                    strncmp(line, idx, 9) == 0;
+    bool linked = thsm_log_chain_next(w->head, line);
     if (w->first_bad || (in_place && linked))
         return;
     w->first_bad = index + 1;
@@ -85,23 +87,24 @@ static const char *device_damage(cli_ctx *c, char *out, size_t cap)
     static const struct {
         const char *prefix, *words;
     } kinds[] = {
-        {"BROKEN_AT_", "a record fails its chain link at record"},
-        {"MISSING_FROM_", "records it wrote are gone (tail cut or log "
-                          "deleted) from record"},
-        {"REWRITTEN_BEFORE_", "the log disagrees with its sealed chain head "
-                              "(rewritten) before record"},
+        {THSM_ST_LOG_BROKEN_AT, "a record fails its chain link at record"},
+        {THSM_ST_LOG_MISSING_FROM, "records it wrote are gone (tail cut or "
+                                   "log deleted) from record"},
+        {THSM_ST_LOG_REWRITTEN_BEFORE, "the log disagrees with its sealed "
+                                       "chain head (rewritten) before record"},
     };
     thsm_status st;
-    char err[THSM_ERR_MAX], shown[THSM_ESCAPED_MAX(sizeof(st.log_state))];
-    if (thsm_hsm_status(&c->at, &st, err, sizeof(err)) != 1)
+    thsm_err err;
+    char shown[THSM_ESCAPED_MAX(sizeof(st.log_state))];
+    if (thsm_hsm_status(&c->at, &st, &err) != THSM_OK || !st.answered)
         return NULL;
-    if (strcmp(st.state, "ROLLED_BACK") == 0) {
+    if (strcmp(st.state, THSM_ST_STATE_ROLLED_BACK) == 0) {
         snprintf(out, cap, "its state was ROLLED BACK: the state on disk is "
                  "older than its log, so PIN tries may have been restored "
                  "(see README, Rollback)");
         return out;
     }
-    if (!st.log_state[0] || strcmp(st.log_state, "OK") == 0)
+    if (!st.log_state[0] || strcmp(st.log_state, THSM_ST_LOG_OK) == 0)
         return NULL;
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         size_t n = strlen(kinds[i].prefix);
@@ -155,23 +158,24 @@ int cli_log(cli_ctx *c, int argc, char **argv)
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (o == 'v')
-            w.verify = 1;
+            w.verify = true;
         else if (o == 'h') {
             fputs(log_help, stdout);
             return CLI_OK;
         } else
-            return cli_bad_option("log", opts, argc, argv);
+            return cli_bad_option(c, "log", opts, argc, argv);
     }
     if (optind < argc)
-        return cli_usage_error("log", "unexpected argument '%s'", argv[optind]);
+        return cli_usage_error(c, "log", "unexpected argument '%s'",
+                               argv[optind]);
     if (cli_connect(c) != 0)
         return CLI_FAIL;
     thsm_log_page anchor;
     unsigned long got;
-    char err[THSM_ERR_MAX];
-    if (thsm_hsm_log_read(&c->at, on_record, &w, &anchor, &got, err,
-                          sizeof(err)) != 0) {
-        cli_error("%s", err);
+    thsm_err err;
+    if (thsm_hsm_log_read(&c->at, on_record, &w, &anchor, &got, &err) !=
+        THSM_OK) {
+        cli_error(c, "%s", err.msg);
         if (w.verify)
             printf("FAIL the device's log could not be read to its end\n");
         return CLI_FAIL;
@@ -179,7 +183,7 @@ int cli_log(cli_ctx *c, int argc, char **argv)
     if (w.verify)
         return verdict(c, &w, &anchor, got);
     if (got < anchor.total) {
-        cli_error("the device has written %lu records but only %lu arrived: "
+        cli_error(c, "the device has written %lu records but only %lu arrived: "
                   "check with: tinyhsm log --verify", anchor.total, got);
         return CLI_FAIL;
     }

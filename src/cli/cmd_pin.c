@@ -20,10 +20,10 @@ static const char pin_help[] =
     "Example:\n  tinyhsm pin set\n  tinyhsm --pin-file old.txt pin change "
     "--new-pin-file new.txt\n";
 
-static int new_pin(const char *file, char *out, size_t cap)
+static int new_pin(cli_ctx *c, const char *file, char *out, size_t cap)
 {
     char again[128];
-    if (cli_get_secret(file, 1, "New TinyHSM PIN: ", out, cap))
+    if (cli_get_secret(c, file, true, "New TinyHSM PIN: ", out, cap))
         return -1;
     if (file || getenv("TINYHSM_NEW_PIN"))
         return 0;
@@ -31,52 +31,52 @@ static int new_pin(const char *file, char *out, size_t cap)
                strcmp(out, again) == 0;
     explicit_bzero(again, sizeof(again));
     if (!same)
-        cli_error("the two PINs differ; nothing was changed");
+        cli_error(c, "the two PINs differ; nothing was changed");
     return same ? 0 : -1;
 }
 
 /* Whether the command fits the device's PIN state; says why not. */
-static int state_allows(cli_ctx *c, int change)
+static bool state_allows(cli_ctx *c, bool change)
 {
     thsm_status st;
-    char err[THSM_ERR_MAX];
-    int has = thsm_hsm_status(&c->at, &st, err, sizeof(err));
-    if (has < 0)
-        cli_error("%s", err);
-    else if (has == 0)
-        cli_error("this device has no PIN (the original board has none)");
+    thsm_err err;
+    if (thsm_hsm_status(&c->at, &st, &err) != THSM_OK)
+        cli_error(c, "%s", err.msg);
+    else if (!st.answered)
+        cli_error(c, "this device has no PIN (the original board has none)");
     else if (st.pin == THSM_PIN_BLOCKED)
-        cli_error("the PIN is blocked; only 'tinyhsm decommission --yes' "
+        cli_error(c, "the PIN is blocked; only 'tinyhsm decommission --yes' "
                   "(which erases every key) recovers the device");
     else if (change && st.pin == THSM_PIN_NONE)
-        cli_error("no PIN is set yet; set one with: tinyhsm pin set");
+        cli_error(c, "no PIN is set yet; set one with: tinyhsm pin set");
     else if (!change && st.pin == THSM_PIN_SET)
-        cli_error("a PIN is set already; change it with: tinyhsm pin change");
+        cli_error(c, "a PIN is set already; change it with: tinyhsm pin change");
     else
-        return 1;
-    return 0;
+        return true;
+    return false;
 }
 
-/* The device's refusal of AT+PIN_SET in the user's words; its text may
- * quote a parameter, so only the code is ever shown. */
-static void pin_refused(const thsm_at_resp *r)
+/* The device's refusal of the new PIN in the user's words; only its code
+ * is ever shown (thsm_deny). */
+static void pin_refused(cli_ctx *c, const thsm_deny *why)
 {
-    unsigned long left;
-    char code[THSM_ESCAPED_MAX(sizeof(r->code_buf))];
-    if (strcmp(r->code, "AUTH_FAILED") == 0 &&
-        sscanf(r->text, "%lu tries left", &left) == 1)
-        cli_wrong_pin(left, "the current PIN is wrong and the PIN was not "
-                            "changed");
-    else if (strcmp(r->code, "PIN_LOCKED") == 0)
-        cli_error("the current PIN was wrong too often: the PIN is blocked "
+    char code[THSM_ESCAPED_MAX(sizeof(why->code))];
+    if (why->kind == THSM_DENY_NO_ANSWER)
+        cli_error(c, "no answer from the device: %s",
+                  thsm_at_strerror(why->at_rc));
+    else if (why->kind == THSM_DENY_WRONG_PIN && why->has_left)
+        cli_wrong_pin(c, why->left, "the current PIN is wrong and the PIN "
+                                    "was not changed");
+    else if (why->kind == THSM_DENY_LOCKED)
+        cli_error(c, "the current PIN was wrong too often: the PIN is blocked "
                   "now; only 'tinyhsm decommission --yes' recovers the device");
     else
-        cli_error("the device refused the new PIN (%s); the PIN was not "
-                  "changed", thsm_escape(r->nlines ? r->code : "no answer",
-                                         code, sizeof(code)));
+        cli_error(c, "the device refused the new PIN (%s); the PIN was not "
+                  "changed", thsm_escape(why->code, code, sizeof(code)));
 }
 
-static int pin_parse(int argc, char **argv, const char **new_file, int *change)
+static int pin_parse(cli_ctx *c, int argc, char **argv, const char **new_file,
+                     bool *change)
 {
     static const struct option opts[] = {
         {"new-pin-file", required_argument, NULL, 'n'},
@@ -91,45 +91,40 @@ static int pin_parse(int argc, char **argv, const char **new_file, int *change)
             fputs(pin_help, stdout);
             return CLI_OK;
         } else
-            return cli_bad_option("pin", opts, argc, argv);
+            return cli_bad_option(c, "pin", opts, argc, argv);
     }
     if (optind != argc - 1 ||
         (strcmp(argv[optind], "set") && strcmp(argv[optind], "change")))
-        return cli_usage_error("pin", "say set or change");
+        return cli_usage_error(c, "pin", "say set or change");
     *change = strcmp(argv[optind], "change") == 0;
     return -1;
 }
 
 int cli_pin(cli_ctx *c, int argc, char **argv)
 {
-    static thsm_at_resp r;
     const char *new_file = NULL;
-    int change = 0, rc = pin_parse(argc, argv, &new_file, &change);
+    thsm_deny why;
+    bool change = false;
+    int rc = pin_parse(c, argc, argv, &new_file, &change);
     if (rc >= 0)
         return rc;
     char old[128] = "", fresh[128] = "";
     if (cli_connect(c) != 0 || !state_allows(c, change) ||
-        (change && cli_get_secret(c->pin_file, 0, "Current PIN: ", old,
-                                  sizeof(old))) ||
-        new_pin(new_file, fresh, sizeof(fresh)))
+        (change && cli_get_secret(c, c->pin_file, false, "Current PIN: ",
+                                  old, sizeof(old))) ||
+        new_pin(c, new_file, fresh, sizeof(fresh)))
         return CLI_FAIL;
     if (change && strcmp(old, fresh) == 0) {
         explicit_bzero(old, sizeof(old));
         explicit_bzero(fresh, sizeof(fresh));
-        cli_error("the new PIN is the current one; nothing was changed");
+        cli_error(c, "the new PIN is the current one; nothing was changed");
         return CLI_FAIL;
     }
-    rc = change ? thsm_at_cmdf(&c->at, &r, "AT+PIN_SET OLD=%s NEW=%s", old,
-                               fresh)
-                : thsm_at_cmdf(&c->at, &r, "AT+PIN_SET NEW=%s", fresh);
+    rc = thsm_hsm_pin_set(&c->at, change ? old : NULL, fresh, &why);
     explicit_bzero(old, sizeof(old));
     explicit_bzero(fresh, sizeof(fresh));
-    if (rc != THSM_AT_OK) {
-        cli_error("no answer from the device: %s", thsm_at_strerror(rc));
-        return CLI_FAIL;
-    }
-    if (!r.ok) {
-        pin_refused(&r);
+    if (rc != THSM_OK) {
+        pin_refused(c, &why);
         return CLI_FAIL;
     }
     printf("PIN %s.\n", change ? "changed" : "set");

@@ -46,12 +46,12 @@ static const char verify_help[] =
 typedef struct {
     const char *cert, *siggen, *pubkey, *ca, *board, *installed, *image;
     uint64_t max_size;
-    int failed, flash_dump, json;
-    int header_ok; /* the image's header parsed */
+    bool failed, flash_dump, json;
+    bool header_ok; /* the image's header parsed */
     int n_checks; /* for --json */
     struct {
         const char *name;
-        int pass;
+        bool pass;
         char detail[300];
     } checks[MAX_CHECKS];
 } verify_opts;
@@ -67,7 +67,7 @@ static int parse_max_size(const char *arg, uint64_t *out)
     return *end || errno || *out < 1024 || *out > UINT32_MAX ? -1 : 0;
 }
 
-static int verify_parse(int argc, char **argv, verify_opts *o)
+static int verify_parse(cli_ctx *c, int argc, char **argv, verify_opts *o)
 {
     static const struct option opts[] = {
         {"cert", required_argument, NULL, 'c'},
@@ -82,42 +82,42 @@ static int verify_parse(int argc, char **argv, verify_opts *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
+    int ch;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
         case 'c': o->cert = optarg; break;
         case 's': o->siggen = optarg; break;
         case 'k': o->pubkey = optarg; break;
         case 'a': o->ca = optarg; break;
         case 'b': o->board = optarg; break;
         case 'i': o->installed = optarg; break;
-        case 'F': o->flash_dump = 1; break;
-        case 'j': o->json = 1; break;
+        case 'F': o->flash_dump = true; break;
+        case 'j': o->json = true; break;
         case 'm':
             if (parse_max_size(optarg, &o->max_size) != 0)
-                return cli_usage_error("verify", "--max-size takes a number of "
+                return cli_usage_error(c, "verify", "--max-size takes a number of "
                                        "bytes from 1024 to 4294967295, not "
                                        "'%s'", optarg);
             break;
         case 'h': fputs(verify_help, stdout); return CLI_OK;
-        default: return cli_bad_option("verify", opts, argc, argv);
+        default: return cli_bad_option(c, "verify", opts, argc, argv);
         }
     }
     if (optind != argc - 1)
-        return cli_usage_error("verify", "give one IMAGE");
+        return cli_usage_error(c, "verify", "give one IMAGE");
     o->image = argv[optind];
     if (!!o->cert + !!o->siggen + !!o->pubkey != 1)
-        return cli_usage_error("verify", "give the key with exactly one of "
+        return cli_usage_error(c, "verify", "give the key with exactly one of "
                                          "--cert, --siggen, --pubkey");
     if (o->ca && !o->cert)
-        return cli_usage_error("verify", "--ca needs --cert");
+        return cli_usage_error(c, "verify", "--ca needs --cert");
     return -1;
 }
 
-static void report(verify_opts *o, int pass, const char *check,
+static void report(verify_opts *o, bool pass, const char *check,
                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static void report(verify_opts *o, int pass, const char *check,
+static void report(verify_opts *o, bool pass, const char *check,
                    const char *fmt, ...)
 {
     va_list ap;
@@ -162,12 +162,12 @@ static const uint8_t *map_file(const char *path, size_t *len, char *why,
     return p == MAP_FAILED ? NULL : p;
 }
 
-static int load_key(const verify_opts *o, uint8_t pub[65])
+static int load_key(cli_ctx *c, const verify_opts *o, uint8_t pub[65])
 {
     const char *path = o->cert ? o->cert : o->siggen ? o->siggen : o->pubkey;
     char err[200];
     size_t len;
-    uint8_t *text = cli_read_file(path, 65536, &len);
+    uint8_t *text = cli_read_file(c, path, 65536, &len);
     int rc = -1;
     if (!text)
         return -1;
@@ -177,7 +177,7 @@ static int load_key(const verify_opts *o, uint8_t pub[65])
     else
         rc = thsm_pubkey_from_pem(text, len, pub);
     if (rc != 0)
-        cli_error("%s: %s", path, o->siggen ? err : "no P-256 public key in it");
+        cli_error(c, "%s: %s", path, o->siggen ? err : "no P-256 public key in it");
     free(text);
     return rc;
 }
@@ -217,7 +217,7 @@ static void check_image(verify_opts *o, const uint8_t *img, size_t len,
         report(o, 0, "header", "%s", thsm_boot_strerror(r));
         return;
     }
-    o->header_ok = 1;
+    o->header_ok = true;
     report(o, 1, "header", "SECUREBOOT10, board %s, version %s, signed size %lu",
            h->board, h->version_text, (unsigned long)h->size);
     int layout = check_layout(o, img, len, h);
@@ -243,12 +243,12 @@ static void check_image(verify_opts *o, const uint8_t *img, size_t len,
                                        : "verifies with the given key");
 }
 
-static void check_chain(verify_opts *o)
+static void check_chain(cli_ctx *c, verify_opts *o)
 {
     size_t ca_len, cert_len;
     char why[200] = "";
-    uint8_t *ca = cli_read_file(o->ca, 65536, &ca_len);
-    uint8_t *cert = cli_read_file(o->cert, 65536, &cert_len);
+    uint8_t *ca = cli_read_file(c, o->ca, 65536, &ca_len);
+    uint8_t *cert = cli_read_file(c, o->cert, 65536, &cert_len);
     int ok = ca && cert &&
              thsm_x509_check_chain(ca, ca_len, cert, cert_len, time(NULL), why,
                                    sizeof(why)) == 0;
@@ -289,45 +289,45 @@ static const char *key_file(const verify_opts *o)
     return o->cert ? o->cert : o->siggen ? o->siggen : o->pubkey;
 }
 
-static void print_json(const verify_opts *o, const thsm_boot_header *h,
+static void print_json(cli_ctx *c, const verify_opts *o, const thsm_boot_header *h,
                        const char *key_id)
 {
-    json_begin();
-    json_str("image", o->image);
-    json_bool("ok", !o->failed);
-    json_str("key_id", key_id);
-    json_str("key_file", key_file(o));
-    json_str("board", h->board[0] ? h->board : NULL);
-    json_str("version", h->version_text[0] ? h->version_text : NULL);
-    json_num("signed_size", h->size);
-    json_array("checks");
+    json_begin(c);
+    json_str(c, "image", o->image);
+    json_bool(c, "ok", !o->failed);
+    json_str(c, "key_id", key_id);
+    json_str(c, "key_file", key_file(o));
+    json_str(c, "board", h->board[0] ? h->board : NULL);
+    json_str(c, "version", h->version_text[0] ? h->version_text : NULL);
+    json_num(c, "signed_size", h->size);
+    json_array(c, "checks");
     for (int i = 0; i < o->n_checks; i++) {
-        json_item();
-        json_str("check", o->checks[i].name);
-        json_bool("pass", o->checks[i].pass);
-        json_str("detail", o->checks[i].detail);
-        json_item_end();
+        json_item(c);
+        json_str(c, "check", o->checks[i].name);
+        json_bool(c, "pass", o->checks[i].pass);
+        json_str(c, "detail", o->checks[i].detail);
+        json_item_end(c);
     }
-    json_array_end();
-    json_end();
+    json_array_end(c);
+    json_end(c);
 }
 
 /* Exit 1 both for a rejected image and for one that cannot be read: the
  * output says which (REJECTED, or an error and no PASS/FAIL lines). */
-static int verify_run(verify_opts *o, int argc, char **argv)
+static int verify_run(cli_ctx *c, verify_opts *o, int argc, char **argv)
 {
     char key_id[THSM_KEY_ID_LEN], why[600];
     uint8_t pub[65];
     thsm_boot_header h;
     size_t len;
-    int rc = verify_parse(argc, argv, o);
+    int rc = verify_parse(c, argc, argv, o);
     if (rc >= 0)
         return rc;
-    if (load_key(o, pub) != 0)
+    if (load_key(c, o, pub) != 0)
         return CLI_FAIL;
     const uint8_t *img = map_file(o->image, &len, why, sizeof(why));
     if (!img) {
-        cli_error("%s", why);
+        cli_error(c, "%s", why);
         return CLI_FAIL;
     }
     thsm_pub_key_id(pub, key_id);
@@ -336,12 +336,12 @@ static int verify_run(verify_opts *o, int argc, char **argv)
     memset(&h, 0, sizeof(h));
     check_image(o, img, len, pub, &h);
     if (o->ca)
-        check_chain(o);
+        check_chain(c, o);
     if (o->installed)
         check_update(o, &h);
     munmap((void *)img, len);
     if (o->json)
-        print_json(o, &h, key_id);
+        print_json(c, o, &h, key_id);
     else
         printf("%s: %s\n", o->image, o->failed ? "REJECTED" : "OK");
     return o->failed ? CLI_FAIL : CLI_OK;
@@ -349,10 +349,14 @@ static int verify_run(verify_opts *o, int argc, char **argv)
 
 int cli_verify(cli_ctx *c, int argc, char **argv)
 {
-    (void)c; /* no device needed */
-    static verify_opts o;
-    int rc = verify_run(&o, argc, argv);
-    if (rc != CLI_OK && o.json && !o.n_checks)
-        json_failure(); /* no checks ran: the reason instead */
+    verify_opts *o = calloc(1, sizeof(*o)); /* no device needed */
+    if (!o) {
+        cli_error(c, "out of memory");
+        return CLI_FAIL;
+    }
+    int rc = verify_run(c, o, argc, argv);
+    if (rc != CLI_OK && o->json && !o->n_checks)
+        json_failure(c); /* no checks ran: the reason instead */
+    free(o);
     return rc;
 }

@@ -14,43 +14,40 @@
 #include "host/defaults.h"
 #include "util/escape.h"
 
-static char errors[8192]; /* every error so far, for --json */
-static char warned[8][1024]; /* "warning: " messages, for --json */
-static int n_warned;
-
 /* Prints "tinyhsm: MESSAGE" and keeps MESSAGE for cli_errors(), or for
  * cli_warning() when it starts with "warning: ". */
-static void print_error(const char *fmt, va_list ap)
+static void print_error(cli_ctx *c, const char *fmt, va_list ap)
 {
     char msg[8192]; /* never cut a message short */
-    size_t used = strlen(errors);
+    size_t used = strlen(c->errors);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     fprintf(stderr, "tinyhsm: %s\n", msg);
     if (strncmp(msg, "warning: ", 9) == 0) {
-        if (n_warned < 8 && strlen(msg + 9) < sizeof(warned[0]))
-            strcpy(warned[n_warned++], msg + 9);
+        if (c->n_warned < CLI_WARNINGS_MAX &&
+            strlen(msg + 9) < sizeof(c->warned[0]))
+            strcpy(c->warned[c->n_warned++], msg + 9);
         return;
     }
     size_t sep = used ? 2 : 0, len = strlen(msg);
-    if (used + sep + len >= sizeof(errors))
+    if (used + sep + len >= sizeof(c->errors))
         return; /* keep whole messages only: --json never shows half of one */
-    memcpy(errors + used, "; ", sep);
-    memcpy(errors + used + sep, msg, len + 1);
+    memcpy(c->errors + used, "; ", sep);
+    memcpy(c->errors + used + sep, msg, len + 1);
 }
 
-void cli_error(const char *fmt, ...)
+void cli_error(cli_ctx *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    print_error(fmt, ap);
+    print_error(c, fmt, ap);
     va_end(ap);
 }
 
-int cli_usage_error(const char *cmd, const char *fmt, ...)
+int cli_usage_error(cli_ctx *c, const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    print_error(fmt, ap);
+    print_error(c, fmt, ap);
     if (cmd)
         fprintf(stderr, "Try 'tinyhsm %s --help'.\n", cmd);
     else
@@ -59,14 +56,14 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return CLI_USAGE;
 }
 
-const char *cli_errors(void)
+const char *cli_errors(const cli_ctx *c)
 {
-    return errors;
+    return c->errors;
 }
 
-const char *cli_warning(int i)
+const char *cli_warning(const cli_ctx *c, int i)
 {
-    return i >= 0 && i < n_warned ? warned[i] : NULL;
+    return i >= 0 && i < c->n_warned ? c->warned[i] : NULL;
 }
 
 size_t cli_distance(const char *a, const char *b)
@@ -93,7 +90,7 @@ size_t cli_distance(const char *a, const char *b)
     return d[la][lb];
 }
 
-int cli_close_to(const char *word, const char *name)
+bool cli_close_to(const char *word, const char *name)
 {
     size_t d = cli_distance(word, name);
     return d <= 2 && 2 * d < strlen(word);
@@ -121,7 +118,7 @@ static const struct option *long_option(const struct option *opts,
 }
 
 /* What is wrong with "--name[=value]"; see cli_bad_option. */
-static int bad_long(const char *cmd, const struct option *opts,
+static int bad_long(cli_ctx *c, const char *cmd, const struct option *opts,
                     const char *word)
 {
     const char *name = word + 2, *pre = cmd ? cmd : "", *sep = cmd ? ": " : "";
@@ -130,68 +127,67 @@ static int bad_long(const char *cmd, const struct option *opts,
     const struct option *o = long_option(opts, name, len, &count);
     char list[256] = "", guess[64] = "";
     if (o && o->has_arg == required_argument && !name[len])
-        return cli_usage_error(cmd, "%s%soption '--%s' needs a value", pre,
+        return cli_usage_error(c, cmd, "%s%soption '--%s' needs a value", pre,
                                sep, o->name);
     if (o && o->has_arg == no_argument)
-        return cli_usage_error(cmd, "%s%soption '--%s' takes no value", pre,
+        return cli_usage_error(c, cmd, "%s%soption '--%s' takes no value", pre,
                                sep, o->name);
     for (const struct option *p = opts; p->name && count > 1; p++)
         if (strncmp(p->name, name, len) == 0)
             snprintf(list + strlen(list), sizeof(list) - strlen(list),
                      "%s'--%s'", list[0] ? " or " : "", p->name);
     if (count > 1)
-        return cli_usage_error(cmd, "%s%soption '--%.*s' is ambiguous: %s",
+        return cli_usage_error(c, cmd, "%s%soption '--%.*s' is ambiguous: %s",
                                pre, sep, (int)len, name, list);
     snprintf(guess, sizeof(guess), "%.*s", (int)len, name);
     for (const struct option *p = opts; p->name; p++)
         if (cli_close_to(guess, p->name))
-            return cli_usage_error(cmd, "%s%sunknown option '--%s'; did you "
+            return cli_usage_error(c, cmd, "%s%sunknown option '--%s'; did you "
                                    "mean '--%s'?", pre, sep, guess, p->name);
-    return cli_usage_error(cmd, "%s%sunknown option '--%.*s'", pre, sep,
+    return cli_usage_error(c, cmd, "%s%sunknown option '--%.*s'", pre, sep,
                            (int)len, name);
 }
 
-int cli_bad_option(const char *cmd, const struct option *opts, int argc,
-                   char **argv)
+int cli_bad_option(cli_ctx *c, const char *cmd, const struct option *opts,
+                   int argc, char **argv)
 {
     const char *word = optind > 0 && optind <= argc ? argv[optind - 1] : "";
     const char *pre = cmd ? cmd : "", *sep = cmd ? ": " : "";
     if (strncmp(word, "--", 2) == 0 && word[2])
-        return bad_long(cmd, opts, word);
+        return bad_long(c, cmd, opts, word);
     for (const struct option *o = opts; o->name; o++)
         if (o->val == optopt && o->has_arg == required_argument)
-            return cli_usage_error(cmd, "%s%soption '-%c' needs a value", pre,
+            return cli_usage_error(c, cmd, "%s%soption '-%c' needs a value", pre,
                                    sep, optopt);
     if (optopt > 0x20 && optopt < 0x7f)
-        return cli_usage_error(cmd, "%s%sunknown option '-%c'", pre, sep,
+        return cli_usage_error(c, cmd, "%s%sunknown option '-%c'", pre, sep,
                                optopt);
-    return cli_usage_error(cmd, "%s%sunknown option", pre, sep);
+    return cli_usage_error(c, cmd, "%s%sunknown option", pre, sep);
 }
 
 /* The line comes from a device: escaped, so that it cannot drive the
  * terminal. */
 static void trace(void *ctx, char dir, const char *line)
 {
-    static char shown[THSM_ESCAPED_MAX(THSM_AT_RESP_MAX)];
-    (void)ctx;
+    cli_ctx *c = ctx;
     fprintf(stderr, "TinyHSM %s %s\n", dir == '<' ? "<-" : "->",
-            thsm_escape(line, shown, sizeof(shown)));
+            thsm_escape(line, c->trace_line, sizeof(c->trace_line)));
 }
 
 /* The default port lives in a private directory: check it first. */
-static int default_port(char *port, size_t cap)
+static int default_port(cli_ctx *c, char *port, size_t cap)
 {
     char dir[4096], err[512];
     struct stat st;
     int is_default;
     if (thsm_default_port(port, cap, &is_default) != 0) {
-        cli_error("no port given and no default port; use --port DEV");
+        cli_error(c, "no port given and no default port; use --port DEV");
         return -1;
     }
     if (is_default && thsm_default_run_dir(dir, sizeof(dir)) == 0 &&
         lstat(dir, &st) == 0 &&
         thsm_check_private_dir(dir, getuid(), err, sizeof(err)) != 0) {
-        cli_error("%s", err);
+        cli_error(c, "%s", err);
         return -1;
     }
     return 0;
@@ -202,25 +198,26 @@ int cli_connect(cli_ctx *c)
     char port[4096], err[512];
     if (c->port)
         snprintf(port, sizeof(port), "%s", c->port);
-    else if (default_port(port, sizeof(port)) != 0)
+    else if (default_port(c, port, sizeof(port)) != 0)
         return -1;
     if (!c->port && !getenv("TINYHSM_PORT") && access(port, F_OK) != 0 &&
-        cli_find_board(port, sizeof(port)) < 0)
+        cli_find_board(c, port, sizeof(port)) < 0)
         return -1; /* several boards: the user must choose */
     int rc = thsm_at_open(&c->at, port, err, sizeof(err));
     if (rc != THSM_AT_OK) {
-        cli_error("%s", err);
+        cli_error(c, "%s", err);
         if (rc == THSM_AT_ERR_OPEN && !c->port && !strstr(err, "refusing"))
-            cli_error("is tinyhsmd running? Start it, or give the board's "
+            cli_error(c, "is tinyhsmd running? Start it, or give the board's "
                       "port with --port or TINYHSM_PORT");
         return -1;
     }
     if (c->debug) {
         c->at.trace = trace;
+        c->at.trace_ctx = c;
         fprintf(stderr, "TinyHSM port %s%s\n", port,
                 c->at.via_socket ? " (through its tinyhsmd socket)" : "");
     }
-    c->connected = 1;
+    c->connected = true;
     return 0;
 }
 
@@ -228,14 +225,15 @@ void cli_disconnect(cli_ctx *c)
 {
     if (c->connected)
         thsm_at_close(&c->at);
-    c->connected = 0;
+    c->connected = false;
 }
 
-uint8_t *cli_read_file(const char *path, size_t max, size_t *len)
+uint8_t *cli_read_file(cli_ctx *c, const char *path, size_t max,
+                       size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        cli_error("cannot open %s: %s", path, strerror(errno));
+        cli_error(c, "cannot open %s: %s", path, strerror(errno));
         return NULL;
     }
     uint8_t *buf = malloc(max + 1);
@@ -243,7 +241,7 @@ uint8_t *cli_read_file(const char *path, size_t max, size_t *len)
     int bad = !buf || ferror(f);
     fclose(f);
     if (bad || n > max) {
-        cli_error(bad ? "cannot read %s" : "%s is too large", path);
+        cli_error(c, bad ? "cannot read %s" : "%s is too large", path);
         free(buf);
         return NULL;
     }
@@ -297,7 +295,8 @@ void cli_print_no_cert(const char *title, const char *why)
 }
 
 /* Handles --help and unknown options for commands without options. */
-int cli_only_help(const char *cmd, const char *help, int argc, char **argv)
+int cli_only_help(cli_ctx *c, const char *cmd, const char *help, int argc,
+                  char **argv)
 {
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -307,18 +306,19 @@ int cli_only_help(const char *cmd, const char *help, int argc, char **argv)
         return CLI_OK;
     }
     if (o != -1)
-        return cli_bad_option(cmd, opts, argc, argv);
+        return cli_bad_option(c, cmd, opts, argc, argv);
     if (optind < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+        return cli_usage_error(c, cmd, "unexpected argument '%s'", argv[optind]);
     return -1; /* go on */
 }
 
-void cli_print_device_cert(cli_ctx *c, int ca, const char *title)
+void cli_print_device_cert(cli_ctx *c, bool ca, const char *title)
 {
-    char pem[THSM_PEM_MAX], err[THSM_ERR_MAX];
+    char pem[THSM_PEM_MAX];
+    thsm_err err;
     thsm_x509_info info;
-    if (thsm_hsm_cert_pem(&c->at, ca, pem, sizeof(pem), err, sizeof(err)) != 0)
-        cli_print_no_cert(title, err);
+    if (thsm_hsm_cert_pem(&c->at, ca, pem, sizeof(pem), &err) != THSM_OK)
+        cli_print_no_cert(title, err.msg);
     else if (thsm_x509_parse((uint8_t *)pem, strlen(pem), &info) != 0)
         printf("%s\n  the device's certificate does not parse\n", title);
     else

@@ -13,34 +13,34 @@
 #include "util/pin.h"
 
 /* Warns, as ssh does, about a PIN file that other users may read. */
-static void warn_if_readable(FILE *f, const char *path)
+static void warn_if_readable(cli_ctx *c, FILE *f, const char *path)
 {
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
         (st.st_mode & 077))
-        cli_error("warning: the PIN file %s can be read or written by other "
+        cli_error(c, "warning: the PIN file %s can be read or written by other "
                   "users (mode %04o); make it private: chmod 600 %s", path,
                   (unsigned)(st.st_mode & 07777), path);
 }
 
 /* First line of a file, without its newline. */
-static int read_pin_file(const char *path, char *out, size_t cap)
+static int read_pin_file(cli_ctx *c, const char *path, char *out, size_t cap)
 {
     FILE *f = fopen(path, "re");
     if (!f) {
-        cli_error("cannot read a PIN from %s: %s", path, strerror(errno));
+        cli_error(c, "cannot read a PIN from %s: %s", path, strerror(errno));
         return -1;
     }
-    warn_if_readable(f, path);
+    warn_if_readable(c, f, path);
     int got = fgets(out, (int)cap, f) != NULL, bad = ferror(f);
     int saved = errno;
     fclose(f);
     if (got)
         out[strcspn(out, "\r\n")] = '\0';
     if (bad)
-        cli_error("cannot read a PIN from %s: %s", path, strerror(saved));
+        cli_error(c, "cannot read a PIN from %s: %s", path, strerror(saved));
     else if (!got || !out[0])
-        cli_error("the PIN file %s is empty: put the PIN on its first line",
+        cli_error(c, "the PIN file %s is empty: put the PIN on its first line",
                   path);
     return bad || !got || !out[0] ? -1 : 0;
 }
@@ -67,14 +67,14 @@ int cli_prompt_pin(const char *prompt, char *out, size_t cap)
     return ok ? 0 : -1;
 }
 
-int cli_get_secret(const char *file, int new_pin, const char *prompt,
-                   char *out, size_t cap)
+int cli_get_secret(cli_ctx *c, const char *file, bool new_pin,
+                   const char *prompt, char *out, size_t cap)
 {
     const char *env = new_pin ? "TINYHSM_NEW_PIN" : "TINYHSM_PIN";
     const char *opt = new_pin ? "--new-pin-file" : "--pin-file";
     char from[600];
     if (file) {
-        if (read_pin_file(file, out, cap) != 0)
+        if (read_pin_file(c, file, out, cap) != 0)
             return -1;
         snprintf(from, sizeof(from), "the PIN in %s", file);
     } else if (getenv(env) && *getenv(env)) {
@@ -83,7 +83,7 @@ int cli_get_secret(const char *file, int new_pin, const char *prompt,
     } else if (cli_prompt_pin(prompt, out, cap) == 0) {
         snprintf(from, sizeof(from), "the PIN you typed");
     } else {
-        cli_error("%s is needed and there is no terminal to ask for it: use "
+        cli_error(c, "%s is needed and there is no terminal to ask for it: use "
                   "%s FILE or %s", new_pin ? "a new PIN" : "the PIN", opt,
                   env);
         return -1;
@@ -95,66 +95,65 @@ int cli_get_secret(const char *file, int new_pin, const char *prompt,
                       : n < THSM_PIN_MIN || n > THSM_PIN_MAX
                           ? "its length is wrong; " : "";
     explicit_bzero(out, cap);
-    cli_error("%s is not a valid PIN: %sa PIN is %d to %d printable ASCII "
+    cli_error(c, "%s is not a valid PIN: %sa PIN is %d to %d printable ASCII "
               "characters without spaces (nothing was sent to the device)",
               from, why, THSM_PIN_MIN, THSM_PIN_MAX);
     return -1;
 }
 
-static int no_pin_warning_wanted(void)
+static bool no_pin_warning_wanted(void)
 {
     const char *v = getenv("TINYHSM_NO_PIN_WARNING");
     return !v || !*v || strcmp(v, "0") == 0;
 }
 
-void cli_wrong_pin(unsigned long left, const char *what)
+void cli_wrong_pin(cli_ctx *c, unsigned long left, const char *what)
 {
     if (left == 0)
-        cli_error("%s: that was the last try, so the device is BLOCKED now "
+        cli_error(c, "%s: that was the last try, so the device is BLOCKED now "
                   "and will not sign or change keys; only 'tinyhsm "
                   "decommission --yes' recovers it, and that erases every "
                   "key", what);
     else
-        cli_error("%s: %lu %s left before the device blocks", what, left,
+        cli_error(c, "%s: %lu %s left before the device blocks", what, left,
                   left == 1 ? "try" : "tries");
 }
 
-/* The device's answer to AT+AUTH in the user's words. */
-static void login_refused(const thsm_at_resp *r)
+/* The device's refusal of the login in the user's words. */
+static void login_refused(cli_ctx *c, const thsm_deny *why)
 {
-    unsigned long left;
-    char code[THSM_ESCAPED_MAX(sizeof(r->code_buf))];
-    if (strcmp(r->code, "AUTH_FAILED") == 0 &&
-        sscanf(r->text, "%lu tries left", &left) == 1)
-        cli_wrong_pin(left, "wrong PIN");
-    else if (strcmp(r->code, "AUTH_FAILED") == 0)
-        cli_error("wrong PIN");
-    else if (strcmp(r->code, "PIN_LOCKED") == 0)
-        cli_error("the PIN is blocked now; only 'tinyhsm decommission --yes' "
-                  "(which erases every key) recovers the device");
+    char code[THSM_ESCAPED_MAX(sizeof(why->code))];
+    if (why->kind == THSM_DENY_NO_ANSWER)
+        cli_error(c, "login failed: %s", thsm_at_strerror(why->at_rc));
+    else if (why->kind == THSM_DENY_WRONG_PIN && why->has_left)
+        cli_wrong_pin(c, why->left, "wrong PIN");
+    else if (why->kind == THSM_DENY_WRONG_PIN)
+        cli_error(c, "wrong PIN");
+    else if (why->kind == THSM_DENY_LOCKED)
+        cli_error(c, "the PIN is blocked now; only 'tinyhsm decommission "
+                  "--yes' (which erases every key) recovers the device");
     else
-        cli_error("login failed: the device answered %s",
-                  thsm_escape(r->nlines ? r->code : "nothing", code,
-                              sizeof(code)));
+        cli_error(c, "login failed: the device answered %s",
+                  thsm_escape(why->code, code, sizeof(code)));
 }
 
-int cli_login_keep(cli_ctx *c, int blocked_ok, char *pin, size_t cap)
+int cli_login_keep(cli_ctx *c, bool blocked_ok, char *pin, size_t cap)
 {
-    static thsm_at_resp r;
     thsm_status st;
-    char err[THSM_ERR_MAX], secret[128];
+    thsm_err err;
+    thsm_deny why;
+    char secret[128];
     if (pin)
         pin[0] = '\0';
-    int has = thsm_hsm_status(&c->at, &st, err, sizeof(err));
-    if (has < 0) {
-        cli_error("%s", err);
+    if (thsm_hsm_status(&c->at, &st, &err) != THSM_OK) {
+        cli_error(c, "%s", err.msg);
         return -1;
     }
-    if (has == 0 || st.auth)
+    if (!st.answered || st.auth)
         return 0; /* the original board has no PIN; or logged in already */
     if (st.pin == THSM_PIN_NONE) {
         if (no_pin_warning_wanted())
-            cli_error("warning: no PIN is set, so anyone who can open the "
+            cli_error(c, "warning: no PIN is set, so anyone who can open the "
                       "port can sign; set one with: tinyhsm pin set "
                       "(TINYHSM_NO_PIN_WARNING=1 silences this)");
         return 0;
@@ -162,25 +161,23 @@ int cli_login_keep(cli_ctx *c, int blocked_ok, char *pin, size_t cap)
     if (st.pin == THSM_PIN_BLOCKED && blocked_ok)
         return 0;
     if (st.pin == THSM_PIN_BLOCKED) {
-        cli_error("the PIN is blocked; only 'tinyhsm decommission --yes' "
+        cli_error(c, "the PIN is blocked; only 'tinyhsm decommission --yes' "
                   "(which erases every key) recovers the device");
         return -1;
     }
-    if (cli_get_secret(c->pin_file, 0, "TinyHSM PIN: ", secret,
+    if (cli_get_secret(c, c->pin_file, false, "TinyHSM PIN: ", secret,
                        sizeof(secret)) != 0)
         return -1;
-    int rc = thsm_at_cmdf(&c->at, &r, "AT+AUTH PIN=%s", secret);
-    if (rc == THSM_AT_OK && r.ok && pin)
+    int rc = thsm_hsm_auth(&c->at, secret, &why);
+    if (rc == THSM_OK && pin)
         snprintf(pin, cap, "%s", secret);
     explicit_bzero(secret, sizeof(secret));
-    if (rc != THSM_AT_OK)
-        cli_error("login failed: %s", thsm_at_strerror(rc));
-    else if (!r.ok)
-        login_refused(&r);
-    return rc == THSM_AT_OK && r.ok ? 0 : -1;
+    if (rc != THSM_OK)
+        login_refused(c, &why);
+    return rc == THSM_OK ? 0 : -1;
 }
 
-int cli_login(cli_ctx *c, int blocked_ok)
+int cli_login(cli_ctx *c, bool blocked_ok)
 {
     return cli_login_keep(c, blocked_ok, NULL, 0);
 }

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE /* struct ucred */
 #include "host/at_client.h"
 #include "host/defaults.h"
+#include "proto/at.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -129,7 +130,7 @@ static int open_socket(thsm_at *at, const char *path, char *err, size_t err_cap)
         return THSM_AT_ERR_OPEN;
     }
     fcntl(at->fd, F_SETFL, fcntl(at->fd, F_GETFL) | O_NONBLOCK);
-    at->via_socket = 1;
+    at->via_socket = true;
     return THSM_AT_OK;
 }
 
@@ -193,31 +194,34 @@ void thsm_at_close(thsm_at *at)
     if (at->fd >= 0)
         close(at->fd);
     at->fd = -1;
-    at->via_socket = 0;
+    at->via_socket = false;
     explicit_bzero(at->pending, sizeof(at->pending));
     at->pending_len = 0;
 }
 
 /* A status word such as "PIN=SET" in a device's "OK ..." answer: shown. */
-static int is_state_word(const char *line, const char *v)
+static bool is_state_word(const char *line, const char *v)
 {
-    static const char *const words[] = {"NONE", "SET", "BLOCKED"};
-    if (strncmp(line, "OK ", 3) != 0)
-        return 0;
+    static const char *const words[] = {THSM_ST_PIN_NONE, THSM_ST_PIN_SET,
+                                        THSM_ST_PIN_BLOCKED};
+    if (strncmp(line, THSM_ANS_OK " ", 3) != 0)
+        return false;
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
         size_t n = strlen(words[i]);
         if (strncmp(v, words[i], n) == 0 && (v[n] == ' ' || !v[n]))
-            return 1;
+            return true;
     }
-    return 0;
+    return false;
 }
 
 void thsm_at_mask(const char *line, char *out, size_t cap)
 {
     size_t o = 0;
     for (const char *p = line; *p && o + 9 < cap;) {
-        int secret = (!strncmp(p, "PIN=", 4) || !strncmp(p, "OLD=", 4) ||
-                      !strncmp(p, "NEW=", 4)) && !is_state_word(line, p + 4);
+        bool secret = (!strncmp(p, THSM_P_PIN "=", 4) ||
+                       !strncmp(p, THSM_P_OLD "=", 4) ||
+                       !strncmp(p, THSM_P_NEW "=", 4)) &&
+                      !is_state_word(line, p + 4);
         if (!secret) {
             out[o++] = *p++;
             continue;
@@ -339,10 +343,10 @@ static int take_lines(thsm_at *at, thsm_at_resp *r, size_t *used, int *done)
 static void classify(thsm_at_resp *r)
 {
     const char *s = r->nlines ? r->lines[0] : "";
-    r->ok = strcmp(s, "OK") == 0 || strncmp(s, "OK ", 3) == 0;
+    r->ok = strcmp(s, THSM_ANS_OK) == 0 || strncmp(s, THSM_ANS_OK " ", 3) == 0;
     r->code = "";
     r->text = r->ok && s[2] ? s + 3 : "";
-    if (strncmp(s, "ERROR", 5) == 0) {
+    if (strncmp(s, THSM_ANS_ERROR, 5) == 0) {
         const char *c = s + 5 + (s[5] == ' ');
         size_t n = strcspn(c, " ");
         if (n >= sizeof(r->code_buf))

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,19 +297,24 @@ static void dir_of(const char *path, char *dir, size_t cap)
         snprintf(dir, cap, "%.*s", (int)(slash - path), path);
 }
 
-/* Temporaries that a SIGINT, SIGTERM or SIGHUP must remove. The handler
- * only reads the table; entries change with those signals blocked. */
+/* Temporaries that a SIGINT, SIGTERM or SIGHUP must remove. A signal
+ * handler finds its work only through a global: this table is the host
+ * library's one writable global (tests/host/check_host.py allows it alone).
+ * Its entries are lock-free atomics, so threads signing at once and the
+ * handler never see a torn entry. */
 #define MAX_TEMPS 8
-static const char *volatile temps[MAX_TEMPS];
+static _Atomic(const char *) temps[MAX_TEMPS];
 
 static void remove_temps(int sig)
 {
     static const char msg[] = "tinyhsm: interrupted; no output file was "
                               "replaced\n";
     int any = 0;
-    for (int i = 0; i < MAX_TEMPS; i++)
-        if (temps[i])
-            any |= unlink(temps[i]) == 0;
+    for (int i = 0; i < MAX_TEMPS; i++) {
+        const char *t = atomic_load(&temps[i]);
+        if (t)
+            any |= unlink(t) == 0;
+    }
     if (any && write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
         any = 0; /* nothing more to do: we are dying */
     signal(sig, SIG_DFL);
@@ -343,14 +349,9 @@ static void block_signals(sigset_t *old)
 static void track_temp(thsm_atomic_file *f, const char *name)
 {
     for (int i = 0; i < MAX_TEMPS; i++) {
-        if (!name && temps[i] == f->tmp) {
-            temps[i] = NULL;
+        const char *want = name ? NULL : f->tmp;
+        if (atomic_compare_exchange_strong(&temps[i], &want, name))
             return;
-        }
-        if (name && !temps[i]) {
-            temps[i] = name;
-            return;
-        }
     }
 }
 

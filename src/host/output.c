@@ -129,7 +129,7 @@ static int classify(thsm_output *o, const struct stat *st, char *err, size_t cap
     o->ino = st->st_ino;
     o->is_stdout = is_stdout(st);
     if (S_ISREG(st->st_mode)) {
-        o->exists = 1;
+        o->exists = true;
         return 0;
     }
     if ((S_ISFIFO(st->st_mode) || S_ISCHR(st->st_mode)) && !o->is_stdout &&
@@ -156,7 +156,7 @@ static void resolve_stdout(thsm_output *o)
 {
     struct stat st;
     o->kind = THSM_OUT_STDOUT;
-    o->is_stdout = 1;
+    o->is_stdout = true;
     o->fd = STDOUT_FILENO;
     snprintf(o->canon, sizeof(o->canon), "-");
     if (fstat(STDOUT_FILENO, &st) == 0) {
@@ -209,16 +209,16 @@ int thsm_output_resolve(thsm_output *o, const char *name, char *err, size_t cap)
     return canonical(o->path, o->canon, sizeof(o->canon), err, cap);
 }
 
-int thsm_output_same(const thsm_output *a, const thsm_output *b)
+bool thsm_output_same(const thsm_output *a, const thsm_output *b)
 {
     if (a->chr && b->chr)
-        return 0; /* /dev/null twice is fine */
+        return false; /* /dev/null twice is fine */
     if (strcmp(a->canon, b->canon) == 0)
-        return 1;
+        return true;
     return a->ino && a->dev == b->dev && a->ino == b->ino;
 }
 
-int thsm_output_is_input(const thsm_output *o, const char *path)
+bool thsm_output_is_input(const thsm_output *o, const char *path)
 {
     struct stat st;
     return o->ino && !o->chr && stat(path, &st) == 0 && st.st_dev == o->dev &&

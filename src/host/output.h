@@ -17,6 +17,7 @@
 #ifndef THSM_OUTPUT_H
 #define THSM_OUTPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -31,9 +32,9 @@ typedef struct {
     char canon[4096];   /* canonical directory + name, to find duplicates */
     dev_t dev;          /* of an existing file, else 0 */
     ino_t ino;
-    int exists;         /* a regular file is there now */
-    int chr;            /* a character device: may be named twice */
-    int is_stdout;      /* the file on standard output, by any name */
+    bool exists;        /* a regular file is there now */
+    bool chr;           /* a character device: may be named twice */
+    bool is_stdout;     /* the file on standard output, by any name */
     int fd;             /* DIRECT (once prepared) and STDOUT: written here */
     thsm_atomic_file f; /* THSM_OUT_FILE: the temporary */
 } thsm_output;
@@ -48,11 +49,11 @@ typedef struct {
 /* Decides how name is written (see above). 0, or -1 with the reason. */
 int thsm_output_resolve(thsm_output *o, const char *name, char *err, size_t cap);
 
-/* 1 when a and b end up in the same file (character devices never do). */
-int thsm_output_same(const thsm_output *a, const thsm_output *b);
+/* Whether a and b end up in the same file (character devices never do). */
+bool thsm_output_same(const thsm_output *a, const thsm_output *b);
 
-/* 1 when o would overwrite the input file path (which exists). */
-int thsm_output_is_input(const thsm_output *o, const char *path);
+/* Whether o would overwrite the input file path (which exists). */
+bool thsm_output_is_input(const thsm_output *o, const char *path);
 
 /* Before the work that produces the data: creates a regular file's
  * temporary (so that an unwritable directory is found now), opens a FIFO

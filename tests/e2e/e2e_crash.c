@@ -94,14 +94,14 @@ static void check_signer(rig *g, const snapshot *s)
 {
     if (!s->signer_cert[0])
         return;
-    char pem[THSM_PEM_MAX], err[300];
+    char pem[THSM_PEM_MAX];
+    thsm_err herr;
     uint8_t pub[65], digest[32] = {7}, sig[64];
     login(g);
-    assert_int_equal(thsm_hsm_cert_pem(&g->at, 0, pem, sizeof(pem), err,
-                                       sizeof(err)), 0);
+    assert_int_equal(thsm_hsm_cert_pem(&g->at, 0, pem, sizeof(pem), &herr), 0);
     assert_int_equal(thsm_pubkey_from_pem((uint8_t *)pem, strlen(pem), pub), 0);
-    if (thsm_hsm_sign_digest(&g->at, digest, sig, err, sizeof(err)) != 0)
-        fail_msg("%s", err);
+    if (thsm_hsm_sign_digest(&g->at, digest, sig, &herr) != 0)
+        fail_msg("%s", herr.msg);
     assert_int_equal(thsm_p256_verify(pub, digest, sig), 0);
 }
 
