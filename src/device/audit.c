@@ -1,14 +1,11 @@
 /*
  * audit.c - the append-only, hash-chained audit log (our extension).
  *
- * One fixed-width text record per event, so record i sits at offset i * 201
- * and AT+LOG? can seek without an index:
- *
- *   IIIIIIII TTTTTTTTTT EVENT            KEYID            DIGEST(64)  RESULT           CHAIN(64)\n
- *
- * CHAIN = SHA-256(previous CHAIN as 32 bytes || the record's first 136
- * bytes); the first record chains from 32 zero bytes. Changing, removing or
- * reordering a record breaks every later link; anyone can check it.
+ * One fixed-width text record per event (the layout and the chain are in
+ * proto/log.h and docs/PROTOCOL.md), so record i sits at offset
+ * i * THSM_LOG_RECORD and AT+LOG? can seek without an index. Changing,
+ * removing or reordering a record breaks every later link; anyone can check
+ * it.
  *
  * A signature's record is written before the signature is released. Records
  * reach the disk at once (a killed daemon loses nothing) and are made
@@ -32,15 +29,13 @@
 #include "util/hex.h"
 
 #define BATCH THSM_LOG_BATCH /* records read at a time when opening */
-#define EVENT_AT 20   /* offset of the event field */
-#define EVENT_LEN 16
-#define RESULT_AT 119 /* offset of the result field */
+#define GEN_LEN (sizeof(THSM_LOG_RESULT_GEN) - 1)
 
 static void link_of(const uint8_t prev[32], const char *rec, uint8_t out[32])
 {
     thsm_sha256_ctx c;
     if (thsm_sha256_init(&c) != 0 || thsm_sha256_update(&c, prev, 32) != 0 ||
-        thsm_sha256_update(&c, rec, THSM_AUDIT_CHAIN_AT) != 0 ||
+        thsm_sha256_update(&c, rec, THSM_LOG_CHAIN_AT) != 0 ||
         thsm_sha256_final(&c, out) != 0)
         memset(out, 0, 32); /* cannot happen short of memory exhaustion */
 }
@@ -54,17 +49,17 @@ typedef struct {
     uint32_t pin_fails;    /* wrong PINs since the last right one */
 } scan;
 
-/* Checks record i against the chain so far; advances head. */
-static int check_record(thsm_device *dev, const char *rec, uint32_t i)
+/* Whether record i holds its index and its chain link; advances the head. */
+static bool check_record(thsm_device *dev, const char *rec, uint32_t i)
 {
     char idx[9];
     uint8_t want[32], stored[32];
     char chain[65];
-    snprintf(idx, sizeof(idx), "%08lu", (unsigned long)i % 100000000UL);
+    snprintf(idx, sizeof(idx), "%08lu", (unsigned long)i % THSM_LOG_TOTAL_MAX);
     link_of(dev->log_head, rec, want);
-    memcpy(chain, rec + THSM_AUDIT_CHAIN_AT, 64);
+    memcpy(chain, rec + THSM_LOG_CHAIN_AT, 64);
     chain[64] = '\0';
-    int ok = memcmp(rec, idx, 8) == 0 && rec[THSM_AUDIT_RECORD - 1] == '\n' &&
+    bool ok = memcmp(rec, idx, 8) == 0 && rec[THSM_LOG_RECORD - 1] == '\n' &&
              thsm_parse_hex(chain, stored, 32) == 0 &&
              memcmp(stored, want, 32) == 0;
     /* continue from what the file says, so new records chain onto it */
@@ -79,33 +74,33 @@ static uint32_t record_gen(const char *rec)
     char num[12];
     uint32_t gen = 0;
     size_t n = 0;
-    if (memcmp(rec + RESULT_AT, "GEN=", 4) != 0)
+    if (memcmp(rec + THSM_LOG_RESULT_AT, THSM_LOG_RESULT_GEN, GEN_LEN) != 0)
         return 0;
-    while (n < sizeof(num) - 1 && rec[RESULT_AT + 4 + n] != ' ')
+    while (n < sizeof(num) - 1 && rec[THSM_LOG_RESULT_AT + GEN_LEN + n] != ' ')
         n++;
-    memcpy(num, rec + RESULT_AT + 4, n);
+    memcpy(num, rec + THSM_LOG_RESULT_AT + GEN_LEN, n);
     num[n] = '\0';
     return thsm_parse_uint(num, 1, UINT32_MAX, &gen) == 0 ? gen : 0;
 }
 
 /* Whether rec's event field is event. */
-static int event_is(const char *rec, const char *event)
+static bool event_is(const char *rec, const char *event)
 {
-    char field[EVENT_LEN + 1];
+    char field[THSM_LOG_EVENT_LEN + 1];
     snprintf(field, sizeof(field), "%-16.16s", event);
-    return memcmp(rec + EVENT_AT, field, EVENT_LEN) == 0;
+    return memcmp(rec + THSM_LOG_EVENT_AT, field, THSM_LOG_EVENT_LEN) == 0;
 }
 
 /* Counts the wrong PINs since the last login, PIN change or decommission:
  * what the try counter must be at most (a rolled-back state). */
 static void count_pin_fails(scan *sc, const char *rec)
 {
-    if (event_is(rec, "AUTH") || event_is(rec, "PIN_SET") ||
-        event_is(rec, "DECOMMISSION"))
+    if (event_is(rec, THSM_EV_AUTH) || event_is(rec, THSM_EV_PIN_SET) ||
+        event_is(rec, THSM_EV_DECOMMISSION))
         sc->pin_fails = 0;
-    else if (event_is(rec, "AUTH_FAILED"))
+    else if (event_is(rec, THSM_EV_AUTH_FAILED))
         sc->pin_fails++;
-    else if (event_is(rec, "AUTH_BLOCKED"))
+    else if (event_is(rec, THSM_EV_AUTH_BLOCKED))
         sc->pin_fails = THSM_PIN_TRIES;
 }
 
@@ -126,15 +121,15 @@ static void scan_record(thsm_device *dev, scan *sc, const char *rec,
  * later records stay aligned; the chain check then reports it. */
 static void pad_torn_tail(thsm_device *dev, uint64_t *size)
 {
-    size_t torn = (size_t)(*size % THSM_AUDIT_RECORD);
-    char fill[THSM_AUDIT_RECORD];
+    size_t torn = (size_t)(*size % THSM_LOG_RECORD);
+    char fill[THSM_LOG_RECORD];
     if (!torn)
         return;
     memset(fill, '#', sizeof(fill));
-    fill[THSM_AUDIT_RECORD - torn - 1] = '\n';
+    fill[THSM_LOG_RECORD - torn - 1] = '\n';
     if (dev->port->append(dev->port->ctx, THSM_AUDIT_OBJECT, (uint8_t *)fill,
-                          THSM_AUDIT_RECORD - torn) == THSM_PORT_OK)
-        *size += THSM_AUDIT_RECORD - torn;
+                          THSM_LOG_RECORD - torn) == THSM_PORT_OK)
+        *size += THSM_LOG_RECORD - torn;
 }
 
 /* Reads every record: chain, head at the anchor, newest generation. */
@@ -145,19 +140,19 @@ static void read_log(thsm_device *dev, scan *sc)
     if (dev->port->size(dev->port->ctx, THSM_AUDIT_OBJECT, &size) != THSM_PORT_OK)
         return;
     pad_torn_tail(dev, &size);
-    uint64_t total = size / THSM_AUDIT_RECORD;
+    uint64_t total = size / THSM_LOG_RECORD;
     for (uint64_t at = 0; at < total && total <= UINT32_MAX;) {
         size_t got = 0, want = (size_t)(total - at < BATCH ? total - at : BATCH);
         if (dev->port->read(dev->port->ctx, THSM_AUDIT_OBJECT,
-                            at * THSM_AUDIT_RECORD, (uint8_t *)recs,
-                            want * THSM_AUDIT_RECORD, &got) != THSM_PORT_OK ||
-            got != want * THSM_AUDIT_RECORD) {
+                            at * THSM_LOG_RECORD, (uint8_t *)recs,
+                            want * THSM_LOG_RECORD, &got) != THSM_PORT_OK ||
+            got != want * THSM_LOG_RECORD) {
             if (!sc->first_bad)
                 sc->first_bad = (uint32_t)at + 1;
             return;
         }
         for (size_t k = 0; k < want; k++, at++)
-            scan_record(dev, sc, recs + k * THSM_AUDIT_RECORD, (uint32_t)at);
+            scan_record(dev, sc, recs + k * THSM_LOG_RECORD, (uint32_t)at);
         dev->log_count = (uint32_t)at;
     }
 }
@@ -173,11 +168,12 @@ void thsm_audit_damage(thsm_device *dev, uint8_t kind, uint32_t at)
 void thsm_audit_state_text(const thsm_device *dev,
                            char out[THSM_LOG_STATE_TEXT])
 {
-    static const char *const names[] = {"OK", "BROKEN_AT_", "MISSING_FROM_",
-                                        "REWRITTEN_BEFORE_"};
+    static const char *const names[] = {
+        THSM_ST_LOG_OK, THSM_ST_LOG_BROKEN_AT, THSM_ST_LOG_MISSING_FROM,
+        THSM_ST_LOG_REWRITTEN_BEFORE};
     const thsm_log_anchor *a = &dev->anchor;
     if (a->damage == THSM_LOG_OK)
-        snprintf(out, THSM_LOG_STATE_TEXT, "OK");
+        snprintf(out, THSM_LOG_STATE_TEXT, "%s", THSM_ST_LOG_OK);
     else
         snprintf(out, THSM_LOG_STATE_TEXT, "%s%lu", names[a->damage],
                  (unsigned long)a->damage_at);
@@ -215,7 +211,7 @@ void thsm_key_id(const thsm_slot *s, char out[17])
 {
     uint8_t d[THSM_SHA256_LEN];
     if (!s || !s->has_key || thsm_sha256(s->key.pub, THSM_P256_PUB_LEN, d))
-        strcpy(out, "-");
+        strcpy(out, THSM_LOG_FIELD_NONE);
     else
         thsm_hex(d, 8, out);
 }
@@ -224,22 +220,25 @@ static int append_record(thsm_device *dev, const char *event,
                          const thsm_slot *key, const uint8_t *digest,
                          const char *result)
 {
-    char rec[THSM_AUDIT_RECORD + 1], kid[17], dig[65] = "-", when[THSM_I64_TEXT];
+    char rec[THSM_LOG_RECORD + 1], kid[17], dig[65] = THSM_LOG_FIELD_NONE,
+         when[THSM_I64_TEXT];
     uint8_t link[32];
     thsm_key_id(key, kid);
     if (digest)
         thsm_hex(digest, 32, dig);
     thsm_format_i64(dev->port->now(dev->port->ctx), 10, when);
+    /* the layout of proto/log.h; a wrong width fails the length check */
     int n = snprintf(rec, sizeof(rec), "%08lu %s %-16.16s %-16s %-64s "
-                     "%-16.16s ", (unsigned long)dev->log_count % 100000000UL,
-                     when, event, kid, dig, result);
-    if (n != THSM_AUDIT_CHAIN_AT)
+                     "%-16.16s ",
+                     (unsigned long)dev->log_count % THSM_LOG_TOTAL_MAX, when,
+                     event, kid, dig, result);
+    if (n != THSM_LOG_CHAIN_AT)
         return THSM_AUDIT_ERROR;
     link_of(dev->log_head, rec, link);
-    thsm_hex(link, 32, rec + THSM_AUDIT_CHAIN_AT);
-    rec[THSM_AUDIT_RECORD - 1] = '\n';
+    thsm_hex(link, 32, rec + THSM_LOG_CHAIN_AT);
+    rec[THSM_LOG_RECORD - 1] = '\n';
     int rc = dev->port->append(dev->port->ctx, THSM_AUDIT_OBJECT,
-                               (uint8_t *)rec, THSM_AUDIT_RECORD);
+                               (uint8_t *)rec, THSM_LOG_RECORD);
     if (rc != THSM_PORT_OK)
         return rc == THSM_PORT_FULL ? THSM_AUDIT_FULL : THSM_AUDIT_ERROR;
     memcpy(dev->log_head, link, 32);
@@ -275,61 +274,61 @@ static void reread(thsm_device *dev)
 /* Whether the log's size differs from the records written; *size is the
  * medium's (0 for a deleted log). An unreadable size counts as no: a
  * failing append reports it. */
-static int size_differs(thsm_device *dev, uint64_t *size)
+static bool size_differs(thsm_device *dev, uint64_t *size)
 {
     int rc = dev->port->size(dev->port->ctx, THSM_AUDIT_OBJECT, size);
     if (rc == THSM_PORT_NOT_FOUND)
         *size = 0;
     else if (rc != THSM_PORT_OK)
-        return 0;
-    return *size != (uint64_t)dev->log_count * THSM_AUDIT_RECORD;
+        return false;
+    return *size != (uint64_t)dev->log_count * THSM_LOG_RECORD;
 }
 
 /* The records a log of size bytes lacks or has extra, "<first>-<last>";
  * returns whether they are missing (else foreign). */
-static int gap(const thsm_device *dev, uint64_t size, char out[24])
+static bool gap(const thsm_device *dev, uint64_t size, char out[24])
 {
-    uint64_t have = (size + THSM_AUDIT_RECORD - 1) / THSM_AUDIT_RECORD;
-    int missing = size < (uint64_t)dev->log_count * THSM_AUDIT_RECORD;
-    uint64_t first = missing ? size / THSM_AUDIT_RECORD : dev->log_count;
+    uint64_t have = (size + THSM_LOG_RECORD - 1) / THSM_LOG_RECORD;
+    bool missing = size < (uint64_t)dev->log_count * THSM_LOG_RECORD;
+    uint64_t first = missing ? size / THSM_LOG_RECORD : dev->log_count;
     uint64_t last = missing ? dev->log_count - 1 : have - 1;
     snprintf(out, 24, "%lu-%lu", (unsigned long)first, (unsigned long)last);
     return missing;
 }
 
-int thsm_audit_check(thsm_device *dev, char *why, size_t cap)
+bool thsm_audit_check(thsm_device *dev, char *why, size_t cap)
 {
     uint64_t size = 0;
     char range[24];
     if (!size_differs(dev, &size))
-        return 0;
+        return false;
     if (gap(dev, size, range)) {
         thsm_audit_damage(dev, THSM_LOG_MISSING,
-                          (uint32_t)(size / THSM_AUDIT_RECORD));
+                          (uint32_t)(size / THSM_LOG_RECORD));
         snprintf(why, cap, "audit log is missing records from %lu (records "
                  "%s were cut while running)",
-                 (unsigned long)(size / THSM_AUDIT_RECORD), range);
+                 (unsigned long)(size / THSM_LOG_RECORD), range);
     } else {
         thsm_audit_damage(dev, THSM_LOG_BROKEN, dev->log_count);
         snprintf(why, cap, "audit log holds records %s the device did not "
                  "write", range);
     }
     dev->log_dirty = 1; /* the next flush seals the finding */
-    return 1;
+    return true;
 }
 
-int thsm_audit_recover(thsm_device *dev, char *why, size_t cap)
+bool thsm_audit_recover(thsm_device *dev, char *why, size_t cap)
 {
     uint64_t size = 0;
     char range[24];
     if (!thsm_audit_check(dev, why, cap))
-        return 0;
+        return false;
     size_differs(dev, &size);
-    int missing = gap(dev, size, range);
+    bool missing = gap(dev, size, range);
     reread(dev);
-    append_record(dev, missing ? "RECORDS_LOST" : "RECORDS_FOREIGN", NULL,
-                  NULL, range);
-    return 1;
+    append_record(dev, missing ? THSM_EV_RECORDS_LOST : THSM_EV_RECORDS_FOREIGN,
+                  NULL, NULL, range);
+    return true;
 }
 
 int thsm_audit_append(thsm_device *dev, const char *event, const thsm_slot *key,
@@ -343,9 +342,9 @@ int thsm_audit_append(thsm_device *dev, const char *event, const thsm_slot *key,
 
 int thsm_audit_read(thsm_device *dev, uint32_t from, uint32_t n, char *out)
 {
-    size_t got = 0, want = (size_t)n * THSM_AUDIT_RECORD;
+    size_t got = 0, want = (size_t)n * THSM_LOG_RECORD;
     return dev->port->read(dev->port->ctx, THSM_AUDIT_OBJECT,
-                           (uint64_t)from * THSM_AUDIT_RECORD, (uint8_t *)out,
+                           (uint64_t)from * THSM_LOG_RECORD, (uint8_t *)out,
                            want, &got) == THSM_PORT_OK && got == want
                ? 0 : -1;
 }

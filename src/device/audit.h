@@ -8,8 +8,6 @@
 #include "device/device.h"
 
 #define THSM_AUDIT_OBJECT "audit.log"
-#define THSM_AUDIT_CHAIN_AT 136 /* offset of the chain field */
-#define THSM_LOG_PER_ANSWER 32  /* records per AT+LOG? answer */
 
 /* Results of thsm_audit_append besides 0. */
 #define THSM_AUDIT_ERROR (-1)
@@ -42,15 +40,15 @@ int thsm_audit_sync(thsm_device *dev);
 /* Whether the log object no longer holds exactly the records the device
  * wrote (its size, so cheap). When so, notes the first damage
  * (MISSING_FROM_<n>, or BROKEN_AT_<n> for records it did not write), marks
- * it for the next flush to seal, writes the reason to why and returns 1. */
-int thsm_audit_check(thsm_device *dev, char *why, size_t cap);
+ * it for the next flush to seal, writes the reason to why and returns true. */
+bool thsm_audit_check(thsm_device *dev, char *why, size_t cap);
 /* thsm_audit_check, and when it finds damage, starts a new segment: takes
  * the log as the medium now holds it and appends a RECORDS_LOST (or
  * RECORDS_FOREIGN) record naming the records "<first>-<last>". Called
  * before every append; the caller refuses what needed the record and
  * flushes. */
-int thsm_audit_recover(thsm_device *dev, char *why, size_t cap);
-/* Reads n records from record from into out (n * THSM_AUDIT_RECORD bytes).
+bool thsm_audit_recover(thsm_device *dev, char *why, size_t cap);
+/* Reads n records from record from into out (n * THSM_LOG_RECORD bytes).
  * 0 or -1. */
 int thsm_audit_read(thsm_device *dev, uint32_t from, uint32_t n, char *out);
 

@@ -15,6 +15,7 @@
 #ifndef THSM_DEVICE_H
 #define THSM_DEVICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,10 +23,13 @@
 #include "crypto/p256.h"
 #include "crypto/x509.h"
 #include "port/port.h"
+#include "proto/at.h"
+#include "proto/log.h"
 #include "util/pin.h"
 
-#define THSM_LINE_MAX 1024 /* longest request, without CR LF */
-#define THSM_RESP_MAX 8192 /* longest response */
+/* The old names of the protocol's limits, still used by src/daemon. */
+#define THSM_LINE_MAX THSM_PROTO_LINE_MAX
+#define THSM_RESP_MAX THSM_PROTO_ANSWER_MAX
 #define THSM_CERT_MAX THSM_X509_DER_MAX
 #define THSM_VERSION "0.1.0"
 #ifndef THSM_PRODUCT /* the build names the product (AT+VERSION?) */
@@ -33,7 +37,6 @@
 #endif
 #define THSM_WRAP_LEN 60      /* nonce (12) + wrapped private key (32) + tag (16) */
 #define THSM_PIN_TRIES 5
-#define THSM_AUDIT_RECORD 201 /* bytes per audit record, newline included */
 #define THSM_LOG_BATCH 8      /* audit records read at a time at start */
 /* Largest sealed state: magic, nonce, body (generation, PIN record, two
  * slots with certificates, log anchor), tag. store.c checks its layout
@@ -100,7 +103,7 @@ typedef struct {
 typedef struct thsm_session {
     thsm_output_fn out;   /* receives each complete response */
     void *out_ctx;
-    char line[THSM_LINE_MAX + 1];
+    char line[THSM_PROTO_LINE_MAX + 1];
     size_t line_len;
     int line_overflow, line_bad_byte, last_was_cr;
     int authed;           /* this connection logged in (AT+AUTH or AT+PIN_SET) */
@@ -116,7 +119,7 @@ typedef struct thsm_session {
  * member while calling code that uses another. */
 typedef union {
     uint8_t sealed[THSM_STATE_FILE_MAX + 1]; /* store.c: state.bin */
-    char log_batch[THSM_LOG_BATCH * THSM_AUDIT_RECORD]; /* audit.c, at start */
+    char log_batch[THSM_LOG_BATCH * THSM_LOG_RECORD]; /* audit.c, at start */
     char text[2 * THSM_CERT_MAX + 1]; /* handlers: certificate hex or base64 */
 } thsm_work;
 
@@ -127,7 +130,7 @@ typedef struct {
     thsm_session *sess;
 
     /* response being built */
-    char resp[THSM_RESP_MAX];
+    char resp[THSM_PROTO_ANSWER_MAX];
     size_t resp_len;
     int resp_overflow; /* the answer did not fit: replaced by an error */
 
@@ -181,7 +184,7 @@ void thsm_device_disconnect(thsm_device *dev, thsm_session *s);
 
 /* Whether audit records wait to be made durable; the caller then calls
  * thsm_device_flush() soon (tinyhsmd: within 50 ms, or when idle). */
-int thsm_device_flush_pending(const thsm_device *dev);
+bool thsm_device_flush_pending(const thsm_device *dev);
 void thsm_device_flush(thsm_device *dev);
 
 /* What was found wrong with the audit log or the state (at this start or

@@ -19,7 +19,7 @@
 void thsm_h_at(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
-    thsm_resp_line(dev, "OK");
+    thsm_resp_line(dev, THSM_ANS_OK);
 }
 
 /* Ends this session's login and reloads the stored state. */
@@ -29,37 +29,38 @@ void thsm_h_reset(thsm_device *dev, const thsm_params *ps)
     thsm_login_end(dev, dev->sess);
     int rc = thsm_device_reload(dev);
     if (rc == -2)
-        thsm_resp_error(dev, "STORAGE", "state.bin is older than the state in "
+        thsm_resp_error(dev, THSM_E_STORAGE, "state.bin is older than the state in "
                         "memory; kept the newer state and saved it again");
     else if (rc != 0)
-        thsm_resp_error(dev, "STORAGE", "%s", dev->storage_reason);
+        thsm_resp_error(dev, THSM_E_STORAGE, "%s", dev->storage_reason);
     else
-        thsm_resp_line(dev, "OK Reset");
+        thsm_resp_line(dev, THSM_ANS_OK " " THSM_ANS_RESET);
 }
 
 void thsm_h_version(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
-    thsm_resp_line(dev, "OK %s %s", THSM_PRODUCT, THSM_VERSION);
+    thsm_resp_line(dev, THSM_ANS_OK " %s %s", THSM_PRODUCT, THSM_VERSION);
 }
 
 void thsm_h_about(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
-    thsm_resp_line(dev, "OK TinyHSM software device: ECDSA P-256 CA and "
+    thsm_resp_line(dev, THSM_ANS_OK " TinyHSM software device: ECDSA P-256 CA and "
                         "signer keys for secure boot");
 }
 
 void thsm_h_ready(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
-    thsm_resp_line(dev, dev->storage_error ? "OK NOT_READY" : "OK READY");
+    thsm_resp_line(dev, THSM_ANS_OK " %s",
+                   dev->storage_error ? THSM_ANS_NOT_READY : THSM_ANS_READY);
 }
 
 void thsm_h_host_key(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps; /* no host pairing key: the link is a local pseudo-terminal */
-    thsm_resp_line(dev, "OK NOT_USED");
+    thsm_resp_line(dev, THSM_ANS_OK " " THSM_ANS_NOT_USED);
 }
 
 void thsm_h_serial(thsm_device *dev, const thsm_params *ps)
@@ -69,17 +70,17 @@ void thsm_h_serial(thsm_device *dev, const thsm_params *ps)
     char hex[2 * SERIAL_LEN + 1];
     if (dev->port->derive(dev->port->ctx, "tinyhsm/serial/v1", NULL, 0,
                           serial) != THSM_PORT_OK) {
-        thsm_resp_error(dev, "STORAGE", "device key unavailable");
+        thsm_resp_error(dev, THSM_E_STORAGE, "device key unavailable");
         return;
     }
     thsm_hex(serial, SERIAL_LEN, hex);
-    thsm_resp_line(dev, "OK %s", hex);
+    thsm_resp_line(dev, THSM_ANS_OK " %s", hex);
 }
 
 void thsm_h_store_ok(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps; /* the store is opened at start; NEEDS_STORE did the check */
-    thsm_resp_line(dev, "OK");
+    thsm_resp_line(dev, THSM_ANS_OK);
 }
 
 void thsm_h_decommission(thsm_device *dev, const thsm_params *ps)
@@ -92,8 +93,8 @@ void thsm_h_decommission(thsm_device *dev, const thsm_params *ps)
         thsm_login_end(dev, dev->sess);
         thsm_login_end_others(dev, dev->sess);
         thsm_device_reload(dev);
-        thsm_state_changed(dev, "DECOMMISSION", NULL, NULL);
-        thsm_resp_line(dev, "OK");
+        thsm_state_changed(dev, THSM_EV_DECOMMISSION, NULL, NULL);
+        thsm_resp_line(dev, THSM_ANS_OK);
     }
 }
 
@@ -107,15 +108,20 @@ void thsm_h_status(thsm_device *dev, const thsm_params *ps)
     thsm_audit_state_text(dev, log);
     thsm_key_id(&dev->st.ca, ca);
     thsm_key_id(&dev->st.signer, signer);
-    thsm_resp_line(dev, "OK CA=%d SIGNER=%d SIGNER_CERT=%d PIN=%s TRIES=%u "
-                        "AUTH=%d SIGNATURES=%lu CA_KEY=%s SIGNER_KEY=%s "
-                        "LOG=%lu LOG_STATE=%s STATE=%s",
+    thsm_resp_line(dev, THSM_ANS_OK " " THSM_ST_CA "=%d " THSM_ST_SIGNER "=%d "
+                   THSM_ST_SIGNER_CERT "=%d " THSM_ST_PIN "=%s "
+                   THSM_ST_TRIES "=%u " THSM_ST_AUTH "=%d "
+                   THSM_ST_SIGNATURES "=%lu " THSM_ST_CA_KEY "=%s "
+                   THSM_ST_SIGNER_KEY "=%s " THSM_ST_LOG "=%lu "
+                   THSM_ST_LOG_STATE "=%s " THSM_ST_STATE "=%s",
                    dev->st.ca.has_cert, dev->st.signer.has_key,
                    dev->st.signer.has_cert,
-                   !p->set ? "NONE" : p->tries ? "SET" : "BLOCKED",
+                   !p->set    ? THSM_ST_PIN_NONE
+                   : p->tries ? THSM_ST_PIN_SET : THSM_ST_PIN_BLOCKED,
                    p->set ? p->tries : 0, thsm_logged_in(dev, dev->sess),
                    (unsigned long)dev->signatures, ca, signer,
                    (unsigned long)dev->log_count, log,
-                   dev->anchor.rolled_back ? "ROLLED_BACK" : "OK");
+                   dev->anchor.rolled_back ? THSM_ST_STATE_ROLLED_BACK
+                                           : THSM_ST_STATE_OK);
 }
 

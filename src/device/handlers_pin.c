@@ -16,6 +16,7 @@
  * A login belongs to the session that made it (see state.c). No answer ever
  * repeats a PIN parameter's text.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "crypto/util.h"
@@ -24,26 +25,27 @@
 #include "device/state.h"
 #include "device/store.h"
 
-/* A malformed PIN is a malformed request: BAD_PARAM, no try spent. */
-/* The transport refuses logins on a shared port; answers the refusal. */
-static int login_refused(thsm_device *dev)
+/* Whether the transport refuses logins (a shared port); answers the
+ * refusal. */
+static bool login_refused(thsm_device *dev)
 {
     if (!dev->sess->login_blocked)
-        return 0;
-    thsm_resp_error(dev, "AUTH_REFUSED", "the port is open by more than one "
+        return false;
+    thsm_resp_error(dev, THSM_E_AUTH_REFUSED, "the port is open by more than one "
                     "process; log in over a connection of your own");
-    return 1;
+    return true;
 }
 
-/* Answers BAD_PARAM naming param (never its text) unless pin is well-formed. */
-static int pin_param_ok(thsm_device *dev, const char *param, const char *pin)
+/* Whether pin is well-formed; a malformed PIN is a malformed request:
+ * answers BAD_PARAM naming param (never its text), and no try is spent. */
+static bool pin_param_ok(thsm_device *dev, const char *param, const char *pin)
 {
     if (thsm_pin_format_ok(pin))
-        return 1;
-    thsm_resp_error(dev, "BAD_PARAM", "%s must be %d to %d printable "
+        return true;
+    thsm_resp_error(dev, THSM_E_BAD_PARAM, "%s must be %d to %d printable "
                     "characters without spaces", param, THSM_PIN_MIN,
                     THSM_PIN_MAX);
-    return 0;
+    return false;
 }
 
 /* Derives the KEK that a well-formed pin gives under rec. Answers
@@ -56,7 +58,7 @@ static int derive(thsm_device *dev, const char *pin, const thsm_pin *rec,
         thsm_pin_check_value(kek, check) == 0)
         return 0;
     thsm_wipe(kek, 32);
-    thsm_resp_error(dev, "CRYPTO", "PIN key derivation failed; no try was "
+    thsm_resp_error(dev, THSM_E_CRYPTO, "PIN key derivation failed; no try was "
                     "spent");
     return -1;
 }
@@ -70,9 +72,9 @@ static int spend_and_compare(thsm_device *dev, const uint8_t check[32])
     if (thsm_save_or_restore(dev) != 0)
         return -1;
     if (!thsm_ct_equal(check, p->check, 32)) {
-        thsm_state_changed(dev, p->tries ? "AUTH_FAILED" : "AUTH_BLOCKED",
+        thsm_state_changed(dev, p->tries ? THSM_EV_AUTH_FAILED : THSM_EV_AUTH_BLOCKED,
                            NULL, NULL);
-        thsm_resp_error(dev, "AUTH_FAILED", "%u tries left", p->tries);
+        thsm_resp_error(dev, THSM_E_AUTH_FAILED, "%u tries left", p->tries);
         return -1;
     }
     p->tries = THSM_PIN_TRIES;
@@ -84,8 +86,9 @@ static int check_pin(thsm_device *dev, const char *pin, uint8_t kek[32])
 {
     uint8_t check[32];
     if (dev->st.pin.tries == 0) {
-        thsm_resp_error(dev, "PIN_LOCKED", "PIN blocked after too many wrong "
-                        "attempts; only AT+STSAFE_DECOMMISSION recovers");
+        thsm_resp_error(dev, THSM_E_PIN_LOCKED, "PIN blocked after too many "
+                        "wrong attempts; only " THSM_CMD_DECOMMISSION
+                        " recovers");
         return -1;
     }
     int rc = derive(dev, pin, &dev->st.pin, kek, check);
@@ -105,7 +108,7 @@ static int log_in(thsm_device *dev, uint8_t kek[32])
     dev->kek_known = 1;
     if (thsm_keys_unlock(dev) != 0) {
         thsm_login_end(dev, dev->sess);
-        thsm_resp_error(dev, "STORAGE", "a stored key does not unwrap");
+        thsm_resp_error(dev, THSM_E_STORAGE, "a stored key does not unwrap");
         return -1;
     }
     thsm_login_begin(dev, dev->sess);
@@ -116,17 +119,17 @@ void thsm_h_auth(thsm_device *dev, const thsm_params *ps)
 {
     uint8_t kek[32];
     if (!dev->st.pin.set) {
-        thsm_resp_error(dev, "NO_PIN", "no PIN is set; AT+PIN_SET NEW=<pin> "
-                                       "sets one");
+        thsm_resp_error(dev, THSM_E_NO_PIN, "no PIN is set; " THSM_CMD_PIN_SET
+                        " " THSM_P_NEW "=<pin> sets one");
         return;
     }
-    if (login_refused(dev) || !pin_param_ok(dev, "PIN",
-                                            thsm_params_get(ps, "PIN")))
+    const char *pin = thsm_params_get(ps, THSM_P_PIN);
+    if (login_refused(dev) || !pin_param_ok(dev, THSM_P_PIN, pin))
         return;
-    if (check_pin(dev, thsm_params_get(ps, "PIN"), kek) == 0 &&
+    if (check_pin(dev, pin, kek) == 0 &&
         log_in(dev, kek) == 0) {
-        thsm_state_changed(dev, "AUTH", NULL, NULL);
-        thsm_resp_line(dev, "OK");
+        thsm_state_changed(dev, THSM_EV_AUTH, NULL, NULL);
+        thsm_resp_line(dev, THSM_ANS_OK);
     }
 }
 
@@ -136,7 +139,7 @@ static int new_record(thsm_device *dev, const char *new_pin, thsm_pin *rec,
 {
     *rec = (thsm_pin){.set = 1, .tries = THSM_PIN_TRIES, .kdf = dev->pin_kdf};
     if (thsm_random(rec->salt, sizeof(rec->salt)) != 0) {
-        thsm_resp_error(dev, "CRYPTO", "no random numbers");
+        thsm_resp_error(dev, THSM_E_CRYPTO, "no random numbers");
         return -1;
     }
     return derive(dev, new_pin, rec, kek, rec->check);
@@ -150,7 +153,7 @@ static int install_pin(thsm_device *dev, const thsm_pin *rec, uint8_t kek[32])
         (dev->st.signer.has_key &&
          thsm_slot_wrap(&dev->st.signer, "signer", kek))) {
         thsm_device_reload(dev);
-        thsm_resp_error(dev, "CRYPTO", "key wrapping failed");
+        thsm_resp_error(dev, THSM_E_CRYPTO, "key wrapping failed");
         return -1;
     }
     dev->st.pin = *rec;
@@ -160,30 +163,32 @@ static int install_pin(thsm_device *dev, const thsm_pin *rec, uint8_t kek[32])
     dev->kek_known = 1;
     thsm_login_begin(dev, dev->sess);
     thsm_login_end_others(dev, dev->sess);
-    thsm_state_changed(dev, "PIN_SET", NULL, NULL);
+    thsm_state_changed(dev, THSM_EV_PIN_SET, NULL, NULL);
     return 0;
 }
 
-/* Checks the parameters' presence and format; answers the error. */
-static int pin_set_params_ok(thsm_device *dev, const char *old,
+/* Whether the parameters are present and well-formed; answers the error. */
+static bool pin_set_params_ok(thsm_device *dev, const char *old,
                              const char *new_pin)
 {
-    if (!pin_param_ok(dev, "NEW", new_pin) ||
-        (old && !pin_param_ok(dev, "OLD", old)))
-        return 0;
+    if (!pin_param_ok(dev, THSM_P_NEW, new_pin) ||
+        (old && !pin_param_ok(dev, THSM_P_OLD, old)))
+        return false;
     if (dev->st.pin.set && !old)
-        thsm_resp_error(dev, "BAD_PARAM", "a PIN is set; give OLD=<pin> too");
+        thsm_resp_error(dev, THSM_E_BAD_PARAM,
+                        "a PIN is set; give " THSM_P_OLD "=<pin> too");
     else if (!dev->st.pin.set && old)
-        thsm_resp_error(dev, "BAD_PARAM", "no PIN is set; give only NEW=<pin>");
+        thsm_resp_error(dev, THSM_E_BAD_PARAM,
+                        "no PIN is set; give only " THSM_P_NEW "=<pin>");
     else
-        return 1;
-    return 0;
+        return true;
+    return false;
 }
 
 void thsm_h_pin_set(thsm_device *dev, const thsm_params *ps)
 {
-    const char *old = thsm_params_get(ps, "OLD");
-    const char *new_pin = thsm_params_get(ps, "NEW");
+    const char *old = thsm_params_get(ps, THSM_P_OLD);
+    const char *new_pin = thsm_params_get(ps, THSM_P_NEW);
     uint8_t kek[32], old_kek[32];
     thsm_pin rec;
     if (!pin_set_params_ok(dev, old, new_pin) || login_refused(dev))
@@ -194,7 +199,7 @@ void thsm_h_pin_set(thsm_device *dev, const thsm_params *ps)
     if ((!old || (check_pin(dev, old, old_kek) == 0 &&
                   log_in(dev, old_kek) == 0)) &&
         install_pin(dev, &rec, kek) == 0)
-        thsm_resp_line(dev, "OK");
+        thsm_resp_line(dev, THSM_ANS_OK);
     thsm_wipe(kek, sizeof(kek));
     thsm_wipe(old_kek, sizeof(old_kek));
     thsm_wipe(&rec, sizeof(rec));
@@ -204,5 +209,5 @@ void thsm_h_logout(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
     thsm_login_end(dev, dev->sess);
-    thsm_resp_line(dev, "OK");
+    thsm_resp_line(dev, THSM_ANS_OK);
 }

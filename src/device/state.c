@@ -15,7 +15,7 @@
 
 /* ---- logins ------------------------------------------------------------- */
 
-int thsm_logged_in(const thsm_device *dev, const thsm_session *s)
+bool thsm_logged_in(const thsm_device *dev, const thsm_session *s)
 {
     return s && s->authed && s->auth_epoch == dev->auth_epoch;
 }
@@ -50,7 +50,7 @@ void thsm_login_end(thsm_device *dev, thsm_session *s)
 
 void thsm_login_end_others(thsm_device *dev, thsm_session *s)
 {
-    int mine = thsm_logged_in(dev, s);
+    bool mine = thsm_logged_in(dev, s);
     dev->auth_epoch++;
     dev->logins = 0;
     if (mine)
@@ -185,13 +185,14 @@ int thsm_save_or_restore(thsm_device *dev)
         /* no change without its record: undo it, seal the finding */
         thsm_device_reload(dev);
         thsm_device_flush(dev);
-        thsm_resp_error(dev, "STORAGE", "%s; nothing changed", why);
+        thsm_resp_error(dev, THSM_E_STORAGE, "%s; nothing changed", why);
         return -1;
     }
     if (save_state(dev) == 0)
         return 0;
     thsm_device_reload(dev);
-    thsm_resp_error(dev, "STORAGE", "could not save the state; nothing changed");
+    thsm_resp_error(dev, THSM_E_STORAGE,
+                    "could not save the state; nothing changed");
     return -1;
 }
 
@@ -199,7 +200,7 @@ void thsm_state_changed(thsm_device *dev, const char *event,
                         const thsm_slot *key, const uint8_t *digest)
 {
     char result[20];
-    snprintf(result, sizeof(result), "GEN=%lu",
+    snprintf(result, sizeof(result), THSM_LOG_RESULT_GEN "%lu",
              (unsigned long)dev->st.generation);
     /* The change is saved already; a record that cannot be written is
      * reported by AT+HSM_STATUS? rather than undoing the change. */
@@ -212,9 +213,9 @@ void thsm_state_changed(thsm_device *dev, const char *event,
     thsm_device_flush(dev);
 }
 
-int thsm_device_flush_pending(const thsm_device *dev)
+bool thsm_device_flush_pending(const thsm_device *dev)
 {
-    return dev->log_dirty;
+    return dev->log_dirty != 0;
 }
 
 /* Syncs the log, then seals its new count and head in the state: the
@@ -233,8 +234,9 @@ void thsm_device_findings(const thsm_device *dev, char *out, size_t cap)
     thsm_audit_state_text(dev, log);
     out[0] = '\0';
     if (dev->anchor.damage || dev->anchor.rolled_back)
-        snprintf(out, cap, "LOG_STATE=%s STATE=%s", log,
-                 dev->anchor.rolled_back ? "ROLLED_BACK" : "OK");
+        snprintf(out, cap, THSM_ST_LOG_STATE "=%s " THSM_ST_STATE "=%s", log,
+                 dev->anchor.rolled_back ? THSM_ST_STATE_ROLLED_BACK
+                                         : THSM_ST_STATE_OK);
 }
 
 const char *thsm_device_storage_reason(const thsm_device *dev)

@@ -25,7 +25,7 @@ void thsm_state_changed(thsm_device *dev, const char *event,
                         const thsm_slot *key, const uint8_t *digest);
 
 /* Whether s is logged in: only at the device's current epoch. */
-int thsm_logged_in(const thsm_device *dev, const thsm_session *s);
+bool thsm_logged_in(const thsm_device *dev, const thsm_session *s);
 /* Logs s in (the KEK must be known and the keys unwrapped). */
 void thsm_login_begin(thsm_device *dev, thsm_session *s);
 /* Ends s's login; the last one to end wipes the clear keys and the KEK. */

@@ -18,7 +18,7 @@
 #define THSM_PROTO_LINE_MAX 1024 /* longest request, without CR LF */
 #define THSM_PROTO_ANSWER_MAX 8192 /* longest answer a device sends */
 
-/* ---- commands of the original board (PROTOCOL.md) ----------------------- */
+/* ---- commands of the original board (docs/PROTOCOL.md) ------------------ */
 
 #define THSM_CMD_AT "AT"
 #define THSM_CMD_RESET "AT+RESET"
@@ -40,6 +40,7 @@
 #define THSM_CMD_SIGNER_CERT_INFO "AT+SIGNER_CERT_INFO?"
 #define THSM_CMD_SIGNER_SIGN "AT+SIGNER_SIGN"
 #define THSM_CMD_SIGNER_PUBKEY "AT+SIGNER_PUBKEY?"
+#define THSM_CMD_PREFIX "AT+" /* every command but AT starts with it */
 
 /* ---- our extensions ------------------------------------------------------ */
 
@@ -71,6 +72,7 @@
 #define THSM_V_TYPE_CA_SIGNED "CA-SIGNED"
 #define THSM_V_FORMAT_PEM "PEM"
 #define THSM_V_FORMAT_DER "DER"
+#define THSM_V_TYPE_SELF_SIGNED "SELF-SIGNED"
 
 /* ---- answers ------------------------------------------------------------- */
 
@@ -79,6 +81,7 @@
 #define THSM_ANS_READY "READY"
 #define THSM_ANS_NOT_READY "NOT_READY"
 #define THSM_ANS_NOT_USED "NOT_USED"
+#define THSM_ANS_RESET "Reset" /* "OK Reset" */
 
 /* AT+HSM_STATUS? fields ("OK PIN=SET AUTH=0 TRIES=5 ..."). */
 #define THSM_ST_PIN "PIN"

@@ -20,6 +20,9 @@
 #define THSM_LOG_RESULT_AT 119 /* offset of the result field */
 #define THSM_LOG_PER_ANSWER 32 /* records per AT+LOG? answer */
 #define THSM_LOG_TOTAL_MAX 100000000UL /* record numbers have 8 digits */
+#define THSM_LOG_FIELD_NONE "-"  /* key id or digest of a record without one */
+#define THSM_LOG_RESULT_GEN "GEN=" /* result of a state change: "GEN=<n>" */
+#define THSM_LOG_RESULT_OK "OK"    /* result of a signature */
 
 /* Events. */
 #define THSM_EV_SIGN "SIGN"

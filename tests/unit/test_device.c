@@ -151,10 +151,10 @@ static void test_line_too_long(void **state)
     line[sizeof(line) - 1] = '\0';
     memcpy(line, "AT+SIGNER_SIGN HASH=", 20);
     assert_starts(req(f, line), "ERROR LINE_TOO_LONG ");
-    line[THSM_LINE_MAX] = '\0'; /* exactly at the limit: parsed normally */
+    line[THSM_PROTO_LINE_MAX] = '\0'; /* exactly at the limit: parsed normally */
     assert_starts(req(f, line), "ERROR BAD_PARAM ");
-    line[THSM_LINE_MAX] = 'A'; /* one byte over */
-    line[THSM_LINE_MAX + 1] = '\0';
+    line[THSM_PROTO_LINE_MAX] = 'A'; /* one byte over */
+    line[THSM_PROTO_LINE_MAX + 1] = '\0';
     assert_starts(req(f, line), "ERROR LINE_TOO_LONG ");
     assert_string_equal(req(f, "AT"), "OK\r\n\r\n");
 }
@@ -817,9 +817,9 @@ static void check_chain(const char *resp, uint8_t head[32], int *records)
         char hex[65];
         assert_int_equal(thsm_sha256_init(&c), 0);
         thsm_sha256_update(&c, head, 32);
-        thsm_sha256_update(&c, line, THSM_AUDIT_CHAIN_AT);
+        thsm_sha256_update(&c, line, THSM_LOG_CHAIN_AT);
         thsm_sha256_final(&c, link);
-        memcpy(hex, line + THSM_AUDIT_CHAIN_AT, 64);
+        memcpy(hex, line + THSM_LOG_CHAIN_AT, 64);
         hex[64] = '\0';
         assert_int_equal(thsm_parse_hex(hex, stored, 32), 0);
         assert_memory_equal(link, stored, 32);
@@ -850,7 +850,7 @@ static void test_audit_records_everything(void **state)
         snprintf(idx, sizeof(idx), "%08d ", i);
         assert_memory_equal(line, idx, 9);
         const char *eol = strstr(line, "\r\n");
-        assert_int_equal(eol - line, THSM_AUDIT_RECORD - 1);
+        assert_int_equal(eol - line, THSM_LOG_RECORD - 1);
         assert_non_null(strstr(line, events[i]));
         line = eol + 2;
     }
@@ -922,21 +922,21 @@ static void test_audit_tampering_detected(void **state)
     thsm_mem_object *o = log_object(f);
     size_t len = o->len;
 
-    o->data[4 * THSM_AUDIT_RECORD + 60] ^= 1; /* altered digest of record 4 */
+    o->data[4 * THSM_LOG_RECORD + 60] ^= 1; /* altered digest of record 4 */
     expect_log_broken_at(f, 4);
     restore(f);
 
-    memmove(o->data + 3 * THSM_AUDIT_RECORD, o->data + 4 * THSM_AUDIT_RECORD,
-            len - 4 * THSM_AUDIT_RECORD); /* record 3 removed */
-    o->len = len - THSM_AUDIT_RECORD;
+    memmove(o->data + 3 * THSM_LOG_RECORD, o->data + 4 * THSM_LOG_RECORD,
+            len - 4 * THSM_LOG_RECORD); /* record 3 removed */
+    o->len = len - THSM_LOG_RECORD;
     expect_log_broken_at(f, 3);
     restore(f);
 
     const uint8_t *orig = snapshot.obj[o - f->mp.obj].data;
-    memcpy(o->data + 5 * THSM_AUDIT_RECORD, orig + 6 * THSM_AUDIT_RECORD,
-           THSM_AUDIT_RECORD); /* records 5 and 6 swapped */
-    memcpy(o->data + 6 * THSM_AUDIT_RECORD, orig + 5 * THSM_AUDIT_RECORD,
-           THSM_AUDIT_RECORD);
+    memcpy(o->data + 5 * THSM_LOG_RECORD, orig + 6 * THSM_LOG_RECORD,
+           THSM_LOG_RECORD); /* records 5 and 6 swapped */
+    memcpy(o->data + 6 * THSM_LOG_RECORD, orig + 5 * THSM_LOG_RECORD,
+           THSM_LOG_RECORD);
     expect_log_broken_at(f, 5);
     restore(f);
 
@@ -944,7 +944,7 @@ static void test_audit_tampering_detected(void **state)
     expect_log_broken_at(f, 7);
     assert_int_equal(o->len, len);
     assert_starts(req(f, SIGN_REQ), "OK ");
-    assert_int_equal(o->len, len + THSM_AUDIT_RECORD);
+    assert_int_equal(o->len, len + THSM_LOG_RECORD);
     const char *r = req(f, "AT+LOG? FROM=8");
     assert_starts(r, "OK 1 9 ");
     assert_non_null(strstr(r, "\r\n00000008 "));
@@ -966,21 +966,21 @@ static void expect_status(fixture *f, const char *part)
 static void rechain(thsm_mem_object *o, size_t from)
 {
     uint8_t head[32] = {0}, link[32];
-    size_t n = o->len / THSM_AUDIT_RECORD;
+    size_t n = o->len / THSM_LOG_RECORD;
     for (size_t i = 0; i < n; i++) {
-        char *rec = (char *)o->data + i * THSM_AUDIT_RECORD;
+        char *rec = (char *)o->data + i * THSM_LOG_RECORD;
         if (i >= from) {
             thsm_sha256_ctx c;
             thsm_sha256_init(&c);
             thsm_sha256_update(&c, head, 32);
-            thsm_sha256_update(&c, rec, THSM_AUDIT_CHAIN_AT);
+            thsm_sha256_update(&c, rec, THSM_LOG_CHAIN_AT);
             thsm_sha256_final(&c, link);
             char hex[65];
             thsm_hex(link, 32, hex);
-            memcpy(rec + THSM_AUDIT_CHAIN_AT, hex, 64);
+            memcpy(rec + THSM_LOG_CHAIN_AT, hex, 64);
         }
         char hex[65];
-        memcpy(hex, rec + THSM_AUDIT_CHAIN_AT, 64);
+        memcpy(hex, rec + THSM_LOG_CHAIN_AT, 64);
         hex[64] = '\0';
         assert_int_equal(thsm_parse_hex(hex, head, 32), 0);
     }
@@ -997,7 +997,7 @@ static void test_audit_anchor_finds_lost_records(void **state)
     thsm_mem_object *o = log_object(f);
     size_t len = o->len;
 
-    o->len = len - 2 * THSM_AUDIT_RECORD; /* the last two records cut off */
+    o->len = len - 2 * THSM_LOG_RECORD; /* the last two records cut off */
     reinit(f);
     expect_status(f, "LOG=6 LOG_STATE=MISSING_FROM_6 ");
     restore(f);
@@ -1007,7 +1007,7 @@ static void test_audit_anchor_finds_lost_records(void **state)
     expect_status(f, "LOG=0 LOG_STATE=MISSING_FROM_0 ");
     restore(f);
 
-    o->data[5 * THSM_AUDIT_RECORD + 60] ^= 1; /* a digest changed, */
+    o->data[5 * THSM_LOG_RECORD + 60] ^= 1; /* a digest changed, */
     rechain(o, 5);                             /* the chain recomputed */
     reinit(f);
     expect_status(f, "LOG=8 LOG_STATE=REWRITTEN_BEFORE_8 ");
@@ -1043,7 +1043,7 @@ static void test_audit_cut_while_running(void **state)
     provision(f);
     for (int i = 0; i < 3; i++)
         req(f, SIGN_REQ);
-    log_object(f)->len -= THSM_AUDIT_RECORD;
+    log_object(f)->len -= THSM_LOG_RECORD;
     const char *r = req(f, "AT+LOG?");
     assert_starts(r, "ERROR STORAGE ");
     assert_non_null(strstr(r, "missing records from 5"));
@@ -1074,8 +1074,8 @@ static int logged(fixture *f, const char *event, const char *result)
     char ev[20];
     snprintf(ev, sizeof(ev), " %-16s ", event);
     thsm_mem_object *o = log_object(f);
-    for (size_t at = 0; at + THSM_AUDIT_RECORD <= o->len;
-         at += THSM_AUDIT_RECORD) {
+    for (size_t at = 0; at + THSM_LOG_RECORD <= o->len;
+         at += THSM_LOG_RECORD) {
         const char *rec = (const char *)o->data + at;
         if (memcmp(rec + 19, ev, 18) == 0 &&
             memcmp(rec + 119, result, strlen(result)) == 0)
@@ -1433,7 +1433,7 @@ static void test_log_full_withholds_signature(void **state)
 {
     fixture *f = *state;
     provision(f);
-    f->mp.append_max = log_object(f)->len + THSM_AUDIT_RECORD; /* room: one */
+    f->mp.append_max = log_object(f)->len + THSM_LOG_RECORD; /* room: one */
     assert_starts(req(f, SIGN_REQ), "OK ");
     assert_string_equal(req(f, SIGN_REQ),
                         "ERROR STORAGE audit log full: no room for the record "
@@ -1467,14 +1467,14 @@ static void test_format_i64(void **state)
 }
 
 /* Record i of the log as the device answers it (AT+LOG?), in rec. */
-static void log_record(fixture *f, uint32_t i, char rec[THSM_AUDIT_RECORD])
+static void log_record(fixture *f, uint32_t i, char rec[THSM_LOG_RECORD])
 {
     char line[32];
     snprintf(line, sizeof(line), "AT+LOG? FROM=%lu", (unsigned long)i);
     const char *r = strstr(req(f, line), "\r\n");
     assert_non_null(r);
-    memcpy(rec, r + 2, THSM_AUDIT_RECORD - 1);
-    rec[THSM_AUDIT_RECORD - 1] = '\0';
+    memcpy(rec, r + 2, THSM_LOG_RECORD - 1);
+    rec[THSM_LOG_RECORD - 1] = '\0';
 }
 
 /* 9 records (0-8), the last one a SIGN. */
@@ -1489,9 +1489,9 @@ static void nine_records(fixture *f)
 static void test_log_cut_found_at_next_record(void **state)
 {
     fixture *f = *state;
-    char rec[THSM_AUDIT_RECORD];
+    char rec[THSM_LOG_RECORD];
     nine_records(f);
-    log_object(f)->len -= THSM_AUDIT_RECORD; /* record 8 cut off */
+    log_object(f)->len -= THSM_LOG_RECORD; /* record 8 cut off */
     const char *r = req(f, SIGN_REQ);
     assert_starts(r, "ERROR STORAGE audit log is missing records from 8 ");
     assert_non_null(strstr(r, "signature withheld"));
@@ -1517,7 +1517,7 @@ static void test_log_cut_shows_in_status(void **state)
 {
     fixture *f = *state;
     nine_records(f);
-    log_object(f)->len -= 2 * THSM_AUDIT_RECORD + 10; /* 6 and a part */
+    log_object(f)->len -= 2 * THSM_LOG_RECORD + 10; /* 6 and a part */
     /* info shows it at once (the device's own count), sealed at once */
     expect_status(f, " LOG=9 LOG_STATE=MISSING_FROM_6 ");
     assert_starts(req(f, SIGN_REQ), "ERROR STORAGE audit log is missing "
@@ -1531,11 +1531,11 @@ static void test_log_cut_shows_in_status(void **state)
 static void test_log_foreign_records_found(void **state)
 {
     fixture *f = *state;
-    char rec[THSM_AUDIT_RECORD];
+    char rec[THSM_LOG_RECORD];
     nine_records(f);
     thsm_mem_object *o = log_object(f);
-    memcpy(o->data + o->len, o->data, THSM_AUDIT_RECORD); /* not its own */
-    o->len += THSM_AUDIT_RECORD;
+    memcpy(o->data + o->len, o->data, THSM_LOG_RECORD); /* not its own */
+    o->len += THSM_LOG_RECORD;
     const char *r = req(f, SIGN_REQ);
     assert_starts(r, "ERROR STORAGE audit log holds records 9-9 the device "
                      "did not write");
@@ -1548,7 +1548,7 @@ static void test_log_foreign_records_found(void **state)
 static void test_log_deleted_while_running(void **state)
 {
     fixture *f = *state;
-    char rec[THSM_AUDIT_RECORD];
+    char rec[THSM_LOG_RECORD];
     nine_records(f);
     log_object(f)->used = 0;
     assert_starts(req(f, SIGN_REQ), "ERROR STORAGE audit log is missing "
@@ -1571,14 +1571,14 @@ static void test_log_cut_refuses_state_change(void **state)
     assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
     char before[512];
     keep(before, sizeof(before), status_of(f));
-    log_object(f)->len -= THSM_AUDIT_RECORD;
+    log_object(f)->len -= THSM_LOG_RECORD;
     const char *r = req(f, "AT+AUTH PIN=wrong-pin");
     assert_starts(r, "ERROR STORAGE audit log is missing records from 9 ");
     assert_non_null(strstr(r, "nothing changed"));
     expect_status(f, " TRIES=5 "); /* no try spent without its record */
     expect_status(f, " LOG_STATE=MISSING_FROM_9 ");
     assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
-    log_object(f)->len -= THSM_AUDIT_RECORD;
+    log_object(f)->len -= THSM_LOG_RECORD;
     assert_starts(req(f, "AT+SIGNER_NEW_KEY ALGO=SECP256R1"), "ERROR STORAGE ");
     /* the signer key is the one from before */
     const char *key = strstr(before, "SIGNER_KEY=");
@@ -1638,7 +1638,7 @@ static void test_rollback_tries_from_log(void **state)
     restore(f);
     memcpy(o->data, old, old_len);
     o->len = old_len;
-    log_object(f)->data[THSM_AUDIT_RECORD + 60] ^= 1; /* record 1 altered */
+    log_object(f)->data[THSM_LOG_RECORD + 60] ^= 1; /* record 1 altered */
     reinit(f);
     expect_status(f, " TRIES=1 ");
     expect_status(f, " LOG_STATE=BROKEN_AT_1 STATE=ROLLED_BACK");
