@@ -1,6 +1,8 @@
 /* daemon.c - the pty and socket server behind tinyhsmd (see daemon.h). */
 #define _GNU_SOURCE /* posix_openpt flags, prctl, struct ucred */
 #include "daemon/daemon.h"
+#include "daemon/place.h"
+#include "daemon/pty.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,21 +10,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/mman.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "device/device.h"
 #include "host/defaults.h"
-#include "host/pty.h"
 #include "port/posix/port_posix.h"
 
 #define FLUSH_MS 50  /* audit records reach the disk within this */
@@ -55,10 +53,7 @@ typedef struct {
 } conn;
 
 typedef struct server {
-    int opens;    /* inotify on the pty's opens and closes, or -1 */
-    int slave;    /* our own fd of the pty, opened before the watch: lets us
-                     clear a TIOCEXCL left by a killed client */
-    int clients;  /* open file descriptions of the pty, per inotify */
+    thsm_openers pty; /* who has the pty open */
     int pty_hup;  /* the master reports a hang-up: poll it again after the
                      next open (polling it now would spin) */
     unsigned changes; /* counts changes of the pty's openers */
@@ -186,34 +181,20 @@ static int check_shared_dir(const char *dir)
     return 0;
 }
 
-/* Where link, link.sock and link.pid go: the default directory is created
- * private and checked; any other must belong to us or root. */
+/* Where link, link.sock and link.pid go (place.h); with --allow-uid, a
+ * directory the other users can reach. */
 static int check_place(const thsm_daemon_cfg *cfg)
 {
-    char err[600], dir[4096];
+    char dir[4096];
     if (cfg->run_dir && cfg->n_allow) {
         fprintf(stderr, "tinyhsmd: --allow-uid needs --link PATH: the default "
                 "directory %s is private, so other users cannot reach its "
                 "socket\n", cfg->run_dir);
         return -1;
     }
-    if (cfg->run_dir) {
-        if (mkdir(cfg->run_dir, 0700) != 0 && errno != EEXIST) {
-            fprintf(stderr, "tinyhsmd: cannot create %s: %s\n", cfg->run_dir,
-                    strerror(errno));
-            return -1;
-        }
-        if (thsm_check_private_dir(cfg->run_dir, geteuid(), err, sizeof(err))) {
-            fprintf(stderr, "tinyhsmd: %s\n", err);
-            return -1;
-        }
-        return 0;
-    }
-    thsm_dir_of(cfg->link, dir, sizeof(dir));
-    if (thsm_check_owner("directory", dir, geteuid(), err, sizeof(err)) != 0) {
-        fprintf(stderr, "tinyhsmd: %s\n", err);
+    if (thsm_check_place("tinyhsmd", cfg->link, cfg->run_dir) != 0)
         return -1;
-    }
+    thsm_dir_of(cfg->link, dir, sizeof(dir));
     return cfg->n_allow ? check_shared_dir(dir) : 0;
 }
 
@@ -283,30 +264,12 @@ static void pty_reset(server *s, thsm_device *dev)
  * refused while more than one process has it open. */
 static void track_openers(server *s, thsm_device *dev)
 {
-    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-    ssize_t n;
-    int changed = 0;
-    while (s->opens >= 0 && (n = read(s->opens, buf, sizeof(buf))) > 0) {
-        for (char *p = buf; p < buf + n;) {
-            const struct inotify_event *e = (const struct inotify_event *)p;
-            if (e->mask & IN_OPEN)
-                s->clients++;
-            if ((e->mask & IN_CLOSE) && s->clients > 0)
-                s->clients--;
-            changed = 1;
-            p += sizeof(*e) + e->len;
-        }
-    }
-    if (changed && !s->clients && s->slave >= 0) {
-        ioctl(s->slave, TIOCNXCL); /* a killed client's TIOCEXCL must not stay */
-        tcflush(s->slave, TCIFLUSH); /* nor its unread answers */
-    }
-    if (changed) {
+    if (thsm_openers_changed(&s->pty)) {
         pty_reset(s, dev);
         s->pty_hup = 0;
         s->changes++;
     }
-    s->conns[0].s.login_blocked = s->clients > 1;
+    s->conns[0].s.login_blocked = s->pty.clients > 1;
 }
 
 /* Length of c's first request: through its CR or LF (and the LF of a
@@ -479,13 +442,13 @@ static int fill_inbox(server *s, conn *c)
 static nfds_t watch(server *s, struct pollfd *p, conn **who)
 {
     nfds_t n = 0;
-    if (s->opens >= 0)
-        p[n] = (struct pollfd){s->opens, POLLIN, 0}, who[n++] = NULL;
+    if (s->pty.watch >= 0)
+        p[n] = (struct pollfd){s->pty.watch, POLLIN, 0}, who[n++] = NULL;
     if (free_slot(s) || idlest(s))
         p[n] = (struct pollfd){s->listen_fd, POLLIN, 0}, who[n++] = NULL;
     for (size_t i = 0; i < NCONN; i++) {
         conn *c = &s->conns[i];
-        int pty_quiet = i == 0 && (s->pty_hup || (s->opens >= 0 && !s->clients));
+        int pty_quiet = i == 0 && (s->pty_hup || (s->pty.watch >= 0 && !s->pty.clients));
         short ev = (c->in_len < sizeof(c->in) ? POLLIN : 0) |
                    (c->out_len ? POLLOUT : 0);
         if (c->fd >= 0 && ev && !pty_quiet)
@@ -544,11 +507,11 @@ static void serve(server *s, thsm_device *dev, volatile sig_atomic_t *stop)
         track_openers(s, dev);
         nfds_t n = watch(s, p, who);
         int wait = ready(s) ? 0 : next_stall_ms(s, flush_due(dev, &dirty_since));
-        if (s->pty_hup && s->opens < 0 && wait > IDLE_MS)
+        if (s->pty_hup && s->pty.watch < 0 && wait > IDLE_MS)
             wait = IDLE_MS; /* no inotify: look at the pty now and then */
         if (poll(p, n, wait) < 0)
             continue; /* a signal: look at stop */
-        if (s->opens < 0)
+        if (s->pty.watch < 0)
             s->pty_hup = 0;
         unsigned seen = s->changes;
         track_openers(s, dev);
@@ -574,8 +537,7 @@ static int claim_place(server *s, const char *pty, int *pid_fd)
     return 0;
 }
 
-/* Our own fd of the pty (opened before the watch, so it is not counted as
- * an opener), the socket, the link, and the inotify watch. */
+/* The socket, the link, and the watch on the pty's openers. */
 static int open_endpoints(server *s, const char *pty, char *sock, size_t cap)
 {
     const char *link = s->cfg->link;
@@ -583,15 +545,10 @@ static int open_endpoints(server *s, const char *pty, char *sock, size_t cap)
         fprintf(stderr, "tinyhsmd: link path %s is too long\n", link);
         return -1;
     }
-    s->slave = open(pty, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if ((s->listen_fd = open_socket(sock, s->cfg->n_allow > 0)) < 0 ||
         thsm_make_link("tinyhsmd", link, pty) != 0)
         return -1;
-    s->opens = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (s->opens >= 0 && inotify_add_watch(s->opens, pty, IN_OPEN | IN_CLOSE) < 0) {
-        close(s->opens);
-        s->opens = -1;
-    }
+    thsm_openers_watch(&s->pty, pty);
     return 0;
 }
 
@@ -604,10 +561,7 @@ static void close_endpoints(server *s, const char *pty, const char *sock)
         close(s->listen_fd);
     }
     thsm_remove_link(s->cfg->link, pty);
-    if (s->opens >= 0)
-        close(s->opens);
-    if (s->slave >= 0)
-        close(s->slave);
+    thsm_openers_close(&s->pty);
 }
 
 static void init_conns(server *s, int master)
@@ -682,7 +636,7 @@ int thsm_daemon_run(const thsm_daemon_cfg *cfg, volatile sig_atomic_t *stop)
     server *s = &secrets.srv;
     char pty[256];
     int pid_fd = -1, rc = 1;
-    *s = (server){.opens = -1, .slave = -1, .listen_fd = -1, .baud = cfg->baud,
+    *s = (server){.pty = THSM_OPENERS_NONE, .listen_fd = -1, .baud = cfg->baud,
                   .cfg = cfg};
     harden();
     int master = thsm_open_pty(pty, sizeof(pty));

@@ -186,8 +186,31 @@ int thsm_at_open(thsm_at *at, const char *port, char *err, size_t err_cap)
     return rc;
 }
 
+/* A raw UART tells the device nothing when we close it: end our login
+ * ourselves and wait briefly for the answer. Failures are ignored. */
+static void logout_tty(int fd)
+{
+    static const char req[] = THSM_CMD_LOGOUT "\r\n";
+    char buf[128];
+    size_t len = 0;
+    struct pollfd p = {fd, POLLIN, 0};
+    if (write(fd, req, sizeof(req) - 1) != (ssize_t)(sizeof(req) - 1))
+        return;
+    while (len < sizeof(buf) - 1 && poll(&p, 1, THSM_AT_IDLE_MS) > 0) {
+        ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+        if (n <= 0)
+            return;
+        len += (size_t)n;
+        buf[len] = '\0';
+        if (strstr(buf, "\r\n\r\n"))
+            return; /* the status line and the empty line that ends it */
+    }
+}
+
 void thsm_at_close(thsm_at *at)
 {
+    if (at->fd >= 0 && !at->via_socket)
+        logout_tty(at->fd);
     if (at->fd >= 0 && !at->via_socket)
         ioctl(at->fd, TIOCNXCL); /* a tty keeps the flag while others have
                                     it open: let the next client in */

@@ -12,6 +12,13 @@ if [ "$DEVICE" = qemu ]; then
         exit 77
     fi
 fi
+# The firmware's flash layout, from the one header that defines it.
+layout() {
+    sed -n "s/^#define $1 \([0-9]*\).*/\1/p" \
+        "$(dirname "${BASH_SOURCE[0]}")/../../src/port/qemu/layout.h"
+}
+FLASH_SECTOR=$(layout FLASH_SECTOR)
+FLASH_SLOTS=$(layout FLASH_SLOTS)
 TMP=$(mktemp -d)
 PASSED=0
 DPID=
@@ -54,7 +61,7 @@ tamper_audit_log() {
     local file=$1/audit.log base=0
     if [ "$DEVICE" = qemu ]; then
         file=$1/flash.img
-        base=$((2 * 8192)) # after the two state slots (src/port/qemu/port_qemu.c)
+        base=$((FLASH_SLOTS * FLASH_SECTOR)) # after the state slots
     fi
     printf 'X' | dd of="$file" bs=1 seek=$((base + $2)) conv=notrunc status=none
 }

@@ -28,10 +28,9 @@
 #include <unistd.h>
 
 #include "host/at_client.h"
+#include "port/qemu/layout.h"
 #include "testutil.h"
 
-#define SECTOR 8192 /* flash layout of src/port/qemu/port_qemu.c */
-#define SLOT_MARK "TinyHSM slot v1"
 #define NEW_KEY "AT+SIGNER_NEW_KEY ALGO=SECP256R1"
 #define NEW_CERT "AT+SIGNER_NEW_CERT TYPE=CA-SIGNED C=US O=Me CN=Signer " \
     "START=20250101000000 DAYS=365"
@@ -170,11 +169,12 @@ static int torn_slot(void)
     size_t len;
     unsigned char *img = thsm_test_read_file(flash, &len);
     int torn = 0;
-    CHECK(img && len >= 3 * SECTOR, "flash image");
-    for (int s = 0; s < 2; s++) {
-        const unsigned char *p = img + (size_t)s * SECTOR;
-        int marked = memcmp(p, SLOT_MARK, sizeof(SLOT_MARK)) == 0, erased = 1;
-        for (size_t i = 0; i < SECTOR && erased; i++)
+    CHECK(img && len >= 3 * FLASH_SECTOR, "flash image");
+    for (int s = 0; s < FLASH_SLOTS; s++) {
+        const unsigned char *p = img + (size_t)s * FLASH_SECTOR;
+        int marked = memcmp(p, FLASH_SLOT_MARK, sizeof(FLASH_SLOT_MARK)) == 0;
+        int erased = 1;
+        for (size_t i = 0; i < FLASH_SECTOR && erased; i++)
             erased = p[i] == 0xff;
         torn |= !marked && !erased;
     }

@@ -1,9 +1,7 @@
 /*
  * port_qemu.c - the device port on the emulated board: objects on flash.
  *
- * Flash layout (flash.h sectors):
- *   sector 0, 1   two state slots; the newer complete one is the state
- *   sector 2..    the audit log, append-only, bounded by the flash size
+ * Flash layout: see layout.h.
  *
  * A slot is a 64-byte header and the payload. The header's commit marker is
  * programmed last, in its own 16-byte unit (a board with ECC flash programs
@@ -25,15 +23,15 @@
 #include "port/qemu/semihost.h"
 #include "port/root_key.h"
 
-#define SLOTS 2
-#define HDR 64
+#define SLOTS FLASH_SLOTS
+#define HDR FLASH_SLOT_HDR
 #define PAYLOAD_MAX (FLASH_SECTOR - HDR)
-#define LOG_START (SLOTS * FLASH_SECTOR)
+#define LOG_START FLASH_LOG_START
 #define STATE_NAME "state.bin"
 #define LOG_NAME "audit.log"
 #define HUK_FILE "huk.bin"
 
-static const uint8_t commit_mark[16] = "TinyHSM slot v1";
+static const uint8_t commit_mark[16] = FLASH_SLOT_MARK;
 
 typedef struct {
     uint8_t mark[16];

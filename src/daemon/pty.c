@@ -1,6 +1,6 @@
 /* pty.c - a daemon's pty and its link (see pty.h). */
 #define _GNU_SOURCE /* posix_openpt flags, ptsname_r */
-#include "host/pty.h"
+#include "daemon/pty.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -66,4 +68,46 @@ void thsm_remove_link(const char *link, const char *target)
         if (strcmp(now, target) == 0)
             unlink(link);
     }
+}
+
+void thsm_openers_watch(thsm_openers *o, const char *pty)
+{
+    o->slave = open(pty, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    o->watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (o->watch >= 0 && inotify_add_watch(o->watch, pty, IN_OPEN | IN_CLOSE) < 0) {
+        close(o->watch);
+        o->watch = -1;
+    }
+}
+
+bool thsm_openers_changed(thsm_openers *o)
+{
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    ssize_t n;
+    bool changed = false;
+    while (o->watch >= 0 && (n = read(o->watch, buf, sizeof(buf))) > 0) {
+        for (char *p = buf; p < buf + n;) {
+            const struct inotify_event *e = (const struct inotify_event *)p;
+            if (e->mask & IN_OPEN)
+                o->clients++;
+            if ((e->mask & IN_CLOSE) && o->clients > 0)
+                o->clients--;
+            changed = true;
+            p += sizeof(*e) + e->len;
+        }
+    }
+    if (changed && !o->clients && o->slave >= 0) {
+        ioctl(o->slave, TIOCNXCL);
+        tcflush(o->slave, TCIFLUSH);
+    }
+    return changed;
+}
+
+void thsm_openers_close(thsm_openers *o)
+{
+    if (o->watch >= 0)
+        close(o->watch);
+    if (o->slave >= 0)
+        close(o->slave);
+    *o = (thsm_openers)THSM_OPENERS_NONE;
 }
