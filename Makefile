@@ -16,6 +16,7 @@ FWDEBS    = gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm
 FIRMWARE  = $(abspath $(FWDIR))/tinyhsm-fw.elf
 
 .PHONY: all deps mbedtls build firmware check demo install bench bench-fw clean
+.PHONY: test
 
 all: build
 
@@ -60,6 +61,13 @@ check: deps mbedtls firmware
 	cmake -S . -B $(USERDIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(USERDIR) -j$(JOBS)
 	JOBS=$(JOBS) bash tests/run_unprivileged.sh $(CHECKDIR) $(USERDIR)
+
+# The fast tests (labels unit, core, e2e; not slow) of an ASan build in
+# $(CHECKDIR), configured when missing; nothing installed, no firmware.
+# TEST=regex picks suites (make test TEST=unit.test_device), CASE=name one
+# cmocka test case (make test CASE=test_kdf_failure_spends_no_try).
+test:
+	@bash tests/run_tests.sh $(CHECKDIR) $(JOBS) '$(TEST)' '$(CASE)'
 
 demo: deps build
 	bash scripts/demo.sh $(BUILD)/bin

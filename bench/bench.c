@@ -10,7 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "crypto/crypto.h"
+#include "crypto/p256.h"
+#include "crypto/sha256.h"
 #include "host/at_client.h"
 #include "host/hsm.h"
 

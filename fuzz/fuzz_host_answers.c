@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "crypto/x509.h"
 #include "host/hsm.h"
 #include "util/certvalues.h"
 #include "util/escape.h"

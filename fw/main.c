@@ -10,7 +10,7 @@
 
 #include <mbedtls/memory_buffer_alloc.h>
 
-#include "crypto/crypto.h"
+#include "crypto/util.h"
 #include "device/device.h"
 #include "port/board.h"
 #include "proto/link.h"

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crypto/crypto.h"
+#include "crypto/x509.h"
 #include "host/at_client.h"
 #include "util/escape.h"
 #include "util/hex.h"

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "crypto/x509_host.h"
 #include "host/hsm.h"
 #include "host/image.h"
 #include "host/output.h"

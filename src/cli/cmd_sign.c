@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "crypto/x509_host.h"
 #include "cli/json.h"
 #include "host/hsm.h"
 #include "host/image.h"

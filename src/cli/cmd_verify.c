@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "crypto/x509_host.h"
 #include "cli/json.h"
 #include "host/image.h"
 #include "host/siggen.h"

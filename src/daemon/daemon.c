@@ -608,7 +608,7 @@ static int start_device(thsm_device *dev, const thsm_port *port,
     }
     thsm_device_findings(dev, findings, sizeof(findings));
     if (findings[0])
-        fprintf(stderr, "tinyhsmd: warning: %s (see AT+HSM_STATUS? and "
+        fprintf(stderr, "tinyhsmd: warning: %s (see tinyhsm info and "
                         "tinyhsm log --verify)\n", findings);
     return 0;
 }

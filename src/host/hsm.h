@@ -19,7 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crypto/crypto.h"
+#include "crypto/p256.h"
+#include "crypto/sha256.h"
 #include "host/at_client.h"
 #include "host/err.h"
 #include "proto/log.h"

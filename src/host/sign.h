@@ -18,7 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "crypto/crypto.h"
+#include "crypto/p256.h"
+#include "crypto/sha256.h"
+#include "crypto/x509_host.h"
 #include "host/at_client.h"
 #include "host/err.h"
 #include "util/keyid.h"

@@ -19,7 +19,8 @@
 
 #include <cmocka.h>
 
-#include "crypto/crypto.h"
+#include "crypto/p256.h"
+#include "crypto/x509_host.h"
 #include "host/at_client.h"
 #include "host/hsm.h"
 #include "testutil.h"

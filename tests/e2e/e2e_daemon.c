@@ -18,7 +18,8 @@
 
 #include <cmocka.h>
 
-#include "crypto/crypto.h"
+#include "crypto/p256.h"
+#include "crypto/sha256.h"
 #include "host/at_client.h"
 #include "host/hsm.h"
 #include "testutil.h"

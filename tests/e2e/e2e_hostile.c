@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "crypto/crypto.h"
+#include "crypto/sha256.h"
 #include "testutil.h"
 #include "util/hex.h"
 

@@ -13,7 +13,9 @@
 
 #include <cmocka.h>
 
-#include "crypto/crypto.h"
+#include "crypto/p256.h"
+#include "crypto/sha256.h"
+#include "crypto/x509_host.h"
 #include "host/at_client.h"
 #include "host/hsm.h"
 #include "testutil.h"

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "crypto/x509.h"
 #include "host/at_client.h"
 #include "host/hsm.h"
 #include "testutil.h"

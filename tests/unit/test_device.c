@@ -9,7 +9,13 @@
 
 #include <cmocka.h>
 
-#include "crypto/crypto.h"
+#include "crypto/aead.h"
+#include "crypto/hmac.h"
+#include "crypto/kdf.h"
+#include "crypto/p256.h"
+#include "crypto/sha256.h"
+#include "crypto/x509.h"
+#include "crypto/x509_host.h"
 #include "device/audit.h"
 #include "device/device.h"
 #include "device/response.h"

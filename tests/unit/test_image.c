@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "crypto/crypto.h"
+#include "crypto/p256.h"
 #include "host/image.h"
 #include "host/output.h"
 #include "host/siggen.h"

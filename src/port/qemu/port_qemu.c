@@ -18,7 +18,8 @@
 
 #include <string.h>
 
-#include "crypto/crypto.h"
+#include "crypto/sha256.h"
+#include "crypto/util.h"
 #include "port/qemu/flash.h"
 #include "port/qemu/semihost.h"
 #include "port/root_key.h"

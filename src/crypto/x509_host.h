@@ -1,9 +1,10 @@
 /*
- * x509_host.h - certificate and key files on the host (OpenSSL): PEM to DER,
- * chain checks and public keys from PEM. The device never needs these.
+ * x509_host.h - certificate and key files on the host: PEM to DER, chain
+ * checks and public keys from PEM. Host only (src/LAYERS): always OpenSSL
+ * (src/crypto/openssl/x509_file.c), whichever backend the device core uses.
  */
-#ifndef THSM_X509_HOST_H
-#define THSM_X509_HOST_H
+#ifndef THSM_CRYPTO_X509_HOST_H
+#define THSM_CRYPTO_X509_HOST_H
 
 #include "crypto/x509.h"
 

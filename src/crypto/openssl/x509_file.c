@@ -1,6 +1,6 @@
 /*
- * x509_host.c - certificate and key files on the host, over OpenSSL 3
- * whichever crypto backend the device core uses.
+ * x509_file.c - certificate and key files on the host (crypto/x509_host.h),
+ * over OpenSSL 3 whichever crypto backend the device core uses.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "host/x509_host.h"
+#include "crypto/x509_host.h"
 
 #define OK THSM_CRYPTO_OK
 #define FAIL THSM_CRYPTO_FAIL
