@@ -5,6 +5,7 @@ MBEDCHECKDIR ?= build-check-mbedtls
 BENCHDIR ?= build-bench
 USERDIR  ?= build-user
 PREFIX   ?= /usr/local
+QUICK    ?= 0
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 DEBS      = build-essential cmake pkg-config libssl-dev libcmocka-dev \
             clang libclang-rt-14-dev openssl dpkg-dev
@@ -61,6 +62,7 @@ check: deps mbedtls firmware
 	cmake -S . -B $(USERDIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(USERDIR) -j$(JOBS)
 	JOBS=$(JOBS) bash tests/run_unprivileged.sh $(CHECKDIR) $(USERDIR)
+	$(MAKE) bench QUICK=1
 
 # The fast tests (labels unit, core, e2e; not slow) of an ASan build in
 # $(CHECKDIR), configured when missing; nothing installed, no firmware.
@@ -75,10 +77,11 @@ demo: deps build
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
+# QUICK=1: one run, small sizes (make check runs it: a broken bench fails).
 bench: deps
 	cmake -S . -B $(BENCHDIR) -DCMAKE_BUILD_TYPE=Release -DTHSM_TESTS=OFF
 	cmake --build $(BENCHDIR) -j$(JOBS)
-	bash bench/run.sh $(BENCHDIR)/bin
+	QUICK=$(QUICK) bash bench/run.sh $(BENCHDIR)/bin
 
 # The firmware's footprint and instruction counts: bench/fw-results.json.
 bench-fw: firmware

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The end-to-end suites (tests/e2e: *.sh and e2e_*) again, as a normal user
+# The end-to-end suites (tests/e2e: *.sh and e2e_*; tests/pkcs11) again, as a normal user
 # with the usual 8 MiB memory-lock limit, against each build directory given
 # (make check: the sanitized one and a non-sanitized RelWithDebInfo one).
 # As root they run as nobody, from a world-readable copy (the checkout may
@@ -33,8 +33,12 @@ for build in "$@"; do
     bin=$stage/bin$n
     mkdir "$bin"
     cp "$build"/bin/tinyhsm "$build"/bin/tinyhsmd "$build"/bin/e2e_* "$bin/"
-    for t in "$bin"/e2e_*; do suites+=("$(basename "$build") $bin $t"); done
-    for t in "$stage"/src/tests/e2e/*.sh; do
+    # the PKCS#11 module and its tests (tests/pkcs11), when built
+    cp "$build"/lib/libtinyhsm-pkcs11.so "$build"/bin/p11_* "$bin/" 2>/dev/null || true
+    for t in "$bin"/e2e_* "$bin"/p11_*; do
+        [ -e "$t" ] && suites+=("$(basename "$build") $bin $t")
+    done
+    for t in "$stage"/src/tests/e2e/*.sh "$stage"/src/tests/pkcs11/*.sh; do
         [ "$(basename "$t")" = lib.sh ] || suites+=("$(basename "$build") $bin bash $t")
     done
 done
