@@ -4,6 +4,7 @@ CHECKDIR ?= build-check
 MBEDCHECKDIR ?= build-check-mbedtls
 BENCHDIR ?= build-bench
 USERDIR  ?= build-user
+INSTALLDIR ?= build-install
 PREFIX   ?= /usr/local
 QUICK    ?= 0
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
@@ -16,7 +17,7 @@ FWDIR    ?= $(BUILD)/fw
 FWDEBS    = gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm
 FIRMWARE  = $(abspath $(FWDIR))/tinyhsm-fw.elf
 
-.PHONY: all deps mbedtls build firmware check demo install bench bench-fw clean
+.PHONY: all deps debdeps mbedtls build firmware check demo install uninstall deb bench bench-fw clean
 .PHONY: test
 
 all: build
@@ -47,7 +48,7 @@ firmware: mbedtls
 # user (nobody, when run as root) with an 8 MiB memory-lock limit, on that
 # build and on a non-sanitized one (ASan hides bugs such as a failing mlock).
 MBED_UNITS = test_device test_boot test_crypto
-check: deps mbedtls firmware
+check: deps debdeps mbedtls firmware
 	cmake -S . -B $(CHECKDIR) -DCMAKE_C_COMPILER=clang \
 	      -DCMAKE_BUILD_TYPE=Debug -DTHSM_SANITIZE=ON -DTHSM_FUZZ=ON \
 	      -DTHSM_FIRMWARE=$(FIRMWARE)
@@ -74,8 +75,25 @@ test:
 demo: deps build
 	bash scripts/demo.sh $(BUILD)/bin
 
-install: build
-	cmake --install $(BUILD) --prefix $(PREFIX)
+# A build of its own without test binaries; uninstall removes what the last
+# install listed (build-install/install_manifest.txt).
+install: deps
+	cmake -S . -B $(INSTALLDIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	      -DTHSM_TESTS=OFF -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	cmake --build $(INSTALLDIR) -j$(JOBS)
+	cmake --install $(INSTALLDIR) --prefix $(PREFIX)
+
+uninstall:
+	cmake --build $(INSTALLDIR) --target uninstall
+
+# build/deb/tinyhsm_<version>_<arch>.deb (scripts/deb.sh, debian/); make
+# check's tests/deb need the same tools.
+DEBDEBS = debhelper devscripts scdoc lintian
+debdeps:
+	@bash scripts/deps.sh $(DEBDEBS)
+
+deb: deps debdeps
+	JOBS=$(JOBS) bash scripts/deb.sh $(BUILD)/deb
 
 # QUICK=1: one run, small sizes (make check runs it: a broken bench fails).
 bench: deps
@@ -89,4 +107,4 @@ bench-fw: firmware
 	bash bench/fw.sh $(BUILD)/bin $(FIRMWARE)
 
 clean:
-	rm -rf $(BUILD) $(CHECKDIR) $(MBEDCHECKDIR) $(BENCHDIR) $(USERDIR)
+	rm -rf $(BUILD) $(CHECKDIR) $(MBEDCHECKDIR) $(BENCHDIR) $(USERDIR) $(INSTALLDIR)

@@ -32,7 +32,8 @@ for build in "$@"; do
     n=$((n + 1))
     bin=$stage/bin$n
     mkdir "$bin"
-    cp "$build"/bin/tinyhsm "$build"/bin/tinyhsmd "$build"/bin/e2e_* "$bin/"
+    cp "$build"/bin/tinyhsm "$build"/bin/tinyhsmd "$build"/bin/tinyhsmd-qemu \
+        "$build"/bin/e2e_* "$bin/"
     # the PKCS#11 module and its tests (tests/pkcs11), when built
     cp "$build"/lib/libtinyhsm-pkcs11.so "$build"/bin/p11_* "$bin/" 2>/dev/null || true
     for t in "$bin"/e2e_* "$bin"/p11_*; do
@@ -42,6 +43,8 @@ for build in "$@"; do
         [ "$(basename "$t")" = lib.sh ] || suites+=("$(basename "$build") $bin bash $t")
     done
 done
+# the packaging tests (tests/deb) once, with the first build's programs
+for t in "$stage"/src/tests/deb/*.sh; do suites+=("deb $stage/bin1 bash $t"); done
 chmod -R a+rX "$stage"
 
 run_one() { # BUILD BIN CMD...

@@ -63,6 +63,7 @@ int main(int argc, char **argv)
     char *end;
     unsigned long uid;
     int o;
+    opterr = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
         case 's': cfg.state_dir = optarg; break;
@@ -86,7 +87,10 @@ int main(int argc, char **argv)
             break;
         case 'h': usage(stdout, state, link); return 0;
         case 'V': printf("tinyhsmd %s\n", THSM_VERSION); return 0;
-        default: usage(stderr, state, link); return 2;
+        default: /* one line, not the usage (opterr is off) */
+            fprintf(stderr, "tinyhsmd: unknown option or missing argument: %s "
+                    "(see tinyhsmd --help)\n", argv[optind - 1]);
+            return 2;
         }
     }
     if (optind < argc || !*cfg.state_dir || !*cfg.link) {

@@ -1,6 +1,7 @@
 /* daemon.c - the pty and socket server behind tinyhsmd (see daemon.h). */
 #define _GNU_SOURCE /* posix_openpt flags, prctl, struct ucred */
 #include "daemon/daemon.h"
+#include "daemon/activation.h"
 #include "daemon/place.h"
 #include "daemon/pty.h"
 
@@ -58,6 +59,7 @@ typedef struct server {
                      next open (polling it now would spin) */
     unsigned changes; /* counts changes of the pty's openers */
     int listen_fd;
+    int activated; /* listen_fd is systemd's: its socket is not ours to remove */
     size_t next;  /* round robin: who is served first in the next round */
     unsigned baud;
     struct timespec line_free; /* when the simulated UART is next idle */
@@ -545,8 +547,11 @@ static int open_endpoints(server *s, const char *pty, char *sock, size_t cap)
         fprintf(stderr, "tinyhsmd: link path %s is too long\n", link);
         return -1;
     }
-    if ((s->listen_fd = open_socket(sock, s->cfg->n_allow > 0)) < 0 ||
-        thsm_make_link("tinyhsmd", link, pty) != 0)
+    s->listen_fd = thsm_activation_socket(sock, s->cfg->n_allow > 0);
+    s->activated = s->listen_fd >= 0;
+    if (s->listen_fd == THSM_NOT_ACTIVATED)
+        s->listen_fd = open_socket(sock, s->cfg->n_allow > 0);
+    if (s->listen_fd < 0 || thsm_make_link("tinyhsmd", link, pty) != 0)
         return -1;
     thsm_openers_watch(&s->pty, pty);
     return 0;
@@ -557,7 +562,8 @@ static int open_endpoints(server *s, const char *pty, char *sock, size_t cap)
 static void close_endpoints(server *s, const char *pty, const char *sock)
 {
     if (s->listen_fd >= 0) {
-        unlink(sock);
+        if (!s->activated)
+            unlink(sock);
         close(s->listen_fd);
     }
     thsm_remove_link(s->cfg->link, pty);
@@ -582,6 +588,7 @@ static int run_device(server *s, thsm_device *dev, const char *pty,
     if (open_endpoints(s, pty, sock, sizeof(sock)) == 0) {
         printf("%s\n", pty);
         fflush(stdout);
+        thsm_activation_ready();
         fprintf(stderr, "tinyhsmd: serving on %s (link %s, socket %s), state "
                 "in %s\n", pty, s->cfg->link, sock, s->cfg->state_dir);
         serve(s, dev, stop);

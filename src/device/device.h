@@ -31,7 +31,9 @@
 #define THSM_LINE_MAX THSM_PROTO_LINE_MAX
 #define THSM_RESP_MAX THSM_PROTO_ANSWER_MAX
 #define THSM_CERT_MAX THSM_X509_DER_MAX
-#define THSM_VERSION "0.1.0"
+#ifndef THSM_VERSION /* the build passes the VERSION file's; 0.0.0: outside it */
+#define THSM_VERSION "0.0.0"
+#endif
 #ifndef THSM_PRODUCT /* the build names the product (AT+VERSION?) */
 #define THSM_PRODUCT "tinyhsmd"
 #endif

@@ -151,20 +151,23 @@ static int open_port(thsm_at *at, const char *port, char *err, size_t err_cap)
 {
     char sock[4200];
     struct stat st, ss;
-    if (lstat(port, &st) != 0) {
+    int has_sock = thsm_companion(port, ".sock", sock, sizeof(sock)) == 0 &&
+                   lstat(sock, &ss) == 0 && S_ISSOCK(ss.st_mode);
+    int has_port = lstat(port, &st) == 0;
+    /* A socket without its link yet: systemd's, tinyhsmd starts on connect. */
+    if (!has_port && !(errno == ENOENT && has_sock)) {
         SAY("cannot open port %s: %s", port, strerror(errno));
         return THSM_AT_ERR_OPEN;
     }
-    if (check_place(port, err, err_cap) != 0)
+    if (check_place(has_port ? port : sock, err, err_cap) != 0)
         return THSM_AT_ERR_OPEN;
-    if (S_ISSOCK(st.st_mode))
+    if (has_port && S_ISSOCK(st.st_mode))
         return open_socket(at, port, err, err_cap);
-    if (thsm_companion(port, ".sock", sock, sizeof(sock)) == 0 &&
-        lstat(sock, &ss) == 0 && S_ISSOCK(ss.st_mode)) {
+    if (has_sock) {
         if (thsm_check_owner("socket", sock, getuid(), err, err_cap) != 0)
             return THSM_AT_ERR_OPEN;
         int rc = open_socket(at, sock, err, err_cap);
-        if (rc != THSM_AT_ERR_IO)
+        if (rc != THSM_AT_ERR_IO || !has_port)
             return rc;
         close(at->fd); /* a stale socket: the tty decides */
         at->fd = -1;
