@@ -45,6 +45,8 @@ static void usage(FILE *out, const thsm_relay_cfg *o)
             "  --idle-logout SECONDS  end a login after this long without a\n"
             "                     request, as the board does (1 to 86400;\n"
             "                     default: the firmware's build setting)\n"
+            "  --root-key FILE    keep the root key (32 bytes) in FILE, DIR/huk.bin\n"
+            "                     a link to it; a huk.bin file in DIR is moved there\n"
             "SIGINT, SIGTERM or SIGHUP stop it cleanly.\n",
             o->state, o->link, o->firmware, o->qemu, FLASH_DEFAULT_SIZE, FLASH_SECTOR);
 }
@@ -77,6 +79,7 @@ static int parse(int argc, char **argv, thsm_relay_cfg *o)
         {"flash-size", required_argument, NULL, 'z'},
         {"icount", no_argument, NULL, 'i'},
         {"idle-logout", required_argument, NULL, 't'},
+        {"root-key", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -90,6 +93,7 @@ static int parse(int argc, char **argv, thsm_relay_cfg *o)
         case 'f': o->firmware = optarg; break;
         case 'q': o->qemu = optarg; break;
         case 'i': o->icount = 1; break;
+        case 'k': o->root_key = optarg; break;
         case 't':
             o->idle_logout = (unsigned)strtoul(optarg, &end, 10);
             if (*end || o->idle_logout < 1 || o->idle_logout > 86400) {
@@ -139,7 +143,7 @@ int main(int argc, char **argv)
         thsm_default_run_dir(run_dir, sizeof(run_dir));
     default_firmware(firmware, sizeof(firmware));
     thsm_relay_cfg o = {state, link, firmware, "qemu-system-arm",
-                        is_default ? run_dir : NULL, FLASH_DEFAULT_SIZE, 0, 0};
+                        is_default ? run_dir : NULL, FLASH_DEFAULT_SIZE, 0, 0, NULL};
     int rc = parse(argc, argv, &o);
     if (rc >= 0)
         return rc;

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "host/hsm.h"
 #include "util/escape.h"
+#include "util/pin.h"
 
 static const char pin_help[] =
     "Usage: tinyhsm pin set|change [--new-pin-file FILE]\n"
@@ -25,6 +26,12 @@ static int new_pin(cli_ctx *c, const char *file, char *out, size_t cap)
     char again[128];
     if (cli_get_secret(c, file, true, "New TinyHSM PIN: ", out, cap))
         return -1;
+    if (thsm_pin_weak(out)) {
+        explicit_bzero(out, cap);
+        cli_error(c, "the new PIN is too easy to guess: %s (nothing was sent to "
+                     "the device)", THSM_PIN_WEAK_TEXT);
+        return -1;
+    }
     if (file || getenv("TINYHSM_NEW_PIN"))
         return 0;
     int same = cli_prompt_pin("Repeat the new PIN: ", again, sizeof(again)) == 0 &&

@@ -624,9 +624,10 @@ static int start_device(thsm_device *dev, const thsm_port *port,
 static int run_state(server *s, const char *pty, volatile sig_atomic_t *stop)
 {
     thsm_port port;
-    char err[512];
+    char err[1024];
     const char *dir = s->cfg->state_dir;
-    if (thsm_posix_port_open(&secrets.pp, dir, &port, err, sizeof(err))) {
+    if (thsm_posix_port_open_rk(&secrets.pp, dir, &s->cfg->root_key,
+                                "tinyhsmd", &port, err, sizeof(err))) {
         fprintf(stderr, "tinyhsmd: %s\n", err);
         return 1;
     }

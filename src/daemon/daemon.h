@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "port/posix/rootkey.h"
+
 #define THSM_DAEMON_ALLOW_MAX 8
 
 typedef struct {
@@ -32,6 +34,7 @@ typedef struct {
     unsigned baud;         /* 0: as fast as the pty goes; else 8N1 pacing */
     uid_t allow_uids[THSM_DAEMON_ALLOW_MAX]; /* other uids allowed on the socket */
     size_t n_allow;
+    thsm_root_key_opts root_key; /* path NULL: the key beside the state */
 } thsm_daemon_cfg;
 
 /* Serves until *stop is set (SIGINT/SIGTERM/SIGHUP handlers set it). Prints

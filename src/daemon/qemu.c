@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "port/posix/huk_link.h"
 #include "port/qemu/layout.h"
 #include "proto/link.h"
 
@@ -109,6 +110,7 @@ static int holds_tinyhsmd_state(int dir)
 int thsm_emu_prepare_state(const thsm_relay_cfg *o)
 {
     uint8_t seed[SEED_LEN];
+    char err[1024];
     if (make_dirs(o->state) != 0) {
         die_errno("cannot create", o->state);
         return -1;
@@ -125,6 +127,9 @@ int thsm_emu_prepare_state(const thsm_relay_cfg *o)
         fprintf(stderr, "tinyhsmd-qemu: %s holds a tinyhsmd state (state.bin or "
                 "device.key); not using it: give tinyhsmd-qemu a directory of "
                 "its own (--state)\n", o->state);
+    } else if (o->root_key && thsm_huk_link(dir, o->root_key, "tinyhsmd-qemu",
+                                            err, sizeof(err)) != 0) {
+        fprintf(stderr, "tinyhsmd-qemu: %s\n", err);
     } else if (create_missing(dir, o->flash_size) != 0 ||
                random_bytes(seed, sizeof(seed)) != 0 ||
                write_new(dir, "seed.bin", seed, sizeof(seed)) != 0) {

@@ -32,6 +32,7 @@ typedef struct {
     int icount;           /* one instruction per virtual nanosecond (bench) */
     unsigned idle_logout; /* the firmware ends a login after this many idle
                              seconds; 0: its built-in default */
+    const char *root_key; /* huk.bin's place apart from the state, or NULL */
 } thsm_relay_cfg;
 
 /* Serves until *stop is set or QEMU ends. Prints the pty path as the first

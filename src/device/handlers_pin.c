@@ -174,7 +174,10 @@ static bool pin_set_params_ok(thsm_device *dev, const char *old,
     if (!pin_param_ok(dev, THSM_P_NEW, new_pin) ||
         (old && !pin_param_ok(dev, THSM_P_OLD, old)))
         return false;
-    if (dev->st.pin.set && !old)
+    if (thsm_pin_weak(new_pin))
+        thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_NEW " is too easy to "
+                        "guess: " THSM_PIN_WEAK_TEXT);
+    else if (dev->st.pin.set && !old)
         thsm_resp_error(dev, THSM_E_BAD_PARAM,
                         "a PIN is set; give " THSM_P_OLD "=<pin> too");
     else if (!dev->st.pin.set && old)

@@ -540,6 +540,11 @@ static void test_pin_gates_key_use(void **state)
     provision(f);
     assert_starts(req(f, "AT+AUTH PIN=123456"), "ERROR NO_PIN ");
     assert_starts(req(f, "AT+PIN_SET NEW=12345"), "ERROR BAD_PARAM ");
+    assert_starts(req(f, "AT+PIN_SET NEW=111111"), "ERROR BAD_PARAM NEW is too easy");
+    assert_starts(req(f, "AT+PIN_SET NEW=123456"), "ERROR BAD_PARAM NEW is too easy");
+    assert_starts(req(f, "AT+PIN_SET NEW=9876543210"), "ERROR BAD_PARAM NEW is too easy");
+    assert_false(thsm_pin_weak("123457") || thsm_pin_weak("112233") ||
+                 thsm_pin_weak("secret-pin") || thsm_pin_weak("135790"));
     assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
     assert_starts(req(f, SIGN_REQ), "OK "); /* setting it logs in */
     assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
