@@ -52,10 +52,10 @@ typedef struct {
 /* Whether record i holds its index and its chain link; advances the head. */
 static bool check_record(thsm_device *dev, const char *rec, uint32_t i)
 {
-    char idx[9];
+    char idx[12];
     uint8_t want[32], stored[32];
     char chain[65];
-    snprintf(idx, sizeof(idx), "%08lu", (unsigned long)i % THSM_LOG_TOTAL_MAX);
+    snprintf(idx, sizeof(idx), "%08lu", (unsigned long)i);
     link_of(dev->log_head, rec, want);
     memcpy(chain, rec + THSM_LOG_CHAIN_AT, 64);
     chain[64] = '\0';
@@ -92,11 +92,15 @@ static bool event_is(const char *rec, const char *event)
 }
 
 /* Counts the wrong PINs since the last login, PIN change or decommission:
- * what the try counter must be at most (a rolled-back state). */
-static void count_pin_fails(scan *sc, const char *rec)
+ * what the try counter must be at most (a rolled-back state). Only records
+ * the sealed anchor covers may start the count again: past it anyone can
+ * append a record with a valid link (the chain needs no key), so there
+ * records only ever lower the bound. */
+static void count_pin_fails(scan *sc, const char *rec, uint32_t i)
 {
-    if (event_is(rec, THSM_EV_AUTH) || event_is(rec, THSM_EV_PIN_SET) ||
-        event_is(rec, THSM_EV_DECOMMISSION))
+    if (i < sc->anchor_count &&
+        (event_is(rec, THSM_EV_AUTH) || event_is(rec, THSM_EV_PIN_SET) ||
+         event_is(rec, THSM_EV_DECOMMISSION)))
         sc->pin_fails = 0;
     else if (event_is(rec, THSM_EV_AUTH_FAILED))
         sc->pin_fails++;
@@ -107,7 +111,7 @@ static void count_pin_fails(scan *sc, const char *rec)
 static void scan_record(thsm_device *dev, scan *sc, const char *rec,
                         uint32_t i)
 {
-    count_pin_fails(sc, rec);
+    count_pin_fails(sc, rec, i);
     if (!check_record(dev, rec, i) && !sc->first_bad)
         sc->first_bad = i + 1;
     if (i + 1 == sc->anchor_count)
@@ -216,6 +220,17 @@ void thsm_key_id(const thsm_slot *s, char out[17])
         thsm_hex(d, 8, out);
 }
 
+/* A failed append may have left part of a record (a disk that filled):
+ * cut the log back to the records written, so a storage failure never
+ * reads as records the device did not write. */
+static void cut_back(thsm_device *dev)
+{
+    uint64_t size = 0, whole = (uint64_t)dev->log_count * THSM_LOG_RECORD;
+    if (dev->port->size(dev->port->ctx, THSM_AUDIT_OBJECT, &size) ==
+            THSM_PORT_OK && size > whole && size < whole + THSM_LOG_RECORD)
+        dev->port->truncate(dev->port->ctx, THSM_AUDIT_OBJECT, whole);
+}
+
 static int append_record(thsm_device *dev, const char *event,
                          const thsm_slot *key, const uint8_t *digest,
                          const char *result)
@@ -228,9 +243,11 @@ static int append_record(thsm_device *dev, const char *event,
         thsm_hex(digest, 32, dig);
     thsm_format_i64(dev->port->now(dev->port->ctx), 10, when);
     /* the layout of proto/log.h; a wrong width fails the length check */
+    if (dev->log_count >= THSM_LOG_TOTAL_MAX)
+        return THSM_AUDIT_FULL; /* record numbers never wrap */
     int n = snprintf(rec, sizeof(rec), "%08lu %s %-16.16s %-16s %-64s "
                      "%-16.16s ",
-                     (unsigned long)dev->log_count % THSM_LOG_TOTAL_MAX, when,
+                     (unsigned long)dev->log_count, when,
                      event, kid, dig, result);
     if (n != THSM_LOG_CHAIN_AT)
         return THSM_AUDIT_ERROR;
@@ -239,8 +256,10 @@ static int append_record(thsm_device *dev, const char *event,
     rec[THSM_LOG_RECORD - 1] = '\n';
     int rc = dev->port->append(dev->port->ctx, THSM_AUDIT_OBJECT,
                                (uint8_t *)rec, THSM_LOG_RECORD);
-    if (rc != THSM_PORT_OK)
+    if (rc != THSM_PORT_OK) {
+        cut_back(dev);
         return rc == THSM_PORT_FULL ? THSM_AUDIT_FULL : THSM_AUDIT_ERROR;
+    }
     memcpy(dev->log_head, link, 32);
     dev->log_count++;
     dev->log_dirty = 1;

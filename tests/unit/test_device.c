@@ -1657,6 +1657,71 @@ static void test_rollback_tries_from_log(void **state)
     expect_status(f, " TRIES=5 ");
 }
 
+/* Appends a record anyone can write: the chain needs no key. */
+static void forge_record(fixture *f, const char *event, const char *result)
+{
+    thsm_mem_object *o = log_object(f);
+    char rec[THSM_LOG_RECORD + 1], hex[65];
+    uint8_t head[32], link[32];
+    thsm_sha256_ctx c;
+    memcpy(hex, o->data + o->len - THSM_LOG_RECORD + THSM_LOG_CHAIN_AT, 64);
+    hex[64] = '\0';
+    assert_int_equal(thsm_parse_hex(hex, head, 32), 0);
+    snprintf(rec, sizeof(rec), "%08lu 1798761600 %-16s %-16s %-64s %-16s ",
+             (unsigned long)(o->len / THSM_LOG_RECORD), event, "-", "-",
+             result);
+    thsm_sha256_init(&c);
+    thsm_sha256_update(&c, head, 32);
+    thsm_sha256_update(&c, rec, THSM_LOG_CHAIN_AT);
+    thsm_sha256_final(&c, link);
+    thsm_hex(link, 32, rec + THSM_LOG_CHAIN_AT);
+    rec[THSM_LOG_RECORD - 1] = '\n';
+    memcpy(o->data + o->len, rec, THSM_LOG_RECORD);
+    o->len += THSM_LOG_RECORD;
+}
+
+/* A state from 5 tries ago put back and a keyless AUTH record appended:
+ * records the sealed anchor does not cover only ever lower the bound. */
+static void test_rollback_forged_auth_keeps_bound(void **state)
+{
+    fixture *f = *state;
+    f->dev.pin_kdf.log2_cost = 4;
+    provision(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    thsm_mem_object *o = state_object(f);
+    static uint8_t old[THSM_MEM_OBJECT_MAX];
+    size_t old_len = o->len;
+    memcpy(old, o->data, old_len); /* TRIES=5 */
+    for (int i = 0; i < 3; i++)
+        assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED ");
+    thsm_device_deinit(&f->dev);
+    memcpy(o->data, old, old_len);
+    o->len = old_len;
+    forge_record(f, "AUTH", "GEN=99");
+    reinit(f);
+    expect_status(f, " STATE=ROLLED_BACK");
+    expect_status(f, " TRIES=2 ");
+}
+
+/* A disk that fills mid-record: the half record is cut back and the
+ * failure is a storage error, never a finding of tampering. */
+static void test_short_append_is_storage_error(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    f->mp.short_append = 77;
+    assert_string_equal(req(f, SIGN_REQ), "ERROR STORAGE audit log not "
+                        "writable; signature withheld\r\n\r\n");
+    assert_int_equal(log_object(f)->len % THSM_LOG_RECORD, 0);
+    /* the failure itself is recorded, as every refused key command */
+    assert_true(logged(f, "STORAGE", "SIGNER_SIGN"));
+    expect_status(f, " LOG=4 LOG_STATE=OK");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    expect_status(f, " LOG=5 LOG_STATE=OK STATE=OK");
+    reinit(f);
+    expect_status(f, " LOG=5 LOG_STATE=OK STATE=OK");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1746,6 +1811,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pin_text_never_echoed, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_forged_auth_keeps_bound,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_short_append_is_storage_error,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

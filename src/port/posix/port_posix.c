@@ -181,6 +181,28 @@ static int posix_size(void *ctx, const char *name, uint64_t *size)
     return THSM_PORT_OK;
 }
 
+static int posix_truncate(void *ctx, const char *name, uint64_t size)
+{
+    thsm_posix_port *pp = ctx;
+    if (!name_ok(name))
+        return THSM_PORT_IO;
+    int fd = openat(pp->dir_fd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT && size == 0 ? THSM_PORT_OK : THSM_PORT_IO;
+    int rc = ftruncate(fd, (off_t)size) == 0 && fdatasync(fd) == 0;
+    close(fd);
+    return rc ? THSM_PORT_OK : THSM_PORT_IO;
+}
+
+/* A disk has no bound of its own: a full one fails the append. */
+static int posix_room(void *ctx, const char *name, uint64_t *bytes)
+{
+    (void)ctx;
+    (void)name;
+    *bytes = UINT64_MAX;
+    return THSM_PORT_OK;
+}
+
 static int posix_derive(void *ctx, const char *label, const uint8_t *context,
                         size_t context_len, uint8_t out[THSM_DERIVE_LEN])
 {
@@ -419,7 +441,8 @@ int thsm_posix_port_open_rk(thsm_posix_port *pp, const char *dir,
         return -1;
     }
     *port = (thsm_port){pp, posix_load, posix_save, posix_append, posix_sync,
-                        posix_read, posix_size, posix_derive, posix_now};
+                        posix_read, posix_size, posix_derive, posix_now,
+                        posix_truncate, posix_room};
     return 0;
 }
 

@@ -168,6 +168,28 @@ static int q_append(void *ctx, const char *name, const uint8_t *buf, size_t len)
     return rc == 0 ? THSM_PORT_OK : THSM_PORT_IO;
 }
 
+/* The log is erased only whole (an archived log cleared, AT+LOG_CLEAR). */
+static int q_truncate(void *ctx, const char *name, uint64_t size)
+{
+    (void)ctx;
+    if (strcmp(name, LOG_NAME) != 0 || size != 0)
+        return THSM_PORT_IO;
+    for (uint32_t at = LOG_START; at < LOG_START + log_end; at += FLASH_SECTOR)
+        if (flash_erase(at) != 0)
+            return THSM_PORT_IO;
+    log_end = 0;
+    return THSM_PORT_OK;
+}
+
+static int q_room(void *ctx, const char *name, uint64_t *bytes)
+{
+    (void)ctx;
+    if (strcmp(name, LOG_NAME) != 0)
+        return THSM_PORT_NOT_FOUND;
+    *bytes = flash_size - LOG_START - log_end;
+    return THSM_PORT_OK;
+}
+
 /* Programmed flash is durable at once. */
 static int q_sync(void *ctx, const char *name)
 {
@@ -265,5 +287,7 @@ int thsm_qemu_port_open(thsm_port *port, char *why, size_t cap)
     port->size = q_size;
     port->derive = q_derive;
     port->now = q_now;
+    port->truncate = q_truncate;
+    port->room = q_room;
     return 0;
 }
