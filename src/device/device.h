@@ -39,12 +39,16 @@
 #endif
 #define THSM_WRAP_LEN 60      /* nonce (12) + wrapped private key (32) + tag (16) */
 #define THSM_PIN_TRIES 5
+#define THSM_SO_PIN_TRIES 10  /* the security officer's PIN (PUK) */
 #define THSM_LOG_BATCH 8      /* audit records read at a time at start */
 /* Largest sealed state: magic, nonce, body (generation, PIN record, two
  * slots with certificates, log anchor), tag. store.c checks its layout
  * against it. */
 #define THSM_STATE_FILE_MAX \
-    (8 + 12 + 4 + 52 + 2 * (1 + 65 + THSM_WRAP_LEN + 2 + THSM_CERT_MAX) + 42 + 16)
+    (8 + 12 + 4 + 52 + 2 * (1 + 65 + THSM_WRAP_LEN + 2 + THSM_CERT_MAX) + 42 + \
+     THSM_ROLES_LEN + 16)
+/* v05 tail: the user record's KEK wrap and last failure, the SO record */
+#define THSM_ROLES_LEN (2 * (1 + THSM_WRAP_LEN + 8) + 52)
 
 /* Sends one complete response (several lines, CR LF each, an empty line last). */
 typedef void (*thsm_output_fn)(void *ctx, const char *data, size_t len);
@@ -69,7 +73,12 @@ typedef struct {
     uint8_t tries;      /* attempts left; 0 = blocked */
     thsm_kdf_params kdf; /* the KDF and cost this PIN was set with */
     uint8_t salt[16];
-    uint8_t check[32];  /* HMAC(KEK, "check"): tells a right PIN from a wrong one */
+    uint8_t check[32];  /* HMAC(role key, "check"): tells a right PIN from a
+                           wrong one */
+    uint8_t has_wrap;   /* wrapped holds the KEK sealed under the role key;
+                           0: the role key is the KEK (user PINs before v05) */
+    uint8_t wrapped[THSM_WRAP_LEN];
+    int64_t last_fail;  /* port->now() of the last wrong PIN; 0: none */
 } thsm_pin;
 
 /* What was found wrong with the audit log or the state (sticky: kept in the
@@ -95,6 +104,7 @@ typedef struct {
 typedef struct {
     uint32_t generation; /* bumped by every save */
     thsm_pin pin;
+    thsm_pin so;         /* the security officer's PIN (PUK) */
     thsm_slot ca;
     thsm_slot signer;
     thsm_log_anchor log;
@@ -110,6 +120,7 @@ typedef struct thsm_session {
     int line_overflow, line_bad_byte, last_was_cr;
     int authed;           /* this connection logged in (AT+AUTH or AT+PIN_SET) */
     uint32_t auth_epoch;  /* login valid only while equal to the device's epoch */
+    int so;               /* the login is the security officer's (AT+AUTH SO=) */
     int login_blocked;    /* set by the transport: while non-zero, AT+AUTH and
                              AT+PIN_SET answer ERROR AUTH_REFUSED <why> and
                              spend no try (the pty is open by more than one

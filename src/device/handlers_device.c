@@ -98,11 +98,33 @@ void thsm_h_decommission(thsm_device *dev, const thsm_params *ps)
     }
 }
 
+static const char *pin_word(const thsm_pin *p)
+{
+    return !p->set ? THSM_ST_PIN_NONE : p->tries ? THSM_ST_PIN_SET
+                                                 : THSM_ST_PIN_BLOCKED;
+}
+
+/* The status words of the two PIN roles (after the older ones, which old
+ * hosts parse by position): the waits and the SO PIN. */
+static void roles_text(const thsm_device *dev, char *out, size_t cap)
+{
+    const thsm_pin *so = &dev->st.so;
+    snprintf(out, cap, THSM_ST_DELAY "=%lu " THSM_ST_SO "=%s "
+             THSM_ST_SO_TRIES "=%u " THSM_ST_SO_AUTH "=%d "
+             THSM_ST_SO_DELAY "=%lu",
+             (unsigned long)thsm_pin_delay(dev, &dev->st.pin, THSM_PIN_TRIES),
+             pin_word(so), so->set ? so->tries : 0,
+             thsm_so_logged_in(dev, dev->sess),
+             (unsigned long)thsm_pin_delay(dev, so, THSM_SO_PIN_TRIES));
+}
+
 void thsm_h_status(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
     const thsm_pin *p = &dev->st.pin;
     char ca[17], signer[17], log[THSM_LOG_STATE_TEXT], why[THSM_AUDIT_WHY];
+    char roles[96];
+    roles_text(dev, roles, sizeof(roles));
     if (thsm_audit_check(dev, why, sizeof(why)))
         thsm_device_flush(dev); /* a log cut while running shows at once */
     thsm_audit_state_text(dev, log);
@@ -113,15 +135,14 @@ void thsm_h_status(thsm_device *dev, const thsm_params *ps)
                    THSM_ST_TRIES "=%u " THSM_ST_AUTH "=%d "
                    THSM_ST_SIGNATURES "=%lu " THSM_ST_CA_KEY "=%s "
                    THSM_ST_SIGNER_KEY "=%s " THSM_ST_LOG "=%lu "
-                   THSM_ST_LOG_STATE "=%s " THSM_ST_STATE "=%s",
+                   THSM_ST_LOG_STATE "=%s " THSM_ST_STATE "=%s %s",
                    dev->st.ca.has_cert, dev->st.signer.has_key,
                    dev->st.signer.has_cert,
-                   !p->set    ? THSM_ST_PIN_NONE
-                   : p->tries ? THSM_ST_PIN_SET : THSM_ST_PIN_BLOCKED,
+                   pin_word(p),
                    p->set ? p->tries : 0, thsm_logged_in(dev, dev->sess),
                    (unsigned long)dev->signatures, ca, signer,
                    (unsigned long)dev->log_count, log,
                    dev->anchor.rolled_back ? THSM_ST_STATE_ROLLED_BACK
-                                           : THSM_ST_STATE_OK);
+                                           : THSM_ST_STATE_OK, roles);
 }
 

@@ -64,6 +64,12 @@ static const command commands[] = {
     {THSM_CMD_LOGOUT, thsm_h_logout, {0}, {0}, 0},
     {THSM_CMD_HSM_STATUS, thsm_h_status, {0}, {0}, NEEDS_STORE},
     {THSM_CMD_LOG, thsm_h_log, {0}, {THSM_P_FROM}, 0},
+    {THSM_CMD_AUTH_SO, thsm_h_auth_so, {THSM_P_PIN}, {0},
+     NEEDS_STORE | SECRET},
+    {THSM_CMD_PIN_UNBLOCK, thsm_h_pin_unblock, {THSM_P_NEW}, {0},
+     NEEDS_STORE | SECRET},
+    {THSM_CMD_SO_PIN_SET, thsm_h_so_pin_set, {THSM_P_NEW}, {THSM_P_OLD},
+     NEEDS_STORE | SECRET},
 };
 
 
@@ -117,7 +123,8 @@ static bool allowed(thsm_device *dev, const command *c)
     if (p->tries == 0 && (c->flags & BLOCKED_OK))
         return true;
     if (p->tries == 0)
-        thsm_resp_error(dev, THSM_E_PIN_LOCKED, "PIN blocked; only "
+        thsm_resp_error(dev, THSM_E_PIN_LOCKED, "PIN blocked; "
+                        THSM_CMD_PIN_UNBLOCK " (as the security officer) or "
                         THSM_CMD_DECOMMISSION " recovers the device");
     else
         thsm_resp_error(dev, THSM_E_AUTH_REQUIRED, "log in first with "

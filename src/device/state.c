@@ -15,18 +15,35 @@
 
 /* ---- logins ------------------------------------------------------------- */
 
-bool thsm_logged_in(const thsm_device *dev, const thsm_session *s)
+/* Whether s holds a login of either role at the current epoch. */
+static bool login_valid(const thsm_device *dev, const thsm_session *s)
 {
     return s && s->authed && s->auth_epoch == dev->auth_epoch;
 }
 
+bool thsm_logged_in(const thsm_device *dev, const thsm_session *s)
+{
+    return login_valid(dev, s) && !s->so;
+}
+
+bool thsm_so_logged_in(const thsm_device *dev, const thsm_session *s)
+{
+    return login_valid(dev, s) && s->so;
+}
+
+void thsm_login_role(thsm_device *dev, thsm_session *s, int so)
+{
+    if (!login_valid(dev, s)) {
+        s->authed = 1;
+        s->auth_epoch = dev->auth_epoch;
+        dev->logins++;
+    }
+    s->so = so;
+}
+
 void thsm_login_begin(thsm_device *dev, thsm_session *s)
 {
-    if (thsm_logged_in(dev, s))
-        return;
-    s->authed = 1;
-    s->auth_epoch = dev->auth_epoch;
-    dev->logins++;
+    thsm_login_role(dev, s, 0);
 }
 
 /* With a PIN, the clear keys live only while someone is logged in. */
@@ -42,20 +59,35 @@ static void forget_keys_if_unused(thsm_device *dev)
 
 void thsm_login_end(thsm_device *dev, thsm_session *s)
 {
-    if (thsm_logged_in(dev, s))
+    if (login_valid(dev, s))
         dev->logins--;
     s->authed = 0;
+    s->so = 0;
     forget_keys_if_unused(dev);
 }
 
 void thsm_login_end_others(thsm_device *dev, thsm_session *s)
 {
-    bool mine = thsm_logged_in(dev, s);
+    bool mine = login_valid(dev, s);
     dev->auth_epoch++;
     dev->logins = 0;
     if (mine)
-        thsm_login_begin(dev, s);
+        thsm_login_role(dev, s, s->so);
     forget_keys_if_unused(dev);
+}
+
+uint32_t thsm_pin_delay(const thsm_device *dev, const thsm_pin *p,
+                        uint8_t max_tries)
+{
+    unsigned fails = p->set && p->tries < max_tries ? max_tries - p->tries : 0;
+    if (fails == 0 || p->last_fail == 0)
+        return 0;
+    int64_t wait = (int64_t)1 << (fails - 1);
+    int64_t now = dev->port->now(dev->port->ctx);
+    if (now < p->last_fail) /* the clock went back: the full wait */
+        return (uint32_t)wait;
+    int64_t left = p->last_fail + wait - now;
+    return left > 0 ? (uint32_t)left : 0;
 }
 
 /* Ends every login at once (the KEK in memory no longer fits the state). */

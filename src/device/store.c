@@ -1,7 +1,7 @@
 /*
  * store.c - the persistent state, sealed under the device key.
  *
- * state.bin = "THSMST04" | nonce (12) | AES-256-GCM(body) | tag (16), with
+ * state.bin = "THSMST05" | nonce (12) | AES-256-GCM(body) | tag (16), with
  * the magic as associated data and a key the port derives from the device's
  * root key (label "tinyhsm/state/v1"). The
  * tag makes truncation, corruption and a file from another device all fail
@@ -26,8 +26,12 @@
  *     | u16 cert_len | cert
  *   log anchor: u32 count | head (32) | u8 damage | u32 damage_at
  *     | u8 rolled_back
+ *   roles (v05): user extra | SO PIN record (as above) | SO extra, where
+ *     extra = u8 has_wrap | wrapped KEK (60) | i64 last failure
  *
- * Older files still load and the next save writes version 04:
+ * Older files still load and the next save writes version 05:
+ *   "THSMST04" has no roles: no SO PIN, no delay, the user's role key is
+ *     the KEK;
  *   "THSMST03" has no KDF id in the PIN record (u8 set | u8 tries | u8
  *     scrypt log2 N): the PIN was set with scrypt;
  *   "THSMST02" also has no log anchor: it loads with an empty one.
@@ -40,18 +44,19 @@
 #include "crypto/util.h"
 #include "device/store.h"
 
-#define MAGIC "THSMST04"
+#define MAGIC "THSMST05"
+#define MAGIC_V4 "THSMST04"
 #define MAGIC_V3 "THSMST03"
 #define MAGIC_V2 "THSMST02"
 #define MAGIC_LEN 8
 #define ANCHOR_LEN (4 + 32 + 1 + 4 + 1)
 #define PIN_LEN (4 + 16 + 32)
 #define SLOT_MAX (1 + THSM_P256_PUB_LEN + THSM_WRAP_LEN + 2 + THSM_CERT_MAX)
-#define BODY_MAX (4 + PIN_LEN + 2 * SLOT_MAX + ANCHOR_LEN)
+#define BODY_MAX (4 + PIN_LEN + 2 * SLOT_MAX + ANCHOR_LEN + THSM_ROLES_LEN)
 #define FILE_MAX (MAGIC_LEN + THSM_AEAD_NONCE_LEN + BODY_MAX + THSM_AEAD_TAG_LEN)
 _Static_assert(FILE_MAX == THSM_STATE_FILE_MAX, "device.h's state size");
 
-enum { V2 = 2, V3 = 3, V4 = 4 }; /* file versions */
+enum { V2 = 2, V3 = 3, V4 = 4, V5 = 5 }; /* file versions */
 
 enum { HAS_KEY = 1, HAS_CERT = 2 };
 
@@ -110,6 +115,41 @@ int thsm_kek_from_pin(const thsm_port *port, const char *pin,
 int thsm_pin_check_value(const uint8_t kek[32], uint8_t out[32])
 {
     return thsm_hmac_sha256(kek, 32, "tinyhsm/pin-check", 17, out);
+}
+
+/* Associated data of a wrapped KEK: the role, so a wrap cannot move. */
+static void kek_aad(const char *role, uint8_t aad[8])
+{
+    memset(aad, 0, 8);
+    memcpy(aad, role, strlen(role) < 8 ? strlen(role) : 8);
+}
+
+int thsm_pin_wrap_kek(thsm_pin *rec, const char *role,
+                      const uint8_t role_key[32], const uint8_t kek[32])
+{
+    uint8_t aad[8], *w = rec->wrapped;
+    kek_aad(role, aad);
+    rec->has_wrap = 1;
+    return thsm_random(w, THSM_AEAD_NONCE_LEN) == 0 &&
+                   thsm_aead_seal(role_key, w, aad, sizeof(aad), kek, 32,
+                                  w + THSM_AEAD_NONCE_LEN,
+                                  w + THSM_AEAD_NONCE_LEN + 32) == 0
+               ? 0 : -1;
+}
+
+int thsm_pin_unwrap_kek(const thsm_pin *rec, const char *role,
+                        const uint8_t role_key[32], uint8_t kek[32])
+{
+    uint8_t aad[8];
+    const uint8_t *w = rec->wrapped;
+    if (!rec->has_wrap) {
+        memcpy(kek, role_key, 32);
+        return 0;
+    }
+    kek_aad(role, aad);
+    return thsm_aead_open(role_key, w, aad, sizeof(aad),
+                          w + THSM_AEAD_NONCE_LEN, 32,
+                          w + THSM_AEAD_NONCE_LEN + 32, kek) == 0 ? 0 : -1;
 }
 
 /* Associated data binding a wrapped key to its slot and public key. */
@@ -204,14 +244,40 @@ static uint32_t get_u32(buf *b)
            (uint32_t)le[3] << 24;
 }
 
+static void put_pin(buf *b, const thsm_pin *p)
+{
+    uint8_t rec[4] = {(uint8_t)p->set, p->tries, p->kdf.id, p->kdf.log2_cost};
+    put(b, rec, 4);
+    put(b, p->salt, sizeof(p->salt));
+    put(b, p->check, sizeof(p->check));
+}
+
+/* A role's extra (v05): its KEK wrap and the time of its last wrong PIN. */
+static void put_extra(buf *b, const thsm_pin *p)
+{
+    put(b, &p->has_wrap, 1);
+    put(b, p->wrapped, sizeof(p->wrapped));
+    put_u32(b, (uint32_t)(uint64_t)p->last_fail);
+    put_u32(b, (uint32_t)((uint64_t)p->last_fail >> 32));
+}
+
+static int get_extra(buf *b, thsm_pin *p, const char **why)
+{
+    get(b, &p->has_wrap, 1);
+    get(b, p->wrapped, sizeof(p->wrapped));
+    uint64_t lo = get_u32(b);
+    p->last_fail = (int64_t)(lo | (uint64_t)get_u32(b) << 32);
+    if (b->err || p->has_wrap > 1) {
+        *why = "malformed PIN record";
+        return -1;
+    }
+    return 0;
+}
+
 static int encode_body(const thsm_state *st, buf *b)
 {
-    uint8_t pin[4] = {(uint8_t)st->pin.set, st->pin.tries, st->pin.kdf.id,
-                      st->pin.kdf.log2_cost};
     put_u32(b, st->generation);
-    put(b, pin, 4);
-    put(b, st->pin.salt, sizeof(st->pin.salt));
-    put(b, st->pin.check, sizeof(st->pin.check));
+    put_pin(b, &st->pin);
     put_slot(b, &st->ca);
     put_slot(b, &st->signer);
     put_u32(b, st->log.count);
@@ -219,6 +285,9 @@ static int encode_body(const thsm_state *st, buf *b)
     put(b, &st->log.damage, 1);
     put_u32(b, st->log.damage_at);
     put(b, &st->log.rolled_back, 1);
+    put_extra(b, &st->pin); /* v05: the roles */
+    put_pin(b, &st->so);
+    put_extra(b, &st->so);
     return b->err ? -1 : 0;
 }
 
@@ -238,7 +307,8 @@ static int decode_anchor(buf *b, thsm_log_anchor *a, const char **why)
 
 /* The PIN record; before version 4 it has no KDF id and the KDF was scrypt.
  * A KDF this backend cannot compute is found when a PIN is checked. */
-static int decode_pin(buf *b, thsm_pin *p, int version, const char **why)
+static int decode_pin(buf *b, thsm_pin *p, int version, uint8_t max,
+                      const char **why)
 {
     uint8_t rec[4] = {0, 0, THSM_KDF_SCRYPT, 0};
     if (version >= V4) {
@@ -253,7 +323,7 @@ static int decode_pin(buf *b, thsm_pin *p, int version, const char **why)
     p->tries = rec[1];
     p->kdf.id = p->set ? rec[2] : 0;
     p->kdf.log2_cost = rec[3];
-    if (b->err || rec[0] > 1 || rec[1] > THSM_PIN_TRIES) {
+    if (b->err || rec[0] > 1 || rec[1] > max) {
         *why = "malformed PIN record";
         return -1;
     }
@@ -263,10 +333,14 @@ static int decode_pin(buf *b, thsm_pin *p, int version, const char **why)
 static int decode_body(buf *b, thsm_state *st, int version, const char **why)
 {
     st->generation = get_u32(b);
-    if (decode_pin(b, &st->pin, version, why) != 0)
+    if (decode_pin(b, &st->pin, version, THSM_PIN_TRIES, why) != 0)
         return -1;
     if (get_slot(b, &st->ca, why) != 0 || get_slot(b, &st->signer, why) != 0 ||
         (version >= V3 && decode_anchor(b, &st->log, why) != 0))
+        return -1;
+    if (version >= V5 && (get_extra(b, &st->pin, why) != 0 ||
+                          decode_pin(b, &st->so, V5, THSM_SO_PIN_TRIES, why) ||
+                          get_extra(b, &st->so, why) != 0))
         return -1;
     if (b->len != b->cap) {
         *why = "unexpected bytes after the state";
@@ -309,6 +383,7 @@ static long unseal(const thsm_port *port, uint8_t *file, size_t len,
         return -1;
     }
     if (memcmp(file, MAGIC, MAGIC_LEN) != 0 &&
+        memcmp(file, MAGIC_V4, MAGIC_LEN) != 0 &&
         memcmp(file, MAGIC_V3, MAGIC_LEN) != 0 &&
         memcmp(file, MAGIC_V2, MAGIC_LEN) != 0) {
         *why = "state.bin is not a TinyHSM state file (bad magic)";
@@ -336,7 +411,8 @@ static int version_of(const uint8_t *file)
 {
     return memcmp(file, MAGIC_V2, MAGIC_LEN) == 0   ? V2
            : memcmp(file, MAGIC_V3, MAGIC_LEN) == 0 ? V3
-                                                    : V4;
+           : memcmp(file, MAGIC_V4, MAGIC_LEN) == 0 ? V4
+                                                    : V5;
 }
 
 int thsm_store_load(const thsm_port *port, thsm_state *st, thsm_work *work,
@@ -382,6 +458,7 @@ void thsm_state_clear(thsm_state *st)
     slot_clear(&st->ca);
     slot_clear(&st->signer);
     memset(&st->pin, 0, sizeof(st->pin));
+    memset(&st->so, 0, sizeof(st->so));
     memset(&st->log, 0, sizeof(st->log));
     st->generation = 0;
 }

@@ -29,6 +29,13 @@ int thsm_kek_from_pin(const thsm_port *port, const char *pin,
 /* The value stored to recognise the right PIN's KEK. */
 int thsm_pin_check_value(const uint8_t kek[32], uint8_t out[32]);
 
+/* Seals the KEK under a role's key into rec->wrapped (role: "user", "so");
+ * and opens it again (a record without a wrap: the role key is the KEK). */
+int thsm_pin_wrap_kek(thsm_pin *rec, const char *role,
+                      const uint8_t role_key[32], const uint8_t kek[32]);
+int thsm_pin_unwrap_kek(const thsm_pin *rec, const char *role,
+                        const uint8_t role_key[32], uint8_t kek[32]);
+
 /* Wraps s->key.priv under kek into s->wrapped. */
 int thsm_slot_wrap(thsm_slot *s, const char *name, const uint8_t kek[32]);
 /* Unwraps s->wrapped into s->key (no-op when loaded or keyless). */

@@ -49,6 +49,9 @@
 #define THSM_CMD_LOGOUT "AT+LOGOUT"
 #define THSM_CMD_HSM_STATUS "AT+HSM_STATUS?"
 #define THSM_CMD_LOG "AT+LOG?"
+#define THSM_CMD_AUTH_SO "AT+AUTH_SO"
+#define THSM_CMD_PIN_UNBLOCK "AT+PIN_UNBLOCK"
+#define THSM_CMD_SO_PIN_SET "AT+SO_PIN_SET"
 
 /* ---- parameter names ------------------------------------------------------- */
 
@@ -96,6 +99,11 @@
 #define THSM_ST_SIGNER_KEY "SIGNER_KEY"
 #define THSM_ST_LOG_STATE "LOG_STATE"
 #define THSM_ST_STATE "STATE"
+#define THSM_ST_DELAY "DELAY"
+#define THSM_ST_SO "SO"
+#define THSM_ST_SO_AUTH "SO_AUTH"
+#define THSM_ST_SO_DELAY "SO_DELAY"
+#define THSM_ST_SO_TRIES "SO_TRIES"
 /* values of PIN= */
 #define THSM_ST_PIN_NONE "NONE"
 #define THSM_ST_PIN_SET "SET"
@@ -128,5 +136,6 @@
 #define THSM_E_PIN_LOCKED "PIN_LOCKED"
 #define THSM_E_NO_PIN "NO_PIN"
 #define THSM_E_NOT_ALLOWED "NOT_ALLOWED" /* tinyhsmd: a peer it does not serve */
+#define THSM_E_PIN_DELAY "PIN_DELAY" /* "ERROR PIN_DELAY <seconds> <text>" */
 
 #endif

@@ -79,8 +79,15 @@ static int same(const snapshot *a, const snapshot *b)
 static int auth(rig *g, const char *pin)
 {
     char req[64];
+    unsigned wait;
     snprintf(req, sizeof(req), "AT+AUTH PIN=%s", pin);
     ask(g, req);
+    /* the device's wait after a wrong PIN: no try spent, try again after */
+    while (!g->r.ok && g->r.nlines > 0 &&
+           sscanf(g->r.lines[0], "ERROR PIN_DELAY %u", &wait) == 1) {
+        sleep(wait);
+        ask(g, req);
+    }
     return g->r.ok;
 }
 

@@ -34,6 +34,8 @@ typedef struct {
     int responses;
     char all[262144]; /* every response, to look for leaked secrets */
     size_t all_len;
+    int64_t tick; /* seconds the clock moves before each request: the tests
+                     of other rules outrun the waits after wrong PINs */
 } fixture;
 
 static void collect(void *ctx, const char *data, size_t len)
@@ -54,6 +56,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
     thsm_mem_port_init(&f->mp, &f->port);
+    f->tick = 600;
     thsm_session_init(&f->s, collect, f);
     assert_int_equal(thsm_device_init(&f->dev, &f->port), 0);
     *state = f;
@@ -72,6 +75,7 @@ static int teardown(void **state)
 static const char *req_on(fixture *f, thsm_session *s, const char *line)
 {
     int before = f->responses;
+    f->mp.now += f->tick;
     thsm_device_input(&f->dev, s, (const uint8_t *)line, strlen(line));
     thsm_device_input(&f->dev, s, (const uint8_t *)"\r\n", 2);
     assert_int_equal(f->responses, before + 1);
@@ -1279,8 +1283,8 @@ static void test_pin_text_never_echoed(void **state)
 }
 
 /* Rewrites state.bin as the version before the anchor ("THSMST02": same
- * seal, body without the PIN record's KDF id and without the 42-byte
- * anchor), as an older tinyhsmd wrote it. */
+ * seal, body without the PIN record's KDF id, the 42-byte anchor and the
+ * roles), as an older tinyhsmd wrote it. */
 static void downgrade_state_to_v2(fixture *f)
 {
     thsm_mem_object *o = state_object(f);
@@ -1288,11 +1292,11 @@ static void downgrade_state_to_v2(fixture *f)
     size_t body_len = o->len - 8 - THSM_AEAD_NONCE_LEN - THSM_AEAD_TAG_LEN;
     assert_int_equal(thsm_hkdf_sha256(f->mp.device_key, 32, NULL, 0,
                                       "tinyhsm/state/v1", key, 32), 0);
-    assert_memory_equal(o->data, "THSMST04", 8);
+    assert_memory_equal(o->data, "THSMST05", 8);
     assert_int_equal(thsm_aead_open(key, nonce, o->data, 8, body, body_len,
                                     body + body_len, body), 0);
     memmove(body + 6, body + 7, body_len - 7); /* u32 gen, set, tries | id */
-    body_len -= 1 + 42;
+    body_len -= 1 + 42 + THSM_ROLES_LEN;
     memcpy(o->data, "THSMST02", 8);
     assert_int_equal(thsm_aead_seal(key, nonce, o->data, 8, body, body_len,
                                     body, body + body_len), 0);
@@ -1312,7 +1316,7 @@ static void test_state_before_anchor_loads(void **state)
     expect_status(f, "LOG=3 LOG_STATE=OK STATE=OK");
     assert_starts(req(f, SIGN_REQ), "OK "); /* next save: version 04 */
     thsm_device_flush(&f->dev);
-    assert_memory_equal(state_object(f)->data, "THSMST04", 8);
+    assert_memory_equal(state_object(f)->data, "THSMST05", 8);
 }
 
 static void test_no_signature_without_record(void **state)
@@ -1363,7 +1367,7 @@ static void test_state_v03_fixture_loads(void **state)
     assert_starts(req(f, "AT+SIGNER_PUBKEY?"), "OK 04A9779239A41632");
     assert_starts(req(f, SIGN_REQ), "OK "); /* the private key unwraps */
     thsm_device_flush(&f->dev);
-    assert_memory_equal(state_object(f)->data, "THSMST04", 8);
+    assert_memory_equal(state_object(f)->data, "THSMST05", 8);
     reinit(f);
     expect_status(f, "SIGNER_KEY=5AB15D982AEA4A80 LOG=5 LOG_STATE=OK STATE=OK");
     assert_starts(req(f, SIGN_REQ), "OK ");
@@ -1392,7 +1396,7 @@ static void test_state_v03_pin_fixture(void **state)
     assert_string_equal(req(f, "AT+AUTH PIN=fixture-pin"), "OK\r\n\r\n");
     assert_starts(req(f, SIGN_REQ), "OK ");
     reinit(f); /* saved as version 04, the PIN record still names scrypt */
-    assert_memory_equal(state_object(f)->data, "THSMST04", 8);
+    assert_memory_equal(state_object(f)->data, "THSMST05", 8);
     assert_int_equal(f->dev.st.pin.kdf.id, THSM_KDF_SCRYPT);
     assert_string_equal(req(f, "AT+AUTH PIN=fixture-pin"), "OK\r\n\r\n");
     assert_starts(req(f, SIGN_REQ), "OK ");
@@ -1722,6 +1726,259 @@ static void test_short_append_is_storage_error(void **state)
     expect_status(f, " LOG=5 LOG_STATE=OK STATE=OK");
 }
 
+/* ---- two roles: the security officer's PIN (PUK), waits after wrong PINs */
+
+#define USER_PIN "user-pin-1"
+#define SO_PIN "officer-puk"
+
+/* A provisioned device with both PINs, this session logged in as user. */
+static void two_roles(fixture *f)
+{
+    f->dev.pin_kdf.log2_cost = 4;
+    provision(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=" USER_PIN), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+SO_PIN_SET NEW=" SO_PIN), "OK\r\n\r\n");
+    expect_status(f, " PIN=SET TRIES=5 ");
+    expect_status(f, " SO=SET SO_TRIES=10 SO_AUTH=0 ");
+}
+
+/* Five wrong user PINs (the clock ticks past each wait). */
+static void block_user(fixture *f, thsm_session *s)
+{
+    for (int i = 0; i < THSM_PIN_TRIES; i++)
+        assert_starts(req_on(f, s, "AT+AUTH PIN=wrong-pin"),
+                      "ERROR AUTH_FAILED ");
+    expect_status(f, " PIN=BLOCKED TRIES=0 ");
+}
+
+static void test_so_unblocks_and_keeps_keys(void **state)
+{
+    fixture *f = *state;
+    char pub[200], ca[4096];
+    two_roles(f);
+    keep(pub, sizeof(pub), req(f, "AT+SIGNER_PUBKEY?"));
+    keep(ca, sizeof(ca), req(f, "AT+HSM_CA_CERT?"));
+    assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
+    block_user(f, &f->s);
+    assert_starts(req(f, "AT+AUTH PIN=" USER_PIN), "ERROR PIN_LOCKED ");
+    assert_non_null(strstr(f->out, "AT+PIN_UNBLOCK"));
+    assert_starts(req(f, SIGN_REQ), "ERROR PIN_LOCKED ");
+    /* nothing but an SO login unblocks */
+    assert_starts(req(f, "AT+PIN_UNBLOCK NEW=new-user-pin"),
+                  "ERROR AUTH_REQUIRED ");
+    assert_string_equal(req(f, "AT+AUTH_SO PIN=" SO_PIN), "OK\r\n\r\n");
+    expect_status(f, " AUTH=0 ");
+    expect_status(f, " SO_AUTH=1 ");
+    assert_string_equal(req(f, "AT+PIN_UNBLOCK NEW=new-user-pin"),
+                        "OK\r\n\r\n");
+    expect_status(f, " PIN=SET TRIES=5 AUTH=0 ");
+    assert_true(logged(f, "SO_AUTH", "GEN="));
+    assert_true(logged(f, "PIN_UNBLOCK", "GEN="));
+    /* the new PIN opens the same keys, after a restart too */
+    reinit(f);
+    assert_starts(req(f, "AT+AUTH PIN=" USER_PIN), "ERROR AUTH_FAILED ");
+    assert_string_equal(req(f, "AT+AUTH PIN=new-user-pin"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+SIGNER_PUBKEY?"), pub);
+    assert_string_equal(req(f, "AT+HSM_CA_CERT?"), ca);
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    /* a user PIN change keeps the SO able to unblock */
+    assert_string_equal(req(f, "AT+PIN_SET OLD=new-user-pin NEW=third-pin"),
+                        "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n"); /* keys wiped */
+    assert_string_equal(req(f, "AT+AUTH_SO PIN=" SO_PIN), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+PIN_UNBLOCK NEW=fourth-pin"), "OK\r\n\r\n");
+    reinit(f);
+    assert_string_equal(req(f, "AT+AUTH PIN=fourth-pin"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+SIGNER_PUBKEY?"), pub);
+    assert_starts(req(f, SIGN_REQ), "OK ");
+}
+
+static void test_so_is_not_the_user(void **state)
+{
+    fixture *f = *state;
+    thsm_session other;
+    thsm_session_init(&other, collect, f);
+    two_roles(f);
+    assert_string_equal(req(f, "AT+AUTH_SO PIN=" SO_PIN), "OK\r\n\r\n");
+    expect_no_key_use(f, &f->s); /* the SO login replaced the user's */
+    /* another session never rides the SO login */
+    expect_no_key_use(f, &other);
+    assert_starts(req_on(f, &other, "AT+PIN_UNBLOCK NEW=other-pin"),
+                  "ERROR AUTH_REQUIRED ");
+    assert_non_null(strstr(req_on(f, &other, "AT+HSM_STATUS?"), " SO_AUTH=0 "));
+    /* the unblock logs the other sessions out, never the SO in as user */
+    assert_string_equal(req_on(f, &other, "AT+AUTH PIN=" USER_PIN),
+                        "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+PIN_UNBLOCK NEW=new-user-pin"),
+                        "OK\r\n\r\n");
+    expect_no_key_use(f, &other);
+    expect_no_key_use(f, &f->s);
+    assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
+    expect_status(f, " SO_AUTH=0 ");
+    assert_starts(req(f, "AT+PIN_UNBLOCK NEW=new-user-pin"),
+                  "ERROR AUTH_REQUIRED ");
+}
+
+static void test_so_tries_exhausted(void **state)
+{
+    fixture *f = *state;
+    char want[64];
+    two_roles(f);
+    for (int left = THSM_SO_PIN_TRIES - 1; left >= 0; left--) {
+        snprintf(want, sizeof(want), "ERROR AUTH_FAILED %d tries left\r\n\r\n",
+                 left);
+        assert_string_equal(req(f, "AT+AUTH_SO PIN=wrong-puk"), want);
+    }
+    expect_status(f, " SO=BLOCKED SO_TRIES=0 ");
+    assert_starts(req(f, "AT+AUTH_SO PIN=" SO_PIN), "ERROR PIN_LOCKED ");
+    assert_starts(req(f, "AT+SO_PIN_SET OLD=" SO_PIN " NEW=new-puk-1"),
+                  "ERROR PIN_LOCKED ");
+    /* wrong PINs name their role in the log */
+    assert_true(logged(f, "SO_AUTH_FAILED", "GEN="));
+    assert_true(logged(f, "SO_AUTH_BLOCKED", "GEN="));
+    assert_false(logged(f, "AUTH_FAILED", "GEN="));
+    /* the user still works; once blocked too, only a decommission helps */
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    block_user(f, &f->s);
+    assert_true(logged(f, "AUTH_BLOCKED", "GEN="));
+    assert_starts(req(f, "AT+AUTH PIN=" USER_PIN), "ERROR PIN_LOCKED ");
+    assert_non_null(strstr(f->out, "only AT+STSAFE_DECOMMISSION"));
+    assert_string_equal(req(f, "AT+STSAFE_DECOMMISSION"), "OK\r\n\r\n");
+    expect_status(f, " PIN=NONE TRIES=0 ");
+    expect_status(f, " SO=NONE SO_TRIES=0 ");
+    assert_starts(req(f, "AT+SIGNER_PUBKEY?"), "ERROR NO_SIGNER ");
+}
+
+static void test_so_pin_malformed_spends_no_try(void **state)
+{
+    fixture *f = *state;
+    two_roles(f);
+    assert_starts(req(f, "AT+SO_PIN_SET OLD=" SO_PIN " NEW=short"),
+                  "ERROR BAD_PARAM NEW must be ");
+    const char *bad[] = {"AT+AUTH_SO PIN=short", "AT+AUTH_SO PIN=",
+                         "AT+AUTH_SO PIN", "AT+AUTH_SO",
+                         ("AT+AUTH_SO PIN=" SO_PIN " SO=" SO_PIN),
+                         ("AT+SO_PIN_SET OLD=" SO_PIN " NEW=short"),
+                         ("AT+SO_PIN_SET OLD=short NEW=" SO_PIN),
+                         "AT+PIN_UNBLOCK NEW=short"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_starts(req(f, bad[i]), "ERROR BAD_PARAM ");
+        expect_status(f, " SO=SET SO_TRIES=10 ");
+    }
+    assert_null(strstr(f->all, "short\r"));
+}
+
+static void test_so_pin_set_rules(void **state)
+{
+    fixture *f = *state;
+    thsm_session other;
+    thsm_session_init(&other, collect, f);
+    f->dev.pin_kdf.log2_cost = 4;
+    provision(f);
+    assert_starts(req(f, "AT+SO_PIN_SET NEW=" SO_PIN), "ERROR NO_PIN ");
+    assert_starts(req(f, "AT+AUTH_SO PIN=" SO_PIN), "ERROR NO_PIN ");
+    assert_string_equal(req(f, "AT+PIN_SET NEW=" USER_PIN), "OK\r\n\r\n");
+    expect_status(f, " SO=NONE SO_TRIES=0 ");
+    assert_starts(req(f, "AT+AUTH_SO PIN=" SO_PIN), "ERROR NO_PIN ");
+    assert_starts(req(f, "AT+PIN_SET OLD=" USER_PIN " NEW=" USER_PIN
+                         " SO=" SO_PIN), "ERROR BAD_PARAM ");
+    /* only the user's own session sets the first SO PIN */
+    assert_starts(req_on(f, &other, "AT+SO_PIN_SET NEW=" SO_PIN),
+                  "ERROR AUTH_REQUIRED ");
+    assert_string_equal(req(f, "AT+SO_PIN_SET NEW=" SO_PIN), "OK\r\n\r\n");
+    assert_true(logged(f, "SO_PIN_SET", "GEN="));
+    assert_starts(req(f, "AT+SO_PIN_SET NEW=other-puk"), "ERROR BAD_PARAM ");
+    /* a change needs the old SO PIN, and the old one stops working */
+    assert_starts(req(f, "AT+SO_PIN_SET OLD=wrong-puk NEW=other-puk"),
+                  "ERROR AUTH_FAILED 9 tries left");
+    assert_string_equal(req_on(f, &other, "AT+SO_PIN_SET OLD=" SO_PIN
+                                          " NEW=other-puk"), "OK\r\n\r\n");
+    assert_starts(req(f, "AT+AUTH_SO PIN=" SO_PIN), "ERROR AUTH_FAILED ");
+    assert_string_equal(req(f, "AT+AUTH_SO PIN=other-puk"), "OK\r\n\r\n");
+    expect_status(f, " SO=SET SO_TRIES=10 SO_AUTH=1 ");
+    /* the SO set after the user PIN unblocks it with the keys kept */
+    char pub[200];
+    keep(pub, sizeof(pub), req(f, "AT+SIGNER_PUBKEY?"));
+    assert_string_equal(req(f, "AT+PIN_UNBLOCK NEW=new-user-pin"),
+                        "OK\r\n\r\n");
+    reinit(f);
+    assert_string_equal(req(f, "AT+AUTH PIN=new-user-pin"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+SIGNER_PUBKEY?"), pub);
+    assert_starts(req(f, SIGN_REQ), "OK ");
+}
+
+/* "ERROR PIN_DELAY <n> ..." for the login on s, no try spent. */
+static void expect_delay(fixture *f, const char *login, int seconds,
+                         const char *tries)
+{
+    char want[40];
+    snprintf(want, sizeof(want), "ERROR PIN_DELAY %d ", seconds);
+    assert_starts(req(f, login), want);
+    expect_status(f, tries);
+}
+
+static void test_pin_delay_doubles(void **state)
+{
+    fixture *f = *state;
+    f->tick = 0; /* the clock moves only when this test says */
+    f->dev.pin_kdf.log2_cost = 4;
+    assert_string_equal(req(f, "AT+PIN_SET NEW=" USER_PIN), "OK\r\n\r\n");
+    assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED 4 ");
+    expect_status(f, " DELAY=1 ");
+    /* refused during the wait, right PIN or not, and no try spent */
+    expect_delay(f, "AT+AUTH PIN=wrong-pin", 1, " TRIES=4 ");
+    expect_delay(f, "AT+AUTH PIN=" USER_PIN, 1, " TRIES=4 ");
+    expect_delay(f, "AT+PIN_SET OLD=" USER_PIN " NEW=other-pin", 1,
+                 " TRIES=4 ");
+    assert_true(logged(f, "PIN_DELAY", "AUTH"));
+    int waits[] = {1, 2, 4};
+    for (int i = 0; i < 3; i++) {
+        f->mp.now += waits[i] - 1;
+        expect_delay(f, "AT+AUTH PIN=wrong-pin", 1, " TRIES=");
+        f->mp.now += 1;
+        assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED ");
+    }
+    expect_status(f, " TRIES=1 ");
+    expect_delay(f, "AT+AUTH PIN=" USER_PIN, 8, " TRIES=1 ");
+    f->mp.now += 8;
+    /* a right PIN clears the wait: the next wrong one is at once */
+    assert_string_equal(req(f, "AT+AUTH PIN=" USER_PIN), "OK\r\n\r\n");
+    expect_status(f, " TRIES=5 AUTH=1 ");
+    expect_status(f, " DELAY=0 ");
+    assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED 4 ");
+    /* a clock gone back waits in full from the next try on */
+    f->mp.now -= 3600;
+    expect_delay(f, "AT+AUTH PIN=wrong-pin", 1, " TRIES=4 ");
+    f->mp.now += 1;
+    assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED 3 ");
+}
+
+static void test_pin_delay_survives_restart(void **state)
+{
+    fixture *f = *state;
+    f->tick = 0;
+    two_roles(f);
+    assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED 4 ");
+    f->mp.now += 1;
+    assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED 3 ");
+    assert_starts(req(f, "AT+AUTH_SO PIN=wrong-puk"), "ERROR AUTH_FAILED 9 ");
+    reinit(f);
+    expect_status(f, " DELAY=2 ");
+    expect_status(f, " SO_DELAY=1");
+    expect_delay(f, "AT+AUTH PIN=" USER_PIN, 2, " TRIES=3 ");
+    expect_delay(f, "AT+AUTH_SO PIN=" SO_PIN, 1, " SO_TRIES=9 ");
+    f->mp.now += 1;
+    assert_string_equal(req(f, "AT+AUTH_SO PIN=" SO_PIN), "OK\r\n\r\n");
+    expect_status(f, " SO_TRIES=10 SO_AUTH=1 SO_DELAY=0");
+    expect_delay(f, "AT+AUTH PIN=" USER_PIN, 1, " TRIES=3 ");
+    f->mp.now += 1;
+    assert_string_equal(req(f, "AT+AUTH PIN=" USER_PIN), "OK\r\n\r\n");
+    reinit(f);
+    expect_status(f, " TRIES=5 ");
+    expect_status(f, " DELAY=0 ");
+    assert_string_equal(req(f, "AT+AUTH PIN=" USER_PIN), "OK\r\n\r\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1815,6 +2072,19 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_short_append_is_storage_error,
                                         setup, teardown),
+
+        cmocka_unit_test_setup_teardown(test_so_unblocks_and_keeps_keys, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_so_is_not_the_user, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_so_tries_exhausted, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_so_pin_malformed_spends_no_try,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_so_pin_set_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pin_delay_doubles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pin_delay_survives_restart, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
