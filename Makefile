@@ -56,7 +56,7 @@ check: deps debdeps mbedtls firmware
 	cd $(CHECKDIR) && ctest --output-on-failure -j$(JOBS)
 	cmake -S . -B $(MBEDCHECKDIR) -DCMAKE_C_COMPILER=clang \
 	      -DCMAKE_BUILD_TYPE=Debug -DTHSM_SANITIZE=ON -DTHSM_CRYPTO=mbedtls \
-	      -DTHSM_MBEDTLS_CACHE=$(CURDIR)/$(MBEDTLS_CACHE)
+	      -DTHSM_MBEDTLS_CACHE=$(abspath $(MBEDTLS_CACHE))
 	cmake --build $(MBEDCHECKDIR) -j$(JOBS) --target $(MBED_UNITS)
 	cd $(MBEDCHECKDIR) && ctest --output-on-failure -j$(JOBS) \
 	      -R '^unit\.test_(device|boot|crypto)$$'
