@@ -28,7 +28,8 @@ static void usage(FILE *out, const thsm_relay_cfg *o)
 {
     fprintf(out,
             "Usage: tinyhsmd-qemu [--state DIR] [--link PATH] [--firmware ELF]\n"
-            "                     [--qemu PROGRAM] [--flash-size BYTES] [--icount]\n\n"
+            "                     [--qemu PROGRAM] [--flash-size BYTES] [--icount]\n"
+            "                     [--idle-logout SECONDS] [--root-key FILE]\n\n"
             "Runs the TinyHSM firmware in QEMU (mps2-an505, Cortex-M33) and\n"
             "serves it on a new pseudo-terminal, whose path it prints as the\n"
             "first line on stdout, exactly as tinyhsmd does.\n\n"

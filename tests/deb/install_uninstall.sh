@@ -27,7 +27,7 @@ for f in bin/tinyhsm bin/tinyhsmd bin/tinyhsm-sign share/man/man1/tinyhsm.1 \
          lib/systemd/user/tinyhsmd.socket share/doc/tinyhsm/README.md; do
     [ -e "$prefix/$f" ] || fail "make install did not install $f"
 done
-grep -qx "ExecStart=$prefix/bin/tinyhsmd --state \${STATE_DIRECTORY}" \
+grep -qx "ExecStart=$prefix/bin/tinyhsmd" \
     "$prefix/lib/systemd/user/tinyhsmd.service" || fail "the unit's ExecStart is not $prefix/bin/tinyhsmd"
 ok "make install: $(find "$prefix" -type f | wc -l) files, no test binaries"
 

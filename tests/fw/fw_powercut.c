@@ -182,6 +182,16 @@ static int torn_slot(void)
     return torn;
 }
 
+/* Waits out the delay a wrong PIN started (it survives restarts), so the
+ * next AT+AUTH is a real try. */
+static void wait_pin_delay(void)
+{
+    char delay[16];
+    status_field("DELAY", delay, sizeof(delay));
+    if (atoi(delay) > 0)
+        sleep((unsigned)atoi(delay) + 1);
+}
+
 /* Cuts during the save that spends a PIN try (AT+AUTH with a wrong PIN):
  * afterwards the try is spent or not, never given back beyond that; a
  * right PIN restores the tries between rounds. Returns the cuts after
@@ -196,10 +206,12 @@ static int pin_rounds(double window)
     for (int i = 0; i < rounds; i++) {
         status_field("TRIES", tries, sizeof(tries));
         int before = atoi(tries);
+        wait_pin_delay();
         if (before <= 2) {
             CHECK(strcmp(cmd("AT+AUTH PIN=powercut-pin"), "OK") == 0,
                   "right PIN: %s", resp.lines[0]);
             before = 5;
+            wait_pin_delay();
         }
         cut_during("AT+AUTH PIN=wrong-pin", window);
         start();

@@ -257,6 +257,7 @@ static void test_device_refusal_writes_nothing(void **state)
     assert_int_equal(thsm_hsm_auth(&f->at, "wrong-pin", &why), THSM_ERR_FAIL);
     assert_int_equal(why.kind, THSM_DENY_WRONG_PIN);
     assert_true(why.has_left);
+    sleep(2); /* the device refuses any try for 1 s after a wrong PIN */
     assert_int_equal(thsm_hsm_auth(&f->at, "secret-pin", &why), THSM_OK);
     assert_int_equal(thsm_sign_image(&f->req, &f->res, &f->err), THSM_OK);
 }
