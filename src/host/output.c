@@ -45,6 +45,13 @@ typedef struct {
     bool direct_link;        /* the name is a symlink to a FIFO or device */
 } walk;
 
+static void set_shown(walk *w, const char *cur)
+{
+    size_t n = strnlen(cur, sizeof(w->shown) - 1);
+    memcpy(w->shown, cur, n);
+    w->shown[n] = '\0';
+}
+
 static int set_dir(walk *w, int fd)
 {
     if (w->dir >= 0)
@@ -151,7 +158,7 @@ static int step(walk *w, const char *name, const char *comp, const char *cur,
         snprintf(err, ecap, "cannot write %s: %s is not a directory", name, cur);
         rc = -1;
     } else {
-        snprintf(w->shown, sizeof(w->shown), "%s", cur);
+        set_shown(w, cur);
         return set_dir(w, fd); /* fd is held now */
     }
     close(fd);
@@ -160,7 +167,7 @@ static int step(walk *w, const char *name, const char *comp, const char *cur,
 
 static int walk_name(walk *w, const char *name, char *err, size_t cap)
 {
-    char todo[PATH_MAX], comp[NAME_MAX + 1], cur[PATH_MAX + NAME_MAX + 2];
+    char todo[PATH_MAX], comp[NAME_MAX + 1], cur[PATH_MAX];
     int rc = 0, hops = 0;
     memset(w, 0, sizeof(*w));
     w->dir = open(name[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -184,8 +191,13 @@ static int walk_name(walk *w, const char *name, char *err, size_t cap)
         memcpy(comp, p, n);
         comp[n] = '\0';
         size_t used = strlen(w->shown);
-        snprintf(cur, sizeof(cur), "%s%s%s", w->shown,
-                 used && w->shown[used - 1] != '/' ? "/" : "", comp);
+        int len = snprintf(cur, sizeof(cur), "%s%s%s", w->shown,
+                           used && w->shown[used - 1] != '/' ? "/" : "", comp);
+        if (len < 0 || (size_t)len >= sizeof(cur)) {
+            snprintf(err, cap, "cannot write %s: %s", name,
+                     strerror(ENAMETOOLONG));
+            break;
+        }
         p = q;
         if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0) {
             if (last) {
@@ -195,7 +207,7 @@ static int walk_name(walk *w, const char *name, char *err, size_t cap)
             } else if (n == 2 && set_dir(w, openat(w->dir, "..", O_PATH |
                                          O_DIRECTORY | O_CLOEXEC)) != 0)
                 rc = walk_error(name, cur, false, err, cap);
-            snprintf(w->shown, sizeof(w->shown), "%s", cur);
+            set_shown(w, cur);
             continue;
         }
         rc = step(w, name, comp, cur, last, todo, sizeof(todo), rest, err, cap);
