@@ -369,20 +369,23 @@ static int create_temp(thsm_atomic_file *f, mode_t mode)
         unsigned char rnd[6];
         char suffix[7];
         if (getentropy(rnd, sizeof(rnd)) != 0)
-            return -1;
+            break;
         for (size_t i = 0; i < sizeof(rnd); i++)
             suffix[i] = chars[rnd[i] % (sizeof(chars) - 1)];
         suffix[6] = '\0';
         int n = snprintf(f->tmp, sizeof(f->tmp), "%s.tmp.%s", f->name, suffix);
         if (n < 0 || (size_t)n >= sizeof(f->tmp)) {
             errno = ENAMETOOLONG;
-            return -1;
+            break;
         }
         f->fd = openat(f->dir, f->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
                                            O_CLOEXEC, mode);
-        if (f->fd >= 0 || errno != EEXIST)
+        if (f->fd >= 0)
             return f->fd;
+        if (errno != EEXIST)
+            break;
     }
+    f->tmp[0] = '\0'; /* not ours: abort must not remove it */
     return -1;
 }
 
