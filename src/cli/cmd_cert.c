@@ -19,8 +19,10 @@ static const char cert_help[] =
     "'-' is standard output; a FIFO or character device is written to (a\n"
     "FIFO with no reader, or another user's FIFO or device, is refused); a\n"
     "symlink is followed to its existing target only when it belongs to you\n"
-    "or root; a regular file is replaced atomically, keeping its mode; a\n"
-    "directory is refused. DER to a terminal needs --force.\n\n"
+    "or root; a regular file is replaced atomically, keeping its mode when\n"
+    "it is yours (never set-id, sticky or o+w bits); a directory is refused.\n"
+    "DER to a terminal needs --force. The certificate is written anew from\n"
+    "its DER: no other text the device sent passes through.\n\n"
     "Example:\n  tinyhsm cert signer -o stsafe_signer_cert.pem\n";
 
 static int cert_parse(cli_ctx *c, int argc, char **argv, bool *der,

@@ -12,6 +12,12 @@
 int thsm_x509_to_der(const uint8_t *data, size_t len, uint8_t *der,
                      size_t der_cap, size_t *der_len);
 
+/* One certificate (PEM or DER) as PEM written anew from its DER: nothing of
+ * the text it came in (lines before BEGIN, headers, escape sequences)
+ * survives. pem is NUL-terminated; it may not overlap data. */
+int thsm_x509_to_pem(const uint8_t *data, size_t len, char *pem,
+                     size_t pem_cap);
+
 /* Checks that cert (PEM or DER) is signed by ca (PEM or DER), that ca is a CA
  * and that both are valid at time now (not checked when now is
  * THSM_X509_ANY_TIME). On failure writes a short reason. */

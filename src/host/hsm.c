@@ -1,6 +1,7 @@
 /* hsm.c - TinyHSM operations over an AT connection (see hsm.h). */
 #include "host/hsm.h"
 
+#include "crypto/x509_host.h"
 #include "proto/at.h"
 #include "util/certvalues.h"
 #include "util/escape.h"
@@ -374,10 +375,19 @@ int thsm_hsm_cert_pem(thsm_at *at, bool ca, char *pem, size_t pem_cap,
     int rc = thsm_hsm_expect_ok(at, req, err);
     if (rc != THSM_OK)
         return rc;
+    uint8_t der[THSM_PEM_MAX]; /* DER is shorter than its PEM */
+    size_t der_len;
     if (thsm_parse_pem(at->resp.lines, at->resp.nlines, pem, pem_cap) != 0)
         return thsm_fail(err, THSM_ERR_FAIL, "the device's answer to %s holds "
                          "no complete PEM certificate of at most %zu bytes",
                          req, pem_cap);
+    /* the text as the device sent it may hold anything OpenSSL skips (a
+     * line of escape sequences before BEGIN): only the DER goes on */
+    if (thsm_x509_to_der((uint8_t *)pem, strlen(pem), der, sizeof(der),
+                         &der_len) != 0 ||
+        thsm_x509_to_pem(der, der_len, pem, pem_cap) != 0)
+        return thsm_fail(err, THSM_ERR_FAIL, "the device's certificate does "
+                         "not parse");
     return THSM_OK;
 }
 

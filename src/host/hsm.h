@@ -135,7 +135,8 @@ int thsm_hsm_serial(thsm_at *at, char *out, size_t cap, thsm_err *err);
  * false when the device gives none (no signer, or the original board). */
 bool thsm_hsm_signer_pubkey(thsm_at *at, uint8_t pub[THSM_P256_PUB_LEN]);
 
-/* PEM text of the CA (ca=true) or signer certificate, CR LF removed. */
+/* PEM text of the CA (ca=true) or signer certificate, written anew from
+ * its DER (x509_host.h): none of the device's text passes through. */
 int thsm_hsm_cert_pem(thsm_at *at, bool ca, char *pem, size_t pem_cap,
                       thsm_err *err);
 

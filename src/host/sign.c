@@ -80,6 +80,32 @@ static const char *input_hit(const thsm_sign_req *q, const thsm_output *out)
     return NULL;
 }
 
+/* Output i may not be standard output with --json, the image on a
+ * terminal, an input, or an output before it. */
+static int output_clash(job *j, int i)
+{
+    const thsm_sign_req *q = j->req;
+    thsm_output *out = j->out;
+    if (out[i].is_stdout && q->json)
+        return thsm_fail(j->err, THSM_ERR_USAGE, "--json and %s %s both "
+                         "need standard output", out_option[i], q->out[i]);
+    if (i == THSM_SIGN_IMAGE && out[i].is_stdout && isatty(STDOUT_FILENO) &&
+        !q->force)
+        return thsm_fail(j->err, THSM_ERR_USAGE, "-o %s would write the "
+                         "binary image to the terminal; redirect it, or "
+                         "--force", q->out[i]);
+    const char *input = input_hit(q, &out[i]);
+    if (input)
+        return thsm_fail(j->err, THSM_ERR_USAGE, "%s %s is %s",
+                         out_option[i], q->out[i], input);
+    for (int k = 0; k < i; k++)
+        if (thsm_output_same(&out[i], &out[k]))
+            return thsm_fail(j->err, THSM_ERR_USAGE, "%s and %s name the "
+                             "same file (%s): each output needs its own",
+                             out_option[k], out_option[i], q->out[i]);
+    return THSM_OK;
+}
+
 /* Resolves each output and refuses two that are the same file, or one
  * that is an input. */
 static int resolve_outputs(job *j)
@@ -88,25 +114,14 @@ static int resolve_outputs(job *j)
     thsm_output *out = j->out;
     for (int i = 0; i < THSM_SIGN_OUTPUTS; i++) {
         if (thsm_output_resolve(&out[i], q->out[i], j->err->msg,
-                                sizeof(j->err->msg)) != 0)
+                                sizeof(j->err->msg)) != 0) {
+            thsm_output_abort(out, (size_t)i);
             return j->err->code = THSM_ERR_FAIL;
-        if (out[i].is_stdout && q->json)
-            return thsm_fail(j->err, THSM_ERR_USAGE, "--json and %s %s both "
-                             "need standard output", out_option[i], q->out[i]);
-        if (i == THSM_SIGN_IMAGE && out[i].is_stdout && isatty(STDOUT_FILENO) &&
-            !q->force)
-            return thsm_fail(j->err, THSM_ERR_USAGE, "-o %s would write the "
-                             "binary image to the terminal; redirect it, or "
-                             "--force", q->out[i]);
-        const char *input = input_hit(q, &out[i]);
-        if (input)
-            return thsm_fail(j->err, THSM_ERR_USAGE, "%s %s is %s",
-                             out_option[i], q->out[i], input);
-        for (int k = 0; k < i; k++)
-            if (thsm_output_same(&out[i], &out[k]))
-                return thsm_fail(j->err, THSM_ERR_USAGE, "%s and %s name the "
-                                 "same file (%s): each output needs its own",
-                                 out_option[k], out_option[i], q->out[i]);
+        }
+        if (output_clash(j, i) != THSM_OK) {
+            thsm_output_abort(out, (size_t)i + 1);
+            return j->err->code;
+        }
     }
     return THSM_OK;
 }
@@ -313,13 +328,17 @@ static int preflight(job *j)
 
 /* ---- keys and certificates ------------------------------------------------ */
 
-/* A whole small file, NUL-terminated, into a malloc'ed buffer. */
-static char *read_key_file(const char *path, size_t *len, thsm_err *err)
+/* A whole small file from fd (closed here), NUL-terminated, into a
+ * malloc'ed buffer; fd < 0: the open of path failed (errno). */
+static char *read_key_file(int fd, const char *path, size_t *len,
+                           thsm_err *err)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
     if (!f) {
         thsm_fail(err, THSM_ERR_FAIL, "cannot open %s: %s", path,
                   strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return NULL;
     }
     char *buf = malloc(KEY_FILE_MAX + 1);
@@ -337,13 +356,15 @@ static char *read_key_file(const char *path, size_t *len, thsm_err *err)
     return buf;
 }
 
-/* A public key from a SigGen.c, a certificate or a public key PEM. When
- * the file cannot be read: THSM_ERR_FAIL with *read_failed set. */
-static int load_any_key(const char *path, uint8_t pub[THSM_P256_PUB_LEN],
-                        bool *read_failed, thsm_err *err)
+/* A public key from a SigGen.c, a certificate or a public key PEM, read
+ * from fd (see read_key_file). When the file cannot be read: THSM_ERR_FAIL
+ * with *read_failed set. */
+static int load_any_key(int fd, const char *path,
+                        uint8_t pub[THSM_P256_PUB_LEN], bool *read_failed,
+                        thsm_err *err)
 {
     size_t len;
-    char *text = read_key_file(path, &len, err);
+    char *text = read_key_file(fd, path, &len, err);
     int rc = THSM_OK;
     *read_failed = !text;
     if (!text)
@@ -386,7 +407,8 @@ static int check_trust(job *j)
     bool read_failed;
     if (trust_file_check(j, path) != THSM_OK)
         return j->err->code;
-    if (load_any_key(path, want, &read_failed, &why) != THSM_OK)
+    if (load_any_key(open(path, O_RDONLY | O_CLOEXEC), path, want,
+                     &read_failed, &why) != THSM_OK)
         return read_failed ? thsm_fail(j->err, THSM_ERR_FAIL, "%s", why.msg)
                            : thsm_fail(j->err, THSM_ERR_FAIL, "--trust %s: %s",
                                        path, why.msg);
@@ -400,7 +422,8 @@ static int check_trust(job *j)
 }
 
 /* An existing certificate or SigGen.c output holding another key is not
- * replaced unless forced. */
+ * replaced unless forced. The file read is the one the rename replaces:
+ * in the directory the output holds. */
 static int check_overwrite(job *j)
 {
     for (int i = THSM_SIGN_CERT; i < THSM_SIGN_OUTPUTS; i++) {
@@ -408,9 +431,11 @@ static int check_overwrite(job *j)
         char id[THSM_KEY_ID_LEN], why[4400];
         thsm_err e;
         bool read_failed;
-        if (!j->out[i].exists)
+        int fd = thsm_output_open_existing(&j->out[i]);
+        if (fd < 0 && errno == ENOENT)
             continue;
-        if (load_any_key(j->out[i].path, old, &read_failed, &e) != THSM_OK) {
+        if (load_any_key(fd, j->req->out[i], old, &read_failed, &e) !=
+            THSM_OK) {
             if (read_failed) /* said, and the output is replaced anyway */
                 note(j, THSM_NOTE_ERROR, "%s", e.msg);
             continue;
@@ -577,20 +602,29 @@ static int hash_and_sign(job *j)
 
 /* ---- the pipeline --------------------------------------------------------- */
 
-static int run(job *j)
+/* After the outputs are resolved: everything up to their delivery. */
+static int sign_and_write(job *j)
 {
     const thsm_sign_req *q = j->req;
     char err[400];
-    if (resolve_outputs(j) != THSM_OK || load_firmware(j) != THSM_OK)
+    if (load_firmware(j) != THSM_OK)
         return j->err->code;
     memset(j->pad, 0xFF, sizeof(j->pad));
     if (thsm_image_header(j->header, q->board, q->version,
                           (uint32_t)j->res->size, err, sizeof(err)) != 0)
         return thsm_fail(j->err, THSM_ERR_FAIL, "%s", err);
-    if (preflight(j) != THSM_OK)
+    if (preflight(j) != THSM_OK || prepare_outputs(j) != THSM_OK ||
+        device_prepare(j) != THSM_OK || hash_and_sign(j) != THSM_OK ||
+        write_outputs(j) != THSM_OK)
         return j->err->code;
-    if (prepare_outputs(j) != THSM_OK || device_prepare(j) != THSM_OK ||
-        hash_and_sign(j) != THSM_OK || write_outputs(j) != THSM_OK) {
+    return THSM_OK;
+}
+
+static int run(job *j)
+{
+    if (resolve_outputs(j) != THSM_OK)
+        return j->err->code;
+    if (sign_and_write(j) != THSM_OK) {
         thsm_output_abort(j->out, THSM_SIGN_OUTPUTS);
         return j->err->code;
     }

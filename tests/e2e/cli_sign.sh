@@ -235,6 +235,37 @@ run 0 tinyhsm sign "${U[@]}" -o p.bin --cert-out $null --siggen $null fw.bin
 rm -f null2
 ok "outputs keep the mode of the file they replace, respect the umask; /proc/self/fd/1 on a pipe; a null device twice"
 
+# a replaced output never gets set-id, sticky or o+w bits (issue 16, 7)
+mkdir modes
+for f in signed_binary.bin stsafe_signer_cert.pem SigGen.c; do
+    echo old >modes/$f && chmod 7777 modes/$f
+done
+[ "$(stat -c %a modes/SigGen.c)" = 7777 ] || fail "cannot set up a 7777 file: $(stat -c %a modes/SigGen.c)"
+run 0 tinyhsm sign "${U[@]}" -o modes/ fw.bin
+for f in signed_binary.bin stsafe_signer_cert.pem SigGen.c; do
+    [ "$(stat -c %a modes/$f)" = 775 ] || fail "$f replaced with mode $(stat -c %a modes/$f), not 775"
+done
+ok "a replaced output of mode 7777 becomes 0775: no set-id, sticky or o+w bits"
+# root replacing another user's file: none of that user's mode is kept
+if [ "$(id -u)" -eq 0 ]; then
+    chmod 711 "$TMP" && chmod 777 modes && chown nobody modes
+    for f in signed_binary.bin stsafe_signer_cert.pem SigGen.c; do
+        rm -f modes/$f
+        setpriv --reuid=nobody --regid=nogroup --clear-groups -- sh -c "echo old >modes/$f && chmod 6777 modes/$f"
+        [ "$(stat -c %a:%U modes/$f)" = 6777:nobody ] || fail "cannot plant nobody's 6777 $f"
+    done
+    want=$(printf '%o' $((0644 & ~$(umask))))
+    run 0 tinyhsm sign "${U[@]}" -o modes/ fw.bin
+    for f in signed_binary.bin stsafe_signer_cert.pem SigGen.c; do
+        [ "$(stat -c %a:%U modes/$f)" = "$want:root" ] ||
+            fail "root replaced nobody's 6777 $f with $(stat -c %a:%U modes/$f), not $want:root"
+    done
+    ok "root replacing another user's 6777 file gets a new file of 0644 less the umask"
+else
+    echo "skip - root replacing another user's 6777 file: needs root to plant it"
+fi
+rm -rf modes
+
 # a closed pipe or a signal while the image streams: no file replaced, said so
 for f in stsafe_signer_cert.pem SigGen.c; do echo old >$f.keep; done
 # SigGen.c with another key: even --force keeps it when no image was delivered

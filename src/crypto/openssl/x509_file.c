@@ -52,6 +52,24 @@ int thsm_x509_to_der(const uint8_t *data, size_t len, uint8_t *der,
     return ok ? OK : FAIL;
 }
 
+int thsm_x509_to_pem(const uint8_t *data, size_t len, char *pem,
+                     size_t pem_cap)
+{
+    X509 *x = load_cert(data, len);
+    BIO *mem = x ? BIO_new(BIO_s_mem()) : NULL;
+    char *text = NULL;
+    long n = mem && PEM_write_bio_X509(mem, x) == 1
+                 ? BIO_get_mem_data(mem, &text) : 0;
+    int ok = n > 0 && (size_t)n < pem_cap;
+    if (ok) {
+        memcpy(pem, text, (size_t)n);
+        pem[n] = '\0';
+    }
+    BIO_free(mem);
+    X509_free(x);
+    return ok ? OK : FAIL;
+}
+
 static void say(char *why, size_t cap, const char *text)
 {
     if (cap)
