@@ -147,7 +147,7 @@ CK_RV p11_rv(int dev_rc)
     case DEV_NO_PIN: return CKR_USER_PIN_NOT_INITIALIZED;
     case DEV_NO_KEY: return CKR_KEY_HANDLE_INVALID;
     /* a wait longer than P11_PIN_WAIT_MAX: the token refuses tries for now
-     * (see DECISIONS, "PKCS#11: the SO role ...") */
+     * (docs/DECISIONS.md, "The SO role in the PKCS#11 module ...") */
     case DEV_PIN_DELAY: return CKR_PIN_LOCKED;
     case DEV_PIN_REFUSED: return CKR_PIN_INVALID;
     case DEV_NO_SO_PIN: return CKR_USER_TYPE_INVALID; /* no SO role yet */
