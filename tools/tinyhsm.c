@@ -22,7 +22,7 @@ static const command commands[] = {
     {"cert", cli_cert, "export the CA or signer certificate"},
     {"verify", cli_verify, "check a signed image as the bootloader would"},
     {"decommission", cli_decommission, "erase every key and certificate"},
-    {"pin", cli_pin, "set or change the device PIN"},
+    {"pin", cli_pin, "set, change or unblock the PIN; the SO PIN"},
     {"log", cli_log, "print or verify the device's audit log"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -52,17 +52,29 @@ int cli_login(cli_ctx *c, bool blocked_ok);
  * pin is ""): config sets it again after an erase. */
 int cli_login_keep(cli_ctx *c, bool blocked_ok, char *pin, size_t cap);
 
-/* The current PIN (new_pin=0: --pin-file, $TINYHSM_PIN) or a new one
- * (--new-pin-file, $TINYHSM_NEW_PIN): from file (first line), else the
- * environment, else a prompt without echo. Checks its format; 0, or -1
- * with the reason on stderr (never the PIN). */
-int cli_get_secret(cli_ctx *c, const char *file, bool new_pin,
+/* Which secret cli_get_secret reads. */
+enum {
+    CLI_SECRET_PIN = 0, /* the current user PIN: --pin-file, $TINYHSM_PIN */
+    CLI_SECRET_NEW = 1, /* a new one: --new-pin-file, $TINYHSM_NEW_PIN */
+    CLI_SECRET_SO = 2,  /* the SO PIN: --so-pin-file, $TINYHSM_SO_PIN */
+};
+
+/* The secret which names: from file (first line), else the environment,
+ * else a prompt without echo. Checks its format; 0, or -1 with the reason
+ * on stderr (never the PIN). */
+int cli_get_secret(cli_ctx *c, const char *file, int which,
                    const char *prompt, char *out, size_t cap);
 /* Asks on the terminal without echo. 0, or -1 (no terminal) silently. */
 int cli_prompt_pin(const char *prompt, char *out, size_t cap);
 /* "what: N tries left before the device blocks", or, with none left,
  * that the device is blocked now and how to recover it. */
 void cli_wrong_pin(cli_ctx *c, unsigned long left, const char *what);
+/* How a blocked user PIN is recovered: so_set 1 when an SO PIN with tries
+ * is set, 0 when none is, -1 when not known. */
+const char *cli_blocked_hint(int so_set);
+/* "what: wait N s before the next try" (the device's wait after a wrong
+ * PIN; no try was spent). */
+void cli_pin_delay(cli_ctx *c, unsigned long wait, const char *what);
 
 /* Handles --help and bad options for commands without options: returns
  * CLI_OK or CLI_USAGE when done, -1 to go on. */

@@ -17,9 +17,10 @@ static const char info_help[] =
     "Usage: tinyhsm info [--json]\n"
     "Shows the device version and serial number, the signer key id (the\n"
     "first 8 bytes of the SHA-256 of its public key, as in the audit log),\n"
-    "the device's status (PIN set or not, tries left, signatures made since\n"
-    "tinyhsmd started, audit log, a state rolled back; the original board\n"
-    "has none), and the subject, validity and key\n"
+    "the device's status (PIN set or not, tries left, the wait before the\n"
+    "next try after a wrong PIN, the security officer's PIN, signatures made\n"
+    "since tinyhsmd started, audit log, a state rolled back; the original\n"
+    "board has none), and the subject, validity and key\n"
     "fingerprint of its CA and signer certificates; a certificate that has\n"
     "expired or is not yet valid is flagged (JSON: \"validity\").\n\n"
     "  --json   one JSON object on standard output, for scripts; \"ok\" is\n"
@@ -32,6 +33,7 @@ typedef struct {
     bool has_status;               /* the device answered its status */
     char pin[16], tries[16], signatures[24], log[24], log_state[32];
     char state[32]; /* STATE=: "OK", "ROLLED_BACK", or "" from older devices */
+    char delay[16], so[16], so_tries[16], so_delay[16]; /* "" when absent */
     char has_ca[4], has_signer_cert[4]; /* "1", "0" or "" */
     bool has_cert[2];              /* [1] CA, [0] signer */
     thsm_x509_info cert[2];
@@ -66,6 +68,10 @@ static void read_status(cli_ctx *c, info_data *d)
     field(t, THSM_ST_LOG, d->log, sizeof(d->log));
     field(t, THSM_ST_LOG_STATE, d->log_state, sizeof(d->log_state));
     field(t, THSM_ST_STATE, d->state, sizeof(d->state));
+    field(t, THSM_ST_DELAY, d->delay, sizeof(d->delay));
+    field(t, THSM_ST_SO, d->so, sizeof(d->so));
+    field(t, THSM_ST_SO_TRIES, d->so_tries, sizeof(d->so_tries));
+    field(t, THSM_ST_SO_DELAY, d->so_delay, sizeof(d->so_delay));
     field(t, THSM_ST_CA, d->has_ca, sizeof(d->has_ca));
     field(t, THSM_ST_SIGNER_CERT, d->has_signer_cert,
           sizeof(d->has_signer_cert));
@@ -120,6 +126,24 @@ static const char *shown(info_data *d, const char *text)
     return thsm_escape(text, b, sizeof(d->shown[0]));
 }
 
+/* The security officer's PIN, on devices that have one. */
+static void print_so(info_data *d)
+{
+    if (!d->so[0])
+        return;
+    if (strcmp(d->so, THSM_ST_PIN_NONE) == 0)
+        printf("  SO PIN:      not set: a blocked PIN would need a "
+               "decommission (tinyhsm pin set --so)\n");
+    else if (strcmp(d->so, THSM_ST_PIN_SET) == 0)
+        printf("  SO PIN:      set, %s %s left\n", shown(d, d->so_tries),
+               strcmp(d->so_tries, "1") == 0 ? "try" : "tries");
+    else
+        printf("  SO PIN:      %s\n", shown(d, d->so));
+    if (d->so_delay[0] && strcmp(d->so_delay, "0") != 0)
+        printf("  SO PIN wait: %s s before the next try\n",
+               shown(d, d->so_delay));
+}
+
 static void print_status(info_data *d)
 {
     printf("Status\n");
@@ -131,6 +155,10 @@ static void print_status(info_data *d)
                strcmp(d->tries, "1") == 0 ? "try" : "tries");
     else
         printf("  PIN:         %s\n", shown(d, d->pin));
+    if (d->delay[0] && strcmp(d->delay, "0") != 0)
+        printf("  PIN wait:    %s s before the next try (after a wrong PIN)\n",
+               shown(d, d->delay));
+    print_so(d);
     printf("  Signatures:  %s made since tinyhsmd started\n",
            shown(d, d->signatures));
     if (strcmp(d->log_state, THSM_ST_LOG_OK) == 0)
@@ -149,8 +177,12 @@ static void print_status(info_data *d)
                "restored (see README, Rollback)\n");
     if (strcmp(d->pin, THSM_ST_PIN_BLOCKED) == 0)
         printf("The device is BLOCKED after too many wrong PINs: it will not "
-               "sign or change keys.\nOnly 'tinyhsm decommission --yes' "
-               "recovers it, and that erases every key.\n");
+               "sign or change keys.\n%s\n",
+               strcmp(d->so, THSM_ST_PIN_SET) == 0
+                   ? "The security officer unblocks it, and the keys stay: "
+                     "tinyhsm pin unblock"
+                   : "Only 'tinyhsm decommission --yes' recovers it, and that "
+                     "erases every key.");
 }
 
 /* Why there is no certificate: on a device that has none yet, how to
@@ -246,8 +278,20 @@ static void json_status(const info_data *d)
     printf(",\"log_intact\":%s,\"log_state\":",
            strcmp(d->log_state, THSM_ST_LOG_OK) == 0 ? "true" : "false");
     thsm_json_string(stdout, d->log_state);
-    printf(",\"rolled_back\":%s}",
+    printf(",\"rolled_back\":%s,\"pin_delay_s\":",
            strcmp(d->state, THSM_ST_STATE_ROLLED_BACK) == 0 ? "true" : "false");
+    json_number(d->delay);
+    printf(",\"so_pin\":");
+    thsm_json_string(stdout, !d->so[0] ? NULL
+                             : strcmp(d->so, THSM_ST_PIN_NONE) == 0 ? "none"
+                             : strcmp(d->so, THSM_ST_PIN_SET) == 0  ? "set"
+                             : strcmp(d->so, THSM_ST_PIN_BLOCKED) == 0
+                                 ? "blocked" : d->so);
+    printf(",\"so_tries_left\":");
+    json_number(strcmp(d->so, THSM_ST_PIN_SET) == 0 ? d->so_tries : "");
+    printf(",\"so_delay_s\":");
+    json_number(d->so_delay);
+    printf("}");
 }
 
 static void print_json(const info_data *d)

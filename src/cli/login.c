@@ -67,11 +67,15 @@ int cli_prompt_pin(const char *prompt, char *out, size_t cap)
     return ok ? 0 : -1;
 }
 
-int cli_get_secret(cli_ctx *c, const char *file, bool new_pin,
+int cli_get_secret(cli_ctx *c, const char *file, int which,
                    const char *prompt, char *out, size_t cap)
 {
-    const char *env = new_pin ? "TINYHSM_NEW_PIN" : "TINYHSM_PIN";
-    const char *opt = new_pin ? "--new-pin-file" : "--pin-file";
+    static const char *const envs[] = {"TINYHSM_PIN", "TINYHSM_NEW_PIN",
+                                       "TINYHSM_SO_PIN"};
+    static const char *const opts[] = {"--pin-file", "--new-pin-file",
+                                       "--so-pin-file"};
+    static const char *const names[] = {"the PIN", "a new PIN", "the SO PIN"};
+    const char *env = envs[which], *opt = opts[which];
     char from[600];
     if (file) {
         if (read_pin_file(c, file, out, cap) != 0)
@@ -84,8 +88,7 @@ int cli_get_secret(cli_ctx *c, const char *file, bool new_pin,
         snprintf(from, sizeof(from), "the PIN you typed");
     } else {
         cli_error(c, "%s is needed and there is no terminal to ask for it: use "
-                  "%s FILE or %s", new_pin ? "a new PIN" : "the PIN", opt,
-                  env);
+                  "%s FILE or %s", names[which], opt, env);
         return -1;
     }
     if (thsm_pin_format_ok(out))
@@ -111,12 +114,32 @@ void cli_wrong_pin(cli_ctx *c, unsigned long left, const char *what)
 {
     if (left == 0)
         cli_error(c, "%s: that was the last try, so the device is BLOCKED now "
-                  "and will not sign or change keys; only 'tinyhsm "
-                  "decommission --yes' recovers it, and that erases every "
-                  "key", what);
+                  "and will not sign or change keys; with an SO PIN, 'tinyhsm "
+                  "pin unblock' sets a new PIN and keeps the keys; without "
+                  "one, only 'tinyhsm decommission --yes' recovers it, and "
+                  "that erases every key", what);
     else
         cli_error(c, "%s: %lu %s left before the device blocks", what, left,
                   left == 1 ? "try" : "tries");
+}
+
+const char *cli_blocked_hint(int so_set)
+{
+    if (so_set > 0)
+        return "the security officer unblocks it and the keys stay: tinyhsm "
+               "pin unblock";
+    if (so_set == 0)
+        return "only 'tinyhsm decommission --yes' (which erases every key) "
+               "recovers the device";
+    return "with an SO PIN, 'tinyhsm pin unblock' sets a new PIN and keeps "
+           "the keys; without one, only 'tinyhsm decommission --yes' (which "
+           "erases every key) recovers the device";
+}
+
+void cli_pin_delay(cli_ctx *c, unsigned long wait, const char *what)
+{
+    cli_error(c, "%s: the device waits after a wrong PIN; wait %lu s before "
+              "the next try (this one spent no try)", what, wait);
 }
 
 /* The device's refusal of the login in the user's words. */
@@ -129,9 +152,10 @@ static void login_refused(cli_ctx *c, const thsm_deny *why)
         cli_wrong_pin(c, why->left, "wrong PIN");
     else if (why->kind == THSM_DENY_WRONG_PIN)
         cli_error(c, "wrong PIN");
+    else if (why->kind == THSM_DENY_DELAY)
+        cli_pin_delay(c, why->wait, "login refused");
     else if (why->kind == THSM_DENY_LOCKED)
-        cli_error(c, "the PIN is blocked now; only 'tinyhsm decommission "
-                  "--yes' (which erases every key) recovers the device");
+        cli_error(c, "the PIN is blocked now; %s", cli_blocked_hint(-1));
     else
         cli_error(c, "login failed: the device answered %s",
                   thsm_escape(why->code, code, sizeof(code)));
@@ -161,8 +185,8 @@ int cli_login_keep(cli_ctx *c, bool blocked_ok, char *pin, size_t cap)
     if (st.pin == THSM_PIN_BLOCKED && blocked_ok)
         return 0;
     if (st.pin == THSM_PIN_BLOCKED) {
-        cli_error(c, "the PIN is blocked; only 'tinyhsm decommission --yes' "
-                  "(which erases every key) recovers the device");
+        cli_error(c, "the PIN is blocked; %s",
+                  cli_blocked_hint(st.has_so && st.so == THSM_PIN_SET));
         return -1;
     }
     if (cli_get_secret(c, c->pin_file, false, "TinyHSM PIN: ", secret,

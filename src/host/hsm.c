@@ -107,6 +107,18 @@ static int status_word(thsm_status *st, const char *k, size_t kn,
         return parse_word(v, vn, st->log_state, sizeof(st->log_state));
     if (KEY(THSM_ST_STATE))
         return parse_word(v, vn, st->state, sizeof(st->state));
+    if (KEY(THSM_ST_DELAY))
+        return parse_num(v, vn, &st->delay);
+    if (KEY(THSM_ST_SO)) {
+        st->has_so = true;
+        return parse_pin_state(v, vn, &st->so);
+    }
+    if (KEY(THSM_ST_SO_AUTH))
+        return parse_flag(v, vn, &st->so_auth);
+    if (KEY(THSM_ST_SO_TRIES))
+        return parse_num(v, vn, &st->so_tries);
+    if (KEY(THSM_ST_SO_DELAY))
+        return parse_num(v, vn, &st->so_delay);
     return 0;
 #undef KEY
 }
@@ -423,6 +435,9 @@ static int pin_answer(const thsm_at *at, int rc, thsm_deny *why)
         why->has_left = sscanf(r->text, "%lu tries left", &why->left) == 1;
     } else if (strcmp(r->code, THSM_E_PIN_LOCKED) == 0)
         why->kind = THSM_DENY_LOCKED;
+    else if (strcmp(r->code, THSM_E_PIN_DELAY) == 0 &&
+             sscanf(r->text, "%lu", &why->wait) == 1 && why->wait > 0)
+        why->kind = THSM_DENY_DELAY;
     else
         why->kind = THSM_DENY_OTHER;
     snprintf(why->code, sizeof(why->code), "%s", r->code);
@@ -444,6 +459,31 @@ int thsm_hsm_pin_set(thsm_at *at, const char *old, const char *fresh,
                                 THSM_P_NEW "=%s", old, fresh)
                  : thsm_at_cmdf(at, &at->resp,
                                 THSM_CMD_PIN_SET " " THSM_P_NEW "=%s", fresh);
+    return pin_answer(at, rc, why);
+}
+
+int thsm_hsm_auth_so(thsm_at *at, const char *puk, thsm_deny *why)
+{
+    int rc = thsm_at_cmdf(at, &at->resp, THSM_CMD_AUTH_SO " " THSM_P_PIN "=%s",
+                          puk);
+    return pin_answer(at, rc, why);
+}
+
+int thsm_hsm_so_pin_set(thsm_at *at, const char *old, const char *fresh,
+                        thsm_deny *why)
+{
+    int rc = old ? thsm_at_cmdf(at, &at->resp,
+                                THSM_CMD_SO_PIN_SET " " THSM_P_OLD "=%s "
+                                THSM_P_NEW "=%s", old, fresh)
+                 : thsm_at_cmdf(at, &at->resp,
+                                THSM_CMD_SO_PIN_SET " " THSM_P_NEW "=%s", fresh);
+    return pin_answer(at, rc, why);
+}
+
+int thsm_hsm_pin_unblock(thsm_at *at, const char *fresh, thsm_deny *why)
+{
+    int rc = thsm_at_cmdf(at, &at->resp, THSM_CMD_PIN_UNBLOCK " " THSM_P_NEW
+                          "=%s", fresh);
     return pin_answer(at, rc, why);
 }
 

@@ -48,6 +48,12 @@ typedef struct {
     char ca_key[17], signer_key[17]; /* key ids, "-" when none */
     char log_state[32];
     char state[32]; /* STATE=: "OK", "ROLLED_BACK", or "" when absent */
+    unsigned long delay;    /* seconds before the PIN accepts a try */
+    bool has_so;            /* the device has the SO role (SO= present) */
+    int so;                 /* the SO PIN: THSM_PIN_* */
+    bool so_auth;           /* this connection is logged in as the SO */
+    unsigned long so_tries; /* SO PIN tries left */
+    unsigned long so_delay; /* seconds before the SO PIN accepts a try */
 } thsm_status;
 
 /* The parsers return 0, or -1 when the text is malformed. */
@@ -151,6 +157,7 @@ typedef enum {
     THSM_DENY_NO_ANSWER, /* at_rc says why */
     THSM_DENY_WRONG_PIN, /* has_left: left tries remain */
     THSM_DENY_LOCKED,    /* too many wrong PINs: blocked now */
+    THSM_DENY_DELAY,     /* too soon after a wrong PIN: wait seconds first */
     THSM_DENY_OTHER,     /* code is the device's error code ("" if none) */
 } thsm_deny_kind;
 
@@ -159,6 +166,7 @@ typedef struct {
     int at_rc;          /* THSM_AT_ERR_* for THSM_DENY_NO_ANSWER */
     bool has_left;
     unsigned long left; /* PIN tries left, when has_left */
+    unsigned long wait; /* seconds to wait, for THSM_DENY_DELAY */
     char code[32];
 } thsm_deny;
 
@@ -169,6 +177,20 @@ int thsm_hsm_auth(thsm_at *at, const char *pin, thsm_deny *why);
  * in). THSM_OK, or THSM_ERR_FAIL with *why. */
 int thsm_hsm_pin_set(thsm_at *at, const char *old, const char *fresh,
                      thsm_deny *why);
+
+/* Logs this connection in as the security officer with puk. THSM_OK, or
+ * THSM_ERR_FAIL with *why. */
+int thsm_hsm_auth_so(thsm_at *at, const char *puk, thsm_deny *why);
+
+/* Sets the first SO PIN (old NULL: needs this connection's user login) or
+ * changes it from old to fresh (which logs in as the SO). THSM_OK, or
+ * THSM_ERR_FAIL with *why. */
+int thsm_hsm_so_pin_set(thsm_at *at, const char *old, const char *fresh,
+                        thsm_deny *why);
+
+/* The SO (logged in on this connection) sets a new user PIN, blocked or
+ * not; the keys stay. THSM_OK, or THSM_ERR_FAIL with *why. */
+int thsm_hsm_pin_unblock(thsm_at *at, const char *fresh, thsm_deny *why);
 
 /* Erases every key and certificate, and the PIN. */
 int thsm_hsm_decommission(thsm_at *at, thsm_err *err);

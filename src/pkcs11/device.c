@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The response lives with the connection: never static, since the module
  * runs on many threads at once. */
@@ -87,6 +88,10 @@ int p11_dev_status(p11_dev *d, p11_dev_state *st)
                                           : DEV_PIN_NONE;
     st->auth = s.auth;
     st->tries = s.tries;
+    st->so = s.so == THSM_PIN_SET       ? DEV_PIN_SET
+             : s.so == THSM_PIN_BLOCKED ? DEV_PIN_BLOCKED
+                                        : DEV_PIN_NONE;
+    st->so_tries = s.so_tries;
     return DEV_OK;
 }
 
@@ -99,13 +104,72 @@ int p11_dev_serial(p11_dev *d, char *out, size_t cap)
     return DEV_OK;
 }
 
-int p11_dev_login(p11_dev *d, const char *pin)
+/* A PIN command's refusal (the host library's reading of it). */
+static int deny_rc(const thsm_deny *why)
 {
-    int rc = thsm_at_cmdf(&d->at, &d->resp, THSM_CMD_AUTH " " THSM_P_PIN "=%s",
-                          pin);
-    if (rc != THSM_AT_OK)
-        return DEV_GONE;
-    return d->resp.ok ? DEV_OK : map_code(d->resp.code);
+    switch (why->kind) {
+    case THSM_DENY_NONE: return DEV_OK;
+    case THSM_DENY_NO_ANSWER:
+        return why->at_rc == THSM_AT_ERR_TOO_BIG ? DEV_ERROR : DEV_GONE;
+    case THSM_DENY_WRONG_PIN: return DEV_PIN_INCORRECT;
+    case THSM_DENY_LOCKED: return DEV_PIN_LOCKED;
+    case THSM_DENY_DELAY: return DEV_PIN_DELAY;
+    default:
+        return strcmp(why->code, THSM_E_BAD_PARAM) == 0 ? DEV_PIN_REFUSED
+                                                        : map_code(why->code);
+    }
+}
+
+/* One PIN command (op) with its parameters. */
+typedef struct {
+    int op; /* 0 login, 1 set */
+    int so;
+    const char *pin, *old;
+} pin_cmd;
+
+static int pin_cmd_send(p11_dev *d, const pin_cmd *c, thsm_deny *why)
+{
+    if (c->op == 0)
+        return c->so ? thsm_hsm_auth_so(&d->at, c->pin, why)
+                     : thsm_hsm_auth(&d->at, c->pin, why);
+    return c->so ? thsm_hsm_so_pin_set(&d->at, c->old, c->pin, why)
+                 : thsm_hsm_pin_set(&d->at, c->old, c->pin, why);
+}
+
+/* Sends c; waits out the device's delay while the total stays within
+ * max_wait seconds. A wait costs no try, so waiting is what a caller
+ * retrying at once would get anyway, minus the refusals. */
+static int pin_cmd_run(p11_dev *d, const pin_cmd *c, unsigned max_wait)
+{
+    thsm_deny why;
+    unsigned long waited = 0;
+    for (;;) {
+        pin_cmd_send(d, c, &why);
+        if (why.kind != THSM_DENY_DELAY || waited + why.wait > max_wait)
+            return deny_rc(&why);
+        sleep((unsigned)why.wait);
+        waited += why.wait;
+    }
+}
+
+int p11_dev_login(p11_dev *d, int so, const char *pin, unsigned max_wait)
+{
+    pin_cmd c = {0, so, pin, NULL};
+    return pin_cmd_run(d, &c, max_wait);
+}
+
+int p11_dev_set_pin(p11_dev *d, int so, const char *old, const char *fresh,
+                    unsigned max_wait)
+{
+    pin_cmd c = {1, so, fresh, old};
+    return pin_cmd_run(d, &c, max_wait);
+}
+
+int p11_dev_unblock(p11_dev *d, const char *fresh)
+{
+    thsm_deny why;
+    thsm_hsm_pin_unblock(&d->at, fresh, &why);
+    return deny_rc(&why);
 }
 
 int p11_dev_logout(p11_dev *d)

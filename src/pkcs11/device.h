@@ -18,6 +18,9 @@ enum {
     DEV_PIN_LOCKED,    /* no tries left */
     DEV_NO_PIN,        /* the device has no PIN */
     DEV_NO_KEY,        /* no such key or certificate */
+    DEV_PIN_DELAY,     /* a wait after a wrong PIN is running: no try spent */
+    DEV_PIN_REFUSED,   /* the device refused the new PIN (too easy to guess) */
+    DEV_NO_SO_PIN,     /* a user PIN but no SO PIN: no SO role yet */
     DEV_ERROR          /* any other refusal or malformed answer */
 };
 
@@ -27,6 +30,8 @@ typedef struct {
     int pin;             /* DEV_PIN_* */
     int auth;            /* this connection is logged in */
     unsigned long tries; /* PIN tries left */
+    int so;              /* the SO PIN: DEV_PIN_* */
+    unsigned long so_tries;
 } p11_dev_state;
 
 typedef struct p11_dev p11_dev;
@@ -38,7 +43,17 @@ void p11_dev_close(p11_dev *d);
 int p11_dev_status(p11_dev *d, p11_dev_state *st);
 /* The device's serial number in hex (AT+STSAFE_SERIAL?). */
 int p11_dev_serial(p11_dev *d, char *out, size_t cap);
-int p11_dev_login(p11_dev *d, const char *pin);
+/* The PIN commands of the user (so=0) or the security officer (so=1).
+ * During the wait after a wrong PIN each first waits up to max_wait
+ * seconds (the device says how long) and tries once more; a longer wait
+ * answers DEV_PIN_DELAY at once. */
+int p11_dev_login(p11_dev *d, int so, const char *pin, unsigned max_wait);
+/* Changes the role's PIN from old to fresh; it logs this connection in as
+ * that role, and a user PIN change ends every other login. */
+int p11_dev_set_pin(p11_dev *d, int so, const char *old, const char *fresh,
+                    unsigned max_wait);
+/* In a connection logged in as the SO: a new user PIN, keys kept. */
+int p11_dev_unblock(p11_dev *d, const char *fresh);
 int p11_dev_logout(p11_dev *d);
 /* DER of the CA (ca=1) or signer certificate. */
 int p11_dev_cert_der(p11_dev *d, int ca, uint8_t *der, size_t cap,

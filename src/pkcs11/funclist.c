@@ -11,8 +11,6 @@
     static CK_RV none_##name args { return CKR_FUNCTION_NOT_SUPPORTED; }
 
 NONE(C_InitToken, (CK_SLOT_ID slot_id, unsigned char *pin, unsigned long pin_len, unsigned char *label))
-NONE(C_InitPIN, (CK_SESSION_HANDLE session, unsigned char *pin, unsigned long pin_len))
-NONE(C_SetPIN, (CK_SESSION_HANDLE session, unsigned char *old_pin, unsigned long old_len, unsigned char *new_pin, unsigned long new_len))
 NONE(C_GetOperationState, (CK_SESSION_HANDLE session, unsigned char *operation_state, unsigned long *operation_state_len))
 NONE(C_SetOperationState, (CK_SESSION_HANDLE session, unsigned char *operation_state, unsigned long operation_state_len, CK_OBJECT_HANDLE encryption_key, CK_OBJECT_HANDLE authentiation_key))
 NONE(C_CreateObject, (CK_SESSION_HANDLE session, CK_ATTRIBUTE *templ, unsigned long count, CK_OBJECT_HANDLE *object))
@@ -67,8 +65,8 @@ static CK_FUNCTION_LIST function_list = {
     C_GetMechanismList,
     C_GetMechanismInfo,
     none_C_InitToken,
-    none_C_InitPIN,
-    none_C_SetPIN,
+    C_InitPIN,
+    C_SetPIN,
     C_OpenSession,
     C_CloseSession,
     C_CloseAllSessions,

@@ -12,6 +12,7 @@
 
 #include "crypto/sha256.h"
 #include "pkcs11/device.h"
+#include "util/pin.h"
 
 #define P11_SLOTS_MAX 8
 #define P11_POOL_MAX 8
@@ -21,6 +22,14 @@
 #define P11_PORT_MAX 4096
 #define P11_CERT_MAX 2048
 
+#define P11_PIN_WAIT_MAX (P11_TIMEOUT_MS / 1000) /* seconds: see DECISIONS */
+
+#define P11_USER_TRIES 5 /* the device's tries: docs/PROTOCOL.md */
+#define P11_SO_TRIES 10
+
+/* Who an application (or a connection) is logged in as. */
+enum { ROLE_NONE = 0, ROLE_USER, ROLE_SO };
+
 /* Object handles: slot * 16 + one of these. */
 enum { OBJ_SIGNER_PRIV = 1, OBJ_SIGNER_PUB, OBJ_SIGNER_CERT, OBJ_CA_PUB,
        OBJ_CA_CERT, OBJ_COUNT = OBJ_CA_CERT };
@@ -28,7 +37,7 @@ enum { OBJ_SIGNER_PRIV = 1, OBJ_SIGNER_PUB, OBJ_SIGNER_CERT, OBJ_CA_PUB,
 typedef struct {
     p11_dev *dev;  /* NULL: not connected */
     int busy;      /* taken by a thread */
-    int authed;    /* logged in on the device */
+    int authed;    /* ROLE_*: its login on the device */
     int stale;     /* close it when given back (logout, device gone) */
 } p11_conn;
 
@@ -47,8 +56,8 @@ typedef struct {
     pthread_cond_t freed;
     p11_conn conns[P11_POOL_MAX];
     int pool;        /* connections it may open: 1 to P11_POOL_MAX */
-    int logged_in;   /* this application's login (all its sessions) */
-    char *pin;       /* held in locked memory while logged in */
+    int logged_in;   /* ROLE_*: this application's login (all its sessions) */
+    char *pin;       /* that role's PIN, in locked memory while logged in */
     int pin_set;     /* last seen: the device has a PIN */
     unsigned epoch;  /* bumped when the device goes away */
     p11_cert cert[2]; /* [0] signer, [1] CA */
@@ -76,11 +85,18 @@ extern CK_ULONG p11_nslots;
 CK_RV p11_slots_load(void);
 void p11_slots_free(void);
 /* Takes a connection (waits at most P11_TIMEOUT_MS), connected and, when
- * the application is logged in and auth is set, logged in. */
+ * the application is logged in and auth is set, logged in as its role. */
 CK_RV p11_conn_take(p11_slot *s, int auth, p11_conn **out);
 /* Gives it back; rc is the device result of its last use. */
 void p11_conn_give(p11_slot *s, p11_conn *c, int rc);
-CK_RV p11_login(p11_slot *s, const char *pin);
+CK_RV p11_login(p11_slot *s, int role, const char *pin);
+/* C_SetPIN for role (ROLE_USER or ROLE_SO) and C_InitPIN (pin.c). */
+CK_RV p11_set_pin(p11_slot *s, int role, const char *old, const char *fresh);
+CK_RV p11_init_pin(p11_slot *s, const char *fresh);
+/* pin.c: pin[0..len) as a C string in text, or why it cannot be a PIN
+ * (checked here so that it never costs a try). */
+CK_RV p11_pin_text(const CK_UTF8CHAR *pin, CK_ULONG len,
+                   char text[THSM_PIN_MAX + 1]);
 CK_RV p11_logout(p11_slot *s);
 CK_RV p11_logout_locked(p11_slot *s); /* with p11_lock held */
 /* Device result to PKCS#11. */

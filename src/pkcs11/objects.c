@@ -281,7 +281,7 @@ void p11_find(p11_session *ss, CK_ATTRIBUTE *t, CK_ULONG n)
         CK_OBJECT_HANDLE h = ss->slot * 16 + w;
         if (object(s, h, &l) != 0 || !matches(&l, t, n))
             continue;
-        if (w == OBJ_SIGNER_PRIV && s->pin_set && !s->logged_in)
+        if (w == OBJ_SIGNER_PRIV && s->pin_set && s->logged_in != ROLE_USER)
             continue;
         ss->found[ss->nfound++] = h;
     }

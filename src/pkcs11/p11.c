@@ -120,19 +120,32 @@ CK_RV C_GetSlotInfo(CK_SLOT_ID id, CK_SLOT_INFO *info)
     return CKR_OK;
 }
 
+/* The CKF_*_PIN_* flags of one role from its state and tries (of max);
+ * flags[] holds its LOCKED, FINAL_TRY and COUNT_LOW flags. A running wait
+ * after a wrong PIN changes none of them: it spends no try. */
+static CK_FLAGS role_flags(int pin, unsigned long tries, unsigned long max,
+                           const CK_FLAGS flags[3])
+{
+    if (pin == DEV_PIN_NONE)
+        return 0;
+    if (pin == DEV_PIN_BLOCKED || tries == 0)
+        return flags[0];
+    if (tries == 1)
+        return flags[1] | flags[2];
+    return tries < max ? flags[2] : 0;
+}
+
 static CK_FLAGS pin_flags(const p11_dev_state *st)
 {
-    CK_FLAGS f = 0;
+    static const CK_FLAGS user[3] = {CKF_USER_PIN_LOCKED, CKF_USER_PIN_FINAL_TRY,
+                                     CKF_USER_PIN_COUNT_LOW};
+    static const CK_FLAGS so[3] = {CKF_SO_PIN_LOCKED, CKF_SO_PIN_FINAL_TRY,
+                                   CKF_SO_PIN_COUNT_LOW};
     if (st->pin == DEV_PIN_NONE)
         return 0;
-    f |= CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED;
-    if (st->pin == DEV_PIN_BLOCKED || st->tries == 0)
-        f |= CKF_USER_PIN_LOCKED;
-    else if (st->tries == 1)
-        f |= CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_COUNT_LOW;
-    else if (st->tries < 5)
-        f |= CKF_USER_PIN_COUNT_LOW;
-    return f;
+    return CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED |
+           role_flags(st->pin, st->tries, P11_USER_TRIES, user) |
+           role_flags(st->so, st->so_tries, P11_SO_TRIES, so);
 }
 
 CK_RV C_GetTokenInfo(CK_SLOT_ID id, CK_TOKEN_INFO *info)
@@ -271,7 +284,10 @@ CK_RV C_OpenSession(CK_SLOT_ID id, CK_FLAGS flags, void *app, CK_NOTIFY notify,
     /* the token's objects as they are now, read by the first session */
     pthread_mutex_lock(&p11_lock);
     int first = slot_idle(id);
+    int so = s->logged_in == ROLE_SO;
     pthread_mutex_unlock(&p11_lock);
+    if (so && !(flags & CKF_RW_SESSION))
+        return CKR_SESSION_READ_WRITE_SO_EXISTS;
     CK_RV rv = first ? p11_certs_load(s) : CKR_OK;
     if (rv == CKR_DEVICE_REMOVED)
         return CKR_TOKEN_NOT_PRESENT;
@@ -344,12 +360,14 @@ CK_RV C_GetSessionInfo(CK_SESSION_HANDLE h, CK_SESSION_INFO *info)
         rv = CKR_ARGUMENTS_BAD;
     if (ss && info) {
         int rw = (ss->flags & CKF_RW_SESSION) != 0;
+        int role = p11_slots[ss->slot]->logged_in;
         info->slotID = ss->slot;
         info->flags = ss->flags;
         info->ulDeviceError = 0;
-        info->state = p11_slots[ss->slot]->logged_in
-                          ? (rw ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS)
-                          : (rw ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION);
+        info->state = role == ROLE_SO     ? CKS_RW_SO_FUNCTIONS
+                      : role == ROLE_USER ? (rw ? CKS_RW_USER_FUNCTIONS
+                                                : CKS_RO_USER_FUNCTIONS)
+                      : (rw ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION);
     }
     pthread_mutex_unlock(&p11_lock);
     return rv;
@@ -357,30 +375,40 @@ CK_RV C_GetSessionInfo(CK_SESSION_HANDLE h, CK_SESSION_INFO *info)
 
 /* ---- login ----------------------------------------------------------------- */
 
+/* Whether a read-only session of slot id is open. With p11_lock held. */
+static int ro_session_open(CK_SLOT_ID id)
+{
+    for (int i = 0; i < P11_SESSIONS_MAX; i++)
+        if (sessions[i].used && sessions[i].slot == id &&
+            !(sessions[i].flags & CKF_RW_SESSION))
+            return 1;
+    return 0;
+}
+
 CK_RV C_Login(CK_SESSION_HANDLE h, CK_USER_TYPE user, CK_UTF8CHAR *pin,
               CK_ULONG len)
 {
     CK_RV rv;
     char text[THSM_PIN_MAX + 1];
+    int role = user == CKU_SO ? ROLE_SO : ROLE_USER;
     pthread_mutex_lock(&p11_lock);
     p11_session *ss = p11_session_get(h, &rv);
     p11_slot *s = ss ? p11_slots[ss->slot] : NULL;
-    if (ss && user != CKU_USER)
-        rv = user == CKU_SO ? CKR_USER_TYPE_INVALID
-                            : CKR_OPERATION_NOT_INITIALIZED;
+    if (ss && user != CKU_USER && user != CKU_SO)
+        rv = user == CKU_CONTEXT_SPECIFIC ? CKR_OPERATION_NOT_INITIALIZED
+                                          : CKR_USER_TYPE_INVALID;
     else if (ss && s->logged_in)
-        rv = CKR_USER_ALREADY_LOGGED_IN;
+        rv = s->logged_in == role ? CKR_USER_ALREADY_LOGGED_IN
+                                  : CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
+    else if (ss && role == ROLE_SO && ro_session_open(ss->slot))
+        rv = CKR_SESSION_READ_ONLY_EXISTS;
     pthread_mutex_unlock(&p11_lock);
     if (rv != CKR_OK)
         return rv;
-    if (!pin)
-        return CKR_ARGUMENTS_BAD; /* no protected authentication path */
     /* a PIN that cannot be valid costs no try: checked here */
-    if (len < THSM_PIN_MIN || len > THSM_PIN_MAX)
-        return CKR_PIN_LEN_RANGE;
-    memcpy(text, pin, len);
-    text[len] = '\0';
-    rv = thsm_pin_format_ok(text) ? p11_login(s, text) : CKR_PIN_INVALID;
+    rv = p11_pin_text(pin, len, text);
+    if (rv == CKR_OK)
+        rv = p11_login(s, role, text);
     explicit_bzero(text, sizeof(text));
     return rv;
 }

@@ -63,7 +63,7 @@ CK_RV C_SignInit(CK_SESSION_HANDLE h, CK_MECHANISM *m, CK_OBJECT_HANDLE key)
         rv = CKR_KEY_HANDLE_INVALID;
     else if (key % 16 != OBJ_SIGNER_PRIV)
         rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
-    else if (s->pin_set && !s->logged_in)
+    else if (s->pin_set && s->logged_in != ROLE_USER)
         rv = CKR_USER_NOT_LOGGED_IN;
     else if (m->mechanism == CKM_ECDSA_SHA256 && thsm_sha256_init(&ss->sha) != 0)
         rv = CKR_HOST_MEMORY;
@@ -253,7 +253,7 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM *m,
         rv = CKR_TEMPLATE_INCOMPLETE; /* replacing the key is never implied */
     else if (!s->pin_set)
         rv = CKR_USER_PIN_NOT_INITIALIZED;
-    else if (!s->logged_in)
+    else if (s->logged_in != ROLE_USER)
         rv = CKR_USER_NOT_LOGGED_IN;
     if (rv == CKR_OK)
         old = s->cert[0];

@@ -90,21 +90,29 @@ CK_RV p11_slots_load(void)
     return slot_add(path);
 }
 
+static void pin_free(char *pin)
+{
+    if (!pin)
+        return;
+    explicit_bzero(pin, THSM_PIN_MAX + 1);
+    munlock(pin, (size_t)sysconf(_SC_PAGESIZE));
+    munmap(pin, (size_t)sysconf(_SC_PAGESIZE));
+}
+
 static void pin_wipe(p11_slot *s)
 {
-    if (!s->pin)
-        return;
-    explicit_bzero(s->pin, THSM_PIN_MAX + 1);
-    munlock(s->pin, (size_t)sysconf(_SC_PAGESIZE));
-    munmap(s->pin, (size_t)sysconf(_SC_PAGESIZE));
+    pin_free(s->pin);
     s->pin = NULL;
 }
 
-/* Closes every idle connection; busy ones close when given back. */
-static void pool_drop(p11_slot *s)
+/* Closes every idle connection but keep; busy ones close when given
+ * back. */
+static void pool_drop(p11_slot *s, const p11_conn *keep)
 {
     for (int i = 0; i < P11_POOL_MAX; i++) {
         p11_conn *c = &s->conns[i];
+        if (c == keep)
+            continue;
         if (c->busy) {
             c->stale = 1;
         } else {
@@ -119,7 +127,7 @@ void p11_slots_free(void)
 {
     for (CK_ULONG i = 0; i < p11_nslots; i++) {
         p11_slot *s = p11_slots[i];
-        pool_drop(s);
+        pool_drop(s, NULL);
         pin_wipe(s);
         pthread_cond_destroy(&s->freed);
         free(s);
@@ -138,6 +146,11 @@ CK_RV p11_rv(int dev_rc)
     case DEV_PIN_LOCKED: return CKR_PIN_LOCKED;
     case DEV_NO_PIN: return CKR_USER_PIN_NOT_INITIALIZED;
     case DEV_NO_KEY: return CKR_KEY_HANDLE_INVALID;
+    /* a wait longer than P11_PIN_WAIT_MAX: the token refuses tries for now
+     * (docs/DECISIONS.md, "The SO role in the PKCS#11 module ...") */
+    case DEV_PIN_DELAY: return CKR_PIN_LOCKED;
+    case DEV_PIN_REFUSED: return CKR_PIN_INVALID;
+    case DEV_NO_SO_PIN: return CKR_USER_TYPE_INVALID; /* no SO role yet */
     default: return CKR_DEVICE_ERROR;
     }
 }
@@ -151,7 +164,7 @@ static p11_conn *pool_pick(p11_slot *s, int auth)
         if (c->busy)
             continue;
         /* best: connected and already in the wanted login state */
-        if (c->dev && c->authed == (auth && s->logged_in))
+        if (c->dev && c->authed == (auth ? s->logged_in : ROLE_NONE))
             return c;
         if (!pick || (c->dev && !pick->dev))
             pick = c;
@@ -174,14 +187,16 @@ CK_RV p11_conn_take(p11_slot *s, int auth, p11_conn **out)
         }
     c->busy = 1;
     c->stale = 0;
-    int login = auth && s->logged_in && !c->authed;
-    if (login)
+    int role = auth && c->authed != s->logged_in ? s->logged_in : ROLE_NONE;
+    if (role)
         memcpy(pin, s->pin, sizeof(pin));
     pthread_mutex_unlock(&p11_lock);
 
     int rc = c->dev ? DEV_OK : p11_dev_open(s->port, P11_TIMEOUT_MS, &c->dev);
-    if (rc == DEV_OK && login && (rc = p11_dev_login(c->dev, pin)) == DEV_OK)
-        c->authed = 1;
+    if (rc == DEV_OK && role &&
+        (rc = p11_dev_login(c->dev, role == ROLE_SO, pin, P11_PIN_WAIT_MAX)) ==
+            DEV_OK)
+        c->authed = role;
     explicit_bzero(pin, sizeof(pin));
     if (rc != DEV_OK) {
         p11_conn_give(s, c, rc);
@@ -195,7 +210,7 @@ CK_RV p11_conn_take(p11_slot *s, int auth, p11_conn **out)
  * application's login and sessions. Called with p11_lock held. */
 static void slot_gone(p11_slot *s)
 {
-    pool_drop(s);
+    pool_drop(s, NULL);
     s->logged_in = 0;
     pin_wipe(s);
     s->epoch++;
@@ -232,28 +247,38 @@ static int pin_keep(p11_slot *s, const char *pin)
     return 0;
 }
 
-CK_RV p11_login(p11_slot *s, const char *pin)
+/* Whether the device's PIN state lets role log in: DEV_OK, or why not. */
+static int login_allowed(p11_dev *d, int role)
+{
+    p11_dev_state st;
+    int rc = p11_dev_status(d, &st);
+    if (rc != DEV_OK)
+        return rc;
+    if (role == ROLE_SO && st.pin != DEV_PIN_NONE && st.so == DEV_PIN_NONE)
+        return DEV_NO_SO_PIN;
+    int pin = role == ROLE_SO ? st.so : st.pin;
+    return pin == DEV_PIN_NONE      ? DEV_NO_PIN
+           : pin == DEV_PIN_BLOCKED ? DEV_PIN_LOCKED
+                                    : DEV_OK;
+}
+
+CK_RV p11_login(p11_slot *s, int role, const char *pin)
 {
     p11_conn *c;
-    p11_dev_state st;
     CK_RV rv = p11_conn_take(s, 0, &c);
     if (rv != CKR_OK)
         return rv;
-    int rc = p11_dev_status(c->dev, &st);
-    if (rc == DEV_OK && st.pin == DEV_PIN_NONE)
-        rc = DEV_NO_PIN;
-    else if (rc == DEV_OK && st.pin == DEV_PIN_BLOCKED)
-        rc = DEV_PIN_LOCKED;
-    else if (rc == DEV_OK)
-        rc = p11_dev_login(c->dev, pin);
+    int rc = login_allowed(c->dev, role);
+    if (rc == DEV_OK)
+        rc = p11_dev_login(c->dev, role == ROLE_SO, pin, P11_PIN_WAIT_MAX);
     pthread_mutex_lock(&p11_lock);
     if (rc == DEV_OK && s->logged_in) {
         rv = CKR_USER_ALREADY_LOGGED_IN; /* another thread was quicker */
     } else if (rc == DEV_OK && pin_keep(s, pin) != 0) {
         rv = CKR_HOST_MEMORY;
     } else if (rc == DEV_OK) {
-        s->logged_in = 1;
-        c->authed = 1;
+        s->logged_in = role;
+        c->authed = role;
     }
     if (rv != CKR_OK)
         c->stale = 1; /* logged in for nobody: close it */
@@ -262,12 +287,64 @@ CK_RV p11_login(p11_slot *s, const char *pin)
     return rc == DEV_OK ? rv : p11_rv(rc);
 }
 
+/* Role's PIN is fresh now, and c is logged in as role on the device. With
+ * p11_lock held. */
+static void pin_changed(p11_slot *s, p11_conn *c, int role, const char *fresh)
+{
+    if (role == ROLE_USER)
+        pool_drop(s, c); /* the device ended every other login */
+    if (s->logged_in != role) {
+        c->stale = 1; /* logged in for nobody: close it */
+        return;
+    }
+    c->authed = role;
+    char *was = s->pin;
+    if (pin_keep(s, fresh) == 0)
+        pin_free(was);
+    else
+        p11_logout_locked(s); /* the new PIN cannot be kept to log in again */
+}
+
+CK_RV p11_set_pin(p11_slot *s, int role, const char *old, const char *fresh)
+{
+    p11_conn *c;
+    CK_RV rv = p11_conn_take(s, 0, &c);
+    if (rv != CKR_OK)
+        return rv;
+    int rc = login_allowed(c->dev, role);
+    if (rc == DEV_OK)
+        rc = p11_dev_set_pin(c->dev, role == ROLE_SO, old, fresh,
+                             P11_PIN_WAIT_MAX);
+    pthread_mutex_lock(&p11_lock);
+    if (rc == DEV_OK)
+        pin_changed(s, c, role, fresh);
+    pthread_mutex_unlock(&p11_lock);
+    p11_conn_give(s, c, rc);
+    return p11_rv(rc);
+}
+
+CK_RV p11_init_pin(p11_slot *s, const char *fresh)
+{
+    p11_conn *c;
+    CK_RV rv = p11_conn_take(s, 1, &c);
+    if (rv != CKR_OK)
+        return rv;
+    int rc = p11_dev_unblock(c->dev, fresh);
+    if (rc == DEV_OK) {
+        pthread_mutex_lock(&p11_lock);
+        pool_drop(s, c); /* the device ended every other login */
+        pthread_mutex_unlock(&p11_lock);
+    }
+    p11_conn_give(s, c, rc);
+    return p11_rv(rc);
+}
+
 CK_RV p11_logout_locked(p11_slot *s)
 {
     CK_RV rv = s->logged_in ? CKR_OK : CKR_USER_NOT_LOGGED_IN;
     s->logged_in = 0;
     pin_wipe(s);
-    pool_drop(s); /* closing a connection ends its device login */
+    pool_drop(s, NULL); /* closing a connection ends its device login */
     return rv;
 }
 

@@ -54,7 +54,10 @@ for h in $helpers; do
     expect $h "tinyhsm sign --board B-U585I-IOT02A --version 1.0.0 fw" fw.bin fw.hex
     expect $h "tinyhsm cert " ca signer
     expect $h "tinyhsm config --new " all signer
+    expect $h "tinyhsm pin " change set unblock
+    expect $h "tinyhsm pin unblock --so" --so --so-pin-file
+    expect $h "tinyhsm pin unblock --so-pin-file fw" fw.bin fw.hex
     expect $h "tinyhsm help si" sign
-    ok "completion ($h helpers): commands, options per command, boards, files"
+    ok "completion ($h helpers): commands, options per command, boards, files, pin actions"
 done
 echo "$PASSED passed, 0 failed"

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include "p11_common.h"
+#include "testutil.h"
 
 #include "crypto/p256.h"
 #include "crypto/sha256.h"
@@ -123,6 +124,8 @@ static void test_bad_arguments(void)
     CHECK_RV(f->C_Sign(s, d, 32, sig, &sig_len), CKR_OPERATION_NOT_INITIALIZED);
     CHECK_RV(f->C_Login(s, CKU_USER, NULL, 6), CKR_ARGUMENTS_BAD);
     CHECK_RV(f->C_Login(s, 42, (CK_UTF8CHAR *)"123456", 6),
+             CKR_USER_TYPE_INVALID);
+    CHECK_RV(f->C_Login(s, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR *)"123456", 6),
              CKR_OPERATION_NOT_INITIALIZED);
     CHECK_RV(f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)"12345", 5), CKR_PIN_LEN_RANGE);
     CHECK_RV(f->C_FindObjects(s, NULL, 1, &n), CKR_ARGUMENTS_BAD);
@@ -236,6 +239,59 @@ static void test_login_and_sign(void)
     puts("ok - login per application, signatures verify, key replacement");
 }
 
+#define PIN_ARG(p) (CK_UTF8CHAR *)(p), strlen(p)
+#define SO_PIN "officer-puk"
+
+/* The security officer: its session state, what it may not do, C_InitPIN
+ * and C_SetPIN for both roles. */
+static void test_so(void)
+{
+    char out[4096];
+    CK_SESSION_HANDLE s = open_rw(), ro;
+    CK_MECHANISM ecdsa = {CKM_ECDSA, NULL, 0};
+    CK_SESSION_INFO si;
+    CHECK(thsm_test_run(out, sizeof(out), "TINYHSM_PIN=%s TINYHSM_NEW_PIN=%s "
+                        "%s pin set --so </dev/null", P11_TEST_PIN, SO_PIN,
+                        thsm_test_bin("tinyhsm")) == 0);
+    CHECK_RV(f->C_Login(s, CKU_USER, PIN_ARG(P11_TEST_PIN)), CKR_OK);
+    CK_OBJECT_HANDLE priv = p11_test_find(f, s, CKO_PRIVATE_KEY, "signer");
+    CHECK(priv != 0);
+    CHECK_RV(f->C_Login(s, CKU_SO, PIN_ARG(SO_PIN)),
+             CKR_USER_ANOTHER_ALREADY_LOGGED_IN);
+    CHECK_RV(f->C_InitPIN(s, PIN_ARG("new-user-pin")), CKR_USER_NOT_LOGGED_IN);
+    CHECK_RV(f->C_Logout(s), CKR_OK);
+
+    CHECK_RV(f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &ro), CKR_OK);
+    CHECK_RV(f->C_Login(s, CKU_SO, PIN_ARG(SO_PIN)), CKR_SESSION_READ_ONLY_EXISTS);
+    CHECK_RV(f->C_SetPIN(ro, PIN_ARG(P11_TEST_PIN), PIN_ARG("new-user-pin")),
+             CKR_SESSION_READ_ONLY);
+    CHECK_RV(f->C_CloseSession(ro), CKR_OK);
+    CHECK_RV(f->C_Login(s, CKU_SO, PIN_ARG(SO_PIN)), CKR_OK);
+    CHECK_RV(f->C_Login(s, CKU_SO, PIN_ARG(SO_PIN)), CKR_USER_ALREADY_LOGGED_IN);
+    CHECK_RV(f->C_Login(s, CKU_USER, PIN_ARG(P11_TEST_PIN)),
+             CKR_USER_ANOTHER_ALREADY_LOGGED_IN);
+    CHECK_RV(f->C_GetSessionInfo(s, &si), CKR_OK);
+    CHECK(si.state == CKS_RW_SO_FUNCTIONS);
+    CHECK_RV(f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &ro),
+             CKR_SESSION_READ_WRITE_SO_EXISTS);
+    CHECK_RV(f->C_SignInit(s, &ecdsa, priv), CKR_USER_NOT_LOGGED_IN);
+    CHECK(p11_test_find(f, s, CKO_PRIVATE_KEY, "signer") == 0);
+    CHECK_RV(f->C_InitPIN(s, NULL, 8), CKR_ARGUMENTS_BAD);
+    CHECK_RV(f->C_InitPIN(s, PIN_ARG("12345")), CKR_PIN_LEN_RANGE);
+    CHECK_RV(f->C_InitPIN(s, PIN_ARG("new-user-pin")), CKR_OK);
+    CHECK_RV(f->C_Logout(s), CKR_OK);
+
+    CHECK_RV(f->C_Login(s, CKU_USER, PIN_ARG(P11_TEST_PIN)), CKR_PIN_INCORRECT);
+    CHECK_RV(f->C_Login(s, CKU_USER, PIN_ARG("new-user-pin")), CKR_OK); /* waits 1 s */
+    sign_verify(s, CKM_ECDSA, 0);
+    CHECK_RV(f->C_SetPIN(s, PIN_ARG("new-user-pin"), PIN_ARG(P11_TEST_PIN)), CKR_OK);
+    sign_verify(s, CKM_ECDSA, 0); /* the login goes on with the new PIN */
+    CHECK_RV(f->C_Logout(s), CKR_OK);
+    CHECK_RV(f->C_Login(s, CKU_USER, PIN_ARG(P11_TEST_PIN)), CKR_OK);
+    CHECK_RV(f->C_CloseAllSessions(slot), CKR_OK);
+    puts("ok - the SO: session states, no signing, C_InitPIN, C_SetPIN");
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -301,6 +357,7 @@ int main(void)
     test_objects();
     test_bad_arguments();
     test_login_and_sign();
+    test_so();
     test_gone_and_back(&d);
     CHECK_RV(f->C_Finalize(NULL), CKR_OK);
     CHECK_RV(f->C_Finalize(NULL), CKR_CRYPTOKI_NOT_INITIALIZED);

@@ -54,6 +54,19 @@ static void test_status(void **state)
     assert_int_equal(thsm_parse_status("PIN=SET AUTH=0 CA_KEY=0123456789abcdef0",
                                        &st), -1); /* longer than a key id */
     assert_int_equal(thsm_parse_status("PIN=SET AUTH=0 junk", &st), -1);
+    /* the SO role and the waits */
+    assert_int_equal(thsm_parse_status("PIN=BLOCKED AUTH=0", &st), 0);
+    assert_false(st.has_so);
+    assert_int_equal(thsm_parse_status("PIN=SET TRIES=3 AUTH=0 DELAY=2 SO=SET "
+                                       "SO_TRIES=9 SO_AUTH=1 SO_DELAY=1", &st), 0);
+    assert_true(st.has_so);
+    assert_int_equal(st.so, THSM_PIN_SET);
+    assert_int_equal(st.delay, 2);
+    assert_int_equal(st.so_tries, 9);
+    assert_true(st.so_auth);
+    assert_int_equal(st.so_delay, 1);
+    assert_int_equal(thsm_parse_status("PIN=SET AUTH=0 SO=MAYBE", &st), -1);
+    assert_int_equal(thsm_parse_status("PIN=SET AUTH=0 SO_DELAY=x", &st), -1);
 }
 
 static void test_len_hex_and_signature(void **state)
