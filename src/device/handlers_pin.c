@@ -260,17 +260,27 @@ static int install_pin(thsm_device *dev, const thsm_pin *rec, uint8_t kek[32],
     return 0;
 }
 
+/* Whether a new PIN (user or SO) is well-formed and not too easy to guess;
+ * answers the error. */
+static bool new_pin_ok(thsm_device *dev, const char *new_pin)
+{
+    if (!pin_param_ok(dev, THSM_P_NEW, new_pin))
+        return false;
+    if (!thsm_pin_weak(new_pin))
+        return true;
+    thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_NEW " is too easy to "
+                    "guess: " THSM_PIN_WEAK_TEXT);
+    return false;
+}
+
 /* Whether the parameters are present and well-formed; answers the error. */
 static bool pin_set_params_ok(thsm_device *dev, const char *old,
                              const char *new_pin)
 {
-    if (!pin_param_ok(dev, THSM_P_NEW, new_pin) ||
+    if (!new_pin_ok(dev, new_pin) ||
         (old && !pin_param_ok(dev, THSM_P_OLD, old)))
         return false;
-    if (thsm_pin_weak(new_pin))
-        thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_NEW " is too easy to "
-                        "guess: " THSM_PIN_WEAK_TEXT);
-    else if (dev->st.pin.set && !old)
+    if (dev->st.pin.set && !old)
         thsm_resp_error(dev, THSM_E_BAD_PARAM,
                         "a PIN is set; give " THSM_P_OLD "=<pin> too");
     else if (!dev->st.pin.set && old)
@@ -321,7 +331,7 @@ void thsm_h_pin_set(thsm_device *dev, const thsm_params *ps)
 static bool so_pin_set_params_ok(thsm_device *dev, const char *old,
                                  const char *new_puk)
 {
-    if (!pin_param_ok(dev, THSM_P_NEW, new_puk) ||
+    if (!new_pin_ok(dev, new_puk) ||
         (old && !pin_param_ok(dev, THSM_P_OLD, old)))
         return false;
     if (!dev->st.pin.set)
@@ -384,7 +394,7 @@ void thsm_h_pin_unblock(thsm_device *dev, const thsm_params *ps)
     const char *new_pin = thsm_params_get(ps, THSM_P_NEW);
     uint8_t key[32], kek[32];
     thsm_pin rec;
-    if (!pin_param_ok(dev, THSM_P_NEW, new_pin) || login_refused(dev))
+    if (!new_pin_ok(dev, new_pin) || login_refused(dev))
         return;
     if (!thsm_so_logged_in(dev, dev->sess)) {
         thsm_resp_error(dev, THSM_E_AUTH_REQUIRED, "log in as the security "

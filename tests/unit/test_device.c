@@ -1769,6 +1769,11 @@ static void test_so_unblocks_and_keeps_keys(void **state)
     assert_string_equal(req(f, "AT+AUTH_SO PIN=" SO_PIN), "OK\r\n\r\n");
     expect_status(f, " AUTH=0 ");
     expect_status(f, " SO_AUTH=1 ");
+    /* the weak-PIN rule holds for an unblock and for the SO PIN too */
+    assert_starts(req(f, "AT+PIN_UNBLOCK NEW=123456"), "ERROR BAD_PARAM ");
+    assert_starts(req(f, "AT+SO_PIN_SET OLD=" SO_PIN " NEW=111111"),
+                  "ERROR BAD_PARAM ");
+    expect_status(f, " PIN=BLOCKED ");
     assert_string_equal(req(f, "AT+PIN_UNBLOCK NEW=new-user-pin"),
                         "OK\r\n\r\n");
     expect_status(f, " PIN=SET TRIES=5 AUTH=0 ");
