@@ -22,9 +22,11 @@
 static const char *const out_option[THSM_SIGN_OUTPUTS] = {"-o", "--cert-out",
                                                           "--siggen"};
 
-/* Where each output is kept in a job: the certificate last, so that a
- * signer without one delivers the first two. */
-static const int slot[THSM_SIGN_OUTPUTS] = {
+/* Where each output is kept in a job: in order for the device; for another
+ * signer, which may have no certificate, the certificate last, so that
+ * without one the first two are delivered. */
+static const int device_slots[THSM_SIGN_OUTPUTS] = {0, 1, 2};
+static const int other_slots[THSM_SIGN_OUTPUTS] = {
     [THSM_SIGN_IMAGE] = 0, [THSM_SIGN_SIGGEN] = 1, [THSM_SIGN_CERT] = 2};
 
 /* One call's state; on the heap, the caller's request and result beside. */
@@ -35,6 +37,7 @@ typedef struct {
     thsm_at *at;
     const thsm_signer *signer; /* the request's, or device below */
     thsm_signer device;
+    const int *slot;                    /* device_slots or other_slots */
     thsm_output out[THSM_SIGN_OUTPUTS]; /* in slot order */
     size_t n_out;                       /* delivered: 2 without certificate */
     uint8_t *fw; /* the firmware, read once: hashed, checked and written */
@@ -95,7 +98,7 @@ static int resolve_outputs(job *j)
     const thsm_sign_req *q = j->req;
     thsm_output *out[THSM_SIGN_OUTPUTS];
     for (int i = 0; i < THSM_SIGN_OUTPUTS; i++)
-        out[i] = &j->out[slot[i]];
+        out[i] = &j->out[j->slot[i]];
     for (int i = 0; i < THSM_SIGN_OUTPUTS; i++) {
         if (thsm_output_resolve(out[i], q->out[i], j->err->msg,
                                 sizeof(j->err->msg)) != 0)
@@ -147,11 +150,11 @@ static int write_outputs(job *j)
     char err[4400];
     j->siggen_len = thsm_siggen_format(r->pub, j->siggen, sizeof(j->siggen));
     thsm_output_data body[THSM_SIGN_OUTPUTS];
-    body[slot[THSM_SIGN_IMAGE]] = (thsm_output_data){
+    body[j->slot[THSM_SIGN_IMAGE]] = (thsm_output_data){
         {j->header, j->fw, j->pad, r->sig},
         {sizeof(j->header), r->fw_len, pad_len(j), sizeof(r->sig)}, 4};
-    body[slot[THSM_SIGN_CERT]] = (thsm_output_data){{j->pem}, {strlen(j->pem)}, 1};
-    body[slot[THSM_SIGN_SIGGEN]] =
+    body[j->slot[THSM_SIGN_CERT]] = (thsm_output_data){{j->pem}, {strlen(j->pem)}, 1};
+    body[j->slot[THSM_SIGN_SIGGEN]] =
         (thsm_output_data){{j->siggen}, {j->siggen_len}, 1};
     for (size_t i = 0; i < j->n_out; i++) {
         size_t last = body[i].n - 1; /* the image's body is there already */
@@ -418,8 +421,8 @@ static int check_overwrite(job *j)
         char id[THSM_KEY_ID_LEN], why[4400];
         thsm_err e;
         bool read_failed;
-        const thsm_output *out = &j->out[slot[i]];
-        if (!out->exists || slot[i] >= (int)j->n_out)
+        const thsm_output *out = &j->out[j->slot[i]];
+        if (!out->exists || j->slot[i] >= (int)j->n_out)
             continue;
         if (load_any_key(out->path, old, &read_failed, &e) != THSM_OK) {
             if (read_failed) /* said, and the output is replaced anyway */
@@ -521,13 +524,14 @@ static int device_sign(void *ctx, const uint8_t digest[THSM_SHA256_LEN],
 static int no_cert(job *j)
 {
     const char *path = j->req->out[THSM_SIGN_CERT];
-    if (!j->req->cert_optional)
+    if (!j->req->cert_optional ||
+        j->slot[THSM_SIGN_CERT] != THSM_SIGN_OUTPUTS - 1)
         return thsm_fail(j->err, THSM_ERR_FAIL, "--cert-out %s: %s has no "
                          "certificate (no certificate object with the key's "
                          "CKA_ID); nothing signed. Sign without --cert-out "
                          "(the image and SigGen.c need none), or store the "
                          "certificate beside the key", path, j->signer->name);
-    thsm_output_abort(&j->out[slot[THSM_SIGN_CERT]], 1);
+    thsm_output_abort(&j->out[j->slot[THSM_SIGN_CERT]], 1);
     j->n_out = THSM_SIGN_OUTPUTS - 1;
     j->res->no_cert = true;
     return THSM_OK;
@@ -626,7 +630,7 @@ static int sign_digest(job *j)
 /* sign_digest, while the image body is copied to its temporary (a file). */
 static int hash_and_sign(job *j)
 {
-    thsm_output *img = &j->out[slot[THSM_SIGN_IMAGE]];
+    thsm_output *img = &j->out[j->slot[THSM_SIGN_IMAGE]];
     copier cp = {&img->f, j, 0};
     pthread_t copy;
     bool threaded = false;
@@ -683,6 +687,7 @@ int thsm_sign_image(const thsm_sign_req *req, thsm_sign_result *res,
     j->device = (thsm_signer){"the device's signer key", device_open,
                               device_key, device_sign, j};
     j->signer = req->signer ? req->signer : &j->device;
+    j->slot = req->signer ? other_slots : device_slots;
     int rc = run(j);
     free(j->fw);
     explicit_bzero(j, sizeof(*j));
