@@ -47,6 +47,17 @@ run 0 tinyhsm verify --pubkey pub1.pem out1/signed_binary.bin
 cmp -s fw.bin <(tail -c +513 out1/signed_binary.bin | head -c 5000) || fail "firmware bytes"
 ok "a SoftHSM2 key without a certificate signs; verify passes with SigGen.c and its public key"
 
+# no module named: p11-kit's registered ones (Debian's softhsm2 registers
+# itself), narrowed by module-name=; --json says there is no certificate
+if [ -e /usr/share/p11-kit/modules/softhsm2.module ]; then
+    TINYHSM_PIN=$SPIN run 0 "${SIGN[@]}" --json -o img5.bin --siggen S5.c \
+        --key 'pkcs11:token=release;object=fw-signer?module-name=softhsm2' fw.bin
+    has "$TMP/out" '"certificate":null'
+    has "$TMP/out" '"ok":true'
+    run 0 tinyhsm verify --siggen S5.c img5.bin
+    ok "p11-kit's registered module, chosen by module-name=; --json certificate null"
+fi
+
 # --cert-out is refused before anything is signed when there is no certificate
 mkdir out2
 TINYHSM_PIN=$SPIN run 1 "${SIGN[@]}" --module "$SOFTHSM" \
