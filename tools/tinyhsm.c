@@ -35,6 +35,7 @@ static const char *const valued_long[] = {
     "signer-country", "signer-org", "signer-cn", "signer-start",
     "signer-days", "board", "version", "version-file", "cert-out", "siggen",
     "max-size", "cert", "pubkey", "ca", "installed", "new-pin-file", "trust",
+    "key", "module",
 };
 static const char valued_short[] = "on";
 

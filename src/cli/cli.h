@@ -64,6 +64,9 @@ enum {
  * on stderr (never the PIN). */
 int cli_get_secret(cli_ctx *c, const char *file, int which,
                    const char *prompt, char *out, size_t cap);
+/* The PIN of another token (a PKCS#11 one: its own format): --pin-file,
+ * $TINYHSM_PIN or a prompt. 0, or -1 with the reason on stderr. */
+int cli_get_token_pin(cli_ctx *c, const char *prompt, char *out, size_t cap);
 /* Asks on the terminal without echo. 0, or -1 (no terminal) silently. */
 int cli_prompt_pin(const char *prompt, char *out, size_t cap);
 /* "what: N tries left before the device blocks", or, with none left,

@@ -12,13 +12,14 @@
 #include "cli/json.h"
 #include "host/hsm.h"
 #include "host/image.h"
+#include "host/p11_signer.h"
 #include "host/sign.h"
 
 static const char sign_help[] =
     "Usage: tinyhsm sign --board NAME (--version X.Y.Z | --version-file FILE)\n"
     "                    [-o OUT] [--cert-out CERT] [--siggen SIGGEN]\n"
     "                    [--max-size BYTES] [--trust KEYFILE] [--force] [--json]\n"
-    "                    FIRMWARE.bin\n"
+    "                    [--key PKCS11_URI [--module PATH]] FIRMWARE.bin\n"
     "Hashes the header and firmware, has the device sign the digest, checks\n"
     "the signature against the signer certificate, and that this certificate\n"
     "chains to the device's CA, then writes three files, all or none:\n"
@@ -49,6 +50,14 @@ static const char sign_help[] =
     "replacing a CERT or SIGGEN that holds another key.\n"
     "--trust KEYFILE (SigGen.c, certificate or public key PEM) refuses to\n"
     "sign unless the device's signer key is that key.\n"
+    "--key 'pkcs11:token=T;object=K' signs with that key on any PKCS#11 token\n"
+    "instead of the device (an EC P-256 private key; RFC 7512 URI). The module\n"
+    "is --module PATH, else the URI's module-path=, else p11-kit's registered\n"
+    "modules. The PIN, when the token needs one: the URI's pin-value= or\n"
+    "pin-source=FILE, else --pin-file, $TINYHSM_PIN or a prompt. The\n"
+    "certificate is the token's certificate object with the key's CKA_ID; a\n"
+    "key without one writes the image and SigGen.c only, and --cert-out is\n"
+    "refused before anything is signed.\n"
     "A board missing from the built-in table needs --max-size; for a known\n"
     "board it may not exceed the board's maximum unless --force.\n"
     "--json prints one object: image, certificate, siggen, board, version,\n"
@@ -59,7 +68,10 @@ static const char sign_help[] =
     "  tinyhsm sign --board B-U585I-IOT02A --version 1.2.0 build/fw.bin\n"
     "  mkdir -p dist\n"
     "  tinyhsm sign --board B-U585I-IOT02A --version-file app/application_version.h \\\n"
-    "               -o 'dist/{board}-{version}.bin' build/fw.bin\n";
+    "               -o 'dist/{board}-{version}.bin' build/fw.bin\n"
+    "  tinyhsm sign --board B-U585I-IOT02A --version 1.2.0 \\\n"
+    "               --key 'pkcs11:token=release;object=fw-signer' \\\n"
+    "               --module /usr/lib/softhsm/libsofthsm2.so build/fw.bin\n";
 
 enum {
     OUT_IMAGE = THSM_SIGN_IMAGE,
@@ -75,6 +87,7 @@ static const char *const out_option[OUT_COUNT] = {"-o", "--cert-out",
 
 typedef struct {
     const char *board, *version, *version_file, *firmware, *trust;
+    const char *key, *module; /* --key PKCS11_URI, --module PATH */
     const char *given[OUT_COUNT]; /* as on the command line, or NULL */
     char path[OUT_COUNT][4096];   /* placeholders and directories applied */
     uint64_t max_size;
@@ -126,6 +139,13 @@ static int sign_check(cli_ctx *c, sign_opts *o)
         return cli_usage_error(c, "sign", "%s", err);
     if (!o->firmware)
         return cli_usage_error(c, "sign", "which FIRMWARE.bin?");
+    if (o->module && !o->key)
+        return cli_usage_error(c, "sign", "--module chooses the module of a "
+                               "--key pkcs11: URI; give --key too");
+    if (o->key && strncmp(o->key, "pkcs11:", 7) != 0)
+        return cli_usage_error(c, "sign", "--key takes a PKCS#11 URI "
+                               "('pkcs11:token=...;object=...'), not '%s'",
+                               o->key);
     if (o->json && o->given[OUT_IMAGE] && strcmp(o->given[OUT_IMAGE], "-") == 0)
         return cli_usage_error(c, "sign", "--json and -o - both need standard "
                                        "output");
@@ -154,6 +174,8 @@ static int sign_parse(cli_ctx *c, int argc, char **argv, sign_opts *o)
         {"siggen", required_argument, NULL, 's'},
         {"max-size", required_argument, NULL, 'm'},
         {"trust", required_argument, NULL, 't'},
+        {"key", required_argument, NULL, 'k'},
+        {"module", required_argument, NULL, 'M'},
         {"force", no_argument, NULL, 'F'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
@@ -170,6 +192,8 @@ static int sign_parse(cli_ctx *c, int argc, char **argv, sign_opts *o)
         case 'c': o->given[OUT_CERT] = optarg; break;
         case 's': o->given[OUT_SIGGEN] = optarg; break;
         case 't': o->trust = optarg; break;
+        case 'k': o->key = optarg; break;
+        case 'M': o->module = optarg; break;
         case 'F': o->force = true; break;
         case 'j': o->json = true; break;
         case 'm':
@@ -294,9 +318,15 @@ static void print_summary(FILE *f, const sign_opts *o,
     fprintf(f, "Public key Qx: %s\n", hex);
     thsm_hex(r->pub + 33, 32, hex);
     fprintf(f, "Public key Qy: %s\n", hex);
-    fprintf(f, "Wrote %s (%llu bytes), %s, %s\n", o->path[OUT_IMAGE],
-            (unsigned long long)r->size + THSM_BOOT_SIG_LEN, o->path[OUT_CERT],
-            o->path[OUT_SIGGEN]);
+    if (r->no_cert)
+        fprintf(f, "Wrote %s (%llu bytes), %s (no certificate: the token "
+                "holds none for this key)\n", o->path[OUT_IMAGE],
+                (unsigned long long)r->size + THSM_BOOT_SIG_LEN,
+                o->path[OUT_SIGGEN]);
+    else
+        fprintf(f, "Wrote %s (%llu bytes), %s, %s\n", o->path[OUT_IMAGE],
+                (unsigned long long)r->size + THSM_BOOT_SIG_LEN,
+                o->path[OUT_CERT], o->path[OUT_SIGGEN]);
 }
 
 static void print_json(cli_ctx *c, const sign_opts *o,
@@ -306,7 +336,7 @@ static void print_json(cli_ctx *c, const sign_opts *o,
     json_begin(c);
     json_bool(c, "ok", true);
     json_str(c, "image", o->path[OUT_IMAGE]);
-    json_str(c, "certificate", o->path[OUT_CERT]);
+    json_str(c, "certificate", r->no_cert ? NULL : o->path[OUT_CERT]);
     json_str(c, "siggen", o->path[OUT_SIGGEN]);
     json_str(c, "board", o->board);
     json_str(c, "version", o->version);
@@ -320,8 +350,10 @@ static void print_json(cli_ctx *c, const sign_opts *o,
     json_str(c, "key_id", r->key_id);
     thsm_hex(r->pub, sizeof(r->pub), hex);
     json_str(c, "public_key", hex);
-    json_time(c, "signer_not_before", r->not_before);
-    json_time(c, "signer_not_after", r->not_after);
+    if (!r->no_cert) {
+        json_time(c, "signer_not_before", r->not_before);
+        json_time(c, "signer_not_after", r->not_after);
+    }
     json_warnings(c);
     json_end(c);
 }
@@ -336,6 +368,17 @@ static int sign_connect(void *ctx, thsm_at **at, thsm_err *err)
         return THSM_ERR_FAIL;
     *at = &c->at;
     return THSM_OK;
+}
+
+/* The PIN of a PKCS#11 token, when its URI gives none. */
+static int sign_token_pin(void *ctx, const char *token, char *pin, size_t cap,
+                          thsm_err *err)
+{
+    char prompt[100];
+    (void)err;
+    snprintf(prompt, sizeof(prompt), "PIN of token '%.40s': ", token);
+    return cli_get_token_pin(ctx, prompt, pin, cap) == 0 ? THSM_OK
+                                                          : THSM_ERR_FAIL;
 }
 
 static void sign_note(void *ctx, thsm_note_kind kind, const char *msg)
@@ -375,15 +418,24 @@ static int sign_run(cli_ctx *c, int argc, char **argv, sign_opts *o)
     }
     if ((rc = place_outputs(c, o)) >= 0)
         return rc;
+    const thsm_p11_cfg p11 = {.uri = o->key, .module = o->module,
+                              .pin = sign_token_pin, .ctx = c};
+    thsm_p11_signer *key = NULL;
+    if (o->key && thsm_p11_signer_new(&p11, &key, &err) != THSM_OK)
+        return sign_failed(c, &err);
     const thsm_sign_req req = {
         .board = o->board, .version = o->version, .firmware = o->firmware,
         .version_file = o->version_file, .trust = o->trust,
         .out = {o->path[OUT_IMAGE], o->path[OUT_CERT], o->path[OUT_SIGGEN]},
         .max_size = o->max_size, .force = o->force, .json = o->json,
         .connect = sign_connect, .note = sign_note, .ctx = c,
+        .signer = key ? thsm_p11_signer_get(key) : NULL,
+        .cert_optional = !o->given[OUT_CERT],
     };
     thsm_atomic_cleanup_on_signals();
-    if (thsm_sign_image(&req, &r, &err) != THSM_OK)
+    rc = thsm_sign_image(&req, &r, &err);
+    thsm_p11_signer_free(key);
+    if (rc != THSM_OK)
         return sign_failed(c, &err);
     if (o->json)
         print_json(c, o, &r);

@@ -67,8 +67,11 @@ int cli_prompt_pin(const char *prompt, char *out, size_t cap)
     return ok ? 0 : -1;
 }
 
-int cli_get_secret(cli_ctx *c, const char *file, int which,
-                   const char *prompt, char *out, size_t cap)
+/* A secret (CLI_SECRET_*) from file, else the environment, else a prompt;
+ * from says where it came from. 0, or -1 with the reason on stderr. */
+static int read_secret(cli_ctx *c, const char *file, int which,
+                       const char *prompt, char *out, size_t cap,
+                       char from[600])
 {
     static const char *const envs[] = {"TINYHSM_PIN", "TINYHSM_NEW_PIN",
                                        "TINYHSM_SO_PIN"};
@@ -76,21 +79,35 @@ int cli_get_secret(cli_ctx *c, const char *file, int which,
                                        "--so-pin-file"};
     static const char *const names[] = {"the PIN", "a new PIN", "the SO PIN"};
     const char *env = envs[which], *opt = opts[which];
-    char from[600];
     if (file) {
         if (read_pin_file(c, file, out, cap) != 0)
             return -1;
-        snprintf(from, sizeof(from), "the PIN in %s", file);
+        snprintf(from, 600, "the PIN in %s", file);
     } else if (getenv(env) && *getenv(env)) {
         snprintf(out, cap, "%s", getenv(env));
-        snprintf(from, sizeof(from), "the PIN in $%s", env);
+        snprintf(from, 600, "the PIN in $%s", env);
     } else if (cli_prompt_pin(prompt, out, cap) == 0) {
-        snprintf(from, sizeof(from), "the PIN you typed");
+        snprintf(from, 600, "the PIN you typed");
     } else {
         cli_error(c, "%s is needed and there is no terminal to ask for it: use "
                   "%s FILE or %s", names[which], opt, env);
         return -1;
     }
+    return 0;
+}
+
+int cli_get_token_pin(cli_ctx *c, const char *prompt, char *out, size_t cap)
+{
+    char from[600];
+    return read_secret(c, c->pin_file, CLI_SECRET_PIN, prompt, out, cap, from);
+}
+
+int cli_get_secret(cli_ctx *c, const char *file, int which,
+                   const char *prompt, char *out, size_t cap)
+{
+    char from[600];
+    if (read_secret(c, file, which, prompt, out, cap, from) != 0)
+        return -1;
     if (thsm_pin_format_ok(out))
         return 0;
     size_t n = strlen(out);

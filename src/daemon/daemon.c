@@ -553,7 +553,7 @@ static int open_endpoints(server *s, const char *pty, char *sock, size_t cap)
         s->listen_fd = open_socket(sock, s->cfg->n_allow > 0);
     if (s->listen_fd < 0 || thsm_make_link("tinyhsmd", link, pty) != 0)
         return -1;
-    thsm_openers_watch(&s->pty, pty);
+    thsm_openers_watch(&s->pty, pty, s->conns[0].fd);
     return 0;
 }
 

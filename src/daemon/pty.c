@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,8 +71,9 @@ void thsm_remove_link(const char *link, const char *target)
     }
 }
 
-void thsm_openers_watch(thsm_openers *o, const char *pty)
+void thsm_openers_watch(thsm_openers *o, const char *pty, int master)
 {
+    o->master = master;
     o->slave = open(pty, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     o->watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (o->watch >= 0 && inotify_add_watch(o->watch, pty, IN_OPEN | IN_CLOSE) < 0) {
@@ -80,7 +82,8 @@ void thsm_openers_watch(thsm_openers *o, const char *pty)
     }
 }
 
-bool thsm_openers_changed(thsm_openers *o)
+/* Counts the opens and closes queued on the watch; true when there were. */
+static bool count_events(thsm_openers *o)
 {
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
     ssize_t n;
@@ -96,10 +99,44 @@ bool thsm_openers_changed(thsm_openers *o)
             p += sizeof(*e) + e->len;
         }
     }
+    return changed;
+}
+
+/* Drops the requests former openers left unread in the master, and only
+ * those: an open is queued on the watch before open() returns, so before
+ * the opener's first byte. Bytes counted while nobody had the pty open,
+ * with no open on the watch after the count, are all a former opener's;
+ * once an open shows up, the rest stays for the new opener. */
+static void drop_unread(thsm_openers *o)
+{
+    char junk[4096];
+    int queued;
+    while (o->master >= 0 && !o->clients) {
+        struct pollfd p = {o->master, POLLIN, 0};
+        poll(&p, 1, 0); /* moves bytes still in flight into the count */
+        if (ioctl(o->master, FIONREAD, &queued) != 0 || queued <= 0)
+            break;
+        count_events(o);
+        if (o->clients)
+            break;
+        ssize_t n = read(o->master, junk,
+                         (size_t)queued < sizeof(junk) ? (size_t)queued
+                                                       : sizeof(junk));
+        if (n <= 0)
+            break;
+    }
+    explicit_bzero(junk, sizeof(junk));
+}
+
+bool thsm_openers_changed(thsm_openers *o)
+{
+    bool changed = count_events(o);
     if (changed && !o->clients && o->slave >= 0) {
         ioctl(o->slave, TIOCNXCL);
         tcflush(o->slave, TCIFLUSH);
     }
+    if (changed && !o->clients)
+        drop_unread(o);
     return changed;
 }
 

@@ -27,16 +27,19 @@ typedef struct {
     int slave;   /* our own open, made before the watch so it is not
                     counted: lets us clear a TIOCEXCL left by a killed client */
     int clients; /* open file descriptions of the pty, per inotify */
+    int master;  /* the pty's master (not ours to close), or -1 */
 } thsm_openers;
 
-#define THSM_OPENERS_NONE {-1, -1, 0}
+#define THSM_OPENERS_NONE {-1, -1, 0, -1}
 
-/* Opens our own fd of pty, then the watch (left at -1 without inotify). */
-void thsm_openers_watch(thsm_openers *o, const char *pty);
+/* Opens our own fd of pty, then the watch (left at -1 without inotify);
+ * master is the pty's master, whose unread input a change may drop. */
+void thsm_openers_watch(thsm_openers *o, const char *pty, int master);
 
 /* Counts the opens and closes since the last call; true when the set of
  * openers changed. When none is left, the next opener finds neither a
- * killed client's TIOCEXCL nor unread answers. */
+ * killed client's TIOCEXCL, nor unread answers, nor the requests the
+ * former openers wrote and nobody read. */
 bool thsm_openers_changed(thsm_openers *o);
 
 void thsm_openers_close(thsm_openers *o);

@@ -201,7 +201,7 @@ static int serve_firmware(const thsm_relay_cfg *o, relay *r, int dir,
             thsm_emu_show_log(dir);
         rc = 1;
     } else if ((rc = thsm_make_link("tinyhsmd-qemu", o->link, pty)) == 0) {
-        thsm_openers_watch(&r->pty, pty);
+        thsm_openers_watch(&r->pty, pty, r->master);
         printf("%s\n", pty);
         fflush(stdout);
         fprintf(stderr, "tinyhsmd-qemu: serving on %s (link %s), state in %s\n",

@@ -22,13 +22,24 @@
 static const char *const out_option[THSM_SIGN_OUTPUTS] = {"-o", "--cert-out",
                                                           "--siggen"};
 
+/* Where each output is kept in a job: in order for the device; for another
+ * signer, which may have no certificate, the certificate last, so that
+ * without one the first two are delivered. */
+static const int device_slots[THSM_SIGN_OUTPUTS] = {0, 1, 2};
+static const int other_slots[THSM_SIGN_OUTPUTS] = {
+    [THSM_SIGN_IMAGE] = 0, [THSM_SIGN_SIGGEN] = 1, [THSM_SIGN_CERT] = 2};
+
 /* One call's state; on the heap, the caller's request and result beside. */
 typedef struct {
     const thsm_sign_req *req;
     thsm_sign_result *res;
     thsm_err *err;
     thsm_at *at;
-    thsm_output out[THSM_SIGN_OUTPUTS];
+    const thsm_signer *signer; /* the request's, or device below */
+    thsm_signer device;
+    const int *slot;                    /* device_slots or other_slots */
+    thsm_output out[THSM_SIGN_OUTPUTS]; /* in slot order */
+    size_t n_out;                       /* delivered: 2 without certificate */
     uint8_t *fw; /* the firmware, read once: hashed, checked and written */
     uint8_t header[THSM_BOOT_HEADER_LEN];
     uint8_t pad[512];
@@ -82,28 +93,34 @@ static const char *input_hit(const thsm_sign_req *q, const thsm_output *out)
 
 /* Output i may not be standard output with --json, the image on a
  * terminal, an input, or an output before it. */
-static int output_clash(job *j, int i)
+static int output_clash(job *j, thsm_output *const out[], int i)
 {
     const thsm_sign_req *q = j->req;
-    thsm_output *out = j->out;
-    if (out[i].is_stdout && q->json)
+    if (out[i]->is_stdout && q->json)
         return thsm_fail(j->err, THSM_ERR_USAGE, "--json and %s %s both "
                          "need standard output", out_option[i], q->out[i]);
-    if (i == THSM_SIGN_IMAGE && out[i].is_stdout && isatty(STDOUT_FILENO) &&
+    if (i == THSM_SIGN_IMAGE && out[i]->is_stdout && isatty(STDOUT_FILENO) &&
         !q->force)
         return thsm_fail(j->err, THSM_ERR_USAGE, "-o %s would write the "
                          "binary image to the terminal; redirect it, or "
                          "--force", q->out[i]);
-    const char *input = input_hit(q, &out[i]);
+    const char *input = input_hit(q, out[i]);
     if (input)
         return thsm_fail(j->err, THSM_ERR_USAGE, "%s %s is %s",
                          out_option[i], q->out[i], input);
     for (int k = 0; k < i; k++)
-        if (thsm_output_same(&out[i], &out[k]))
+        if (thsm_output_same(out[i], out[k]))
             return thsm_fail(j->err, THSM_ERR_USAGE, "%s and %s name the "
                              "same file (%s): each output needs its own",
                              out_option[k], out_option[i], q->out[i]);
     return THSM_OK;
+}
+
+/* Releases the first n resolved outputs (their held directories). */
+static void abort_first(thsm_output *const out[], int n)
+{
+    for (int k = 0; k < n; k++)
+        thsm_output_abort(out[k], 1);
 }
 
 /* Resolves each output and refuses two that are the same file, or one
@@ -111,15 +128,17 @@ static int output_clash(job *j, int i)
 static int resolve_outputs(job *j)
 {
     const thsm_sign_req *q = j->req;
-    thsm_output *out = j->out;
+    thsm_output *out[THSM_SIGN_OUTPUTS];
+    for (int i = 0; i < THSM_SIGN_OUTPUTS; i++)
+        out[i] = &j->out[j->slot[i]];
     for (int i = 0; i < THSM_SIGN_OUTPUTS; i++) {
-        if (thsm_output_resolve(&out[i], q->out[i], j->err->msg,
+        if (thsm_output_resolve(out[i], q->out[i], j->err->msg,
                                 sizeof(j->err->msg)) != 0) {
-            thsm_output_abort(out, (size_t)i);
+            abort_first(out, i);
             return j->err->code = THSM_ERR_FAIL;
         }
-        if (output_clash(j, i) != THSM_OK) {
-            thsm_output_abort(out, (size_t)i + 1);
+        if (output_clash(j, out, i) != THSM_OK) {
+            abort_first(out, i + 1);
             return j->err->code;
         }
     }
@@ -151,13 +170,14 @@ static int write_outputs(job *j)
     thsm_sign_result *r = j->res;
     char err[4400];
     j->siggen_len = thsm_siggen_format(r->pub, j->siggen, sizeof(j->siggen));
-    const thsm_output_data body[THSM_SIGN_OUTPUTS] = {
-        {{j->header, j->fw, j->pad, r->sig},
-         {sizeof(j->header), r->fw_len, pad_len(j), sizeof(r->sig)}, 4},
-        {{j->pem}, {strlen(j->pem)}, 1},
-        {{j->siggen}, {j->siggen_len}, 1},
-    };
-    for (int i = 0; i < THSM_SIGN_OUTPUTS; i++) {
+    thsm_output_data body[THSM_SIGN_OUTPUTS];
+    body[j->slot[THSM_SIGN_IMAGE]] = (thsm_output_data){
+        {j->header, j->fw, j->pad, r->sig},
+        {sizeof(j->header), r->fw_len, pad_len(j), sizeof(r->sig)}, 4};
+    body[j->slot[THSM_SIGN_CERT]] = (thsm_output_data){{j->pem}, {strlen(j->pem)}, 1};
+    body[j->slot[THSM_SIGN_SIGGEN]] =
+        (thsm_output_data){{j->siggen}, {j->siggen_len}, 1};
+    for (size_t i = 0; i < j->n_out; i++) {
         size_t last = body[i].n - 1; /* the image's body is there already */
         if (j->out[i].kind == THSM_OUT_FILE &&
             thsm_atomic_write(&j->out[i].f, body[i].part[last],
@@ -166,8 +186,7 @@ static int write_outputs(job *j)
                              "nothing written", j->out[i].name,
                              strerror(errno));
     }
-    if (thsm_output_deliver(j->out, body, THSM_SIGN_OUTPUTS, err,
-                            sizeof(err)) != 0)
+    if (thsm_output_deliver(j->out, body, j->n_out, err, sizeof(err)) != 0)
         return thsm_fail(j->err, THSM_ERR_FAIL, "%s", err);
     return THSM_OK;
 }
@@ -415,9 +434,9 @@ static int check_trust(job *j)
     if (memcmp(want, j->res->pub, sizeof(want)) == 0)
         return THSM_OK;
     thsm_pub_key_id(want, id);
-    return thsm_fail(j->err, THSM_ERR_FAIL, "the device's signer key %s is not "
-                     "the trusted key %s (%s); bootloaders built with %s would "
-                     "reject the image. Nothing written", j->res->key_id, id,
+    return thsm_fail(j->err, THSM_ERR_FAIL, "%s %s is not the trusted key %s "
+                     "(%s); bootloaders built with %s would reject the image. "
+                     "Nothing written", j->signer->name, j->res->key_id, id,
                      path, path);
 }
 
@@ -431,7 +450,9 @@ static int check_overwrite(job *j)
         char id[THSM_KEY_ID_LEN], why[4400];
         thsm_err e;
         bool read_failed;
-        int fd = thsm_output_open_existing(&j->out[i]);
+        if (j->slot[i] >= (int)j->n_out)
+            continue;
+        int fd = thsm_output_open_existing(&j->out[j->slot[i]]);
         if (fd < 0 && errno == ENOENT)
             continue;
         if (load_any_key(fd, j->req->out[i], old, &read_failed, &e) !=
@@ -443,9 +464,9 @@ static int check_overwrite(job *j)
         if (memcmp(old, j->res->pub, sizeof(old)) == 0)
             continue;
         thsm_pub_key_id(old, id);
-        snprintf(why, sizeof(why), "%s holds key %s, not the device's signer "
-                 "key %s: replacing it changes the key bootloaders are built "
-                 "with", j->req->out[i], id, j->res->key_id);
+        snprintf(why, sizeof(why), "%s holds key %s, not %s %s: replacing it "
+                 "changes the key bootloaders are built with", j->req->out[i],
+                 id, j->signer->name, j->res->key_id);
         if (refuse_unless_forced(j, why) != THSM_OK)
             return j->err->code;
     }
@@ -492,40 +513,98 @@ static int check_chain(job *j)
     return THSM_OK;
 }
 
-static int connect_device(job *j)
+/* ---- the device as a signer ---------------------------------------------- */
+
+static int device_open(void *ctx, thsm_err *err)
 {
+    job *j = ctx;
     const thsm_sign_req *q = j->req;
     j->at = q->at;
     if (j->at)
         return THSM_OK;
-    j->err->msg[0] = '\0';
-    int rc = q->connect ? q->connect(q->ctx, &j->at, j->err)
-                        : thsm_fail(j->err, THSM_ERR_USAGE, "no device given");
-    return rc != THSM_OK || !j->at ? (j->err->code = THSM_ERR_FAIL) : THSM_OK;
+    err->msg[0] = '\0';
+    int rc = q->connect ? q->connect(q->ctx, &j->at, err)
+                        : thsm_fail(err, THSM_ERR_USAGE, "no device given");
+    return rc != THSM_OK || !j->at ? (err->code = THSM_ERR_FAIL) : THSM_OK;
 }
 
-/* Fetches the signer certificate and checks it before anything is signed. */
-static int device_prepare(job *j)
+/* The signer certificate, which must chain to the device's CA. */
+static int device_key(void *ctx, uint8_t pub[THSM_P256_PUB_LEN], char *pem,
+                      size_t cap, thsm_err *err)
+{
+    job *j = ctx;
+    thsm_x509_info cert;
+    if (thsm_hsm_cert_pem(j->at, false, pem, cap, err) != THSM_OK)
+        return err->code;
+    if (thsm_x509_parse((uint8_t *)pem, strlen(pem), &cert) != 0)
+        return thsm_fail(err, THSM_ERR_FAIL, "the device's signer "
+                         "certificate has no P-256 key");
+    memcpy(pub, cert.pub, THSM_P256_PUB_LEN);
+    return check_chain(j);
+}
+
+static int device_sign(void *ctx, const uint8_t digest[THSM_SHA256_LEN],
+                       uint8_t sig[THSM_P256_SIG_RAW_LEN], thsm_err *err)
+{
+    job *j = ctx;
+    return thsm_hsm_sign_digest(j->at, digest, sig, err);
+}
+
+/* ---- the signer's key and certificate ------------------------------------- */
+
+/* A signer without a certificate: none is written when that is allowed. */
+static int no_cert(job *j)
+{
+    const char *path = j->req->out[THSM_SIGN_CERT];
+    if (!j->req->cert_optional ||
+        j->slot[THSM_SIGN_CERT] != THSM_SIGN_OUTPUTS - 1)
+        return thsm_fail(j->err, THSM_ERR_FAIL, "--cert-out %s: %s has no "
+                         "certificate (no certificate object with the key's "
+                         "CKA_ID); nothing signed. Sign without --cert-out "
+                         "(the image and SigGen.c need none), or store the "
+                         "certificate beside the key", path, j->signer->name);
+    thsm_output_abort(&j->out[j->slot[THSM_SIGN_CERT]], 1);
+    j->n_out = THSM_SIGN_OUTPUTS - 1;
+    j->res->no_cert = true;
+    return THSM_OK;
+}
+
+/* The certificate, when there is one, must hold the signer's key. */
+static int check_cert(job *j)
 {
     static const uint8_t zero[THSM_P256_PUB_LEN];
     thsm_sign_result *r = j->res;
-    if (connect_device(j) != THSM_OK ||
-        thsm_hsm_cert_pem(j->at, false, j->pem, sizeof(j->pem), j->err) !=
-            THSM_OK)
-        return j->err->code;
+    if (!j->pem[0])
+        return no_cert(j);
     if (thsm_x509_parse((uint8_t *)j->pem, strlen(j->pem), &j->cert) != 0 ||
         memcmp(j->cert.pub, zero, sizeof(zero)) == 0)
-        return thsm_fail(j->err, THSM_ERR_FAIL, "the device's signer "
-                         "certificate has no P-256 key");
-    memcpy(r->pub, j->cert.pub, sizeof(r->pub));
-    thsm_pub_key_id(r->pub, r->key_id);
+        return thsm_fail(j->err, THSM_ERR_FAIL, "the certificate of %s has "
+                         "no P-256 key", j->signer->name);
+    if (memcmp(j->cert.pub, r->pub, sizeof(r->pub)) != 0)
+        return thsm_fail(j->err, THSM_ERR_FAIL, "the certificate stored with "
+                         "%s holds another key; nothing signed",
+                         j->signer->name);
     r->not_before = j->cert.not_before;
     r->not_after = j->cert.not_after;
-    if (check_chain(j) != THSM_OK ||
+    return THSM_OK;
+}
+
+/* Opens the signer, fetches its key and certificate and checks them
+ * before anything is signed. */
+static int signer_prepare(job *j)
+{
+    const thsm_signer *s = j->signer;
+    thsm_sign_result *r = j->res;
+    if (s->open(s->ctx, j->err) != THSM_OK ||
+        s->key(s->ctx, r->pub, j->pem, sizeof(j->pem), j->err) != THSM_OK)
+        return j->err->code = j->err->code ? j->err->code : THSM_ERR_FAIL;
+    thsm_pub_key_id(r->pub, r->key_id);
+    if (check_cert(j) != THSM_OK ||
         (j->req->trust && check_trust(j) != THSM_OK) ||
         check_overwrite(j) != THSM_OK)
         return j->err->code;
-    check_validity(j, "signer", &j->cert);
+    if (j->pem[0])
+        check_validity(j, "signer", &j->cert);
     return THSM_OK;
 }
 
@@ -570,19 +649,20 @@ static int sign_digest(job *j)
     thsm_sign_result *r = j->res;
     if (!hash_image(j))
         return thsm_fail(j->err, THSM_ERR_FAIL, "hashing failed");
-    if (thsm_hsm_sign_digest(j->at, r->digest, r->sig, j->err) != THSM_OK)
-        return j->err->code;
+    const thsm_signer *s = j->signer;
+    if (s->sign(s->ctx, r->digest, r->sig, j->err) != THSM_OK)
+        return j->err->code = j->err->code ? j->err->code : THSM_ERR_FAIL;
     if (thsm_p256_verify(r->pub, r->digest, r->sig) != 0)
-        return thsm_fail(j->err, THSM_ERR_FAIL, "the device's signature does "
-                         "not verify with its signer certificate; nothing "
-                         "written");
+        return thsm_fail(j->err, THSM_ERR_FAIL, "the signature of %s does "
+                         "not verify with its public key; nothing written",
+                         s->name);
     return THSM_OK;
 }
 
 /* sign_digest, while the image body is copied to its temporary (a file). */
 static int hash_and_sign(job *j)
 {
-    thsm_output *img = &j->out[THSM_SIGN_IMAGE];
+    thsm_output *img = &j->out[j->slot[THSM_SIGN_IMAGE]];
     copier cp = {&img->f, j, 0};
     pthread_t copy;
     bool threaded = false;
@@ -614,7 +694,7 @@ static int sign_and_write(job *j)
                           (uint32_t)j->res->size, err, sizeof(err)) != 0)
         return thsm_fail(j->err, THSM_ERR_FAIL, "%s", err);
     if (preflight(j) != THSM_OK || prepare_outputs(j) != THSM_OK ||
-        device_prepare(j) != THSM_OK || hash_and_sign(j) != THSM_OK ||
+        signer_prepare(j) != THSM_OK || hash_and_sign(j) != THSM_OK ||
         write_outputs(j) != THSM_OK)
         return j->err->code;
     return THSM_OK;
@@ -628,7 +708,7 @@ static int run(job *j)
         thsm_output_abort(j->out, THSM_SIGN_OUTPUTS);
         return j->err->code;
     }
-    for (int i = 0; i < THSM_SIGN_OUTPUTS; i++)
+    for (size_t i = 0; i < j->n_out; i++)
         j->res->to_stdout |= j->out[i].is_stdout;
     return THSM_OK;
 }
@@ -644,6 +724,11 @@ int thsm_sign_image(const thsm_sign_req *req, thsm_sign_result *res,
     j->req = req;
     j->res = res;
     j->err = err;
+    j->n_out = THSM_SIGN_OUTPUTS;
+    j->device = (thsm_signer){"the device's signer key", device_open,
+                              device_key, device_sign, j};
+    j->signer = req->signer ? req->signer : &j->device;
+    j->slot = req->signer ? other_slots : device_slots;
     int rc = run(j);
     free(j->fw);
     explicit_bzero(j, sizeof(*j));

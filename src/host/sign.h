@@ -1,10 +1,11 @@
 /*
  * sign.h - the signing pipeline as one call: read the firmware once,
- * refuse what the bootloader cannot boot, fetch and check the signer
- * certificate (chain to the device's CA, --trust, outputs holding another
- * key), hash the image and have the device sign the digest, check the
- * signature, then write the image, the certificate and SigGen.c, all three
- * or none (output.h).
+ * refuse what the bootloader cannot boot, fetch and check the signer's
+ * key and certificate (chain to the device's CA, --trust, outputs holding
+ * another key), hash the image and have the signer sign the digest, check
+ * the signature, then write the image, the certificate and SigGen.c, all
+ * three or none (output.h). The signer is the device, or any key behind
+ * a thsm_signer (a PKCS#11 key: p11_signer.h).
  *
  * Reentrant: everything lives in the request, the result and the call's
  * own heap buffers. The process-wide part, removing temporaries on
@@ -42,6 +43,23 @@ typedef enum { THSM_NOTE_WARNING, THSM_NOTE_ERROR } thsm_note_kind;
 typedef void (*thsm_sign_note_fn)(void *ctx, thsm_note_kind kind,
                                   const char *msg);
 
+/* A key that signs in place of the device. Each call returns THSM_OK or a
+ * THSM_ERR_* code with err set (a message reported elsewhere may leave
+ * err->msg empty). */
+typedef struct {
+    const char *name; /* for messages: "the PKCS#11 key" */
+    /* Called once, when the key is first needed (after every check that
+     * needs none): finds the key, logs in. */
+    int (*open)(void *ctx, thsm_err *err);
+    /* Its public key; its certificate as PEM, or "" when it has none. */
+    int (*key)(void *ctx, uint8_t pub[THSM_P256_PUB_LEN], char *pem,
+               size_t cap, thsm_err *err);
+    /* ECDSA P-256 over the digest: raw r || s. */
+    int (*sign)(void *ctx, const uint8_t digest[THSM_SHA256_LEN],
+                uint8_t sig[THSM_P256_SIG_RAW_LEN], thsm_err *err);
+    void *ctx;
+} thsm_signer;
+
 typedef struct {
     const char *board;   /* a name thsm_board_name_check accepts */
     const char *version; /* "X.Y.Z", checked */
@@ -54,6 +72,9 @@ typedef struct {
     bool json;           /* standard output is taken: no output may be it */
     thsm_at *at;         /* an open connection, or NULL: connect is called */
     thsm_sign_connect_fn connect;
+    const thsm_signer *signer; /* NULL: the device (at, connect) */
+    bool cert_optional;  /* a signer without a certificate writes none
+                            (else that is refused before signing) */
     thsm_sign_note_fn note; /* may be NULL */
     void *ctx;           /* for connect and note */
 } thsm_sign_req;
@@ -67,6 +88,7 @@ typedef struct {
     char key_id[THSM_KEY_ID_LEN];
     int64_t not_before, not_after; /* the signer certificate's validity */
     bool to_stdout; /* an output is standard output (by any name) */
+    bool no_cert;   /* the signer has no certificate: none was written */
     char warnings[THSM_SIGN_WARNINGS_MAX][1024];
     int n_warnings;
 } thsm_sign_result;

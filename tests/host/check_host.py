@@ -40,15 +40,23 @@ def sources(root, ext):
     return out
 
 
+def pkg_cflags(name):
+    """The include flags of a pkg-config package (p11-kit), or none."""
+    r = subprocess.run(["pkg-config", "--cflags", name], capture_output=True,
+                       text=True)
+    return r.stdout.split() if r.returncode == 0 else []
+
+
 def check_static(root):
     cc = os.environ.get("CC", "cc")
+    extra = pkg_cflags("p11-kit-1")
     bad = []
     with tempfile.TemporaryDirectory() as work:
         obj = os.path.join(work, "x.o")
         for rel in sources(root, ".c"):
             r = subprocess.run([cc, "-std=c11", "-D_POSIX_C_SOURCE=200809L",
                                 "-D_DEFAULT_SOURCE", "-I", os.path.join(root, "src"),
-                                "-c", os.path.join(root, rel), "-o", obj],
+                                *extra, "-c", os.path.join(root, rel), "-o", obj],
                                capture_output=True, text=True)
             if r.returncode != 0:
                 bad.append("%s: does not compile:\n%s" % (rel, r.stderr))

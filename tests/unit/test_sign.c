@@ -262,6 +262,67 @@ static void test_device_refusal_writes_nothing(void **state)
     assert_int_equal(thsm_sign_image(&f->req, &f->res, &f->err), THSM_OK);
 }
 
+/* Another signer (thsm_signer) with no certificate: the device's key
+ * behind it, its certificate withheld. */
+typedef struct {
+    fixture *f;
+    int signs;
+} bare_key;
+
+static int bare_open(void *ctx, thsm_err *err)
+{
+    (void)ctx;
+    (void)err;
+    return THSM_OK;
+}
+
+static int bare_key_of(void *ctx, uint8_t pub[THSM_P256_PUB_LEN], char *pem,
+                       size_t cap, thsm_err *err)
+{
+    bare_key *k = ctx;
+    thsm_x509_info cert;
+    if (thsm_hsm_cert_pem(&k->f->at, false, pem, cap, err) != THSM_OK ||
+        thsm_x509_parse((uint8_t *)pem, strlen(pem), &cert) != 0)
+        return THSM_ERR_FAIL;
+    memcpy(pub, cert.pub, THSM_P256_PUB_LEN);
+    pem[0] = '\0';
+    return THSM_OK;
+}
+
+static int bare_sign(void *ctx, const uint8_t digest[THSM_SHA256_LEN],
+                     uint8_t sig[THSM_P256_SIG_RAW_LEN], thsm_err *err)
+{
+    bare_key *k = ctx;
+    k->signs++;
+    return thsm_hsm_sign_digest(&k->f->at, digest, sig, err);
+}
+
+/* Without a certificate: a certificate output asked for is refused before
+ * signing, with nothing written; one left to its default is not written,
+ * and the image and SigGen.c are. */
+static void test_signer_without_certificate(void **state)
+{
+    fixture *f = *state;
+    bare_key k = {f, 0};
+    const thsm_signer s = {"the test key", bare_open, bare_key_of, bare_sign,
+                           &k};
+    f->req.signer = &s;
+    assert_int_equal(thsm_sign_image(&f->req, &f->res, &f->err),
+                     THSM_ERR_FAIL);
+    assert_non_null(strstr(f->err.msg, "the test key has no certificate"));
+    assert_int_equal(k.signs, 0);
+    assert_no_outputs(f);
+    f->req.cert_optional = true;
+    if (thsm_sign_image(&f->req, &f->res, &f->err) != THSM_OK)
+        fail_msg("%s", f->err.msg);
+    assert_int_equal(k.signs, 1);
+    assert_int_equal(f->connects, 0);
+    assert_true(f->res.no_cert);
+    assert_true(exists(f->out[THSM_SIGN_IMAGE]));
+    assert_true(exists(f->out[THSM_SIGN_SIGGEN]));
+    assert_false(exists(f->out[THSM_SIGN_CERT]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +340,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_all_or_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_device_refusal_writes_nothing,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signer_without_certificate,
                                         setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
