@@ -1,5 +1,7 @@
 /* login.c - PIN entry and logging in to the device. */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,26 +47,58 @@ static int read_pin_file(cli_ctx *c, const char *path, char *out, size_t cap)
     return bad || !got || !out[0] ? -1 : 0;
 }
 
+/* Reads a line from the quiet terminal fd, byte by byte: the terminal
+ * sends no signals meanwhile (ISIG off), so the interrupt key arrives as a
+ * byte and ends the prompt here, after the caller restores the echo. 1: a
+ * line; 0: end of input; -1: interrupted. */
+static int read_quiet_line(int fd, const struct termios *t, char *out,
+                           size_t cap)
+{
+    size_t n = 0;
+    unsigned char ch;
+    for (;;) {
+        ssize_t r = read(fd, &ch, 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0 || ch == t->c_cc[VEOF])
+            return n > 0;
+        if (ch == t->c_cc[VINTR] || ch == t->c_cc[VQUIT])
+            return -1;
+        if (ch == '\n' || ch == '\r')
+            return 1;
+        if (ch == t->c_cc[VERASE] || ch == 0x7f || ch == '\b')
+            n -= n > 0;
+        else if (n + 1 < cap)
+            out[n++] = (char)ch;
+        out[n] = '\0';
+    }
+}
+
 int cli_prompt_pin(const char *prompt, char *out, size_t cap)
 {
-    FILE *tty = fopen("/dev/tty", "r+");
+    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
     struct termios old, quiet;
-    if (!tty || !isatty(STDIN_FILENO) || tcgetattr(fileno(tty), &old) != 0) {
-        if (tty)
-            fclose(tty);
+    if (fd < 0 || !isatty(STDIN_FILENO) || tcgetattr(fd, &old) != 0) {
+        if (fd >= 0)
+            close(fd);
         return -1;
     }
     quiet = old;
-    quiet.c_lflag &= ~(tcflag_t)ECHO;
-    fputs(prompt, tty);
-    fflush(tty);
-    tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
-    int ok = fgets(out, (int)cap, tty) != NULL;
-    tcsetattr(fileno(tty), TCSAFLUSH, &old);
-    fputc('\n', tty);
-    fclose(tty);
-    out[ok ? strcspn(out, "\r\n") : 0] = '\0';
-    return ok ? 0 : -1;
+    quiet.c_lflag &= ~(tcflag_t)(ECHO | ICANON | ISIG);
+    quiet.c_cc[VMIN] = 1;
+    quiet.c_cc[VTIME] = 0;
+    out[0] = '\0';
+    (void)!write(fd, prompt, strlen(prompt));
+    tcsetattr(fd, TCSAFLUSH, &quiet);
+    int got = read_quiet_line(fd, &old, out, cap);
+    tcsetattr(fd, TCSAFLUSH, &old);
+    (void)!write(fd, "\n", 1);
+    close(fd);
+    if (got < 0) { /* the echo is back: now stop as the key asked */
+        explicit_bzero(out, cap);
+        raise(SIGINT);
+    }
+    return got > 0 ? 0 : -1;
 }
 
 /* A secret (CLI_SECRET_*) from file, else the environment, else a prompt;
