@@ -23,7 +23,6 @@ import sys
 import tempfile
 
 DIRS = ["src/host", "src/cli"]
-SKIP = {"src/host/pty.c", "src/host/pty.h"}  # server code (src/daemon)
 ALLOWED = {("src/host/image.c", "temps")}
 # writable sections; .data.rel.ro is read-only once relocated
 WRITABLE = re.compile(r"\s(\.data(?!\.rel\.ro)|\.bss|\*COM\*|\.tdata|\.tbss)"
@@ -34,9 +33,7 @@ def sources(root, ext):
     out = []
     for d in DIRS:
         for p in sorted(glob.glob(os.path.join(root, d, "*" + ext))):
-            rel = os.path.relpath(p, root)
-            if rel not in SKIP:
-                out.append(rel)
+            out.append(os.path.relpath(p, root))
     return out
 
 
