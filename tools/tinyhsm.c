@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,6 +292,8 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 int main(int argc, char **argv)
 {
     no_core_dumps();
+    /* a pipe reader gone (sign -o - | head) is an error the outputs report */
+    signal(SIGPIPE, SIG_IGN);
     cli_ctx *ctx = calloc(1, sizeof(*ctx)); /* the AT buffers: off the stack */
     if (!ctx) {
         fprintf(stderr, "tinyhsm: out of memory\n");

@@ -476,7 +476,6 @@ int thsm_output_deliver(thsm_output *out, const thsm_output_data *data,
     sigset_t stop, old;
     if (n > sizeof(done) / sizeof(done[0]))
         return -1;
-    signal(SIGPIPE, SIG_IGN);
     for (size_t i = 0; i < n; i++) {
         if (out[i].kind == THSM_OUT_FILE)
             continue;

@@ -72,7 +72,8 @@ bool thsm_output_is_input(const thsm_output *o, const char *path);
 int thsm_output_prepare(thsm_output *o, char *err, size_t cap);
 
 /* Delivers n outputs: FIFOs, devices and standard output first, written
- * from data[i]; only when all of them are complete, the regular files
+ * from data[i] (a program that ignores SIGPIPE gets a reader that went
+ * away as an error here, not its death); only when all of them are complete, the regular files
  * (whose temporaries the caller has filled) are fsync'ed and renamed.
  * SIGPIPE is ignored: a closed pipe is an error like any other. On
  * failure nothing more is written, every temporary is removed, and err
