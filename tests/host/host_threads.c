@@ -267,7 +267,7 @@ static void write_firmware(worker *w, const char *path, int round)
 
 /* The outputs exist with the umask's mode, and the image's signature
  * verifies with OpenSSL over its own bytes. */
-static void check_outputs(worker *w, char out[][300], const thsm_sign_result *r)
+static void check_outputs(worker *w, char out[][400], const thsm_sign_result *r)
 {
     struct stat st;
     size_t len;
@@ -293,7 +293,7 @@ static void check_outputs(worker *w, char out[][300], const thsm_sign_result *r)
 
 static void round_sign_image(worker *w, thsm_at *at, int round)
 {
-    char fw[300], out[THSM_SIGN_OUTPUTS][300];
+    char fw[400], out[THSM_SIGN_OUTPUTS][400];
     static const char *const names[] = {"signed.bin", "cert.pem", "SigGen.c"};
     thsm_sign_req req = {0};
     thsm_sign_result *res = calloc(1, sizeof(*res));
