@@ -302,7 +302,7 @@ static void dir_of(const char *path, char *dir, size_t cap)
  * library's one writable global (tests/host/check_host.py allows it alone).
  * Its entries are lock-free atomics, so threads signing at once and the
  * handler never see a torn entry. */
-#define MAX_TEMPS 64 /* three per signing thread */
+#define MAX_TEMPS 8
 static _Atomic(const char *) temps[MAX_TEMPS];
 
 static void remove_temps(int sig)
@@ -355,33 +355,15 @@ static void track_temp(thsm_atomic_file *f, const char *name)
     }
 }
 
-/* The umask, read without setting it: umask(2) cannot read it alone, and
- * setting it for a moment would change it for files other threads create
- * meanwhile (or keep it changed, when two threads read it at once). */
-static mode_t current_umask(void)
-{
-    char line[128];
-    unsigned mask;
-    FILE *f = fopen("/proc/self/status", "re");
-    while (f && fgets(line, sizeof(line), f))
-        if (sscanf(line, "Umask: %o", &mask) == 1) {
-            fclose(f);
-            return (mode_t)mask;
-        }
-    if (f)
-        fclose(f);
-    mode_t old = umask(077); /* no /proc: the only other way */
-    umask(old);
-    return old;
-}
-
 /* The mode of the file being replaced, else mode less the umask. */
 static mode_t final_mode(const char *path, mode_t mode)
 {
     struct stat st;
     if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
         return st.st_mode & 07777;
-    return mode & ~current_umask();
+    mode_t mask = umask(077);
+    umask(mask);
+    return mode & ~mask;
 }
 
 int thsm_atomic_begin(thsm_atomic_file *f, const char *path, mode_t mode,
