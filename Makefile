@@ -3,6 +3,7 @@ BUILD    ?= build
 CHECKDIR ?= build-check
 MBEDCHECKDIR ?= build-check-mbedtls
 BENCHDIR ?= build-bench
+TSANDIR  ?= build-tsan
 USERDIR  ?= build-user
 INSTALLDIR ?= build-install
 PREFIX   ?= /usr/local
@@ -19,7 +20,7 @@ FWDEBS    = gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm
 FIRMWARE  = $(abspath $(FWDIR))/tinyhsm-fw.elf
 
 .PHONY: all deps debdeps mbedtls build firmware check demo install uninstall deb bench bench-fw clean
-.PHONY: test
+.PHONY: test tsan
 
 all: build
 
@@ -55,6 +56,7 @@ check: deps debdeps mbedtls firmware
 	      -DTHSM_FIRMWARE=$(FIRMWARE)
 	cmake --build $(CHECKDIR) -j$(JOBS)
 	cd $(CHECKDIR) && ctest --output-on-failure -j$(JOBS)
+	$(MAKE) tsan
 	cmake -S . -B $(MBEDCHECKDIR) -DCMAKE_C_COMPILER=clang \
 	      -DCMAKE_BUILD_TYPE=Debug -DTHSM_SANITIZE=ON -DTHSM_CRYPTO=mbedtls \
 	      -DTHSM_MBEDTLS_CACHE=$(abspath $(MBEDTLS_CACHE))
@@ -72,6 +74,15 @@ check: deps debdeps mbedtls firmware
 # cmocka test case (make test CASE=test_kdf_failure_spends_no_try).
 test:
 	@bash tests/run_tests.sh $(CHECKDIR) $(JOBS) '$(TEST)' '$(CASE)'
+
+# The host library from several threads at once under ThreadSanitizer
+# (tests/host/host_threads.c): a build of its own, as TSan and ASan do not
+# mix, with only the daemon and the test in it.
+tsan:
+	cmake -S . -B $(TSANDIR) -DCMAKE_C_COMPILER=clang \
+	      -DCMAKE_BUILD_TYPE=Debug -DTHSM_TSAN=ON
+	cmake --build $(TSANDIR) -j$(JOBS) --target tinyhsmd host_threads
+	cd $(TSANDIR) && ctest --output-on-failure -L '^tsan$$'
 
 demo: deps build
 	bash scripts/demo.sh $(BUILD)/bin
@@ -108,4 +119,5 @@ bench-fw: firmware
 	bash bench/fw.sh $(BUILD)/bin $(FIRMWARE)
 
 clean:
-	rm -rf $(BUILD) $(CHECKDIR) $(MBEDCHECKDIR) $(BENCHDIR) $(USERDIR) $(INSTALLDIR)
+	rm -rf $(BUILD) $(CHECKDIR) $(MBEDCHECKDIR) $(BENCHDIR) $(USERDIR) $(INSTALLDIR) \
+	       $(TSANDIR)

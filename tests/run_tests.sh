@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make test: the fast tests (ctest labels unit, core and e2e, not slow) of
-# an ASan + UBSan build, configured when missing. No package installs, no
-# firmware.
+# an ASan + UBSan build, configured when missing, with THSM_QUICK=1 (fewer
+# rounds of repeated cases). No package installs, no firmware.
 #   tests/run_tests.sh BUILD_DIR JOBS [TEST] [CASE]
 # TEST: a ctest regex, whatever the label (make test TEST=unit.test_device);
 # CASE: one cmocka test case by name or pattern (make test
@@ -39,5 +39,6 @@ if [ -n "$test" ]; then
     args+=(-R "$test")
 else
     args+=(-L '^(unit|core|e2e)$' -LE '^slow$')
+    export THSM_QUICK=1 # fewer rounds of the repeated cases (tests/e2e/lib.sh)
 fi
 cd "$build" && exec ctest "${args[@]}"

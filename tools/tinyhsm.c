@@ -14,31 +14,13 @@ typedef struct {
     const char *name;
     cli_command_fn fn;
     const char *summary;
+    const char *valued; /* options taking the next word as their value */
 } command;
 
-static const command commands[] = {
-    {"info", cli_info, "show the device, its status, its CA and its signer"},
-    {"config", cli_config, "create the CA and signer, or a new signer"},
-    {"sign", cli_sign, "sign a firmware into a SECUREBOOT10 image"},
-    {"cert", cli_cert, "export the CA or signer certificate"},
-    {"verify", cli_verify, "check a signed image as the bootloader would"},
-    {"decommission", cli_decommission, "erase every key and certificate"},
-    {"pin", cli_pin, "set, change or unblock the PIN; the SO PIN"},
-    {"log", cli_log, "print or verify the device's audit log"},
-};
+#define COMMAND_ENTRY(name, fn, summary, valued) {name, fn, summary, valued},
+static const command commands[] = {CLI_COMMANDS(COMMAND_ENTRY)};
+#undef COMMAND_ENTRY
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
-
-/* Options of any command that take a value, so that a value which looks
- * like a global option ("-o -d") stays with its option. Keep this in step
- * with the commands' option tables. */
-static const char *const valued_long[] = {
-    "output", "new", "ca-country", "ca-org", "ca-cn", "ca-start", "ca-days",
-    "signer-country", "signer-org", "signer-cn", "signer-start",
-    "signer-days", "board", "version", "version-file", "cert-out", "siggen",
-    "max-size", "cert", "pubkey", "ca", "installed", "new-pin-file", "trust",
-    "key", "module",
-};
-static const char valued_short[] = "on";
 
 static void usage(FILE *out)
 {
@@ -120,6 +102,21 @@ static int help(cli_ctx *ctx, int argc, char **argv)
     return run_command(ctx, cmd, 2, sub);
 }
 
+/* Whether some command has an option name (n bytes; with prefix, an
+ * abbreviation of a long option) that takes a value. */
+static bool valued_option(const char *name, size_t n, bool prefix)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        for (const char *w = commands[i].valued; *w;) {
+            size_t len = strcspn(w, " ");
+            if (prefix ? len > 1 && n <= len && strncmp(w, name, n) == 0
+                       : len == n && strncmp(w, name, n) == 0)
+                return true;
+            w += len + (w[len] == ' ');
+        }
+    return false;
+}
+
 /* Whether word is an option of some command that takes its value from the
  * next word ("--output", an abbreviation like "--out", "-o", "-yo"). */
 static int takes_next(const char *word)
@@ -128,17 +125,14 @@ static int takes_next(const char *word)
         return 0;
     if (word[1] != '-') {
         for (const char *c = word + 1; *c; c++)
-            if (strchr(valued_short, *c))
+            if (valued_option(c, 1, false))
                 return c[1] == '\0';
         return 0;
     }
     size_t n = strlen(word + 2);
     if (n == 0 || strchr(word, '='))
         return 0;
-    for (size_t i = 0; i < sizeof(valued_long) / sizeof(valued_long[0]); i++)
-        if (strncmp(word + 2, valued_long[i], n) == 0)
-            return 1;
-    return 0;
+    return valued_option(word + 2, n, true);
 }
 
 /* A global option's value, from "--name=VALUE" (when eq), "-pVALUE" (when

@@ -35,14 +35,35 @@ typedef struct {
 /* A subcommand: argv[0] is its name. */
 typedef int (*cli_command_fn)(cli_ctx *c, int argc, char **argv);
 
-int cli_info(cli_ctx *c, int argc, char **argv);
-int cli_config(cli_ctx *c, int argc, char **argv);
-int cli_sign(cli_ctx *c, int argc, char **argv);
-int cli_cert(cli_ctx *c, int argc, char **argv);
-int cli_verify(cli_ctx *c, int argc, char **argv);
-int cli_decommission(cli_ctx *c, int argc, char **argv);
-int cli_pin(cli_ctx *c, int argc, char **argv);
-int cli_log(cli_ctx *c, int argc, char **argv);
+/* Every subcommand, in the order `tinyhsm help` lists them:
+ *   X(name, function, summary, options that take their value from the next
+ *     word: long names and short letters, separated by spaces)
+ * The function is declared below from it; tools/tinyhsm.c reads it for the
+ * help, to dispatch, and to keep a value that looks like a global option
+ * ("-o -d") with its option. A new command is one line here and its
+ * cmd_*.c (README.md, "Hacking"). */
+#define CLI_COMMANDS(X)                                                      \
+    X("info", cli_info, "show the device, its status, its CA and its signer", \
+      "")                                                                    \
+    X("config", cli_config, "create the CA and signer, or a new signer",     \
+      "n new ca-country ca-org ca-cn ca-start ca-days signer-country "       \
+      "signer-org signer-cn signer-start signer-days")                       \
+    X("sign", cli_sign, "sign a firmware into a SECUREBOOT10 image",         \
+      "o output board version version-file cert-out siggen max-size trust "  \
+      "key module")                                                          \
+    X("cert", cli_cert, "export the CA or signer certificate", "o output")   \
+    X("verify", cli_verify, "check a signed image as the bootloader would",  \
+      "cert siggen pubkey ca board max-size installed")                      \
+    X("decommission", cli_decommission, "erase every key and certificate",   \
+      "")                                                                    \
+    X("pin", cli_pin, "set, change or unblock the PIN; the SO PIN",          \
+      "new-pin-file so-pin-file")                                            \
+    X("log", cli_log, "print or verify the device's audit log", "")
+
+#define CLI_DECLARE(name, fn, summary, valued)                               \
+    int fn(cli_ctx *c, int argc, char **argv);
+CLI_COMMANDS(CLI_DECLARE)
+#undef CLI_DECLARE
 
 /* Logs in when the device has a PIN (asking for it as needed); warns when
  * it has none (unless $TINYHSM_NO_PIN_WARNING is set and not 0). With

@@ -373,7 +373,7 @@ R=(--board TEST --max-size $((32 << 20)) --version 1.0.0)
     dd if=/dev/urandom of=fw.bin bs=1M count=2 seek=$((RANDOM % 22)) conv=notrunc status=none
 done) &
 writer=$!
-for i in 1 2 3 4 5 6; do
+for i in $(reps 6 2); do
     st=0
     "$BIN/tinyhsm" sign "${R[@]}" -o img$i.bin fw.bin >/dev/null 2>"$TMP/err" || st=$?
     if [ $st = 0 ]; then
@@ -450,7 +450,7 @@ run 0 tinyhsm sign "${U[@]}" fw.bin
 total=$((($(date +%s%N) - start) / 1000000))
 rm -f signed_binary.bin stsafe_signer_cert.pem SigGen.c
 set -m # job control: background jobs do not ignore SIGINT
-for i in 1 2 3 4 5 6 7 8 9 10; do
+for i in $(reps 10 3); do
     for s in INT TERM; do
         "$BIN/tinyhsm" sign "${U[@]}" fw.bin >/dev/null 2>&1 &
         pid=$!

@@ -28,6 +28,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# reps FULL QUICK: the rounds of a repeated case, 1..FULL, or with
+# THSM_QUICK=1 (make test) about QUICK of them spread over the same range.
+reps() {
+    if [ "${THSM_QUICK:-0}" = 1 ]; then seq 1 $(($1 / $2)) "$1"; else seq "$1"; fi
+}
+
 fail() { echo "FAIL: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 ok() { PASSED=$((PASSED + 1)); echo "ok $PASSED - $*"; }
 finish() { echo "$PASSED passed, 0 failed"; }
