@@ -1222,6 +1222,87 @@ static void expect_whole_cert(fixture *f, const char *query, const char *subj)
     assert_memory_equal(pem_der, der, len);
 }
 
+/* The certificate an "OK <len> <hex>" query answers, DER, into der. */
+static size_t cert_der(fixture *f, const char *query, uint8_t der[THSM_CERT_MAX])
+{
+    char line[64];
+    snprintf(line, sizeof(line), "%s FORMAT=DER", query);
+    return der_answer(req(f, line), der, THSM_CERT_MAX);
+}
+
+/* AT+CERT_RENEW: same key and subject, new serial and validity; the old
+ * signer certificate still chains to the renewed CA, the renewed signer
+ * to the CA; recorded in the log; PIN-gated. */
+static void test_cert_renew(void **state)
+{
+    fixture *f = *state;
+    uint8_t ca_old[THSM_CERT_MAX], ca_new[THSM_CERT_MAX];
+    uint8_t sg_old[THSM_CERT_MAX], sg_new[THSM_CERT_MAX];
+    thsm_x509_info a, b;
+    char why[128], key_old[200];
+    assert_starts(req(f, "AT+CERT_RENEW CERT=CA START=20250101000000 DAYS=10"),
+                  "ERROR NO_CA ");
+    provision(f);
+    assert_starts(req(f, "AT+CERT_RENEW CERT=KEY START=20250101000000 DAYS=10"),
+                  "ERROR BAD_PARAM CERT must be CA or SIGNER");
+    assert_starts(req(f, "AT+CERT_RENEW CERT=CA START=20250101000000 DAYS=0"),
+                  "ERROR BAD_PARAM DAYS");
+    assert_starts(req(f, "AT+CERT_RENEW CERT=CA DAYS=10"),
+                  "ERROR BAD_PARAM missing parameter START");
+    keep(key_old, sizeof(key_old), req(f, "AT+SIGNER_PUBKEY?"));
+    size_t ca_old_len = cert_der(f, "AT+HSM_CA_CERT?", ca_old);
+    size_t sg_old_len = cert_der(f, "AT+SIGNER_CERT?", sg_old);
+
+    assert_string_equal(req(f, "AT+CERT_RENEW CERT=CA START=20250101000000 "
+                               "DAYS=3650"), "OK\r\n\r\n");
+    size_t ca_new_len = cert_der(f, "AT+HSM_CA_CERT?", ca_new);
+    assert_int_equal(thsm_x509_parse(ca_old, ca_old_len, &a), 0);
+    assert_int_equal(thsm_x509_parse(ca_new, ca_new_len, &b), 0);
+    assert_string_equal(b.subject, a.subject);
+    assert_string_equal(b.issuer, a.subject);
+    assert_memory_equal(b.pub, a.pub, sizeof(a.pub));
+    assert_string_not_equal(b.serial_hex, a.serial_hex);
+    assert_true(b.is_ca);
+    assert_int_equal(b.not_after - b.not_before, 3650 * 86400);
+    assert_int_equal(thsm_x509_check_chain(ca_new, ca_new_len, sg_old,
+                                           sg_old_len, THSM_X509_ANY_TIME,
+                                           why, sizeof(why)), 0);
+
+    assert_string_equal(req(f, "AT+CERT_RENEW CERT=SIGNER START=20250101000000 "
+                               "DAYS=730"), "OK\r\n\r\n");
+    size_t sg_new_len = cert_der(f, "AT+SIGNER_CERT?", sg_new);
+    assert_int_equal(thsm_x509_parse(sg_old, sg_old_len, &a), 0);
+    assert_int_equal(thsm_x509_parse(sg_new, sg_new_len, &b), 0);
+    assert_string_equal(b.subject, a.subject);
+    assert_string_equal(b.issuer, a.issuer);
+    assert_memory_equal(b.pub, a.pub, sizeof(a.pub));
+    assert_false(b.is_ca);
+    assert_int_equal(thsm_x509_check_chain(ca_new, ca_new_len, sg_new,
+                                           sg_new_len, THSM_X509_ANY_TIME,
+                                           why, sizeof(why)), 0);
+    assert_string_equal(req(f, "AT+SIGNER_PUBKEY?"), key_old);
+    const char *log = req(f, "AT+LOG?");
+    assert_non_null(strstr(log, " CA_RENEW "));
+    assert_non_null(strstr(log, " SIGNER_RENEW "));
+
+    /* a self-signed signer stays self-signed */
+    assert_starts(req(f, "AT+SIGNER_NEW_CERT TYPE=SELF-SIGNED C=US O=Me CN=S "
+                         "START=20230101000000 DAYS=30"), "OK\r\n");
+    assert_string_equal(req(f, "AT+CERT_RENEW CERT=SIGNER START=20250101000000 "
+                               "DAYS=30"), "OK\r\n\r\n");
+    assert_non_null(strstr(req(f, "AT+SIGNER_CERT_INFO?"),
+                           "Issuer: C=US, O=Me, CN=S\r\n"));
+
+    f->dev.pin_kdf.log2_cost = 4;
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
+    assert_starts(req(f, "AT+CERT_RENEW CERT=CA START=20250101000000 DAYS=30"),
+                  "ERROR AUTH_REQUIRED ");
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+CERT_RENEW CERT=CA START=20250101000000 "
+                               "DAYS=30"), "OK\r\n\r\n");
+}
+
 static void test_long_names_never_cut(void **state)
 {
     fixture *f = *state;
@@ -2041,6 +2122,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_long_names_never_cut, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_cert_renew, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_before_anchor_loads, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_state_v03_fixture_loads, setup,
