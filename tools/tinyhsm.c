@@ -19,7 +19,7 @@ static const command commands[] = {
     {"info", cli_info, "show the device, its status, its CA and its signer"},
     {"config", cli_config, "create the CA and signer, or a new signer"},
     {"sign", cli_sign, "sign a firmware into a SECUREBOOT10 image"},
-    {"cert", cli_cert, "export the CA or signer certificate"},
+    {"cert", cli_cert, "export or renew the CA or signer certificate"},
     {"verify", cli_verify, "check a signed image as the bootloader would"},
     {"decommission", cli_decommission, "erase every key and certificate"},
     {"pin", cli_pin, "set or change the device PIN"},
@@ -34,7 +34,7 @@ static const char *const valued_long[] = {
     "output", "new", "ca-country", "ca-org", "ca-cn", "ca-start", "ca-days",
     "signer-country", "signer-org", "signer-cn", "signer-start",
     "signer-days", "board", "version", "version-file", "cert-out", "siggen",
-    "max-size", "cert", "pubkey", "ca", "installed", "new-pin-file", "trust",
+    "max-size", "cert", "pubkey", "ca", "installed", "new-pin-file", "trust", "days",
 };
 static const char valued_short[] = "on";
 
