@@ -11,6 +11,7 @@
 
 #include "crypto/x509.h"
 #include "host/at_client.h"
+#include "host/image.h"
 #include "util/escape.h"
 #include "util/hex.h"
 
@@ -103,6 +104,14 @@ size_t cli_distance(const char *a, const char *b);
 /* Whether word is near enough to name to suggest name: at most 2 edits,
  * and fewer than half of word's length ("foo" is not near "log"). */
 bool cli_close_to(const char *word, const char *name);
+
+/* The board table's entry for name, matched ignoring case (the header
+ * gets the table's spelling: the bootloader compares it exactly; a note
+ * says so when the spelling differs), or NULL. */
+const thsm_board_info *cli_board_lookup(const char *name);
+/* The known board name nearest to an unknown name, ignoring case (at most
+ * two edits), or NULL. */
+const char *cli_board_guess(const char *name);
 
 /* Opens the device port (with the debug trace when asked). 0 or -1. */
 int cli_connect(cli_ctx *c);

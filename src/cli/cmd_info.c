@@ -18,7 +18,7 @@ static const char info_help[] =
     "Shows the device version and serial number, the signer key id (the\n"
     "first 8 bytes of the SHA-256 of its public key, as in the audit log),\n"
     "the device's status (PIN set or not, tries left, signatures made since\n"
-    "tinyhsmd started, audit log, a state rolled back; the original board\n"
+    "the device started, audit log, a state rolled back; the original board\n"
     "has none), and the subject, validity and key\n"
     "fingerprint of its CA and signer certificates; a certificate that has\n"
     "expired or is not yet valid is flagged (JSON: \"validity\").\n\n"
@@ -131,8 +131,9 @@ static void print_status(info_data *d)
                strcmp(d->tries, "1") == 0 ? "try" : "tries");
     else
         printf("  PIN:         %s\n", shown(d, d->pin));
-    printf("  Signatures:  %s made since tinyhsmd started\n",
-           shown(d, d->signatures));
+    /* tinyhsmd counts from its start; a board from its power-up or reset */
+    printf("  Signatures:  %s made since %s started\n", shown(d, d->signatures),
+           strncmp(d->device, "tinyhsmd ", 9) == 0 ? "tinyhsmd" : "the device");
     if (strcmp(d->log_state, THSM_ST_LOG_OK) == 0)
         printf("  Audit log:   %s records, chain intact\n", shown(d, d->log));
     else if (strncmp(d->log_state, THSM_ST_LOG_BROKEN_AT,
