@@ -168,8 +168,8 @@ static bool confirm(cli_ctx *c, const config_opts *co, bool has_ca)
                     "from then on, until it is rebuilt with the new SigGen.c "
                     "that 'tinyhsm sign' writes.\n", what);
     if (!isatty(STDIN_FILENO)) {
-        cli_error(c, "not confirmed: stdin is not a terminal; nothing "
-                  "changed; pass --yes to confirm%s",
+        cli_error(c, "not confirmed: stdin is not a terminal; pass --yes to "
+                  "confirm%s; nothing changed",
                   co->all ? ", or use --new signer to keep the CA" : "");
         return false;
     }
