@@ -91,7 +91,8 @@ demo: deps build
 # install listed (build-install/install_manifest.txt).
 install: deps
 	cmake -S . -B $(INSTALLDIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	      -DTHSM_TESTS=OFF -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	      -DTHSM_TESTS=OFF -DCMAKE_INSTALL_PREFIX=$(PREFIX) \
+	      -DTHSM_FIRMWARE=$(FIRMWARE)
 	cmake --build $(INSTALLDIR) -j$(JOBS)
 	cmake --install $(INSTALLDIR) --prefix $(PREFIX)
 

@@ -11,6 +11,7 @@
 
 #include "crypto/x509.h"
 #include "host/at_client.h"
+#include "host/image.h"
 #include "util/escape.h"
 #include "util/hex.h"
 
@@ -51,7 +52,8 @@ typedef int (*cli_command_fn)(cli_ctx *c, int argc, char **argv);
     X("sign", cli_sign, "sign a firmware into a SECUREBOOT10 image",         \
       "o output board version version-file cert-out siggen max-size trust "  \
       "key module")                                                          \
-    X("cert", cli_cert, "export the CA or signer certificate", "o output")   \
+    X("cert", cli_cert, "export or renew the CA or signer certificate",     \
+      "o output days")                                                       \
     X("verify", cli_verify, "check a signed image as the bootloader would",  \
       "cert siggen pubkey ca board max-size installed")                      \
     X("decommission", cli_decommission, "erase every key and certificate",   \
@@ -139,6 +141,14 @@ size_t cli_distance(const char *a, const char *b);
 /* Whether word is near enough to name to suggest name: at most 2 edits,
  * and fewer than half of word's length ("foo" is not near "log"). */
 bool cli_close_to(const char *word, const char *name);
+
+/* The board table's entry for name, matched ignoring case (the header
+ * gets the table's spelling: the bootloader compares it exactly; a note
+ * says so when the spelling differs), or NULL. */
+const thsm_board_info *cli_board_lookup(const char *name);
+/* The known board name nearest to an unknown name, ignoring case (at most
+ * two edits), or NULL. */
+const char *cli_board_guess(const char *name);
 
 /* Opens the device port (with the debug trace when asked). 0 or -1. */
 int cli_connect(cli_ctx *c);

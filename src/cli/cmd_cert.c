@@ -1,4 +1,4 @@
-/* cmd_cert.c - tinyhsm cert: export a certificate. */
+/* cmd_cert.c - tinyhsm cert: export or renew a certificate. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -11,9 +11,11 @@
 #include "host/hsm.h"
 #include "host/image.h"
 #include "host/output.h"
+#include "util/certvalues.h"
 
 static const char cert_help[] =
     "Usage: tinyhsm cert ca|signer [--der] [-o FILE] [--force]\n"
+    "       tinyhsm cert renew ca|signer [--days N]\n"
     "Writes the CA or signer certificate as PEM (or DER with --der) to FILE,\n"
     "or PEM to standard output. FILE follows the rules of 'tinyhsm sign':\n"
     "'-' is standard output; a FIFO or character device is written to (a\n"
@@ -23,7 +25,14 @@ static const char cert_help[] =
     "it is yours (never set-id, sticky or o+w bits); a directory is refused.\n"
     "DER to a terminal needs --force. The certificate is written anew from\n"
     "its DER: no other text the device sent passes through.\n\n"
-    "Example:\n  tinyhsm cert signer -o stsafe_signer_cert.pem\n";
+    "'renew' issues a new certificate for the same key, valid from now for\n"
+    "--days N days (CA 3650, signer 730): same subject, new serial. The key\n"
+    "stays, so bootloaders built with the current SigGen.c keep working. The\n"
+    "renewed CA still verifies the signer certificate it issued; a signer\n"
+    "certificate is issued again as before (by the CA, or self-signed).\n"
+    "Needs the PIN when the device has one; export the result as above.\n\n"
+    "Example:\n  tinyhsm cert signer -o stsafe_signer_cert.pem\n"
+    "  tinyhsm cert renew signer --days 730\n";
 
 static int cert_parse(cli_ctx *c, int argc, char **argv, bool *der,
                       const char **out, bool *ca)
@@ -96,8 +105,67 @@ static int deliver(cli_ctx *c, thsm_output *o, const void *data, size_t len)
     return 0;
 }
 
+/* tinyhsm cert renew ca|signer [--days N]: argv[0] is "renew". */
+static int renew_parse(cli_ctx *c, int argc, char **argv, bool *ca,
+                       unsigned *days)
+{
+    static const struct option opts[] = {
+        {"days", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *given = NULL;
+    int o;
+    while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (o == 'n')
+            given = optarg;
+        else if (o == 'h') {
+            fputs(cert_help, stdout);
+            return CLI_OK;
+        } else
+            return cli_bad_option(c, "cert", opts, argc, argv);
+    }
+    if (optind != argc - 1 ||
+        (strcmp(argv[optind], "ca") && strcmp(argv[optind], "signer")))
+        return cli_usage_error(c, "cert", "say which certificate to renew: "
+                               "ca or signer");
+    *ca = strcmp(argv[optind], "ca") == 0;
+    uint32_t n = *ca ? 3650 : 730;
+    if (given && thsm_parse_uint(given, 1, THSM_CERT_DAYS_MAX, &n) != 0)
+        return cli_usage_error(c, "cert", "--days must be a number from 1 to "
+                               "%d", THSM_CERT_DAYS_MAX);
+    *days = n;
+    return -1;
+}
+
+static int cert_renew(cli_ctx *c, int argc, char **argv)
+{
+    bool ca = false;
+    unsigned days = 0;
+    int rc = renew_parse(c, argc, argv, &ca, &days);
+    if (rc >= 0)
+        return rc;
+    char start[15];
+    thsm_err err;
+    if (cli_connect(c) != 0 || cli_login(c, false) != 0)
+        return CLI_FAIL;
+    thsm_now_start(start);
+    if (thsm_hsm_cert_renew(&c->at, ca, start, days, &err) != THSM_OK) {
+        cli_error(c, "%s", err.msg);
+        return CLI_FAIL;
+    }
+    printf("Renewed the %s certificate for %u days; the key is the same.\n",
+           ca ? "CA" : "signer", days);
+    cli_print_device_cert(c, ca, ca ? "CA certificate" : "Signer certificate");
+    printf("Export it with: tinyhsm cert %s -o %s\n", ca ? "ca" : "signer",
+           ca ? "ca.pem" : "stsafe_signer_cert.pem");
+    return CLI_OK;
+}
+
 int cli_cert(cli_ctx *c, int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "renew") == 0)
+        return cert_renew(c, argc - 1, argv + 1);
     bool der = false, ca = false;
     const char *out = NULL;
     int rc = cert_parse(c, argc, argv, &der, &out, &ca);

@@ -169,15 +169,17 @@ static bool confirm(cli_ctx *c, const config_opts *co, bool has_ca)
                     "that 'tinyhsm sign' writes.\n", what);
     if (!isatty(STDIN_FILENO)) {
         cli_error(c, "not confirmed: stdin is not a terminal; pass --yes to "
-                  "confirm%s", co->all ? ", or use --new signer to keep the CA"
-                                       : "");
+                  "confirm%s; nothing changed",
+                  co->all ? ", or use --new signer to keep the CA" : "");
         return false;
     }
     fprintf(stderr, "Replace %s? [y/N] ", what);
     char answer[16] = "";
-    if (!fgets(answer, sizeof(answer), stdin))
-        return false;
-    return answer[0] == 'y' || answer[0] == 'Y';
+    if (fgets(answer, sizeof(answer), stdin) &&
+        (answer[0] == 'y' || answer[0] == 'Y'))
+        return true;
+    cli_error(c, "not confirmed; nothing changed");
+    return false;
 }
 
 /* After a failure midway: what the device holds now. */

@@ -19,7 +19,7 @@ static const char info_help[] =
     "first 8 bytes of the SHA-256 of its public key, as in the audit log),\n"
     "the device's status (PIN set or not, tries left, the wait before the\n"
     "next try after a wrong PIN, the security officer's PIN, signatures made\n"
-    "since tinyhsmd started, audit log, a state rolled back; the original\n"
+    "since the device started, audit log, a state rolled back; the original\n"
     "board has none), and the subject, validity and key\n"
     "fingerprint of its CA and signer certificates; a certificate that has\n"
     "expired or is not yet valid is flagged (JSON: \"validity\").\n\n"
@@ -159,8 +159,9 @@ static void print_status(info_data *d)
         printf("  PIN wait:    %s s before the next try (after a wrong PIN)\n",
                shown(d, d->delay));
     print_so(d);
-    printf("  Signatures:  %s made since tinyhsmd started\n",
-           shown(d, d->signatures));
+    /* tinyhsmd counts from its start; a board from its power-up or reset */
+    printf("  Signatures:  %s made since %s started\n", shown(d, d->signatures),
+           strncmp(d->device, "tinyhsmd ", 9) == 0 ? "tinyhsmd" : "the device");
     if (strcmp(d->log_state, THSM_ST_LOG_OK) == 0)
         printf("  Audit log:   %s records, chain intact\n", shown(d, d->log));
     else if (strncmp(d->log_state, THSM_ST_LOG_BROKEN_AT,

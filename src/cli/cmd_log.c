@@ -7,22 +7,29 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/json.h"
 #include "host/hsm.h"
 #include "proto/at.h"
 #include "util/escape.h"
 
 static const char log_help[] =
-    "Usage: tinyhsm log [--verify]\n"
+    "Usage: tinyhsm log [--verify] [--json]\n"
     "Prints the device's audit log: record number, time (ISO 8601, UTC),\n"
     "event, key id, result, digest and chain hash. --verify recomputes the\n"
     "hash chain, reports the first record that was altered, removed or\n"
     "reordered, and checks the log against the device's anchor (how many\n"
     "records it has written, and the chain head), which finds a cut tail, a\n"
     "deleted log and a rewritten one. Exit status 1 when a check fails.\n\n"
-    "Example:\n  tinyhsm log --verify\n";
+    "  --json   one JSON object on standard output: \"records\" (each with\n"
+    "           record, time, event, key_id, result, digest, chain), or with\n"
+    "           --verify the \"records\" count and the \"failures\"\n\n"
+    "Example:\n  tinyhsm log --verify\n  tinyhsm log --json\n";
+
+#define FAILURES_MAX 4
 
 typedef struct {
-    bool verify;
+    cli_ctx *c;
+    bool verify, json;
     int printed;               /* records printed, with the header first */
     uint8_t head[32];          /* chain recomputed so far */
     unsigned long first_bad;   /* record number + 1; 0 while all hold */
@@ -35,6 +42,28 @@ static void iso_time(int64_t t, char out[32])
     struct tm tm;
     if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
         snprintf(out, 32, "%lld", (long long)t);
+}
+
+/* One record as an object of the "records" array. */
+static void json_record(cli_ctx *c, unsigned long index, const char *line)
+{
+    thsm_log_record r;
+    char raw[THSM_ESCAPED_MAX(THSM_LOG_LINE)];
+    json_item(c);
+    if (thsm_parse_log_record(line, &r) != 0) {
+        json_num(c, "record", index);
+        json_str(c, "malformed", thsm_escape(line, raw, sizeof(raw)));
+    } else {
+        json_num(c, "record", r.index);
+        json_time(c, "time", r.time);
+        json_str(c, "event", r.event);
+        json_str(c, "key_id", strcmp(r.key, THSM_LOG_FIELD_NONE) ? r.key : NULL);
+        json_str(c, "result", r.result);
+        json_str(c, "digest",
+                 strcmp(r.digest, THSM_LOG_FIELD_NONE) ? r.digest : NULL);
+        json_str(c, "chain", r.chain);
+    }
+    json_item_end(c);
 }
 
 static void print_record(unsigned long index, const char *line)
@@ -72,6 +101,12 @@ static void on_record(void *ctx, unsigned long index, const char *line)
     log_walk *w = ctx;
     if (w->verify) {
         check_record(w, index, line);
+        return;
+    }
+    if (w->json) {
+        if (!w->printed++)
+            json_array(w->c, "records");
+        json_record(w->c, index, line);
         return;
     }
     if (!w->printed++)
@@ -123,21 +158,36 @@ static const char *device_damage(cli_ctx *c, char *out, size_t cap)
 static int verdict(cli_ctx *c, const log_walk *w, const thsm_log_page *anchor,
                    unsigned long got)
 {
-    char damage[300];
-    int failed = 0;
-    if (w->first_bad && ++failed)
-        printf("FAIL record %lu is %s\n", w->first_bad - 1, w->why);
-    if (got < anchor->total && ++failed)
-        printf("FAIL the device has written %lu records but only %lu arrived:"
-               " the log's tail was cut off or the log was deleted\n",
-               anchor->total, got);
+    char damage[300], fail[FAILURES_MAX][400];
+    int n = 0;
+    if (w->first_bad)
+        snprintf(fail[n++], sizeof(fail[0]), "record %lu is %s",
+                 w->first_bad - 1, w->why);
+    if (got < anchor->total)
+        snprintf(fail[n++], sizeof(fail[0]), "the device has written %lu "
+                 "records but only %lu arrived: the log's tail was cut off "
+                 "or the log was deleted", anchor->total, got);
     if (!w->first_bad && got == anchor->total && anchor->has_head &&
-        memcmp(w->head, anchor->head, 32) != 0 && ++failed)
-        printf("FAIL the log's chain head differs from the device's anchor: "
-               "the log was rewritten\n");
-    if (device_damage(c, damage, sizeof(damage)) && ++failed)
-        printf("FAIL the device reports: %s\n", damage);
-    if (failed)
+        memcmp(w->head, anchor->head, 32) != 0)
+        snprintf(fail[n++], sizeof(fail[0]), "the log's chain head differs "
+                 "from the device's anchor: the log was rewritten");
+    if (device_damage(c, damage, sizeof(damage)))
+        snprintf(fail[n++], sizeof(fail[0]), "the device reports: %s", damage);
+    if (w->json) {
+        json_begin(c);
+        json_bool(c, "ok", n == 0);
+        json_num(c, "records", got);
+        json_bool(c, "anchored", anchor->has_head);
+        json_array(c, "failures");
+        for (int i = 0; i < n; i++)
+            json_array_str(c, fail[i]);
+        json_array_end(c);
+        json_end(c);
+        return n ? CLI_FAIL : CLI_OK;
+    }
+    for (int i = 0; i < n; i++)
+        printf("FAIL %s\n", fail[i]);
+    if (n)
         return CLI_FAIL;
     printf("PASS %lu records, hash chain intact", got);
     if (anchor->has_head) {
@@ -149,16 +199,72 @@ static int verdict(cli_ctx *c, const log_walk *w, const thsm_log_page *anchor,
     return CLI_OK;
 }
 
+/* Ends the JSON listing: its records so far, then the outcome ("ok" last:
+ * the records stream out before it is known). */
+static void json_listing_end(cli_ctx *c, const log_walk *w, bool ok,
+                             unsigned long total)
+{
+    if (!w->printed)
+        json_array(c, "records");
+    json_array_end(c);
+    if (ok)
+        json_num(c, "total", total);
+    else
+        json_str(c, "error", cli_errors(c));
+    json_bool(c, "ok", ok);
+    json_end(c);
+}
+
+/* Reads the log, printing or checking each record as it comes. */
+static int log_run(cli_ctx *c, log_walk *w)
+{
+    thsm_log_page anchor;
+    unsigned long got;
+    thsm_err err;
+    bool listing = w->json && !w->verify;
+    if (cli_connect(c) != 0) {
+        if (w->json)
+            json_failure(c);
+        return CLI_FAIL;
+    }
+    if (listing)
+        json_begin(c);
+    if (thsm_hsm_log_read(&c->at, on_record, w, &anchor, &got, &err) !=
+        THSM_OK) {
+        cli_error(c, "%s", err.msg);
+        if (listing)
+            json_listing_end(c, w, false, 0);
+        else if (w->json)
+            json_failure(c);
+        else if (w->verify)
+            printf("FAIL the device's log could not be read to its end\n");
+        return CLI_FAIL;
+    }
+    if (w->verify)
+        return verdict(c, w, &anchor, got);
+    if (got < anchor.total)
+        cli_error(c, "the device has written %lu records but only %lu arrived: "
+                  "check with: tinyhsm log --verify", anchor.total, got);
+    if (listing)
+        json_listing_end(c, w, got >= anchor.total, anchor.total);
+    else if (!w->printed && got >= anchor.total)
+        printf("The audit log has no records.\n");
+    return got < anchor.total ? CLI_FAIL : CLI_OK;
+}
+
 int cli_log(cli_ctx *c, int argc, char **argv)
 {
     static const struct option opts[] = {{"verify", no_argument, NULL, 'v'},
+                                         {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    log_walk w = {0};
+    log_walk w = {.c = c};
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (o == 'v')
             w.verify = true;
+        else if (o == 'j')
+            w.json = true;
         else if (o == 'h') {
             fputs(log_help, stdout);
             return CLI_OK;
@@ -168,26 +274,5 @@ int cli_log(cli_ctx *c, int argc, char **argv)
     if (optind < argc)
         return cli_usage_error(c, "log", "unexpected argument '%s'",
                                argv[optind]);
-    if (cli_connect(c) != 0)
-        return CLI_FAIL;
-    thsm_log_page anchor;
-    unsigned long got;
-    thsm_err err;
-    if (thsm_hsm_log_read(&c->at, on_record, &w, &anchor, &got, &err) !=
-        THSM_OK) {
-        cli_error(c, "%s", err.msg);
-        if (w.verify)
-            printf("FAIL the device's log could not be read to its end\n");
-        return CLI_FAIL;
-    }
-    if (w.verify)
-        return verdict(c, &w, &anchor, got);
-    if (got < anchor.total) {
-        cli_error(c, "the device has written %lu records but only %lu arrived: "
-                  "check with: tinyhsm log --verify", anchor.total, got);
-        return CLI_FAIL;
-    }
-    if (!w.printed)
-        printf("The audit log has no records.\n");
-    return CLI_OK;
+    return log_run(c, &w);
 }

@@ -99,8 +99,13 @@ static int known_boards_error(const char *board)
 {
     size_t n;
     const thsm_board_info *b = thsm_boards(&n);
-    fprintf(stderr, "tinyhsm: unknown board '%s'; give --max-size BYTES, or "
-                    "one of:\n", board);
+    const char *guess = cli_board_guess(board);
+    if (guess)
+        fprintf(stderr, "tinyhsm: unknown board '%s'; did you mean '%s'? Or "
+                        "give --max-size BYTES, or one of:\n", board, guess);
+    else
+        fprintf(stderr, "tinyhsm: unknown board '%s'; give --max-size BYTES, "
+                        "or one of:\n", board);
     for (size_t i = 0; i < n; i++)
         fprintf(stderr, "  %-16s %-12s max %lu bytes\n", b[i].name, b[i].mcu,
                 (unsigned long)b[i].max_size);
@@ -153,7 +158,9 @@ static int sign_check(cli_ctx *c, sign_opts *o)
         isatty(STDOUT_FILENO) && !o->force)
         return cli_usage_error(c, "sign", "-o - would write the binary image to "
                                "the terminal; redirect it, or --force");
-    const thsm_board_info *b = thsm_board_find(o->board);
+    const thsm_board_info *b = cli_board_lookup(o->board);
+    if (b)
+        o->board = b->name;
     if (!o->max_size && !b)
         return known_boards_error(o->board);
     if (!o->max_size)

@@ -163,6 +163,19 @@ static const uint8_t *map_file(const char *path, size_t *len, char *why,
     return p == MAP_FAILED ? NULL : p;
 }
 
+/* --cert names the CA's certificate: images are signed by the signer. */
+static void warn_if_ca(cli_ctx *c, const verify_opts *o, const uint8_t *pem,
+                       size_t len)
+{
+    thsm_x509_info info;
+    if (thsm_x509_parse(pem, len, &info) != 0 || !info.is_ca)
+        return;
+    cli_error(c, "warning: %s is a CA certificate (%s), not the signer's: "
+              "images are signed by the signer; give --cert "
+              "stsafe_signer_cert.pem (and this file as --ca)", o->cert,
+              info.subject);
+}
+
 static int load_key(cli_ctx *c, const verify_opts *o, uint8_t pub[65])
 {
     const char *path = o->cert ? o->cert : o->siggen ? o->siggen : o->pubkey;
@@ -179,6 +192,8 @@ static int load_key(cli_ctx *c, const verify_opts *o, uint8_t pub[65])
         rc = thsm_pubkey_from_pem(text, len, pub);
     if (rc != 0)
         cli_error(c, "%s: %s", path, o->siggen ? err : "no P-256 public key in it");
+    else if (o->cert)
+        warn_if_ca(c, o, text, len);
     free(text);
     return rc;
 }
@@ -188,12 +203,17 @@ static int pick_board(verify_opts *o, const thsm_boot_header *h,
                       thsm_boot_board *b)
 {
     b->name = o->board ? o->board : h->board;
-    const thsm_board_info *info = thsm_board_find(b->name);
+    const thsm_board_info *info = o->board ? cli_board_lookup(o->board)
+                                           : thsm_board_find(h->board);
+    if (info)
+        b->name = info->name;
     b->max_size = (uint32_t)(o->max_size ? o->max_size
                                          : info ? info->max_size : 0);
     if (!b->max_size) {
-        report(o, 0, "board", "%s is not a known board; give --max-size",
-               b->name);
+        const char *guess = cli_board_guess(b->name);
+        report(o, 0, "board", "%s is not a known board%s%s%s; give --max-size",
+               b->name, guess ? " (did you mean " : "", guess ? guess : "",
+               guess ? "?)" : "");
         return -1;
     }
     return 0;

@@ -606,13 +606,25 @@ static int start_device(thsm_device *dev, const thsm_port *port,
                         const char *state_dir)
 {
     char findings[128];
+    const thsm_state_format *f = thsm_device_state_format(dev);
     if (thsm_device_init(dev, port) != 0) {
         fprintf(stderr, "tinyhsmd: cannot use the state in %s: %s\n"
-                "tinyhsmd: nothing was changed; move the directory away to "
-                "start a new device\n", state_dir,
-                thsm_device_storage_reason(dev));
+                "tinyhsmd: nothing was changed%s\n", state_dir,
+                thsm_device_storage_reason(dev),
+                f->newer ? "" : "; move the directory away to start a new "
+                                "device");
         return -1;
     }
+    if (f->old_format && f->kept)
+        fprintf(stderr, "tinyhsmd: state.bin has the older state format "
+                "%02d; the next change writes format %02d; the file as it "
+                "was is kept as state.bin.v%02d, for a downgrade\n",
+                f->old_format, THSM_STATE_FORMAT, f->old_format);
+    else if (f->old_format)
+        fprintf(stderr, "tinyhsmd: warning: state.bin has the older state "
+                "format %02d and could not be copied to state.bin.v%02d; the "
+                "next change writes format %02d, which older versions cannot "
+                "read\n", f->old_format, f->old_format, THSM_STATE_FORMAT);
     thsm_device_findings(dev, findings, sizeof(findings));
     if (findings[0])
         fprintf(stderr, "tinyhsmd: warning: %s (see tinyhsm info and "

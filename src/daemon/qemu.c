@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
@@ -259,9 +260,11 @@ int thsm_emu_wait_ready(thsm_emu *r, const char *state,
         return 0;
     size_t st = strlen(THSM_LINK_STORAGE " ");
     if (len > b + st && memcmp(line, BANNER THSM_LINK_STORAGE " ", b + st) == 0) {
+        /* a newer firmware's state: the reason names the release it needs */
+        bool newer = strstr(line + b + st, " or newer") != NULL;
         fprintf(stderr, "tinyhsmd-qemu: cannot use the state in %s: %s\n"
-                "tinyhsmd-qemu: nothing was changed; move the directory away "
-                "to start a new device\n", state, line + b + st);
+                "tinyhsmd-qemu: nothing was changed%s\n", state, line + b + st,
+                newer ? "" : "; move the directory away to start a new device");
         return -1;
     }
     fprintf(stderr, "tinyhsmd-qemu: the firmware did not start\n");

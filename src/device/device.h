@@ -41,11 +41,12 @@
 #define THSM_PIN_TRIES 5
 #define THSM_SO_PIN_TRIES 10  /* the security officer's PIN (PUK) */
 #define THSM_LOG_BATCH 8      /* audit records read at a time at start */
-/* Largest sealed state: magic, nonce, body (generation, PIN record, two
+#define THSM_STATE_FORMAT 6 /* the state.bin format this core writes */
+/* Largest sealed state: magic, writer's version, nonce, body (generation, PIN record, two
  * slots with certificates, log anchor), tag. store.c checks its layout
  * against it. */
 #define THSM_STATE_FILE_MAX \
-    (8 + 12 + 4 + 52 + 2 * (1 + 65 + THSM_WRAP_LEN + 2 + THSM_CERT_MAX) + 42 + \
+    (8 + 16 + 12 + 4 + 52 + 2 * (1 + 65 + THSM_WRAP_LEN + 2 + THSM_CERT_MAX) + 42 + \
      THSM_ROLES_LEN + 16)
 /* v05 tail: the user record's KEK wrap and last failure, the SO record */
 #define THSM_ROLES_LEN (2 * (1 + THSM_WRAP_LEN + 8) + 52)
@@ -66,6 +67,14 @@ typedef struct {
     uint8_t cert[THSM_CERT_MAX];
     size_t cert_len;
 } thsm_slot;
+
+/* What loading state.bin found about its format. */
+typedef struct {
+    int newer;      /* refused: a newer TinyHSM's format (the reason says which) */
+    int old_format; /* read from this older format (0: the current one); the
+                       next save writes the current one */
+    int kept;       /* that file is kept as state.bin.v<old_format> */
+} thsm_state_format;
 
 /* The PIN record: never the PIN itself. */
 typedef struct {
@@ -172,6 +181,7 @@ typedef struct {
     /* storage health: non-zero when the stored state could not be read */
     int storage_error;
     char storage_reason[128];
+    thsm_state_format format; /* what loading state.bin found */
 
     thsm_state st;
     thsm_state fresh; /* state.bin being loaded, before it replaces st */
@@ -204,6 +214,9 @@ void thsm_device_flush(thsm_device *dev);
  * an earlier one), as AT+HSM_STATUS? names it, e.g. "LOG_STATE=MISSING_FROM_6
  * STATE=ROLLED_BACK"; "" when nothing. out holds at least 80 bytes. */
 void thsm_device_findings(const thsm_device *dev, char *out, size_t cap);
+
+/* What the last load of state.bin found about its format. */
+const thsm_state_format *thsm_device_state_format(const thsm_device *dev);
 
 /* Why the stored state could not be read, or "" when it could. */
 const char *thsm_device_storage_reason(const thsm_device *dev);

@@ -263,6 +263,95 @@ void thsm_h_signer_info(thsm_device *dev, const thsm_params *ps)
         send_info(dev, &dev->st.signer);
 }
 
+/* Splits a certificate's subject "C=US, O=MyHSM, CN=My_CA" (in info)
+ * into name. The values hold no spaces (certvalues.h), so ", " separates
+ * the entries. 0, or -1 when C, O or CN is missing. */
+static int split_subject(char *subject, thsm_x509_name *name)
+{
+    memset(name, 0, sizeof(*name));
+    for (char *e = subject, *next; e; e = next) {
+        next = strstr(e, ", ");
+        if (next) {
+            *next = '\0';
+            next += 2;
+        }
+        if (strncmp(e, "C=", 2) == 0)
+            name->c = e + 2;
+        else if (strncmp(e, "O=", 2) == 0)
+            name->o = e + 2;
+        else if (strncmp(e, "CN=", 3) == 0)
+            name->cn = e + 3;
+    }
+    return name->c && name->o && name->cn ? 0 : -1;
+}
+
+/* The slot whose certificate AT+CERT_RENEW renews, with the new validity
+ * in cp; NULL when refused (answered). */
+static thsm_slot *renew_slot(thsm_device *dev, const thsm_params *ps,
+                             cert_params *cp)
+{
+    const char *which = thsm_params_get(ps, THSM_P_CERT);
+    bool ca = strcmp(which, THSM_V_CERT_CA) == 0;
+    if (!ca && strcmp(which, THSM_V_CERT_SIGNER) != 0) {
+        thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_CERT " must be "
+                        THSM_V_CERT_CA " or " THSM_V_CERT_SIGNER);
+        return NULL;
+    }
+    /* the checks of a new certificate; the subject stays as it is */
+    const char *why = thsm_cert_values_check(
+        "XX", "x", "x", thsm_params_get(ps, THSM_P_START),
+        thsm_params_get(ps, THSM_P_DAYS), &cp->start, &cp->end);
+    if (why) {
+        thsm_resp_error(dev, THSM_E_BAD_PARAM, "%s", why);
+        return NULL;
+    }
+    if (ca && !dev->st.ca.has_cert)
+        thsm_resp_error(dev, THSM_E_NO_CA, "no CA certificate to renew");
+    else if (ca)
+        return &dev->st.ca;
+    else if (signer_usable(dev))
+        return &dev->st.signer;
+    return NULL;
+}
+
+/* A new certificate for the same key, subject and kind (CA, CA-signed or
+ * self-signed signer): what a bootloader holds (the key) stays valid. */
+void thsm_h_cert_renew(thsm_device *dev, const thsm_params *ps)
+{
+    cert_params cp;
+    thsm_x509_info old;
+    thsm_slot *s = renew_slot(dev, ps, &cp);
+    if (!s)
+        return;
+    bool ca = s == &dev->st.ca;
+    if (thsm_x509_parse(s->cert, s->cert_len, &old) != 0) {
+        thsm_resp_error(dev, THSM_E_CRYPTO, "stored certificate does not parse");
+        return;
+    }
+    /* a signer certificate the CA issued is issued by it again */
+    bool by_ca = !ca && strcmp(old.issuer, old.subject) != 0;
+    if (by_ca && !dev->st.ca.has_cert) {
+        thsm_resp_error(dev, THSM_E_NO_CA, "no CA to sign the certificate");
+        return;
+    }
+    if (split_subject(old.subject, &cp.name) != 0) {
+        thsm_resp_error(dev, THSM_E_CRYPTO, "stored certificate has no C, O "
+                        "and CN");
+        return;
+    }
+    if (issue(dev, &cp, &s->key, ca, by_ca ? &dev->st.ca : NULL, s) != 0) {
+        thsm_device_reload(dev);
+        return;
+    }
+    if (thsm_save_or_restore(dev) == 0) {
+        uint8_t cert_hash[THSM_SHA256_LEN];
+        thsm_sha256(s->cert, s->cert_len, cert_hash);
+        thsm_state_changed(dev, ca ? THSM_EV_CA_RENEW : THSM_EV_SIGNER_RENEW,
+                           s, cert_hash);
+        thsm_resp_line(dev, THSM_ANS_OK);
+    }
+}
+
 void thsm_h_signer_sign(thsm_device *dev, const thsm_params *ps)
 {
     uint8_t digest[THSM_SHA256_LEN], der[THSM_P256_SIG_DER_MAX];

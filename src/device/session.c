@@ -70,6 +70,8 @@ static const command commands[] = {
      NEEDS_STORE | SECRET},
     {THSM_CMD_SO_PIN_SET, thsm_h_so_pin_set, {THSM_P_NEW}, {THSM_P_OLD},
      NEEDS_STORE | SECRET},
+    {THSM_CMD_CERT_RENEW, thsm_h_cert_renew,
+     {THSM_P_CERT, THSM_P_START, THSM_P_DAYS}, {0}, NEEDS_STORE | NEEDS_AUTH},
 };
 
 

@@ -181,8 +181,8 @@ static int load_state(thsm_device *dev)
 {
     thsm_state *fresh = &dev->fresh;
     uint32_t gen = dev->st.generation;
-    if (thsm_store_load(dev->port, fresh, &dev->work, dev->storage_reason,
-                        sizeof(dev->storage_reason)) != 0)
+    if (thsm_store_load(dev->port, fresh, &dev->work, &dev->format,
+                        dev->storage_reason, sizeof(dev->storage_reason)) != 0)
         return -1;
     if (fresh->generation < gen) {
         /* a copied-back file: never go back; write the newer one again */
@@ -269,6 +269,11 @@ void thsm_device_findings(const thsm_device *dev, char *out, size_t cap)
         snprintf(out, cap, THSM_ST_LOG_STATE "=%s " THSM_ST_STATE "=%s", log,
                  dev->anchor.rolled_back ? THSM_ST_STATE_ROLLED_BACK
                                          : THSM_ST_STATE_OK);
+}
+
+const thsm_state_format *thsm_device_state_format(const thsm_device *dev)
+{
+    return &dev->format;
 }
 
 const char *thsm_device_storage_reason(const thsm_device *dev)

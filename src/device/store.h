@@ -10,10 +10,11 @@
 #define THSM_STATE_OBJECT "state.bin"
 
 /* Loads the stored state into st (cleared first), using work for the sealed
- * file. A device with no stored state loads as empty. Returns 0, or -1 with
- * a reason in why. */
+ * file. A device with no stored state loads as empty. A file of an older
+ * format is copied to state.bin.vNN first (when the port can). Returns 0,
+ * or -1 with a reason in why. */
 int thsm_store_load(const thsm_port *port, thsm_state *st, thsm_work *work,
-                    char *why, size_t cap);
+                    thsm_state_format *info, char *why, size_t cap);
 
 /* Saves st atomically (bumps its generation). Returns 0 or -1. */
 int thsm_store_save(const thsm_port *port, thsm_state *st, thsm_work *work);

@@ -492,6 +492,17 @@ int thsm_hsm_decommission(thsm_at *at, thsm_err *err)
     return thsm_hsm_expect_ok(at, THSM_CMD_DECOMMISSION, err);
 }
 
+int thsm_hsm_cert_renew(thsm_at *at, bool ca, const char *start,
+                        unsigned days, thsm_err *err)
+{
+    char req[96];
+    snprintf(req, sizeof(req),
+             THSM_CMD_CERT_RENEW " " THSM_P_CERT "=%s " THSM_P_START "=%.14s "
+             THSM_P_DAYS "=%u", ca ? THSM_V_CERT_CA : THSM_V_CERT_SIGNER,
+             start, days);
+    return thsm_hsm_expect_ok(at, req, err);
+}
+
 /* Checks one page's shape against what came before it. */
 static int log_page_ok(const thsm_at_resp *r, unsigned long next,
                        thsm_log_page *anchor, thsm_log_page *p, thsm_err *err)

@@ -226,6 +226,11 @@ int thsm_hsm_provision_steps(thsm_at *at, bool all, const thsm_subject *ca,
 int thsm_hsm_provision(thsm_at *at, bool all, const thsm_subject *ca,
                        const thsm_subject *signer, thsm_err *err);
 
+/* A new certificate for the same key (ca: the CA's, else the signer's),
+ * valid from start (YYYYMMDDhhmmss, UTC) for days days: AT+CERT_RENEW. */
+int thsm_hsm_cert_renew(thsm_at *at, bool ca, const char *start,
+                        unsigned days, thsm_err *err);
+
 /* Whether the device holds a CA certificate, into *has. */
 int thsm_hsm_has_ca(thsm_at *at, bool *has, thsm_err *err);
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,6 +57,14 @@ const thsm_board_info *thsm_board_find(const char *name)
 {
     for (size_t i = 0; i < sizeof(boards) / sizeof(boards[0]); i++)
         if (strcmp(boards[i].name, name) == 0)
+            return &boards[i];
+    return NULL;
+}
+
+const thsm_board_info *thsm_board_find_nocase(const char *name)
+{
+    for (size_t i = 0; i < sizeof(boards) / sizeof(boards[0]); i++)
+        if (strcasecmp(boards[i].name, name) == 0)
             return &boards[i];
     return NULL;
 }

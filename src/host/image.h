@@ -26,6 +26,8 @@ const thsm_board_info *thsm_boards(size_t *n);
 
 /* A board by name, or NULL. */
 const thsm_board_info *thsm_board_find(const char *name);
+/* The same, ignoring case ("b-u585i-iot02a"), or NULL. */
+const thsm_board_info *thsm_board_find_nocase(const char *name);
 
 /* 1..15 printable ASCII characters. */
 int thsm_board_name_check(const char *name, char *err, size_t cap);

@@ -52,6 +52,7 @@
 #define THSM_CMD_AUTH_SO "AT+AUTH_SO"
 #define THSM_CMD_PIN_UNBLOCK "AT+PIN_UNBLOCK"
 #define THSM_CMD_SO_PIN_SET "AT+SO_PIN_SET"
+#define THSM_CMD_CERT_RENEW "AT+CERT_RENEW" /* same key, new certificate */
 
 /* ---- parameter names ------------------------------------------------------- */
 
@@ -68,6 +69,7 @@
 #define THSM_P_NEW "NEW"
 #define THSM_P_OLD "OLD"
 #define THSM_P_FROM "FROM"
+#define THSM_P_CERT "CERT"
 
 /* ---- fixed parameter values ------------------------------------------------ */
 
@@ -76,6 +78,8 @@
 #define THSM_V_FORMAT_PEM "PEM"
 #define THSM_V_FORMAT_DER "DER"
 #define THSM_V_TYPE_SELF_SIGNED "SELF-SIGNED"
+#define THSM_V_CERT_CA "CA"
+#define THSM_V_CERT_SIGNER "SIGNER"
 
 /* ---- answers ------------------------------------------------------------- */
 

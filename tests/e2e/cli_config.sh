@@ -72,6 +72,7 @@ for new in all signer; do
     echo y | tinyhsm config --new $new >"$TMP/out" 2>"$TMP/err" || got=$?
     [ "$got" = 1 ] || fail "echo y | config --new $new exited $got"
     has "$TMP/err" "not confirmed: stdin is not a terminal; pass --yes to confirm"
+    has "$TMP/err" "; nothing changed"
 done
 unchanged "echo y | config"
 ok "without a terminal config says stdin is not one, and to pass --yes"

@@ -26,5 +26,12 @@ product=tinyhsmd
 [ "$DEVICE" = qemu ] && product=tinyhsm-fw
 has "$TMP/out" "Device:  $product $want"
 ok "AT+VERSION? of $product says $want"
+if [ "$DEVICE" = qemu ]; then
+    has "$TMP/out" "made since the device started"
+    grep -q "since tinyhsmd started" "$TMP/out" && fail "the firmware's info names tinyhsmd"
+else
+    has "$TMP/out" "made since tinyhsmd started"
+fi
+ok "info counts signatures since $product started"
 stop_daemon
 finish

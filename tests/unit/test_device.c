@@ -1222,6 +1222,87 @@ static void expect_whole_cert(fixture *f, const char *query, const char *subj)
     assert_memory_equal(pem_der, der, len);
 }
 
+/* The certificate an "OK <len> <hex>" query answers, DER, into der. */
+static size_t cert_der(fixture *f, const char *query, uint8_t der[THSM_CERT_MAX])
+{
+    char line[64];
+    snprintf(line, sizeof(line), "%s FORMAT=DER", query);
+    return der_answer(req(f, line), der, THSM_CERT_MAX);
+}
+
+/* AT+CERT_RENEW: same key and subject, new serial and validity; the old
+ * signer certificate still chains to the renewed CA, the renewed signer
+ * to the CA; recorded in the log; PIN-gated. */
+static void test_cert_renew(void **state)
+{
+    fixture *f = *state;
+    uint8_t ca_old[THSM_CERT_MAX], ca_new[THSM_CERT_MAX];
+    uint8_t sg_old[THSM_CERT_MAX], sg_new[THSM_CERT_MAX];
+    thsm_x509_info a, b;
+    char why[128], key_old[200];
+    assert_starts(req(f, "AT+CERT_RENEW CERT=CA START=20250101000000 DAYS=10"),
+                  "ERROR NO_CA ");
+    provision(f);
+    assert_starts(req(f, "AT+CERT_RENEW CERT=KEY START=20250101000000 DAYS=10"),
+                  "ERROR BAD_PARAM CERT must be CA or SIGNER");
+    assert_starts(req(f, "AT+CERT_RENEW CERT=CA START=20250101000000 DAYS=0"),
+                  "ERROR BAD_PARAM DAYS");
+    assert_starts(req(f, "AT+CERT_RENEW CERT=CA DAYS=10"),
+                  "ERROR BAD_PARAM missing parameter START");
+    keep(key_old, sizeof(key_old), req(f, "AT+SIGNER_PUBKEY?"));
+    size_t ca_old_len = cert_der(f, "AT+HSM_CA_CERT?", ca_old);
+    size_t sg_old_len = cert_der(f, "AT+SIGNER_CERT?", sg_old);
+
+    assert_string_equal(req(f, "AT+CERT_RENEW CERT=CA START=20250101000000 "
+                               "DAYS=3650"), "OK\r\n\r\n");
+    size_t ca_new_len = cert_der(f, "AT+HSM_CA_CERT?", ca_new);
+    assert_int_equal(thsm_x509_parse(ca_old, ca_old_len, &a), 0);
+    assert_int_equal(thsm_x509_parse(ca_new, ca_new_len, &b), 0);
+    assert_string_equal(b.subject, a.subject);
+    assert_string_equal(b.issuer, a.subject);
+    assert_memory_equal(b.pub, a.pub, sizeof(a.pub));
+    assert_string_not_equal(b.serial_hex, a.serial_hex);
+    assert_true(b.is_ca);
+    assert_int_equal(b.not_after - b.not_before, 3650 * 86400);
+    assert_int_equal(thsm_x509_check_chain(ca_new, ca_new_len, sg_old,
+                                           sg_old_len, THSM_X509_ANY_TIME,
+                                           why, sizeof(why)), 0);
+
+    assert_string_equal(req(f, "AT+CERT_RENEW CERT=SIGNER START=20250101000000 "
+                               "DAYS=730"), "OK\r\n\r\n");
+    size_t sg_new_len = cert_der(f, "AT+SIGNER_CERT?", sg_new);
+    assert_int_equal(thsm_x509_parse(sg_old, sg_old_len, &a), 0);
+    assert_int_equal(thsm_x509_parse(sg_new, sg_new_len, &b), 0);
+    assert_string_equal(b.subject, a.subject);
+    assert_string_equal(b.issuer, a.issuer);
+    assert_memory_equal(b.pub, a.pub, sizeof(a.pub));
+    assert_false(b.is_ca);
+    assert_int_equal(thsm_x509_check_chain(ca_new, ca_new_len, sg_new,
+                                           sg_new_len, THSM_X509_ANY_TIME,
+                                           why, sizeof(why)), 0);
+    assert_string_equal(req(f, "AT+SIGNER_PUBKEY?"), key_old);
+    const char *log = req(f, "AT+LOG?");
+    assert_non_null(strstr(log, " CA_RENEW "));
+    assert_non_null(strstr(log, " SIGNER_RENEW "));
+
+    /* a self-signed signer stays self-signed */
+    assert_starts(req(f, "AT+SIGNER_NEW_CERT TYPE=SELF-SIGNED C=US O=Me CN=S "
+                         "START=20230101000000 DAYS=30"), "OK\r\n");
+    assert_string_equal(req(f, "AT+CERT_RENEW CERT=SIGNER START=20250101000000 "
+                               "DAYS=30"), "OK\r\n\r\n");
+    assert_non_null(strstr(req(f, "AT+SIGNER_CERT_INFO?"),
+                           "Issuer: C=US, O=Me, CN=S\r\n"));
+
+    f->dev.pin_kdf.log2_cost = 4;
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
+    assert_starts(req(f, "AT+CERT_RENEW CERT=CA START=20250101000000 DAYS=30"),
+                  "ERROR AUTH_REQUIRED ");
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+CERT_RENEW CERT=CA START=20250101000000 "
+                               "DAYS=30"), "OK\r\n\r\n");
+}
+
 static void test_long_names_never_cut(void **state)
 {
     fixture *f = *state;
@@ -1283,20 +1364,23 @@ static void test_pin_text_never_echoed(void **state)
 }
 
 /* Rewrites state.bin as the version before the anchor ("THSMST02": same
- * seal, body without the PIN record's KDF id, the 42-byte anchor and the
- * roles), as an older tinyhsmd wrote it. */
+ * seal, no writer, body without the PIN record's KDF id, the 42-byte anchor
+ * and the roles), as an older tinyhsmd wrote it. */
 static void downgrade_state_to_v2(fixture *f)
 {
     thsm_mem_object *o = state_object(f);
-    uint8_t key[32], *nonce = o->data + 8, *body = nonce + THSM_AEAD_NONCE_LEN;
-    size_t body_len = o->len - 8 - THSM_AEAD_NONCE_LEN - THSM_AEAD_TAG_LEN;
+    uint8_t key[32], *nonce = o->data + 24, *body = nonce + THSM_AEAD_NONCE_LEN;
+    size_t body_len = o->len - 24 - THSM_AEAD_NONCE_LEN - THSM_AEAD_TAG_LEN;
     assert_int_equal(thsm_hkdf_sha256(f->mp.device_key, 32, NULL, 0,
                                       "tinyhsm/state/v1", key, 32), 0);
-    assert_memory_equal(o->data, "THSMST05", 8);
-    assert_int_equal(thsm_aead_open(key, nonce, o->data, 8, body, body_len,
+    assert_memory_equal(o->data, "THSMST06", 8);
+    assert_int_equal(thsm_aead_open(key, nonce, o->data, 24, body, body_len,
                                     body + body_len, body), 0);
     memmove(body + 6, body + 7, body_len - 7); /* u32 gen, set, tries | id */
     body_len -= 1 + 42 + THSM_ROLES_LEN;
+    memmove(o->data + 8, nonce, THSM_AEAD_NONCE_LEN + body_len);
+    nonce = o->data + 8;
+    body = nonce + THSM_AEAD_NONCE_LEN;
     memcpy(o->data, "THSMST02", 8);
     assert_int_equal(thsm_aead_seal(key, nonce, o->data, 8, body, body_len,
                                     body, body + body_len), 0);
@@ -1316,7 +1400,7 @@ static void test_state_before_anchor_loads(void **state)
     expect_status(f, "LOG=3 LOG_STATE=OK STATE=OK");
     assert_starts(req(f, SIGN_REQ), "OK "); /* next save: version 04 */
     thsm_device_flush(&f->dev);
-    assert_memory_equal(state_object(f)->data, "THSMST05", 8);
+    assert_memory_equal(state_object(f)->data, "THSMST06", 8);
 }
 
 static void test_no_signature_without_record(void **state)
@@ -1367,10 +1451,69 @@ static void test_state_v03_fixture_loads(void **state)
     assert_starts(req(f, "AT+SIGNER_PUBKEY?"), "OK 04A9779239A41632");
     assert_starts(req(f, SIGN_REQ), "OK "); /* the private key unwraps */
     thsm_device_flush(&f->dev);
-    assert_memory_equal(state_object(f)->data, "THSMST05", 8);
+    assert_memory_equal(state_object(f)->data, "THSMST06", 8);
     reinit(f);
     expect_status(f, "SIGNER_KEY=5AB15D982AEA4A80 LOG=5 LOG_STATE=OK STATE=OK");
     assert_starts(req(f, SIGN_REQ), "OK ");
+}
+
+static thsm_mem_object *object_named(fixture *f, const char *name)
+{
+    for (int i = 0; i < THSM_MEM_OBJECTS; i++)
+        if (f->mp.obj[i].used && strcmp(f->mp.obj[i].name, name) == 0)
+            return &f->mp.obj[i];
+    return NULL;
+}
+
+/* A state of format 04 loads; the file as it was is kept as
+ * state.bin.v04 (for a downgrade) before the next save writes format 06,
+ * which names the TinyHSM that wrote it. */
+static void test_state_v04_migrates_keeping_old(void **state)
+{
+    fixture *f = *state;
+    static uint8_t fixture_bytes[THSM_MEM_OBJECT_MAX];
+    start_from_fixture(f, "state_v04.bin", "audit_v04.log");
+    thsm_mem_object *st = state_object(f), *old = object_named(f, "state.bin.v04");
+    assert_non_null(old);
+    size_t n = old->len;
+    memcpy(fixture_bytes, old->data, n);
+    assert_int_equal(st->len, n);
+    assert_memory_equal(st->data, fixture_bytes, n);
+    assert_memory_equal(fixture_bytes, "THSMST04", 8);
+    const thsm_state_format *fmt = thsm_device_state_format(&f->dev);
+    assert_int_equal(fmt->old_format, 4);
+    assert_int_equal(fmt->kept, 1);
+    assert_starts(req(f, "AT+SIGNER_PUBKEY?"), "OK 0488794EB8388486");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    thsm_device_flush(&f->dev);
+    char header[24] = "THSMST06" THSM_VERSION;
+    assert_memory_equal(state_object(f)->data, header, sizeof(header));
+    old = object_named(f, "state.bin.v04");
+    assert_int_equal(old->len, n);
+    assert_memory_equal(old->data, fixture_bytes, n);
+    reinit(f);
+    assert_int_equal(thsm_device_state_format(&f->dev)->old_format, 0);
+    assert_starts(req(f, SIGN_REQ), "OK ");
+}
+
+/* A state of a newer format is refused naming the release it needs, and
+ * left as it is. */
+static void test_state_newer_format_refused(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    thsm_mem_object *o = state_object(f);
+    memcpy(o->data, "THSMST07" "9.1.0\0\0\0\0\0\0\0\0\0\0\0", 24);
+    expect_storage_error(f, "state.bin was made by TinyHSM 9.1.0 (state "
+                            "format 07); install 9.1.0 or newer");
+    assert_int_equal(thsm_device_state_format(&f->dev)->newer, 1);
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), "install 9.1.0 or newer"));
+    assert_memory_equal(state_object(f)->data, "THSMST07" "9.1.0", 13);
+    memcpy(o->data, "THSMST12" "\x01\x02", 10); /* no readable writer */
+    expect_storage_error(f, "state.bin has state format 12, newer than this "
+                            "TinyHSM");
+    memcpy(o->data, "THSMSTxx", 8);
+    expect_storage_error(f, "not a TinyHSM state file");
 }
 
 /* The PIN fixture was set with scrypt: the OpenSSL backend logs in with it;
@@ -1396,7 +1539,7 @@ static void test_state_v03_pin_fixture(void **state)
     assert_string_equal(req(f, "AT+AUTH PIN=fixture-pin"), "OK\r\n\r\n");
     assert_starts(req(f, SIGN_REQ), "OK ");
     reinit(f); /* saved as version 04, the PIN record still names scrypt */
-    assert_memory_equal(state_object(f)->data, "THSMST05", 8);
+    assert_memory_equal(state_object(f)->data, "THSMST06", 8);
     assert_int_equal(f->dev.st.pin.kdf.id, THSM_KDF_SCRYPT);
     assert_string_equal(req(f, "AT+AUTH PIN=fixture-pin"), "OK\r\n\r\n");
     assert_starts(req(f, SIGN_REQ), "OK ");
@@ -2045,6 +2188,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollback_found_at_start, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_long_names_never_cut, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cert_renew, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_v04_migrates_keeping_old,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_newer_format_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_state_before_anchor_loads, setup,
                                         teardown),
