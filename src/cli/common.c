@@ -193,23 +193,87 @@ static int default_port(cli_ctx *c, char *port, size_t cap)
     return 0;
 }
 
+/* Appends "place (why)" to the list of places tried. */
+static void tried_add(char *tried, size_t cap, const char *place,
+                      const char *why)
+{
+    size_t used = strlen(tried);
+    snprintf(tried + used, cap - used, "%s%s (%s)", used ? "; " : "", place,
+             why);
+}
+
+/* One place a daemon may serve: 1 opened, 0 nothing answers there (why
+ * added to tried), -1 refused or busy (said: never passed over). */
+static int try_place(cli_ctx *c, const char *port, char *tried, size_t cap)
+{
+    char err[512], sock[4200];
+    struct stat st;
+    int there = lstat(port, &st) == 0 ||
+                (thsm_companion(port, ".sock", sock, sizeof(sock)) == 0 &&
+                 lstat(sock, &st) == 0);
+    if (!there) {
+        tried_add(tried, cap, port, "nothing there");
+        return 0;
+    }
+    int rc = thsm_at_open(&c->at, port, err, sizeof(err));
+    if (rc == THSM_AT_OK)
+        return 1;
+    if (rc == THSM_AT_ERR_BUSY || strstr(err, "refusing")) {
+        cli_error(c, "%s", err);
+        return -1;
+    }
+    tried_add(tried, cap, port, err);
+    return 0;
+}
+
+/* No port given: the user's default port, then the system service's, then
+ * an attached board; when none answers, every place tried is named. */
+static int find_device(cli_ctx *c, char *port, size_t cap)
+{
+    char system[4096], tried[4096] = "", err[512];
+    int rc = default_port(c, port, cap) != 0
+                 ? -1 : try_place(c, port, tried, sizeof(tried));
+    if (rc == 0 && thsm_system_port(system, sizeof(system)) == 0 &&
+        (rc = try_place(c, system, tried, sizeof(tried))) == 1)
+        snprintf(port, cap, "%s", system);
+    if (rc != 0)
+        return rc > 0 ? 0 : -1;
+    if ((rc = cli_find_board(c, port, cap)) < 0)
+        return -1;
+    if (rc == 0) {
+        tried_add(tried, sizeof(tried), "attached boards", "no ST-LINK port");
+        cli_error(c, "no TinyHSM answers; tried: %s", tried);
+        cli_error(c, "is tinyhsmd running? Start it (tinyhsmd, or systemctl "
+                  "--user start tinyhsmd.socket), or give the board's port "
+                  "with --port or TINYHSM_PORT");
+        return -1;
+    }
+    if (thsm_at_open(&c->at, port, err, sizeof(err)) != THSM_AT_OK) {
+        cli_error(c, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
 int cli_connect(cli_ctx *c)
 {
     char port[4096], err[512];
-    if (c->port)
-        snprintf(port, sizeof(port), "%s", c->port);
-    else if (default_port(c, port, sizeof(port)) != 0)
-        return -1;
-    if (!c->port && !getenv("TINYHSM_PORT") && access(port, F_OK) != 0 &&
-        cli_find_board(c, port, sizeof(port)) < 0)
-        return -1; /* several boards: the user must choose */
-    int rc = thsm_at_open(&c->at, port, err, sizeof(err));
-    if (rc != THSM_AT_OK) {
-        cli_error(c, "%s", err);
-        if (rc == THSM_AT_ERR_OPEN && !c->port && !strstr(err, "refusing"))
-            cli_error(c, "is tinyhsmd running? Start it, or give the board's "
-                      "port with --port or TINYHSM_PORT");
-        return -1;
+    if (!c->port && !getenv("TINYHSM_PORT")) {
+        if (find_device(c, port, sizeof(port)) != 0)
+            return -1;
+    } else {
+        if (c->port)
+            snprintf(port, sizeof(port), "%s", c->port);
+        else if (default_port(c, port, sizeof(port)) != 0)
+            return -1;
+        int rc = thsm_at_open(&c->at, port, err, sizeof(err));
+        if (rc != THSM_AT_OK) {
+            cli_error(c, "%s", err);
+            if (rc == THSM_AT_ERR_OPEN && !c->port && !strstr(err, "refusing"))
+                cli_error(c, "is tinyhsmd running? Start it, or give the "
+                          "board's port with --port or TINYHSM_PORT");
+            return -1;
+        }
     }
     if (c->debug) {
         c->at.trace = trace;

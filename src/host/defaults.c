@@ -44,6 +44,29 @@ int thsm_default_port(char *buf, size_t cap, int *is_default)
     return set(buf, cap, "%s/tty", dir);
 }
 
+int thsm_system_port(char *buf, size_t cap)
+{
+    const char *p = env("TINYHSM_SYSTEM_PORT");
+    return set(buf, cap, "%s", p ? p : THSM_SYSTEM_PORT);
+}
+
+int thsm_root_only_dir(const char *dir)
+{
+    char path[4096];
+    struct stat st;
+    if (dir[0] != '/' || set(path, sizeof(path), "%s", dir) != 0)
+        return 0;
+    for (;;) {
+        if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+            (st.st_mode & 022))
+            return 0;
+        char *slash = strrchr(path, '/');
+        if (slash == path && !path[1])
+            return 1; /* "/" checked */
+        slash[slash == path] = '\0';
+    }
+}
+
 int thsm_default_state_dir(char *buf, size_t cap)
 {
     if (env("TINYHSM_STATE"))
