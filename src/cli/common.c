@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "host/hsm.h"
 #include "host/defaults.h"
+#include "util/certvalues.h"
 #include "util/escape.h"
 
 /* Prints "tinyhsm: MESSAGE" and keeps MESSAGE for cli_errors(), or for
@@ -326,7 +327,9 @@ const char *cli_cert_validity(const thsm_x509_info *info, int64_t now)
     if (now < info->not_before)
         return "NOT YET VALID";
     if (now > info->not_after)
-        return "EXPIRED";
+        return thsm_cert_script_dates(info->not_before, info->not_after)
+                   ? "EXPIRED (the original scripts' default dates)"
+                   : "EXPIRED";
     return NULL;
 }
 
