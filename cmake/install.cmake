@@ -53,6 +53,10 @@ endforeach()
 install(FILES dist/sysusers.d/tinyhsm.conf
         DESTINATION ${CMAKE_INSTALL_PREFIX}/lib/sysusers.d)
 
+# For ST's unmodified scripts: PYTHONPATH=<this directory> (README).
+install(FILES dist/original-scripts/sitecustomize.py
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/tinyhsm/original-scripts)
+
 # make uninstall: removes what the last install listed in install_manifest.txt.
 add_custom_target(uninstall
   COMMAND ${CMAKE_COMMAND} -P ${CMAKE_SOURCE_DIR}/cmake/uninstall.cmake
