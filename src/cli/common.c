@@ -231,12 +231,12 @@ static int try_place(cli_ctx *c, const char *port, char *tried, size_t cap)
  * an attached board; when none answers, every place tried is named. */
 static int find_device(cli_ctx *c, char *port, size_t cap)
 {
-    char system[4096], tried[4096] = "", err[512];
+    char sys_port[4096], tried[4096] = "", err[512];
     int rc = default_port(c, port, cap) != 0
                  ? -1 : try_place(c, port, tried, sizeof(tried));
-    if (rc == 0 && thsm_system_port(system, sizeof(system)) == 0 &&
-        (rc = try_place(c, system, tried, sizeof(tried))) == 1)
-        snprintf(port, cap, "%s", system);
+    if (rc == 0 && thsm_system_port(sys_port, sizeof(sys_port)) == 0 &&
+        (rc = try_place(c, sys_port, tried, sizeof(tried))) == 1)
+        snprintf(port, cap, "%s", sys_port);
     if (rc != 0)
         return rc > 0 ? 0 : -1;
     if ((rc = cli_find_board(c, port, cap)) < 0)

@@ -5,8 +5,9 @@
  * - link.sock, a Unix-domain stream socket: each connection is one client
  *   with its own session and login; peers of another uid are refused unless
  *   allowed (by uid, or by a group among the peer's groups). With sharing
- *   on, every connection's uid is logged on stderr (the journal). Several clients may be connected; their requests are served one
- *   at a time, in turn (round robin, one request per client per turn).
+ *   on, every connection's uid is logged on stderr (the journal). Several
+ *   clients may be connected; their requests are served one at a time, in
+ *   turn (round robin, one request per client per turn).
  * - a pty, pointed at by link, for the original scripts and parity with the
  *   board: everyone who has it open shares one session, which ends whenever
  *   the set of openers changes; a login is refused while more than one

@@ -28,22 +28,19 @@ has "$TMP/err" "$TMP/system/tty.sock exists and is not a stale socket; not repla
 [ -z "$(nodev)" ] || { cat "$TMP/err"; fail "the first daemon lost its socket"; }
 ok "tinyhsmd --socket never replaces a socket on which a daemon answers"
 
-# A stale link in the runtime directory (its daemon killed): passed over.
+# A stale link in the runtime directory, as a daemon killed with SIGKILL
+# leaves it (made by hand: a real dead daemon's pts may be reused by
+# another user's process by now, which is refused, not passed over).
 mkdir -m 0700 "$TMP/rt/tinyhsm"
-env -u TINYHSM_PORT XDG_RUNTIME_DIR="$TMP/rt" "$BIN/tinyhsmd" --state "$TMP/state2" \
-    >"$TMP/d2.out" 2>"$TMP/d2.err" &
-D2=$!
-for _ in $(seq 100); do [ -s "$TMP/d2.out" ] && break; sleep 0.05; done
-kill -KILL "$D2"; wait "$D2" 2>/dev/null || true
+ln -s "$TMP/rt/gone-pts" "$TMP/rt/tinyhsm/tty"
+echo "2147483000 /dev/pts/9999" >"$TMP/rt/tinyhsm/tty.pid"
 [ -z "$(nodev)" ] || { cat "$TMP/err"; fail "a stale user link hid the system daemon"; }
 has "$TMP/out" "Device:  tinyhsmd"
 ok "a stale link in the runtime directory is passed over"
 
 stop_daemon
 [ "$(nodev)" = 1 ] || fail "nothing runs, yet success"
-# (the dead daemon's pts may be someone's again: either way, a stale link)
-grep -qF "$TMP/rt/tinyhsm/tty (" "$TMP/err" && grep -q "stale link" "$TMP/err" ||
-    { cat "$TMP/err"; fail "the stale link's reason is not named"; }
+has "$TMP/err" "$TMP/rt/tinyhsm/tty (stale link: the tinyhsmd that served"
 has "$TMP/err" "$TMP/system/tty.sock (nothing there)"
 ok "the stale link's reason is among the places tried"
 
