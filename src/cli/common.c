@@ -227,13 +227,40 @@ static int try_place(cli_ctx *c, const char *port, char *tried, size_t cap)
     return 0;
 }
 
-/* No port given: the user's default port, then the system service's, then
- * an attached board; when none answers, every place tried is named. */
+/* The user's daemon started from another kind of session (defaults.h),
+ * if its private directory is there; as try_place. */
+static int try_other(cli_ctx *c, char *port, size_t cap, char *tried,
+                     size_t tcap)
+{
+    char dir[4096], other[4200], err[512];
+    struct stat st;
+    if (thsm_other_run_dir(dir, sizeof(dir)) != 0)
+        return 0;
+    snprintf(other, sizeof(other), "%s/tty", dir);
+    if (lstat(dir, &st) != 0) {
+        tried_add(tried, tcap, other, "nothing there");
+        return 0;
+    }
+    if (thsm_check_private_dir(dir, getuid(), err, sizeof(err)) != 0) {
+        tried_add(tried, tcap, other, err);
+        return 0;
+    }
+    int rc = try_place(c, other, tried, tcap);
+    if (rc == 1)
+        snprintf(port, cap, "%s", other);
+    return rc;
+}
+
+/* No port given: the user's default port, the user's other default place,
+ * the system service's socket, an attached board; when none answers,
+ * every place tried is named. */
 static int find_device(cli_ctx *c, char *port, size_t cap)
 {
     char sys_port[4096], tried[4096] = "", err[512];
     int rc = default_port(c, port, cap) != 0
                  ? -1 : try_place(c, port, tried, sizeof(tried));
+    if (rc == 0)
+        rc = try_other(c, port, cap, tried, sizeof(tried));
     if (rc == 0 && thsm_system_port(sys_port, sizeof(sys_port)) == 0 &&
         (rc = try_place(c, sys_port, tried, sizeof(tried))) == 1)
         snprintf(port, cap, "%s", sys_port);

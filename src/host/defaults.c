@@ -33,6 +33,18 @@ int thsm_default_run_dir(char *buf, size_t cap)
     return n > 0 && (size_t)n < cap ? 0 : -1;
 }
 
+int thsm_other_run_dir(char *buf, size_t cap)
+{
+    int n;
+    if (env("XDG_RUNTIME_DIR"))
+        n = snprintf(buf, cap, "%s/tinyhsm-%lu",
+                     env("TMPDIR") ? env("TMPDIR") : "/tmp",
+                     (unsigned long)getuid());
+    else
+        n = snprintf(buf, cap, "/run/user/%lu/tinyhsm", (unsigned long)getuid());
+    return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
 int thsm_default_port(char *buf, size_t cap, int *is_default)
 {
     *is_default = !env("TINYHSM_PORT");

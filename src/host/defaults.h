@@ -16,6 +16,12 @@
  * else ${TMPDIR:-/tmp}/tinyhsm-<uid>. */
 int thsm_default_run_dir(char *buf, size_t cap);
 
+/* The other place a default daemon of this user may serve, as started
+ * from another kind of session: with $XDG_RUNTIME_DIR set (a login shell),
+ * ${TMPDIR:-/tmp}/tinyhsm-<uid> (cron, CI, sudo -u); without it,
+ * /run/user/<uid>/tinyhsm. */
+int thsm_other_run_dir(char *buf, size_t cap);
+
 /* $TINYHSM_PORT, else <run dir>/tty. *is_default says which. */
 int thsm_default_port(char *buf, size_t cap, int *is_default);
 

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Finding the daemon with no -p and no TINYHSM_PORT: the user's runtime
-# directory first, then the system service's socket; when nothing answers,
-# tinyhsm names every place it tried. (The system path is
+# directory first, then the user's other default place (a daemon started
+# without $XDG_RUNTIME_DIR, from cron or sudo -u), then the system
+# service's socket; when nothing answers, tinyhsm names every place tried. (The system path is
 # $TINYHSM_SYSTEM_PORT here, a directory of ours; tests/deb/system_service.sh
 # runs a real team daemon as another user.)
 . "$(dirname "$0")/lib.sh"
 mkdir -m 0700 "$TMP/rt" "$TMP/system"
+other=$TMPDIR/tinyhsm-$(id -u)/tty # lib.sh: TMPDIR=$TMP
 nodev() { # tinyhsm info with the defaults only; exit status echoed when not 0
     env -u TINYHSM_PORT XDG_RUNTIME_DIR="$TMP/rt" TINYHSM_SYSFS_ROOT="$TMP/nosys" \
         TINYHSM_NO_PIN_WARNING=1 "$BIN/tinyhsm" info >"$TMP/out" 2>"$TMP/err" </dev/null || echo $?
 }
 
 [ "$(nodev)" = 1 ] || fail "nothing runs, yet success"
-has "$TMP/err" "no TinyHSM answers; tried: $TMP/rt/tinyhsm/tty (nothing there); $TMP/system/tty.sock (nothing there); attached boards (no ST-LINK port)"
+has "$TMP/err" "no TinyHSM answers; tried: $TMP/rt/tinyhsm/tty (nothing there); $other (nothing there); $TMP/system/tty.sock (nothing there); attached boards (no ST-LINK port)"
 has "$TMP/err" "is tinyhsmd running?"
 ok "nothing answers: every place tried is named"
 
@@ -43,6 +45,25 @@ stop_daemon
 has "$TMP/err" "$TMP/rt/tinyhsm/tty (stale link: the tinyhsmd that served"
 has "$TMP/err" "$TMP/system/tty.sock (nothing there)"
 ok "the stale link's reason is among the places tried"
+
+# A daemon started without $XDG_RUNTIME_DIR (cron, CI) is found from a
+# login shell, before the system service.
+env -u TINYHSM_PORT -u XDG_RUNTIME_DIR "$BIN/tinyhsmd" --state "$TMP/state2" \
+    >"$TMP/d2.out" 2>"$TMP/d2.err" &
+D2=$!
+for _ in $(seq 100); do [ -s "$TMP/d2.out" ] && break; sleep 0.05; done
+[ -L "$other" ] || { kill "$D2"; fail "tinyhsmd without XDG_RUNTIME_DIR is not at $other"; }
+env -u TINYHSM_PORT XDG_RUNTIME_DIR="$TMP/rt" "$BIN/tinyhsm" -d info >"$TMP/out" 2>"$TMP/err" </dev/null ||
+    { kill "$D2"; fail "tinyhsm info: $(cat "$TMP/err")"; }
+kill -TERM "$D2"; wait "$D2" || fail "the cron-started tinyhsmd exited $?"
+has "$TMP/err" "TinyHSM port $other"
+ok "a daemon started without XDG_RUNTIME_DIR is found from a login shell"
+chmod 0755 "$(dirname "$other")"
+[ "$(nodev)" = 1 ] || fail "nothing runs, yet success"
+has "$TMP/err" "$other (directory $(dirname "$other") has mode 755; it must be private"
+has "$TMP/err" "$TMP/system/tty.sock (nothing there)"
+chmod 0700 "$(dirname "$other")"
+ok "an unsafe other place is passed over with its reason, never used"
 
 # A daemon in the runtime directory comes first.
 start_daemon "$TMP/state" --link "$TMP/system/tty"
