@@ -199,8 +199,9 @@ static void tried_add(char *tried, size_t cap, const char *place,
                       const char *why)
 {
     size_t used = strlen(tried);
-    snprintf(tried + used, cap - used, "%s%s (%s)", used ? "; " : "", place,
-             why);
+    if (snprintf(tried + used, cap - used, "%s%s (%s)", used ? "; " : "",
+                 place, why) < 0)
+        tried[used] = '\0';
 }
 
 /* One place a daemon may serve: 1 opened, 0 nothing answers there (why
@@ -232,23 +233,21 @@ static int try_place(cli_ctx *c, const char *port, char *tried, size_t cap)
 static int try_other(cli_ctx *c, char *port, size_t cap, char *tried,
                      size_t tcap)
 {
-    char dir[4096], other[4200], err[512];
+    char dir[4000], err[512];
     struct stat st;
-    if (thsm_other_run_dir(dir, sizeof(dir)) != 0)
+    int n = thsm_other_run_dir(dir, sizeof(dir)) == 0
+                ? snprintf(port, cap, "%s/tty", dir) : -1;
+    if (n < 0 || (size_t)n >= cap)
         return 0;
-    snprintf(other, sizeof(other), "%s/tty", dir);
     if (lstat(dir, &st) != 0) {
-        tried_add(tried, tcap, other, "nothing there");
+        tried_add(tried, tcap, port, "nothing there");
         return 0;
     }
     if (thsm_check_private_dir(dir, getuid(), err, sizeof(err)) != 0) {
-        tried_add(tried, tcap, other, err);
+        tried_add(tried, tcap, port, err);
         return 0;
     }
-    int rc = try_place(c, other, tried, tcap);
-    if (rc == 1)
-        snprintf(port, cap, "%s", other);
-    return rc;
+    return try_place(c, port, tried, tcap);
 }
 
 /* No port given: the user's default port, the user's other default place,
