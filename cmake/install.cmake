@@ -43,6 +43,20 @@ foreach(unit tinyhsmd.socket tinyhsmd.service)
           DESTINATION ${CMAKE_INSTALL_PREFIX}/lib/systemd/user)
 endforeach()
 
+# systemd system units (one daemon for the group tinyhsm) and its users.
+foreach(unit tinyhsmd.socket tinyhsmd.service)
+  configure_file(dist/systemd/system/${unit}.in
+                 ${CMAKE_BINARY_DIR}/systemd/system/${unit} @ONLY)
+  install(FILES ${CMAKE_BINARY_DIR}/systemd/system/${unit}
+          DESTINATION ${CMAKE_INSTALL_PREFIX}/lib/systemd/system)
+endforeach()
+install(FILES dist/sysusers.d/tinyhsm.conf
+        DESTINATION ${CMAKE_INSTALL_PREFIX}/lib/sysusers.d)
+
+# For ST's unmodified scripts: PYTHONPATH=<this directory> (README).
+install(FILES dist/original-scripts/sitecustomize.py
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/tinyhsm/original-scripts)
+
 # make uninstall: removes what the last install listed in install_manifest.txt.
 add_custom_target(uninstall
   COMMAND ${CMAKE_COMMAND} -P ${CMAKE_SOURCE_DIR}/cmake/uninstall.cmake

@@ -1,5 +1,6 @@
 /* tinyhsmd - a software TinyHSM on a Unix-domain socket and a pseudo-terminal. */
 #include <getopt.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@ static void usage(FILE *out, const char *state, const char *root_key,
 {
     fprintf(out,
             "Usage: tinyhsmd [--state DIR] [--root-key FILE] [--tpm TCTI] "
-            "[--link PATH]\n                [--baud N] [--allow-uid UID]...\n"
+            "[--link PATH]\n                [--socket PATH] [--baud N] [--allow-uid UID]...\n"
+            "                [--allow-group NAME]...\n"
             "       tinyhsmd --new-root-key --root-key FILE [--tpm TCTI]\n\n"
             "A software TinyHSM: serves the TinyHSM AT protocol on the socket\n"
             "PATH.sock (one session per connection; tinyhsm uses it) and on a new\n"
@@ -44,11 +46,15 @@ static void usage(FILE *out, const char *state, const char *root_key,
             "                default $TINYHSM_PORT, else $XDG_RUNTIME_DIR/tinyhsm/tty,\n"
             "                else ${TMPDIR:-/tmp}/tinyhsm-<uid>/tty (a private\n"
             "                0700 directory, created and checked)\n"
+            "  --socket PATH the socket (default: the link's PATH.sock); e.g. a\n"
+            "                system service's /run/tinyhsm/tty.sock\n"
             "  --baud N      pace the pty like a UART at N baud (e.g. 115200)\n"
             "  --allow-uid UID  let user UID use the socket too (up to %d times)\n"
+            "  --allow-group NAME  let the members of group NAME use the socket\n"
+            "                too (up to %d times; each connection's uid is logged)\n"
             "SIGINT, SIGTERM or SIGHUP stop it cleanly.\n\n"
             "Example:\n  tinyhsmd &\n  tinyhsm config --new all\n",
-            state, root_key, link, THSM_DAEMON_ALLOW_MAX);
+            state, root_key, link, THSM_DAEMON_ALLOW_MAX, THSM_DAEMON_ALLOW_MAX);
 }
 
 /* The root key's place when --root-key did not say (rootkey.h). */
@@ -81,6 +87,25 @@ static int new_key(const thsm_root_key_opts *rk)
     return 0;
 }
 
+/* --allow-group NAME (or a numeric gid). */
+static int add_group(thsm_daemon_cfg *cfg, const char *name)
+{
+    struct group *g = getgrnam(name);
+    char *end;
+    unsigned long gid = g ? g->gr_gid : strtoul(name, &end, 10);
+    if (!g && (*end || !*name || gid > 0xfffffffeUL)) {
+        fprintf(stderr, "tinyhsmd: --allow-group: no such group: %s\n", name);
+        return -1;
+    }
+    if (cfg->n_allow_gids == THSM_DAEMON_ALLOW_MAX) {
+        fprintf(stderr, "tinyhsmd: --allow-group: at most %d groups\n",
+                THSM_DAEMON_ALLOW_MAX);
+        return -1;
+    }
+    cfg->allow_gids[cfg->n_allow_gids++] = (gid_t)gid;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -88,6 +113,8 @@ int main(int argc, char **argv)
         {"link", required_argument, NULL, 'l'},
         {"baud", required_argument, NULL, 'b'},
         {"allow-uid", required_argument, NULL, 'u'},
+        {"allow-group", required_argument, NULL, 'g'},
+        {"socket", required_argument, NULL, 'S'},
         {"root-key", required_argument, NULL, 'k'},
         {"tpm", required_argument, NULL, 't'},
         {"new-root-key", no_argument, NULL, 'n'},
@@ -114,6 +141,11 @@ int main(int argc, char **argv)
         case 't': cfg.root_key.tpm = optarg; break;
         case 'n': new_root_key = 1; break;
         case 'l': cfg.link = optarg; cfg.run_dir = NULL; break;
+        case 'S': cfg.socket = optarg; break;
+        case 'g':
+            if (add_group(&cfg, optarg) != 0)
+                return 2;
+            break;
         case 'u':
             uid = strtoul(optarg, &end, 10);
             if (*end || !*optarg || uid > 0xfffffffeUL ||

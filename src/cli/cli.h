@@ -172,7 +172,8 @@ void cli_format_time(int64_t t, char out[32]);
 void cli_print_cert(const char *title, const thsm_x509_info *info);
 /* "title", then "  none (why)", why escaped. */
 void cli_print_no_cert(const char *title, const char *why);
-/* "EXPIRED" or "NOT YET VALID" at time now; NULL while valid. */
+/* "EXPIRED" (saying so when the dates are the original scripts'
+ * defaults) or "NOT YET VALID" at time now; NULL while valid. */
 const char *cli_cert_validity(const thsm_x509_info *info, int64_t now);
 
 #endif

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "host/hsm.h"
 #include "host/defaults.h"
+#include "util/certvalues.h"
 #include "util/escape.h"
 
 /* Prints "tinyhsm: MESSAGE" and keeps MESSAGE for cli_errors(), or for
@@ -193,23 +194,113 @@ static int default_port(cli_ctx *c, char *port, size_t cap)
     return 0;
 }
 
+/* Appends "place (why)" to the list of places tried. */
+static void tried_add(char *tried, size_t cap, const char *place,
+                      const char *why)
+{
+    size_t used = strlen(tried);
+    if (snprintf(tried + used, cap - used, "%s%s (%s)", used ? "; " : "",
+                 place, why) < 0)
+        tried[used] = '\0';
+}
+
+/* One place a daemon may serve: 1 opened, 0 nothing answers there (why
+ * added to tried), -1 refused or busy (said: never passed over). */
+static int try_place(cli_ctx *c, const char *port, char *tried, size_t cap)
+{
+    char err[512], sock[4200];
+    struct stat st;
+    int there = lstat(port, &st) == 0 ||
+                (thsm_companion(port, ".sock", sock, sizeof(sock)) == 0 &&
+                 lstat(sock, &st) == 0);
+    if (!there) {
+        tried_add(tried, cap, port, "nothing there");
+        return 0;
+    }
+    int rc = thsm_at_open(&c->at, port, err, sizeof(err));
+    if (rc == THSM_AT_OK)
+        return 1;
+    if (rc == THSM_AT_ERR_BUSY || strstr(err, "refusing")) {
+        cli_error(c, "%s", err);
+        return -1;
+    }
+    tried_add(tried, cap, port, err);
+    return 0;
+}
+
+/* The user's daemon started from another kind of session (defaults.h),
+ * if its private directory is there; as try_place. */
+static int try_other(cli_ctx *c, char *port, size_t cap, char *tried,
+                     size_t tcap)
+{
+    char dir[4000], err[512];
+    struct stat st;
+    int n = thsm_other_run_dir(dir, sizeof(dir)) == 0
+                ? snprintf(port, cap, "%s/tty", dir) : -1;
+    if (n < 0 || (size_t)n >= cap)
+        return 0;
+    if (lstat(dir, &st) != 0) {
+        tried_add(tried, tcap, port, "nothing there");
+        return 0;
+    }
+    if (thsm_check_private_dir(dir, getuid(), err, sizeof(err)) != 0) {
+        tried_add(tried, tcap, port, err);
+        return 0;
+    }
+    return try_place(c, port, tried, tcap);
+}
+
+/* No port given: the user's default port, the user's other default place,
+ * the system service's socket, an attached board; when none answers,
+ * every place tried is named. */
+static int find_device(cli_ctx *c, char *port, size_t cap)
+{
+    char sys_port[4096], tried[4096] = "", err[512];
+    int rc = default_port(c, port, cap) != 0
+                 ? -1 : try_place(c, port, tried, sizeof(tried));
+    if (rc == 0)
+        rc = try_other(c, port, cap, tried, sizeof(tried));
+    if (rc == 0 && thsm_system_port(sys_port, sizeof(sys_port)) == 0 &&
+        (rc = try_place(c, sys_port, tried, sizeof(tried))) == 1)
+        snprintf(port, cap, "%s", sys_port);
+    if (rc != 0)
+        return rc > 0 ? 0 : -1;
+    if ((rc = cli_find_board(c, port, cap)) < 0)
+        return -1;
+    if (rc == 0) {
+        tried_add(tried, sizeof(tried), "attached boards", "no ST-LINK port");
+        cli_error(c, "no TinyHSM answers; tried: %s", tried);
+        cli_error(c, "is tinyhsmd running? Start it (tinyhsmd, or systemctl "
+                  "--user start tinyhsmd.socket), or give the board's port "
+                  "with --port or TINYHSM_PORT");
+        return -1;
+    }
+    if (thsm_at_open(&c->at, port, err, sizeof(err)) != THSM_AT_OK) {
+        cli_error(c, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
 int cli_connect(cli_ctx *c)
 {
     char port[4096], err[512];
-    if (c->port)
-        snprintf(port, sizeof(port), "%s", c->port);
-    else if (default_port(c, port, sizeof(port)) != 0)
-        return -1;
-    if (!c->port && !getenv("TINYHSM_PORT") && access(port, F_OK) != 0 &&
-        cli_find_board(c, port, sizeof(port)) < 0)
-        return -1; /* several boards: the user must choose */
-    int rc = thsm_at_open(&c->at, port, err, sizeof(err));
-    if (rc != THSM_AT_OK) {
-        cli_error(c, "%s", err);
-        if (rc == THSM_AT_ERR_OPEN && !c->port && !strstr(err, "refusing"))
-            cli_error(c, "is tinyhsmd running? Start it, or give the board's "
-                      "port with --port or TINYHSM_PORT");
-        return -1;
+    if (!c->port && !getenv("TINYHSM_PORT")) {
+        if (find_device(c, port, sizeof(port)) != 0)
+            return -1;
+    } else {
+        if (c->port)
+            snprintf(port, sizeof(port), "%s", c->port);
+        else if (default_port(c, port, sizeof(port)) != 0)
+            return -1;
+        int rc = thsm_at_open(&c->at, port, err, sizeof(err));
+        if (rc != THSM_AT_OK) {
+            cli_error(c, "%s", err);
+            if (rc == THSM_AT_ERR_OPEN && !c->port && !strstr(err, "refusing"))
+                cli_error(c, "is tinyhsmd running? Start it, or give the "
+                          "board's port with --port or TINYHSM_PORT");
+            return -1;
+        }
     }
     if (c->debug) {
         c->at.trace = trace;
@@ -262,7 +353,9 @@ const char *cli_cert_validity(const thsm_x509_info *info, int64_t now)
     if (now < info->not_before)
         return "NOT YET VALID";
     if (now > info->not_after)
-        return "EXPIRED";
+        return thsm_cert_script_dates(info->not_before, info->not_after)
+                   ? "EXPIRED (the original scripts' default dates)"
+                   : "EXPIRED";
     return NULL;
 }
 

@@ -44,7 +44,8 @@ static int bound_to(int fd, const char *path)
            strncmp(sa.sun_path, path, sizeof(sa.sun_path)) == 0;
 }
 
-/* The same checks a socket of our own passes: ours, writable by us alone. */
+/* The same checks a socket of our own passes: ours, writable by us alone.
+ * A shared one (a system service's) may be root's, with a group mode. */
 static int check_path(const char *path, int shared)
 {
     struct stat st;
@@ -52,7 +53,7 @@ static int check_path(const char *path, int shared)
         fprintf(stderr, "tinyhsmd: the socket systemd passed is not at %s\n", path);
         return -1;
     }
-    if (st.st_uid != geteuid()) {
+    if (st.st_uid != geteuid() && !(shared && st.st_uid == 0)) {
         fprintf(stderr, "tinyhsmd: socket %s belongs to uid %lu, not to us; "
                 "refusing it\n", path, (unsigned long)st.st_uid);
         return -1;

@@ -169,35 +169,53 @@ static void harden(void)
                 "may be swapped out\n", strerror(errno));
 }
 
-/* With --allow-uid, others must reach the socket: its directory must let
- * them pass (o+x or g+x); the permission check is then SO_PEERCRED's. */
+static int shared(const thsm_daemon_cfg *cfg)
+{
+    return cfg->n_allow || cfg->n_allow_gids;
+}
+
+/* With --allow-uid or --allow-group, others must reach the socket: its
+ * directory must let them pass (o+x or g+x); the permission check is then
+ * SO_PEERCRED's. */
 static int check_shared_dir(const char *dir)
 {
     struct stat st;
     if (stat(dir, &st) != 0 || !(st.st_mode & 011)) {
-        fprintf(stderr, "tinyhsmd: --allow-uid: the other users cannot enter "
-                "%s; use --link in a directory they can pass through (e.g. "
-                "mode 0711)\n", dir);
+        fprintf(stderr, "tinyhsmd: --allow-uid/--allow-group: the other users "
+                "cannot enter %s; use --link or --socket in a directory they "
+                "can pass through (e.g. mode 0711)\n", dir);
         return -1;
     }
     return 0;
 }
 
-/* Where link, link.sock and link.pid go (place.h); with --allow-uid, a
- * directory the other users can reach. */
+/* Where link, link.pid (place.h) and the socket go; when shared, the
+ * socket in a directory the other users can reach. */
 static int check_place(const thsm_daemon_cfg *cfg)
 {
     char dir[4096];
-    if (cfg->run_dir && cfg->n_allow) {
-        fprintf(stderr, "tinyhsmd: --allow-uid needs --link PATH: the default "
-                "directory %s is private, so other users cannot reach its "
-                "socket\n", cfg->run_dir);
+    if (cfg->run_dir && shared(cfg) && !cfg->socket) {
+        fprintf(stderr, "tinyhsmd: --allow-uid needs --link PATH (or --socket "
+                "PATH): the default directory %s is private, so other users "
+                "cannot reach its socket\n", cfg->run_dir);
         return -1;
     }
     if (thsm_check_place("tinyhsmd", cfg->link, cfg->run_dir) != 0)
         return -1;
-    thsm_dir_of(cfg->link, dir, sizeof(dir));
-    return cfg->n_allow ? check_shared_dir(dir) : 0;
+    thsm_dir_of(cfg->socket ? cfg->socket : cfg->link, dir, sizeof(dir));
+    return shared(cfg) ? check_shared_dir(dir) : 0;
+}
+
+/* Whether a live server listens on path (a daemon serving another link
+ * may hold a socket given with --socket: never take it over). */
+static int answers(const struct sockaddr_un *sa)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int live = fd >= 0 && connect(fd, (const struct sockaddr *)sa,
+                                  sizeof(*sa)) == 0;
+    if (fd >= 0)
+        close(fd);
+    return live;
 }
 
 /* Binds link.sock, replacing a stale socket (we hold the pid file, so no
@@ -212,7 +230,8 @@ static int open_socket(const char *path, int shared)
         return -1;
     }
     memcpy(sa.sun_path, path, strlen(path) + 1);
-    if (lstat(path, &st) == 0 && (!S_ISSOCK(st.st_mode) || unlink(path) != 0)) {
+    if (lstat(path, &st) == 0 && (!S_ISSOCK(st.st_mode) || answers(&sa) ||
+                                  unlink(path) != 0)) {
         fprintf(stderr, "tinyhsmd: %s exists and is not a stale socket; not "
                 "replacing it\n", path);
         return -1;
@@ -360,14 +379,44 @@ static void serve_round(server *s, thsm_device *dev)
     s->next = (s->next + 1) % NCONN;
 }
 
-static int allowed(const server *s, uid_t uid)
+/* Whether gid is among the groups the peer on fd had when it connected:
+ * its gid, or a supplementary group (SO_PEERGROUPS). */
+static int peer_in_group(int fd, const struct ucred *cred, gid_t gid)
 {
-    if (uid == geteuid() || uid == 0)
+    gid_t few[256], *g = few;
+    socklen_t len = sizeof(few);
+    int found = cred->gid == gid;
+    int rc = found ? 0 : getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len);
+    if (!found && rc != 0 && errno == ERANGE && (g = malloc(len)) != NULL)
+        rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len);
+    for (size_t i = 0; !found && rc == 0 && i < len / sizeof(gid_t); i++)
+        found = g[i] == gid;
+    if (g != few)
+        free(g);
+    return found;
+}
+
+static int allowed(const server *s, int fd, const struct ucred *cred)
+{
+    if (cred->uid == geteuid() || cred->uid == 0)
         return 1;
     for (size_t i = 0; i < s->cfg->n_allow; i++)
-        if (s->cfg->allow_uids[i] == uid)
+        if (s->cfg->allow_uids[i] == cred->uid)
+            return 1;
+    for (size_t i = 0; i < s->cfg->n_allow_gids; i++)
+        if (peer_in_group(fd, cred, s->cfg->allow_gids[i]))
             return 1;
     return 0;
+}
+
+/* A shared daemon says who connected (its stderr is the journal under
+ * systemd); the audit log's records have no field for it. */
+static void note_peer(const server *s, const struct ucred *cred, int ok)
+{
+    if (shared(s->cfg))
+        fprintf(stderr, "tinyhsmd: connection from uid %lu (pid %ld) %s\n",
+                (unsigned long)cred->uid, (long)cred->pid,
+                ok ? "accepted" : "refused: not allowed");
 }
 
 static conn *free_slot(server *s)
@@ -396,17 +445,19 @@ static conn *idlest(server *s)
  * client never waits longer than STALL_MS for a slot. */
 static void accept_client(server *s, thsm_device *dev)
 {
-    struct ucred cred;
+    struct ucred cred = {.pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1};
     socklen_t len = sizeof(cred);
     int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
         return;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
-        !allowed(s, cred.uid)) {
-        char msg[120];
+    int ok = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+             allowed(s, fd, &cred);
+    note_peer(s, &cred, ok);
+    if (!ok) {
+        char msg[140];
         int n = snprintf(msg, sizeof(msg), "ERROR NOT_ALLOWED uid %lu may not "
-                         "use this device (see tinyhsmd --allow-uid)\r\n\r\n",
-                         (unsigned long)cred.uid);
+                         "use this device (see tinyhsmd --allow-uid, "
+                         "--allow-group)\r\n\r\n", (unsigned long)cred.uid);
         (void)!send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
         close(fd);
         return;
@@ -543,14 +594,16 @@ static int claim_place(server *s, const char *pty, int *pid_fd)
 static int open_endpoints(server *s, const char *pty, char *sock, size_t cap)
 {
     const char *link = s->cfg->link;
-    if (thsm_companion(link, ".sock", sock, cap) != 0) {
-        fprintf(stderr, "tinyhsmd: link path %s is too long\n", link);
+    int n = s->cfg->socket ? snprintf(sock, cap, "%s", s->cfg->socket) : 0;
+    if (n < 0 || (size_t)n >= cap ||
+        (!s->cfg->socket && thsm_companion(link, ".sock", sock, cap) != 0)) {
+        fprintf(stderr, "tinyhsmd: link or socket path is too long\n");
         return -1;
     }
-    s->listen_fd = thsm_activation_socket(sock, s->cfg->n_allow > 0);
+    s->listen_fd = thsm_activation_socket(sock, shared(s->cfg));
     s->activated = s->listen_fd >= 0;
     if (s->listen_fd == THSM_NOT_ACTIVATED)
-        s->listen_fd = open_socket(sock, s->cfg->n_allow > 0);
+        s->listen_fd = open_socket(sock, shared(s->cfg));
     if (s->listen_fd < 0 || thsm_make_link("tinyhsmd", link, pty) != 0)
         return -1;
     thsm_openers_watch(&s->pty, pty, s->conns[0].fd);

@@ -106,8 +106,18 @@ static int open_tty(thsm_at *at, const char *port, int is_link, char *err,
     return THSM_AT_OK;
 }
 
-/* Connects to a tinyhsmd socket; refuses a server run by another user.
- * THSM_AT_ERR_IO when nobody listens (a stale socket). */
+/* Whether path is in a directory only root can write (a system service's,
+ * such as /run/tinyhsm): root put it there, whoever runs it. */
+static int placed_by_root(const char *path)
+{
+    char dir[4200];
+    thsm_dir_of(path, dir, sizeof(dir));
+    return thsm_root_only_dir(dir);
+}
+
+/* Connects to a tinyhsmd socket; refuses a server run by another user,
+ * unless root placed the socket. THSM_AT_ERR_IO when nobody listens (a
+ * stale socket). */
 static int open_socket(thsm_at *at, const char *path, char *err, size_t err_cap)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -124,9 +134,10 @@ static int open_socket(thsm_at *at, const char *path, char *err, size_t err_cap)
         return errno == ECONNREFUSED ? THSM_AT_ERR_IO : THSM_AT_ERR_OPEN;
     }
     if (getsockopt(at->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
-        (cred.uid != getuid() && cred.uid != 0)) {
-        SAY("the daemon behind %s runs as uid %lu, not as you or root; "
-            "refusing to talk to it", path, (unsigned long)cred.uid);
+        (cred.uid != getuid() && cred.uid != 0 && !placed_by_root(path))) {
+        SAY("the daemon behind %s runs as uid %lu, not as you or root, and "
+            "the socket is not in a directory only root can write; refusing "
+            "to talk to it", path, (unsigned long)cred.uid);
         return THSM_AT_ERR_OPEN;
     }
     fcntl(at->fd, F_SETFL, fcntl(at->fd, F_GETFL) | O_NONBLOCK);
@@ -134,13 +145,15 @@ static int open_socket(thsm_at *at, const char *path, char *err, size_t err_cap)
     return THSM_AT_OK;
 }
 
-/* The directory holding path, and path itself, belong to us or root. */
+/* The directory holding path, and path itself, belong to us or root (or
+ * root placed path, for a system service's socket). */
 static int check_place(const char *port, char *err, size_t err_cap)
 {
     char dir[4200];
     thsm_dir_of(port, dir, sizeof(dir));
     if (thsm_check_owner("directory", dir, getuid(), err, err_cap) != 0 ||
-        thsm_check_owner("port", port, getuid(), err, err_cap) != 0)
+        (!placed_by_root(port) &&
+         thsm_check_owner("port", port, getuid(), err, err_cap) != 0))
         return -1;
     return 0;
 }
@@ -164,7 +177,8 @@ static int open_port(thsm_at *at, const char *port, char *err, size_t err_cap)
     if (has_port && S_ISSOCK(st.st_mode))
         return open_socket(at, port, err, err_cap);
     if (has_sock) {
-        if (thsm_check_owner("socket", sock, getuid(), err, err_cap) != 0)
+        if (!placed_by_root(sock) &&
+            thsm_check_owner("socket", sock, getuid(), err, err_cap) != 0)
             return THSM_AT_ERR_OPEN;
         int rc = open_socket(at, sock, err, err_cap);
         if (rc != THSM_AT_ERR_IO || !has_port)

@@ -6,7 +6,9 @@
  * beside it, "<link>.sock", is used when it answers), or a serial line
  * (opened raw at 115200 8N1, flock'ed and TIOCEXCL'ed). Nothing is sent to a
  * port, link, link target, socket or directory that another user (not root)
- * owns, nor to a link whose pty no live tinyhsmd serves (see defaults.h).
+ * owns, nor to a link whose pty no live tinyhsmd serves (see defaults.h);
+ * except that a socket in a directory only root can write (a system
+ * service's, /run/tinyhsm) is used whoever owns it or listens on it.
  *
  * A response is complete when (PROTOCOL.md) an empty line arrives after the
  * status line, or a PEM "-----END ...-----" line arrives, or the line has

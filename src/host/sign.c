@@ -16,6 +16,7 @@
 #include "host/image.h"
 #include "host/output.h"
 #include "host/siggen.h"
+#include "util/certvalues.h"
 
 #define KEY_FILE_MAX 65536 /* a SigGen.c, certificate or public key */
 
@@ -481,8 +482,14 @@ static void check_validity(job *j, const char *who, const thsm_x509_info *cert)
     int64_t now = (int64_t)time(NULL);
     if (now > cert->not_after) {
         format_time(cert->not_after, when);
-        note(j, THSM_NOTE_WARNING, "the %s certificate expired on %s", who,
-             when);
+        char hint[200] = "";
+        if (thsm_cert_script_dates(cert->not_before, cert->not_after))
+            snprintf(hint, sizeof(hint), ": it has the original scripts' "
+                     "default dates (START=%s DAYS=%d); make new certificates "
+                     "with dates of your own (tinyhsm config --new ...)",
+                     THSM_SCRIPT_START, THSM_SCRIPT_DAYS);
+        note(j, THSM_NOTE_WARNING, "the %s certificate expired on %s%s", who,
+             when, hint);
     } else if (now < cert->not_before) {
         format_time(cert->not_before, when);
         note(j, THSM_NOTE_WARNING, "the %s certificate is not valid before %s",

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make deb's package in a throwaway root: `dpkg --root` (as a normal user
-# with --force-not-root; the package has no maintainer scripts, so nothing
-# needs a chroot). The installed tinyhsmd and tinyhsm provision and sign
+# with --force-not-root; the only maintainer script is dh_installsysusers',
+# which runs `systemd-sysusers --root=$DPKG_ROOT`, so with
+# --force-script-chrootless it creates _tinyhsm and tinyhsm in the
+# throwaway root's /etc, and nothing needs a chroot). The installed tinyhsmd and tinyhsm provision and sign
 # against a state in a temporary HOME; a newer build (the sources copied,
 # VERSION bumped) upgrades them and keeps every key and log record; remove
 # and purge take the package's files and never the user's state.
@@ -39,11 +41,11 @@ if command -v lintian >/dev/null; then
 fi
 
 root=$TMP/root
-mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates"
+mkdir -p "$root/etc" "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates"
 touch "$root/var/lib/dpkg/status" "$root/var/lib/dpkg/available"
 dpkg_r() { # the libraries it depends on are the host's, not in the root
     HOME=$TMP dpkg --root="$root" --log="$TMP/dpkg.log" --force-not-root \
-        --force-depends --force-bad-path "$@" >"$TMP/dpkg.out" 2>&1 ||
+        --force-depends --force-bad-path --force-script-chrootless "$@" >"$TMP/dpkg.out" 2>&1 ||
         { cat "$TMP/dpkg.out"; fail "dpkg $*"; }
 }
 installed_version() { dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${Version}' tinyhsm; }
@@ -54,10 +56,16 @@ for f in usr/bin/tinyhsm usr/bin/tinyhsmd usr/bin/tinyhsm-sign usr/bin/tinyhsm-c
          usr/share/man/man1/tinyhsm.1.gz usr/share/man/man8/tinyhsmd.8.gz \
          usr/share/bash-completion/completions/tinyhsm \
          usr/lib/systemd/user/tinyhsmd.socket usr/lib/systemd/user/tinyhsmd.service \
+         usr/lib/systemd/system/tinyhsmd.socket usr/lib/systemd/system/tinyhsmd.service \
+         usr/lib/sysusers.d/tinyhsm.conf \
          usr/share/doc/tinyhsm/README.md.gz usr/share/doc/tinyhsm/copyright; do
     [ -e "$root/$f" ] || fail "the package lacks /$f"
 done
 ok "dpkg -i installs the programs, man pages, completion, units and docs"
+grep -q '^_tinyhsm:x:[0-9]*:[0-9]*:[^:]*:/var/lib/tinyhsm:/usr/sbin/nologin$' "$root/etc/passwd" ||
+    fail "no system user _tinyhsm: $(cat "$root/etc/passwd")"
+grep -q '^tinyhsm:x:[0-9]*:$' "$root/etc/group" || fail "no group tinyhsm: $(cat "$root/etc/group")"
+ok "the package creates the system user _tinyhsm and the group tinyhsm (sysusers.d)"
 
 # The user: a HOME with the default state directory, a private runtime dir.
 export HOME=$TMP/home XDG_RUNTIME_DIR=$TMP/run
@@ -109,7 +117,11 @@ ok "dpkg -r removes the programs and keeps the user's state"
 
 dpkg_r -i "$deb_b"
 dpkg_r --purge tinyhsm
-left=$(cd "$root" && find . ! -type d ! -path './var/lib/dpkg/*')
+# the system user and group stay, as Debian's do (a uid freed for reuse
+# could hand the service's files to someone else)
+left=$(cd "$root" && find . ! -type d ! -path './var/lib/dpkg/*' \
+    ! -path './etc/passwd' ! -path './etc/group' ! -path './etc/shadow' \
+    ! -path './etc/gshadow' ! -path './etc/.pwd.lock')
 [ -z "$left" ] || fail "purge left: $left"
 [ "$(sums)" = "$before" ] || fail "dpkg --purge changed the user's state"
 ok "dpkg --purge removes every file of the package and no user state"

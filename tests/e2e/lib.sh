@@ -20,6 +20,9 @@ layout() {
 FLASH_SECTOR=$(layout FLASH_SECTOR)
 FLASH_SLOTS=$(layout FLASH_SLOTS)
 TMP=$(mktemp -d)
+# A team daemon on this machine (/run/tinyhsm), or a default one started
+# without $XDG_RUNTIME_DIR (/tmp/tinyhsm-<uid>), never answers a test.
+export TINYHSM_SYSTEM_PORT=$TMP/system/tty.sock TMPDIR=$TMP
 PASSED=0
 DPID=
 cleanup() {
