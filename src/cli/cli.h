@@ -102,11 +102,6 @@ const char *cli_blocked_hint(int so_set);
  * PIN; no try was spent). */
 void cli_pin_delay(cli_ctx *c, unsigned long wait, const char *what);
 
-/* Handles --help and bad options for commands without options: returns
- * CLI_OK or CLI_USAGE when done, -1 to go on. */
-int cli_only_help(cli_ctx *c, const char *cmd, const char *help, int argc,
-                  char **argv);
-
 /* Prints the device's CA (ca=1) or signer certificate summary. */
 void cli_print_device_cert(cli_ctx *c, bool ca, const char *title);
 

@@ -387,24 +387,6 @@ void cli_print_no_cert(const char *title, const char *why)
     printf("%s\n  none (%s)\n", title, thsm_escape(why, shown, sizeof(shown)));
 }
 
-/* Handles --help and unknown options for commands without options. */
-int cli_only_help(cli_ctx *c, const char *cmd, const char *help, int argc,
-                  char **argv)
-{
-    static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int o = getopt_long(argc, argv, "h", opts, NULL);
-    if (o == 'h') {
-        fputs(help, stdout);
-        return CLI_OK;
-    }
-    if (o != -1)
-        return cli_bad_option(c, cmd, opts, argc, argv);
-    if (optind < argc)
-        return cli_usage_error(c, cmd, "unexpected argument '%s'", argv[optind]);
-    return -1; /* go on */
-}
-
 void cli_print_device_cert(cli_ctx *c, bool ca, const char *title)
 {
     char pem[THSM_PEM_MAX];

@@ -41,11 +41,6 @@ void thsm_login_role(thsm_device *dev, thsm_session *s, int so)
     s->so = so;
 }
 
-void thsm_login_begin(thsm_device *dev, thsm_session *s)
-{
-    thsm_login_role(dev, s, 0);
-}
-
 /* With a PIN, the clear keys live only while someone is logged in. */
 static void forget_keys_if_unused(thsm_device *dev)
 {

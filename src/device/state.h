@@ -30,7 +30,6 @@ bool thsm_logged_in(const thsm_device *dev, const thsm_session *s);
 bool thsm_so_logged_in(const thsm_device *dev, const thsm_session *s);
 /* Logs s in as the user (the KEK must be known and the keys unwrapped),
  * or in the role so says (1: the security officer). */
-void thsm_login_begin(thsm_device *dev, thsm_session *s);
 void thsm_login_role(thsm_device *dev, thsm_session *s, int so);
 /* Ends s's login; the last one to end wipes the clear keys and the KEK. */
 void thsm_login_end(thsm_device *dev, thsm_session *s);

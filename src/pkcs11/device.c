@@ -172,11 +172,6 @@ int p11_dev_unblock(p11_dev *d, const char *fresh)
     return deny_rc(&why);
 }
 
-int p11_dev_logout(p11_dev *d)
-{
-    return cmd(d, THSM_CMD_LOGOUT);
-}
-
 int p11_dev_cert_der(p11_dev *d, int ca, uint8_t *der, size_t cap,
                      size_t *len)
 {

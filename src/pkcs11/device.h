@@ -54,7 +54,6 @@ int p11_dev_set_pin(p11_dev *d, int so, const char *old, const char *fresh,
                     unsigned max_wait);
 /* In a connection logged in as the SO: a new user PIN, keys kept. */
 int p11_dev_unblock(p11_dev *d, const char *fresh);
-int p11_dev_logout(p11_dev *d);
 /* DER of the CA (ca=1) or signer certificate. */
 int p11_dev_cert_der(p11_dev *d, int ca, uint8_t *der, size_t cap,
                      size_t *len);
