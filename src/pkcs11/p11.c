@@ -172,7 +172,7 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID id, CK_TOKEN_INFO *info)
         return CKR_DEVICE_ERROR;
     size_t n = strlen(serial);
     memset(info, 0, sizeof(*info));
-    snprintf(label, sizeof(label), "TinyHSM %.16s", serial);
+    snprintf(label, sizeof(label), "TinyHSM %.24s", serial); /* all of it */
     pad(info->label, sizeof(info->label), label);
     pad(info->manufacturerID, sizeof(info->manufacturerID), "TinyHSM");
     pad(info->model, sizeof(info->model), "TinyHSM");

@@ -9,7 +9,9 @@ head -c 100000 /dev/urandom >"$TMP/data"
 openssl dgst -sha256 -binary "$TMP/data" >"$TMP/digest"
 
 run 0 p11 -L
-has "$TMP/out" "token label        : TinyHSM $(tinyhsm info | sed -n 's/^Serial: *//p' | cut -c1-16)"
+serial=$(tinyhsm info | sed -n 's/^Serial: *//p')
+has "$TMP/out" "token label        : TinyHSM $serial"
+has "$TMP/out" "serial num         : ${serial: -16}"
 has "$TMP/out" "login required"
 has "$TMP/out" "pin min/max        : 6/64"
 ok "pkcs11-tool -L: the token, its serial and login required"
