@@ -296,7 +296,8 @@ int cli_connect(cli_ctx *c)
         int rc = thsm_at_open(&c->at, port, err, sizeof(err));
         if (rc != THSM_AT_OK) {
             cli_error(c, "%s", err);
-            if (rc == THSM_AT_ERR_OPEN && !c->port && !strstr(err, "refusing"))
+            if (rc == THSM_AT_ERR_OPEN && !c->port && !strstr(err, "refusing") &&
+                !strstr(err, "not running")) /* a stale link said it */
                 cli_error(c, "is tinyhsmd running? Start it, or give the "
                           "board's port with --port or TINYHSM_PORT");
             return -1;
