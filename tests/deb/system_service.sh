@@ -28,7 +28,7 @@ G=${tag}g SVC=${tag}s U1=${tag}a U2=${tag}b U3=${tag}c
 RUNS=()
 DPID=
 cleanup() {
-    [ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+    [ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null || true
     for u in "$U1" "$U2" "$U3" "$SVC"; do userdel "$u" 2>/dev/null || true; done
     groupdel "$G" 2>/dev/null || true
     rm -rf "$TMP" "${RUNS[@]+"${RUNS[@]}"}"

@@ -26,7 +26,7 @@ export TINYHSM_SYSTEM_PORT=$TMP/system/tty.sock TMPDIR=$TMP
 PASSED=0
 DPID=
 cleanup() {
-    [ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+    [ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null || true
     rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -16,8 +16,9 @@ SPID=
 stop_server() {
     local pid
     pid=$(sed -n 's/^P11_KIT_SERVER_PID=\([0-9]*\);.*/\1/p' "$TMP/server.out" 2>/dev/null || true)
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null
-    [ -n "$SPID" ] && kill "$SPID" 2>/dev/null
+    # either may be gone already: not a failure (set -e)
+    [ -z "$pid" ] || kill "$pid" 2>/dev/null || true
+    [ -z "$SPID" ] || kill "$SPID" 2>/dev/null || true
     wait "$SPID" 2>/dev/null || true
 }
 trap 'stop_server; cleanup' EXIT
