@@ -23,6 +23,13 @@ int thsm_save_or_restore(thsm_device *dev);
  * generation) and makes the log and its anchor durable. */
 void thsm_state_changed(thsm_device *dev, const char *event,
                         const thsm_slot *key, const uint8_t *digest);
+/* The same with a text for the digest field (proto/log.h's details). */
+void thsm_state_changed_text(thsm_device *dev, const char *event,
+                             const thsm_slot *key, const char *detail);
+/* The findings (LOG_STATE=... and STATE=..., separated by sep), or "" when
+ * there are none. */
+void thsm_findings_text(const thsm_device *dev, const char *sep, char *out,
+                        size_t cap);
 
 /* Whether s is logged in as the user (key use), or as the security
  * officer (unblock, SO PIN): only at the device's current epoch. */

@@ -1,7 +1,7 @@
 /*
  * store.c - the persistent state, sealed under the device key.
  *
- * state.bin = "THSMST05" | nonce (12) | AES-256-GCM(body) | tag (16), with
+ * state.bin = "THSMST06" | nonce (12) | AES-256-GCM(body) | tag (16), with
  * the magic as associated data and a key the port derives from the device's
  * root key (label "tinyhsm/state/v1"). The
  * tag makes truncation, corruption and a file from another device all fail
@@ -28,8 +28,11 @@
  *     | u8 rolled_back
  *   roles (v05): user extra | SO PIN record (as above) | SO extra, where
  *     extra = u8 has_wrap | wrapped KEK (60) | i64 last failure
+ *   log (v06): u32 base | base head (32) | u8 acked | u32 ack record
  *
- * Older files still load and the next save writes version 05:
+ * Older files still load and the next save writes version 06:
+ *   "THSMST05" has no log base (the log starts at record 0) and nothing
+ *     acknowledged;
  *   "THSMST04" has no roles: no SO PIN, no delay, the user's role key is
  *     the KEK;
  *   "THSMST03" has no KDF id in the PIN record (u8 set | u8 tries | u8
@@ -44,7 +47,8 @@
 #include "crypto/util.h"
 #include "device/store.h"
 
-#define MAGIC "THSMST05"
+#define MAGIC "THSMST06"
+#define MAGIC_V5 "THSMST05"
 #define MAGIC_V4 "THSMST04"
 #define MAGIC_V3 "THSMST03"
 #define MAGIC_V2 "THSMST02"
@@ -52,11 +56,12 @@
 #define ANCHOR_LEN (4 + 32 + 1 + 4 + 1)
 #define PIN_LEN (4 + 16 + 32)
 #define SLOT_MAX (1 + THSM_P256_PUB_LEN + THSM_WRAP_LEN + 2 + THSM_CERT_MAX)
-#define BODY_MAX (4 + PIN_LEN + 2 * SLOT_MAX + ANCHOR_LEN + THSM_ROLES_LEN)
+#define BODY_MAX (4 + PIN_LEN + 2 * SLOT_MAX + ANCHOR_LEN + THSM_ROLES_LEN + \
+                  THSM_LOG_V06_LEN)
 #define FILE_MAX (MAGIC_LEN + THSM_AEAD_NONCE_LEN + BODY_MAX + THSM_AEAD_TAG_LEN)
 _Static_assert(FILE_MAX == THSM_STATE_FILE_MAX, "device.h's state size");
 
-enum { V2 = 2, V3 = 3, V4 = 4, V5 = 5 }; /* file versions */
+enum { V2 = 2, V3 = 3, V4 = 4, V5 = 5, V6 = 6 }; /* file versions */
 
 enum { HAS_KEY = 1, HAS_CERT = 2 };
 
@@ -288,7 +293,25 @@ static int encode_body(const thsm_state *st, buf *b)
     put_extra(b, &st->pin); /* v05: the roles */
     put_pin(b, &st->so);
     put_extra(b, &st->so);
+    put_u32(b, st->log.base); /* v06: the log's base, the acknowledgement */
+    put(b, st->log.base_head, sizeof(st->log.base_head));
+    put(b, &st->log.acked, 1);
+    put_u32(b, st->log.ack_at);
     return b->err ? -1 : 0;
+}
+
+/* The log's base and acknowledgement (v06). */
+static int decode_log_v06(buf *b, thsm_log_anchor *a, const char **why)
+{
+    a->base = get_u32(b);
+    get(b, a->base_head, sizeof(a->base_head));
+    get(b, &a->acked, 1);
+    a->ack_at = get_u32(b);
+    if (b->err || a->acked > 1 || a->base > a->count) {
+        *why = "malformed audit log anchor";
+        return -1;
+    }
+    return 0;
 }
 
 static int decode_anchor(buf *b, thsm_log_anchor *a, const char **why)
@@ -342,6 +365,8 @@ static int decode_body(buf *b, thsm_state *st, int version, const char **why)
                           decode_pin(b, &st->so, V5, THSM_SO_PIN_TRIES, why) ||
                           get_extra(b, &st->so, why) != 0))
         return -1;
+    if (version >= V6 && decode_log_v06(b, &st->log, why) != 0)
+        return -1;
     if (b->len != b->cap) {
         *why = "unexpected bytes after the state";
         return -1;
@@ -383,6 +408,7 @@ static long unseal(const thsm_port *port, uint8_t *file, size_t len,
         return -1;
     }
     if (memcmp(file, MAGIC, MAGIC_LEN) != 0 &&
+        memcmp(file, MAGIC_V5, MAGIC_LEN) != 0 &&
         memcmp(file, MAGIC_V4, MAGIC_LEN) != 0 &&
         memcmp(file, MAGIC_V3, MAGIC_LEN) != 0 &&
         memcmp(file, MAGIC_V2, MAGIC_LEN) != 0) {
@@ -412,7 +438,8 @@ static int version_of(const uint8_t *file)
     return memcmp(file, MAGIC_V2, MAGIC_LEN) == 0   ? V2
            : memcmp(file, MAGIC_V3, MAGIC_LEN) == 0 ? V3
            : memcmp(file, MAGIC_V4, MAGIC_LEN) == 0 ? V4
-                                                    : V5;
+           : memcmp(file, MAGIC_V5, MAGIC_LEN) == 0 ? V5
+                                                    : V6;
 }
 
 int thsm_store_load(const thsm_port *port, thsm_state *st, thsm_work *work,

@@ -1292,11 +1292,11 @@ static void downgrade_state_to_v2(fixture *f)
     size_t body_len = o->len - 8 - THSM_AEAD_NONCE_LEN - THSM_AEAD_TAG_LEN;
     assert_int_equal(thsm_hkdf_sha256(f->mp.device_key, 32, NULL, 0,
                                       "tinyhsm/state/v1", key, 32), 0);
-    assert_memory_equal(o->data, "THSMST05", 8);
+    assert_memory_equal(o->data, "THSMST06", 8);
     assert_int_equal(thsm_aead_open(key, nonce, o->data, 8, body, body_len,
                                     body + body_len, body), 0);
     memmove(body + 6, body + 7, body_len - 7); /* u32 gen, set, tries | id */
-    body_len -= 1 + 42 + THSM_ROLES_LEN;
+    body_len -= 1 + 42 + THSM_ROLES_LEN + THSM_LOG_V06_LEN;
     memcpy(o->data, "THSMST02", 8);
     assert_int_equal(thsm_aead_seal(key, nonce, o->data, 8, body, body_len,
                                     body, body + body_len), 0);
@@ -1316,7 +1316,7 @@ static void test_state_before_anchor_loads(void **state)
     expect_status(f, "LOG=3 LOG_STATE=OK STATE=OK");
     assert_starts(req(f, SIGN_REQ), "OK "); /* next save: version 04 */
     thsm_device_flush(&f->dev);
-    assert_memory_equal(state_object(f)->data, "THSMST05", 8);
+    assert_memory_equal(state_object(f)->data, "THSMST06", 8);
 }
 
 static void test_no_signature_without_record(void **state)
@@ -1367,7 +1367,7 @@ static void test_state_v03_fixture_loads(void **state)
     assert_starts(req(f, "AT+SIGNER_PUBKEY?"), "OK 04A9779239A41632");
     assert_starts(req(f, SIGN_REQ), "OK "); /* the private key unwraps */
     thsm_device_flush(&f->dev);
-    assert_memory_equal(state_object(f)->data, "THSMST05", 8);
+    assert_memory_equal(state_object(f)->data, "THSMST06", 8);
     reinit(f);
     expect_status(f, "SIGNER_KEY=5AB15D982AEA4A80 LOG=5 LOG_STATE=OK STATE=OK");
     assert_starts(req(f, SIGN_REQ), "OK ");
@@ -1396,7 +1396,7 @@ static void test_state_v03_pin_fixture(void **state)
     assert_string_equal(req(f, "AT+AUTH PIN=fixture-pin"), "OK\r\n\r\n");
     assert_starts(req(f, SIGN_REQ), "OK ");
     reinit(f); /* saved as version 04, the PIN record still names scrypt */
-    assert_memory_equal(state_object(f)->data, "THSMST05", 8);
+    assert_memory_equal(state_object(f)->data, "THSMST06", 8);
     assert_int_equal(f->dev.st.pin.kdf.id, THSM_KDF_SCRYPT);
     assert_string_equal(req(f, "AT+AUTH PIN=fixture-pin"), "OK\r\n\r\n");
     assert_starts(req(f, SIGN_REQ), "OK ");
