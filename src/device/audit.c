@@ -182,7 +182,7 @@ static void read_log(thsm_device *dev, scan *sc)
  * host checked its archive against the chain head before the clear). */
 static void finish_clear(thsm_device *dev)
 {
-    char first[9];
+    char first[8];
     size_t got = 0;
     uint32_t index = 0;
     if (!dev->anchor.base ||
@@ -190,9 +190,12 @@ static void finish_clear(thsm_device *dev)
                         (uint8_t *)first, 8, &got) != THSM_PORT_OK ||
         got != 8)
         return;
-    first[8] = '\0';
-    if (thsm_parse_uint(first, 0, UINT32_MAX, &index) == 0 &&
-        index < dev->anchor.base)
+    for (size_t i = 0; i < 8; i++) {
+        if (first[i] < '0' || first[i] > '9')
+            return; /* not a record: the chain check reports it */
+        index = index * 10 + (uint32_t)(first[i] - '0');
+    }
+    if (index < dev->anchor.base)
         dev->port->truncate(dev->port->ctx, THSM_AUDIT_OBJECT, 0);
 }
 
@@ -226,6 +229,7 @@ void thsm_audit_open(thsm_device *dev, const thsm_state *st)
 {
     scan sc = {.anchor_count = st->log.count};
     dev->anchor = st->log; /* damage found at earlier starts stays */
+    memcpy(sc.head_at_anchor, st->log.base_head, 32); /* anchor at the base */
     rewind_log(dev);
     finish_clear(dev);
     read_log(dev, &sc);

@@ -74,8 +74,15 @@ void thsm_h_log_ack(thsm_device *dev, const thsm_params *ps)
     (void)ps;
     char detail[THSM_LOG_RECORD], findings[96];
     thsm_log_anchor before = dev->anchor;
+    char why[THSM_AUDIT_WHY];
     if (!pin_set(dev, THSM_CMD_LOG_ACK))
         return;
+    if (thsm_audit_recover(dev, why, sizeof(why))) { /* found now: shown */
+        thsm_device_flush(dev);
+        thsm_resp_error(dev, THSM_E_STORAGE, "%s; a new segment starts; "
+                        "see " THSM_CMD_HSM_STATUS, why);
+        return;
+    }
     thsm_findings_text(dev, ",", findings, sizeof(findings));
     if (!findings[0]) {
         thsm_resp_error(dev, THSM_E_NO_FINDING, "nothing to acknowledge: "
@@ -122,23 +129,30 @@ static bool archived(thsm_device *dev, const thsm_params *ps)
 void thsm_h_log_clear(thsm_device *dev, const thsm_params *ps)
 {
     thsm_log_anchor before = dev->anchor;
+    char why[THSM_AUDIT_WHY];
     if (!pin_set(dev, THSM_CMD_LOG_CLEAR) || !archived(dev, ps))
         return;
-    /* the base is sealed first: a clear cut off before the log is emptied
-     * is finished at the next start (audit.c) */
+    if (thsm_audit_recover(dev, why, sizeof(why))) {
+        thsm_device_flush(dev); /* the finding is sealed at once */
+        thsm_resp_error(dev, THSM_E_STORAGE, "%s; nothing changed", why);
+        return;
+    }
+    /* the base is sealed first: a clear cut off (a power cut) before the
+     * log is emptied is finished at the next start (audit.c) */
     dev->anchor.base = dev->log_count;
     memcpy(dev->anchor.base_head, dev->log_head, 32);
-    if (thsm_audit_sync(dev) != 0 || thsm_save_or_restore(dev) != 0) {
+    if (thsm_audit_sync(dev) != 0 || thsm_state_save(dev) != 0) {
         dev->anchor = before;
-        if (!dev->err_code)
-            thsm_resp_error(dev, THSM_E_STORAGE, "audit log not writable; "
-                            "nothing changed");
+        thsm_resp_error(dev, THSM_E_STORAGE, "could not save the state; "
+                        "nothing changed");
         return;
     }
     if (dev->port->truncate(dev->port->ctx, THSM_AUDIT_OBJECT, 0) !=
         THSM_PORT_OK) {
+        dev->anchor = before; /* the log stays; else a start finishes */
+        thsm_state_save(dev);
         thsm_resp_error(dev, THSM_E_STORAGE, "could not empty the audit log; "
-                        "the next start finishes the clear");
+                        "nothing changed");
         return;
     }
     thsm_state_changed(dev, THSM_EV_LOG_CLEARED, NULL, dev->anchor.base_head);

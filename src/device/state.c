@@ -211,6 +211,11 @@ int thsm_device_reload(thsm_device *dev)
     return 0;
 }
 
+int thsm_state_save(thsm_device *dev)
+{
+    return save_state(dev);
+}
+
 int thsm_save_or_restore(thsm_device *dev)
 {
     char why[THSM_AUDIT_WHY];

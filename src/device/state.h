@@ -17,6 +17,8 @@ int thsm_state_open(thsm_device *dev);
  * sessions stay logged in when the keys unwrap with the KEK in memory. */
 int thsm_device_reload(thsm_device *dev);
 
+/* Saves the state with the log's anchor as it is: 0 or -1. */
+int thsm_state_save(thsm_device *dev);
 /* Saves the state; on failure reloads it and answers ERROR STORAGE. */
 int thsm_save_or_restore(thsm_device *dev);
 /* Records a state change that was just saved (naming the state's
