@@ -10,16 +10,38 @@
 #include "host/hsm.h"
 #include "proto/at.h"
 #include "util/escape.h"
+#include "util/hex.h"
+
+/* An archive of records (tinyhsm log --archive): what reading it found. */
+typedef struct {
+    bool exists;
+    unsigned long first, next; /* its first record, the one after its last */
+    uint8_t head[32];          /* chain value after its last record */
+    uint8_t before[32];        /* chain value before record `at` */
+    unsigned long at;          /* which record before[] is for */
+    bool has_before;
+} archive;
 
 static const char log_help[] =
-    "Usage: tinyhsm log [--verify]\n"
+    "Usage: tinyhsm log [--verify] [--archive FILE [--clear]] [--acknowledge]\n"
     "Prints the device's audit log: record number, time (ISO 8601, UTC),\n"
-    "event, key id, result, digest and chain hash. --verify recomputes the\n"
-    "hash chain, reports the first record that was altered, removed or\n"
-    "reordered, and checks the log against the device's anchor (how many\n"
-    "records it has written, and the chain head), which finds a cut tail, a\n"
-    "deleted log and a rewritten one. Exit status 1 when a check fails.\n\n"
-    "Example:\n  tinyhsm log --verify\n";
+    "event, key id, result, digest (or details) and chain hash. --verify\n"
+    "recomputes the hash chain, reports the first record that was altered,\n"
+    "removed or reordered, and checks the log against the device's anchor\n"
+    "(how many records it has written, and the chain head), which finds a\n"
+    "cut tail, a deleted log and a rewritten one. Exit status 1 when a check\n"
+    "fails.\n"
+    "--archive FILE adds the device's records FILE does not hold yet to it\n"
+    "(checked to continue FILE's chain); with --verify, checks FILE and the\n"
+    "device's log as one chain. --clear (PIN and login) then empties the\n"
+    "device's log if FILE holds every record up to the device's chain head;\n"
+    "the keys stay, and the next record chains on from that head.\n"
+    "--acknowledge (PIN and login) records that you have seen the findings\n"
+    "the device reports (LOG_STATE, STATE): --verify then passes and still\n"
+    "prints them; a later finding is open again.\n\n"
+    "Examples:\n  tinyhsm log --verify\n"
+    "  tinyhsm log --archive audit-archive.log --clear\n"
+    "  tinyhsm log --verify --archive audit-archive.log\n";
 
 typedef struct {
     bool verify;
@@ -27,6 +49,13 @@ typedef struct {
     uint8_t head[32];          /* chain recomputed so far */
     unsigned long first_bad;   /* record number + 1; 0 while all hold */
     const char *why;
+    bool started;              /* the first record was seen */
+    const archive *ar;         /* checked as the chain before the device's */
+    const thsm_log_page *page; /* the device's first answer, filled before
+                                  the first record */
+    const char *gap;           /* why the archive does not join the log */
+    FILE *append;              /* archiving: records from ar->next go here */
+    unsigned long appended;
 } log_walk;
 
 static void iso_time(int64_t t, char out[32])
@@ -67,13 +96,48 @@ static void check_record(log_walk *w, unsigned long index, const char *line)
                        : "altered: its chain hash does not match";
 }
 
+/* The chain before the device's first record: zeros at record 0, else
+ * the archive's (which must reach that far) or the device's word for it. */
+static void start_chain(log_walk *w, unsigned long index)
+{
+    w->started = true;
+    if (index == 0)
+        return;
+    memcpy(w->head, w->page->base_head, 32);
+    if (!w->ar || !w->ar->exists)
+        return;
+    if (!w->ar->has_before)
+        w->gap = "the archive does not hold the records before the "
+                 "device's first one";
+    else if (memcmp(w->ar->before, w->page->base_head, 32) != 0)
+        w->gap = "the device's log does not continue the archive's chain";
+}
+
+/* Checks one record, and that the device's records the archive holds too
+ * end in the archive's chain value. */
+static void joins_archive(log_walk *w, unsigned long index, const char *line)
+{
+    check_record(w, index, line);
+    if (w->ar && w->ar->exists && w->ar->next > 0 &&
+        index == w->ar->next - 1 && !w->gap &&
+        memcmp(w->head, w->ar->head, 32) != 0)
+        w->gap = "the device's records differ from the archive's";
+}
+
 static void on_record(void *ctx, unsigned long index, const char *line)
 {
     log_walk *w = ctx;
-    if (w->verify) {
-        check_record(w, index, line);
+    if (!w->started)
+        start_chain(w, index);
+    if (w->append || w->verify)
+        joins_archive(w, index, line);
+    if (w->append) {
+        if (index >= w->ar->next && fprintf(w->append, "%s\n", line) > 0)
+            w->appended++;
         return;
     }
+    if (w->verify)
+        return;
     if (!w->printed++)
         printf("%-8s  %-20s  %-16s  %-16s  %-16s  %-64s  %s\n", "RECORD",
                "TIME (UTC)", "EVENT", "KEY ID", "RESULT", "DIGEST", "CHAIN");
@@ -81,8 +145,10 @@ static void on_record(void *ctx, unsigned long index, const char *line)
 }
 
 /* The damage the device itself found (AT+HSM_STATUS? LOG_STATE), in
- * words; NULL when it reports none or gives no status. */
-static const char *device_damage(cli_ctx *c, char *out, size_t cap)
+ * words; NULL when it reports none or gives no status. *ack: the record
+ * that acknowledged it, or "" when it is open. */
+static const char *device_damage(cli_ctx *c, char *out, size_t cap,
+                                 char ack[16])
 {
     static const struct {
         const char *prefix, *words;
@@ -96,8 +162,11 @@ static const char *device_damage(cli_ctx *c, char *out, size_t cap)
     thsm_status st;
     thsm_err err;
     char shown[THSM_ESCAPED_MAX(sizeof(st.log_state))];
+    ack[0] = '\0';
     if (thsm_hsm_status(&c->at, &st, &err) != THSM_OK || !st.answered)
         return NULL;
+    if (st.ack[0] && strcmp(st.ack, THSM_ST_ACK_NONE) != 0)
+        snprintf(ack, 16, "%s", st.ack);
     if (strcmp(st.state, THSM_ST_STATE_ROLLED_BACK) == 0) {
         snprintf(out, cap, "its state was ROLLED BACK: the state on disk is "
                  "older than its log, so PIN tries may have been restored "
@@ -123,8 +192,10 @@ static const char *device_damage(cli_ctx *c, char *out, size_t cap)
 static int verdict(cli_ctx *c, const log_walk *w, const thsm_log_page *anchor,
                    unsigned long got)
 {
-    char damage[300];
+    char damage[300], ack[16];
     int failed = 0;
+    if (w->gap && ++failed)
+        printf("FAIL %s\n", w->gap);
     if (w->first_bad && ++failed)
         printf("FAIL record %lu is %s\n", w->first_bad - 1, w->why);
     if (got < anchor->total && ++failed)
@@ -135,30 +206,241 @@ static int verdict(cli_ctx *c, const log_walk *w, const thsm_log_page *anchor,
         memcmp(w->head, anchor->head, 32) != 0 && ++failed)
         printf("FAIL the log's chain head differs from the device's anchor: "
                "the log was rewritten\n");
-    if (device_damage(c, damage, sizeof(damage)) && ++failed)
-        printf("FAIL the device reports: %s\n", damage);
+    if (device_damage(c, damage, sizeof(damage), ack)) {
+        if (!ack[0] && ++failed)
+            printf("FAIL the device reports: %s\n", damage);
+        else if (ack[0])
+            printf("NOTE the device reports (acknowledged in record %s): "
+                   "%s\n", ack, damage);
+    }
     if (failed)
         return CLI_FAIL;
-    printf("PASS %lu records, hash chain intact", got);
+    if (w->ar && w->ar->exists)
+        printf("PASS the archive's %lu records and the device's %lu, one hash "
+               "chain", w->ar->next - w->ar->first, got - anchor->base);
+    else
+        printf("PASS %lu records, hash chain intact", got - anchor->base);
     if (anchor->has_head) {
         printf(", matches the device's anchor (count and chain head)\n");
     } else {
         printf("\nNote: this device gives no anchor (count and chain head), "
                "so a cut tail or a rewritten log cannot be found\n");
     }
+    if (anchor->base && !(w->ar && w->ar->exists))
+        printf("Note: records 0-%lu were archived and cleared: check them "
+               "with --archive FILE\n", anchor->base - 1);
+    return CLI_OK;
+}
+
+/* The first record the device holds (after a clear); 0 without a status. */
+static unsigned long device_base(cli_ctx *c)
+{
+    thsm_status st;
+    thsm_err err;
+    if (thsm_hsm_status(&c->at, &st, &err) != THSM_OK || !st.answered)
+        return 0;
+    return st.log_base;
+}
+
+/* Reads the archive at path: every record in its place and chained (from
+ * zeros when it starts at record 0, else from its first record's own chain
+ * value). before[] is the chain value before record at. 0; 1 when there
+ * is no such file; -1 (with why) when it is not a whole archive. */
+static int read_archive(const char *path, archive *ar, char *why, size_t cap)
+{
+    char line[THSM_LOG_RECORD + 2];
+    unsigned long i = 0;
+    unsigned long at = ar->at;
+    memset(ar, 0, sizeof(*ar));
+    ar->at = at;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 1;
+    ar->exists = true;
+    for (; fgets(line, sizeof(line), f); i++) {
+        thsm_log_record r;
+        size_t n = strcspn(line, "\n");
+        line[n] = '\0';
+        if (thsm_parse_log_record(line, &r) != 0 ||
+            (i > 0 && r.index != ar->first + i)) {
+            snprintf(why, cap, "%s: line %lu is not the next record", path,
+                     i + 1);
+            break;
+        }
+        if (i == 0) {
+            ar->first = r.index;
+            if (r.index > 0) /* its chain before: taken on its word */
+                thsm_parse_hex(line + THSM_LOG_CHAIN_AT, ar->head, 32);
+        }
+        if (r.index == ar->at) {
+            memcpy(ar->before, ar->head, 32);
+            ar->has_before = true;
+        }
+        if (!thsm_log_chain_next(ar->head, line) && !(i == 0 && r.index > 0)) {
+            snprintf(why, cap, "%s: record %lu fails its chain link", path,
+                     r.index);
+            break;
+        }
+        ar->next = r.index + 1;
+    }
+    bool bad = ferror(f) || !feof(f);
+    fclose(f);
+    if (bad) {
+        if (!why[0])
+            snprintf(why, cap, "%s: unreadable", path);
+        return -1;
+    }
+    if (ar->next == ar->at && ar->at > 0) {
+        memcpy(ar->before, ar->head, 32);
+        ar->has_before = true;
+    }
+    return 0;
+}
+
+/* Copies the archive at path into f (a new file). */
+static int copy_archive(const char *path, FILE *f)
+{
+    char buf[8192];
+    size_t n;
+    FILE *in = fopen(path, "r");
+    if (!in)
+        return -1;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        if (fwrite(buf, 1, n, f) != n)
+            break;
+    int rc = ferror(in) || !feof(in) ? -1 : 0;
+    fclose(in);
+    return rc;
+}
+
+/* Writes path again (a temporary file renamed over it): what it held,
+ * then the device's records it lacks, checked to continue its chain. */
+static int update_archive(cli_ctx *c, const char *path, archive *ar,
+                          thsm_log_page *page, unsigned long *got)
+{
+    char tmp[4096], why[256] = "";
+    thsm_err err;
+    ar->at = device_base(c);
+    if (read_archive(path, ar, why, sizeof(why)) < 0) {
+        cli_error(c, "%s", why);
+        return -1;
+    }
+    int n = snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+    int fd = n > 0 && (size_t)n < sizeof(tmp) ? mkstemp(tmp) : -1;
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        cli_error(c, "cannot write next to %s", path);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    log_walk w = {.ar = ar, .append = f, .page = page};
+    int rc = ar->exists ? copy_archive(path, f) : 0;
+    if (rc == 0 && thsm_hsm_log_read(&c->at, on_record, &w, page, got, &err) !=
+                       THSM_OK) {
+        cli_error(c, "%s", err.msg);
+        rc = -1;
+    }
+    if (rc == 0 && ar->exists && page->base > ar->next) {
+        cli_error(c, "%s ends at record %lu but the device's log starts at "
+                  "record %lu: records %lu-%lu are in another archive", path,
+                  ar->next, page->base, ar->next, page->base - 1);
+        rc = -1;
+    }
+    if (rc == 0 && (w.first_bad || w.gap)) {
+        cli_error(c, "the device's records do not continue %s's chain (%s); "
+                  "check with: tinyhsm log --verify", path,
+                  w.gap ? w.gap : w.why);
+        rc = -1;
+    }
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+        rc = -1;
+    fclose(f);
+    if (rc == 0 && rename(tmp, path) != 0) {
+        cli_error(c, "cannot replace %s", path);
+        rc = -1;
+    }
+    if (rc != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    printf("Archived %lu new records in %s (records %lu-%lu).\n", w.appended,
+           path, ar->exists ? ar->first : page->base, *got ? *got - 1 : 0);
+    return 0;
+}
+
+/* --clear: archives what is new, then clears if the archive holds every
+ * record up to the device's chain head. A refusal counted meanwhile moves
+ * the head: archived again, a few times. */
+static int clear_log(cli_ctx *c, const char *path)
+{
+    for (int round = 0; round < 3; round++) {
+        archive ar = {0};
+        thsm_log_page page;
+        unsigned long got;
+        char why[256] = "";
+        thsm_err err;
+        if (update_archive(c, path, &ar, &page, &got) != 0)
+            return CLI_FAIL;
+        if (read_archive(path, &ar, why, sizeof(why)) != 0 ||
+            ar.next != page.total || !page.has_head ||
+            memcmp(ar.head, page.head, 32) != 0) {
+            cli_error(c, "%s does not end at the device's chain head; "
+                      "nothing cleared", path);
+            return CLI_FAIL;
+        }
+        if (thsm_hsm_log_clear(&c->at, page.total, page.head, &err) == THSM_OK) {
+            printf("Cleared records %lu-%lu from the device; they are in %s. "
+                   "Its log goes on from record %lu.\n", page.base,
+                   page.total - 1, path, page.total);
+            return CLI_OK;
+        }
+        if (strcmp(c->at.resp.code, THSM_E_NOT_ARCHIVED) != 0) {
+            cli_error(c, "%s", err.msg);
+            return CLI_FAIL;
+        }
+    }
+    cli_error(c, "the device's log kept growing; nothing cleared");
+    return CLI_FAIL;
+}
+
+static int acknowledge(cli_ctx *c)
+{
+    unsigned long record;
+    char damage[300], ack[16];
+    thsm_err err;
+    const char *what = device_damage(c, damage, sizeof(damage), ack);
+    if (thsm_hsm_log_ack(&c->at, &record, &err) != THSM_OK) {
+        cli_error(c, "%s", err.msg);
+        return CLI_FAIL;
+    }
+    printf("Acknowledged in record %lu: %s\n", record,
+           what ? what : "the device's findings");
     return CLI_OK;
 }
 
 int cli_log(cli_ctx *c, int argc, char **argv)
 {
-    static const struct option opts[] = {{"verify", no_argument, NULL, 'v'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"verify", no_argument, NULL, 'v'},
+        {"archive", required_argument, NULL, 'a'},
+        {"clear", no_argument, NULL, 'c'},
+        {"acknowledge", no_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     log_walk w = {0};
+    const char *path = NULL;
+    bool clear = false, ack = false;
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (o == 'v')
             w.verify = true;
+        else if (o == 'a')
+            path = optarg;
+        else if (o == 'c')
+            clear = true;
+        else if (o == 'k')
+            ack = true;
         else if (o == 'h') {
             fputs(log_help, stdout);
             return CLI_OK;
@@ -168,11 +450,38 @@ int cli_log(cli_ctx *c, int argc, char **argv)
     if (optind < argc)
         return cli_usage_error(c, "log", "unexpected argument '%s'",
                                argv[optind]);
+    if (clear && !path)
+        return cli_usage_error(c, "log", "--clear needs --archive FILE: the "
+                               "records it clears must be archived first");
+    if ((clear && w.verify) || (ack && (path || w.verify)))
+        return cli_usage_error(c, "log", "--clear and --acknowledge go alone "
+                               "(--clear with --archive FILE)");
     if (cli_connect(c) != 0)
         return CLI_FAIL;
+    if (ack || clear)
+        if (cli_login(c, false) != 0)
+            return CLI_FAIL;
+    if (ack)
+        return acknowledge(c);
+    if (clear)
+        return clear_log(c, path);
     thsm_log_page anchor;
     unsigned long got;
     thsm_err err;
+    archive ar = {0};
+    if (path && !w.verify)
+        return update_archive(c, path, &ar, &anchor, &got) == 0 ? CLI_OK
+                                                                 : CLI_FAIL;
+    if (path) {
+        char why[256] = "";
+        ar.at = device_base(c);
+        if (read_archive(path, &ar, why, sizeof(why)) != 0) {
+            printf("FAIL %s\n", why[0] ? why : "the archive cannot be read");
+            return CLI_FAIL;
+        }
+        w.ar = &ar;
+    }
+    w.page = &anchor;
     if (thsm_hsm_log_read(&c->at, on_record, &w, &anchor, &got, &err) !=
         THSM_OK) {
         cli_error(c, "%s", err.msg);
@@ -189,5 +498,7 @@ int cli_log(cli_ctx *c, int argc, char **argv)
     }
     if (!w.printed)
         printf("The audit log has no records.\n");
+    if (anchor.base)
+        printf("Records 0-%lu were archived and cleared.\n", anchor.base - 1);
     return CLI_OK;
 }

@@ -442,12 +442,13 @@ static void count_refusal(thsm_refusals *r, int64_t now)
 /* Writes the record of r's counted refusals; 0, or -1 (kept counting). */
 static int write_counted(thsm_device *dev, thsm_refusals *r)
 {
-    char detail[THSM_LOG_RECORD];
+    char detail[THSM_LOG_RECORD], first[THSM_I64_TEXT], last[THSM_I64_TEXT];
+    thsm_format_i64(r->first, 1, first);
+    thsm_format_i64(r->last, 1, last);
     snprintf(detail, sizeof(detail),
-             THSM_LOG_DETAIL_COUNT "%lu," THSM_LOG_DETAIL_FROM "%lld,"
-             THSM_LOG_DETAIL_TO "%lld%s%s", (unsigned long)r->count,
-             (long long)r->first, (long long)r->last, r->peer[0] ? "," : "",
-             r->peer);
+             THSM_LOG_DETAIL_COUNT "%lu," THSM_LOG_DETAIL_FROM "%s,"
+             THSM_LOG_DETAIL_TO "%s%s%s", (unsigned long)r->count, first, last,
+             r->peer[0] ? "," : "", r->peer);
     if (!refusal_room(dev) ||
         append_record(dev, r->code, NULL, detail, r->cmd) != 0)
         return -1;
