@@ -391,6 +391,16 @@ bool thsm_audit_recover(thsm_device *dev, char *why, size_t cap)
     return true;
 }
 
+/* Records a bounded log can still take; UINT64_MAX without a bound. */
+static uint64_t records_left(const thsm_device *dev)
+{
+    uint64_t room = 0;
+    if (dev->port->room(dev->port->ctx, THSM_AUDIT_OBJECT, &room) !=
+            THSM_PORT_OK || room == UINT64_MAX)
+        return UINT64_MAX; /* no bound of its own: a failing append says so */
+    return room / THSM_LOG_RECORD;
+}
+
 int thsm_audit_append_text(thsm_device *dev, const char *event,
                            const thsm_slot *key, const char *detail,
                            const char *result)
@@ -398,6 +408,9 @@ int thsm_audit_append_text(thsm_device *dev, const char *event,
     char why[THSM_AUDIT_WHY];
     if (thsm_audit_recover(dev, why, sizeof(why)))
         return THSM_AUDIT_CUT;
+    if (strcmp(event, THSM_EV_SIGN) == 0 &&
+        records_left(dev) <= THSM_LOG_CHANGE_RESERVE)
+        return THSM_AUDIT_FULL; /* the last records: state changes only */
     thsm_audit_refusals_write(dev, true); /* counted refusals come first */
     return append_record(dev, event, key, detail, result);
 }
@@ -415,18 +428,18 @@ int thsm_audit_append(thsm_device *dev, const char *event, const thsm_slot *key,
 
 /* Whether a refusal's record may be written: refusals leave the last part
  * of a bounded log (1/THSM_LOG_RESERVE_DIV, at least THSM_LOG_RESERVE_MIN
- * records) to signatures and state changes. */
+ * records, for signatures; then THSM_LOG_CHANGE_RESERVE for state
+ * changes). */
 static bool refusal_room(const thsm_device *dev)
 {
-    uint64_t room = 0;
-    if (dev->port->room(dev->port->ctx, THSM_AUDIT_OBJECT, &room) !=
-            THSM_PORT_OK || room == UINT64_MAX)
-        return true; /* no bound of its own: a failing append says so */
-    uint64_t left = room / THSM_LOG_RECORD;
+    uint64_t left = records_left(dev);
+    if (left == UINT64_MAX)
+        return true;
     uint64_t reserve = (left + held_bytes(dev) / THSM_LOG_RECORD) /
                        THSM_LOG_RESERVE_DIV;
-    return left > (reserve < THSM_LOG_RESERVE_MIN ? THSM_LOG_RESERVE_MIN
-                                                  : reserve);
+    if (reserve < THSM_LOG_RESERVE_MIN)
+        reserve = THSM_LOG_RESERVE_MIN;
+    return left > reserve + THSM_LOG_CHANGE_RESERVE;
 }
 
 static void count_refusal(thsm_refusals *r, int64_t now)

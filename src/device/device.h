@@ -47,6 +47,10 @@
 #define THSM_LOG_RESERVE_DIV 8 /* refusals leave the last 1/8 of a bounded log
                                   to signatures and state changes */
 #define THSM_LOG_RESERVE_MIN 4 /* ... and at least this many records */
+#define THSM_LOG_CHANGE_RESERVE 8 /* the last records of a bounded log are
+                                     for state changes alone: signatures
+                                     stop before them, so a PIN change, a
+                                     login and a clear still fit */
 #define THSM_PEER_LEN 24       /* "UID=<u>" of a session, or "" */
 /* Largest sealed state: magic, nonce, body (generation, PIN record, two
  * slots with certificates, log anchor), tag. store.c checks its layout

@@ -1448,7 +1448,9 @@ static void test_log_full_withholds_signature(void **state)
 {
     fixture *f = *state;
     provision(f);
-    f->mp.append_max = log_object(f)->len + THSM_LOG_RECORD; /* room: one */
+    /* room: one signature and the state changes' reserve */
+    f->mp.append_max = log_object(f)->len +
+                       (1 + THSM_LOG_CHANGE_RESERVE) * THSM_LOG_RECORD;
     assert_starts(req(f, SIGN_REQ), "OK ");
     assert_string_equal(req(f, SIGN_REQ),
                         "ERROR STORAGE audit log full: no room for the record "
@@ -2069,14 +2071,19 @@ static void test_refusals_leave_reserve(void **state)
         f->mp.now += THSM_REFUSAL_WINDOW; /* every one a record of its own */
         req(f, SIGN_REQ);
     }
-    uint32_t refused = f->dev.log_count;
-    assert_true(refused >= 30 && refused <= 40 - THSM_LOG_RESERVE_MIN);
+    /* the last 1/8 is for signatures, then the state changes' reserve */
+    assert_int_equal(f->dev.log_count, 40 - 40 / 8 - THSM_LOG_CHANGE_RESERVE);
     assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
     int signed_ = 0;
     while (strncmp(req(f, SIGN_REQ), "OK ", 3) == 0)
         signed_++;
-    assert_true(signed_ >= THSM_LOG_RESERVE_MIN - 1);
     assert_non_null(strstr(f->out, "audit log full"));
+    /* signatures leave the last records to state changes */
+    assert_int_equal(signed_, 40 / 8 - 1); /* after the login's record */
+    assert_string_equal(req(f, "AT+PIN_SET OLD=secret-pin NEW=other-pin"),
+                        "OK\r\n\r\n");
+    assert_true(logged(f, "PIN_SET", "GEN="));
+    expect_status(f, " LOG_STATE=OK ");
 }
 
 /* Puts back a state from before three wrong PINs: a rollback. */
