@@ -191,11 +191,11 @@ int thsm_parse_log_page(const char *text, thsm_log_page *p)
     if (strlen(t + n2 + 1) == 64)
         return thsm_parse_hex(t + n2 + 1, p->head, 32);
     /* after a clear: "<head> <base> <base head>" */
-    const char *b = t + n2 + 1 + 65;
     char head[65];
-    size_t n3 = strcspn(b, " ");
     if (strlen(t + n2 + 1) < 65 || t[n2 + 1 + 64] != ' ')
         return -1;
+    const char *b = t + n2 + 1 + 65;
+    size_t n3 = strcspn(b, " ");
     memcpy(head, t + n2 + 1, 64);
     head[64] = '\0';
     if (thsm_parse_hex(head, p->head, 32) != 0 ||
