@@ -487,8 +487,10 @@ static bool counting(const thsm_device *dev)
 
 void thsm_audit_refusals_write(thsm_device *dev, bool all)
 {
+    char why[THSM_AUDIT_WHY];
     if (!counting(dev))
         return;
+    thsm_audit_recover(dev, why, sizeof(why)); /* never at the wrong place */
     int64_t now = dev->port->now(dev->port->ctx);
     for (size_t i = 0; i <= THSM_REFUSAL_KINDS; i++) {
         thsm_refusals *r = &dev->refused[i];

@@ -278,7 +278,12 @@ void thsm_device_flush(thsm_device *dev)
 
 void thsm_device_findings(const thsm_device *dev, char *out, size_t cap)
 {
+    size_t n;
     thsm_findings_text(dev, " ", out, cap);
+    n = strlen(out);
+    if (n && dev->anchor.acked)
+        snprintf(out + n, cap - n, " " THSM_ST_ACK "=%lu",
+                 (unsigned long)dev->anchor.ack_at);
 }
 
 void thsm_findings_text(const thsm_device *dev, const char *sep, char *out,

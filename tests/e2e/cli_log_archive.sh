@@ -117,6 +117,9 @@ stop_daemon
 start_daemon
 run 0 tinyhsm log --verify
 has "$TMP/out" "acknowledged in record"
+run 0 tinyhsm info
+has "$TMP/out" "ROLLED BACK"
+has "$TMP/out" "Findings:    acknowledged in audit record"
 ok "an acknowledged finding passes log --verify, shown, after a restart too"
 
 state_copy save
