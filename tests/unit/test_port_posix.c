@@ -334,8 +334,11 @@ static void test_rollback_restores_tries(void **state)
     expect_run("AT+PIN_SET NEW=secret-pin", "OK");
     copy_file(state_path, old_path);
     expect_run("AT+LOGOUT", "OK");
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
+        if (i)
+            sleep(2); /* the wait after a wrong PIN (1 s) */
         expect_run("AT+AUTH PIN=wrong-pin", "ERROR AUTH_FAILED ");
+    }
     stop_device();
     copy_file(old_path, state_path);
     start_device();
