@@ -2017,8 +2017,9 @@ static void test_refusals_counted(void **state)
     assert_int_equal(f->dev.log_count, count + 1);
     assert_non_null(strstr(record_at(f, count, rec), " AUTH_REQUIRED "));
     assert_non_null(strstr(rec, " UID=1234 "));
-    assert_false(thsm_device_flush_pending(&f->dev) &&
-                 thsm_audit_refusals_due(&f->dev));
+    thsm_device_flush(&f->dev); /* the first record synced */
+    assert_false(thsm_device_flush_pending(&f->dev)); /* no busy loop */
+    assert_int_equal(f->dev.log_count, count + 1); /* the window is open */
     int64_t t1 = f->mp.now;
     f->mp.now += THSM_REFUSAL_WINDOW;
     assert_true(thsm_device_flush_pending(&f->dev));
@@ -2036,6 +2037,21 @@ static void test_refusals_counted(void **state)
     assert_non_null(strstr(record_at(f, count + 3, rec), " COUNT=4,"));
     assert_non_null(strstr(record_at(f, count + 4, rec), " AUTH "));
     expect_status(f, " LOG_STATE=OK ");
+}
+
+/* Counted refusals are written when the device stops: none is lost. */
+static void test_refusals_written_at_stop(void **state)
+{
+    fixture *f = *state;
+    char rec[THSM_LOG_RECORD];
+    pin_logged_out(f);
+    uint32_t count = f->dev.log_count;
+    for (int i = 0; i < 5; i++)
+        req(f, SIGN_REQ);
+    reinit(f);
+    assert_int_equal(f->dev.log_count, count + 2);
+    assert_non_null(strstr(record_at(f, count + 1, rec), " COUNT=4,"));
+    expect_status(f, " LOG_STATE=OK STATE=OK ");
 }
 
 /* Many kinds at once: each kind once, then all others counted together. */
@@ -2364,6 +2380,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_refusals_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusal_kinds_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusals_written_at_stop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals_leave_reserve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_finding_acknowledged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_finding_after_ack, setup, teardown),
