@@ -34,6 +34,8 @@ typedef struct {
     char pin[16], tries[16], signatures[24], log[24], log_state[32];
     char state[32]; /* STATE=: "OK", "ROLLED_BACK", or "" from older devices */
     char delay[16], so[16], so_tries[16], so_delay[16]; /* "" when absent */
+
+    char ack[16];   /* ACK=: the acknowledging record, "NONE" or "" */
     char has_ca[4], has_signer_cert[4]; /* "1", "0" or "" */
     bool has_cert[2];              /* [1] CA, [0] signer */
     thsm_x509_info cert[2];
@@ -72,6 +74,8 @@ static void read_status(cli_ctx *c, info_data *d)
     field(t, THSM_ST_SO, d->so, sizeof(d->so));
     field(t, THSM_ST_SO_TRIES, d->so_tries, sizeof(d->so_tries));
     field(t, THSM_ST_SO_DELAY, d->so_delay, sizeof(d->so_delay));
+
+    field(t, THSM_ST_ACK, d->ack, sizeof(d->ack));
     field(t, THSM_ST_CA, d->has_ca, sizeof(d->has_ca));
     field(t, THSM_ST_SIGNER_CERT, d->has_signer_cert,
           sizeof(d->has_signer_cert));
@@ -176,6 +180,9 @@ static void print_status(info_data *d)
         printf("  State:       ROLLED BACK: the state on disk is older than "
                "the device's log;\n               PIN tries may have been "
                "restored (see README, Rollback)\n");
+    if (d->ack[0] && strcmp(d->ack, THSM_ST_ACK_NONE) != 0)
+        printf("  Findings:    acknowledged in audit record %s\n",
+               shown(d, d->ack));
     if (strcmp(d->pin, THSM_ST_PIN_BLOCKED) == 0)
         printf("The device is BLOCKED after too many wrong PINs: it will not "
                "sign or change keys.\n%s\n",

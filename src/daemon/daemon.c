@@ -471,6 +471,9 @@ static void accept_client(server *s, thsm_device *dev)
     }
     c->fd = fd;
     c->last_seen = now_ns();
+    /* who refused requests and acknowledgements came from, in the log */
+    snprintf(c->s.peer, sizeof(c->s.peer), THSM_LOG_DETAIL_UID "%lu",
+             (unsigned long)cred.uid);
 }
 
 /* Reads what a client sent into its inbox. Returns -1 when it hung up. */

@@ -35,6 +35,25 @@ void thsm_audit_damage(thsm_device *dev, uint8_t kind, uint32_t at);
  * (the caller refuses what needed the record and seals the finding). */
 int thsm_audit_append(thsm_device *dev, const char *event, const thsm_slot *key,
                       const uint8_t *digest, const char *result);
+/* thsm_audit_append with a text for the digest field (proto/log.h's
+ * details, one word; NULL or "" for none). */
+int thsm_audit_append_text(thsm_device *dev, const char *event,
+                           const thsm_slot *key, const char *detail,
+                           const char *result);
+/* A refused key or PIN command (error code, command without AT+, the
+ * session's peer or ""). The first of a kind (code, command, peer) in
+ * THSM_REFUSAL_WINDOW seconds is recorded at once; the repeats are counted
+ * and recorded together ("COUNT=<n>,FROM=<t1>,TO=<t2>") when the window
+ * ends or before any other record. Refusals never take the reserve of a
+ * bounded log: they are counted until there is room. */
+void thsm_audit_refused(thsm_device *dev, const char *code, const char *cmd,
+                        const char *peer);
+/* Writes the records of counted refusals: all of them, or (all false) the
+ * ones whose window ended. */
+void thsm_audit_refusals_write(thsm_device *dev, bool all);
+/* Whether counted refusals wait for their window's record (and may be
+ * written). */
+bool thsm_audit_refusals_due(const thsm_device *dev);
 /* Makes the records so far durable and remembers them as synced. 0 or -1. */
 int thsm_audit_sync(thsm_device *dev);
 /* Whether the log object no longer holds exactly the records the device

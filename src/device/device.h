@@ -42,14 +42,27 @@
 #define THSM_SO_PIN_TRIES 10  /* the security officer's PIN (PUK) */
 #define THSM_LOG_BATCH 8      /* audit records read at a time at start */
 #define THSM_STATE_FORMAT 6 /* the state.bin format this core writes */
-/* Largest sealed state: magic, writer's version, nonce, body (generation, PIN record, two
- * slots with certificates, log anchor), tag. store.c checks its layout
- * against it. */
+#define THSM_REFUSAL_KINDS 8  /* kinds of refusal counted one by one */
+#define THSM_REFUSAL_WINDOW 10 /* seconds a kind's repeats are counted before
+                                  their record is written */
+#define THSM_LOG_RESERVE_DIV 8 /* refusals leave the last 1/8 of a bounded log
+                                  to signatures and state changes */
+#define THSM_LOG_RESERVE_MIN 4 /* ... and at least this many records */
+#define THSM_LOG_CHANGE_RESERVE 8 /* the last records of a bounded log are
+                                     for state changes alone: signatures
+                                     stop before them, so a PIN change, a
+                                     login and a clear still fit */
+#define THSM_PEER_LEN 24       /* "UID=<u>" of a session, or "" */
+/* Largest sealed state: magic, writer's version, nonce, body (generation,
+ * PIN record, two slots with certificates, log anchor, roles, log base),
+ * tag. store.c checks its layout against it. */
 #define THSM_STATE_FILE_MAX \
     (8 + 16 + 12 + 4 + 52 + 2 * (1 + 65 + THSM_WRAP_LEN + 2 + THSM_CERT_MAX) + 42 + \
-     THSM_ROLES_LEN + 16)
+     THSM_ROLES_LEN + THSM_LOG_V06_LEN + 16)
 /* v05 tail: the user record's KEK wrap and last failure, the SO record */
 #define THSM_ROLES_LEN (2 * (1 + THSM_WRAP_LEN + 8) + 52)
+/* v06 tail: the log's base and the acknowledgement of its findings */
+#define THSM_LOG_V06_LEN (4 + 32 + 1 + 4)
 
 /* Sends one complete response (several lines, CR LF each, an empty line last). */
 typedef void (*thsm_output_fn)(void *ctx, const char *data, size_t len);
@@ -107,6 +120,11 @@ typedef struct {
     uint8_t damage;     /* THSM_LOG_* */
     uint32_t damage_at; /* first record concerned */
     uint8_t rolled_back; /* an older state.bin was found at some start */
+    uint32_t base;      /* first record the log object holds (a clear
+                           archived the ones before) */
+    uint8_t base_head[32]; /* chain value before record base */
+    uint8_t acked;      /* the findings above were acknowledged ... */
+    uint32_t ack_at;    /* ... by this record */
 } thsm_log_anchor;
 
 /* Persistent state: what survives a reset. */
@@ -134,7 +152,20 @@ typedef struct thsm_session {
                              AT+PIN_SET answer ERROR AUTH_REFUSED <why> and
                              spend no try (the pty is open by more than one
                              process) */
+    char peer[THSM_PEER_LEN]; /* set by the transport: "UID=<u>" of the
+                                 client when known, for the audit log */
 } thsm_session;
+
+/* Refusals of one kind (error code, command, client) counted since the
+ * first of them was recorded, until their record is written. */
+typedef struct {
+    const char *code;     /* error code; NULL: a free entry */
+    const char *cmd;      /* the command, without AT+ */
+    char peer[THSM_PEER_LEN];
+    int64_t opened;       /* when the kind's first refusal was recorded */
+    int64_t first, last;  /* times of the refusals counted */
+    uint32_t count;       /* refusals counted, not yet recorded */
+} thsm_refusals;
 
 /* Large buffers a request needs at one time only, out of the stack (an MCU
  * thread has 4 KiB for the core). Each user is a leaf: none holds one
@@ -173,6 +204,8 @@ typedef struct {
     uint8_t log_synced_head[32];
     thsm_log_anchor anchor; /* what the next save seals: synced count and
                                head, damage found (kept across reloads) */
+    thsm_refusals refused[THSM_REFUSAL_KINDS + 1]; /* the last: all other
+                                                      kinds together */
     uint32_t log_pin_fails; /* wrong PINs the log holds since the last
                                AUTH, PIN_SET or DECOMMISSION (at start) */
     const char *err_code;   /* error code of the answer being built, or NULL */

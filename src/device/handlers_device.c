@@ -118,15 +118,29 @@ static void roles_text(const thsm_device *dev, char *out, size_t cap)
              (unsigned long)thsm_pin_delay(dev, so, THSM_SO_PIN_TRIES));
 }
 
+/* Whether the findings shown were acknowledged (the record that did), and
+ * the first record the log still holds. */
+static void ack_text(const thsm_device *dev, char *out, size_t cap)
+{
+    const thsm_log_anchor *a = &dev->anchor;
+    char at[12] = THSM_ST_ACK_NONE;
+    if (a->acked && (a->damage || a->rolled_back))
+        snprintf(at, sizeof(at), "%lu", (unsigned long)a->ack_at);
+    snprintf(out, cap, THSM_ST_ACK "=%s " THSM_ST_LOG_BASE "=%lu", at,
+             (unsigned long)a->base);
+}
+
 void thsm_h_status(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
     const thsm_pin *p = &dev->st.pin;
     char ca[17], signer[17], log[THSM_LOG_STATE_TEXT], why[THSM_AUDIT_WHY];
     char roles[96];
+    char ack[48];
     roles_text(dev, roles, sizeof(roles));
     if (thsm_audit_check(dev, why, sizeof(why)))
         thsm_device_flush(dev); /* a log cut while running shows at once */
+    ack_text(dev, ack, sizeof(ack));
     thsm_audit_state_text(dev, log);
     thsm_key_id(&dev->st.ca, ca);
     thsm_key_id(&dev->st.signer, signer);
@@ -135,7 +149,7 @@ void thsm_h_status(thsm_device *dev, const thsm_params *ps)
                    THSM_ST_TRIES "=%u " THSM_ST_AUTH "=%d "
                    THSM_ST_SIGNATURES "=%lu " THSM_ST_CA_KEY "=%s "
                    THSM_ST_SIGNER_KEY "=%s " THSM_ST_LOG "=%lu "
-                   THSM_ST_LOG_STATE "=%s " THSM_ST_STATE "=%s %s",
+                   THSM_ST_LOG_STATE "=%s " THSM_ST_STATE "=%s %s %s",
                    dev->st.ca.has_cert, dev->st.signer.has_key,
                    dev->st.signer.has_cert,
                    pin_word(p),
@@ -143,6 +157,6 @@ void thsm_h_status(thsm_device *dev, const thsm_params *ps)
                    (unsigned long)dev->signatures, ca, signer,
                    (unsigned long)dev->log_count, log,
                    dev->anchor.rolled_back ? THSM_ST_STATE_ROLLED_BACK
-                                           : THSM_ST_STATE_OK, roles);
+                                           : THSM_ST_STATE_OK, roles, ack);
 }
 

@@ -72,6 +72,9 @@ static const command commands[] = {
      NEEDS_STORE | SECRET},
     {THSM_CMD_CERT_RENEW, thsm_h_cert_renew,
      {THSM_P_CERT, THSM_P_START, THSM_P_DAYS}, {0}, NEEDS_STORE | NEEDS_AUTH},
+    {THSM_CMD_LOG_ACK, thsm_h_log_ack, {0}, {0}, NEEDS_STORE | NEEDS_AUTH},
+    {THSM_CMD_LOG_CLEAR, thsm_h_log_clear, {THSM_P_COUNT, THSM_P_HEAD}, {0},
+     NEEDS_STORE | NEEDS_AUTH},
 };
 
 
@@ -145,20 +148,19 @@ static char *trim(char *s)
 }
 
 /* A key or PIN command that was refused (other than for a malformed
- * request) leaves a record: event = the error code, result = the command.
- * Handlers that recorded the outcome themselves (a wrong PIN) are not
- * recorded twice. */
+ * request) leaves a record: event = the error code, result = the command;
+ * repeats are counted into one record (thsm_audit_refused). Handlers that
+ * recorded the outcome themselves (a wrong PIN) are not recorded twice. */
 static void log_refusal(thsm_device *dev, const command *c)
 {
+    char why[THSM_AUDIT_WHY];
     if (!(c->flags & (NEEDS_AUTH | SECRET)) || !dev->err_code ||
         strcmp(dev->err_code, THSM_E_BAD_PARAM) == 0 || dev->outcome_recorded)
         return;
-    const char *what = c->name + sizeof(THSM_CMD_PREFIX) - 1;
-    if (thsm_audit_append(dev, dev->err_code, NULL, NULL, what) ==
-        THSM_AUDIT_CUT) { /* a new segment started: seal it, then record */
-        thsm_device_flush(dev);
-        thsm_audit_append(dev, dev->err_code, NULL, NULL, what);
-    }
+    if (thsm_audit_recover(dev, why, sizeof(why)))
+        thsm_device_flush(dev); /* a new segment started: seal it */
+    thsm_audit_refused(dev, dev->err_code,
+                       c->name + sizeof(THSM_CMD_PREFIX) - 1, dev->sess->peer);
 }
 
 void thsm_session_request(thsm_device *dev, char *line)

@@ -12,6 +12,7 @@
 #include "device/response.h"
 #include "device/state.h"
 #include "device/store.h"
+#include "util/hex.h"
 
 /* ---- logins ------------------------------------------------------------- */
 
@@ -205,6 +206,11 @@ int thsm_device_reload(thsm_device *dev)
     return 0;
 }
 
+int thsm_state_save(thsm_device *dev)
+{
+    return save_state(dev);
+}
+
 int thsm_save_or_restore(thsm_device *dev)
 {
     char why[THSM_AUDIT_WHY];
@@ -226,15 +232,24 @@ int thsm_save_or_restore(thsm_device *dev)
 void thsm_state_changed(thsm_device *dev, const char *event,
                         const thsm_slot *key, const uint8_t *digest)
 {
+    char dig[65] = THSM_LOG_FIELD_NONE;
+    if (digest)
+        thsm_hex(digest, 32, dig);
+    thsm_state_changed_text(dev, event, key, dig);
+}
+
+void thsm_state_changed_text(thsm_device *dev, const char *event,
+                             const thsm_slot *key, const char *detail)
+{
     char result[20];
     snprintf(result, sizeof(result), THSM_LOG_RESULT_GEN "%lu",
              (unsigned long)dev->st.generation);
     /* The change is saved already; a record that cannot be written is
      * reported by AT+HSM_STATUS? rather than undoing the change. */
     dev->outcome_recorded = 1;
-    int rc = thsm_audit_append(dev, event, key, digest, result);
+    int rc = thsm_audit_append_text(dev, event, key, detail, result);
     if (rc == THSM_AUDIT_CUT) /* cut since the save: a new segment started */
-        rc = thsm_audit_append(dev, event, key, digest, result);
+        rc = thsm_audit_append_text(dev, event, key, detail, result);
     if (rc != 0)
         thsm_audit_damage(dev, THSM_LOG_MISSING, dev->log_count);
     thsm_device_flush(dev);
@@ -242,13 +257,14 @@ void thsm_state_changed(thsm_device *dev, const char *event,
 
 bool thsm_device_flush_pending(const thsm_device *dev)
 {
-    return dev->log_dirty != 0;
+    return dev->log_dirty != 0 || thsm_audit_refusals_due(dev);
 }
 
 /* Syncs the log, then seals its new count and head in the state: the
  * anchor never claims a record that is not durable. */
 void thsm_device_flush(thsm_device *dev)
 {
+    thsm_audit_refusals_write(dev, false); /* counted refusals, window over */
     if (!dev->log_dirty || thsm_audit_sync(dev) != 0)
         return;
     if (dev->storage_error || save_state(dev) == 0)
@@ -257,13 +273,24 @@ void thsm_device_flush(thsm_device *dev)
 
 void thsm_device_findings(const thsm_device *dev, char *out, size_t cap)
 {
+    size_t n;
+    thsm_findings_text(dev, " ", out, cap);
+    n = strlen(out);
+    if (n && dev->anchor.acked)
+        snprintf(out + n, cap - n, " " THSM_ST_ACK "=%lu",
+                 (unsigned long)dev->anchor.ack_at);
+}
+
+void thsm_findings_text(const thsm_device *dev, const char *sep, char *out,
+                        size_t cap)
+{
     char log[THSM_LOG_STATE_TEXT];
     thsm_audit_state_text(dev, log);
     out[0] = '\0';
     if (dev->anchor.damage || dev->anchor.rolled_back)
-        snprintf(out, cap, THSM_ST_LOG_STATE "=%s " THSM_ST_STATE "=%s", log,
-                 dev->anchor.rolled_back ? THSM_ST_STATE_ROLLED_BACK
-                                         : THSM_ST_STATE_OK);
+        snprintf(out, cap, THSM_ST_LOG_STATE "=%s%s" THSM_ST_STATE "=%s", log,
+                 sep, dev->anchor.rolled_back ? THSM_ST_STATE_ROLLED_BACK
+                                              : THSM_ST_STATE_OK);
 }
 
 const thsm_state_format *thsm_device_state_format(const thsm_device *dev)
@@ -278,6 +305,8 @@ const char *thsm_device_storage_reason(const thsm_device *dev)
 
 void thsm_device_deinit(thsm_device *dev)
 {
+    if (!dev->storage_error)
+        thsm_audit_refusals_write(dev, true); /* nothing counted is lost */
     thsm_device_flush(dev);
     thsm_state_clear(&dev->st);
     thsm_wipe(dev, sizeof(*dev));

@@ -17,12 +17,21 @@ int thsm_state_open(thsm_device *dev);
  * sessions stay logged in when the keys unwrap with the KEK in memory. */
 int thsm_device_reload(thsm_device *dev);
 
+/* Saves the state with the log's anchor as it is: 0 or -1. */
+int thsm_state_save(thsm_device *dev);
 /* Saves the state; on failure reloads it and answers ERROR STORAGE. */
 int thsm_save_or_restore(thsm_device *dev);
 /* Records a state change that was just saved (naming the state's
  * generation) and makes the log and its anchor durable. */
 void thsm_state_changed(thsm_device *dev, const char *event,
                         const thsm_slot *key, const uint8_t *digest);
+/* The same with a text for the digest field (proto/log.h's details). */
+void thsm_state_changed_text(thsm_device *dev, const char *event,
+                             const thsm_slot *key, const char *detail);
+/* The findings (LOG_STATE=... and STATE=..., separated by sep), or "" when
+ * there are none. */
+void thsm_findings_text(const thsm_device *dev, const char *sep, char *out,
+                        size_t cap);
 
 /* Whether s is logged in as the user (key use), or as the security
  * officer (unblock, SO PIN): only at the device's current epoch. */

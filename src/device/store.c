@@ -31,11 +31,13 @@
  *     | u8 rolled_back
  *   roles (v05): user extra | SO PIN record (as above) | SO extra, where
  *     extra = u8 has_wrap | wrapped KEK (60) | i64 last failure
+ *   log (v06): u32 base | base head (32) | u8 acked | u32 ack record
  *
  * Older files still load and the next save writes version 06; the file
  * as it was is kept first as state.bin.vNN (NN its format), for a
  * downgrade:
- *   "THSMST05" has no writer;
+ *   "THSMST05" has no writer, no log base (the log starts at record 0) and
+ *     nothing acknowledged;
  *   "THSMST04" has no roles: no SO PIN, no delay, the user's role key is
  *     the KEK;
  *   "THSMST03" has no KDF id in the PIN record (u8 set | u8 tries | u8
@@ -58,7 +60,8 @@
 #define ANCHOR_LEN (4 + 32 + 1 + 4 + 1)
 #define PIN_LEN (4 + 16 + 32)
 #define SLOT_MAX (1 + THSM_P256_PUB_LEN + THSM_WRAP_LEN + 2 + THSM_CERT_MAX)
-#define BODY_MAX (4 + PIN_LEN + 2 * SLOT_MAX + ANCHOR_LEN + THSM_ROLES_LEN)
+#define BODY_MAX (4 + PIN_LEN + 2 * SLOT_MAX + ANCHOR_LEN + THSM_ROLES_LEN + \
+                  THSM_LOG_V06_LEN)
 #define FILE_MAX (HEADER_LEN + THSM_AEAD_NONCE_LEN + BODY_MAX + THSM_AEAD_TAG_LEN)
 _Static_assert(FILE_MAX == THSM_STATE_FILE_MAX, "device.h's state size");
 
@@ -296,7 +299,25 @@ static int encode_body(const thsm_state *st, buf *b)
     put_extra(b, &st->pin); /* v05: the roles */
     put_pin(b, &st->so);
     put_extra(b, &st->so);
+    put_u32(b, st->log.base); /* v06: the log's base, the acknowledgement */
+    put(b, st->log.base_head, sizeof(st->log.base_head));
+    put(b, &st->log.acked, 1);
+    put_u32(b, st->log.ack_at);
     return b->err ? -1 : 0;
+}
+
+/* The log's base and acknowledgement (v06). */
+static int decode_log_v06(buf *b, thsm_log_anchor *a, const char **why)
+{
+    a->base = get_u32(b);
+    get(b, a->base_head, sizeof(a->base_head));
+    get(b, &a->acked, 1);
+    a->ack_at = get_u32(b);
+    if (b->err || a->acked > 1 || a->base > a->count) {
+        *why = "malformed audit log anchor";
+        return -1;
+    }
+    return 0;
 }
 
 static int decode_anchor(buf *b, thsm_log_anchor *a, const char **why)
@@ -349,6 +370,8 @@ static int decode_body(buf *b, thsm_state *st, int version, const char **why)
     if (version >= V5 && (get_extra(b, &st->pin, why) != 0 ||
                           decode_pin(b, &st->so, V5, THSM_SO_PIN_TRIES, why) ||
                           get_extra(b, &st->so, why) != 0))
+        return -1;
+    if (version >= V6 && decode_log_v06(b, &st->log, why) != 0)
         return -1;
     if (b->len != b->cap) {
         *why = "unexpected bytes after the state";

@@ -119,6 +119,11 @@ static int status_word(thsm_status *st, const char *k, size_t kn,
         return parse_num(v, vn, &st->so_tries);
     if (KEY(THSM_ST_SO_DELAY))
         return parse_num(v, vn, &st->so_delay);
+
+    if (KEY(THSM_ST_ACK))
+        return parse_word(v, vn, st->ack, sizeof(st->ack));
+    if (KEY(THSM_ST_LOG_BASE))
+        return parse_num(v, vn, &st->log_base);
     return 0;
 #undef KEY
 }
@@ -197,7 +202,21 @@ int thsm_parse_log_page(const char *text, thsm_log_page *p)
     if (t[n2] == '\0')
         return 0;
     p->has_head = true;
-    return thsm_parse_hex(t + n2 + 1, p->head, 32);
+    if (strlen(t + n2 + 1) == 64)
+        return thsm_parse_hex(t + n2 + 1, p->head, 32);
+    /* after a clear: "<head> <base> <base head>" */
+    char head[65];
+    if (strlen(t + n2 + 1) < 65 || t[n2 + 1 + 64] != ' ')
+        return -1;
+    const char *b = t + n2 + 1 + 65;
+    size_t n3 = strcspn(b, " ");
+    memcpy(head, t + n2 + 1, 64);
+    head[64] = '\0';
+    if (thsm_parse_hex(head, p->head, 32) != 0 ||
+        b[n3] != ' ' || parse_num(b, n3, &p->base) != 0 ||
+        p->base > p->total || strlen(b + n3 + 1) != 64)
+        return -1;
+    return thsm_parse_hex(b + n3 + 1, p->base_head, 32);
 }
 
 /* Field of width w at line+at: printable, padded with trailing spaces. */
@@ -503,6 +522,27 @@ int thsm_hsm_cert_renew(thsm_at *at, bool ca, const char *start,
     return thsm_hsm_expect_ok(at, req, err);
 }
 
+int thsm_hsm_log_ack(thsm_at *at, unsigned long *record, thsm_err *err)
+{
+    int rc = thsm_hsm_expect_ok(at, THSM_CMD_LOG_ACK, err);
+    if (rc != THSM_OK)
+        return rc;
+    if (parse_num(at->resp.text, strlen(at->resp.text), record) != 0)
+        return thsm_fail(err, THSM_ERR_FAIL, "the device's answer to "
+                         THSM_CMD_LOG_ACK " names no record");
+    return THSM_OK;
+}
+
+int thsm_hsm_log_clear(thsm_at *at, unsigned long count,
+                       const uint8_t head[32], thsm_err *err)
+{
+    char req[160], hex[65];
+    thsm_hex(head, 32, hex);
+    snprintf(req, sizeof(req), THSM_CMD_LOG_CLEAR " " THSM_P_COUNT "=%lu "
+             THSM_P_HEAD "=%s", count, hex);
+    return thsm_hsm_expect_ok(at, req, err);
+}
+
 /* Checks one page's shape against what came before it. */
 static int log_page_ok(const thsm_at_resp *r, unsigned long next,
                        thsm_log_page *anchor, thsm_log_page *p, thsm_err *err)
@@ -544,6 +584,8 @@ int thsm_hsm_log_read(thsm_at *at, thsm_log_fn fn, void *ctx,
             *got = next;
             return rc;
         }
+        if (next < p.base) /* the ones before were archived and cleared */
+            next = p.base;
         for (size_t i = 1; i < r->nlines && next < anchor->total; i++)
             fn(ctx, next++, r->lines[i]);
     } while (p.count > 0 && next < anchor->total);

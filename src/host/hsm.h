@@ -54,6 +54,10 @@ typedef struct {
     bool so_auth;           /* this connection is logged in as the SO */
     unsigned long so_tries; /* SO PIN tries left */
     unsigned long so_delay; /* seconds before the SO PIN accepts a try */
+
+    char ack[16];   /* ACK=: the record that acknowledged the findings
+                       shown, "NONE", or "" when absent */
+    unsigned long log_base; /* LOG_BASE=: first record the device holds */
 } thsm_status;
 
 /* The parsers return 0, or -1 when the text is malformed. */
@@ -80,12 +84,15 @@ int thsm_parse_sig(const char *text, uint8_t sig[THSM_P256_SIG_RAW_LEN]);
 /* Record layout and limits: proto/log.h. */
 
 /* Status of an AT+LOG? answer: "<count> <total>" or, from devices that
- * anchor their log, "<count> <total> <head>". */
+ * anchor their log, "<count> <total> <head>", and after a clear
+ * "<count> <total> <head> <base> <base head>". */
 typedef struct {
     unsigned long count; /* records in this answer */
     unsigned long total; /* records the device has written */
     bool has_head;       /* the device gave its chain head */
     uint8_t head[32];    /* chain value after record total-1 */
+    unsigned long base;  /* first record the device holds (after a clear) */
+    uint8_t base_head[32]; /* chain value before record base */
 } thsm_log_page;
 
 int thsm_parse_log_page(const char *text, thsm_log_page *p);
@@ -104,7 +111,8 @@ int thsm_parse_log_record(const char *line, thsm_log_record *r);
  * holds the new head (false too when the line has the wrong length). */
 bool thsm_log_chain_next(uint8_t head[32], const char *line);
 
-/* Called for each record line in order; index counts from 0. */
+/* Called for each record line in order; index counts from the first
+ * record the device holds (0 until a clear). */
 typedef void (*thsm_log_fn)(void *ctx, unsigned long index, const char *line);
 
 /* Reads every record the device's first answer announced (its total, and
@@ -194,6 +202,13 @@ int thsm_hsm_pin_unblock(thsm_at *at, const char *fresh, thsm_deny *why);
 
 /* Erases every key and certificate, and the PIN. */
 int thsm_hsm_decommission(thsm_at *at, thsm_err *err);
+/* Acknowledges the device's findings (logged in); *record: the number of
+ * the record that says so. */
+int thsm_hsm_log_ack(thsm_at *at, unsigned long *record, thsm_err *err);
+/* Clears the device's log (logged in) if it holds count records ending
+ * in chain value head, i.e. exactly what the host archived. */
+int thsm_hsm_log_clear(thsm_at *at, unsigned long count,
+                       const uint8_t head[32], thsm_err *err);
 
 /* NULL when the device would accept s, else the reason (the device's own
  * rules: util/certvalues.h). */

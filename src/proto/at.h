@@ -53,6 +53,8 @@
 #define THSM_CMD_PIN_UNBLOCK "AT+PIN_UNBLOCK"
 #define THSM_CMD_SO_PIN_SET "AT+SO_PIN_SET"
 #define THSM_CMD_CERT_RENEW "AT+CERT_RENEW" /* same key, new certificate */
+#define THSM_CMD_LOG_ACK "AT+LOG_ACK"
+#define THSM_CMD_LOG_CLEAR "AT+LOG_CLEAR"
 
 /* ---- parameter names ------------------------------------------------------- */
 
@@ -70,6 +72,8 @@
 #define THSM_P_OLD "OLD"
 #define THSM_P_FROM "FROM"
 #define THSM_P_CERT "CERT"
+#define THSM_P_COUNT "COUNT"
+#define THSM_P_HEAD "HEAD"
 
 /* ---- fixed parameter values ------------------------------------------------ */
 
@@ -108,6 +112,9 @@
 #define THSM_ST_SO_AUTH "SO_AUTH"
 #define THSM_ST_SO_DELAY "SO_DELAY"
 #define THSM_ST_SO_TRIES "SO_TRIES"
+#define THSM_ST_ACK "ACK" /* record of the acknowledgement of the findings
+                             shown, or NONE */
+#define THSM_ST_LOG_BASE "LOG_BASE" /* first record the device still holds */
 /* values of PIN= */
 #define THSM_ST_PIN_NONE "NONE"
 #define THSM_ST_PIN_SET "SET"
@@ -115,6 +122,8 @@
 /* values of STATE= */
 #define THSM_ST_STATE_OK "OK"
 #define THSM_ST_STATE_ROLLED_BACK "ROLLED_BACK"
+/* values of ACK= */
+#define THSM_ST_ACK_NONE "NONE"
 /* values of LOG_STATE=: "OK" or a finding followed by a record number */
 #define THSM_ST_LOG_OK "OK"
 #define THSM_ST_LOG_BROKEN_AT "BROKEN_AT_"
@@ -141,5 +150,8 @@
 #define THSM_E_NO_PIN "NO_PIN"
 #define THSM_E_NOT_ALLOWED "NOT_ALLOWED" /* tinyhsmd: a peer it does not serve */
 #define THSM_E_PIN_DELAY "PIN_DELAY" /* "ERROR PIN_DELAY <seconds> <text>" */
+#define THSM_E_NO_FINDING "NO_FINDING" /* AT+LOG_ACK: nothing to acknowledge */
+#define THSM_E_NOT_ARCHIVED "NOT_ARCHIVED" /* AT+LOG_CLEAR: COUNT and HEAD are
+                                              not the log's */
 
 #endif

@@ -97,3 +97,7 @@ run() {
 has() { grep -qF -- "$2" "$1" || { cat "$1"; fail "$1 lacks '$2'"; }; }
 
 tinyhsm() { "$BIN/tinyhsm" "$@"; }
+
+# flood_link: where tools/flood.py reaches the device: tinyhsmd's socket,
+# else (tinyhsmd-qemu) the pty.
+flood_link() { if [ -S "$TMP/tty.sock" ]; then echo "$TMP/tty.sock"; else echo "$TMP/tty"; fi; }

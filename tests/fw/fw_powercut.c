@@ -208,6 +208,9 @@ static int pin_rounds(double window)
         int before = atoi(tries);
         wait_pin_delay();
         if (before <= 2) {
+            char delay[8];
+            status_field("DELAY", delay, sizeof(delay));
+            sleep((unsigned)atoi(delay) + 1); /* the wait after wrong PINs */
             CHECK(strcmp(cmd("AT+AUTH PIN=powercut-pin"), "OK") == 0,
                   "right PIN: %s", resp.lines[0]);
             before = 5;

@@ -1377,7 +1377,7 @@ static void downgrade_state_to_v2(fixture *f)
     assert_int_equal(thsm_aead_open(key, nonce, o->data, 24, body, body_len,
                                     body + body_len, body), 0);
     memmove(body + 6, body + 7, body_len - 7); /* u32 gen, set, tries | id */
-    body_len -= 1 + 42 + THSM_ROLES_LEN;
+    body_len -= 1 + 42 + THSM_ROLES_LEN + THSM_LOG_V06_LEN;
     memmove(o->data + 8, nonce, THSM_AEAD_NONCE_LEN + body_len);
     nonce = o->data + 8;
     body = nonce + THSM_AEAD_NONCE_LEN;
@@ -1591,7 +1591,9 @@ static void test_log_full_withholds_signature(void **state)
 {
     fixture *f = *state;
     provision(f);
-    f->mp.append_max = log_object(f)->len + THSM_LOG_RECORD; /* room: one */
+    /* room: one signature and the state changes' reserve */
+    f->mp.append_max = log_object(f)->len +
+                       (1 + THSM_LOG_CHANGE_RESERVE) * THSM_LOG_RECORD;
     assert_starts(req(f, SIGN_REQ), "OK ");
     assert_string_equal(req(f, SIGN_REQ),
                         "ERROR STORAGE audit log full: no room for the record "
@@ -2127,6 +2129,297 @@ static void test_pin_delay_survives_restart(void **state)
     assert_string_equal(req(f, "AT+AUTH PIN=" USER_PIN), "OK\r\n\r\n");
 }
 
+
+/* ---- issue 16, findings 2 and 9 ---------------------------------------- */
+
+/* Record i of the log object (from its start), as a string. */
+static const char *record_at(fixture *f, size_t i, char out[THSM_LOG_RECORD])
+{
+    thsm_mem_object *o = log_object(f);
+    assert_true((i + 1) * THSM_LOG_RECORD <= o->len);
+    memcpy(out, o->data + i * THSM_LOG_RECORD, THSM_LOG_LINE);
+    out[THSM_LOG_LINE] = '\0';
+    return out;
+}
+
+/* A device with a PIN, logged out, its clock standing still. */
+static void pin_logged_out(fixture *f)
+{
+    f->dev.pin_kdf.log2_cost = 4;
+    provision(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
+    f->tick = 0;
+}
+
+static void test_refusals_counted(void **state)
+{
+    fixture *f = *state;
+    char rec[THSM_LOG_RECORD];
+    pin_logged_out(f);
+    uint32_t count = f->dev.log_count;
+    snprintf(f->s.peer, sizeof(f->s.peer), "UID=1234");
+    for (int i = 0; i < 1000; i++)
+        assert_starts(req(f, SIGN_REQ), "ERROR AUTH_REQUIRED ");
+    /* the first at once, the other 999 counted */
+    assert_int_equal(f->dev.log_count, count + 1);
+    assert_non_null(strstr(record_at(f, count, rec), " AUTH_REQUIRED "));
+    assert_non_null(strstr(rec, " UID=1234 "));
+    thsm_device_flush(&f->dev); /* the first record synced */
+    assert_false(thsm_device_flush_pending(&f->dev)); /* no busy loop */
+    assert_int_equal(f->dev.log_count, count + 1); /* the window is open */
+    int64_t t1 = f->mp.now;
+    f->mp.now += THSM_REFUSAL_WINDOW;
+    assert_true(thsm_device_flush_pending(&f->dev));
+    thsm_device_flush(&f->dev);
+    assert_int_equal(f->dev.log_count, count + 2);
+    char want[100];
+    snprintf(want, sizeof(want), " COUNT=999,FROM=%lld,TO=%lld,UID=1234 ",
+             (long long)t1, (long long)t1);
+    assert_non_null(strstr(record_at(f, count + 1, rec), want));
+    assert_non_null(strstr(rec, " SIGNER_SIGN "));
+    /* a state change writes the counted ones first, in order */
+    for (int i = 0; i < 5; i++)
+        req(f, SIGN_REQ);
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    assert_non_null(strstr(record_at(f, count + 3, rec), " COUNT=4,"));
+    assert_non_null(strstr(record_at(f, count + 4, rec), " AUTH "));
+    expect_status(f, " LOG_STATE=OK ");
+}
+
+/* Counted refusals are written when the device stops: none is lost. */
+static void test_refusals_written_at_stop(void **state)
+{
+    fixture *f = *state;
+    char rec[THSM_LOG_RECORD];
+    pin_logged_out(f);
+    uint32_t count = f->dev.log_count;
+    for (int i = 0; i < 5; i++)
+        req(f, SIGN_REQ);
+    reinit(f);
+    assert_int_equal(f->dev.log_count, count + 2);
+    assert_non_null(strstr(record_at(f, count + 1, rec), " COUNT=4,"));
+    expect_status(f, " LOG_STATE=OK STATE=OK ");
+}
+
+/* Many kinds at once: each kind once, then all others counted together. */
+static void test_refusal_kinds_bounded(void **state)
+{
+    fixture *f = *state;
+    char rec[THSM_LOG_RECORD];
+    pin_logged_out(f);
+    uint32_t count = f->dev.log_count;
+    for (int round = 0; round < 50; round++)
+        for (int uid = 0; uid < 2 * THSM_REFUSAL_KINDS; uid++) {
+            snprintf(f->s.peer, sizeof(f->s.peer), "UID=%d", uid);
+            req(f, SIGN_REQ);
+        }
+    assert_int_equal(f->dev.log_count, count + THSM_REFUSAL_KINDS);
+    f->mp.now += THSM_REFUSAL_WINDOW;
+    thsm_device_flush(&f->dev);
+    assert_int_equal(f->dev.log_count, count + 2 * THSM_REFUSAL_KINDS + 1);
+    int others = 0;
+    for (uint32_t i = count; i < f->dev.log_count; i++)
+        others += strstr(record_at(f, i, rec), " REFUSED ") &&
+                  strstr(rec, " COUNT=400,") && strstr(rec, " OTHERS ");
+    assert_int_equal(others, 1);
+}
+
+/* Refusals never take the last part of a bounded log; signatures do. */
+static void test_refusals_leave_reserve(void **state)
+{
+    fixture *f = *state;
+    pin_logged_out(f);
+    f->mp.append_max = 40 * THSM_LOG_RECORD;
+    for (int i = 0; i < 200; i++) {
+        f->mp.now += THSM_REFUSAL_WINDOW; /* every one a record of its own */
+        req(f, SIGN_REQ);
+    }
+    /* the last 1/8 is for signatures, then the state changes' reserve */
+    assert_int_equal(f->dev.log_count, 40 - 40 / 8 - THSM_LOG_CHANGE_RESERVE);
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    int signed_ = 0;
+    while (strncmp(req(f, SIGN_REQ), "OK ", 3) == 0)
+        signed_++;
+    assert_non_null(strstr(f->out, "audit log full"));
+    /* signatures leave the last records to state changes */
+    assert_int_equal(signed_, 40 / 8 - 1); /* after the login's record */
+    assert_string_equal(req(f, "AT+PIN_SET OLD=secret-pin NEW=other-pin"),
+                        "OK\r\n\r\n");
+    assert_true(logged(f, "PIN_SET", "GEN="));
+    expect_status(f, " LOG_STATE=OK ");
+}
+
+/* Puts back a state from before three wrong PINs: a rollback. */
+static void roll_back(fixture *f)
+{
+    thsm_mem_object *o = state_object(f);
+    static uint8_t old[THSM_MEM_OBJECT_MAX];
+    size_t old_len = o->len;
+    memcpy(old, o->data, old_len);
+    for (int i = 0; i < 3; i++)
+        assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED ");
+    thsm_device_deinit(&f->dev);
+    memcpy(o->data, old, old_len);
+    o->len = old_len;
+    reinit(f);
+}
+
+static void test_finding_acknowledged(void **state)
+{
+    fixture *f = *state;
+    char rec[THSM_LOG_RECORD];
+    f->dev.pin_kdf.log2_cost = 4;
+    provision(f);
+    assert_starts(req(f, "AT+LOG_ACK"), "ERROR NO_PIN ");
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    assert_starts(req(f, "AT+LOG_ACK"), "ERROR NO_FINDING ");
+    roll_back(f);
+    expect_status(f, " STATE=ROLLED_BACK ");
+    expect_status(f, " ACK=NONE ");
+    assert_starts(req(f, "AT+LOG_ACK"), "ERROR AUTH_REQUIRED ");
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    snprintf(f->s.peer, sizeof(f->s.peer), "UID=77");
+    uint32_t at = f->dev.log_count;
+    char want[40];
+    snprintf(want, sizeof(want), "OK %lu\r\n\r\n", (unsigned long)at);
+    assert_string_equal(req(f, "AT+LOG_ACK"), want);
+    assert_non_null(strstr(record_at(f, at, rec), " FINDING_ACK "));
+    assert_non_null(strstr(rec, " LOG_STATE=OK,STATE=ROLLED_BACK,UID=77 "));
+    snprintf(want, sizeof(want), " STATE=ROLLED_BACK ");
+    expect_status(f, want);
+    snprintf(want, sizeof(want), " ACK=%lu ", (unsigned long)at);
+    expect_status(f, want);
+    reinit(f); /* sealed: still acknowledged, and no new finding */
+    expect_status(f, want);
+    expect_status(f, " STATE=ROLLED_BACK ");
+    /* a new rollback after the acknowledgement is open again */
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    roll_back(f);
+    expect_status(f, " STATE=ROLLED_BACK ");
+    expect_status(f, " ACK=NONE ");
+}
+
+/* A new finding after an acknowledged one replaces it, open. */
+static void test_new_finding_after_ack(void **state)
+{
+    fixture *f = *state;
+    pin_logged_out(f);
+    f->tick = 1;
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    req(f, SIGN_REQ);
+    log_object(f)->len -= THSM_LOG_RECORD; /* cut while running */
+    char first[40];
+    snprintf(first, sizeof(first), " LOG_STATE=MISSING_FROM_%lu ",
+             (unsigned long)f->dev.log_count - 1);
+    assert_starts(req(f, "AT+LOG_ACK"), "ERROR STORAGE "); /* a new segment */
+    assert_starts(req(f, "AT+LOG_ACK"), "OK ");
+    expect_status(f, first);
+    assert_null(strstr(status_of(f), " ACK=NONE "));
+    reinit(f);
+    expect_status(f, first);
+    assert_null(strstr(status_of(f), " ACK=NONE "));
+    req(f, SIGN_REQ);
+    log_object(f)->len -= THSM_LOG_RECORD; /* cut again: a new finding */
+    char second[40];
+    snprintf(second, sizeof(second), " LOG_STATE=MISSING_FROM_%lu ",
+             (unsigned long)f->dev.log_count - 1);
+    expect_status(f, second);
+    expect_status(f, " ACK=NONE ");
+}
+
+static void test_log_cleared_after_archive(void **state)
+{
+    fixture *f = *state;
+    char rec[THSM_LOG_RECORD], head[65], line[200];
+    pin_logged_out(f);
+    f->tick = 1;
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    uint32_t n = f->dev.log_count;
+    thsm_hex(f->dev.log_head, 32, head);
+    snprintf(line, sizeof(line), "AT+LOG_CLEAR COUNT=%lu HEAD=%064d",
+             (unsigned long)n, 0);
+    assert_starts(req(f, line), "ERROR NOT_ARCHIVED ");
+    snprintf(line, sizeof(line), "AT+LOG_CLEAR COUNT=%lu HEAD=%s",
+             (unsigned long)n - 1, head);
+    assert_starts(req(f, line), "ERROR NOT_ARCHIVED ");
+    assert_true(logged(f, "NOT_ARCHIVED", "LOG_CLEAR"));
+    f->mp.now += THSM_REFUSAL_WINDOW; /* the repeat's record written */
+    thsm_device_flush(&f->dev);
+    n = f->dev.log_count;
+    thsm_hex(f->dev.log_head, 32, head);
+    snprintf(line, sizeof(line), "AT+LOG_CLEAR COUNT=%lu HEAD=%s",
+             (unsigned long)n, head);
+    char want[40];
+    snprintf(want, sizeof(want), "OK %lu\r\n\r\n", (unsigned long)n);
+    assert_string_equal(req(f, line), want);
+    /* one record left: the clear, numbered on, its digest the old head */
+    assert_int_equal(log_object(f)->len, THSM_LOG_RECORD);
+    snprintf(want, sizeof(want), "%08lu ", (unsigned long)n);
+    assert_memory_equal(record_at(f, 0, rec), want, 9);
+    assert_non_null(strstr(rec, " LOG_CLEARED "));
+    assert_non_null(strstr(rec, head));
+    snprintf(line, sizeof(line), "OK 1 %lu ", (unsigned long)n + 1);
+    assert_starts(req(f, "AT+LOG? FROM=0"), line);
+    snprintf(line, sizeof(line), " %lu %s\r\n", (unsigned long)n, head);
+    assert_non_null(strstr(f->out, line));
+    /* the chain goes on from the archived head: a restart finds it whole */
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    reinit(f);
+    expect_status(f, " LOG_STATE=OK STATE=OK ");
+    snprintf(line, sizeof(line), " LOG=%lu ", (unsigned long)n + 2);
+    expect_status(f, line);
+    snprintf(line, sizeof(line), " LOG_BASE=%lu", (unsigned long)n);
+    expect_status(f, line);
+}
+
+/* A clear saved but cut off before the log was emptied: the next start
+ * finishes it. */
+static void test_log_clear_finished_at_start(void **state)
+{
+    fixture *f = *state;
+    char head[65], line[200];
+    pin_logged_out(f);
+    f->tick = 1;
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    uint32_t n = f->dev.log_count;
+    thsm_hex(f->dev.log_head, 32, head);
+    snprintf(line, sizeof(line), "AT+LOG_CLEAR COUNT=%lu HEAD=%s",
+             (unsigned long)n, head);
+    f->mp.saves_ok = 1; /* the clear's save, then the power fails */
+    assert_starts(req(f, line), "ERROR STORAGE could not empty");
+    thsm_device_deinit(&f->dev);
+    f->mp.fail_writes = 0;
+    thsm_session_init(&f->s, collect, f);
+    assert_int_equal(thsm_device_init(&f->dev, &f->port), 0);
+    f->dev.pin_kdf.log2_cost = 4;
+    assert_int_equal(log_object(f)->len, 0);
+    expect_status(f, " LOG_STATE=OK STATE=OK ");
+    snprintf(line, sizeof(line), " LOG=%lu ", (unsigned long)n);
+    expect_status(f, line);
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    reinit(f);
+    expect_status(f, " LOG_STATE=OK STATE=OK ");
+}
+
+static void test_state_v05_fixture_loads(void **state)
+{
+    fixture *f = *state;
+    start_from_fixture(f, "state_v05.bin", "audit_v05.log");
+    expect_status(f, "CA=1 SIGNER=1 SIGNER_CERT=1 PIN=NONE");
+    expect_status(f, "CA_KEY=5729737B56704845 SIGNER_KEY=A3DD406A2DAE9652 "
+                     "LOG=4 LOG_STATE=OK STATE=OK");
+    expect_status(f, " ACK=NONE LOG_BASE=0");
+    assert_starts(req(f, "AT+SIGNER_PUBKEY?"), "OK 04D653BADE66629E");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    thsm_device_flush(&f->dev);
+    assert_memory_equal(state_object(f)->data, "THSMST06", 8);
+    reinit(f);
+    expect_status(f, "SIGNER_KEY=A3DD406A2DAE9652 LOG=5 LOG_STATE=OK STATE=OK");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2238,6 +2531,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pin_delay_doubles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pin_delay_survives_restart, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_refusals_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusal_kinds_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusals_written_at_stop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusals_leave_reserve, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_finding_acknowledged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_finding_after_ack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_cleared_after_archive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_clear_finished_at_start, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_v05_fixture_loads, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

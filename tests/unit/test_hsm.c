@@ -136,6 +136,21 @@ static void test_log_parsers(void **state)
                          "1 2 3 4"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(thsm_parse_log_page(bad[i], &p), -1);
+    /* after a clear: the first record held and the chain before it */
+    char cleared[200], ones[65];
+    memset(ones, '1', 64);
+    ones[64] = '\0';
+    snprintf(cleared, sizeof(cleared), "1 9 %s 8 %s", zeros, ones);
+    assert_int_equal(thsm_parse_log_page(cleared, &p), 0);
+    assert_int_equal(p.base, 8);
+    assert_int_equal(p.base_head[0], 0x11);
+    assert_int_equal(p.head[0], 0);
+    const char *tails[] = {" 8", " 10 ", " x ", " 8 11", " 8 "};
+    for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+        snprintf(cleared, sizeof(cleared), "1 9 %s%s%s", zeros, tails[i],
+                 i == 1 ? ones : "");
+        assert_int_equal(thsm_parse_log_page(cleared, &p), -1);
+    }
 
     record(0, head, line);
     assert_int_equal(thsm_parse_log_record(line, &r), 0);

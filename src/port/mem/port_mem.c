@@ -61,7 +61,11 @@ static int mem_write(thsm_mem_port *mp, const char *name, const uint8_t *buf,
 
 static int mem_save(void *ctx, const char *name, const uint8_t *buf, size_t len)
 {
-    return mem_write(ctx, name, buf, len, 0);
+    thsm_mem_port *mp = ctx;
+    int rc = mem_write(ctx, name, buf, len, 0);
+    if (mp->saves_ok > 0 && --mp->saves_ok == 0)
+        mp->fail_writes = 1;
+    return rc;
 }
 
 static int mem_append(void *ctx, const char *name, const uint8_t *buf,

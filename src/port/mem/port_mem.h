@@ -26,6 +26,8 @@ typedef struct {
                           bounded log on flash does */
     size_t short_append; /* when non-zero, the next append writes this many
                             bytes and fails with IO (a disk that filled) */
+    int saves_ok;    /* when non-zero, this many more saves succeed, then
+                        every write fails (a power cut after a save) */
     int syncs;       /* number of sync calls, for tests */
 } thsm_mem_port;
 
