@@ -47,6 +47,7 @@ typedef struct {
     int64_t line_since; /* when its unfinished line began (0: none) */
     int64_t out_since;  /* when its answer last made progress */
     int64_t last_seen;  /* its last byte in or request served */
+    uid_t uid;          /* the peer's, for a fair share of the slots */
     size_t in_len, out_len;
     char in[INBOX];
     char out[OUTBOX]; /* socket answers not yet taken; no request of this
@@ -427,22 +428,40 @@ static conn *free_slot(server *s)
     return NULL;
 }
 
-/* The socket client idle the longest: nothing in, nothing out. */
-static conn *idlest(server *s)
+static size_t conns_of(const server *s, uid_t uid)
+{
+    size_t n = 0;
+    for (size_t i = 1; i < NCONN; i++)
+        n += s->conns[i].fd >= 0 && s->conns[i].uid == uid;
+    return n;
+}
+
+/* The idle socket client (nothing in, nothing out) to close for a new one
+ * of uid: one of the uid holding the most connections, uid itself on a
+ * tie, the longest idle first. So a user who fills the slots closes only
+ * their own connections, never another user's login. */
+static conn *idlest(server *s, uid_t uid)
 {
     conn *best = NULL;
+    size_t best_n = 0;
     for (size_t i = 1; i < NCONN; i++) {
         conn *c = &s->conns[i];
-        if (c->fd >= 0 && !c->in_len && !c->out_len &&
-            (!best || c->last_seen < best->last_seen))
-            best = c;
+        if (c->fd < 0 || c->in_len || c->out_len)
+            continue;
+        size_t n = conns_of(s, c->uid);
+        bool better = !best || n > best_n ||
+                      (n == best_n && c->uid == uid && best->uid != uid) ||
+                      (n == best_n && (c->uid == uid) == (best->uid == uid) &&
+                       c->last_seen < best->last_seen);
+        if (better)
+            best = c, best_n = n;
     }
     return best;
 }
 
 /* Accepts one waiting client, if its uid may use us, into a free slot or
- * else the slot of the client idle the longest (which is closed): a new
- * client never waits longer than STALL_MS for a slot. */
+ * else the slot of an idle client (closed; see idlest): a new client never
+ * waits longer than STALL_MS for a slot. */
 static void accept_client(server *s, thsm_device *dev)
 {
     struct ucred cred = {.pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1};
@@ -463,13 +482,14 @@ static void accept_client(server *s, thsm_device *dev)
         return;
     }
     conn *c = free_slot(s);
-    if (!c && (c = idlest(s)) != NULL)
+    if (!c && (c = idlest(s, cred.uid)) != NULL)
         conn_close(c, dev);
     if (!c) {
         close(fd); /* not reached: we accept only with a slot to give */
         return;
     }
     c->fd = fd;
+    c->uid = cred.uid;
     c->last_seen = now_ns();
     /* who refused requests and acknowledgements came from, in the log */
     snprintf(c->s.peer, sizeof(c->s.peer), THSM_LOG_DETAIL_UID "%lu",
@@ -500,7 +520,7 @@ static nfds_t watch(server *s, struct pollfd *p, conn **who)
     nfds_t n = 0;
     if (s->pty.watch >= 0)
         p[n] = (struct pollfd){s->pty.watch, POLLIN, 0}, who[n++] = NULL;
-    if (free_slot(s) || idlest(s))
+    if (free_slot(s) || idlest(s, geteuid()))
         p[n] = (struct pollfd){s->listen_fd, POLLIN, 0}, who[n++] = NULL;
     for (size_t i = 0; i < NCONN; i++) {
         conn *c = &s->conns[i];
