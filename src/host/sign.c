@@ -618,11 +618,12 @@ static int signer_prepare(job *j)
 /* ---- hashing and signing -------------------------------------------------- */
 
 /* The image file is written while the firmware is hashed: on two cores the
- * copy costs nothing, and the signature is all that waits for the device. */
+ * copy costs nothing. The device signs only once the copy is complete, so a
+ * full disk costs no signature. */
 typedef struct {
     thsm_atomic_file *out;
     const job *j;
-    int rc;
+    int rc, err; /* 0, or -1 and the errno of the failed write */
 } copier;
 
 static void *copy_body(void *arg)
@@ -632,6 +633,7 @@ static void *copy_body(void *arg)
     c->rc = thsm_atomic_write(c->out, j->header, sizeof(j->header)) ||
             thsm_atomic_write(c->out, j->fw, j->res->fw_len) ||
             thsm_atomic_write(c->out, j->pad, pad_len(j));
+    c->err = c->rc ? errno : 0;
     if (c->rc == 0)
         thsm_atomic_start_writeback(c->out);
     return NULL;
@@ -650,12 +652,10 @@ static bool hash_image(job *j)
     return ok;
 }
 
-/* Hashes and has the device sign, then checks the signature. */
+/* The signer signs the digest; the signature is checked before any use. */
 static int sign_digest(job *j)
 {
     thsm_sign_result *r = j->res;
-    if (!hash_image(j))
-        return thsm_fail(j->err, THSM_ERR_FAIL, "hashing failed");
     const thsm_signer *s = j->signer;
     if (s->sign(s->ctx, r->digest, r->sig, j->err) != THSM_OK)
         return j->err->code = j->err->code ? j->err->code : THSM_ERR_FAIL;
@@ -666,11 +666,12 @@ static int sign_digest(job *j)
     return THSM_OK;
 }
 
-/* sign_digest, while the image body is copied to its temporary (a file). */
+/* Hashes while the image body is copied to its temporary (a file), then
+ * signs. */
 static int hash_and_sign(job *j)
 {
     thsm_output *img = &j->out[j->slot[THSM_SIGN_IMAGE]];
-    copier cp = {&img->f, j, 0};
+    copier cp = {&img->f, j, 0, 0};
     pthread_t copy;
     bool threaded = false;
     if (img->kind == THSM_OUT_FILE) {
@@ -678,13 +679,15 @@ static int hash_and_sign(job *j)
         if (!threaded)
             copy_body(&cp);
     }
-    int rc = sign_digest(j);
+    bool hashed = hash_image(j);
     if (threaded)
         pthread_join(copy, NULL);
-    if (rc == THSM_OK && cp.rc != 0)
-        rc = thsm_fail(j->err, THSM_ERR_FAIL, "cannot write %s: %s", img->name,
-                       strerror(errno));
-    return rc;
+    if (cp.rc != 0)
+        return thsm_fail(j->err, THSM_ERR_FAIL, "cannot write %s: %s; nothing "
+                         "signed", img->name, strerror(cp.err));
+    if (!hashed)
+        return thsm_fail(j->err, THSM_ERR_FAIL, "hashing failed");
+    return sign_digest(j);
 }
 
 /* ---- the pipeline --------------------------------------------------------- */

@@ -9,8 +9,10 @@ if [ "$(id -u)" -ne 0 ] || ! mount -t tmpfs -o size=64k tinyhsm-full "$TMP/disk"
     echo "SKIP: needs root to mount a small tmpfs"
     exit 77
 fi
+mkdir -p "$TMP/outdisk"
+mount -t tmpfs -o size=32k tinyhsm-full "$TMP/outdisk"
 trap '[ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-      umount "$TMP/disk"; rm -rf "$TMP"' EXIT
+      umount "$TMP/disk" "$TMP/outdisk"; rm -rf "$TMP"' EXIT
 cd "$TMP"
 { printf '\000\040\000\040\001\202\000\010'; head -c 992 /dev/urandom; } \
     >fw.bin # a vector table that sign accepts
@@ -41,5 +43,17 @@ stop_daemon
 start_daemon "$TMP/disk/state"
 run 0 tinyhsm log --verify
 ok "with room again the log verifies: no finding of tampering"
+
+# the image's own disk full: said as such, and no signature spent
+{ printf '\000\040\000\040\001\202\000\010'; head -c 65528 /dev/urandom; } >big.bin
+before=$(stat -c %s "$TMP/disk/state/audit.log")
+TINYHSM_NO_PIN_WARNING=1 run 1 tinyhsm sign --board B-U585I-IOT02A \
+    --version 2.0.0 -o "$TMP/outdisk/img.bin" --cert-out "$TMP/o/c2.pem" \
+    --siggen "$TMP/o/S2.c" big.bin
+has "$TMP/err" "No space left on device; nothing signed"
+[ "$(stat -c %s "$TMP/disk/state/audit.log")" = "$before" ] ||
+    fail "a signature was spent for an image that could not be written"
+[ -z "$(ls "$TMP/outdisk")" ] || fail "left in the full disk: $(ls "$TMP/outdisk")"
+ok "an image that does not fit costs no signature and names the full disk"
 stop_daemon
 finish
