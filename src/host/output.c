@@ -252,6 +252,22 @@ static int classify(thsm_output *o, const struct stat *st, char *err, size_t cap
     return -1;
 }
 
+/* Another user's file in a sticky directory (/tmp) of someone else: the
+ * rename would fail after the signature, so it is refused before. */
+static int sticky_other(const thsm_output *o, const struct stat *st, char *err,
+                        size_t cap)
+{
+    struct stat d;
+    uid_t me = geteuid();
+    if (!o->exists || me == 0 || st->st_uid == me || fstat(o->dir, &d) != 0 ||
+        !(d.st_mode & S_ISVTX) || d.st_uid == me)
+        return 0;
+    snprintf(err, cap, "cannot replace %s: it belongs to another user (uid %u) "
+             "in a sticky directory; nothing written", o->name,
+             (unsigned)st->st_uid);
+    return -1;
+}
+
 /* Standard output: its file, so that naming it twice (-o - and
  * /dev/stdout) is found. */
 static void resolve_stdout(thsm_output *o)
@@ -321,7 +337,7 @@ int thsm_output_resolve(thsm_output *o, const char *name, char *err, size_t cap)
     /* messages name a symlink's target */
     if (w.via_link && !w.direct_link && realpath(name, real))
         snprintf(o->path, sizeof(o->path), "%s", real);
-    if (classify(o, &st, err, cap) != 0) {
+    if (classify(o, &st, err, cap) != 0 || sticky_other(o, &st, err, cap)) {
         release(o);
         return -1;
     }

@@ -349,6 +349,15 @@ if [ "$(id -u)" -eq 0 ]; then
     has "$TMP/err" "symlink owned by another user (uid 4242)"
     [ "$(cat vict/rc)" = secret ] || fail "nobody's file was overwritten"
     rm shared/SigGen.c
+    # uid 4242's file in the sticky directory: rename cannot replace it, so
+    # it is refused before anything is signed or written
+    echo planted >shared/SigGen.c && chown 4242 shared/SigGen.c
+    setpriv --reuid=nobody --regid=nogroup --clear-groups -- nbbin/tinyhsm sign "${U[@]}" \
+        -o shared/ shared/fw.bin >"$TMP/out" 2>"$TMP/err" && fail "nobody replaced uid 4242's file"
+    has "$TMP/err" "belongs to another user (uid 4242) in a sticky directory"
+    [ "$(cat shared/SigGen.c)" = planted ] && [ ! -e shared/signed_binary.bin ] ||
+        fail "a sticky-directory refusal wrote something"
+    rm shared/SigGen.c
     # another user's FIFO: refused before signing, no hang
     mkfifo -m 666 shared/fw-1.2.5.bin && chown nobody shared/fw-1.2.5.bin
     run 1 timeout 20 "$BIN/tinyhsm" sign --board B-U585I-IOT02A --version 1.2.5 \
@@ -359,7 +368,7 @@ if [ "$(id -u)" -eq 0 ]; then
     has "$TMP/err" "character device owned by another user"
     [ -p shared/fw-1.2.5.bin ] && [ -c shared/n ] || fail "a refused FIFO or device was replaced"
     rm -f shared/fw-1.2.5.bin shared/n shared/signed_binary.bin
-    ok "another user's symlink (name or directory), FIFO or device is refused; nothing followed or written (root and nobody as victims)"
+    ok "another user's symlink (name or directory), FIFO, device, or file in a sticky directory is refused; nothing followed or written (root and nobody as victims)"
 else
     echo "skip - another user's symlink, FIFO or device: needs root to plant them"
 fi
