@@ -53,7 +53,7 @@ static void usage(FILE *out, const char *state, const char *root_key,
             "  --allow-group NAME  let the members of group NAME use the socket\n"
             "                too (up to %d times; each connection's uid is logged)\n"
             "SIGINT, SIGTERM or SIGHUP stop it cleanly.\n\n"
-            "Example:\n  tinyhsmd &\n  tinyhsm config --new all\n",
+            "Example:\n  setsid -f tinyhsmd    # or: systemctl --user enable --now tinyhsmd.socket\n  tinyhsm config --new all\n",
             state, root_key, link, THSM_DAEMON_ALLOW_MAX, THSM_DAEMON_ALLOW_MAX);
 }
 
