@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "host/readfile.h"
 #include "host/hsm.h"
 #include "host/defaults.h"
 #include "util/certvalues.h"
@@ -324,20 +325,12 @@ uint8_t *cli_read_file(cli_ctx *c, const char *path, size_t max,
                        size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) {
+    bool big = false;
+    uint8_t *buf = f ? thsm_read_all(f, max, len, &big) : NULL;
+    if (!f)
         cli_error(c, "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    uint8_t *buf = malloc(max + 1);
-    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
-    int bad = !buf || ferror(f);
-    fclose(f);
-    if (bad || n > max) {
-        cli_error(c, bad ? "cannot read %s" : "%s is too large", path);
-        free(buf);
-        return NULL;
-    }
-    *len = n;
+    else if (!buf)
+        cli_error(c, big ? "%s is too large" : "cannot read %s", path);
     return buf;
 }
 

@@ -15,6 +15,7 @@
 #include "host/hsm.h"
 #include "host/image.h"
 #include "host/output.h"
+#include "host/readfile.h"
 #include "host/siggen.h"
 #include "util/certvalues.h"
 
@@ -361,18 +362,11 @@ static char *read_key_file(int fd, const char *path, size_t *len,
             close(fd);
         return NULL;
     }
-    char *buf = malloc(KEY_FILE_MAX + 1);
-    size_t n = buf ? fread(buf, 1, KEY_FILE_MAX + 1, f) : 0;
-    bool bad = !buf || ferror(f);
-    fclose(f);
-    if (bad || n > KEY_FILE_MAX) {
-        thsm_fail(err, THSM_ERR_FAIL, bad ? "cannot read %s" : "%s is too "
-                  "large", path);
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
+    bool big;
+    char *buf = (char *)thsm_read_all(f, KEY_FILE_MAX, len, &big);
+    if (!buf)
+        thsm_fail(err, THSM_ERR_FAIL, big ? "%s is too large" : "cannot read "
+                  "%s", path);
     return buf;
 }
 
