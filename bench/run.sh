@@ -13,7 +13,7 @@ OUT=${BENCH_JSON:-$PWD/bench/results.json}
 TMP=$(mktemp -d)
 DPID=
 cleanup() {
-    [ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+    [ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null || true
     rm -rf "$TMP"
 }
 trap cleanup EXIT
