@@ -54,6 +54,7 @@ for h in $helpers; do
     expect $h "tinyhsm sign --board B-U585I-IOT02A --version 1.0.0 fw" fw.bin fw.hex
     expect $h "tinyhsm cert " ca signer renew
     expect $h "tinyhsm cert renew " ca signer
+    expect $h "tinyhsm cert signer --format " mcuboot-c pubkey-pem
     expect $h "tinyhsm log --j" --json
     expect $h "tinyhsm cert renew signer --d" --days --der
     expect $h "tinyhsm config --new " all signer
