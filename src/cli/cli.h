@@ -61,7 +61,9 @@ typedef int (*cli_command_fn)(cli_ctx *c, int argc, char **argv);
       "")                                                                    \
     X("pin", cli_pin, "set, change or unblock the PIN; the SO PIN",          \
       "new-pin-file so-pin-file")                                            \
-    X("log", cli_log, "print or verify the device's audit log", "")
+    X("log", cli_log, "print or verify the device's audit log", "")          \
+    X("sign-digest", cli_sign_digest, "sign a 32-byte digest for imgtool",  \
+      "")
 
 #define CLI_DECLARE(name, fn, summary, valued)                               \
     int fn(cli_ctx *c, int argc, char **argv);

@@ -36,6 +36,19 @@ has "$TMP/err" "without --der"
 [ ! -e x ] || fail "a usage error wrote x"
 ok "cert --format: another format, the CA or --der is a usage error"
 
+# sign-digest: base64 of a DER signature that openssl verifies over the digest.
+head -c 1000 /dev/urandom | openssl dgst -sha256 -binary >digest.bin
+run 0 tinyhsm sign-digest --der --base64 digest.bin
+base64 -d "$TMP/out" >sig.der || fail "sign-digest wrote no base64"
+openssl pkeyutl -verify -pubin -inkey want.pem -in digest.bin -sigfile sig.der \
+    >/dev/null || fail "openssl does not verify sign-digest's signature"
+head -c 31 digest.bin >short.bin
+run 1 tinyhsm sign-digest --der --base64 short.bin
+has "$TMP/err" "not a 32-byte SHA-256 digest"
+run 2 tinyhsm sign-digest digest.bin
+has "$TMP/err" "only --der --base64"
+ok "sign-digest --der --base64: what imgtool --fix-sig reads; openssl verifies it"
+
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 cp "$SRC/fuzz/corpus/mcuboot/valid_keyhash" img.bin
 openssl pkey -in "$SRC/fuzz/boot_test_key.pem" -pubout -out test_pub.pem
