@@ -53,14 +53,17 @@ typedef int (*cli_command_fn)(cli_ctx *c, int argc, char **argv);
       "o output board version version-file cert-out siggen max-size trust "  \
       "key module")                                                          \
     X("cert", cli_cert, "export or renew the CA or signer certificate",     \
-      "o output days")                                                       \
+      "o output days format")                                                \
     X("verify", cli_verify, "check a signed image as the bootloader would",  \
-      "cert siggen pubkey ca board max-size installed")                      \
+      "cert siggen pubkey ca board max-size installed format slot-size "     \
+      "align")                                                               \
     X("decommission", cli_decommission, "erase every key and certificate",   \
       "")                                                                    \
     X("pin", cli_pin, "set, change or unblock the PIN; the SO PIN",          \
       "new-pin-file so-pin-file")                                            \
-    X("log", cli_log, "print or verify the device's audit log", "")
+    X("log", cli_log, "print or verify the device's audit log", "")          \
+    X("sign-digest", cli_sign_digest, "sign a 32-byte digest for imgtool",  \
+      "")
 
 #define CLI_DECLARE(name, fn, summary, valued)                               \
     int fn(cli_ctx *c, int argc, char **argv);

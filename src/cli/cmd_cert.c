@@ -11,10 +11,12 @@
 #include "host/hsm.h"
 #include "host/image.h"
 #include "host/output.h"
+#include "host/pubkey_export.h"
 #include "util/certvalues.h"
 
 static const char cert_help[] =
     "Usage: tinyhsm cert ca|signer [--der] [-o FILE] [--force]\n"
+    "       tinyhsm cert signer --format mcuboot-c|pubkey-pem [-o FILE]\n"
     "       tinyhsm cert renew ca|signer [--days N]\n"
     "Writes the CA or signer certificate as PEM (or DER with --der) to FILE,\n"
     "or PEM to standard output. FILE follows the rules of 'tinyhsm sign':\n"
@@ -25,6 +27,9 @@ static const char cert_help[] =
     "it is yours (never set-id, sticky or o+w bits); a directory is refused.\n"
     "DER to a terminal needs --force. The certificate is written anew from\n"
     "its DER: no other text the device sent passes through.\n\n"
+    "--format mcuboot-c writes the signer's public key as the C array MCUboot\n"
+    "compiles in (DER SubjectPublicKeyInfo, as 'imgtool getpub'); --format\n"
+    "pubkey-pem writes it as a PEM public key.\n\n"
     "'renew' issues a new certificate for the same key, valid from now for\n"
     "--days N days (CA 3650, signer 730): same subject, new serial. The key\n"
     "stays, so bootloaders built with the current SigGen.c keep working. The\n"
@@ -35,11 +40,12 @@ static const char cert_help[] =
     "  tinyhsm cert renew signer --days 730\n";
 
 static int cert_parse(cli_ctx *c, int argc, char **argv, bool *der,
-                      const char **out, bool *ca)
+                      const char **out, bool *ca, const char **format)
 {
     bool force = false;
     static const struct option opts[] = {
         {"der", no_argument, NULL, 'D'},
+        {"format", required_argument, NULL, 'f'},
         {"force", no_argument, NULL, 'F'},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
@@ -53,6 +59,8 @@ static int cert_parse(cli_ctx *c, int argc, char **argv, bool *der,
             force = true;
         else if (o == 'o')
             *out = optarg;
+        else if (o == 'f')
+            *format = optarg;
         else if (o == 'h') {
             fputs(cert_help, stdout);
             return CLI_OK;
@@ -62,6 +70,13 @@ static int cert_parse(cli_ctx *c, int argc, char **argv, bool *der,
     if (optind != argc - 1 ||
         (strcmp(argv[optind], "ca") && strcmp(argv[optind], "signer")))
         return cli_usage_error(c, "cert", "say which certificate: ca or signer");
+    if (*format && strcmp(*format, "mcuboot-c") &&
+        strcmp(*format, "pubkey-pem"))
+        return cli_usage_error(c, "cert", "--format must be mcuboot-c or "
+                               "pubkey-pem");
+    if (*format && (*der || strcmp(argv[optind], "signer")))
+        return cli_usage_error(c, "cert", "--format is for the signer's key, "
+                               "without --der");
     if (*der && !*out)
         return cli_usage_error(c, "cert", "--der needs -o FILE");
     if (*der && strcmp(*out, "-") == 0 && isatty(STDOUT_FILENO) && !force)
@@ -85,6 +100,27 @@ static int fetch(cli_ctx *c, bool ca, char pem[THSM_PEM_MAX],
         cli_error(c, "the device's certificate does not parse");
         return -1;
     }
+    return 0;
+}
+
+/* The signer's public key from its certificate pem, as format says, into
+ * pem itself. 0, or -1 with a message. */
+static int key_text(cli_ctx *c, const char *format, char pem[THSM_PEM_MAX])
+{
+    uint8_t pub[THSM_P256_PUB_LEN];
+    char text[THSM_PUBKEY_TEXT_MAX];
+    if (thsm_pubkey_from_pem((const uint8_t *)pem, strlen(pem), pub) != 0) {
+        cli_error(c, "the signer certificate holds no P-256 key");
+        return -1;
+    }
+    int rc = strcmp(format, "mcuboot-c") == 0
+                 ? thsm_pubkey_c_array(pub, text, sizeof(text))
+                 : thsm_pubkey_pem(pub, text, sizeof(text));
+    if (rc != 0 || strlen(text) >= THSM_PEM_MAX) {
+        cli_error(c, "cannot format the public key");
+        return -1;
+    }
+    memcpy(pem, text, strlen(text) + 1);
     return 0;
 }
 
@@ -167,8 +203,8 @@ int cli_cert(cli_ctx *c, int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "renew") == 0)
         return cert_renew(c, argc - 1, argv + 1);
     bool der = false, ca = false;
-    const char *out = NULL;
-    int rc = cert_parse(c, argc, argv, &der, &out, &ca);
+    const char *out = NULL, *format = NULL;
+    int rc = cert_parse(c, argc, argv, &der, &out, &ca, &format);
     if (rc >= 0)
         return rc;
     char pem[THSM_PEM_MAX], err[4400];
@@ -181,7 +217,8 @@ int cli_cert(cli_ctx *c, int argc, char **argv)
         cli_error(c, "%s", err);
         return CLI_FAIL;
     }
-    if (cli_connect(c) != 0 || fetch(c, ca, pem, bin, &bin_len) != 0) {
+    if (cli_connect(c) != 0 || fetch(c, ca, pem, bin, &bin_len) != 0 ||
+        (format && key_text(c, format, pem) != 0)) {
         thsm_output_abort(&o, out ? 1 : 0);
         return CLI_FAIL;
     }
@@ -193,8 +230,8 @@ int cli_cert(cli_ctx *c, int argc, char **argv)
     size_t len = der ? bin_len : strlen(pem);
     if (deliver(c, &o, data, len) != 0)
         return CLI_FAIL;
-    fprintf(stderr, "Wrote %s (%s, %zu bytes)\n", out, der ? "DER" : "PEM",
-            len);
+    fprintf(stderr, "Wrote %s (%s, %zu bytes)\n", out,
+            format ? format : der ? "DER" : "PEM", len);
     return CLI_OK;
 }
 

@@ -15,13 +15,18 @@
 #include "crypto/x509_host.h"
 #include "cli/json.h"
 #include "host/image.h"
+#include "host/mcuboot_image.h"
 #include "host/siggen.h"
+#include "util/certvalues.h"
 #include "util/keyid.h"
 
 static const char verify_help[] =
     "Usage: tinyhsm verify (--cert signer.pem | --siggen SigGen.c |\n"
     "                       --pubkey pub.pem) [--ca ca.pem] [--board NAME]\n"
     "                      [--max-size BYTES] [--installed CURRENT.bin]\n"
+    "                      [--flash-dump] [--json] IMAGE\n"
+    "       tinyhsm verify --format mcuboot (--cert|--siggen|--pubkey FILE)\n"
+    "                      [--slot-size BYTES] [--align N] [--ca ca.pem]\n"
     "                      [--flash-dump] [--json] IMAGE\n"
     "Checks a SECUREBOOT10 image as the Tiny Secure Boot bootloader does, and\n"
     "stricter: header syntax and padding, layout, board, maximum size,\n"
@@ -40,6 +45,10 @@ static const char verify_help[] =
     "--json prints one object: image, ok, key_id, key_file, board, version,\n"
     "signed_size, checks (an array of {check, pass, detail}); when no check\n"
     "could run, {\"ok\":false,\"error\":\"...\"}.\n\n"
+    "--format mcuboot checks an MCUboot image (ECDSA P-256) as MCUboot does:\n"
+    "header, TLV areas, hash, key hash (or key), signature and, with\n"
+    "--slot-size, room for the image and its trailer (written --align bytes\n"
+    "at a time, default 1) in the slot. --format secureboot10 is the default.\n\n"
     "Example:\n"
     "  tinyhsm verify --siggen SigGen.c --board B-U585I-IOT02A signed_binary.bin\n";
 
@@ -47,7 +56,8 @@ static const char verify_help[] =
 typedef struct {
     const char *cert, *siggen, *pubkey, *ca, *board, *installed, *image;
     uint64_t max_size;
-    bool failed, flash_dump, json;
+    uint32_t slot_size, align;
+    bool failed, flash_dump, json, mcuboot;
     bool header_ok; /* the image's header parsed */
     int n_checks; /* for --json */
     struct {
@@ -68,6 +78,24 @@ static int parse_max_size(const char *arg, uint64_t *out)
     return *end || errno || *out < 1024 || *out > UINT32_MAX ? -1 : 0;
 }
 
+/* --format, --slot-size, --align. 0, or -1 after a usage error. */
+static int mcuboot_option(cli_ctx *c, verify_opts *o, int ch, const char *arg)
+{
+    if (ch == 'f' && (!strcmp(arg, "mcuboot") || !strcmp(arg, "secureboot10"))) {
+        o->mcuboot = !strcmp(arg, "mcuboot");
+        return 0;
+    }
+    if (ch == 'S' && thsm_parse_uint(arg, 1, UINT32_MAX, &o->slot_size) == 0)
+        return 0;
+    if (ch == 'A' && thsm_parse_uint(arg, 1, 32, &o->align) == 0)
+        return 0;
+    cli_usage_error(c, "verify", ch == 'f' ? "--format is secureboot10 or "
+                    "mcuboot, not '%s'" : ch == 'S' ? "--slot-size takes a "
+                    "number of bytes, not '%s'" : "--align takes 1, 2, 4, 8, "
+                    "16 or 32, not '%s'", arg);
+    return -1;
+}
+
 static int verify_parse(cli_ctx *c, int argc, char **argv, verify_opts *o)
 {
     static const struct option opts[] = {
@@ -80,6 +108,9 @@ static int verify_parse(cli_ctx *c, int argc, char **argv, verify_opts *o)
         {"installed", required_argument, NULL, 'i'},
         {"flash-dump", no_argument, NULL, 'F'},
         {"json", no_argument, NULL, 'j'},
+        {"format", required_argument, NULL, 'f'},
+        {"slot-size", required_argument, NULL, 'S'},
+        {"align", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -100,10 +131,20 @@ static int verify_parse(cli_ctx *c, int argc, char **argv, verify_opts *o)
                                        "bytes from 1024 to 4294967295, not "
                                        "'%s'", optarg);
             break;
+        case 'f': case 'S': case 'A':
+            if (mcuboot_option(c, o, ch, optarg) != 0)
+                return CLI_USAGE;
+            break;
         case 'h': fputs(verify_help, stdout); return CLI_OK;
         default: return cli_bad_option(c, "verify", opts, argc, argv);
         }
     }
+    if (!o->mcuboot && (o->slot_size || o->align))
+        return cli_usage_error(c, "verify", "--slot-size and --align are for "
+                               "--format mcuboot");
+    if (o->mcuboot && (o->board || o->max_size || o->installed))
+        return cli_usage_error(c, "verify", "--board, --max-size and "
+                               "--installed are for SECUREBOOT10 images");
     if (optind != argc - 1)
         return cli_usage_error(c, "verify", "give one IMAGE");
     o->image = argv[optind];
@@ -333,6 +374,24 @@ static void print_json(cli_ctx *c, const verify_opts *o, const thsm_boot_header 
     json_end(c);
 }
 
+/* An MCUboot image, each of the bootloader's checks on its own line. */
+static void check_mcuboot(verify_opts *o, const uint8_t *img, size_t len,
+                          const uint8_t pub[65])
+{
+    const thsm_mcuboot_expect e = {pub, o->slot_size, o->align,
+                                   !o->flash_dump};
+    thsm_mcuboot_report r;
+    char detail[300];
+    thsm_mcuboot_verify(img, len, &e, &r);
+    for (int i = 0; i < THSM_MCUBOOT_CHECK_COUNT; i++) {
+        if (i == THSM_MCUBOOT_CHECK_SLOT && !o->slot_size)
+            continue; /* not asked for */
+        thsm_mcuboot_check_detail(&r, &e, i, detail, sizeof(detail));
+        report(o, r.result[i] == THSM_MCUBOOT_OK, thsm_mcuboot_check_name(i),
+               "%s", detail);
+    }
+}
+
 /* Exit 1 both for a rejected image and for one that cannot be read: the
  * output says which (REJECTED, or an error and no PASS/FAIL lines). */
 static int verify_run(cli_ctx *c, verify_opts *o, int argc, char **argv)
@@ -355,7 +414,10 @@ static int verify_run(cli_ctx *c, verify_opts *o, int argc, char **argv)
     if (!o->json)
         printf("Signer key id: %s (%s)\n", key_id, key_file(o));
     memset(&h, 0, sizeof(h));
-    check_image(o, img, len, pub, &h);
+    if (o->mcuboot)
+        check_mcuboot(o, img, len, pub);
+    else
+        check_image(o, img, len, pub, &h);
     if (o->ca)
         check_chain(c, o);
     if (o->installed)

@@ -42,8 +42,8 @@ touch "$TMP/fw.bin" "$TMP/fw.hex"
 helpers=no
 [ -r /usr/share/bash-completion/bash_completion ] && helpers="no yes"
 for h in $helpers; do
-    expect $h "tinyhsm si" sign
-    expect $h "tinyhsm " info config sign cert verify decommission pin log help
+    expect $h "tinyhsm si" sign sign-digest
+    expect $h "tinyhsm " info config sign cert verify decommission pin log sign-digest help
     expect $h "tinyhsm sign --bo" --board
     expect $h "tinyhsm verify --fl" --flash-dump
     expect $h "tinyhsm --po" --port
@@ -54,13 +54,15 @@ for h in $helpers; do
     expect $h "tinyhsm sign --board B-U585I-IOT02A --version 1.0.0 fw" fw.bin fw.hex
     expect $h "tinyhsm cert " ca signer renew
     expect $h "tinyhsm cert renew " ca signer
+    expect $h "tinyhsm cert signer --format " mcuboot-c pubkey-pem
+    expect $h "tinyhsm verify --format " mcuboot secureboot10
     expect $h "tinyhsm log --j" --json
     expect $h "tinyhsm cert renew signer --d" --days --der
     expect $h "tinyhsm config --new " all signer
     expect $h "tinyhsm pin " change set unblock
     expect $h "tinyhsm pin unblock --so" --so --so-pin-file
     expect $h "tinyhsm pin unblock --so-pin-file fw" fw.bin fw.hex
-    expect $h "tinyhsm help si" sign
+    expect $h "tinyhsm help si" sign sign-digest
     ok "completion ($h helpers): commands, options per command, boards, files, pin actions"
 done
 echo "$PASSED passed, 0 failed"
