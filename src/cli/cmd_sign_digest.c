@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "host/hsm.h"
 #include "host/mcuboot_image.h"
+#include "util/base64.h"
 
 static const char sign_digest_help[] =
     "Usage: tinyhsm sign-digest --der --base64 DIGEST_FILE\n"
@@ -16,23 +17,6 @@ static const char sign_digest_help[] =
     "the DER ECDSA signature, base64-encoded, to standard output: the file\n"
     "'imgtool sign --fix-sig' reads. Needs the PIN when the device has one.\n\n"
     "Example:\n  tinyhsm sign-digest --der --base64 digest.bin >sig.b64\n";
-
-/* Base64 (RFC 4648, padded) of len bytes into out, NUL-terminated. */
-static void base64(const uint8_t *in, size_t len, char *out)
-{
-    static const char a[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        v |= i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0;
-        v |= i + 2 < len ? in[i + 2] : 0;
-        *out++ = a[v >> 18 & 63];
-        *out++ = a[v >> 12 & 63];
-        *out++ = i + 1 < len ? a[v >> 6 & 63] : '=';
-        *out++ = i + 2 < len ? a[v & 63] : '=';
-    }
-    *out = '\0';
-}
 
 static int parse(cli_ctx *c, int argc, char **argv, const char **file)
 {
@@ -97,7 +81,7 @@ int cli_sign_digest(cli_ctx *c, int argc, char **argv)
         cli_error(c, "the device's signature does not encode");
         return CLI_FAIL;
     }
-    base64(der, der_len, text);
+    thsm_base64(der, der_len, text);
     printf("%s\n", text);
     return CLI_OK;
 }

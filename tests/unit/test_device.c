@@ -21,6 +21,7 @@
 #include "device/response.h"
 #include "device/store.h"
 #include "device/values.h"
+#include "util/base64.h"
 #include "util/hex.h"
 #include "port/mem/port_mem.h"
 
