@@ -515,6 +515,7 @@ static int log_run(cli_ctx *c, log_walk *w)
     unsigned long got;
     thsm_err err;
     bool listing = w->json && !w->verify;
+    w->page = &anchor; /* filled before the first record */
     if (cli_connect(c) != 0) {
         if (w->json)
             json_failure(c);

@@ -80,6 +80,10 @@ run 0 tinyhsm log --verify
 has "$TMP/out" "were archived and cleared"
 run 0 tinyhsm log --verify --archive archive.log
 has "$TMP/out" "one hash chain"
+run 0 tinyhsm log --json
+has "$TMP/out" '"event":"LOG_CLEARED"'
+run 0 tinyhsm log --verify --json
+has "$TMP/out" '"ok":true'
 sign 0 3
 run 0 tinyhsm cert signer -o signer2.pem
 cmp -s signer.pem signer2.pem || fail "the signer changed"
