@@ -1,4 +1,5 @@
 /* tinyhsm - the TinyHSM host tool: provision, sign, export, verify. */
+#include <errno.h>
 #include <getopt.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -295,5 +296,11 @@ int main(int argc, char **argv)
     }
     int rc = run(ctx, argc, argv);
     free(ctx);
+    /* a full disk or a closed pipe behind stdout is a failure, not exit 0 */
+    if ((fflush(stdout) != 0 || ferror(stdout)) && rc == CLI_OK) {
+        fprintf(stderr, "tinyhsm: cannot write to standard output: %s\n",
+                strerror(errno));
+        rc = CLI_FAIL;
+    }
     return rc;
 }
