@@ -4,13 +4,20 @@
  *   bench limit                   in-process P-256 signs/s, SHA-256 MB/s (64 MiB)
  *   bench device PORT N           N AT+SIGNER_SIGN round trips: rate, p50, p99
  *   bench link PORT N             the same, and the bytes exchanged per signature
+ *   bench pkcs11 MODULE PIN THREADS SECONDS
+ *                                 C_Sign (CKM_ECDSA) with the key labelled
+ *                                 "signer", THREADS sessions at once
  */
+#include <dlfcn.h>
+#include <p11-kit/pkcs11.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "crypto/crypto.h"
+#include "crypto/p256.h"
+#include "crypto/sha256.h"
 #include "host/at_client.h"
 #include "host/hsm.h"
 
@@ -69,6 +76,7 @@ static int bench_device(const char *port, int n, int count_bytes)
 {
     static thsm_at at;
     char err[256];
+    thsm_err herr;
     uint8_t digest[32], sig[64];
     if (thsm_at_open(&at, port, err, sizeof(err)) != THSM_AT_OK) {
         fprintf(stderr, "bench: %s\n", err);
@@ -85,8 +93,8 @@ static int bench_device(const char *port, int n, int count_bytes)
     for (int i = 0; i < n && rc == 0; i++) {
         memcpy(digest, &i, sizeof(i));
         double t = now_s();
-        if (thsm_hsm_sign_digest(&at, digest, sig, err, sizeof(err)) != 0) {
-            fprintf(stderr, "bench: %s\n", err);
+        if (thsm_hsm_sign_digest(&at, digest, sig, &herr) != THSM_OK) {
+            fprintf(stderr, "bench: %s\n", herr.msg);
             rc = 1;
         }
         lat[i] = now_s() - t;
@@ -106,14 +114,121 @@ static int bench_device(const char *port, int n, int count_bytes)
     return rc;
 }
 
+/* ---- PKCS#11 ---------------------------------------------------------------- */
+
+typedef struct {
+    CK_FUNCTION_LIST *f;
+    CK_SLOT_ID slot;
+    CK_OBJECT_HANDLE key;
+    double until;
+    unsigned long n;
+    CK_RV rv;
+} p11_job;
+
+static void *p11_signer(void *arg)
+{
+    p11_job *j = arg;
+    CK_SESSION_HANDLE s;
+    CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
+    unsigned char digest[32] = {3}, sig[128];
+    j->rv = j->f->C_OpenSession(j->slot, CKF_SERIAL_SESSION, NULL, NULL, &s);
+    do { /* at least one: the warm-up pass (connection, login) */
+        CK_ULONG len = sizeof(sig);
+        memcpy(digest, &j->n, sizeof(j->n));
+        j->rv = j->f->C_SignInit(s, &m, j->key);
+        if (j->rv == CKR_OK)
+            j->rv = j->f->C_Sign(s, digest, 32, sig, &len);
+        j->n++;
+    } while (j->rv == CKR_OK && now_s() < j->until);
+    if (j->rv == CKR_OK)
+        j->f->C_CloseSession(s);
+    return NULL;
+}
+
+/* Loads module, logs in, finds the private key labelled "signer". */
+static CK_RV p11_setup(const char *module, const char *pin, p11_job *j,
+                       CK_SESSION_HANDLE *s)
+{
+    CK_C_INITIALIZE_ARGS args = {.flags = CKF_OS_LOCKING_OK};
+    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof(cls)}, {CKA_LABEL, "signer", 6}};
+    CK_ULONG n = 1;
+    void *h = dlopen(module, RTLD_NOW | RTLD_LOCAL);
+    CK_C_GetFunctionList get = h ? (CK_C_GetFunctionList)dlsym(h, "C_GetFunctionList") : NULL;
+    CK_RV rv = get ? get(&j->f) : CKR_GENERAL_ERROR;
+    if (rv == CKR_OK)
+        rv = j->f->C_Initialize(&args);
+    CK_SLOT_ID slots[16];
+    n = 16;
+    if (rv == CKR_OK)
+        rv = j->f->C_GetSlotList(CK_TRUE, slots, &n);
+    if (rv == CKR_OK && n == 0)
+        rv = CKR_TOKEN_NOT_PRESENT;
+    if (rv == CKR_OK)
+        j->slot = slots[0]; /* the first token */
+    if (rv == CKR_OK)
+        rv = j->f->C_OpenSession(j->slot, CKF_SERIAL_SESSION, NULL, NULL, s);
+    if (rv == CKR_OK)
+        rv = j->f->C_Login(*s, CKU_USER, (CK_UTF8CHAR *)pin, strlen(pin));
+    if (rv == CKR_USER_PIN_NOT_INITIALIZED)
+        rv = CKR_OK; /* a device without a PIN signs without a login */
+    if (rv == CKR_OK)
+        rv = j->f->C_FindObjectsInit(*s, t, 2);
+    if (rv == CKR_OK)
+        rv = j->f->C_FindObjects(*s, &j->key, 1, &n);
+    if (rv == CKR_OK)
+        j->f->C_FindObjectsFinal(*s);
+    return rv == CKR_OK && n == 0 ? CKR_KEY_HANDLE_INVALID : rv;
+}
+
+static int bench_pkcs11(const char *module, const char *pin, int threads,
+                        double seconds)
+{
+    p11_job base = {0}, jobs[64];
+    pthread_t t[64];
+    CK_SESSION_HANDLE s;
+    unsigned long total = 0;
+    CK_RV rv = p11_setup(module, pin, &base, &s);
+    if (threads < 1 || threads > 64 || rv != CKR_OK) {
+        fprintf(stderr, "bench: %s: setup failed (0x%lx)\n", module, rv);
+        return 1;
+    }
+    /* a warm-up pass (connections, logins), outside the clock */
+    for (int pass = 0; pass < 2; pass++) {
+        double t0 = now_s();
+        for (int i = 0; i < threads; i++) {
+            jobs[i] = base;
+            jobs[i].until = t0 + (pass || seconds < 1 ? seconds : 1);
+            pthread_create(&t[i], NULL, p11_signer, &jobs[i]);
+        }
+        total = 0;
+        for (int i = 0; i < threads; i++) {
+            pthread_join(t[i], NULL);
+            total += jobs[i].n;
+            if (jobs[i].rv != CKR_OK) {
+                fprintf(stderr, "bench: C_Sign failed (0x%lx)\n", jobs[i].rv);
+                return 1;
+            }
+        }
+        if (pass)
+            printf("{\"threads\": %d, \"sign_per_s\": %.0f}\n", threads,
+                   total / (now_s() - t0));
+    }
+    base.f->C_Finalize(NULL);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 6 && strcmp(argv[1], "pkcs11") == 0)
+        return bench_pkcs11(argv[2], argv[3], atoi(argv[4]), atof(argv[5]));
     if (argc == 2 && strcmp(argv[1], "limit") == 0)
         return bench_limit();
     if (argc == 4 && (strcmp(argv[1], "device") == 0 ||
                       strcmp(argv[1], "link") == 0))
         return bench_device(argv[2], atoi(argv[3]),
                             strcmp(argv[1], "link") == 0);
-    fprintf(stderr, "usage: bench limit | bench device PORT N | bench link PORT N\n");
+    fprintf(stderr, "usage: bench limit | bench device PORT N | bench link PORT N"
+                    " | bench pkcs11 MODULE PIN THREADS SECONDS\n");
     return 2;
 }

@@ -57,7 +57,7 @@ static void check_len_hex(const char *line, size_t n)
 /* A PEM block in the answer parses as a certificate. */
 static void check_pem(const char *data, size_t len)
 {
-    static char pem[THSM_RESP_MAX];
+    static char pem[THSM_PROTO_ANSWER_MAX];
     const char *begin = memmem(data, len, "-----BEGIN CERTIFICATE-----", 27);
     if (!begin)
         return;
@@ -76,7 +76,7 @@ static void check_pem(const char *data, size_t len)
 static void check_response(void *ctx, const char *data, size_t len)
 {
     (void)ctx;
-    require(len <= THSM_RESP_MAX);
+    require(len <= THSM_PROTO_ANSWER_MAX);
     require(len >= 4 && memcmp(data + len - 4, "\r\n\r\n", 4) == 0);
     require(strncmp(data, "OK", 2) == 0 || strncmp(data, "ERROR ", 6) == 0);
     require(memmem(data, len, "\r\n\r\n", 4) == data + len - 4);

@@ -40,7 +40,7 @@ static void *fuzz_device_main(void *arg)
         while (c != '\n');
         const uint8_t *sep = memmem(p, (size_t)(end - p), "\xff\x00", 2);
         const uint8_t *stop = sep ? sep : end;
-        if ((stop > p && write(d->sv[1], p, (size_t)(stop - p)) < 0) || !sep)
+        if ((stop > p && send(d->sv[1], p, (size_t)(stop - p), MSG_NOSIGNAL) < 0) || !sep)
             break;
         p = sep + 2;
     }

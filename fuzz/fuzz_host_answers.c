@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "crypto/x509.h"
 #include "host/hsm.h"
 #include "util/certvalues.h"
 #include "util/escape.h"
@@ -52,10 +53,11 @@ static void len_hex(const char *t)
 {
     uint8_t der[THSM_X509_DER_MAX], sig[THSM_P256_SIG_RAW_LEN];
     char hex[2 * THSM_X509_DER_MAX + 1];
-    long len = thsm_parse_len_hex(t, der, sizeof(der));
-    if (len >= 0) { /* exactly the digits announced, nothing else */
-        CHECK(len <= (long)sizeof(der));
-        thsm_hex(der, (size_t)len, hex);
+    size_t len = 0;
+    if (thsm_parse_len_hex(t, der, sizeof(der), &len) == 0) {
+        /* exactly the digits announced, nothing else */
+        CHECK(len > 0 && len <= sizeof(der));
+        thsm_hex(der, len, hex);
         CHECK(strcasecmp(strchr(t, ' ') + 1, hex) == 0);
     }
     if (thsm_parse_sig(t, sig) == 0)
@@ -74,7 +76,7 @@ static void log_parts(const char *t)
         CHECK(r.time >= 0 && printable(r.event) && printable(r.result));
         CHECK(strlen(r.chain) == 64);
     }
-    if (thsm_log_chain_next(head, t) == 0)
+    if (thsm_log_chain_next(head, t))
         CHECK(strlen(t) == THSM_LOG_LINE);
 }
 

@@ -24,13 +24,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static thsm_at at;
     thsm_log_page anchor;
     unsigned long got = 0, seen = 0;
-    char err[THSM_ERR_MAX];
+    thsm_err herr;
     fuzz_device d;
     if (size > 65536)
         return 0;
     fuzz_device_start(&d, &at, data, size);
-    int rc = thsm_hsm_log_read(&at, count, &seen, &anchor, &got, err,
-                               sizeof(err));
+    int rc = thsm_hsm_log_read(&at, count, &seen, &anchor, &got, &herr);
+    const char *err = herr.msg;
     CHECK(seen == got);
     CHECK(rc != 0 || got <= anchor.total);
     CHECK(anchor.total <= THSM_LOG_TOTAL_MAX);

@@ -1,31 +1,20 @@
 /*
  * main.c - the TinyHSM firmware: the device core behind a UART.
  *
- * Link protocol with the host side (tinyhsmd-qemu), besides AT itself:
- *   - at start the firmware sends STX, "TINYHSM-FW READY" or
- *     "TINYHSM-FW STORAGE <reason>", LF; after STORAGE it stops;
- *   - an EOT byte (0x04) from the host ends the session (the client closed
- *     the port), as a pty close does for tinyhsmd; the firmware answers
- *     with an EOT once every earlier answer is out;
- *   - SO (0x0e) from the host: more than one process has the port open, so
- *     AT+AUTH and AT+PIN_SET are refused (session.login_blocked); SI (0x0f):
- *     at most one has. The host sends one after every EOT.
- * The host turns a client's own EOT, SO and SI into another byte the core
- * refuses alike.
+ * The link bytes besides AT (start line, session end, shared port) are
+ * src/proto/link.h's. A raw UART sends none of them, so a login also ends
+ * after the board's idle time without a request (board_idle_logout_s).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include <mbedtls/memory_buffer_alloc.h>
 
-#include "crypto/crypto.h"
+#include "crypto/util.h"
 #include "device/device.h"
 #include "port/board.h"
+#include "proto/link.h"
 
-#define STX "\x02"
-#define EOT 0x04
-#define SHARED 0x0e /* SO */
-#define SOLE 0x0f   /* SI */
 #define POOL_SIZE (8 * 1024) /* mbedTLS heap: 4 KiB is too small (docs/PERFORMANCE.md) */
 
 static thsm_device dev;
@@ -45,13 +34,24 @@ static int entropy(void *ctx, uint8_t *buf, size_t len)
 
 static void announce(const char *what, const char *reason)
 {
-    board_uart_write(STX "TINYHSM-FW ", 12);
+    static const char head[] = "\x02" THSM_LINK_BANNER;
+    board_uart_write(head, sizeof(head) - 1);
     board_uart_write(what, strlen(what));
     if (reason && *reason) {
         board_uart_write(" ", 1);
         board_uart_write(reason, strlen(reason));
     }
     board_uart_write("\n", 1);
+}
+
+/* Ends the login when the host was quiet for the board's idle time (from
+ * the end of the last request to the next byte): nothing else tells the
+ * firmware that a raw UART's client went away. */
+static void end_idle_login(const thsm_port *port, int64_t quiet_since)
+{
+    if (sess.authed && port->now(port->ctx) - quiet_since >=
+                           (int64_t)board_idle_logout_s())
+        thsm_device_disconnect(&dev, &sess);
 }
 
 /* Longest single request of this session, in ticks (see board.h). */
@@ -92,28 +92,36 @@ int main(void)
     mbedtls_memory_buffer_alloc_init(pool, sizeof(pool));
     thsm_crypto_set_entropy(entropy, NULL);
     if (board_port_open(&port, why, sizeof(why)) != 0) {
-        announce("STORAGE", why);
+        announce(THSM_LINK_STORAGE, why);
         return 1;
     }
     thsm_session_init(&sess, uart_out, NULL);
     if (thsm_device_init(&dev, &port) != 0) {
-        announce("STORAGE", thsm_device_storage_reason(&dev));
+        announce(THSM_LINK_STORAGE, thsm_device_storage_reason(&dev));
         return 1;
     }
-    announce("READY", NULL);
+    announce(THSM_LINK_READY, NULL);
+    int64_t quiet_since = -1; /* when the host went quiet; -1: it is not */
     for (;;) {
         int c = board_uart_getc();
-        if (c == EOT) {
+        if (c >= 0 && quiet_since >= 0) {
+            end_idle_login(&port, quiet_since);
+            quiet_since = -1;
+        }
+        if (c == THSM_LINK_EOT) {
+            static const char eot[] = {THSM_LINK_EOT};
             thsm_device_disconnect(&dev, &sess);
-            board_uart_write("\x04", 1);
+            board_uart_write(eot, 1);
             report();
-        } else if (c == SHARED || c == SOLE) {
-            sess.login_blocked = c == SHARED;
+        } else if (c == THSM_LINK_SHARED || c == THSM_LINK_SOLE) {
+            sess.login_blocked = c == THSM_LINK_SHARED;
         } else if (c >= 0) {
             input_byte((uint8_t)c);
         } else if (thsm_device_flush_pending(&dev)) {
             thsm_device_flush(&dev);
         } else {
+            if (quiet_since < 0)
+                quiet_since = port.now(port.ctx);
             board_idle();
         }
     }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,10 +85,16 @@ int thsm_test_device_start(thsm_test_daemon *d, const char *program,
     int argc = 5;
     for (int i = 0; extra_args && extra_args[i] && argc < 15; i++)
         argv[argc++] = extra_args[i];
+    pid_t parent = getpid();
     d->pid = fork();
     if (d->pid < 0)
         die("fork");
     if (d->pid == 0) {
+        /* dies with the test: an orphan holding ctest's output pipe would
+         * keep ctest waiting until its timeout */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
         dup2(pipefd[1], STDOUT_FILENO);
         close(pipefd[0]);
         execv(argv[0], (char *const *)argv);

@@ -23,7 +23,9 @@ void thsm_test_rmtree(const char *path);
 
 /* Starts $THSM_BIN/tinyhsmd --state state_dir --link <tmp>/tty and waits for
  * its first stdout line. extra_args (NULL-terminated, may be NULL) are
- * appended. Returns 0, or -1 when it did not start (e.g. bad state). */
+ * appended. Returns 0, or -1 when it did not start (e.g. bad state). The
+ * daemon is killed when the thread that started it ends (PR_SET_PDEATHSIG),
+ * so a test that dies leaves no daemon behind to hold ctest's pipe. */
 int thsm_test_daemon_start(thsm_test_daemon *d, const char *state_dir,
                            const char *const *extra_args);
 

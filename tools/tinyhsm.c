@@ -1,7 +1,9 @@
 /* tinyhsm - the TinyHSM host tool: provision, sign, export, verify. */
+#include <errno.h>
 #include <getopt.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,30 +15,13 @@ typedef struct {
     const char *name;
     cli_command_fn fn;
     const char *summary;
+    const char *valued; /* options taking the next word as their value */
 } command;
 
-static const command commands[] = {
-    {"info", cli_info, "show the device, its status, its CA and its signer"},
-    {"config", cli_config, "create the CA and signer, or a new signer"},
-    {"sign", cli_sign, "sign a firmware into a SECUREBOOT10 image"},
-    {"cert", cli_cert, "export the CA or signer certificate"},
-    {"verify", cli_verify, "check a signed image as the bootloader would"},
-    {"decommission", cli_decommission, "erase every key and certificate"},
-    {"pin", cli_pin, "set or change the device PIN"},
-    {"log", cli_log, "print or verify the device's audit log"},
-};
+#define COMMAND_ENTRY(name, fn, summary, valued) {name, fn, summary, valued},
+static const command commands[] = {CLI_COMMANDS(COMMAND_ENTRY)};
+#undef COMMAND_ENTRY
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
-
-/* Options of any command that take a value, so that a value which looks
- * like a global option ("-o -d") stays with its option. Keep this in step
- * with the commands' option tables. */
-static const char *const valued_long[] = {
-    "output", "new", "ca-country", "ca-org", "ca-cn", "ca-start", "ca-days",
-    "signer-country", "signer-org", "signer-cn", "signer-start",
-    "signer-days", "board", "version", "version-file", "cert-out", "siggen",
-    "max-size", "cert", "pubkey", "ca", "installed", "new-pin-file", "trust",
-};
-static const char valued_short[] = "on";
 
 static void usage(FILE *out)
 {
@@ -118,6 +103,21 @@ static int help(cli_ctx *ctx, int argc, char **argv)
     return run_command(ctx, cmd, 2, sub);
 }
 
+/* Whether some command has an option name (n bytes; with prefix, an
+ * abbreviation of a long option) that takes a value. */
+static bool valued_option(const char *name, size_t n, bool prefix)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        for (const char *w = commands[i].valued; *w;) {
+            size_t len = strcspn(w, " ");
+            if (prefix ? len > 1 && n <= len && strncmp(w, name, n) == 0
+                       : len == n && strncmp(w, name, n) == 0)
+                return true;
+            w += len + (w[len] == ' ');
+        }
+    return false;
+}
+
 /* Whether word is an option of some command that takes its value from the
  * next word ("--output", an abbreviation like "--out", "-o", "-yo"). */
 static int takes_next(const char *word)
@@ -126,17 +126,14 @@ static int takes_next(const char *word)
         return 0;
     if (word[1] != '-') {
         for (const char *c = word + 1; *c; c++)
-            if (strchr(valued_short, *c))
+            if (valued_option(c, 1, false))
                 return c[1] == '\0';
         return 0;
     }
     size_t n = strlen(word + 2);
     if (n == 0 || strchr(word, '='))
         return 0;
-    for (size_t i = 0; i < sizeof(valued_long) / sizeof(valued_long[0]); i++)
-        if (strncmp(word + 2, valued_long[i], n) == 0)
-            return 1;
-    return 0;
+    return valued_option(word + 2, n, true);
 }
 
 /* A global option's value, from "--name=VALUE" (when eq), "-pVALUE" (when
@@ -158,7 +155,7 @@ static int take_global(cli_ctx *ctx, int argc, char **argv, int *i)
     const char *w = argv[*i];
     const char **dest = NULL, *inline_value = NULL;
     if (strcmp(w, "-d") == 0 || strcmp(w, "--debug") == 0) {
-        ctx->debug = 1;
+        ctx->debug = true;
         return 1;
     }
     if (strcmp(w, "-p") == 0 || strcmp(w, "--port") == 0)
@@ -222,13 +219,13 @@ static int parse_globals(cli_ctx *ctx, int argc, char **argv, int *ask)
         if (o == 'p')
             ctx->port = optarg;
         else if (o == 'd')
-            ctx->debug = 1;
+            ctx->debug = true;
         else if (o == 'P')
             ctx->pin_file = optarg;
         else if (o == 'h' || o == 'V')
             *ask = *ask == 'h' ? 'h' : o;
         else
-            return cli_bad_option(NULL, opts, argc, argv);
+            return cli_bad_option(ctx, NULL, opts, argc, argv);
     }
     if (optind >= argc && !*ask) {
         usage(stderr);
@@ -245,7 +242,7 @@ static int help_or_version(cli_ctx *ctx, int ask, int argc, char **argv)
 {
     if (ask == 'V') {
         if (optind < argc)
-            return cli_usage_error(NULL, "--version takes no argument, not "
+            return cli_usage_error(ctx, NULL, "--version takes no argument, not "
                                    "'%s'", argv[optind]);
         printf("tinyhsm %s\n", THSM_VERSION);
         return CLI_OK;
@@ -266,25 +263,44 @@ static void no_core_dumps(void)
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-int main(int argc, char **argv)
+static int run(cli_ctx *ctx, int argc, char **argv)
 {
-    static cli_ctx ctx; /* holds the AT buffers: too big for the stack */
     int ask = 0;
-    no_core_dumps();
     opterr = 0; /* cli_bad_option says what was wrong, in one line */
-    int rc = parse_globals(&ctx, argc, argv, &ask);
+    int rc = parse_globals(ctx, argc, argv, &ask);
     if (rc >= 0)
         return rc;
     if (ask)
-        return help_or_version(&ctx, ask, argc, argv);
+        return help_or_version(ctx, ask, argc, argv);
     char **sub = argv + optind;
-    int n = pull_globals(&ctx, argc - optind, sub);
+    int n = pull_globals(ctx, argc - optind, sub);
     if (n < 0)
         return CLI_USAGE;
     if (strcmp(sub[0], "help") == 0)
-        return help(&ctx, n, sub);
+        return help(ctx, n, sub);
     const command *cmd = find_command(sub[0]);
     if (!cmd)
         return unknown_command(sub[0]);
-    return run_command(&ctx, cmd, n, sub);
+    return run_command(ctx, cmd, n, sub);
+}
+
+int main(int argc, char **argv)
+{
+    no_core_dumps();
+    /* a pipe reader gone (sign -o - | head) is an error the outputs report */
+    signal(SIGPIPE, SIG_IGN);
+    cli_ctx *ctx = calloc(1, sizeof(*ctx)); /* the AT buffers: off the stack */
+    if (!ctx) {
+        fprintf(stderr, "tinyhsm: out of memory\n");
+        return CLI_FAIL;
+    }
+    int rc = run(ctx, argc, argv);
+    free(ctx);
+    /* a full disk or a closed pipe behind stdout is a failure, not exit 0 */
+    if ((fflush(stdout) != 0 || ferror(stdout)) && rc == CLI_OK) {
+        fprintf(stderr, "tinyhsm: cannot write to standard output: %s\n",
+                strerror(errno));
+        rc = CLI_FAIL;
+    }
+    return rc;
 }

@@ -3,7 +3,9 @@
 
 #include <string.h>
 
-#include "crypto/crypto.h"
+#include "crypto/p256.h"
+#include "crypto/sha256.h"
+#include "crypto/util.h"
 
 #define OFF_SIZE 0x10
 #define OFF_BOARD 0x20

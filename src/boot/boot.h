@@ -2,7 +2,7 @@
  * boot.h - SECUREBOOT10 image verification, as a bootloader does it.
  *
  * For firmware: no allocation, no OS calls, no stdio; cryptography only
- * through crypto.h. The checks follow the Tiny Secure Boot bootloader and are
+ * through the src/crypto headers. The checks follow the Tiny Secure Boot bootloader and are
  * stricter where it is wrong (see shared/spec/IMAGE.md): malformed headers
  * are refused instead of being parsed leniently, and an update must carry a
  * strictly newer version (the reference installs downgrades).

@@ -35,20 +35,21 @@ static const char config_help[] =
 typedef struct {
     thsm_subject ca, signer;
     char ca_start[15], signer_start[15];
-    int all, yes;
+    bool all, yes;
 } config_opts;
 
-static int parse_days(const char *opt, const char *s, unsigned *out)
+static int parse_days(cli_ctx *c, const char *opt, const char *s,
+                      unsigned *out)
 {
     uint32_t v;
     if (thsm_parse_uint(s, 1, THSM_CERT_DAYS_MAX, &v) != 0)
-        return cli_usage_error("config", "%s must be a number from 1 to %d",
+        return cli_usage_error(c, "config", "%s must be a number from 1 to %d",
                                opt, THSM_CERT_DAYS_MAX);
     *out = v;
     return -1;
 }
 
-static int config_options(int argc, char **argv, config_opts *co,
+static int config_options(cli_ctx *c, int argc, char **argv, config_opts *co,
                           const char **new_what)
 {
     static const struct option opts[] = {
@@ -75,29 +76,29 @@ static int config_options(int argc, char **argv, config_opts *co,
         case 2: co->ca.org = optarg; break;
         case 3: co->ca.cn = optarg; break;
         case 4: co->ca.start = optarg; break;
-        case 5: rc = parse_days("--ca-days", optarg, &co->ca.days); break;
+        case 5: rc = parse_days(c, "--ca-days", optarg, &co->ca.days); break;
         case 6: co->signer.country = optarg; break;
         case 7: co->signer.org = optarg; break;
         case 8: co->signer.cn = optarg; break;
         case 9: co->signer.start = optarg; break;
-        case 10: rc = parse_days("--signer-days", optarg, &co->signer.days); break;
-        case 'y': co->yes = 1; break;
+        case 10: rc = parse_days(c, "--signer-days", optarg, &co->signer.days); break;
+        case 'y': co->yes = true; break;
         case 'h': fputs(config_help, stdout); return CLI_OK;
-        default: return cli_bad_option("config", opts, argc, argv);
+        default: return cli_bad_option(c, "config", opts, argc, argv);
         }
     }
     return rc;
 }
 
 /* A usage error naming the refused values, all of them, in full. */
-static int values_refused(const char *who, const thsm_subject *s,
+static int values_refused(cli_ctx *c, const char *who, const thsm_subject *s,
                           const char *why)
 {
     char shown[4][THSM_ESCAPED_MAX(512)];
     const char *v[4] = {s->country, s->org, s->cn, s->start};
     for (int i = 0; i < 4; i++)
         thsm_escape(v[i], shown[i], sizeof(shown[i]));
-    return cli_usage_error("config", "the %s values are refused: %s "
+    return cli_usage_error(c, "config", "the %s values are refused: %s "
                            "(C=%s O=%s CN=%s START=%s DAYS=%u); nothing was "
                            "sent to the device", who, why, shown[0], shown[1],
                            shown[2], shown[3], s->days);
@@ -112,7 +113,7 @@ static void period(const thsm_subject *s, int64_t *from, int64_t *to)
 }
 
 /* --new with a word other than all or signer: named, with a guess. */
-static int new_refused(const char *what)
+static int new_refused(cli_ctx *c, const char *what)
 {
     char shown[THSM_ESCAPED_MAX(64)];
     static const char *const words[] = {"all", "signer"};
@@ -123,25 +124,26 @@ static int new_refused(const char *what)
             guess = words[i];
     thsm_escape(what, shown, sizeof(shown));
     if (guess)
-        return cli_usage_error("config", "--new takes all or signer, not "
+        return cli_usage_error(c, "config", "--new takes all or signer, not "
                                "'%s'; did you mean --new %s?", shown, guess);
-    return cli_usage_error("config", "--new takes all or signer, not '%s'",
+    return cli_usage_error(c, "config", "--new takes all or signer, not '%s'",
                            shown);
 }
 
-static int config_parse(int argc, char **argv, config_opts *co)
+static int config_parse(cli_ctx *c, int argc, char **argv, config_opts *co)
 {
     const char *new_what = NULL, *why;
-    int rc = config_options(argc, argv, co, &new_what);
+    int rc = config_options(c, argc, argv, co, &new_what);
     if (rc >= 0)
         return rc;
     if (optind < argc)
-        return cli_usage_error("config", "unexpected argument '%s'",
+        return cli_usage_error(c, "config", "unexpected argument '%s'",
                                argv[optind]);
     if (!new_what)
-        return cli_usage_error("config", "--new all or --new signer is needed");
+        return cli_usage_error(c, "config",
+                               "--new all or --new signer is needed");
     if (strcmp(new_what, "all") && strcmp(new_what, "signer"))
-        return new_refused(new_what);
+        return new_refused(c, new_what);
     co->all = strcmp(new_what, "all") == 0;
     thsm_now_start(co->ca_start);
     memcpy(co->signer_start, co->ca_start, sizeof(co->ca_start));
@@ -150,14 +152,14 @@ static int config_parse(int argc, char **argv, config_opts *co)
     if (!co->signer.start)
         co->signer.start = co->signer_start;
     if (co->all && (why = thsm_subject_check(&co->ca)) != NULL)
-        return values_refused("CA", &co->ca, why);
+        return values_refused(c, "CA", &co->ca, why);
     if ((why = thsm_subject_check(&co->signer)) != NULL)
-        return values_refused("signer", &co->signer, why);
+        return values_refused(c, "signer", &co->signer, why);
     return -1;
 }
 
 /* Asks on the terminal; without one, refuses and says how to proceed. */
-static int confirm(const config_opts *co, int has_ca)
+static bool confirm(cli_ctx *c, const config_opts *co, bool has_ca)
 {
     const char *what = co->all && has_ca ? "the CA, the signer and every key"
                                          : "the signer key";
@@ -166,23 +168,25 @@ static int confirm(const config_opts *co, int has_ca)
                     "from then on, until it is rebuilt with the new SigGen.c "
                     "that 'tinyhsm sign' writes.\n", what);
     if (!isatty(STDIN_FILENO)) {
-        cli_error("not confirmed: stdin is not a terminal; pass --yes to "
-                  "confirm%s", co->all ? ", or use --new signer to keep the CA"
-                                       : "");
-        return 0;
+        cli_error(c, "not confirmed: stdin is not a terminal; pass --yes to "
+                  "confirm%s; nothing changed",
+                  co->all ? ", or use --new signer to keep the CA" : "");
+        return false;
     }
     fprintf(stderr, "Replace %s? [y/N] ", what);
     char answer[16] = "";
-    if (!fgets(answer, sizeof(answer), stdin))
-        return 0;
-    return answer[0] == 'y' || answer[0] == 'Y';
+    if (fgets(answer, sizeof(answer), stdin) &&
+        (answer[0] == 'y' || answer[0] == 'Y'))
+        return true;
+    cli_error(c, "not confirmed; nothing changed");
+    return false;
 }
 
 /* After a failure midway: what the device holds now. */
-static void report_changes(int all, unsigned done, int had_pin)
+static void report_changes(cli_ctx *c, bool all, unsigned done, bool had_pin)
 {
     if (!done) {
-        cli_error("nothing on the device was changed");
+        cli_error(c, "nothing on the device was changed");
         return;
     }
     fprintf(stderr, "What changed on the device:\n");
@@ -211,33 +215,34 @@ static void report_changes(int all, unsigned done, int had_pin)
 
 /* Whether the device has a CA and a signer key, from its status when it
  * gives one; had_pin tells whether a PIN is set. 0 or -1. */
-static int device_holds(cli_ctx *c, int *has_ca, int *has_signer, int *had_pin)
+static int device_holds(cli_ctx *c, bool *has_ca, bool *has_signer,
+                        bool *had_pin)
 {
     thsm_status st;
-    char err[THSM_ERR_MAX], pem[THSM_PEM_MAX];
-    int has = thsm_hsm_status(&c->at, &st, err, sizeof(err));
-    if (has < 0) {
-        cli_error("%s", err);
+    thsm_err err;
+    char pem[THSM_PEM_MAX];
+    if (thsm_hsm_status(&c->at, &st, &err) != THSM_OK) {
+        cli_error(c, "%s", err.msg);
         return -1;
     }
-    *had_pin = has && st.pin == THSM_PIN_SET;
-    if (has) {
+    *had_pin = st.answered && st.pin == THSM_PIN_SET;
+    if (st.answered) {
         *has_ca = st.ca;
         *has_signer = st.signer;
         return 0;
     }
-    if ((*has_ca = thsm_hsm_has_ca(&c->at, err, sizeof(err))) < 0) {
-        cli_error("%s", err);
+    if (thsm_hsm_has_ca(&c->at, has_ca, &err) != THSM_OK) {
+        cli_error(c, "%s", err.msg);
         return -1;
     }
-    *has_signer = thsm_hsm_cert_pem(&c->at, 0, pem, sizeof(pem), err,
-                                    sizeof(err)) == 0;
+    *has_signer = thsm_hsm_cert_pem(&c->at, false, pem, sizeof(pem), &err) ==
+                  THSM_OK;
     return 0;
 }
 
 /* Warns about a certificate that would be expired when made (allowed:
  * it tests how verifiers treat one). */
-static void warn_expired(const char *who, const thsm_subject *s)
+static void warn_expired(cli_ctx *c, const char *who, const thsm_subject *s)
 {
     int64_t from, to;
     char end[32];
@@ -245,7 +250,7 @@ static void warn_expired(const char *who, const thsm_subject *s)
     if (to >= (int64_t)time(NULL))
         return;
     cli_format_time(to, end);
-    cli_error("warning: the %s certificate will be expired when it is made "
+    cli_error(c, "warning: the %s certificate will be expired when it is made "
               "(valid until %s): images signed under it carry an expired "
               "certificate", who, end);
 }
@@ -253,16 +258,18 @@ static void warn_expired(const char *who, const thsm_subject *s)
 /* Warns when the new signer certificate would end more than a day after
  * the CA's (the new CA's, or the device's with --new signer): a verifier
  * that checks the chain rejects it from the CA's end on. */
-static void warn_outlives_ca(cli_ctx *c, const config_opts *co, int has_ca)
+static void warn_outlives_ca(cli_ctx *c, const config_opts *co, bool has_ca)
 {
-    char pem[THSM_PEM_MAX], err[THSM_ERR_MAX], end[32], ca_end[32];
+    char pem[THSM_PEM_MAX], end[32], ca_end[32];
+    thsm_err err;
     thsm_x509_info ca;
     int64_t from, to, ca_from, ca_to;
     period(&co->signer, &from, &to);
     if (co->all)
         period(&co->ca, &ca_from, &ca_to);
-    else if (has_ca && thsm_hsm_cert_pem(&c->at, 1, pem, sizeof(pem), err,
-                                         sizeof(err)) == 0 &&
+    else if (has_ca &&
+             thsm_hsm_cert_pem(&c->at, true, pem, sizeof(pem), &err) ==
+                 THSM_OK &&
              thsm_x509_parse((uint8_t *)pem, strlen(pem), &ca) == 0)
         ca_to = ca.not_after;
     else
@@ -271,31 +278,32 @@ static void warn_outlives_ca(cli_ctx *c, const config_opts *co, int has_ca)
         return;
     cli_format_time(to, end);
     cli_format_time(ca_to, ca_end);
-    cli_error("warning: the signer certificate would be valid until %s, "
+    cli_error(c, "warning: the signer certificate would be valid until %s, "
               "after the CA certificate ends (%s); a verifier that checks "
               "the chain rejects it from then on (shorten --signer-days)",
               end, ca_end);
 }
 
-static int provision(cli_ctx *c, const config_opts *co, int had_pin)
+static int provision(cli_ctx *c, const config_opts *co, bool had_pin)
 {
-    char err[THSM_ERR_MAX], pin[128];
+    char pin[128];
+    thsm_err err;
     unsigned done = 0;
     /* the reset ends a login, so it comes first */
-    if (thsm_hsm_prepare(&c->at, err, sizeof(err)) != 0) {
-        cli_error("%s; nothing on the device was changed", err);
+    if (thsm_hsm_prepare(&c->at, &err) != THSM_OK) {
+        cli_error(c, "%s; nothing on the device was changed", err.msg);
         return CLI_FAIL;
     }
-    if (cli_login_keep(c, 0, pin, sizeof(pin)) != 0) {
-        cli_error("nothing on the device was changed");
+    if (cli_login_keep(c, false, pin, sizeof(pin)) != 0) {
+        cli_error(c, "nothing on the device was changed");
         return CLI_FAIL;
     }
     int rc = thsm_hsm_provision_steps(&c->at, co->all, &co->ca, &co->signer,
-                                      pin, &done, err, sizeof(err));
+                                      pin, &done, &err);
     explicit_bzero(pin, sizeof(pin));
-    if (rc != 0) {
-        cli_error("%s", err);
-        report_changes(co->all, done, had_pin);
+    if (rc != THSM_OK) {
+        cli_error(c, "%s", err.msg);
+        report_changes(c, co->all, done, had_pin);
         return CLI_FAIL;
     }
     return CLI_OK;
@@ -307,23 +315,23 @@ int cli_config(cli_ctx *c, int argc, char **argv)
         .ca = {"US", "MyHSM", "My_CA", NULL, 3650},
         .signer = {"US", "Me", "My_ECDSA_Signer", NULL, 730},
     };
-    int has_ca, has_signer, had_pin;
-    int rc = config_parse(argc, argv, &co);
+    bool has_ca, has_signer, had_pin;
+    int rc = config_parse(c, argc, argv, &co);
     if (rc >= 0)
         return rc;
     if (cli_connect(c) != 0 ||
         device_holds(c, &has_ca, &has_signer, &had_pin) != 0)
         return CLI_FAIL;
     if (!co.all && !has_ca) {
-        cli_error("the device has no CA; create one with: tinyhsm config "
+        cli_error(c, "the device has no CA; create one with: tinyhsm config "
                   "--new all");
         return CLI_FAIL;
     }
     if (co.all)
-        warn_expired("CA", &co.ca);
-    warn_expired("signer", &co.signer);
+        warn_expired(c, "CA", &co.ca);
+    warn_expired(c, "signer", &co.signer);
     warn_outlives_ca(c, &co, has_ca);
-    if ((has_ca || has_signer) && !co.yes && !confirm(&co, has_ca))
+    if ((has_ca || has_signer) && !co.yes && !confirm(c, &co, has_ca))
         return CLI_FAIL;
     if ((rc = provision(c, &co, had_pin)) != CLI_OK)
         return rc;
@@ -333,7 +341,7 @@ int cli_config(cli_ctx *c, int argc, char **argv)
                "signed from now on:\nrebuild them with the SigGen.c that "
                "'tinyhsm sign' writes.\n");
     if (co.all)
-        cli_print_device_cert(c, 1, "CA certificate");
-    cli_print_device_cert(c, 0, "Signer certificate");
+        cli_print_device_cert(c, true, "CA certificate");
+    cli_print_device_cert(c, false, "Signer certificate");
     return CLI_OK;
 }

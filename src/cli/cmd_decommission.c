@@ -20,7 +20,6 @@ int cli_decommission(cli_ctx *c, int argc, char **argv)
     static const struct option opts[] = {{"yes", no_argument, NULL, 'y'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    static thsm_at_resp resp;
     int o, yes = 0;
     while ((o = getopt_long(argc, argv, "yh", opts, NULL)) != -1) {
         if (o == 'y')
@@ -29,20 +28,19 @@ int cli_decommission(cli_ctx *c, int argc, char **argv)
             fputs(decommission_help, stdout);
             return CLI_OK;
         } else
-            return cli_bad_option("decommission", opts, argc, argv);
+            return cli_bad_option(c, "decommission", opts, argc, argv);
     }
     if (optind < argc)
-        return cli_usage_error("decommission", "unexpected argument '%s'",
+        return cli_usage_error(c, "decommission", "unexpected argument '%s'",
                                argv[optind]);
     if (!yes)
-        return cli_usage_error("decommission", "this erases every key; "
+        return cli_usage_error(c, "decommission", "this erases every key; "
                                                "confirm with --yes");
-    char err[300];
-    if (cli_connect(c) != 0 || cli_login(c, 1) != 0)
+    thsm_err err;
+    if (cli_connect(c) != 0 || cli_login(c, true) != 0)
         return CLI_FAIL;
-    if (thsm_hsm_expect_ok(&c->at, "AT+STSAFE_DECOMMISSION", &resp, err,
-                           sizeof(err))) {
-        cli_error("%s", err);
+    if (thsm_hsm_decommission(&c->at, &err) != THSM_OK) {
+        cli_error(c, "%s", err.msg);
         return CLI_FAIL;
     }
     printf("Every key and certificate on the device was erased.\n");

@@ -12,15 +12,21 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "crypto/x509_host.h"
 #include "cli/json.h"
 #include "host/image.h"
+#include "host/mcuboot_image.h"
 #include "host/siggen.h"
+#include "util/certvalues.h"
 #include "util/keyid.h"
 
 static const char verify_help[] =
     "Usage: tinyhsm verify (--cert signer.pem | --siggen SigGen.c |\n"
     "                       --pubkey pub.pem) [--ca ca.pem] [--board NAME]\n"
     "                      [--max-size BYTES] [--installed CURRENT.bin]\n"
+    "                      [--flash-dump] [--json] IMAGE\n"
+    "       tinyhsm verify --format mcuboot (--cert|--siggen|--pubkey FILE)\n"
+    "                      [--slot-size BYTES] [--align N] [--ca ca.pem]\n"
     "                      [--flash-dump] [--json] IMAGE\n"
     "Checks a SECUREBOOT10 image as the Tiny Secure Boot bootloader does, and\n"
     "stricter: header syntax and padding, layout, board, maximum size,\n"
@@ -39,6 +45,10 @@ static const char verify_help[] =
     "--json prints one object: image, ok, key_id, key_file, board, version,\n"
     "signed_size, checks (an array of {check, pass, detail}); when no check\n"
     "could run, {\"ok\":false,\"error\":\"...\"}.\n\n"
+    "--format mcuboot checks an MCUboot image (ECDSA P-256) as MCUboot does:\n"
+    "header, TLV areas, hash, key hash (or key), signature and, with\n"
+    "--slot-size, room for the image and its trailer (written --align bytes\n"
+    "at a time, default 1) in the slot. --format secureboot10 is the default.\n\n"
     "Example:\n"
     "  tinyhsm verify --siggen SigGen.c --board B-U585I-IOT02A signed_binary.bin\n";
 
@@ -46,12 +56,13 @@ static const char verify_help[] =
 typedef struct {
     const char *cert, *siggen, *pubkey, *ca, *board, *installed, *image;
     uint64_t max_size;
-    int failed, flash_dump, json;
-    int header_ok; /* the image's header parsed */
+    uint32_t slot_size, align;
+    bool failed, flash_dump, json, mcuboot;
+    bool header_ok; /* the image's header parsed */
     int n_checks; /* for --json */
     struct {
         const char *name;
-        int pass;
+        bool pass;
         char detail[300];
     } checks[MAX_CHECKS];
 } verify_opts;
@@ -67,7 +78,25 @@ static int parse_max_size(const char *arg, uint64_t *out)
     return *end || errno || *out < 1024 || *out > UINT32_MAX ? -1 : 0;
 }
 
-static int verify_parse(int argc, char **argv, verify_opts *o)
+/* --format, --slot-size, --align. 0, or -1 after a usage error. */
+static int mcuboot_option(cli_ctx *c, verify_opts *o, int ch, const char *arg)
+{
+    if (ch == 'f' && (!strcmp(arg, "mcuboot") || !strcmp(arg, "secureboot10"))) {
+        o->mcuboot = !strcmp(arg, "mcuboot");
+        return 0;
+    }
+    if (ch == 'S' && thsm_parse_uint(arg, 1, UINT32_MAX, &o->slot_size) == 0)
+        return 0;
+    if (ch == 'A' && thsm_parse_uint(arg, 1, 32, &o->align) == 0)
+        return 0;
+    cli_usage_error(c, "verify", ch == 'f' ? "--format is secureboot10 or "
+                    "mcuboot, not '%s'" : ch == 'S' ? "--slot-size takes a "
+                    "number of bytes, not '%s'" : "--align takes 1, 2, 4, 8, "
+                    "16 or 32, not '%s'", arg);
+    return -1;
+}
+
+static int verify_parse(cli_ctx *c, int argc, char **argv, verify_opts *o)
 {
     static const struct option opts[] = {
         {"cert", required_argument, NULL, 'c'},
@@ -79,45 +108,58 @@ static int verify_parse(int argc, char **argv, verify_opts *o)
         {"installed", required_argument, NULL, 'i'},
         {"flash-dump", no_argument, NULL, 'F'},
         {"json", no_argument, NULL, 'j'},
+        {"format", required_argument, NULL, 'f'},
+        {"slot-size", required_argument, NULL, 'S'},
+        {"align", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
+    int ch;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
         case 'c': o->cert = optarg; break;
         case 's': o->siggen = optarg; break;
         case 'k': o->pubkey = optarg; break;
         case 'a': o->ca = optarg; break;
         case 'b': o->board = optarg; break;
         case 'i': o->installed = optarg; break;
-        case 'F': o->flash_dump = 1; break;
-        case 'j': o->json = 1; break;
+        case 'F': o->flash_dump = true; break;
+        case 'j': o->json = true; break;
         case 'm':
             if (parse_max_size(optarg, &o->max_size) != 0)
-                return cli_usage_error("verify", "--max-size takes a number of "
+                return cli_usage_error(c, "verify", "--max-size takes a number of "
                                        "bytes from 1024 to 4294967295, not "
                                        "'%s'", optarg);
             break;
+        case 'f': case 'S': case 'A':
+            if (mcuboot_option(c, o, ch, optarg) != 0)
+                return CLI_USAGE;
+            break;
         case 'h': fputs(verify_help, stdout); return CLI_OK;
-        default: return cli_bad_option("verify", opts, argc, argv);
+        default: return cli_bad_option(c, "verify", opts, argc, argv);
         }
     }
+    if (!o->mcuboot && (o->slot_size || o->align))
+        return cli_usage_error(c, "verify", "--slot-size and --align are for "
+                               "--format mcuboot");
+    if (o->mcuboot && (o->board || o->max_size || o->installed))
+        return cli_usage_error(c, "verify", "--board, --max-size and "
+                               "--installed are for SECUREBOOT10 images");
     if (optind != argc - 1)
-        return cli_usage_error("verify", "give one IMAGE");
+        return cli_usage_error(c, "verify", "give one IMAGE");
     o->image = argv[optind];
     if (!!o->cert + !!o->siggen + !!o->pubkey != 1)
-        return cli_usage_error("verify", "give the key with exactly one of "
+        return cli_usage_error(c, "verify", "give the key with exactly one of "
                                          "--cert, --siggen, --pubkey");
     if (o->ca && !o->cert)
-        return cli_usage_error("verify", "--ca needs --cert");
+        return cli_usage_error(c, "verify", "--ca needs --cert");
     return -1;
 }
 
-static void report(verify_opts *o, int pass, const char *check,
+static void report(verify_opts *o, bool pass, const char *check,
                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static void report(verify_opts *o, int pass, const char *check,
+static void report(verify_opts *o, bool pass, const char *check,
                    const char *fmt, ...)
 {
     va_list ap;
@@ -162,12 +204,25 @@ static const uint8_t *map_file(const char *path, size_t *len, char *why,
     return p == MAP_FAILED ? NULL : p;
 }
 
-static int load_key(const verify_opts *o, uint8_t pub[65])
+/* --cert names the CA's certificate: images are signed by the signer. */
+static void warn_if_ca(cli_ctx *c, const verify_opts *o, const uint8_t *pem,
+                       size_t len)
+{
+    thsm_x509_info info;
+    if (thsm_x509_parse(pem, len, &info) != 0 || !info.is_ca)
+        return;
+    cli_error(c, "warning: %s is a CA certificate (%s), not the signer's: "
+              "images are signed by the signer; give --cert "
+              "stsafe_signer_cert.pem (and this file as --ca)", o->cert,
+              info.subject);
+}
+
+static int load_key(cli_ctx *c, const verify_opts *o, uint8_t pub[65])
 {
     const char *path = o->cert ? o->cert : o->siggen ? o->siggen : o->pubkey;
     char err[200];
     size_t len;
-    uint8_t *text = cli_read_file(path, 65536, &len);
+    uint8_t *text = cli_read_file(c, path, 65536, &len);
     int rc = -1;
     if (!text)
         return -1;
@@ -177,7 +232,9 @@ static int load_key(const verify_opts *o, uint8_t pub[65])
     else
         rc = thsm_pubkey_from_pem(text, len, pub);
     if (rc != 0)
-        cli_error("%s: %s", path, o->siggen ? err : "no P-256 public key in it");
+        cli_error(c, "%s: %s", path, o->siggen ? err : "no P-256 public key in it");
+    else if (o->cert)
+        warn_if_ca(c, o, text, len);
     free(text);
     return rc;
 }
@@ -187,12 +244,17 @@ static int pick_board(verify_opts *o, const thsm_boot_header *h,
                       thsm_boot_board *b)
 {
     b->name = o->board ? o->board : h->board;
-    const thsm_board_info *info = thsm_board_find(b->name);
+    const thsm_board_info *info = o->board ? cli_board_lookup(o->board)
+                                           : thsm_board_find(h->board);
+    if (info)
+        b->name = info->name;
     b->max_size = (uint32_t)(o->max_size ? o->max_size
                                          : info ? info->max_size : 0);
     if (!b->max_size) {
-        report(o, 0, "board", "%s is not a known board; give --max-size",
-               b->name);
+        const char *guess = cli_board_guess(b->name);
+        report(o, 0, "board", "%s is not a known board%s%s%s; give --max-size",
+               b->name, guess ? " (did you mean " : "", guess ? guess : "",
+               guess ? "?)" : "");
         return -1;
     }
     return 0;
@@ -217,7 +279,7 @@ static void check_image(verify_opts *o, const uint8_t *img, size_t len,
         report(o, 0, "header", "%s", thsm_boot_strerror(r));
         return;
     }
-    o->header_ok = 1;
+    o->header_ok = true;
     report(o, 1, "header", "SECUREBOOT10, board %s, version %s, signed size %lu",
            h->board, h->version_text, (unsigned long)h->size);
     int layout = check_layout(o, img, len, h);
@@ -243,12 +305,12 @@ static void check_image(verify_opts *o, const uint8_t *img, size_t len,
                                        : "verifies with the given key");
 }
 
-static void check_chain(verify_opts *o)
+static void check_chain(cli_ctx *c, verify_opts *o)
 {
     size_t ca_len, cert_len;
     char why[200] = "";
-    uint8_t *ca = cli_read_file(o->ca, 65536, &ca_len);
-    uint8_t *cert = cli_read_file(o->cert, 65536, &cert_len);
+    uint8_t *ca = cli_read_file(c, o->ca, 65536, &ca_len);
+    uint8_t *cert = cli_read_file(c, o->cert, 65536, &cert_len);
     int ok = ca && cert &&
              thsm_x509_check_chain(ca, ca_len, cert, cert_len, time(NULL), why,
                                    sizeof(why)) == 0;
@@ -289,59 +351,80 @@ static const char *key_file(const verify_opts *o)
     return o->cert ? o->cert : o->siggen ? o->siggen : o->pubkey;
 }
 
-static void print_json(const verify_opts *o, const thsm_boot_header *h,
+static void print_json(cli_ctx *c, const verify_opts *o, const thsm_boot_header *h,
                        const char *key_id)
 {
-    json_begin();
-    json_str("image", o->image);
-    json_bool("ok", !o->failed);
-    json_str("key_id", key_id);
-    json_str("key_file", key_file(o));
-    json_str("board", h->board[0] ? h->board : NULL);
-    json_str("version", h->version_text[0] ? h->version_text : NULL);
-    json_num("signed_size", h->size);
-    json_array("checks");
+    json_begin(c);
+    json_str(c, "image", o->image);
+    json_bool(c, "ok", !o->failed);
+    json_str(c, "key_id", key_id);
+    json_str(c, "key_file", key_file(o));
+    json_str(c, "board", h->board[0] ? h->board : NULL);
+    json_str(c, "version", h->version_text[0] ? h->version_text : NULL);
+    json_num(c, "signed_size", h->size);
+    json_array(c, "checks");
     for (int i = 0; i < o->n_checks; i++) {
-        json_item();
-        json_str("check", o->checks[i].name);
-        json_bool("pass", o->checks[i].pass);
-        json_str("detail", o->checks[i].detail);
-        json_item_end();
+        json_item(c);
+        json_str(c, "check", o->checks[i].name);
+        json_bool(c, "pass", o->checks[i].pass);
+        json_str(c, "detail", o->checks[i].detail);
+        json_item_end(c);
     }
-    json_array_end();
-    json_end();
+    json_array_end(c);
+    json_end(c);
+}
+
+/* An MCUboot image, each of the bootloader's checks on its own line. */
+static void check_mcuboot(verify_opts *o, const uint8_t *img, size_t len,
+                          const uint8_t pub[65])
+{
+    const thsm_mcuboot_expect e = {pub, o->slot_size, o->align,
+                                   !o->flash_dump};
+    thsm_mcuboot_report r;
+    char detail[300];
+    thsm_mcuboot_verify(img, len, &e, &r);
+    for (int i = 0; i < THSM_MCUBOOT_CHECK_COUNT; i++) {
+        if (i == THSM_MCUBOOT_CHECK_SLOT && !o->slot_size)
+            continue; /* not asked for */
+        thsm_mcuboot_check_detail(&r, &e, i, detail, sizeof(detail));
+        report(o, r.result[i] == THSM_MCUBOOT_OK, thsm_mcuboot_check_name(i),
+               "%s", detail);
+    }
 }
 
 /* Exit 1 both for a rejected image and for one that cannot be read: the
  * output says which (REJECTED, or an error and no PASS/FAIL lines). */
-static int verify_run(verify_opts *o, int argc, char **argv)
+static int verify_run(cli_ctx *c, verify_opts *o, int argc, char **argv)
 {
     char key_id[THSM_KEY_ID_LEN], why[600];
     uint8_t pub[65];
     thsm_boot_header h;
     size_t len;
-    int rc = verify_parse(argc, argv, o);
+    int rc = verify_parse(c, argc, argv, o);
     if (rc >= 0)
         return rc;
-    if (load_key(o, pub) != 0)
+    if (load_key(c, o, pub) != 0)
         return CLI_FAIL;
     const uint8_t *img = map_file(o->image, &len, why, sizeof(why));
     if (!img) {
-        cli_error("%s", why);
+        cli_error(c, "%s", why);
         return CLI_FAIL;
     }
     thsm_pub_key_id(pub, key_id);
     if (!o->json)
         printf("Signer key id: %s (%s)\n", key_id, key_file(o));
     memset(&h, 0, sizeof(h));
-    check_image(o, img, len, pub, &h);
+    if (o->mcuboot)
+        check_mcuboot(o, img, len, pub);
+    else
+        check_image(o, img, len, pub, &h);
     if (o->ca)
-        check_chain(o);
+        check_chain(c, o);
     if (o->installed)
         check_update(o, &h);
     munmap((void *)img, len);
     if (o->json)
-        print_json(o, &h, key_id);
+        print_json(c, o, &h, key_id);
     else
         printf("%s: %s\n", o->image, o->failed ? "REJECTED" : "OK");
     return o->failed ? CLI_FAIL : CLI_OK;
@@ -349,10 +432,14 @@ static int verify_run(verify_opts *o, int argc, char **argv)
 
 int cli_verify(cli_ctx *c, int argc, char **argv)
 {
-    (void)c; /* no device needed */
-    static verify_opts o;
-    int rc = verify_run(&o, argc, argv);
-    if (rc != CLI_OK && o.json && !o.n_checks)
-        json_failure(); /* no checks ran: the reason instead */
+    verify_opts *o = calloc(1, sizeof(*o)); /* no device needed */
+    if (!o) {
+        cli_error(c, "out of memory");
+        return CLI_FAIL;
+    }
+    int rc = verify_run(c, o, argc, argv);
+    if (rc != CLI_OK && o->json && !o->n_checks)
+        json_failure(c); /* no checks ran: the reason instead */
+    free(o);
     return rc;
 }

@@ -10,47 +10,46 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "host/readfile.h"
 #include "host/hsm.h"
 #include "host/defaults.h"
+#include "util/certvalues.h"
 #include "util/escape.h"
-
-static char errors[8192]; /* every error so far, for --json */
-static char warned[8][1024]; /* "warning: " messages, for --json */
-static int n_warned;
 
 /* Prints "tinyhsm: MESSAGE" and keeps MESSAGE for cli_errors(), or for
  * cli_warning() when it starts with "warning: ". */
-static void print_error(const char *fmt, va_list ap)
+static void print_error(cli_ctx *c, const char *fmt, va_list ap)
 {
     char msg[8192]; /* never cut a message short */
-    size_t used = strlen(errors);
+    size_t used = strlen(c->errors);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     fprintf(stderr, "tinyhsm: %s\n", msg);
     if (strncmp(msg, "warning: ", 9) == 0) {
-        if (n_warned < 8 && strlen(msg + 9) < sizeof(warned[0]))
-            strcpy(warned[n_warned++], msg + 9);
+        if (c->n_warned < CLI_WARNINGS_MAX &&
+            strlen(msg + 9) < sizeof(c->warned[0]))
+            strcpy(c->warned[c->n_warned++], msg + 9);
         return;
     }
     size_t sep = used ? 2 : 0, len = strlen(msg);
-    if (used + sep + len >= sizeof(errors))
+    if (used + sep + len >= sizeof(c->errors))
         return; /* keep whole messages only: --json never shows half of one */
-    memcpy(errors + used, "; ", sep);
-    memcpy(errors + used + sep, msg, len + 1);
+    memcpy(c->errors + used, "; ", sep);
+    memcpy(c->errors + used + sep, msg, len + 1);
 }
 
-void cli_error(const char *fmt, ...)
+void cli_error(cli_ctx *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    print_error(fmt, ap);
+    print_error(c, fmt, ap);
     va_end(ap);
 }
 
-int cli_usage_error(const char *cmd, const char *fmt, ...)
+int cli_usage_error(cli_ctx *c, const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    print_error(fmt, ap);
+    print_error(c, fmt, ap);
     if (cmd)
         fprintf(stderr, "Try 'tinyhsm %s --help'.\n", cmd);
     else
@@ -59,14 +58,14 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return CLI_USAGE;
 }
 
-const char *cli_errors(void)
+const char *cli_errors(const cli_ctx *c)
 {
-    return errors;
+    return c->errors;
 }
 
-const char *cli_warning(int i)
+const char *cli_warning(const cli_ctx *c, int i)
 {
-    return i >= 0 && i < n_warned ? warned[i] : NULL;
+    return i >= 0 && i < c->n_warned ? c->warned[i] : NULL;
 }
 
 size_t cli_distance(const char *a, const char *b)
@@ -93,7 +92,7 @@ size_t cli_distance(const char *a, const char *b)
     return d[la][lb];
 }
 
-int cli_close_to(const char *word, const char *name)
+bool cli_close_to(const char *word, const char *name)
 {
     size_t d = cli_distance(word, name);
     return d <= 2 && 2 * d < strlen(word);
@@ -121,7 +120,7 @@ static const struct option *long_option(const struct option *opts,
 }
 
 /* What is wrong with "--name[=value]"; see cli_bad_option. */
-static int bad_long(const char *cmd, const struct option *opts,
+static int bad_long(cli_ctx *c, const char *cmd, const struct option *opts,
                     const char *word)
 {
     const char *name = word + 2, *pre = cmd ? cmd : "", *sep = cmd ? ": " : "";
@@ -130,68 +129,155 @@ static int bad_long(const char *cmd, const struct option *opts,
     const struct option *o = long_option(opts, name, len, &count);
     char list[256] = "", guess[64] = "";
     if (o && o->has_arg == required_argument && !name[len])
-        return cli_usage_error(cmd, "%s%soption '--%s' needs a value", pre,
+        return cli_usage_error(c, cmd, "%s%soption '--%s' needs a value", pre,
                                sep, o->name);
     if (o && o->has_arg == no_argument)
-        return cli_usage_error(cmd, "%s%soption '--%s' takes no value", pre,
+        return cli_usage_error(c, cmd, "%s%soption '--%s' takes no value", pre,
                                sep, o->name);
     for (const struct option *p = opts; p->name && count > 1; p++)
         if (strncmp(p->name, name, len) == 0)
             snprintf(list + strlen(list), sizeof(list) - strlen(list),
                      "%s'--%s'", list[0] ? " or " : "", p->name);
     if (count > 1)
-        return cli_usage_error(cmd, "%s%soption '--%.*s' is ambiguous: %s",
+        return cli_usage_error(c, cmd, "%s%soption '--%.*s' is ambiguous: %s",
                                pre, sep, (int)len, name, list);
     snprintf(guess, sizeof(guess), "%.*s", (int)len, name);
     for (const struct option *p = opts; p->name; p++)
         if (cli_close_to(guess, p->name))
-            return cli_usage_error(cmd, "%s%sunknown option '--%s'; did you "
+            return cli_usage_error(c, cmd, "%s%sunknown option '--%s'; did you "
                                    "mean '--%s'?", pre, sep, guess, p->name);
-    return cli_usage_error(cmd, "%s%sunknown option '--%.*s'", pre, sep,
+    return cli_usage_error(c, cmd, "%s%sunknown option '--%.*s'", pre, sep,
                            (int)len, name);
 }
 
-int cli_bad_option(const char *cmd, const struct option *opts, int argc,
-                   char **argv)
+int cli_bad_option(cli_ctx *c, const char *cmd, const struct option *opts,
+                   int argc, char **argv)
 {
     const char *word = optind > 0 && optind <= argc ? argv[optind - 1] : "";
     const char *pre = cmd ? cmd : "", *sep = cmd ? ": " : "";
     if (strncmp(word, "--", 2) == 0 && word[2])
-        return bad_long(cmd, opts, word);
+        return bad_long(c, cmd, opts, word);
     for (const struct option *o = opts; o->name; o++)
         if (o->val == optopt && o->has_arg == required_argument)
-            return cli_usage_error(cmd, "%s%soption '-%c' needs a value", pre,
+            return cli_usage_error(c, cmd, "%s%soption '-%c' needs a value", pre,
                                    sep, optopt);
     if (optopt > 0x20 && optopt < 0x7f)
-        return cli_usage_error(cmd, "%s%sunknown option '-%c'", pre, sep,
+        return cli_usage_error(c, cmd, "%s%sunknown option '-%c'", pre, sep,
                                optopt);
-    return cli_usage_error(cmd, "%s%sunknown option", pre, sep);
+    return cli_usage_error(c, cmd, "%s%sunknown option", pre, sep);
 }
 
 /* The line comes from a device: escaped, so that it cannot drive the
  * terminal. */
 static void trace(void *ctx, char dir, const char *line)
 {
-    static char shown[THSM_ESCAPED_MAX(THSM_AT_RESP_MAX)];
-    (void)ctx;
+    cli_ctx *c = ctx;
     fprintf(stderr, "TinyHSM %s %s\n", dir == '<' ? "<-" : "->",
-            thsm_escape(line, shown, sizeof(shown)));
+            thsm_escape(line, c->trace_line, sizeof(c->trace_line)));
 }
 
 /* The default port lives in a private directory: check it first. */
-static int default_port(char *port, size_t cap)
+static int default_port(cli_ctx *c, char *port, size_t cap)
 {
     char dir[4096], err[512];
     struct stat st;
     int is_default;
     if (thsm_default_port(port, cap, &is_default) != 0) {
-        cli_error("no port given and no default port; use --port DEV");
+        cli_error(c, "no port given and no default port; use --port DEV");
         return -1;
     }
     if (is_default && thsm_default_run_dir(dir, sizeof(dir)) == 0 &&
         lstat(dir, &st) == 0 &&
         thsm_check_private_dir(dir, getuid(), err, sizeof(err)) != 0) {
-        cli_error("%s", err);
+        cli_error(c, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Appends "place (why)" to the list of places tried. */
+static void tried_add(char *tried, size_t cap, const char *place,
+                      const char *why)
+{
+    size_t used = strlen(tried);
+    if (snprintf(tried + used, cap - used, "%s%s (%s)", used ? "; " : "",
+                 place, why) < 0)
+        tried[used] = '\0';
+}
+
+/* One place a daemon may serve: 1 opened, 0 nothing answers there (why
+ * added to tried), -1 refused or busy (said: never passed over). */
+static int try_place(cli_ctx *c, const char *port, char *tried, size_t cap)
+{
+    char err[512], sock[4200];
+    struct stat st;
+    int there = lstat(port, &st) == 0 ||
+                (thsm_companion(port, ".sock", sock, sizeof(sock)) == 0 &&
+                 lstat(sock, &st) == 0);
+    if (!there) {
+        tried_add(tried, cap, port, "nothing there");
+        return 0;
+    }
+    int rc = thsm_at_open(&c->at, port, err, sizeof(err));
+    if (rc == THSM_AT_OK)
+        return 1;
+    if (rc == THSM_AT_ERR_BUSY || strstr(err, "refusing")) {
+        cli_error(c, "%s", err);
+        return -1;
+    }
+    tried_add(tried, cap, port, err);
+    return 0;
+}
+
+/* The user's daemon started from another kind of session (defaults.h),
+ * if its private directory is there; as try_place. */
+static int try_other(cli_ctx *c, char *port, size_t cap, char *tried,
+                     size_t tcap)
+{
+    char dir[4000], err[512];
+    struct stat st;
+    int n = thsm_other_run_dir(dir, sizeof(dir)) == 0
+                ? snprintf(port, cap, "%s/tty", dir) : -1;
+    if (n < 0 || (size_t)n >= cap)
+        return 0;
+    if (lstat(dir, &st) != 0) {
+        tried_add(tried, tcap, port, "nothing there");
+        return 0;
+    }
+    if (thsm_check_private_dir(dir, getuid(), err, sizeof(err)) != 0) {
+        tried_add(tried, tcap, port, err);
+        return 0;
+    }
+    return try_place(c, port, tried, tcap);
+}
+
+/* No port given: the user's default port, the user's other default place,
+ * the system service's socket, an attached board; when none answers,
+ * every place tried is named. */
+static int find_device(cli_ctx *c, char *port, size_t cap)
+{
+    char sys_port[4096], tried[4096] = "", err[512];
+    int rc = default_port(c, port, cap) != 0
+                 ? -1 : try_place(c, port, tried, sizeof(tried));
+    if (rc == 0)
+        rc = try_other(c, port, cap, tried, sizeof(tried));
+    if (rc == 0 && thsm_system_port(sys_port, sizeof(sys_port)) == 0 &&
+        (rc = try_place(c, sys_port, tried, sizeof(tried))) == 1)
+        snprintf(port, cap, "%s", sys_port);
+    if (rc != 0)
+        return rc > 0 ? 0 : -1;
+    if ((rc = cli_find_board(c, port, cap)) < 0)
+        return -1;
+    if (rc == 0) {
+        tried_add(tried, sizeof(tried), "attached boards", "no ST-LINK port");
+        cli_error(c, "no TinyHSM answers; tried: %s", tried);
+        cli_error(c, "is tinyhsmd running? Start it (tinyhsmd, or systemctl "
+                  "--user start tinyhsmd.socket), or give the board's port "
+                  "with --port or TINYHSM_PORT");
+        return -1;
+    }
+    if (thsm_at_open(&c->at, port, err, sizeof(err)) != THSM_AT_OK) {
+        cli_error(c, "%s", err);
         return -1;
     }
     return 0;
@@ -200,27 +286,31 @@ static int default_port(char *port, size_t cap)
 int cli_connect(cli_ctx *c)
 {
     char port[4096], err[512];
-    if (c->port)
-        snprintf(port, sizeof(port), "%s", c->port);
-    else if (default_port(port, sizeof(port)) != 0)
-        return -1;
-    if (!c->port && !getenv("TINYHSM_PORT") && access(port, F_OK) != 0 &&
-        cli_find_board(port, sizeof(port)) < 0)
-        return -1; /* several boards: the user must choose */
-    int rc = thsm_at_open(&c->at, port, err, sizeof(err));
-    if (rc != THSM_AT_OK) {
-        cli_error("%s", err);
-        if (rc == THSM_AT_ERR_OPEN && !c->port && !strstr(err, "refusing"))
-            cli_error("is tinyhsmd running? Start it, or give the board's "
-                      "port with --port or TINYHSM_PORT");
-        return -1;
+    if (!c->port && !getenv("TINYHSM_PORT")) {
+        if (find_device(c, port, sizeof(port)) != 0)
+            return -1;
+    } else {
+        if (c->port)
+            snprintf(port, sizeof(port), "%s", c->port);
+        else if (default_port(c, port, sizeof(port)) != 0)
+            return -1;
+        int rc = thsm_at_open(&c->at, port, err, sizeof(err));
+        if (rc != THSM_AT_OK) {
+            cli_error(c, "%s", err);
+            if (rc == THSM_AT_ERR_OPEN && !c->port && !strstr(err, "refusing") &&
+                !strstr(err, "not running")) /* a stale link said it */
+                cli_error(c, "is tinyhsmd running? Start it, or give the "
+                          "board's port with --port or TINYHSM_PORT");
+            return -1;
+        }
     }
     if (c->debug) {
         c->at.trace = trace;
+        c->at.trace_ctx = c;
         fprintf(stderr, "TinyHSM port %s%s\n", port,
                 c->at.via_socket ? " (through its tinyhsmd socket)" : "");
     }
-    c->connected = 1;
+    c->connected = true;
     return 0;
 }
 
@@ -228,26 +318,19 @@ void cli_disconnect(cli_ctx *c)
 {
     if (c->connected)
         thsm_at_close(&c->at);
-    c->connected = 0;
+    c->connected = false;
 }
 
-uint8_t *cli_read_file(const char *path, size_t max, size_t *len)
+uint8_t *cli_read_file(cli_ctx *c, const char *path, size_t max,
+                       size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) {
-        cli_error("cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    uint8_t *buf = malloc(max + 1);
-    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
-    int bad = !buf || ferror(f);
-    fclose(f);
-    if (bad || n > max) {
-        cli_error(bad ? "cannot read %s" : "%s is too large", path);
-        free(buf);
-        return NULL;
-    }
-    *len = n;
+    bool big = false;
+    uint8_t *buf = f ? thsm_read_all(f, max, len, &big) : NULL;
+    if (!f)
+        cli_error(c, "cannot open %s: %s", path, strerror(errno));
+    else if (!buf)
+        cli_error(c, big ? "%s is too large" : "cannot read %s", path);
     return buf;
 }
 
@@ -264,7 +347,9 @@ const char *cli_cert_validity(const thsm_x509_info *info, int64_t now)
     if (now < info->not_before)
         return "NOT YET VALID";
     if (now > info->not_after)
-        return "EXPIRED";
+        return thsm_cert_script_dates(info->not_before, info->not_after)
+                   ? "EXPIRED (the original scripts' default dates)"
+                   : "EXPIRED";
     return NULL;
 }
 
@@ -296,29 +381,13 @@ void cli_print_no_cert(const char *title, const char *why)
     printf("%s\n  none (%s)\n", title, thsm_escape(why, shown, sizeof(shown)));
 }
 
-/* Handles --help and unknown options for commands without options. */
-int cli_only_help(const char *cmd, const char *help, int argc, char **argv)
+void cli_print_device_cert(cli_ctx *c, bool ca, const char *title)
 {
-    static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int o = getopt_long(argc, argv, "h", opts, NULL);
-    if (o == 'h') {
-        fputs(help, stdout);
-        return CLI_OK;
-    }
-    if (o != -1)
-        return cli_bad_option(cmd, opts, argc, argv);
-    if (optind < argc)
-        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-    return -1; /* go on */
-}
-
-void cli_print_device_cert(cli_ctx *c, int ca, const char *title)
-{
-    char pem[THSM_PEM_MAX], err[THSM_ERR_MAX];
+    char pem[THSM_PEM_MAX];
+    thsm_err err;
     thsm_x509_info info;
-    if (thsm_hsm_cert_pem(&c->at, ca, pem, sizeof(pem), err, sizeof(err)) != 0)
-        cli_print_no_cert(title, err);
+    if (thsm_hsm_cert_pem(&c->at, ca, pem, sizeof(pem), &err) != THSM_OK)
+        cli_print_no_cert(title, err.msg);
     else if (thsm_x509_parse((uint8_t *)pem, strlen(pem), &info) != 0)
         printf("%s\n  the device's certificate does not parse\n", title);
     else

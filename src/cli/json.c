@@ -7,15 +7,11 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "cli/cli.h"
-
-static int first = 1; /* no comma before the next member */
-
-static void sep(void)
+static void sep(cli_ctx *c)
 {
-    if (!first)
+    if (!c->json_first)
         putchar(',');
-    first = 0;
+    c->json_first = false;
 }
 
 static void quoted(const char *s)
@@ -23,80 +19,81 @@ static void quoted(const char *s)
     thsm_json_string(stdout, s);
 }
 
-static void key(const char *k)
+static void key(cli_ctx *c, const char *k)
 {
-    sep();
+    sep(c);
     quoted(k);
     putchar(':');
 }
 
-void json_begin(void)
+void json_begin(cli_ctx *c)
 {
-    first = 1;
+    c->json_first = true;
     putchar('{');
 }
 
-void json_end(void)
+void json_end(cli_ctx *c)
 {
+    (void)c;
     puts("}");
 }
 
-void json_str(const char *k, const char *value)
+void json_str(cli_ctx *c, const char *k, const char *value)
 {
-    key(k);
+    key(c, k);
     quoted(value);
 }
 
-void json_num(const char *k, uint64_t value)
+void json_num(cli_ctx *c, const char *k, uint64_t value)
 {
-    key(k);
+    key(c, k);
     printf("%llu", (unsigned long long)value);
 }
 
-void json_bool(const char *k, int value)
+void json_bool(cli_ctx *c, const char *k, bool value)
 {
-    key(k);
+    key(c, k);
     fputs(value ? "true" : "false", stdout);
 }
 
-void json_array(const char *k)
+void json_array(cli_ctx *c, const char *k)
 {
-    key(k);
+    key(c, k);
     putchar('[');
-    first = 1;
+    c->json_first = true;
 }
 
-void json_array_end(void)
+void json_array_end(cli_ctx *c)
 {
     putchar(']');
-    first = 0;
+    c->json_first = false;
 }
 
-void json_item(void)
+void json_item(cli_ctx *c)
 {
-    sep();
+    sep(c);
     putchar('{');
-    first = 1;
+    c->json_first = true;
 }
 
-void json_item_end(void)
+void json_item_end(cli_ctx *c)
 {
     putchar('}');
-    first = 0;
+    c->json_first = false;
 }
 
-void json_array_str(const char *value)
+void json_array_str(cli_ctx *c, const char *value)
 {
-    sep();
+    sep(c);
     quoted(value);
 }
 
-void json_time(const char *k, int64_t t)
+void json_time(cli_ctx *c, const char *k, int64_t t)
 {
     char when[32];
     time_t tt = (time_t)t;
     struct tm tm;
-    key(k);
+    key(c, k);
     if (gmtime_r(&tt, &tm) && strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ",
                                        &tm))
         quoted(when);
@@ -104,19 +101,19 @@ void json_time(const char *k, int64_t t)
         printf("%lld", (long long)t);
 }
 
-void json_warnings(void)
+void json_warnings(cli_ctx *c)
 {
-    json_array("warnings");
-    for (int i = 0; cli_warning(i); i++)
-        json_array_str(cli_warning(i));
-    json_array_end();
+    json_array(c, "warnings");
+    for (int i = 0; cli_warning(c, i); i++)
+        json_array_str(c, cli_warning(c, i));
+    json_array_end(c);
 }
 
-void json_failure(void)
+void json_failure(cli_ctx *c)
 {
-    json_begin();
-    json_bool("ok", 0);
-    json_str("error", cli_errors());
-    json_warnings();
-    json_end();
+    json_begin(c);
+    json_bool(c, "ok", false);
+    json_str(c, "error", cli_errors(c));
+    json_warnings(c);
+    json_end(c);
 }

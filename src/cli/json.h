@@ -6,23 +6,28 @@
 #ifndef THSM_CLI_JSON_H
 #define THSM_CLI_JSON_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
-void json_begin(void);
-void json_end(void);
-void json_str(const char *key, const char *value); /* NULL: null */
-void json_num(const char *key, uint64_t value);
-void json_bool(const char *key, int value);
-void json_array(const char *key);
-void json_array_end(void);
-void json_item(void);     /* an object inside an array */
-void json_item_end(void);
-void json_array_str(const char *value); /* a string inside an array */
-void json_time(const char *key, int64_t t); /* ISO 8601 UTC: 2026-11-26T06:37:42Z */
+#include "cli/cli.h"
+
+/* Each call writes to stdout; c keeps where the object is (json_first). */
+void json_begin(cli_ctx *c);
+void json_end(cli_ctx *c);
+void json_str(cli_ctx *c, const char *key, const char *value); /* NULL: null */
+void json_num(cli_ctx *c, const char *key, uint64_t value);
+void json_bool(cli_ctx *c, const char *key, bool value);
+void json_array(cli_ctx *c, const char *key);
+void json_array_end(cli_ctx *c);
+void json_item(cli_ctx *c);     /* an object inside an array */
+void json_item_end(cli_ctx *c);
+void json_array_str(cli_ctx *c, const char *value); /* a string in an array */
+/* ISO 8601 UTC: 2026-11-26T06:37:42Z */
+void json_time(cli_ctx *c, const char *key, int64_t t);
 /* "warnings":[...], every warning printed so far. */
-void json_warnings(void);
+void json_warnings(cli_ctx *c);
 /* The object of a command that failed: {"ok":false,"error":"...",
  * "warnings":[...]} with every error and warning printed so far. */
-void json_failure(void);
+void json_failure(cli_ctx *c);
 
 #endif

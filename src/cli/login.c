@@ -1,5 +1,7 @@
 /* login.c - PIN entry and logging in to the device. */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,81 +15,133 @@
 #include "util/pin.h"
 
 /* Warns, as ssh does, about a PIN file that other users may read. */
-static void warn_if_readable(FILE *f, const char *path)
+static void warn_if_readable(cli_ctx *c, FILE *f, const char *path)
 {
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
         (st.st_mode & 077))
-        cli_error("warning: the PIN file %s can be read or written by other "
+        cli_error(c, "warning: the PIN file %s can be read or written by other "
                   "users (mode %04o); make it private: chmod 600 %s", path,
                   (unsigned)(st.st_mode & 07777), path);
 }
 
 /* First line of a file, without its newline. */
-static int read_pin_file(const char *path, char *out, size_t cap)
+static int read_pin_file(cli_ctx *c, const char *path, char *out, size_t cap)
 {
     FILE *f = fopen(path, "re");
     if (!f) {
-        cli_error("cannot read a PIN from %s: %s", path, strerror(errno));
+        cli_error(c, "cannot read a PIN from %s: %s", path, strerror(errno));
         return -1;
     }
-    warn_if_readable(f, path);
+    warn_if_readable(c, f, path);
     int got = fgets(out, (int)cap, f) != NULL, bad = ferror(f);
     int saved = errno;
     fclose(f);
     if (got)
         out[strcspn(out, "\r\n")] = '\0';
     if (bad)
-        cli_error("cannot read a PIN from %s: %s", path, strerror(saved));
+        cli_error(c, "cannot read a PIN from %s: %s", path, strerror(saved));
     else if (!got || !out[0])
-        cli_error("the PIN file %s is empty: put the PIN on its first line",
+        cli_error(c, "the PIN file %s is empty: put the PIN on its first line",
                   path);
     return bad || !got || !out[0] ? -1 : 0;
 }
 
+/* Reads a line from the quiet terminal fd, byte by byte: the terminal
+ * sends no signals meanwhile (ISIG off), so the interrupt key arrives as a
+ * byte and ends the prompt here, after the caller restores the echo. 1: a
+ * line; 0: end of input; -1: interrupted. */
+static int read_quiet_line(int fd, const struct termios *t, char *out,
+                           size_t cap)
+{
+    size_t n = 0;
+    unsigned char ch;
+    for (;;) {
+        ssize_t r = read(fd, &ch, 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0 || ch == t->c_cc[VEOF])
+            return n > 0;
+        if (ch == t->c_cc[VINTR] || ch == t->c_cc[VQUIT])
+            return -1;
+        if (ch == '\n' || ch == '\r')
+            return 1;
+        if (ch == t->c_cc[VERASE] || ch == 0x7f || ch == '\b')
+            n -= n > 0;
+        else if (n + 1 < cap)
+            out[n++] = (char)ch;
+        out[n] = '\0';
+    }
+}
+
 int cli_prompt_pin(const char *prompt, char *out, size_t cap)
 {
-    FILE *tty = fopen("/dev/tty", "r+");
+    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
     struct termios old, quiet;
-    if (!tty || !isatty(STDIN_FILENO) || tcgetattr(fileno(tty), &old) != 0) {
-        if (tty)
-            fclose(tty);
+    if (fd < 0 || !isatty(STDIN_FILENO) || tcgetattr(fd, &old) != 0) {
+        if (fd >= 0)
+            close(fd);
         return -1;
     }
     quiet = old;
-    quiet.c_lflag &= ~(tcflag_t)ECHO;
-    fputs(prompt, tty);
-    fflush(tty);
-    tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
-    int ok = fgets(out, (int)cap, tty) != NULL;
-    tcsetattr(fileno(tty), TCSAFLUSH, &old);
-    fputc('\n', tty);
-    fclose(tty);
-    out[ok ? strcspn(out, "\r\n") : 0] = '\0';
-    return ok ? 0 : -1;
+    quiet.c_lflag &= ~(tcflag_t)(ECHO | ICANON | ISIG);
+    quiet.c_cc[VMIN] = 1;
+    quiet.c_cc[VTIME] = 0;
+    out[0] = '\0';
+    (void)!write(fd, prompt, strlen(prompt));
+    tcsetattr(fd, TCSAFLUSH, &quiet);
+    int got = read_quiet_line(fd, &old, out, cap);
+    tcsetattr(fd, TCSAFLUSH, &old);
+    (void)!write(fd, "\n", 1);
+    close(fd);
+    if (got < 0) { /* the echo is back: now stop as the key asked */
+        explicit_bzero(out, cap);
+        raise(SIGINT);
+    }
+    return got > 0 ? 0 : -1;
 }
 
-int cli_get_secret(const char *file, int new_pin, const char *prompt,
-                   char *out, size_t cap)
+/* A secret (CLI_SECRET_*) from file, else the environment, else a prompt;
+ * from says where it came from. 0, or -1 with the reason on stderr. */
+static int read_secret(cli_ctx *c, const char *file, int which,
+                       const char *prompt, char *out, size_t cap,
+                       char from[600])
 {
-    const char *env = new_pin ? "TINYHSM_NEW_PIN" : "TINYHSM_PIN";
-    const char *opt = new_pin ? "--new-pin-file" : "--pin-file";
-    char from[600];
+    static const char *const envs[] = {"TINYHSM_PIN", "TINYHSM_NEW_PIN",
+                                       "TINYHSM_SO_PIN"};
+    static const char *const opts[] = {"--pin-file", "--new-pin-file",
+                                       "--so-pin-file"};
+    static const char *const names[] = {"the PIN", "a new PIN", "the SO PIN"};
+    const char *env = envs[which], *opt = opts[which];
     if (file) {
-        if (read_pin_file(file, out, cap) != 0)
+        if (read_pin_file(c, file, out, cap) != 0)
             return -1;
-        snprintf(from, sizeof(from), "the PIN in %s", file);
+        snprintf(from, 600, "the PIN in %s", file);
     } else if (getenv(env) && *getenv(env)) {
         snprintf(out, cap, "%s", getenv(env));
-        snprintf(from, sizeof(from), "the PIN in $%s", env);
+        snprintf(from, 600, "the PIN in $%s", env);
     } else if (cli_prompt_pin(prompt, out, cap) == 0) {
-        snprintf(from, sizeof(from), "the PIN you typed");
+        snprintf(from, 600, "the PIN you typed");
     } else {
-        cli_error("%s is needed and there is no terminal to ask for it: use "
-                  "%s FILE or %s", new_pin ? "a new PIN" : "the PIN", opt,
-                  env);
+        cli_error(c, "%s is needed and there is no terminal to ask for it: use "
+                  "%s FILE or %s", names[which], opt, env);
         return -1;
     }
+    return 0;
+}
+
+int cli_get_token_pin(cli_ctx *c, const char *prompt, char *out, size_t cap)
+{
+    char from[600];
+    return read_secret(c, c->pin_file, CLI_SECRET_PIN, prompt, out, cap, from);
+}
+
+int cli_get_secret(cli_ctx *c, const char *file, int which,
+                   const char *prompt, char *out, size_t cap)
+{
+    char from[600];
+    if (read_secret(c, file, which, prompt, out, cap, from) != 0)
+        return -1;
     if (thsm_pin_format_ok(out))
         return 0;
     size_t n = strlen(out);
@@ -95,66 +149,86 @@ int cli_get_secret(const char *file, int new_pin, const char *prompt,
                       : n < THSM_PIN_MIN || n > THSM_PIN_MAX
                           ? "its length is wrong; " : "";
     explicit_bzero(out, cap);
-    cli_error("%s is not a valid PIN: %sa PIN is %d to %d printable ASCII "
+    cli_error(c, "%s is not a valid PIN: %sa PIN is %d to %d printable ASCII "
               "characters without spaces (nothing was sent to the device)",
               from, why, THSM_PIN_MIN, THSM_PIN_MAX);
     return -1;
 }
 
-static int no_pin_warning_wanted(void)
+static bool no_pin_warning_wanted(void)
 {
     const char *v = getenv("TINYHSM_NO_PIN_WARNING");
     return !v || !*v || strcmp(v, "0") == 0;
 }
 
-void cli_wrong_pin(unsigned long left, const char *what)
+void cli_wrong_pin(cli_ctx *c, unsigned long left, const char *what)
 {
     if (left == 0)
-        cli_error("%s: that was the last try, so the device is BLOCKED now "
-                  "and will not sign or change keys; only 'tinyhsm "
-                  "decommission --yes' recovers it, and that erases every "
-                  "key", what);
+        cli_error(c, "%s: that was the last try, so the device is BLOCKED now "
+                  "and will not sign or change keys; with an SO PIN, 'tinyhsm "
+                  "pin unblock' sets a new PIN and keeps the keys; without "
+                  "one, only 'tinyhsm decommission --yes' recovers it, and "
+                  "that erases every key", what);
     else
-        cli_error("%s: %lu %s left before the device blocks", what, left,
+        cli_error(c, "%s: %lu %s left before the device blocks", what, left,
                   left == 1 ? "try" : "tries");
 }
 
-/* The device's answer to AT+AUTH in the user's words. */
-static void login_refused(const thsm_at_resp *r)
+const char *cli_blocked_hint(int so_set)
 {
-    unsigned long left;
-    char code[THSM_ESCAPED_MAX(sizeof(r->code_buf))];
-    if (strcmp(r->code, "AUTH_FAILED") == 0 &&
-        sscanf(r->text, "%lu tries left", &left) == 1)
-        cli_wrong_pin(left, "wrong PIN");
-    else if (strcmp(r->code, "AUTH_FAILED") == 0)
-        cli_error("wrong PIN");
-    else if (strcmp(r->code, "PIN_LOCKED") == 0)
-        cli_error("the PIN is blocked now; only 'tinyhsm decommission --yes' "
-                  "(which erases every key) recovers the device");
-    else
-        cli_error("login failed: the device answered %s",
-                  thsm_escape(r->nlines ? r->code : "nothing", code,
-                              sizeof(code)));
+    if (so_set > 0)
+        return "the security officer unblocks it and the keys stay: tinyhsm "
+               "pin unblock";
+    if (so_set == 0)
+        return "only 'tinyhsm decommission --yes' (which erases every key) "
+               "recovers the device";
+    return "with an SO PIN, 'tinyhsm pin unblock' sets a new PIN and keeps "
+           "the keys; without one, only 'tinyhsm decommission --yes' (which "
+           "erases every key) recovers the device";
 }
 
-int cli_login_keep(cli_ctx *c, int blocked_ok, char *pin, size_t cap)
+void cli_pin_delay(cli_ctx *c, unsigned long wait, const char *what)
 {
-    static thsm_at_resp r;
+    cli_error(c, "%s: the device waits after a wrong PIN; wait %lu s before "
+              "the next try (this one spent no try)", what, wait);
+}
+
+/* The device's refusal of the login in the user's words. */
+static void login_refused(cli_ctx *c, const thsm_deny *why)
+{
+    char code[THSM_ESCAPED_MAX(sizeof(why->code))];
+    if (why->kind == THSM_DENY_NO_ANSWER)
+        cli_error(c, "login failed: %s", thsm_at_strerror(why->at_rc));
+    else if (why->kind == THSM_DENY_WRONG_PIN && why->has_left)
+        cli_wrong_pin(c, why->left, "wrong PIN");
+    else if (why->kind == THSM_DENY_WRONG_PIN)
+        cli_error(c, "wrong PIN");
+    else if (why->kind == THSM_DENY_DELAY)
+        cli_pin_delay(c, why->wait, "login refused");
+    else if (why->kind == THSM_DENY_LOCKED)
+        cli_error(c, "the PIN is blocked now; %s", cli_blocked_hint(-1));
+    else
+        cli_error(c, "login failed: the device answered %s",
+                  thsm_escape(why->code, code, sizeof(code)));
+}
+
+int cli_login_keep(cli_ctx *c, bool blocked_ok, char *pin, size_t cap)
+{
     thsm_status st;
-    char err[THSM_ERR_MAX], secret[128];
+    thsm_err err;
+    thsm_deny why;
+    char secret[128];
     if (pin)
         pin[0] = '\0';
-    int has = thsm_hsm_status(&c->at, &st, err, sizeof(err));
-    if (has < 0) {
-        cli_error("%s", err);
+    if (thsm_hsm_status(&c->at, &st, &err) != THSM_OK) {
+        cli_error(c, "%s", err.msg);
         return -1;
     }
-    if (has == 0 || st.auth)
+    if (!st.answered || st.auth)
         return 0; /* the original board has no PIN; or logged in already */
     if (st.pin == THSM_PIN_NONE) {
         if (no_pin_warning_wanted())
-            cli_error("warning: no PIN is set, so anyone who can open the "
+            cli_error(c, "warning: no PIN is set, so anyone who can open the "
                       "port can sign; set one with: tinyhsm pin set "
                       "(TINYHSM_NO_PIN_WARNING=1 silences this)");
         return 0;
@@ -162,25 +236,23 @@ int cli_login_keep(cli_ctx *c, int blocked_ok, char *pin, size_t cap)
     if (st.pin == THSM_PIN_BLOCKED && blocked_ok)
         return 0;
     if (st.pin == THSM_PIN_BLOCKED) {
-        cli_error("the PIN is blocked; only 'tinyhsm decommission --yes' "
-                  "(which erases every key) recovers the device");
+        cli_error(c, "the PIN is blocked; %s",
+                  cli_blocked_hint(st.has_so && st.so == THSM_PIN_SET));
         return -1;
     }
-    if (cli_get_secret(c->pin_file, 0, "TinyHSM PIN: ", secret,
+    if (cli_get_secret(c, c->pin_file, false, "TinyHSM PIN: ", secret,
                        sizeof(secret)) != 0)
         return -1;
-    int rc = thsm_at_cmdf(&c->at, &r, "AT+AUTH PIN=%s", secret);
-    if (rc == THSM_AT_OK && r.ok && pin)
+    int rc = thsm_hsm_auth(&c->at, secret, &why);
+    if (rc == THSM_OK && pin)
         snprintf(pin, cap, "%s", secret);
     explicit_bzero(secret, sizeof(secret));
-    if (rc != THSM_AT_OK)
-        cli_error("login failed: %s", thsm_at_strerror(rc));
-    else if (!r.ok)
-        login_refused(&r);
-    return rc == THSM_AT_OK && r.ok ? 0 : -1;
+    if (rc != THSM_OK)
+        login_refused(c, &why);
+    return rc == THSM_OK ? 0 : -1;
 }
 
-int cli_login(cli_ctx *c, int blocked_ok)
+int cli_login(cli_ctx *c, bool blocked_ok)
 {
     return cli_login_keep(c, blocked_ok, NULL, 0);
 }

@@ -1,7 +1,7 @@
 /*
  * x509.h - what the device needs of X.509: issuing its CA and signer
  * certificates, and reading one back for the INFO answer. Converting PEM,
- * chain checks and public keys from files are host work: host/x509_host.h.
+ * chain checks and public keys from files are host work: crypto/x509_host.h (host only).
  */
 #ifndef THSM_CRYPTO_X509_H
 #define THSM_CRYPTO_X509_H

@@ -1,6 +1,9 @@
 /* daemon.c - the pty and socket server behind tinyhsmd (see daemon.h). */
 #define _GNU_SOURCE /* posix_openpt flags, prctl, struct ucred */
 #include "daemon/daemon.h"
+#include "daemon/activation.h"
+#include "daemon/place.h"
+#include "daemon/pty.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,21 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/mman.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "device/device.h"
 #include "host/defaults.h"
-#include "host/pty.h"
 #include "port/posix/port_posix.h"
 
 #define FLUSH_MS 50  /* audit records reach the disk within this */
@@ -48,6 +47,7 @@ typedef struct {
     int64_t line_since; /* when its unfinished line began (0: none) */
     int64_t out_since;  /* when its answer last made progress */
     int64_t last_seen;  /* its last byte in or request served */
+    uid_t uid;          /* the peer's, for a fair share of the slots */
     size_t in_len, out_len;
     char in[INBOX];
     char out[OUTBOX]; /* socket answers not yet taken; no request of this
@@ -55,14 +55,12 @@ typedef struct {
 } conn;
 
 typedef struct server {
-    int opens;    /* inotify on the pty's opens and closes, or -1 */
-    int slave;    /* our own fd of the pty, opened before the watch: lets us
-                     clear a TIOCEXCL left by a killed client */
-    int clients;  /* open file descriptions of the pty, per inotify */
+    thsm_openers pty; /* who has the pty open */
     int pty_hup;  /* the master reports a hang-up: poll it again after the
                      next open (polling it now would spin) */
     unsigned changes; /* counts changes of the pty's openers */
     int listen_fd;
+    int activated; /* listen_fd is systemd's: its socket is not ours to remove */
     size_t next;  /* round robin: who is served first in the next round */
     unsigned baud;
     struct timespec line_free; /* when the simulated UART is next idle */
@@ -172,49 +170,53 @@ static void harden(void)
                 "may be swapped out\n", strerror(errno));
 }
 
-/* With --allow-uid, others must reach the socket: its directory must let
- * them pass (o+x or g+x); the permission check is then SO_PEERCRED's. */
+static int shared(const thsm_daemon_cfg *cfg)
+{
+    return cfg->n_allow || cfg->n_allow_gids;
+}
+
+/* With --allow-uid or --allow-group, others must reach the socket: its
+ * directory must let them pass (o+x or g+x); the permission check is then
+ * SO_PEERCRED's. */
 static int check_shared_dir(const char *dir)
 {
     struct stat st;
     if (stat(dir, &st) != 0 || !(st.st_mode & 011)) {
-        fprintf(stderr, "tinyhsmd: --allow-uid: the other users cannot enter "
-                "%s; use --link in a directory they can pass through (e.g. "
-                "mode 0711)\n", dir);
+        fprintf(stderr, "tinyhsmd: --allow-uid/--allow-group: the other users "
+                "cannot enter %s; use --link or --socket in a directory they "
+                "can pass through (e.g. mode 0711)\n", dir);
         return -1;
     }
     return 0;
 }
 
-/* Where link, link.sock and link.pid go: the default directory is created
- * private and checked; any other must belong to us or root. */
+/* Where link, link.pid (place.h) and the socket go; when shared, the
+ * socket in a directory the other users can reach. */
 static int check_place(const thsm_daemon_cfg *cfg)
 {
-    char err[600], dir[4096];
-    if (cfg->run_dir && cfg->n_allow) {
-        fprintf(stderr, "tinyhsmd: --allow-uid needs --link PATH: the default "
-                "directory %s is private, so other users cannot reach its "
-                "socket\n", cfg->run_dir);
+    char dir[4096];
+    if (cfg->run_dir && shared(cfg) && !cfg->socket) {
+        fprintf(stderr, "tinyhsmd: --allow-uid needs --link PATH (or --socket "
+                "PATH): the default directory %s is private, so other users "
+                "cannot reach its socket\n", cfg->run_dir);
         return -1;
     }
-    if (cfg->run_dir) {
-        if (mkdir(cfg->run_dir, 0700) != 0 && errno != EEXIST) {
-            fprintf(stderr, "tinyhsmd: cannot create %s: %s\n", cfg->run_dir,
-                    strerror(errno));
-            return -1;
-        }
-        if (thsm_check_private_dir(cfg->run_dir, geteuid(), err, sizeof(err))) {
-            fprintf(stderr, "tinyhsmd: %s\n", err);
-            return -1;
-        }
-        return 0;
-    }
-    thsm_dir_of(cfg->link, dir, sizeof(dir));
-    if (thsm_check_owner("directory", dir, geteuid(), err, sizeof(err)) != 0) {
-        fprintf(stderr, "tinyhsmd: %s\n", err);
+    if (thsm_check_place("tinyhsmd", cfg->link, cfg->run_dir) != 0)
         return -1;
-    }
-    return cfg->n_allow ? check_shared_dir(dir) : 0;
+    thsm_dir_of(cfg->socket ? cfg->socket : cfg->link, dir, sizeof(dir));
+    return shared(cfg) ? check_shared_dir(dir) : 0;
+}
+
+/* Whether a live server listens on path (a daemon serving another link
+ * may hold a socket given with --socket: never take it over). */
+static int answers(const struct sockaddr_un *sa)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int live = fd >= 0 && connect(fd, (const struct sockaddr *)sa,
+                                  sizeof(*sa)) == 0;
+    if (fd >= 0)
+        close(fd);
+    return live;
 }
 
 /* Binds link.sock, replacing a stale socket (we hold the pid file, so no
@@ -229,7 +231,8 @@ static int open_socket(const char *path, int shared)
         return -1;
     }
     memcpy(sa.sun_path, path, strlen(path) + 1);
-    if (lstat(path, &st) == 0 && (!S_ISSOCK(st.st_mode) || unlink(path) != 0)) {
+    if (lstat(path, &st) == 0 && (!S_ISSOCK(st.st_mode) || answers(&sa) ||
+                                  unlink(path) != 0)) {
         fprintf(stderr, "tinyhsmd: %s exists and is not a stale socket; not "
                 "replacing it\n", path);
         return -1;
@@ -283,30 +286,12 @@ static void pty_reset(server *s, thsm_device *dev)
  * refused while more than one process has it open. */
 static void track_openers(server *s, thsm_device *dev)
 {
-    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-    ssize_t n;
-    int changed = 0;
-    while (s->opens >= 0 && (n = read(s->opens, buf, sizeof(buf))) > 0) {
-        for (char *p = buf; p < buf + n;) {
-            const struct inotify_event *e = (const struct inotify_event *)p;
-            if (e->mask & IN_OPEN)
-                s->clients++;
-            if ((e->mask & IN_CLOSE) && s->clients > 0)
-                s->clients--;
-            changed = 1;
-            p += sizeof(*e) + e->len;
-        }
-    }
-    if (changed && !s->clients && s->slave >= 0) {
-        ioctl(s->slave, TIOCNXCL); /* a killed client's TIOCEXCL must not stay */
-        tcflush(s->slave, TCIFLUSH); /* nor its unread answers */
-    }
-    if (changed) {
+    if (thsm_openers_changed(&s->pty)) {
         pty_reset(s, dev);
         s->pty_hup = 0;
         s->changes++;
     }
-    s->conns[0].s.login_blocked = s->clients > 1;
+    s->conns[0].s.login_blocked = s->pty.clients > 1;
 }
 
 /* Length of c's first request: through its CR or LF (and the LF of a
@@ -395,14 +380,44 @@ static void serve_round(server *s, thsm_device *dev)
     s->next = (s->next + 1) % NCONN;
 }
 
-static int allowed(const server *s, uid_t uid)
+/* Whether gid is among the groups the peer on fd had when it connected:
+ * its gid, or a supplementary group (SO_PEERGROUPS). */
+static int peer_in_group(int fd, const struct ucred *cred, gid_t gid)
 {
-    if (uid == geteuid() || uid == 0)
+    gid_t few[256], *g = few;
+    socklen_t len = sizeof(few);
+    int found = cred->gid == gid;
+    int rc = found ? 0 : getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len);
+    if (!found && rc != 0 && errno == ERANGE && (g = malloc(len)) != NULL)
+        rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len);
+    for (size_t i = 0; !found && rc == 0 && i < len / sizeof(gid_t); i++)
+        found = g[i] == gid;
+    if (g != few)
+        free(g);
+    return found;
+}
+
+static int allowed(const server *s, int fd, const struct ucred *cred)
+{
+    if (cred->uid == geteuid() || cred->uid == 0)
         return 1;
     for (size_t i = 0; i < s->cfg->n_allow; i++)
-        if (s->cfg->allow_uids[i] == uid)
+        if (s->cfg->allow_uids[i] == cred->uid)
+            return 1;
+    for (size_t i = 0; i < s->cfg->n_allow_gids; i++)
+        if (peer_in_group(fd, cred, s->cfg->allow_gids[i]))
             return 1;
     return 0;
+}
+
+/* A shared daemon says who connected (its stderr is the journal under
+ * systemd); the audit log's records have no field for it. */
+static void note_peer(const server *s, const struct ucred *cred, int ok)
+{
+    if (shared(s->cfg))
+        fprintf(stderr, "tinyhsmd: connection from uid %lu (pid %ld) %s\n",
+                (unsigned long)cred->uid, (long)cred->pid,
+                ok ? "accepted" : "refused: not allowed");
 }
 
 static conn *free_slot(server *s)
@@ -413,48 +428,72 @@ static conn *free_slot(server *s)
     return NULL;
 }
 
-/* The socket client idle the longest: nothing in, nothing out. */
-static conn *idlest(server *s)
+static size_t conns_of(const server *s, uid_t uid)
+{
+    size_t n = 0;
+    for (size_t i = 1; i < NCONN; i++)
+        n += s->conns[i].fd >= 0 && s->conns[i].uid == uid;
+    return n;
+}
+
+/* The idle socket client (nothing in, nothing out) to close for a new one
+ * of uid: one of the uid holding the most connections, uid itself on a
+ * tie, the longest idle first. So a user who fills the slots closes only
+ * their own connections, never another user's login. */
+static conn *idlest(server *s, uid_t uid)
 {
     conn *best = NULL;
+    size_t best_n = 0;
     for (size_t i = 1; i < NCONN; i++) {
         conn *c = &s->conns[i];
-        if (c->fd >= 0 && !c->in_len && !c->out_len &&
-            (!best || c->last_seen < best->last_seen))
-            best = c;
+        if (c->fd < 0 || c->in_len || c->out_len)
+            continue;
+        size_t n = conns_of(s, c->uid);
+        bool better = !best || n > best_n ||
+                      (n == best_n && c->uid == uid && best->uid != uid) ||
+                      (n == best_n && (c->uid == uid) == (best->uid == uid) &&
+                       c->last_seen < best->last_seen);
+        if (better)
+            best = c, best_n = n;
     }
     return best;
 }
 
 /* Accepts one waiting client, if its uid may use us, into a free slot or
- * else the slot of the client idle the longest (which is closed): a new
- * client never waits longer than STALL_MS for a slot. */
+ * else the slot of an idle client (closed; see idlest): a new client never
+ * waits longer than STALL_MS for a slot. */
 static void accept_client(server *s, thsm_device *dev)
 {
-    struct ucred cred;
+    struct ucred cred = {.pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1};
     socklen_t len = sizeof(cred);
     int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
         return;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
-        !allowed(s, cred.uid)) {
-        char msg[120];
+    int ok = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+             allowed(s, fd, &cred);
+    note_peer(s, &cred, ok);
+    if (!ok) {
+        char msg[140];
         int n = snprintf(msg, sizeof(msg), "ERROR NOT_ALLOWED uid %lu may not "
-                         "use this device (see tinyhsmd --allow-uid)\r\n\r\n",
-                         (unsigned long)cred.uid);
+                         "use this device (see tinyhsmd --allow-uid, "
+                         "--allow-group)\r\n\r\n", (unsigned long)cred.uid);
         (void)!send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
         close(fd);
         return;
     }
     conn *c = free_slot(s);
-    if (!c && (c = idlest(s)) != NULL)
+    if (!c && (c = idlest(s, cred.uid)) != NULL)
         conn_close(c, dev);
     if (!c) {
         close(fd); /* not reached: we accept only with a slot to give */
         return;
     }
     c->fd = fd;
+    c->uid = cred.uid;
     c->last_seen = now_ns();
+    /* who refused requests and acknowledgements came from, in the log */
+    snprintf(c->s.peer, sizeof(c->s.peer), THSM_LOG_DETAIL_UID "%lu",
+             (unsigned long)cred.uid);
 }
 
 /* Reads what a client sent into its inbox. Returns -1 when it hung up. */
@@ -479,13 +518,13 @@ static int fill_inbox(server *s, conn *c)
 static nfds_t watch(server *s, struct pollfd *p, conn **who)
 {
     nfds_t n = 0;
-    if (s->opens >= 0)
-        p[n] = (struct pollfd){s->opens, POLLIN, 0}, who[n++] = NULL;
-    if (free_slot(s) || idlest(s))
+    if (s->pty.watch >= 0)
+        p[n] = (struct pollfd){s->pty.watch, POLLIN, 0}, who[n++] = NULL;
+    if (free_slot(s) || idlest(s, geteuid()))
         p[n] = (struct pollfd){s->listen_fd, POLLIN, 0}, who[n++] = NULL;
     for (size_t i = 0; i < NCONN; i++) {
         conn *c = &s->conns[i];
-        int pty_quiet = i == 0 && (s->pty_hup || (s->opens >= 0 && !s->clients));
+        int pty_quiet = i == 0 && (s->pty_hup || (s->pty.watch >= 0 && !s->pty.clients));
         short ev = (c->in_len < sizeof(c->in) ? POLLIN : 0) |
                    (c->out_len ? POLLOUT : 0);
         if (c->fd >= 0 && ev && !pty_quiet)
@@ -544,11 +583,11 @@ static void serve(server *s, thsm_device *dev, volatile sig_atomic_t *stop)
         track_openers(s, dev);
         nfds_t n = watch(s, p, who);
         int wait = ready(s) ? 0 : next_stall_ms(s, flush_due(dev, &dirty_since));
-        if (s->pty_hup && s->opens < 0 && wait > IDLE_MS)
+        if (s->pty_hup && s->pty.watch < 0 && wait > IDLE_MS)
             wait = IDLE_MS; /* no inotify: look at the pty now and then */
         if (poll(p, n, wait) < 0)
             continue; /* a signal: look at stop */
-        if (s->opens < 0)
+        if (s->pty.watch < 0)
             s->pty_hup = 0;
         unsigned seen = s->changes;
         track_openers(s, dev);
@@ -574,24 +613,23 @@ static int claim_place(server *s, const char *pty, int *pid_fd)
     return 0;
 }
 
-/* Our own fd of the pty (opened before the watch, so it is not counted as
- * an opener), the socket, the link, and the inotify watch. */
+/* The socket, the link, and the watch on the pty's openers. */
 static int open_endpoints(server *s, const char *pty, char *sock, size_t cap)
 {
     const char *link = s->cfg->link;
-    if (thsm_companion(link, ".sock", sock, cap) != 0) {
-        fprintf(stderr, "tinyhsmd: link path %s is too long\n", link);
+    int n = s->cfg->socket ? snprintf(sock, cap, "%s", s->cfg->socket) : 0;
+    if (n < 0 || (size_t)n >= cap ||
+        (!s->cfg->socket && thsm_companion(link, ".sock", sock, cap) != 0)) {
+        fprintf(stderr, "tinyhsmd: link or socket path is too long\n");
         return -1;
     }
-    s->slave = open(pty, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-    if ((s->listen_fd = open_socket(sock, s->cfg->n_allow > 0)) < 0 ||
-        thsm_make_link("tinyhsmd", link, pty) != 0)
+    s->listen_fd = thsm_activation_socket(sock, shared(s->cfg));
+    s->activated = s->listen_fd >= 0;
+    if (s->listen_fd == THSM_NOT_ACTIVATED)
+        s->listen_fd = open_socket(sock, shared(s->cfg));
+    if (s->listen_fd < 0 || thsm_make_link("tinyhsmd", link, pty) != 0)
         return -1;
-    s->opens = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (s->opens >= 0 && inotify_add_watch(s->opens, pty, IN_OPEN | IN_CLOSE) < 0) {
-        close(s->opens);
-        s->opens = -1;
-    }
+    thsm_openers_watch(&s->pty, pty, s->conns[0].fd);
     return 0;
 }
 
@@ -600,14 +638,12 @@ static int open_endpoints(server *s, const char *pty, char *sock, size_t cap)
 static void close_endpoints(server *s, const char *pty, const char *sock)
 {
     if (s->listen_fd >= 0) {
-        unlink(sock);
+        if (!s->activated)
+            unlink(sock);
         close(s->listen_fd);
     }
     thsm_remove_link(s->cfg->link, pty);
-    if (s->opens >= 0)
-        close(s->opens);
-    if (s->slave >= 0)
-        close(s->slave);
+    thsm_openers_close(&s->pty);
 }
 
 static void init_conns(server *s, int master)
@@ -628,6 +664,7 @@ static int run_device(server *s, thsm_device *dev, const char *pty,
     if (open_endpoints(s, pty, sock, sizeof(sock)) == 0) {
         printf("%s\n", pty);
         fflush(stdout);
+        thsm_activation_ready();
         fprintf(stderr, "tinyhsmd: serving on %s (link %s, socket %s), state "
                 "in %s\n", pty, s->cfg->link, sock, s->cfg->state_dir);
         serve(s, dev, stop);
@@ -645,16 +682,28 @@ static int start_device(thsm_device *dev, const thsm_port *port,
                         const char *state_dir)
 {
     char findings[128];
+    const thsm_state_format *f = thsm_device_state_format(dev);
     if (thsm_device_init(dev, port) != 0) {
         fprintf(stderr, "tinyhsmd: cannot use the state in %s: %s\n"
-                "tinyhsmd: nothing was changed; move the directory away to "
-                "start a new device\n", state_dir,
-                thsm_device_storage_reason(dev));
+                "tinyhsmd: nothing was changed%s\n", state_dir,
+                thsm_device_storage_reason(dev),
+                f->newer ? "" : "; move the directory away to start a new "
+                                "device");
         return -1;
     }
+    if (f->old_format && f->kept)
+        fprintf(stderr, "tinyhsmd: state.bin has the older state format "
+                "%02d; the next change writes format %02d; the file as it "
+                "was is kept as state.bin.v%02d, for a downgrade\n",
+                f->old_format, THSM_STATE_FORMAT, f->old_format);
+    else if (f->old_format)
+        fprintf(stderr, "tinyhsmd: warning: state.bin has the older state "
+                "format %02d and could not be copied to state.bin.v%02d; the "
+                "next change writes format %02d, which older versions cannot "
+                "read\n", f->old_format, f->old_format, THSM_STATE_FORMAT);
     thsm_device_findings(dev, findings, sizeof(findings));
     if (findings[0])
-        fprintf(stderr, "tinyhsmd: warning: %s (see AT+HSM_STATUS? and "
+        fprintf(stderr, "tinyhsmd: warning: %s (see tinyhsm info and "
                         "tinyhsm log --verify)\n", findings);
     return 0;
 }
@@ -663,9 +712,10 @@ static int start_device(thsm_device *dev, const thsm_port *port,
 static int run_state(server *s, const char *pty, volatile sig_atomic_t *stop)
 {
     thsm_port port;
-    char err[512];
+    char err[1024];
     const char *dir = s->cfg->state_dir;
-    if (thsm_posix_port_open(&secrets.pp, dir, &port, err, sizeof(err))) {
+    if (thsm_posix_port_open_rk(&secrets.pp, dir, &s->cfg->root_key,
+                                "tinyhsmd", &port, err, sizeof(err))) {
         fprintf(stderr, "tinyhsmd: %s\n", err);
         return 1;
     }
@@ -682,7 +732,7 @@ int thsm_daemon_run(const thsm_daemon_cfg *cfg, volatile sig_atomic_t *stop)
     server *s = &secrets.srv;
     char pty[256];
     int pid_fd = -1, rc = 1;
-    *s = (server){.opens = -1, .slave = -1, .listen_fd = -1, .baud = cfg->baud,
+    *s = (server){.pty = THSM_OPENERS_NONE, .listen_fd = -1, .baud = cfg->baud,
                   .cfg = cfg};
     harden();
     int master = thsm_open_pty(pty, sizeof(pty));

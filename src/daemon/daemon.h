@@ -4,8 +4,10 @@
  * One device, served on:
  * - link.sock, a Unix-domain stream socket: each connection is one client
  *   with its own session and login; peers of another uid are refused unless
- *   allowed. Several clients may be connected; their requests are served one
- *   at a time, in turn (round robin, one request per client per turn).
+ *   allowed (by uid, or by a group among the peer's groups). With sharing
+ *   on, every connection's uid is logged on stderr (the journal). Several
+ *   clients may be connected; their requests are served one at a time, in
+ *   turn (round robin, one request per client per turn).
  * - a pty, pointed at by link, for the original scripts and parity with the
  *   board: everyone who has it open shares one session, which ends whenever
  *   the set of openers changes; a login is refused while more than one
@@ -22,6 +24,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "port/posix/rootkey.h"
+
 #define THSM_DAEMON_ALLOW_MAX 8
 
 typedef struct {
@@ -30,8 +34,12 @@ typedef struct {
     const char *run_dir;   /* the default link's private directory, created
                               and checked; NULL for a link given by the user */
     unsigned baud;         /* 0: as fast as the pty goes; else 8N1 pacing */
+    const char *socket;    /* the socket's path; NULL: link + ".sock" */
     uid_t allow_uids[THSM_DAEMON_ALLOW_MAX]; /* other uids allowed on the socket */
     size_t n_allow;
+    gid_t allow_gids[THSM_DAEMON_ALLOW_MAX]; /* members of these groups too */
+    size_t n_allow_gids;
+    thsm_root_key_opts root_key; /* path NULL: the key beside the state */
 } thsm_daemon_cfg;
 
 /* Serves until *stop is set (SIGINT/SIGTERM/SIGHUP handlers set it). Prints

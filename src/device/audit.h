@@ -8,8 +8,6 @@
 #include "device/device.h"
 
 #define THSM_AUDIT_OBJECT "audit.log"
-#define THSM_AUDIT_CHAIN_AT 136 /* offset of the chain field */
-#define THSM_LOG_PER_ANSWER 32  /* records per AT+LOG? answer */
 
 /* Results of thsm_audit_append besides 0. */
 #define THSM_AUDIT_ERROR (-1)
@@ -37,20 +35,39 @@ void thsm_audit_damage(thsm_device *dev, uint8_t kind, uint32_t at);
  * (the caller refuses what needed the record and seals the finding). */
 int thsm_audit_append(thsm_device *dev, const char *event, const thsm_slot *key,
                       const uint8_t *digest, const char *result);
+/* thsm_audit_append with a text for the digest field (proto/log.h's
+ * details, one word; NULL or "" for none). */
+int thsm_audit_append_text(thsm_device *dev, const char *event,
+                           const thsm_slot *key, const char *detail,
+                           const char *result);
+/* A refused key or PIN command (error code, command without AT+, the
+ * session's peer or ""). The first of a kind (code, command, peer) in
+ * THSM_REFUSAL_WINDOW seconds is recorded at once; the repeats are counted
+ * and recorded together ("COUNT=<n>,FROM=<t1>,TO=<t2>") when the window
+ * ends or before any other record. Refusals never take the reserve of a
+ * bounded log: they are counted until there is room. */
+void thsm_audit_refused(thsm_device *dev, const char *code, const char *cmd,
+                        const char *peer);
+/* Writes the records of counted refusals: all of them, or (all false) the
+ * ones whose window ended. */
+void thsm_audit_refusals_write(thsm_device *dev, bool all);
+/* Whether counted refusals wait for their window's record (and may be
+ * written). */
+bool thsm_audit_refusals_due(const thsm_device *dev);
 /* Makes the records so far durable and remembers them as synced. 0 or -1. */
 int thsm_audit_sync(thsm_device *dev);
 /* Whether the log object no longer holds exactly the records the device
  * wrote (its size, so cheap). When so, notes the first damage
  * (MISSING_FROM_<n>, or BROKEN_AT_<n> for records it did not write), marks
- * it for the next flush to seal, writes the reason to why and returns 1. */
-int thsm_audit_check(thsm_device *dev, char *why, size_t cap);
+ * it for the next flush to seal, writes the reason to why and returns true. */
+bool thsm_audit_check(thsm_device *dev, char *why, size_t cap);
 /* thsm_audit_check, and when it finds damage, starts a new segment: takes
  * the log as the medium now holds it and appends a RECORDS_LOST (or
  * RECORDS_FOREIGN) record naming the records "<first>-<last>". Called
  * before every append; the caller refuses what needed the record and
  * flushes. */
-int thsm_audit_recover(thsm_device *dev, char *why, size_t cap);
-/* Reads n records from record from into out (n * THSM_AUDIT_RECORD bytes).
+bool thsm_audit_recover(thsm_device *dev, char *why, size_t cap);
+/* Reads n records from record from into out (n * THSM_LOG_RECORD bytes).
  * 0 or -1. */
 int thsm_audit_read(thsm_device *dev, uint32_t from, uint32_t n, char *out);
 

@@ -15,6 +15,7 @@
 #ifndef THSM_DEVICE_H
 #define THSM_DEVICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,24 +23,46 @@
 #include "crypto/p256.h"
 #include "crypto/x509.h"
 #include "port/port.h"
+#include "proto/at.h"
+#include "proto/log.h"
 #include "util/pin.h"
 
-#define THSM_LINE_MAX 1024 /* longest request, without CR LF */
-#define THSM_RESP_MAX 8192 /* longest response */
+/* The old names of the protocol's limits, still used by src/daemon. */
+#define THSM_LINE_MAX THSM_PROTO_LINE_MAX
+#define THSM_RESP_MAX THSM_PROTO_ANSWER_MAX
 #define THSM_CERT_MAX THSM_X509_DER_MAX
-#define THSM_VERSION "0.1.0"
+#ifndef THSM_VERSION /* the build passes the VERSION file's; 0.0.0: outside it */
+#define THSM_VERSION "0.0.0"
+#endif
 #ifndef THSM_PRODUCT /* the build names the product (AT+VERSION?) */
 #define THSM_PRODUCT "tinyhsmd"
 #endif
 #define THSM_WRAP_LEN 60      /* nonce (12) + wrapped private key (32) + tag (16) */
 #define THSM_PIN_TRIES 5
-#define THSM_AUDIT_RECORD 201 /* bytes per audit record, newline included */
+#define THSM_SO_PIN_TRIES 10  /* the security officer's PIN (PUK) */
 #define THSM_LOG_BATCH 8      /* audit records read at a time at start */
-/* Largest sealed state: magic, nonce, body (generation, PIN record, two
- * slots with certificates, log anchor), tag. store.c checks its layout
- * against it. */
+#define THSM_STATE_FORMAT 6 /* the state.bin format this core writes */
+#define THSM_REFUSAL_KINDS 8  /* kinds of refusal counted one by one */
+#define THSM_REFUSAL_WINDOW 10 /* seconds a kind's repeats are counted before
+                                  their record is written */
+#define THSM_LOG_RESERVE_DIV 8 /* refusals leave the last 1/8 of a bounded log
+                                  to signatures and state changes */
+#define THSM_LOG_RESERVE_MIN 4 /* ... and at least this many records */
+#define THSM_LOG_CHANGE_RESERVE 8 /* the last records of a bounded log are
+                                     for state changes alone: signatures
+                                     stop before them, so a PIN change, a
+                                     login and a clear still fit */
+#define THSM_PEER_LEN 24       /* "UID=<u>" of a session, or "" */
+/* Largest sealed state: magic, writer's version, nonce, body (generation,
+ * PIN record, two slots with certificates, log anchor, roles, log base),
+ * tag. store.c checks its layout against it. */
 #define THSM_STATE_FILE_MAX \
-    (8 + 12 + 4 + 52 + 2 * (1 + 65 + THSM_WRAP_LEN + 2 + THSM_CERT_MAX) + 42 + 16)
+    (8 + 16 + 12 + 4 + 52 + 2 * (1 + 65 + THSM_WRAP_LEN + 2 + THSM_CERT_MAX) + 42 + \
+     THSM_ROLES_LEN + THSM_LOG_V06_LEN + 16)
+/* v05 tail: the user record's KEK wrap and last failure, the SO record */
+#define THSM_ROLES_LEN (2 * (1 + THSM_WRAP_LEN + 8) + 52)
+/* v06 tail: the log's base and the acknowledgement of its findings */
+#define THSM_LOG_V06_LEN (4 + 32 + 1 + 4)
 
 /* Sends one complete response (several lines, CR LF each, an empty line last). */
 typedef void (*thsm_output_fn)(void *ctx, const char *data, size_t len);
@@ -58,13 +81,26 @@ typedef struct {
     size_t cert_len;
 } thsm_slot;
 
+/* What loading state.bin found about its format. */
+typedef struct {
+    int newer;      /* refused: a newer TinyHSM's format (the reason says which) */
+    int old_format; /* read from this older format (0: the current one); the
+                       next save writes the current one */
+    int kept;       /* that file is kept as state.bin.v<old_format> */
+} thsm_state_format;
+
 /* The PIN record: never the PIN itself. */
 typedef struct {
     int set;
     uint8_t tries;      /* attempts left; 0 = blocked */
     thsm_kdf_params kdf; /* the KDF and cost this PIN was set with */
     uint8_t salt[16];
-    uint8_t check[32];  /* HMAC(KEK, "check"): tells a right PIN from a wrong one */
+    uint8_t check[32];  /* HMAC(role key, "check"): tells a right PIN from a
+                           wrong one */
+    uint8_t has_wrap;   /* wrapped holds the KEK sealed under the role key;
+                           0: the role key is the KEK (user PINs before v05) */
+    uint8_t wrapped[THSM_WRAP_LEN];
+    int64_t last_fail;  /* port->now() of the last wrong PIN; 0: none */
 } thsm_pin;
 
 /* What was found wrong with the audit log or the state (sticky: kept in the
@@ -84,12 +120,18 @@ typedef struct {
     uint8_t damage;     /* THSM_LOG_* */
     uint32_t damage_at; /* first record concerned */
     uint8_t rolled_back; /* an older state.bin was found at some start */
+    uint32_t base;      /* first record the log object holds (a clear
+                           archived the ones before) */
+    uint8_t base_head[32]; /* chain value before record base */
+    uint8_t acked;      /* the findings above were acknowledged ... */
+    uint32_t ack_at;    /* ... by this record */
 } thsm_log_anchor;
 
 /* Persistent state: what survives a reset. */
 typedef struct {
     uint32_t generation; /* bumped by every save */
     thsm_pin pin;
+    thsm_pin so;         /* the security officer's PIN (PUK) */
     thsm_slot ca;
     thsm_slot signer;
     thsm_log_anchor log;
@@ -100,23 +142,37 @@ typedef struct {
 typedef struct thsm_session {
     thsm_output_fn out;   /* receives each complete response */
     void *out_ctx;
-    char line[THSM_LINE_MAX + 1];
+    char line[THSM_PROTO_LINE_MAX + 1];
     size_t line_len;
     int line_overflow, line_bad_byte, last_was_cr;
     int authed;           /* this connection logged in (AT+AUTH or AT+PIN_SET) */
     uint32_t auth_epoch;  /* login valid only while equal to the device's epoch */
+    int so;               /* the login is the security officer's (AT+AUTH SO=) */
     int login_blocked;    /* set by the transport: while non-zero, AT+AUTH and
                              AT+PIN_SET answer ERROR AUTH_REFUSED <why> and
                              spend no try (the pty is open by more than one
                              process) */
+    char peer[THSM_PEER_LEN]; /* set by the transport: "UID=<u>" of the
+                                 client when known, for the audit log */
 } thsm_session;
+
+/* Refusals of one kind (error code, command, client) counted since the
+ * first of them was recorded, until their record is written. */
+typedef struct {
+    const char *code;     /* error code; NULL: a free entry */
+    const char *cmd;      /* the command, without AT+ */
+    char peer[THSM_PEER_LEN];
+    int64_t opened;       /* when the kind's first refusal was recorded */
+    int64_t first, last;  /* times of the refusals counted */
+    uint32_t count;       /* refusals counted, not yet recorded */
+} thsm_refusals;
 
 /* Large buffers a request needs at one time only, out of the stack (an MCU
  * thread has 4 KiB for the core). Each user is a leaf: none holds one
  * member while calling code that uses another. */
 typedef union {
     uint8_t sealed[THSM_STATE_FILE_MAX + 1]; /* store.c: state.bin */
-    char log_batch[THSM_LOG_BATCH * THSM_AUDIT_RECORD]; /* audit.c, at start */
+    char log_batch[THSM_LOG_BATCH * THSM_LOG_RECORD]; /* audit.c, at start */
     char text[2 * THSM_CERT_MAX + 1]; /* handlers: certificate hex or base64 */
 } thsm_work;
 
@@ -127,7 +183,7 @@ typedef struct {
     thsm_session *sess;
 
     /* response being built */
-    char resp[THSM_RESP_MAX];
+    char resp[THSM_PROTO_ANSWER_MAX];
     size_t resp_len;
     int resp_overflow; /* the answer did not fit: replaced by an error */
 
@@ -148,6 +204,8 @@ typedef struct {
     uint8_t log_synced_head[32];
     thsm_log_anchor anchor; /* what the next save seals: synced count and
                                head, damage found (kept across reloads) */
+    thsm_refusals refused[THSM_REFUSAL_KINDS + 1]; /* the last: all other
+                                                      kinds together */
     uint32_t log_pin_fails; /* wrong PINs the log holds since the last
                                AUTH, PIN_SET or DECOMMISSION (at start) */
     const char *err_code;   /* error code of the answer being built, or NULL */
@@ -156,6 +214,7 @@ typedef struct {
     /* storage health: non-zero when the stored state could not be read */
     int storage_error;
     char storage_reason[128];
+    thsm_state_format format; /* what loading state.bin found */
 
     thsm_state st;
     thsm_state fresh; /* state.bin being loaded, before it replaces st */
@@ -181,13 +240,16 @@ void thsm_device_disconnect(thsm_device *dev, thsm_session *s);
 
 /* Whether audit records wait to be made durable; the caller then calls
  * thsm_device_flush() soon (tinyhsmd: within 50 ms, or when idle). */
-int thsm_device_flush_pending(const thsm_device *dev);
+bool thsm_device_flush_pending(const thsm_device *dev);
 void thsm_device_flush(thsm_device *dev);
 
 /* What was found wrong with the audit log or the state (at this start or
  * an earlier one), as AT+HSM_STATUS? names it, e.g. "LOG_STATE=MISSING_FROM_6
  * STATE=ROLLED_BACK"; "" when nothing. out holds at least 80 bytes. */
 void thsm_device_findings(const thsm_device *dev, char *out, size_t cap);
+
+/* What the last load of state.bin found about its format. */
+const thsm_state_format *thsm_device_state_format(const thsm_device *dev);
 
 /* Why the stored state could not be read, or "" when it could. */
 const char *thsm_device_storage_reason(const thsm_device *dev);

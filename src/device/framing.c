@@ -3,7 +3,7 @@
  * (layer: framing, the top). The public entry points of device.h that take
  * bytes or sessions live here; the rest of the core never calls up into it.
  *
- * A request ends at CR, LF or CR LF. Bytes beyond THSM_LINE_MAX and bytes
+ * A request ends at CR, LF or CR LF. Bytes beyond THSM_PROTO_LINE_MAX and bytes
  * outside printable ASCII are not acted on: the whole line is refused once
  * its end arrives, so a refused line can never be half-executed.
  */
@@ -35,10 +35,11 @@ static void end_line(thsm_device *dev, thsm_session *s)
     s->line[s->line_len] = '\0';
     dev->sess = s;
     if (s->line_overflow)
-        thsm_resp_error(dev, "LINE_TOO_LONG", "request longer than %d bytes",
-                        THSM_LINE_MAX);
+        thsm_resp_error(dev, THSM_E_LINE_TOO_LONG,
+                        "request longer than %d bytes",
+                        THSM_PROTO_LINE_MAX);
     else if (s->line_bad_byte)
-        thsm_resp_error(dev, "BAD_CHAR",
+        thsm_resp_error(dev, THSM_E_BAD_CHAR,
                         "request contains a non-ASCII or control byte");
     else if (s->line_len > 0)
         thsm_session_request(dev, s->line);
@@ -65,7 +66,7 @@ void thsm_device_input(thsm_device *dev, thsm_session *s, const uint8_t *data,
         }
         if (c < 0x20 || c > 0x7e)
             s->line_bad_byte = 1;
-        if (s->line_len < THSM_LINE_MAX)
+        if (s->line_len < THSM_PROTO_LINE_MAX)
             s->line[s->line_len++] = (char)c;
         else
             s->line_overflow = 1;

@@ -27,7 +27,7 @@ static int new_key(thsm_device *dev, thsm_slot *s, const char *name)
     thsm_p256_key fresh = {0};
     if (thsm_p256_generate(&fresh) != 0) {
         thsm_p256_key_clear(&fresh);
-        thsm_resp_error(dev, "CRYPTO", "key generation failed");
+        thsm_resp_error(dev, THSM_E_CRYPTO, "key generation failed");
         return -1;
     }
     thsm_slot_forget_key(s);
@@ -37,7 +37,7 @@ static int new_key(thsm_device *dev, thsm_slot *s, const char *name)
     s->cert_len = 0;
     if (thsm_slot_wrap(s, name, dev->kek) != 0) {
         thsm_device_reload(dev);
-        thsm_resp_error(dev, "CRYPTO", "key wrapping failed");
+        thsm_resp_error(dev, THSM_E_CRYPTO, "key wrapping failed");
         return -1;
     }
     return 0;
@@ -52,14 +52,14 @@ typedef struct {
 static int parse_cert_params(thsm_device *dev, const thsm_params *ps,
                              cert_params *cp)
 {
-    cp->name.c = thsm_params_get(ps, "C");
-    cp->name.o = thsm_params_get(ps, "O");
-    cp->name.cn = thsm_params_get(ps, "CN");
+    cp->name.c = thsm_params_get(ps, THSM_P_C);
+    cp->name.o = thsm_params_get(ps, THSM_P_O);
+    cp->name.cn = thsm_params_get(ps, THSM_P_CN);
     const char *why = thsm_cert_values_check(
-        cp->name.c, cp->name.o, cp->name.cn, thsm_params_get(ps, "START"),
-        thsm_params_get(ps, "DAYS"), &cp->start, &cp->end);
+        cp->name.c, cp->name.o, cp->name.cn, thsm_params_get(ps, THSM_P_START),
+        thsm_params_get(ps, THSM_P_DAYS), &cp->start, &cp->end);
     if (why)
-        thsm_resp_error(dev, "BAD_PARAM", "%s", why);
+        thsm_resp_error(dev, THSM_E_BAD_PARAM, "%s", why);
     return why ? -1 : 0;
 }
 
@@ -82,31 +82,32 @@ static int issue(thsm_device *dev, const cert_params *cp, thsm_p256_key *key,
                             sizeof(into->cert), &into->cert_len) == 0)
             return 0;
     }
-    thsm_resp_error(dev, "CRYPTO", "certificate creation failed");
+    thsm_resp_error(dev, THSM_E_CRYPTO, "certificate creation failed");
     return -1;
 }
 
-static int get_format(thsm_device *dev, const thsm_params *ps, int *der)
+static int get_format(thsm_device *dev, const thsm_params *ps, bool *der)
 {
-    const char *f = thsm_params_get(ps, "FORMAT");
-    *der = f && strcmp(f, "DER") == 0;
-    if (f && !*der && strcmp(f, "PEM") != 0) {
-        thsm_resp_error(dev, "BAD_PARAM", "FORMAT must be PEM or DER");
+    const char *f = thsm_params_get(ps, THSM_P_FORMAT);
+    *der = f && strcmp(f, THSM_V_FORMAT_DER) == 0;
+    if (f && !*der && strcmp(f, THSM_V_FORMAT_PEM) != 0) {
+        thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_FORMAT " must be "
+                        THSM_V_FORMAT_PEM " or " THSM_V_FORMAT_DER);
         return -1;
     }
     return 0;
 }
 
-static void send_cert(thsm_device *dev, const thsm_slot *s, int der)
+static void send_cert(thsm_device *dev, const thsm_slot *s, bool der)
 {
     if (!der) {
-        thsm_resp_line(dev, "OK");
+        thsm_resp_line(dev, THSM_ANS_OK);
         thsm_resp_pem(dev, s->cert, s->cert_len);
         return;
     }
     char *hex = dev->work.text; /* 2 * THSM_CERT_MAX + 1 bytes */
     thsm_hex(s->cert, s->cert_len, hex);
-    thsm_resp_line(dev, "OK %lu %s", (unsigned long)s->cert_len, hex);
+    thsm_resp_line(dev, THSM_ANS_OK " %lu %s", (unsigned long)s->cert_len, hex);
 }
 
 /* Lines of a readable summary; none starts with O, K or a space. */
@@ -114,7 +115,7 @@ static void send_info(thsm_device *dev, const thsm_slot *s)
 {
     thsm_x509_info info;
     if (thsm_x509_parse(s->cert, s->cert_len, &info) != 0) {
-        thsm_resp_error(dev, "CRYPTO", "stored certificate does not parse");
+        thsm_resp_error(dev, THSM_E_CRYPTO, "stored certificate does not parse");
         return;
     }
     char from[THSM_TIME_TEXT], to[THSM_TIME_TEXT], fp[2 * THSM_SHA256_LEN + 1];
@@ -123,7 +124,7 @@ static void send_info(thsm_device *dev, const thsm_slot *s)
     thsm_format_time(info.not_after, to);
     thsm_sha256(s->key.pub, THSM_P256_PUB_LEN, digest);
     thsm_hex(digest, sizeof(digest), fp);
-    thsm_resp_line(dev, "OK");
+    thsm_resp_line(dev, THSM_ANS_OK);
     thsm_resp_line(dev, "Subject: %s", info.subject);
     thsm_resp_line(dev, "Issuer: %s", info.issuer);
     thsm_resp_line(dev, "Serial: %s", info.serial_hex);
@@ -135,16 +136,15 @@ static void send_info(thsm_device *dev, const thsm_slot *s)
 
 /* ---- handlers ----------------------------------------------------------- */
 
-/* ---- handlers ----------------------------------------------------------- */
-
 void thsm_h_ca_new_cert(thsm_device *dev, const thsm_params *ps)
 {
     cert_params cp;
     if (parse_cert_params(dev, ps, &cp) != 0)
         return;
     if (dev->st.ca.has_key) {
-        thsm_resp_error(dev, "CA_EXISTS",
-                        "a CA exists; AT+STSAFE_DECOMMISSION erases it first");
+        thsm_resp_error(dev, THSM_E_CA_EXISTS,
+                        "a CA exists; " THSM_CMD_DECOMMISSION
+                        " erases it first");
         return;
     }
     thsm_slot *ca = &dev->st.ca;
@@ -156,19 +156,19 @@ void thsm_h_ca_new_cert(thsm_device *dev, const thsm_params *ps)
     }
     ca->has_cert = 1;
     if (thsm_save_or_restore(dev) == 0) {
-        thsm_state_changed(dev, "CA_CREATE", ca, NULL);
-        thsm_resp_line(dev, "OK");
+        thsm_state_changed(dev, THSM_EV_CA_CREATE, ca, NULL);
+        thsm_resp_line(dev, THSM_ANS_OK);
     }
 }
 
 void thsm_h_ca_cert(thsm_device *dev, const thsm_params *ps)
 {
-    int der;
+    bool der;
     if (get_format(dev, ps, &der) != 0)
         return;
     if (!dev->st.ca.has_cert)
-        thsm_resp_error(dev, "NO_CA", "no CA certificate; create one with "
-                                      "AT+HSM_CA_NEW_CERT");
+        thsm_resp_error(dev, THSM_E_NO_CA, "no CA certificate; create one "
+                        "with " THSM_CMD_CA_NEW_CERT);
     else
         send_cert(dev, &dev->st.ca, der);
 }
@@ -177,43 +177,46 @@ void thsm_h_ca_info(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
     if (!dev->st.ca.has_cert)
-        thsm_resp_error(dev, "NO_CA", "no CA certificate");
+        thsm_resp_error(dev, THSM_E_NO_CA, "no CA certificate");
     else
         send_info(dev, &dev->st.ca);
 }
 
 void thsm_h_signer_new_key(thsm_device *dev, const thsm_params *ps)
 {
-    if (strcmp(thsm_params_get(ps, "ALGO"), "SECP256R1") != 0) {
-        thsm_resp_error(dev, "BAD_PARAM", "ALGO must be SECP256R1");
+    if (strcmp(thsm_params_get(ps, THSM_P_ALGO), THSM_V_ALGO_P256) != 0) {
+        thsm_resp_error(dev, THSM_E_BAD_PARAM,
+                        THSM_P_ALGO " must be " THSM_V_ALGO_P256);
         return;
     }
     if (new_key(dev, &dev->st.signer, "signer") == 0 &&
         thsm_save_or_restore(dev) == 0) {
-        thsm_state_changed(dev, "SIGNER_KEY", &dev->st.signer, NULL);
-        thsm_resp_line(dev, "OK");
+        thsm_state_changed(dev, THSM_EV_SIGNER_KEY, &dev->st.signer, NULL);
+        thsm_resp_line(dev, THSM_ANS_OK);
     }
 }
 
 void thsm_h_signer_new_cert(thsm_device *dev, const thsm_params *ps)
 {
-    const char *type = thsm_params_get(ps, "TYPE");
-    int self = strcmp(type, "SELF-SIGNED") == 0;
+    const char *type = thsm_params_get(ps, THSM_P_TYPE);
+    bool self = strcmp(type, THSM_V_TYPE_SELF_SIGNED) == 0;
     cert_params cp;
-    if (!self && strcmp(type, "CA-SIGNED") != 0) {
-        thsm_resp_error(dev, "BAD_PARAM", "TYPE must be CA-SIGNED or SELF-SIGNED");
+    if (!self && strcmp(type, THSM_V_TYPE_CA_SIGNED) != 0) {
+        thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_TYPE " must be "
+                        THSM_V_TYPE_CA_SIGNED " or " THSM_V_TYPE_SELF_SIGNED);
         return;
     }
     if (parse_cert_params(dev, ps, &cp) != 0)
         return;
     thsm_slot *s = &dev->st.signer;
     if (!s->has_key) {
-        thsm_resp_error(dev, "NO_SIGNER", "no signer key; create one with "
-                                          "AT+SIGNER_NEW_KEY ALGO=SECP256R1");
+        thsm_resp_error(dev, THSM_E_NO_SIGNER, "no signer key; create one "
+                        "with " THSM_CMD_SIGNER_NEW_KEY " " THSM_P_ALGO "="
+                        THSM_V_ALGO_P256);
         return;
     }
     if (!self && !dev->st.ca.has_cert) {
-        thsm_resp_error(dev, "NO_CA", "no CA to sign the certificate");
+        thsm_resp_error(dev, THSM_E_NO_CA, "no CA to sign the certificate");
         return;
     }
     if (issue(dev, &cp, &s->key, 0, self ? NULL : &dev->st.ca, s) != 0) {
@@ -224,40 +227,129 @@ void thsm_h_signer_new_cert(thsm_device *dev, const thsm_params *ps)
     if (thsm_save_or_restore(dev) == 0) {
         uint8_t cert_hash[THSM_SHA256_LEN];
         thsm_sha256(s->cert, s->cert_len, cert_hash);
-        thsm_state_changed(dev, self ? "SIGNER_CERT_SELF" : "SIGNER_CERT", s,
+        thsm_state_changed(dev, self ? THSM_EV_SIGNER_CERT_SELF : THSM_EV_SIGNER_CERT, s,
                            cert_hash);
-        thsm_resp_line(dev, "OK");
+        thsm_resp_line(dev, THSM_ANS_OK);
     }
 }
 
-/* Answers the error when the signer cannot be used; 0 when it can. */
-static int signer_usable(thsm_device *dev)
+/* Whether the signer can be used; answers the error when not. */
+static bool signer_usable(thsm_device *dev)
 {
     if (!dev->st.signer.has_key) {
-        thsm_resp_error(dev, "NO_SIGNER", "no signer key");
-        return -1;
+        thsm_resp_error(dev, THSM_E_NO_SIGNER, "no signer key");
+        return false;
     }
     if (!dev->st.signer.has_cert) {
-        thsm_resp_error(dev, "NO_SIGNER_CERT",
+        thsm_resp_error(dev, THSM_E_NO_SIGNER_CERT,
                         "the signer key has no certificate; issue one with "
-                        "AT+SIGNER_NEW_CERT");
-        return -1;
+                        THSM_CMD_SIGNER_NEW_CERT);
+        return false;
     }
-    return 0;
+    return true;
 }
 
 void thsm_h_signer_cert(thsm_device *dev, const thsm_params *ps)
 {
-    int der;
-    if (get_format(dev, ps, &der) == 0 && signer_usable(dev) == 0)
+    bool der;
+    if (get_format(dev, ps, &der) == 0 && signer_usable(dev))
         send_cert(dev, &dev->st.signer, der);
 }
 
 void thsm_h_signer_info(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
-    if (signer_usable(dev) == 0)
+    if (signer_usable(dev))
         send_info(dev, &dev->st.signer);
+}
+
+/* Splits a certificate's subject "C=US, O=MyHSM, CN=My_CA" (in info)
+ * into name. The values hold no spaces (certvalues.h), so ", " separates
+ * the entries. 0, or -1 when C, O or CN is missing. */
+static int split_subject(char *subject, thsm_x509_name *name)
+{
+    memset(name, 0, sizeof(*name));
+    for (char *e = subject, *next; e; e = next) {
+        next = strstr(e, ", ");
+        if (next) {
+            *next = '\0';
+            next += 2;
+        }
+        if (strncmp(e, "C=", 2) == 0)
+            name->c = e + 2;
+        else if (strncmp(e, "O=", 2) == 0)
+            name->o = e + 2;
+        else if (strncmp(e, "CN=", 3) == 0)
+            name->cn = e + 3;
+    }
+    return name->c && name->o && name->cn ? 0 : -1;
+}
+
+/* The slot whose certificate AT+CERT_RENEW renews, with the new validity
+ * in cp; NULL when refused (answered). */
+static thsm_slot *renew_slot(thsm_device *dev, const thsm_params *ps,
+                             cert_params *cp)
+{
+    const char *which = thsm_params_get(ps, THSM_P_CERT);
+    bool ca = strcmp(which, THSM_V_CERT_CA) == 0;
+    if (!ca && strcmp(which, THSM_V_CERT_SIGNER) != 0) {
+        thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_CERT " must be "
+                        THSM_V_CERT_CA " or " THSM_V_CERT_SIGNER);
+        return NULL;
+    }
+    /* the checks of a new certificate; the subject stays as it is */
+    const char *why = thsm_cert_values_check(
+        "XX", "x", "x", thsm_params_get(ps, THSM_P_START),
+        thsm_params_get(ps, THSM_P_DAYS), &cp->start, &cp->end);
+    if (why) {
+        thsm_resp_error(dev, THSM_E_BAD_PARAM, "%s", why);
+        return NULL;
+    }
+    if (ca && !dev->st.ca.has_cert)
+        thsm_resp_error(dev, THSM_E_NO_CA, "no CA certificate to renew");
+    else if (ca)
+        return &dev->st.ca;
+    else if (signer_usable(dev))
+        return &dev->st.signer;
+    return NULL;
+}
+
+/* A new certificate for the same key, subject and kind (CA, CA-signed or
+ * self-signed signer): what a bootloader holds (the key) stays valid. */
+void thsm_h_cert_renew(thsm_device *dev, const thsm_params *ps)
+{
+    cert_params cp;
+    thsm_x509_info old;
+    thsm_slot *s = renew_slot(dev, ps, &cp);
+    if (!s)
+        return;
+    bool ca = s == &dev->st.ca;
+    if (thsm_x509_parse(s->cert, s->cert_len, &old) != 0) {
+        thsm_resp_error(dev, THSM_E_CRYPTO, "stored certificate does not parse");
+        return;
+    }
+    /* a signer certificate the CA issued is issued by it again */
+    bool by_ca = !ca && strcmp(old.issuer, old.subject) != 0;
+    if (by_ca && !dev->st.ca.has_cert) {
+        thsm_resp_error(dev, THSM_E_NO_CA, "no CA to sign the certificate");
+        return;
+    }
+    if (split_subject(old.subject, &cp.name) != 0) {
+        thsm_resp_error(dev, THSM_E_CRYPTO, "stored certificate has no C, O "
+                        "and CN");
+        return;
+    }
+    if (issue(dev, &cp, &s->key, ca, by_ca ? &dev->st.ca : NULL, s) != 0) {
+        thsm_device_reload(dev);
+        return;
+    }
+    if (thsm_save_or_restore(dev) == 0) {
+        uint8_t cert_hash[THSM_SHA256_LEN];
+        thsm_sha256(s->cert, s->cert_len, cert_hash);
+        thsm_state_changed(dev, ca ? THSM_EV_CA_RENEW : THSM_EV_SIGNER_RENEW,
+                           s, cert_hash);
+        thsm_resp_line(dev, THSM_ANS_OK);
+    }
 }
 
 void thsm_h_signer_sign(thsm_device *dev, const thsm_params *ps)
@@ -265,36 +357,37 @@ void thsm_h_signer_sign(thsm_device *dev, const thsm_params *ps)
     uint8_t digest[THSM_SHA256_LEN], der[THSM_P256_SIG_DER_MAX];
     char hex[2 * THSM_P256_SIG_DER_MAX + 1];
     size_t der_len;
-    if (thsm_parse_hex(thsm_params_get(ps, "HASH"), digest, sizeof(digest))) {
-        thsm_resp_error(dev, "BAD_PARAM", "HASH must be 64 hex digits");
+    if (thsm_parse_hex(thsm_params_get(ps, THSM_P_HASH), digest, sizeof(digest))) {
+        thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_HASH " must be 64 hex digits");
         return;
     }
-    if (signer_usable(dev) != 0)
+    if (!signer_usable(dev))
         return;
     if (thsm_p256_sign(&dev->st.signer.key, digest, der, &der_len) != 0) {
-        thsm_resp_error(dev, "CRYPTO", "signing failed");
+        thsm_resp_error(dev, THSM_E_CRYPTO, "signing failed");
         return;
     }
     char why[THSM_AUDIT_WHY];
     if (thsm_audit_recover(dev, why, sizeof(why))) {
         thsm_device_flush(dev); /* the finding is sealed at once */
-        thsm_resp_error(dev, "STORAGE", "%s; signature withheld", why);
+        thsm_resp_error(dev, THSM_E_STORAGE, "%s; signature withheld", why);
         return;
     }
-    int rc = thsm_audit_append(dev, "SIGN", &dev->st.signer, digest, "OK");
+    int rc = thsm_audit_append(dev, THSM_EV_SIGN, &dev->st.signer, digest,
+                               THSM_LOG_RESULT_OK);
     if (rc == THSM_AUDIT_FULL) {
-        thsm_resp_error(dev, "STORAGE", "audit log full: no room for the "
+        thsm_resp_error(dev, THSM_E_STORAGE, "audit log full: no room for the "
                         "record of another signature; signature withheld");
         return;
     }
     if (rc != 0) {
-        thsm_resp_error(dev, "STORAGE", "audit log not writable; signature "
+        thsm_resp_error(dev, THSM_E_STORAGE, "audit log not writable; signature "
                                         "withheld");
         return;
     }
     dev->signatures++;
     thsm_hex(der, der_len, hex);
-    thsm_resp_line(dev, "OK %lu %s", (unsigned long)der_len, hex);
+    thsm_resp_line(dev, THSM_ANS_OK " %lu %s", (unsigned long)der_len, hex);
 }
 
 void thsm_h_signer_pubkey(thsm_device *dev, const thsm_params *ps)
@@ -302,9 +395,9 @@ void thsm_h_signer_pubkey(thsm_device *dev, const thsm_params *ps)
     (void)ps;
     char hex[2 * THSM_P256_PUB_LEN + 1];
     if (!dev->st.signer.has_key) {
-        thsm_resp_error(dev, "NO_SIGNER", "no signer key");
+        thsm_resp_error(dev, THSM_E_NO_SIGNER, "no signer key");
         return;
     }
     thsm_hex(dev->st.signer.key.pub, THSM_P256_PUB_LEN, hex);
-    thsm_resp_line(dev, "OK %s", hex);
+    thsm_resp_line(dev, THSM_ANS_OK " %s", hex);
 }

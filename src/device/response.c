@@ -5,18 +5,20 @@
  * was written so far and an answer that does not fit is never sent cut.
  *
  * PEM output must survive the reference host scripts: they strip 'O', 'K'
- * and ' ' from both ends of every response line (PROTOCOL.md). A base64
+ * and ' ' from both ends of every response line (docs/PROTOCOL.md). A base64
  * line that starts with 'O' or 'K' would lose characters and corrupt the
  * saved certificate, so we end each line early enough that the next one
  * starts with another character. PEM readers accept base64 lines shorter
  * than 64 characters.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "crypto/util.h"
 #include "device/response.h"
+#include "util/base64.h"
 
 /* Appends raw text (no CR LF); sets the overflow flag when it does not fit. */
 static void resp_append(thsm_device *dev, const char *s, size_t n)
@@ -59,15 +61,15 @@ void thsm_resp_error(thsm_device *dev, const char *code, const char *fmt, ...)
     dev->resp_len = 0; /* an error replaces anything already written */
     dev->resp_overflow = 0;
     dev->err_code = code;
-    thsm_resp_line(dev, "ERROR %s %s", code, msg);
+    thsm_resp_line(dev, THSM_ANS_ERROR " %s %s", code, msg);
     thsm_wipe(msg, sizeof(msg));
 }
 
 size_t thsm_resp_finish(thsm_device *dev)
 {
     if (dev->resp_overflow || dev->resp_len > sizeof(dev->resp) - 2)
-        thsm_resp_error(dev, "INTERNAL", "answer longer than %d bytes",
-                        THSM_RESP_MAX);
+        thsm_resp_error(dev, THSM_E_INTERNAL, "answer longer than %d bytes",
+                        THSM_PROTO_ANSWER_MAX);
     resp_append(dev, "\r\n", 2);
     return dev->resp_len;
 }
@@ -81,27 +83,7 @@ void thsm_resp_clear(thsm_device *dev)
 
 #define PEM_LINE 64
 
-size_t thsm_base64(const uint8_t *data, size_t len, char *out)
-{
-    static const char abc[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t)data[i] << 16;
-        if (i + 1 < len)
-            v |= (uint32_t)data[i + 1] << 8;
-        if (i + 2 < len)
-            v |= data[i + 2];
-        out[o++] = abc[v >> 18 & 63];
-        out[o++] = abc[v >> 12 & 63];
-        out[o++] = i + 1 < len ? abc[v >> 6 & 63] : '=';
-        out[o++] = i + 2 < len ? abc[v & 63] : '=';
-    }
-    out[o] = '\0';
-    return o;
-}
-
-static int stripped_by_scripts(char c)
+static bool stripped_by_scripts(char c)
 {
     return c == 'O' || c == 'K' || c == ' ';
 }

@@ -20,9 +20,6 @@ void thsm_resp_clear(thsm_device *dev);
 /* PEM certificate lines, wrapped for the reference scripts. */
 void thsm_resp_pem(thsm_device *dev, const uint8_t *der, size_t len);
 
-/* Base64 of data into out (4*ceil(len/3)+1 bytes); returns its length. */
-size_t thsm_base64(const uint8_t *data, size_t len, char *out);
-
 /* Length of the next PEM line starting at b64[pos]. */
 size_t thsm_pem_line_len(const char *b64, size_t len, size_t pos);
 

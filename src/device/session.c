@@ -3,6 +3,7 @@
  * table, parameter checks, the storage and login gates, and the records of
  * refused key and PIN commands. Calls the handlers through the table.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "crypto/util.h"
@@ -27,97 +28,113 @@ typedef struct {
     unsigned flags;
 } command;
 
-#define CERT_FIELDS "C", "O", "CN", "START", "DAYS"
+#define CERT_FIELDS THSM_P_C, THSM_P_O, THSM_P_CN, THSM_P_START, THSM_P_DAYS
 
 static const command commands[] = {
-    {"AT", thsm_h_at, {0}, {0}, 0},
-    {"AT+RESET", thsm_h_reset, {0}, {0}, 0},
-    {"AT+VERSION?", thsm_h_version, {0}, {0}, 0},
-    {"AT+ABOUT?", thsm_h_about, {0}, {0}, 0},
-    {"AT+STSAFE_INIT", thsm_h_store_ok, {0}, {0}, NEEDS_STORE},
-    {"AT+HSM_CA_INIT", thsm_h_store_ok, {0}, {0}, NEEDS_STORE},
-    {"AT+SIGNER_INIT", thsm_h_store_ok, {0}, {0}, NEEDS_STORE},
-    {"AT+STSAFE_READY?", thsm_h_ready, {0}, {0}, 0},
-    {"AT+STSAFE_HOST_KEY?", thsm_h_host_key, {0}, {0}, 0},
-    {"AT+STSAFE_SERIAL?", thsm_h_serial, {0}, {0}, 0},
-    {"AT+STSAFE_DECOMMISSION", thsm_h_decommission, {0}, {0},
+    {THSM_CMD_AT, thsm_h_at, {0}, {0}, 0},
+    {THSM_CMD_RESET, thsm_h_reset, {0}, {0}, 0},
+    {THSM_CMD_VERSION, thsm_h_version, {0}, {0}, 0},
+    {THSM_CMD_ABOUT, thsm_h_about, {0}, {0}, 0},
+    {THSM_CMD_STSAFE_INIT, thsm_h_store_ok, {0}, {0}, NEEDS_STORE},
+    {THSM_CMD_HSM_CA_INIT, thsm_h_store_ok, {0}, {0}, NEEDS_STORE},
+    {THSM_CMD_SIGNER_INIT, thsm_h_store_ok, {0}, {0}, NEEDS_STORE},
+    {THSM_CMD_STSAFE_READY, thsm_h_ready, {0}, {0}, 0},
+    {THSM_CMD_STSAFE_HOST_KEY, thsm_h_host_key, {0}, {0}, 0},
+    {THSM_CMD_STSAFE_SERIAL, thsm_h_serial, {0}, {0}, 0},
+    {THSM_CMD_DECOMMISSION, thsm_h_decommission, {0}, {0},
      NEEDS_STORE | NEEDS_AUTH | BLOCKED_OK},
-    {"AT+HSM_CA_NEW_CERT", thsm_h_ca_new_cert, {CERT_FIELDS}, {0},
+    {THSM_CMD_CA_NEW_CERT, thsm_h_ca_new_cert, {CERT_FIELDS}, {0},
      NEEDS_STORE | NEEDS_AUTH},
-    {"AT+HSM_CA_CERT?", thsm_h_ca_cert, {0}, {"FORMAT"}, NEEDS_STORE},
-    {"AT+HSM_CA_CERT_INFO?", thsm_h_ca_info, {0}, {0}, NEEDS_STORE},
-    {"AT+SIGNER_NEW_KEY", thsm_h_signer_new_key, {"ALGO"}, {0},
+    {THSM_CMD_CA_CERT, thsm_h_ca_cert, {0}, {THSM_P_FORMAT}, NEEDS_STORE},
+    {THSM_CMD_CA_CERT_INFO, thsm_h_ca_info, {0}, {0}, NEEDS_STORE},
+    {THSM_CMD_SIGNER_NEW_KEY, thsm_h_signer_new_key, {THSM_P_ALGO}, {0},
      NEEDS_STORE | NEEDS_AUTH},
-    {"AT+SIGNER_NEW_CERT", thsm_h_signer_new_cert, {"TYPE", CERT_FIELDS}, {0},
+    {THSM_CMD_SIGNER_NEW_CERT, thsm_h_signer_new_cert,
+     {THSM_P_TYPE, CERT_FIELDS}, {0}, NEEDS_STORE | NEEDS_AUTH},
+    {THSM_CMD_SIGNER_CERT, thsm_h_signer_cert, {0}, {THSM_P_FORMAT},
+     NEEDS_STORE},
+    {THSM_CMD_SIGNER_CERT_INFO, thsm_h_signer_info, {0}, {0}, NEEDS_STORE},
+    {THSM_CMD_SIGNER_SIGN, thsm_h_signer_sign, {THSM_P_HASH}, {0},
      NEEDS_STORE | NEEDS_AUTH},
-    {"AT+SIGNER_CERT?", thsm_h_signer_cert, {0}, {"FORMAT"}, NEEDS_STORE},
-    {"AT+SIGNER_CERT_INFO?", thsm_h_signer_info, {0}, {0}, NEEDS_STORE},
-    {"AT+SIGNER_SIGN", thsm_h_signer_sign, {"HASH"}, {0}, NEEDS_STORE | NEEDS_AUTH},
-    {"AT+SIGNER_PUBKEY?", thsm_h_signer_pubkey, {0}, {0}, NEEDS_STORE},
+    {THSM_CMD_SIGNER_PUBKEY, thsm_h_signer_pubkey, {0}, {0}, NEEDS_STORE},
     /* our extensions */
-    {"AT+AUTH", thsm_h_auth, {"PIN"}, {0}, NEEDS_STORE | SECRET},
-    {"AT+PIN_SET", thsm_h_pin_set, {"NEW"}, {"OLD"}, NEEDS_STORE | SECRET},
-    {"AT+LOGOUT", thsm_h_logout, {0}, {0}, 0},
-    {"AT+HSM_STATUS?", thsm_h_status, {0}, {0}, NEEDS_STORE},
-    {"AT+LOG?", thsm_h_log, {0}, {"FROM"}, 0},
+    {THSM_CMD_AUTH, thsm_h_auth, {THSM_P_PIN}, {0}, NEEDS_STORE | SECRET},
+    {THSM_CMD_PIN_SET, thsm_h_pin_set, {THSM_P_NEW}, {THSM_P_OLD},
+     NEEDS_STORE | SECRET},
+    {THSM_CMD_LOGOUT, thsm_h_logout, {0}, {0}, 0},
+    {THSM_CMD_HSM_STATUS, thsm_h_status, {0}, {0}, NEEDS_STORE},
+    {THSM_CMD_LOG, thsm_h_log, {0}, {THSM_P_FROM}, 0},
+    {THSM_CMD_AUTH_SO, thsm_h_auth_so, {THSM_P_PIN}, {0},
+     NEEDS_STORE | SECRET},
+    {THSM_CMD_PIN_UNBLOCK, thsm_h_pin_unblock, {THSM_P_NEW}, {0},
+     NEEDS_STORE | SECRET},
+    {THSM_CMD_SO_PIN_SET, thsm_h_so_pin_set, {THSM_P_NEW}, {THSM_P_OLD},
+     NEEDS_STORE | SECRET},
+    {THSM_CMD_CERT_RENEW, thsm_h_cert_renew,
+     {THSM_P_CERT, THSM_P_START, THSM_P_DAYS}, {0}, NEEDS_STORE | NEEDS_AUTH},
+    {THSM_CMD_LOG_ACK, thsm_h_log_ack, {0}, {0}, NEEDS_STORE | NEEDS_AUTH},
+    {THSM_CMD_LOG_CLEAR, thsm_h_log_clear, {THSM_P_COUNT, THSM_P_HEAD}, {0},
+     NEEDS_STORE | NEEDS_AUTH},
 };
 
 
-static int listed(const char *const *names, size_t n, const char *key)
+static bool listed(const char *const *names, size_t n, const char *key)
 {
     for (size_t i = 0; i < n && names[i]; i++)
         if (strcmp(names[i], key) == 0)
-            return 1;
-    return 0;
+            return true;
+    return false;
 }
 
-/* Unknown or missing parameters; answers the error itself. */
-static int check_params(thsm_device *dev, const command *c,
-                        const thsm_params *ps)
+/* Whether c's parameters are all known and present; answers the error
+ * itself when not. */
+static bool params_ok(thsm_device *dev, const command *c,
+                      const thsm_params *ps)
 {
     for (size_t i = 0; i < ps->n; i++) {
         const char *k = ps->p[i].key;
         if (listed(c->required, 6, k) || listed(c->optional, 2, k))
             continue;
         if (c->flags & SECRET) /* the "name" may be part of a PIN */
-            thsm_resp_error(dev, "BAD_PARAM", "unknown parameter for %s (a "
-                            "PIN cannot contain spaces)", c->name);
+            thsm_resp_error(dev, THSM_E_BAD_PARAM, "unknown parameter for "
+                            "%s (a PIN cannot contain spaces)", c->name);
         else
-            thsm_resp_error(dev, "BAD_PARAM", "unknown parameter %.20s for %s",
-                            k, c->name);
-        return -1;
+            thsm_resp_error(dev, THSM_E_BAD_PARAM,
+                            "unknown parameter %.20s for %s", k, c->name);
+        return false;
     }
     for (size_t i = 0; i < 6 && c->required[i]; i++) {
         if (!thsm_params_get(ps, c->required[i])) {
-            thsm_resp_error(dev, "BAD_PARAM", "missing parameter %s",
+            thsm_resp_error(dev, THSM_E_BAD_PARAM, "missing parameter %s",
                             c->required[i]);
-            return -1;
+            return false;
         }
     }
-    return 0;
+    return true;
 }
 
 /* Storage and PIN gates; answers the refusal itself. */
-static int allowed(thsm_device *dev, const command *c)
+static bool allowed(thsm_device *dev, const command *c)
 {
     const thsm_pin *p = &dev->st.pin;
     if ((c->flags & NEEDS_STORE) && dev->storage_error) {
-        thsm_resp_error(dev, "STORAGE", "key store unreadable: %s",
+        thsm_resp_error(dev, THSM_E_STORAGE, "key store unreadable: %s",
                         dev->storage_reason);
-        return 0;
+        return false;
     }
     if (!(c->flags & NEEDS_AUTH) || !p->set ||
         thsm_logged_in(dev, dev->sess))
-        return 1;
+        return true;
     if (p->tries == 0 && (c->flags & BLOCKED_OK))
-        return 1;
+        return true;
     if (p->tries == 0)
-        thsm_resp_error(dev, "PIN_LOCKED", "PIN blocked; only "
-                        "AT+STSAFE_DECOMMISSION recovers the device");
+        thsm_resp_error(dev, THSM_E_PIN_LOCKED, "PIN blocked; "
+                        THSM_CMD_PIN_UNBLOCK " (as the security officer) or "
+                        THSM_CMD_DECOMMISSION " recovers the device");
     else
-        thsm_resp_error(dev, "AUTH_REQUIRED", "log in first with "
-                        "AT+AUTH PIN=<pin>");
-    return 0;
+        thsm_resp_error(dev, THSM_E_AUTH_REQUIRED, "log in first with "
+                        THSM_CMD_AUTH " " THSM_P_PIN "=<pin>");
+    return false;
 }
 
 static char *trim(char *s)
@@ -131,19 +148,19 @@ static char *trim(char *s)
 }
 
 /* A key or PIN command that was refused (other than for a malformed
- * request) leaves a record: event = the error code, result = the command.
- * Handlers that recorded the outcome themselves (a wrong PIN) are not
- * recorded twice. */
+ * request) leaves a record: event = the error code, result = the command;
+ * repeats are counted into one record (thsm_audit_refused). Handlers that
+ * recorded the outcome themselves (a wrong PIN) are not recorded twice. */
 static void log_refusal(thsm_device *dev, const command *c)
 {
+    char why[THSM_AUDIT_WHY];
     if (!(c->flags & (NEEDS_AUTH | SECRET)) || !dev->err_code ||
-        strcmp(dev->err_code, "BAD_PARAM") == 0 || dev->outcome_recorded)
+        strcmp(dev->err_code, THSM_E_BAD_PARAM) == 0 || dev->outcome_recorded)
         return;
-    if (thsm_audit_append(dev, dev->err_code, NULL, NULL, c->name + 3) ==
-        THSM_AUDIT_CUT) { /* a new segment started: seal it, then record */
-        thsm_device_flush(dev);
-        thsm_audit_append(dev, dev->err_code, NULL, NULL, c->name + 3);
-    }
+    if (thsm_audit_recover(dev, why, sizeof(why)))
+        thsm_device_flush(dev); /* a new segment started: seal it */
+    thsm_audit_refused(dev, dev->err_code,
+                       c->name + sizeof(THSM_CMD_PREFIX) - 1, dev->sess->peer);
 }
 
 void thsm_session_request(thsm_device *dev, char *line)
@@ -158,14 +175,16 @@ void thsm_session_request(thsm_device *dev, char *line)
         if (strcmp(commands[i].name, name) == 0)
             c = &commands[i];
     if (!c) {
-        thsm_resp_error(dev, "UNKNOWN_COMMAND", "unknown command %.40s", name);
+        thsm_resp_error(dev, THSM_E_UNKNOWN_COMMAND, "unknown command %.40s",
+                        name);
     } else if (thsm_params_parse(args ? args : "", &ps, why, sizeof(why))) {
         if (c->flags & SECRET) /* why quotes the request's text */
-            thsm_resp_error(dev, "BAD_PARAM", "%s takes KEY=VALUE parameters "
-                            "(a PIN cannot contain spaces)", c->name);
+            thsm_resp_error(dev, THSM_E_BAD_PARAM, "%s takes KEY=VALUE "
+                            "parameters (a PIN cannot contain spaces)",
+                            c->name);
         else
-            thsm_resp_error(dev, "BAD_PARAM", "%s", why);
-    } else if (check_params(dev, c, &ps) == 0 && allowed(dev, c)) {
+            thsm_resp_error(dev, THSM_E_BAD_PARAM, "%s", why);
+    } else if (params_ok(dev, c, &ps) && allowed(dev, c)) {
         c->run(dev, &ps);
     }
     if (c)

@@ -12,21 +12,34 @@
 #include "device/response.h"
 #include "device/state.h"
 #include "device/store.h"
+#include "util/hex.h"
 
 /* ---- logins ------------------------------------------------------------- */
 
-int thsm_logged_in(const thsm_device *dev, const thsm_session *s)
+/* Whether s holds a login of either role at the current epoch. */
+static bool login_valid(const thsm_device *dev, const thsm_session *s)
 {
     return s && s->authed && s->auth_epoch == dev->auth_epoch;
 }
 
-void thsm_login_begin(thsm_device *dev, thsm_session *s)
+bool thsm_logged_in(const thsm_device *dev, const thsm_session *s)
 {
-    if (thsm_logged_in(dev, s))
-        return;
-    s->authed = 1;
-    s->auth_epoch = dev->auth_epoch;
-    dev->logins++;
+    return login_valid(dev, s) && !s->so;
+}
+
+bool thsm_so_logged_in(const thsm_device *dev, const thsm_session *s)
+{
+    return login_valid(dev, s) && s->so;
+}
+
+void thsm_login_role(thsm_device *dev, thsm_session *s, int so)
+{
+    if (!login_valid(dev, s)) {
+        s->authed = 1;
+        s->auth_epoch = dev->auth_epoch;
+        dev->logins++;
+    }
+    s->so = so;
 }
 
 /* With a PIN, the clear keys live only while someone is logged in. */
@@ -42,20 +55,35 @@ static void forget_keys_if_unused(thsm_device *dev)
 
 void thsm_login_end(thsm_device *dev, thsm_session *s)
 {
-    if (thsm_logged_in(dev, s))
+    if (login_valid(dev, s))
         dev->logins--;
     s->authed = 0;
+    s->so = 0;
     forget_keys_if_unused(dev);
 }
 
 void thsm_login_end_others(thsm_device *dev, thsm_session *s)
 {
-    int mine = thsm_logged_in(dev, s);
+    bool mine = login_valid(dev, s);
     dev->auth_epoch++;
     dev->logins = 0;
     if (mine)
-        thsm_login_begin(dev, s);
+        thsm_login_role(dev, s, s->so);
     forget_keys_if_unused(dev);
+}
+
+uint32_t thsm_pin_delay(const thsm_device *dev, const thsm_pin *p,
+                        uint8_t max_tries)
+{
+    unsigned fails = p->set && p->tries < max_tries ? max_tries - p->tries : 0;
+    if (fails == 0 || p->last_fail == 0)
+        return 0;
+    int64_t wait = (int64_t)1 << (fails - 1);
+    int64_t now = dev->port->now(dev->port->ctx);
+    if (now < p->last_fail) /* the clock went back: the full wait */
+        return (uint32_t)wait;
+    int64_t left = p->last_fail + wait - now;
+    return left > 0 ? (uint32_t)left : 0;
 }
 
 /* Ends every login at once (the KEK in memory no longer fits the state). */
@@ -149,8 +177,8 @@ static int load_state(thsm_device *dev)
 {
     thsm_state *fresh = &dev->fresh;
     uint32_t gen = dev->st.generation;
-    if (thsm_store_load(dev->port, fresh, &dev->work, dev->storage_reason,
-                        sizeof(dev->storage_reason)) != 0)
+    if (thsm_store_load(dev->port, fresh, &dev->work, &dev->format,
+                        dev->storage_reason, sizeof(dev->storage_reason)) != 0)
         return -1;
     if (fresh->generation < gen) {
         /* a copied-back file: never go back; write the newer one again */
@@ -178,6 +206,11 @@ int thsm_device_reload(thsm_device *dev)
     return 0;
 }
 
+int thsm_state_save(thsm_device *dev)
+{
+    return save_state(dev);
+}
+
 int thsm_save_or_restore(thsm_device *dev)
 {
     char why[THSM_AUDIT_WHY];
@@ -185,42 +218,53 @@ int thsm_save_or_restore(thsm_device *dev)
         /* no change without its record: undo it, seal the finding */
         thsm_device_reload(dev);
         thsm_device_flush(dev);
-        thsm_resp_error(dev, "STORAGE", "%s; nothing changed", why);
+        thsm_resp_error(dev, THSM_E_STORAGE, "%s; nothing changed", why);
         return -1;
     }
     if (save_state(dev) == 0)
         return 0;
     thsm_device_reload(dev);
-    thsm_resp_error(dev, "STORAGE", "could not save the state; nothing changed");
+    thsm_resp_error(dev, THSM_E_STORAGE,
+                    "could not save the state; nothing changed");
     return -1;
 }
 
 void thsm_state_changed(thsm_device *dev, const char *event,
                         const thsm_slot *key, const uint8_t *digest)
 {
+    char dig[65] = THSM_LOG_FIELD_NONE;
+    if (digest)
+        thsm_hex(digest, 32, dig);
+    thsm_state_changed_text(dev, event, key, dig);
+}
+
+void thsm_state_changed_text(thsm_device *dev, const char *event,
+                             const thsm_slot *key, const char *detail)
+{
     char result[20];
-    snprintf(result, sizeof(result), "GEN=%lu",
+    snprintf(result, sizeof(result), THSM_LOG_RESULT_GEN "%lu",
              (unsigned long)dev->st.generation);
     /* The change is saved already; a record that cannot be written is
      * reported by AT+HSM_STATUS? rather than undoing the change. */
     dev->outcome_recorded = 1;
-    int rc = thsm_audit_append(dev, event, key, digest, result);
+    int rc = thsm_audit_append_text(dev, event, key, detail, result);
     if (rc == THSM_AUDIT_CUT) /* cut since the save: a new segment started */
-        rc = thsm_audit_append(dev, event, key, digest, result);
+        rc = thsm_audit_append_text(dev, event, key, detail, result);
     if (rc != 0)
         thsm_audit_damage(dev, THSM_LOG_MISSING, dev->log_count);
     thsm_device_flush(dev);
 }
 
-int thsm_device_flush_pending(const thsm_device *dev)
+bool thsm_device_flush_pending(const thsm_device *dev)
 {
-    return dev->log_dirty;
+    return dev->log_dirty != 0 || thsm_audit_refusals_due(dev);
 }
 
 /* Syncs the log, then seals its new count and head in the state: the
  * anchor never claims a record that is not durable. */
 void thsm_device_flush(thsm_device *dev)
 {
+    thsm_audit_refusals_write(dev, false); /* counted refusals, window over */
     if (!dev->log_dirty || thsm_audit_sync(dev) != 0)
         return;
     if (dev->storage_error || save_state(dev) == 0)
@@ -229,12 +273,29 @@ void thsm_device_flush(thsm_device *dev)
 
 void thsm_device_findings(const thsm_device *dev, char *out, size_t cap)
 {
+    size_t n;
+    thsm_findings_text(dev, " ", out, cap);
+    n = strlen(out);
+    if (n && dev->anchor.acked)
+        snprintf(out + n, cap - n, " " THSM_ST_ACK "=%lu",
+                 (unsigned long)dev->anchor.ack_at);
+}
+
+void thsm_findings_text(const thsm_device *dev, const char *sep, char *out,
+                        size_t cap)
+{
     char log[THSM_LOG_STATE_TEXT];
     thsm_audit_state_text(dev, log);
     out[0] = '\0';
     if (dev->anchor.damage || dev->anchor.rolled_back)
-        snprintf(out, cap, "LOG_STATE=%s STATE=%s", log,
-                 dev->anchor.rolled_back ? "ROLLED_BACK" : "OK");
+        snprintf(out, cap, THSM_ST_LOG_STATE "=%s%s" THSM_ST_STATE "=%s", log,
+                 sep, dev->anchor.rolled_back ? THSM_ST_STATE_ROLLED_BACK
+                                              : THSM_ST_STATE_OK);
+}
+
+const thsm_state_format *thsm_device_state_format(const thsm_device *dev)
+{
+    return &dev->format;
 }
 
 const char *thsm_device_storage_reason(const thsm_device *dev)
@@ -244,6 +305,8 @@ const char *thsm_device_storage_reason(const thsm_device *dev)
 
 void thsm_device_deinit(thsm_device *dev)
 {
+    if (!dev->storage_error)
+        thsm_audit_refusals_write(dev, true); /* nothing counted is lost */
     thsm_device_flush(dev);
     thsm_state_clear(&dev->st);
     thsm_wipe(dev, sizeof(*dev));

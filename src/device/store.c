@@ -1,9 +1,12 @@
 /*
  * store.c - the persistent state, sealed under the device key.
  *
- * state.bin = "THSMST04" | nonce (12) | AES-256-GCM(body) | tag (16), with
- * the magic as associated data and a key the port derives from the device's
- * root key (label "tinyhsm/state/v1"). The
+ * state.bin = "THSMST06" | writer (16) | nonce (12) | AES-256-GCM(body)
+ * | tag (16), with the header (magic and writer) as associated data and a
+ * key the port derives from the device's root key (label
+ * "tinyhsm/state/v1"). The writer is the version of the TinyHSM that wrote
+ * the file, NUL-padded ASCII; every later format keeps this 24-byte header,
+ * so an older TinyHSM can name the release a newer file needs. The
  * tag makes truncation, corruption and a file from another device all fail
  * loudly instead of loading garbage.
  *
@@ -26,8 +29,17 @@
  *     | u16 cert_len | cert
  *   log anchor: u32 count | head (32) | u8 damage | u32 damage_at
  *     | u8 rolled_back
+ *   roles (v05): user extra | SO PIN record (as above) | SO extra, where
+ *     extra = u8 has_wrap | wrapped KEK (60) | i64 last failure
+ *   log (v06): u32 base | base head (32) | u8 acked | u32 ack record
  *
- * Older files still load and the next save writes version 04:
+ * Older files still load and the next save writes version 06; the file
+ * as it was is kept first as state.bin.vNN (NN its format), for a
+ * downgrade:
+ *   "THSMST05" has no writer, no log base (the log starts at record 0) and
+ *     nothing acknowledged;
+ *   "THSMST04" has no roles: no SO PIN, no delay, the user's role key is
+ *     the KEK;
  *   "THSMST03" has no KDF id in the PIN record (u8 set | u8 tries | u8
  *     scrypt log2 N): the PIN was set with scrypt;
  *   "THSMST02" also has no log anchor: it loads with an empty one.
@@ -40,18 +52,22 @@
 #include "crypto/util.h"
 #include "device/store.h"
 
-#define MAGIC "THSMST04"
-#define MAGIC_V3 "THSMST03"
-#define MAGIC_V2 "THSMST02"
+#define MAGIC "THSMST06" /* THSM_STATE_FORMAT */
+#define MAGIC_PREFIX "THSMST" /* and two digits, the format */
 #define MAGIC_LEN 8
+#define WRITER_LEN 16 /* from format 06 on */
+#define HEADER_LEN (MAGIC_LEN + WRITER_LEN)
 #define ANCHOR_LEN (4 + 32 + 1 + 4 + 1)
 #define PIN_LEN (4 + 16 + 32)
 #define SLOT_MAX (1 + THSM_P256_PUB_LEN + THSM_WRAP_LEN + 2 + THSM_CERT_MAX)
-#define BODY_MAX (4 + PIN_LEN + 2 * SLOT_MAX + ANCHOR_LEN)
-#define FILE_MAX (MAGIC_LEN + THSM_AEAD_NONCE_LEN + BODY_MAX + THSM_AEAD_TAG_LEN)
+#define BODY_MAX (4 + PIN_LEN + 2 * SLOT_MAX + ANCHOR_LEN + THSM_ROLES_LEN + \
+                  THSM_LOG_V06_LEN)
+#define FILE_MAX (HEADER_LEN + THSM_AEAD_NONCE_LEN + BODY_MAX + THSM_AEAD_TAG_LEN)
 _Static_assert(FILE_MAX == THSM_STATE_FILE_MAX, "device.h's state size");
 
-enum { V2 = 2, V3 = 3, V4 = 4 }; /* file versions */
+enum { V2 = 2, V3 = 3, V4 = 4, V5 = 5, V6 = 6 }; /* file versions */
+#define V_NOW V6
+_Static_assert(V_NOW == THSM_STATE_FORMAT, "device.h's state format");
 
 enum { HAS_KEY = 1, HAS_CERT = 2 };
 
@@ -110,6 +126,41 @@ int thsm_kek_from_pin(const thsm_port *port, const char *pin,
 int thsm_pin_check_value(const uint8_t kek[32], uint8_t out[32])
 {
     return thsm_hmac_sha256(kek, 32, "tinyhsm/pin-check", 17, out);
+}
+
+/* Associated data of a wrapped KEK: the role, so a wrap cannot move. */
+static void kek_aad(const char *role, uint8_t aad[8])
+{
+    memset(aad, 0, 8);
+    memcpy(aad, role, strlen(role) < 8 ? strlen(role) : 8);
+}
+
+int thsm_pin_wrap_kek(thsm_pin *rec, const char *role,
+                      const uint8_t role_key[32], const uint8_t kek[32])
+{
+    uint8_t aad[8], *w = rec->wrapped;
+    kek_aad(role, aad);
+    rec->has_wrap = 1;
+    return thsm_random(w, THSM_AEAD_NONCE_LEN) == 0 &&
+                   thsm_aead_seal(role_key, w, aad, sizeof(aad), kek, 32,
+                                  w + THSM_AEAD_NONCE_LEN,
+                                  w + THSM_AEAD_NONCE_LEN + 32) == 0
+               ? 0 : -1;
+}
+
+int thsm_pin_unwrap_kek(const thsm_pin *rec, const char *role,
+                        const uint8_t role_key[32], uint8_t kek[32])
+{
+    uint8_t aad[8];
+    const uint8_t *w = rec->wrapped;
+    if (!rec->has_wrap) {
+        memcpy(kek, role_key, 32);
+        return 0;
+    }
+    kek_aad(role, aad);
+    return thsm_aead_open(role_key, w, aad, sizeof(aad),
+                          w + THSM_AEAD_NONCE_LEN, 32,
+                          w + THSM_AEAD_NONCE_LEN + 32, kek) == 0 ? 0 : -1;
 }
 
 /* Associated data binding a wrapped key to its slot and public key. */
@@ -204,14 +255,40 @@ static uint32_t get_u32(buf *b)
            (uint32_t)le[3] << 24;
 }
 
+static void put_pin(buf *b, const thsm_pin *p)
+{
+    uint8_t rec[4] = {(uint8_t)p->set, p->tries, p->kdf.id, p->kdf.log2_cost};
+    put(b, rec, 4);
+    put(b, p->salt, sizeof(p->salt));
+    put(b, p->check, sizeof(p->check));
+}
+
+/* A role's extra (v05): its KEK wrap and the time of its last wrong PIN. */
+static void put_extra(buf *b, const thsm_pin *p)
+{
+    put(b, &p->has_wrap, 1);
+    put(b, p->wrapped, sizeof(p->wrapped));
+    put_u32(b, (uint32_t)(uint64_t)p->last_fail);
+    put_u32(b, (uint32_t)((uint64_t)p->last_fail >> 32));
+}
+
+static int get_extra(buf *b, thsm_pin *p, const char **why)
+{
+    get(b, &p->has_wrap, 1);
+    get(b, p->wrapped, sizeof(p->wrapped));
+    uint64_t lo = get_u32(b);
+    p->last_fail = (int64_t)(lo | (uint64_t)get_u32(b) << 32);
+    if (b->err || p->has_wrap > 1) {
+        *why = "malformed PIN record";
+        return -1;
+    }
+    return 0;
+}
+
 static int encode_body(const thsm_state *st, buf *b)
 {
-    uint8_t pin[4] = {(uint8_t)st->pin.set, st->pin.tries, st->pin.kdf.id,
-                      st->pin.kdf.log2_cost};
     put_u32(b, st->generation);
-    put(b, pin, 4);
-    put(b, st->pin.salt, sizeof(st->pin.salt));
-    put(b, st->pin.check, sizeof(st->pin.check));
+    put_pin(b, &st->pin);
     put_slot(b, &st->ca);
     put_slot(b, &st->signer);
     put_u32(b, st->log.count);
@@ -219,7 +296,28 @@ static int encode_body(const thsm_state *st, buf *b)
     put(b, &st->log.damage, 1);
     put_u32(b, st->log.damage_at);
     put(b, &st->log.rolled_back, 1);
+    put_extra(b, &st->pin); /* v05: the roles */
+    put_pin(b, &st->so);
+    put_extra(b, &st->so);
+    put_u32(b, st->log.base); /* v06: the log's base, the acknowledgement */
+    put(b, st->log.base_head, sizeof(st->log.base_head));
+    put(b, &st->log.acked, 1);
+    put_u32(b, st->log.ack_at);
     return b->err ? -1 : 0;
+}
+
+/* The log's base and acknowledgement (v06). */
+static int decode_log_v06(buf *b, thsm_log_anchor *a, const char **why)
+{
+    a->base = get_u32(b);
+    get(b, a->base_head, sizeof(a->base_head));
+    get(b, &a->acked, 1);
+    a->ack_at = get_u32(b);
+    if (b->err || a->acked > 1 || a->base > a->count) {
+        *why = "malformed audit log anchor";
+        return -1;
+    }
+    return 0;
 }
 
 static int decode_anchor(buf *b, thsm_log_anchor *a, const char **why)
@@ -238,7 +336,8 @@ static int decode_anchor(buf *b, thsm_log_anchor *a, const char **why)
 
 /* The PIN record; before version 4 it has no KDF id and the KDF was scrypt.
  * A KDF this backend cannot compute is found when a PIN is checked. */
-static int decode_pin(buf *b, thsm_pin *p, int version, const char **why)
+static int decode_pin(buf *b, thsm_pin *p, int version, uint8_t max,
+                      const char **why)
 {
     uint8_t rec[4] = {0, 0, THSM_KDF_SCRYPT, 0};
     if (version >= V4) {
@@ -253,7 +352,7 @@ static int decode_pin(buf *b, thsm_pin *p, int version, const char **why)
     p->tries = rec[1];
     p->kdf.id = p->set ? rec[2] : 0;
     p->kdf.log2_cost = rec[3];
-    if (b->err || rec[0] > 1 || rec[1] > THSM_PIN_TRIES) {
+    if (b->err || rec[0] > 1 || rec[1] > max) {
         *why = "malformed PIN record";
         return -1;
     }
@@ -263,10 +362,16 @@ static int decode_pin(buf *b, thsm_pin *p, int version, const char **why)
 static int decode_body(buf *b, thsm_state *st, int version, const char **why)
 {
     st->generation = get_u32(b);
-    if (decode_pin(b, &st->pin, version, why) != 0)
+    if (decode_pin(b, &st->pin, version, THSM_PIN_TRIES, why) != 0)
         return -1;
     if (get_slot(b, &st->ca, why) != 0 || get_slot(b, &st->signer, why) != 0 ||
         (version >= V3 && decode_anchor(b, &st->log, why) != 0))
+        return -1;
+    if (version >= V5 && (get_extra(b, &st->pin, why) != 0 ||
+                          decode_pin(b, &st->so, V5, THSM_SO_PIN_TRIES, why) ||
+                          get_extra(b, &st->so, why) != 0))
+        return -1;
+    if (version >= V6 && decode_log_v06(b, &st->log, why) != 0)
         return -1;
     if (b->len != b->cap) {
         *why = "unexpected bytes after the state";
@@ -278,16 +383,19 @@ static int decode_body(buf *b, thsm_state *st, int version, const char **why)
 int thsm_store_save(const thsm_port *port, thsm_state *st, thsm_work *work)
 {
     uint8_t *file = work->sealed, key[32];
-    uint8_t *nonce = file + MAGIC_LEN, *body = nonce + THSM_AEAD_NONCE_LEN;
+    uint8_t *nonce = file + HEADER_LEN, *body = nonce + THSM_AEAD_NONCE_LEN;
     buf b = {body, 0, BODY_MAX, 0};
     int rc = -1;
     st->generation++;
     memcpy(file, MAGIC, MAGIC_LEN);
+    memset(file + MAGIC_LEN, 0, WRITER_LEN);
+    memcpy(file + MAGIC_LEN, THSM_VERSION,
+           strlen(THSM_VERSION) < WRITER_LEN ? strlen(THSM_VERSION) : WRITER_LEN);
     if (encode_body(st, &b) == 0 && derive(port, "tinyhsm/state/v1", key) == 0 &&
         thsm_random(nonce, THSM_AEAD_NONCE_LEN) == 0 &&
-        thsm_aead_seal(key, nonce, file, MAGIC_LEN, body, b.len, body,
+        thsm_aead_seal(key, nonce, file, HEADER_LEN, body, b.len, body,
                        body + b.len) == 0) {
-        size_t total = MAGIC_LEN + THSM_AEAD_NONCE_LEN + b.len + THSM_AEAD_TAG_LEN;
+        size_t total = HEADER_LEN + THSM_AEAD_NONCE_LEN + b.len + THSM_AEAD_TAG_LEN;
         rc = port->save(port->ctx, THSM_STATE_OBJECT, file, total) ==
                      THSM_PORT_OK ? 0 : -1;
     }
@@ -298,29 +406,64 @@ int thsm_store_save(const thsm_port *port, thsm_state *st, thsm_work *work)
     return rc;
 }
 
+/* The format a file's magic names (2 .. V_NOW, more: a newer TinyHSM's),
+ * or -1 when it is no state file. */
+static int format_of(const uint8_t *file)
+{
+    const uint8_t *d = file + sizeof(MAGIC_PREFIX) - 1;
+    if (memcmp(file, MAGIC_PREFIX, sizeof(MAGIC_PREFIX) - 1) != 0 ||
+        d[0] < '0' || d[0] > '9' || d[1] < '0' || d[1] > '9')
+        return -1;
+    int v = (d[0] - '0') * 10 + (d[1] - '0');
+    return v >= V2 ? v : -1;
+}
+
+static size_t header_len(int format)
+{
+    return format >= V6 ? HEADER_LEN : MAGIC_LEN;
+}
+
+/* The reason for a file of a newer format: the release it needs, read
+ * from its (not yet authenticated) writer field, printable only. */
+static void newer_reason(const uint8_t *file, size_t len, int format,
+                         char *why, size_t cap)
+{
+    char writer[WRITER_LEN + 1];
+    size_t n = 0;
+    while (len >= HEADER_LEN && n < WRITER_LEN &&
+           ((file[MAGIC_LEN + n] >= '0' && file[MAGIC_LEN + n] <= '9') ||
+            (file[MAGIC_LEN + n] >= 'a' && file[MAGIC_LEN + n] <= 'z') ||
+            file[MAGIC_LEN + n] == '.' || file[MAGIC_LEN + n] == '-'))
+        n++;
+    memcpy(writer, file + MAGIC_LEN, n);
+    writer[n] = '\0';
+    if (n > 0 && (n == WRITER_LEN || file[MAGIC_LEN + n] == 0))
+        snprintf(why, cap, "state.bin was made by TinyHSM %s (state format "
+                 "%02d); install %s or newer", writer, format, writer);
+    else
+        snprintf(why, cap, "state.bin has state format %02d, newer than "
+                 "this TinyHSM " THSM_VERSION " reads; install the TinyHSM "
+                 "that made it, or a newer one", format);
+}
+
 /* Opens the sealed file in place; returns the body length or -1. */
 static long unseal(const thsm_port *port, uint8_t *file, size_t len,
-                   const char **why)
+                   int format, const char **why)
 {
     uint8_t key[32];
-    size_t overhead = MAGIC_LEN + THSM_AEAD_NONCE_LEN + THSM_AEAD_TAG_LEN;
+    size_t head = header_len(format);
+    size_t overhead = head + THSM_AEAD_NONCE_LEN + THSM_AEAD_TAG_LEN;
     if (len < overhead) {
         *why = "state.bin is truncated";
         return -1;
     }
-    if (memcmp(file, MAGIC, MAGIC_LEN) != 0 &&
-        memcmp(file, MAGIC_V3, MAGIC_LEN) != 0 &&
-        memcmp(file, MAGIC_V2, MAGIC_LEN) != 0) {
-        *why = "state.bin is not a TinyHSM state file (bad magic)";
-        return -1;
-    }
     size_t body_len = len - overhead;
-    uint8_t *nonce = file + MAGIC_LEN, *body = nonce + THSM_AEAD_NONCE_LEN;
+    uint8_t *nonce = file + head, *body = nonce + THSM_AEAD_NONCE_LEN;
     if (derive(port, "tinyhsm/state/v1", key) != 0) {
         *why = "device key unavailable";
         return -1;
     }
-    int rc = thsm_aead_open(key, nonce, file, MAGIC_LEN, body, body_len,
+    int rc = thsm_aead_open(key, nonce, file, head, body, body_len,
                             body + body_len, body);
     thsm_wipe(key, sizeof(key));
     if (rc != 0) {
@@ -331,39 +474,59 @@ static long unseal(const thsm_port *port, uint8_t *file, size_t len,
     return (long)body_len;
 }
 
-/* The file version its (authenticated) magic names. */
-static int version_of(const uint8_t *file)
+/* Keeps the file of an older format as state.bin.vNN (NN its format)
+ * before a save replaces it: the newest such file, for a downgrade. */
+static int keep_old(const thsm_port *port, const uint8_t *file, size_t len,
+                    int format)
 {
-    return memcmp(file, MAGIC_V2, MAGIC_LEN) == 0   ? V2
-           : memcmp(file, MAGIC_V3, MAGIC_LEN) == 0 ? V3
-                                                    : V4;
+    char name[sizeof(THSM_STATE_OBJECT) + 8];
+    snprintf(name, sizeof(name), THSM_STATE_OBJECT ".v%02d", format);
+    return port->save(port->ctx, name, file, len) == THSM_PORT_OK ? 0 : -1;
 }
 
 int thsm_store_load(const thsm_port *port, thsm_state *st, thsm_work *work,
-                    char *why, size_t cap)
+                    thsm_state_format *info, char *why, size_t cap)
 {
     uint8_t *file = work->sealed;
     const char *reason = "storage read failed";
     size_t len = 0;
     thsm_state_clear(st);
+    memset(info, 0, sizeof(*info));
     int rc = port->load(port->ctx, THSM_STATE_OBJECT, file, FILE_MAX + 1, &len);
     if (rc == THSM_PORT_NOT_FOUND)
         return 0;
     if (rc == THSM_PORT_TOO_BIG || (rc == THSM_PORT_OK && len > FILE_MAX))
         reason = "state.bin is larger than any valid state";
+    int format = rc == THSM_PORT_OK && len >= MAGIC_LEN ? format_of(file) : -1;
+    if (format > V_NOW) {
+        newer_reason(file, len, format, why, cap);
+        info->newer = 1;
+        thsm_wipe(file, FILE_MAX + 1);
+        thsm_state_clear(st);
+        return -1;
+    }
+    if (rc == THSM_PORT_OK && len <= FILE_MAX && format < 0)
+        reason = len < MAGIC_LEN ? "state.bin is truncated"
+                                 : "state.bin is not a TinyHSM state file "
+                                   "(bad magic)";
     long body_len = -1;
-    if (rc == THSM_PORT_OK && len <= FILE_MAX)
-        body_len = unseal(port, file, len, &reason);
+    if (rc == THSM_PORT_OK && len <= FILE_MAX && format > 0)
+        body_len = unseal(port, file, len, format, &reason);
+    rc = -1;
     if (body_len >= 0) {
-        buf b = {file + MAGIC_LEN + THSM_AEAD_NONCE_LEN, 0, (size_t)body_len, 0};
-        if (decode_body(&b, st, version_of(file), &reason) == 0)
+        size_t head = header_len(format) + THSM_AEAD_NONCE_LEN;
+        buf b = {file + head, 0, (size_t)body_len, 0};
+        if (decode_body(&b, st, format, &reason) == 0)
             rc = 0;
-        else
-            rc = -1;
-    } else {
-        rc = -1;
     }
     thsm_wipe(file, FILE_MAX + 1);
+    if (rc == 0 && format < V_NOW) { /* the sealed file again, as it was */
+        info->old_format = format;
+        info->kept = port->load(port->ctx, THSM_STATE_OBJECT, file,
+                                FILE_MAX + 1, &len) == THSM_PORT_OK &&
+                     keep_old(port, file, len, format) == 0;
+        thsm_wipe(file, FILE_MAX + 1);
+    }
     if (rc != 0) {
         thsm_state_clear(st);
         snprintf(why, cap, "%s", reason);
@@ -382,6 +545,7 @@ void thsm_state_clear(thsm_state *st)
     slot_clear(&st->ca);
     slot_clear(&st->signer);
     memset(&st->pin, 0, sizeof(st->pin));
+    memset(&st->so, 0, sizeof(st->so));
     memset(&st->log, 0, sizeof(st->log));
     st->generation = 0;
 }

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE /* struct ucred */
 #include "host/at_client.h"
 #include "host/defaults.h"
+#include "proto/at.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -105,8 +106,18 @@ static int open_tty(thsm_at *at, const char *port, int is_link, char *err,
     return THSM_AT_OK;
 }
 
-/* Connects to a tinyhsmd socket; refuses a server run by another user.
- * THSM_AT_ERR_IO when nobody listens (a stale socket). */
+/* Whether path is in a directory only root can write (a system service's,
+ * such as /run/tinyhsm): root put it there, whoever runs it. */
+static int placed_by_root(const char *path)
+{
+    char dir[4200];
+    thsm_dir_of(path, dir, sizeof(dir));
+    return thsm_root_only_dir(dir);
+}
+
+/* Connects to a tinyhsmd socket; refuses a server run by another user,
+ * unless root placed the socket. THSM_AT_ERR_IO when nobody listens (a
+ * stale socket). */
 static int open_socket(thsm_at *at, const char *path, char *err, size_t err_cap)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -123,23 +134,26 @@ static int open_socket(thsm_at *at, const char *path, char *err, size_t err_cap)
         return errno == ECONNREFUSED ? THSM_AT_ERR_IO : THSM_AT_ERR_OPEN;
     }
     if (getsockopt(at->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
-        (cred.uid != getuid() && cred.uid != 0)) {
-        SAY("the daemon behind %s runs as uid %lu, not as you or root; "
-            "refusing to talk to it", path, (unsigned long)cred.uid);
+        (cred.uid != getuid() && cred.uid != 0 && !placed_by_root(path))) {
+        SAY("the daemon behind %s runs as uid %lu, not as you or root, and "
+            "the socket is not in a directory only root can write; refusing "
+            "to talk to it", path, (unsigned long)cred.uid);
         return THSM_AT_ERR_OPEN;
     }
     fcntl(at->fd, F_SETFL, fcntl(at->fd, F_GETFL) | O_NONBLOCK);
-    at->via_socket = 1;
+    at->via_socket = true;
     return THSM_AT_OK;
 }
 
-/* The directory holding path, and path itself, belong to us or root. */
+/* The directory holding path, and path itself, belong to us or root (or
+ * root placed path, for a system service's socket). */
 static int check_place(const char *port, char *err, size_t err_cap)
 {
     char dir[4200];
     thsm_dir_of(port, dir, sizeof(dir));
     if (thsm_check_owner("directory", dir, getuid(), err, err_cap) != 0 ||
-        thsm_check_owner("port", port, getuid(), err, err_cap) != 0)
+        (!placed_by_root(port) &&
+         thsm_check_owner("port", port, getuid(), err, err_cap) != 0))
         return -1;
     return 0;
 }
@@ -150,20 +164,24 @@ static int open_port(thsm_at *at, const char *port, char *err, size_t err_cap)
 {
     char sock[4200];
     struct stat st, ss;
-    if (lstat(port, &st) != 0) {
+    int has_sock = thsm_companion(port, ".sock", sock, sizeof(sock)) == 0 &&
+                   lstat(sock, &ss) == 0 && S_ISSOCK(ss.st_mode);
+    int has_port = lstat(port, &st) == 0;
+    /* A socket without its link yet: systemd's, tinyhsmd starts on connect. */
+    if (!has_port && !(errno == ENOENT && has_sock)) {
         SAY("cannot open port %s: %s", port, strerror(errno));
         return THSM_AT_ERR_OPEN;
     }
-    if (check_place(port, err, err_cap) != 0)
+    if (check_place(has_port ? port : sock, err, err_cap) != 0)
         return THSM_AT_ERR_OPEN;
-    if (S_ISSOCK(st.st_mode))
+    if (has_port && S_ISSOCK(st.st_mode))
         return open_socket(at, port, err, err_cap);
-    if (thsm_companion(port, ".sock", sock, sizeof(sock)) == 0 &&
-        lstat(sock, &ss) == 0 && S_ISSOCK(ss.st_mode)) {
-        if (thsm_check_owner("socket", sock, getuid(), err, err_cap) != 0)
+    if (has_sock) {
+        if (!placed_by_root(sock) &&
+            thsm_check_owner("socket", sock, getuid(), err, err_cap) != 0)
             return THSM_AT_ERR_OPEN;
         int rc = open_socket(at, sock, err, err_cap);
-        if (rc != THSM_AT_ERR_IO)
+        if (rc != THSM_AT_ERR_IO || !has_port)
             return rc;
         close(at->fd); /* a stale socket: the tty decides */
         at->fd = -1;
@@ -185,39 +203,65 @@ int thsm_at_open(thsm_at *at, const char *port, char *err, size_t err_cap)
     return rc;
 }
 
+/* A raw UART tells the device nothing when we close it: end our login
+ * ourselves and wait briefly for the answer. Failures are ignored. */
+static void logout_tty(int fd)
+{
+    static const char req[] = THSM_CMD_LOGOUT "\r\n";
+    char buf[128];
+    size_t len = 0;
+    struct pollfd p = {fd, POLLIN, 0};
+    if (write(fd, req, sizeof(req) - 1) != (ssize_t)(sizeof(req) - 1))
+        return;
+    while (len < sizeof(buf) - 1 && poll(&p, 1, THSM_AT_IDLE_MS) > 0) {
+        ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+        if (n <= 0)
+            return;
+        len += (size_t)n;
+        buf[len] = '\0';
+        if (strstr(buf, "\r\n\r\n"))
+            return; /* the status line and the empty line that ends it */
+    }
+}
+
 void thsm_at_close(thsm_at *at)
 {
+    if (at->fd >= 0 && !at->via_socket)
+        logout_tty(at->fd);
     if (at->fd >= 0 && !at->via_socket)
         ioctl(at->fd, TIOCNXCL); /* a tty keeps the flag while others have
                                     it open: let the next client in */
     if (at->fd >= 0)
         close(at->fd);
     at->fd = -1;
-    at->via_socket = 0;
+    at->via_socket = false;
     explicit_bzero(at->pending, sizeof(at->pending));
     at->pending_len = 0;
 }
 
 /* A status word such as "PIN=SET" in a device's "OK ..." answer: shown. */
-static int is_state_word(const char *line, const char *v)
+static bool is_state_word(const char *line, const char *v)
 {
-    static const char *const words[] = {"NONE", "SET", "BLOCKED"};
-    if (strncmp(line, "OK ", 3) != 0)
-        return 0;
+    static const char *const words[] = {THSM_ST_PIN_NONE, THSM_ST_PIN_SET,
+                                        THSM_ST_PIN_BLOCKED};
+    if (strncmp(line, THSM_ANS_OK " ", 3) != 0)
+        return false;
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
         size_t n = strlen(words[i]);
         if (strncmp(v, words[i], n) == 0 && (v[n] == ' ' || !v[n]))
-            return 1;
+            return true;
     }
-    return 0;
+    return false;
 }
 
 void thsm_at_mask(const char *line, char *out, size_t cap)
 {
     size_t o = 0;
     for (const char *p = line; *p && o + 9 < cap;) {
-        int secret = (!strncmp(p, "PIN=", 4) || !strncmp(p, "OLD=", 4) ||
-                      !strncmp(p, "NEW=", 4)) && !is_state_word(line, p + 4);
+        bool secret = (!strncmp(p, THSM_P_PIN "=", 4) ||
+                       !strncmp(p, THSM_P_OLD "=", 4) ||
+                       !strncmp(p, THSM_P_NEW "=", 4)) &&
+                      !is_state_word(line, p + 4);
         if (!secret) {
             out[o++] = *p++;
             continue;
@@ -339,10 +383,10 @@ static int take_lines(thsm_at *at, thsm_at_resp *r, size_t *used, int *done)
 static void classify(thsm_at_resp *r)
 {
     const char *s = r->nlines ? r->lines[0] : "";
-    r->ok = strcmp(s, "OK") == 0 || strncmp(s, "OK ", 3) == 0;
+    r->ok = strcmp(s, THSM_ANS_OK) == 0 || strncmp(s, THSM_ANS_OK " ", 3) == 0;
     r->code = "";
     r->text = r->ok && s[2] ? s + 3 : "";
-    if (strncmp(s, "ERROR", 5) == 0) {
+    if (strncmp(s, THSM_ANS_ERROR, 5) == 0) {
         const char *c = s + 5 + (s[5] == ' ');
         size_t n = strcspn(c, " ");
         if (n >= sizeof(r->code_buf))

@@ -6,7 +6,9 @@
  * beside it, "<link>.sock", is used when it answers), or a serial line
  * (opened raw at 115200 8N1, flock'ed and TIOCEXCL'ed). Nothing is sent to a
  * port, link, link target, socket or directory that another user (not root)
- * owns, nor to a link whose pty no live tinyhsmd serves (see defaults.h).
+ * owns, nor to a link whose pty no live tinyhsmd serves (see defaults.h);
+ * except that a socket in a directory only root can write (a system
+ * service's, /run/tinyhsm) is used whoever owns it or listens on it.
  *
  * A response is complete when (PROTOCOL.md) an empty line arrives after the
  * status line, or a PEM "-----END ...-----" line arrives, or the line has
@@ -19,6 +21,7 @@
 #ifndef THSM_AT_CLIENT_H
 #define THSM_AT_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define THSM_AT_IDLE_MS 200
@@ -37,31 +40,35 @@ enum {
     THSM_AT_ERR_PROTO = -6,   /* a socket sent bytes after a response ended */
 };
 
+/* One response, split into lines (CR LF removed, empty lines dropped). */
+typedef struct {
+    char buf[THSM_AT_RESP_MAX];
+    char *lines[THSM_AT_LINES_MAX];
+    size_t nlines;
+    bool ok;           /* status line is "OK" or starts with "OK " */
+    const char *code;  /* on ERROR: the code word, e.g. "NO_CA"; else "" */
+    char code_buf[32];
+    const char *text;  /* status payload after "OK " or after the code; or "" */
+} thsm_at_resp;
+
 /* Debug trace: dir is '<' for a line sent, '>' for a line received. The
  * line has its PIN values masked (thsm_at_mask) but is not escaped. */
 typedef void (*thsm_at_trace_fn)(void *ctx, char dir, const char *line);
 
+/* A connection and its buffers. Nothing else is shared: threads may use
+ * as many connections at once as they like, each from one thread at a time. */
 typedef struct {
     int fd;
-    int via_socket; /* fd is a tinyhsmd socket, not a tty */
+    bool via_socket; /* fd is a tinyhsmd socket, not a tty */
     thsm_at_trace_fn trace;
     void *trace_ctx;
     int timeout_ms; /* wait for the first byte; THSM_AT_TIMEOUT_MS by default */
     int idle_ms;    /* quiet time that ends a response; 0: THSM_AT_IDLE_MS */
     char pending[THSM_AT_RESP_MAX]; /* bytes read past the end of a response */
     size_t pending_len;
+    thsm_at_resp resp; /* the last response, for thsm_hsm_* (hsm.h) */
 } thsm_at;
 
-/* One response, split into lines (CR LF removed, empty lines dropped). */
-typedef struct {
-    char buf[THSM_AT_RESP_MAX];
-    char *lines[THSM_AT_LINES_MAX];
-    size_t nlines;
-    int ok;            /* status line is "OK" or starts with "OK " */
-    const char *code;  /* on ERROR: the code word, e.g. "NO_CA"; else "" */
-    char code_buf[32];
-    const char *text;  /* status payload after "OK " or after the code; or "" */
-} thsm_at_resp;
 
 /* Opens port as above. On failure returns an error code and writes a
  * reason into err. */

@@ -33,6 +33,18 @@ int thsm_default_run_dir(char *buf, size_t cap)
     return n > 0 && (size_t)n < cap ? 0 : -1;
 }
 
+int thsm_other_run_dir(char *buf, size_t cap)
+{
+    int n;
+    if (env("XDG_RUNTIME_DIR"))
+        n = snprintf(buf, cap, "%s/tinyhsm-%lu",
+                     env("TMPDIR") ? env("TMPDIR") : "/tmp",
+                     (unsigned long)getuid());
+    else
+        n = snprintf(buf, cap, "/run/user/%lu/tinyhsm", (unsigned long)getuid());
+    return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
 int thsm_default_port(char *buf, size_t cap, int *is_default)
 {
     *is_default = !env("TINYHSM_PORT");
@@ -42,6 +54,29 @@ int thsm_default_port(char *buf, size_t cap, int *is_default)
     if (thsm_default_run_dir(dir, sizeof(dir)) != 0)
         return -1;
     return set(buf, cap, "%s/tty", dir);
+}
+
+int thsm_system_port(char *buf, size_t cap)
+{
+    const char *p = env("TINYHSM_SYSTEM_PORT");
+    return set(buf, cap, "%s", p ? p : THSM_SYSTEM_PORT);
+}
+
+int thsm_root_only_dir(const char *dir)
+{
+    char path[4096];
+    struct stat st;
+    if (dir[0] != '/' || set(path, sizeof(path), "%s", dir) != 0)
+        return 0;
+    for (;;) {
+        if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+            (st.st_mode & 022))
+            return 0;
+        char *slash = strrchr(path, '/');
+        if (slash == path && !path[1])
+            return 1; /* "/" checked */
+        slash[slash == path] = '\0';
+    }
 }
 
 int thsm_default_state_dir(char *buf, size_t cap)

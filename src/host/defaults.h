@@ -16,8 +16,24 @@
  * else ${TMPDIR:-/tmp}/tinyhsm-<uid>. */
 int thsm_default_run_dir(char *buf, size_t cap);
 
+/* The other place a default daemon of this user may serve, as started
+ * from another kind of session: with $XDG_RUNTIME_DIR set (a login shell),
+ * ${TMPDIR:-/tmp}/tinyhsm-<uid> (cron, CI, sudo -u); without it,
+ * /run/user/<uid>/tinyhsm. */
+int thsm_other_run_dir(char *buf, size_t cap);
+
 /* $TINYHSM_PORT, else <run dir>/tty. *is_default says which. */
 int thsm_default_port(char *buf, size_t cap, int *is_default);
+
+/* The system service's socket, tried after the user's default port:
+ * $TINYHSM_SYSTEM_PORT (for tests), else THSM_SYSTEM_PORT. */
+#define THSM_SYSTEM_PORT "/run/tinyhsm/tty.sock"
+int thsm_system_port(char *buf, size_t cap);
+
+/* Whether dir and every directory above it are real directories (not
+ * links) owned by root that neither group nor others may write: whatever
+ * is in dir was put there by root (e.g. /run/tinyhsm). */
+int thsm_root_only_dir(const char *dir);
 
 /* $TINYHSM_STATE, else $XDG_STATE_HOME/tinyhsm, else
  * $HOME/.local/state/tinyhsm. -1 when none of them is set. */

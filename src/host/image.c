@@ -7,9 +7,12 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,6 +57,14 @@ const thsm_board_info *thsm_board_find(const char *name)
 {
     for (size_t i = 0; i < sizeof(boards) / sizeof(boards[0]); i++)
         if (strcmp(boards[i].name, name) == 0)
+            return &boards[i];
+    return NULL;
+}
+
+const thsm_board_info *thsm_board_find_nocase(const char *name)
+{
+    for (size_t i = 0; i < sizeof(boards) / sizeof(boards[0]); i++)
+        if (strcasecmp(boards[i].name, name) == 0)
             return &boards[i];
     return NULL;
 }
@@ -284,10 +295,12 @@ int thsm_write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
-/* The directory of path, for the final fsync. */
-static void dir_of(const char *path, char *dir, size_t cap)
+/* The directory of path, and its last component. */
+static void split_path(const char *path, char *dir, size_t cap,
+                       const char **base)
 {
     const char *slash = strrchr(path, '/');
+    *base = slash ? slash + 1 : path;
     if (!slash)
         snprintf(dir, cap, ".");
     else if (slash == path)
@@ -296,19 +309,25 @@ static void dir_of(const char *path, char *dir, size_t cap)
         snprintf(dir, cap, "%.*s", (int)(slash - path), path);
 }
 
-/* Temporaries that a SIGINT, SIGTERM or SIGHUP must remove. The handler
- * only reads the table; entries change with those signals blocked. */
+/* Temporaries that a SIGINT, SIGTERM or SIGHUP must remove. A signal
+ * handler finds its work only through a global: this table is the host
+ * library's one writable global (tests/host/check_host.py allows it alone).
+ * Its entries are lock-free atomics, so threads signing at once and the
+ * handler never see a torn entry; an entry is set only once the file's
+ * directory and temporary name are. */
 #define MAX_TEMPS 8
-static const char *volatile temps[MAX_TEMPS];
+static _Atomic(const thsm_atomic_file *) temps[MAX_TEMPS];
 
 static void remove_temps(int sig)
 {
     static const char msg[] = "tinyhsm: interrupted; no output file was "
                               "replaced\n";
     int any = 0;
-    for (int i = 0; i < MAX_TEMPS; i++)
-        if (temps[i])
-            any |= unlink(temps[i]) == 0;
+    for (int i = 0; i < MAX_TEMPS; i++) {
+        const thsm_atomic_file *t = atomic_load(&temps[i]);
+        if (t)
+            any |= unlinkat(t->dir, t->tmp, 0) == 0;
+    }
     if (any && write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
         any = 0; /* nothing more to do: we are dying */
     signal(sig, SIG_DFL);
@@ -339,50 +358,103 @@ static void block_signals(sigset_t *old)
     pthread_sigmask(SIG_BLOCK, &set, old);
 }
 
-/* Sets or clears (name NULL) the entry of f. */
-static void track_temp(thsm_atomic_file *f, const char *name)
+/* Sets (on) or clears the entry of f. */
+static void track_temp(const thsm_atomic_file *f, bool on)
 {
     for (int i = 0; i < MAX_TEMPS; i++) {
-        if (!name && temps[i] == f->tmp) {
-            temps[i] = NULL;
+        const thsm_atomic_file *want = on ? NULL : f;
+        if (atomic_compare_exchange_strong(&temps[i], &want, on ? f : NULL))
             return;
-        }
-        if (name && !temps[i]) {
-            temps[i] = name;
-            return;
-        }
     }
 }
 
-/* The mode of the file being replaced, else mode less the umask. */
-static mode_t final_mode(const char *path, mode_t mode)
+/* A new temporary NAME.tmp.XXXXXX in f->dir, as mkstemp makes one but
+ * relative to the directory held. Created with mode (the umask applies). */
+static int create_temp(thsm_atomic_file *f, mode_t mode)
 {
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-        return st.st_mode & 07777;
-    mode_t mask = umask(077);
-    umask(mask);
-    return mode & ~mask;
+    static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
+                                "QRSTUVWXYZ0123456789";
+    for (int tries = 0; tries < 100; tries++) {
+        unsigned char rnd[6];
+        char suffix[7];
+        if (getentropy(rnd, sizeof(rnd)) != 0)
+            break;
+        for (size_t i = 0; i < sizeof(rnd); i++)
+            suffix[i] = chars[rnd[i] % (sizeof(chars) - 1)];
+        suffix[6] = '\0';
+        int n = snprintf(f->tmp, sizeof(f->tmp), "%s.tmp.%s", f->name, suffix);
+        if (n < 0 || (size_t)n >= sizeof(f->tmp)) {
+            errno = ENAMETOOLONG;
+            break;
+        }
+        f->fd = openat(f->dir, f->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+                                           O_CLOEXEC, mode);
+        if (f->fd >= 0)
+            return f->fd;
+        if (errno != EEXIST)
+            break;
+    }
+    f->tmp[0] = '\0'; /* not ours: abort must not remove it */
+    return -1;
 }
 
-int thsm_atomic_begin(thsm_atomic_file *f, const char *path, mode_t mode,
-                      char *err, size_t cap)
+/* Never set-user/group-ID, sticky or writable by others: a file another
+ * user planted (06777) must not make our output setuid. */
+#define MODE_MASK 0775
+
+/* The mode of the file about to be replaced when it is ours (another
+ * user's mode is none of our business, even for root's output). 0, or -1. */
+static int keep_mode(const thsm_atomic_file *f)
+{
+    struct stat st;
+    if (fstatat(f->dir, f->name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+        return 0;
+    return fchmod(f->fd, st.st_mode & MODE_MASK);
+}
+
+int thsm_atomic_begin_at(thsm_atomic_file *f, int dir, const char *name,
+                         const char *path, mode_t mode, char *err, size_t cap)
 {
     sigset_t old;
-    mode = final_mode(path, mode);
+    f->fd = -1;
+    f->tmp[0] = '\0';
     snprintf(f->path, sizeof(f->path), "%s", path);
-    snprintf(f->tmp, sizeof(f->tmp), "%s.tmp.XXXXXX", path);
+    snprintf(f->name, sizeof(f->name), "%s", name);
+    f->dir = fcntl(dir, F_DUPFD_CLOEXEC, 0);
+    if (f->dir < 0 || strlen(name) >= sizeof(f->name)) {
+        snprintf(err, cap, "cannot write %s: %s", path,
+                 strerror(f->dir < 0 ? errno : ENAMETOOLONG));
+        thsm_atomic_abort(f);
+        return -1;
+    }
     block_signals(&old);
-    f->fd = mkstemp(f->tmp);
-    if (f->fd >= 0)
-        track_temp(f, f->tmp);
+    if (create_temp(f, mode & MODE_MASK) >= 0)
+        track_temp(f, true);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (f->fd < 0 || fchmod(f->fd, mode) != 0) {
+    if (f->fd < 0) {
         snprintf(err, cap, "cannot write %s: %s", path, strerror(errno));
         thsm_atomic_abort(f);
         return -1;
     }
     return 0;
+}
+
+int thsm_atomic_begin(thsm_atomic_file *f, const char *path, mode_t mode,
+                      char *err, size_t cap)
+{
+    char dir[4096];
+    const char *base;
+    split_path(path, dir, sizeof(dir), &base);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, cap, "cannot write %s: %s", path, strerror(errno));
+        f->fd = f->dir = -1;
+        return -1;
+    }
+    int rc = thsm_atomic_begin_at(f, fd, base, path, mode, err, cap);
+    close(fd);
+    return rc;
 }
 
 int thsm_atomic_write(thsm_atomic_file *f, const void *data, size_t len)
@@ -402,31 +474,27 @@ void thsm_atomic_start_writeback(thsm_atomic_file *f)
 
 int thsm_atomic_commit(thsm_atomic_file *f, char *err, size_t cap)
 {
-    char dir[4096];
-    int ok = fsync(f->fd) == 0;
+    int ok = keep_mode(f) == 0 && fsync(f->fd) == 0;
     int saved = errno;
     ok = close(f->fd) == 0 && ok;
     f->fd = -1;
     sigset_t old;
     block_signals(&old);
-    if (ok && rename(f->tmp, f->path) != 0) {
+    if (ok && renameat(f->dir, f->tmp, f->dir, f->name) != 0) {
         saved = errno;
         ok = 0;
     }
     if (ok)
-        track_temp(f, NULL);
+        track_temp(f, false);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!ok) {
         snprintf(err, cap, "cannot write %s: %s", f->path, strerror(saved));
         thsm_atomic_abort(f);
         return -1;
     }
-    dir_of(f->path, dir, sizeof(dir));
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
+    fsync(f->dir); /* EBADF when the directory could not be opened to read */
+    close(f->dir);
+    f->dir = -1;
     return 0;
 }
 
@@ -436,8 +504,13 @@ void thsm_atomic_abort(thsm_atomic_file *f)
     if (f->fd >= 0)
         close(f->fd);
     f->fd = -1;
+    if (f->dir < 0)
+        return;
     block_signals(&old);
-    unlink(f->tmp);
-    track_temp(f, NULL);
+    if (f->tmp[0])
+        unlinkat(f->dir, f->tmp, 0);
+    track_temp(f, false);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(f->dir);
+    f->dir = -1;
 }

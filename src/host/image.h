@@ -6,6 +6,7 @@
 #ifndef THSM_IMAGE_H
 #define THSM_IMAGE_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -25,6 +26,8 @@ const thsm_board_info *thsm_boards(size_t *n);
 
 /* A board by name, or NULL. */
 const thsm_board_info *thsm_board_find(const char *name);
+/* The same, ignoring case ("b-u585i-iot02a"), or NULL. */
+const thsm_board_info *thsm_board_find_nocase(const char *name);
 
 /* 1..15 printable ASCII characters. */
 int thsm_board_name_check(const char *name, char *err, size_t cap);
@@ -71,12 +74,18 @@ int thsm_image_header(uint8_t hdr[THSM_BOOT_HEADER_LEN], const char *board,
                       const char *version, uint32_t signed_size, char *err,
                       size_t cap);
 
-/* An output file being written: a temporary beside path that becomes path
- * at commit (fsync, rename, fsync of the directory). Until then the old
- * file, if any, is untouched; abort leaves nothing behind. */
+/* An output file being written: a temporary in the output's directory that
+ * becomes the file at commit (fsync, rename, fsync of the directory). The
+ * directory is held as a descriptor from begin on, and every step is
+ * relative to it: a directory swapped for a symlink meanwhile changes
+ * nothing. Until commit the old file, if any, is untouched; abort leaves
+ * nothing behind. The mode is the replaced file's when it is ours, else
+ * mode less the umask; never set-user/group-ID, sticky or o+w. */
 typedef struct {
-    char path[4096], tmp[4200];
-    int fd;
+    char path[4096];        /* for messages */
+    char name[NAME_MAX + 1]; /* the file replaced, in dir */
+    char tmp[NAME_MAX + 1];  /* the temporary, in dir */
+    int dir, fd;
 } thsm_atomic_file;
 
 /* From now on SIGINT, SIGTERM and SIGHUP remove the temporaries of
@@ -86,6 +95,11 @@ void thsm_atomic_cleanup_on_signals(void);
 /* Writes all of data to fd (1 GiB at a time, EINTR retried). 0 or -1. */
 int thsm_write_all(int fd, const void *data, size_t len);
 
+/* The file name in the directory dir (a descriptor, which f duplicates);
+ * path names it in messages. */
+int thsm_atomic_begin_at(thsm_atomic_file *f, int dir, const char *name,
+                         const char *path, mode_t mode, char *err, size_t cap);
+/* The same for a path, its directory opened now. */
 int thsm_atomic_begin(thsm_atomic_file *f, const char *path, mode_t mode,
                       char *err, size_t cap);
 int thsm_atomic_write(thsm_atomic_file *f, const void *data, size_t len);

@@ -40,6 +40,15 @@ uint32_t board_tick_hz(void);
 size_t board_stack_used(void);
 size_t board_stack_size(void);
 
+/* Seconds without a request after which the firmware ends a login: on a
+ * raw UART nothing tells it that the client went away. BOARD_IDLE_LOGOUT_S
+ * is the build's default (cmake -DTHSM_IDLE_LOGOUT=N); a board may let it be
+ * set otherwise. */
+#ifndef BOARD_IDLE_LOGOUT_S
+#define BOARD_IDLE_LOGOUT_S 60
+#endif
+uint32_t board_idle_logout_s(void);
+
 /* Records a measurement line (name=value ...) where the host can read it. */
 void board_report(const char *text);
 

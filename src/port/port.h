@@ -56,6 +56,14 @@ typedef struct thsm_port {
                   size_t context_len, uint8_t out[THSM_DERIVE_LEN]);
     /* Seconds since 1970-01-01 UTC. */
     int64_t (*now)(void *ctx);
+    /* Cuts the appended object name back to size bytes (at most its size),
+     * durably: a short append is taken back, an archived log cleared. A
+     * port that can only erase (flash) accepts size 0 alone and answers IO
+     * otherwise. */
+    int (*truncate)(void *ctx, const char *name, uint64_t size);
+    /* Bytes name can still grow by; UINT64_MAX when the port has no bound
+     * of its own (a disk: it fails with IO when full). */
+    int (*room)(void *ctx, const char *name, uint64_t *bytes);
 } thsm_port;
 
 #endif

@@ -18,7 +18,7 @@
 #define THSM_PROTO_LINE_MAX 1024 /* longest request, without CR LF */
 #define THSM_PROTO_ANSWER_MAX 8192 /* longest answer a device sends */
 
-/* ---- commands of the original board (PROTOCOL.md) ----------------------- */
+/* ---- commands of the original board (docs/PROTOCOL.md) ------------------ */
 
 #define THSM_CMD_AT "AT"
 #define THSM_CMD_RESET "AT+RESET"
@@ -40,6 +40,7 @@
 #define THSM_CMD_SIGNER_CERT_INFO "AT+SIGNER_CERT_INFO?"
 #define THSM_CMD_SIGNER_SIGN "AT+SIGNER_SIGN"
 #define THSM_CMD_SIGNER_PUBKEY "AT+SIGNER_PUBKEY?"
+#define THSM_CMD_PREFIX "AT+" /* every command but AT starts with it */
 
 /* ---- our extensions ------------------------------------------------------ */
 
@@ -48,6 +49,12 @@
 #define THSM_CMD_LOGOUT "AT+LOGOUT"
 #define THSM_CMD_HSM_STATUS "AT+HSM_STATUS?"
 #define THSM_CMD_LOG "AT+LOG?"
+#define THSM_CMD_AUTH_SO "AT+AUTH_SO"
+#define THSM_CMD_PIN_UNBLOCK "AT+PIN_UNBLOCK"
+#define THSM_CMD_SO_PIN_SET "AT+SO_PIN_SET"
+#define THSM_CMD_CERT_RENEW "AT+CERT_RENEW" /* same key, new certificate */
+#define THSM_CMD_LOG_ACK "AT+LOG_ACK"
+#define THSM_CMD_LOG_CLEAR "AT+LOG_CLEAR"
 
 /* ---- parameter names ------------------------------------------------------- */
 
@@ -64,6 +71,9 @@
 #define THSM_P_NEW "NEW"
 #define THSM_P_OLD "OLD"
 #define THSM_P_FROM "FROM"
+#define THSM_P_CERT "CERT"
+#define THSM_P_COUNT "COUNT"
+#define THSM_P_HEAD "HEAD"
 
 /* ---- fixed parameter values ------------------------------------------------ */
 
@@ -71,6 +81,9 @@
 #define THSM_V_TYPE_CA_SIGNED "CA-SIGNED"
 #define THSM_V_FORMAT_PEM "PEM"
 #define THSM_V_FORMAT_DER "DER"
+#define THSM_V_TYPE_SELF_SIGNED "SELF-SIGNED"
+#define THSM_V_CERT_CA "CA"
+#define THSM_V_CERT_SIGNER "SIGNER"
 
 /* ---- answers ------------------------------------------------------------- */
 
@@ -79,6 +92,7 @@
 #define THSM_ANS_READY "READY"
 #define THSM_ANS_NOT_READY "NOT_READY"
 #define THSM_ANS_NOT_USED "NOT_USED"
+#define THSM_ANS_RESET "Reset" /* "OK Reset" */
 
 /* AT+HSM_STATUS? fields ("OK PIN=SET AUTH=0 TRIES=5 ..."). */
 #define THSM_ST_PIN "PIN"
@@ -93,6 +107,14 @@
 #define THSM_ST_SIGNER_KEY "SIGNER_KEY"
 #define THSM_ST_LOG_STATE "LOG_STATE"
 #define THSM_ST_STATE "STATE"
+#define THSM_ST_DELAY "DELAY"
+#define THSM_ST_SO "SO"
+#define THSM_ST_SO_AUTH "SO_AUTH"
+#define THSM_ST_SO_DELAY "SO_DELAY"
+#define THSM_ST_SO_TRIES "SO_TRIES"
+#define THSM_ST_ACK "ACK" /* record of the acknowledgement of the findings
+                             shown, or NONE */
+#define THSM_ST_LOG_BASE "LOG_BASE" /* first record the device still holds */
 /* values of PIN= */
 #define THSM_ST_PIN_NONE "NONE"
 #define THSM_ST_PIN_SET "SET"
@@ -100,6 +122,8 @@
 /* values of STATE= */
 #define THSM_ST_STATE_OK "OK"
 #define THSM_ST_STATE_ROLLED_BACK "ROLLED_BACK"
+/* values of ACK= */
+#define THSM_ST_ACK_NONE "NONE"
 /* values of LOG_STATE=: "OK" or a finding followed by a record number */
 #define THSM_ST_LOG_OK "OK"
 #define THSM_ST_LOG_BROKEN_AT "BROKEN_AT_"
@@ -125,5 +149,9 @@
 #define THSM_E_PIN_LOCKED "PIN_LOCKED"
 #define THSM_E_NO_PIN "NO_PIN"
 #define THSM_E_NOT_ALLOWED "NOT_ALLOWED" /* tinyhsmd: a peer it does not serve */
+#define THSM_E_PIN_DELAY "PIN_DELAY" /* "ERROR PIN_DELAY <seconds> <text>" */
+#define THSM_E_NO_FINDING "NO_FINDING" /* AT+LOG_ACK: nothing to acknowledge */
+#define THSM_E_NOT_ARCHIVED "NOT_ARCHIVED" /* AT+LOG_CLEAR: COUNT and HEAD are
+                                              not the log's */
 
 #endif

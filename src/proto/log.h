@@ -8,6 +8,12 @@
  *   padding up to the newline.
  * chain(i) = SHA-256(chain(i-1) || the record's first THSM_LOG_CHAIN_AT
  * bytes), chain(-1) = 32 zero bytes. docs/PROTOCOL.md says it for people.
+ *
+ * A record without a digest may carry details in the digest field, one
+ * word (no spaces), items separated by commas: "COUNT=<n>,FROM=<t1>,TO=<t2>"
+ * for refusals counted together, "UID=<u>" for the client when known,
+ * "<finding>" for an acknowledgement. LOG_CLEARED's digest field is the
+ * chain value before it: the head of the archived records.
  */
 #ifndef THSM_PROTO_LOG_H
 #define THSM_PROTO_LOG_H
@@ -20,6 +26,14 @@
 #define THSM_LOG_RESULT_AT 119 /* offset of the result field */
 #define THSM_LOG_PER_ANSWER 32 /* records per AT+LOG? answer */
 #define THSM_LOG_TOTAL_MAX 100000000UL /* record numbers have 8 digits */
+#define THSM_LOG_FIELD_NONE "-"  /* key id or digest of a record without one */
+#define THSM_LOG_RESULT_GEN "GEN=" /* result of a state change: "GEN=<n>" */
+#define THSM_LOG_RESULT_OK "OK"    /* result of a signature */
+#define THSM_LOG_DETAIL_COUNT "COUNT=" /* refusals counted together */
+#define THSM_LOG_DETAIL_FROM "FROM="   /* time of the first of them */
+#define THSM_LOG_DETAIL_TO "TO="       /* time of the last of them */
+#define THSM_LOG_DETAIL_UID "UID="     /* the client's uid, when known */
+#define THSM_LOG_RESULT_OTHERS "OTHERS" /* THSM_EV_REFUSED: every other kind */
 
 /* Events. */
 #define THSM_EV_SIGN "SIGN"
@@ -36,5 +50,16 @@
 #define THSM_EV_SIGNER_CERT_SELF "SIGNER_CERT_SELF"
 #define THSM_EV_RECORDS_LOST "RECORDS_LOST"
 #define THSM_EV_RECORDS_FOREIGN "RECORDS_FOREIGN"
+#define THSM_EV_PIN_UNBLOCK "PIN_UNBLOCK"
+#define THSM_EV_SO_AUTH "SO_AUTH"
+#define THSM_EV_SO_AUTH_BLOCKED "SO_AUTH_BLOCKED"
+#define THSM_EV_SO_AUTH_FAILED "SO_AUTH_FAILED"
+#define THSM_EV_SO_PIN_SET "SO_PIN_SET"
+#define THSM_EV_CA_RENEW "CA_RENEW"
+#define THSM_EV_SIGNER_RENEW "SIGNER_RENEW"
+#define THSM_EV_FINDING_ACK "FINDING_ACK" /* findings acknowledged */
+#define THSM_EV_LOG_CLEARED "LOG_CLEARED" /* first record after a clear */
+#define THSM_EV_REFUSED "REFUSED" /* refusals of kinds beyond the ones
+                                     counted one by one */
 
 #endif

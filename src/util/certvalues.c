@@ -89,6 +89,14 @@ static int country_ok(const char *v)
            v[1] <= 'Z';
 }
 
+int thsm_cert_script_dates(int64_t not_before, int64_t not_after)
+{
+    int64_t start;
+    return thsm_parse_start(THSM_SCRIPT_START, &start) == 0 &&
+           not_before == start &&
+           not_after == start + (int64_t)THSM_SCRIPT_DAYS * 86400;
+}
+
 const char *thsm_cert_values_check(const char *c, const char *o,
                                    const char *cn, const char *start,
                                    const char *days, int64_t *not_before,

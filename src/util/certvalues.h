@@ -14,6 +14,14 @@
 /* Latest instant an X.509 time can carry: 9999-12-31 23:59:59 UTC. */
 #define THSM_TIME_MAX INT64_C(253402300799)
 
+/* The dates ST's original scripts give every certificate unless told
+ * otherwise (PROTOCOL.md): START=20230101000000 DAYS=365. */
+#define THSM_SCRIPT_START "20230101000000"
+#define THSM_SCRIPT_DAYS 365
+
+/* Whether a validity period is the scripts' default one. */
+int thsm_cert_script_dates(int64_t not_before, int64_t not_after);
+
 /* "YYYYMMDDhhmmss" -> seconds since the epoch (UTC); -1 when invalid. */
 int thsm_parse_start(const char *s, int64_t *out);
 

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "crypto/crypto.h"
+#include "crypto/p256.h"
 
 #define THSM_KEY_ID_LEN 17 /* 16 hex digits and the NUL */
 

@@ -13,3 +13,17 @@ int thsm_pin_format_ok(const char *pin)
             return 0;
     return 1;
 }
+
+int thsm_pin_weak(const char *pin)
+{
+    size_t n = pin ? strlen(pin) : 0;
+    if (n < 2)
+        return 0;
+    int step = pin[1] - pin[0];
+    if (step < -1 || step > 1)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (pin[i] - pin[i - 1] != step)
+            return 0;
+    return 1;
+}

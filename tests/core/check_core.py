@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Checks that the device core (src/device) builds as firmware and keeps its
-rules. It compiles every core file alone, as the firmware does (Cortex-M33,
--Os, C11, no POSIX macros; the host's gcc when arm-none-eabi-gcc is missing),
-with -fstack-usage -fcallgraph-info=su, and then checks one of:
+"""Checks that the device core builds as firmware and keeps its rules. The
+core is cmake/core_sources.txt, the list the firmware compiles (src/device
+and the src/util files it uses). It compiles every core file alone, as the
+firmware does (Cortex-M33, -Os, C11, no POSIX macros; the host's gcc when
+arm-none-eabi-gcc is missing), with -fstack-usage -fcallgraph-info=su, and
+then checks one of:
 
   layers   the one-way layers of src/device/LAYERS: #includes, and calls
            (direct calls and functions whose address is taken) taken from
-           the compiler's call graph;
+           the compiler's call graph; the src/util core files are below all;
   static   no writable static data (.data, .bss, common) in any object:
            every buffer lives in the caller's structures;
   formats  no printf length modifiers newlib-nano lacks (%zu, %lld, %jd,
@@ -21,9 +23,13 @@ with -fstack-usage -fcallgraph-info=su, and then checks one of:
            recursion, on a frame that is not of static size and on any other
            address-taken function (a new table needs this check updated).
 
+  tree     the layers of the whole tree, src/LAYERS: which src/ directories
+           the files of each may #include (no compiling);
+
   selftest breaks a copy of the tree once per rule (a call and an include
            upward, a static counter, a %zu, a 4 KiB buffer on the way of a
-           handler) and passes when each check above fails on it.
+           handler, the same in src/util/pin.c, and one forbidden include
+           per line of src/LAYERS) and passes when each check fails on it.
 
 Exit status 0 when the check holds, 1 when not (with the reasons).
 """
@@ -53,14 +59,27 @@ def toolchain():
     return ("", [])
 
 
+def core_sources(root):
+    """The files of cmake/core_sources.txt (globs expanded), sorted."""
+    found = set()
+    with open(os.path.join(root, "cmake/core_sources.txt")) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                found.update(glob.glob(os.path.join(root, line)))
+    return sorted(found)
+
+
 def compile_core(root, work):
     prefix, cpu = toolchain()
     os.makedirs(work, exist_ok=True)
     for old in glob.glob(os.path.join(work, "*")):
-        os.remove(old)
-    sources = sorted(glob.glob(os.path.join(root, "src/device/*.c")))
-    sources += [os.path.join(root, "src/util", name)
-                for name in ("hex.c", "certvalues.c")]
+        if os.path.isfile(old):
+            os.remove(old)
+    sources = core_sources(root)
+    names = [os.path.basename(s) for s in sources]
+    if len(set(names)) != len(names):
+        sys.exit("cmake/core_sources.txt: two core files share a name")
     for src in sources:
         obj = os.path.join(work, os.path.basename(src)[:-2] + ".o")
         cmd = ([prefix + "gcc"] + cpu +
@@ -79,8 +98,9 @@ def read_layers(root):
     for i, files in enumerate(lines):
         for name in files:
             rank[name] = i
-    for name in ("hex.c", "certvalues.c"):
-        rank[name] = len(lines)  # src/util, below every layer
+    for path in core_sources(root):
+        if "/src/device/" not in path:  # src/util, below every layer
+            rank[os.path.basename(path)] = len(lines)
     return rank
 
 
@@ -193,8 +213,11 @@ def check_static(root, prefix, work):
 
 
 def check_formats(root, prefix, work):
-    errors = []
-    for path in sorted(glob.glob(os.path.join(root, "src/device/*.[ch]"))):
+    errors, paths = [], set()
+    for src in core_sources(root):  # each core file and its header
+        paths.update([src] + glob.glob(src[:-2] + ".h"))
+    paths.update(glob.glob(os.path.join(root, "src/device/*.h")))
+    for path in sorted(paths):
         with open(path) as f:
             for n, line in enumerate(f, 1):
                 for m in re.finditer(r'"(?:[^"\\]|\\.)*"|PRI\w+', line):
@@ -202,6 +225,62 @@ def check_formats(root, prefix, work):
                         errors.append("%s:%d: %s" % (os.path.basename(path), n,
                                                      m.group(0)))
     return errors, "no %zu/%lld-style formats in the core"
+
+
+def read_tree_layers(root):
+    """src/LAYERS: {dir: dirs it may include}, [(path, dirs allowed)]."""
+    allowed, only = {}, []
+    with open(os.path.join(root, "src/LAYERS")) as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            head, _, rest = line.partition(":")
+            if head.startswith("only "):
+                only.append((head[5:].strip(), set(rest.split())))
+            else:
+                allowed[head.strip()] = set(rest.split())
+    return allowed, only
+
+
+def check_tree(root, prefix, work):
+    allowed, only = read_tree_layers(root)
+    errors, count = [], 0
+    src = os.path.join(root, "src")
+    for me in sorted(os.listdir(src)):
+        if not os.path.isdir(os.path.join(src, me)):
+            continue
+        if me not in allowed:
+            errors.append("src/%s is on no line of src/LAYERS" % me)
+            continue
+        for dirpath, _, files in sorted(os.walk(os.path.join(src, me))):
+            for name in sorted(f for f in files if f.endswith((".c", ".h"))):
+                count += 1
+                path = os.path.join(dirpath, name)
+                errors += tree_includes(path, os.path.relpath(path, root), me,
+                                        allowed, only)
+    return errors, "layers of src/LAYERS hold (%d files)" % count
+
+
+def tree_includes(path, rel, me, allowed, only):
+    errors = []
+    with open(path, errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            m = re.match(r'\s*#\s*include\s+"(([^"/]+)/[^"]*)"', line)
+            if not m or m.group(2) not in allowed:
+                continue  # a header beside it, or another library's
+            target, top = m.group(1), m.group(2)
+            if top != me and top not in allowed[me]:
+                errors.append("%s:%d: src/%s includes %s; src/LAYERS lets it "
+                              "include %s" % (rel, n, me, target,
+                              " ".join(sorted(allowed[me])) or "nothing"))
+            for kept, dirs in only:
+                if (target == kept or (kept.endswith("/") and
+                        target.startswith(kept))) and me not in dirs | {top}:
+                    errors.append("%s:%d: includes %s, which src/LAYERS keeps "
+                                  "to %s" % (rel, n, target,
+                                             " ".join(sorted(dirs | {top}))))
+    return errors
 
 
 def deepest(graph, targets, title, seen, memo, errors):
@@ -263,61 +342,96 @@ def check_stack(root, prefix, work, budget):
     return errors, "\n".join(report)
 
 
-# Per check: (file, anchor or None to append, text put after the anchor).
-BREAKAGE = {
-    "layers": ("store.c", None, '\n#include "device/audit.h"\n'
-               "void thsm_selftest_up(thsm_slot *s);\n"
-               "void thsm_selftest_up(thsm_slot *s) { thsm_key_id(s, 0); }\n"),
-    "static": ("audit.c", None, "int thsm_selftest_count(void);\n"
-               "int thsm_selftest_count(void) { static int n; return ++n; }\n"),
-    "formats": ("values.c", None, "int thsm_selftest_fmt(char *o, size_t n);\n"
-                "int thsm_selftest_fmt(char *o, size_t n) "
-                '{ return snprintf(o, n, "%zu", n); }\n'),
-    "stack": ("handlers_log.c",
-              "void thsm_h_log(thsm_device *dev, const thsm_params *ps)\n{\n",
-              "    volatile char big[4096];\n    big[0] = 1;\n"
-              "    thsm_resp_line(dev, \"%c\", big[0]);\n"),
-}
+# Per case: (check, file under src/, anchor or None to append, text put
+# after the anchor). A file that does not exist is created.
+BREAKAGE = [
+    ("layers", "device/store.c", None, '\n#include "device/audit.h"\n'
+     "void thsm_selftest_up(thsm_slot *s);\n"
+     "void thsm_selftest_up(thsm_slot *s) { thsm_key_id(s, 0); }\n"),
+    ("static", "device/audit.c", None, "int thsm_selftest_count(void);\n"
+     "int thsm_selftest_count(void) { static int n; return ++n; }\n"),
+    ("static", "util/pin.c", None, "int thsm_selftest_count(void);\n"
+     "int thsm_selftest_count(void) { static int n; return ++n; }\n"),
+    ("formats", "device/values.c", None, "int thsm_selftest_fmt(char *o, size_t n);\n"
+     "int thsm_selftest_fmt(char *o, size_t n) "
+     '{ return snprintf(o, n, "%zu", n); }\n'),
+    ("stack", "device/handlers_log.c",
+     "void thsm_h_log(thsm_device *dev, const thsm_params *ps)\n{\n",
+     "    volatile char big[4096];\n    big[0] = 1;\n"
+     "    thsm_resp_line(dev, \"%c\", big[0]);\n"),
+    ("stack", "util/pin.c", "    size_t n = pin ? strlen(pin) : 0;\n",
+     "    volatile char big[8192];\n    big[0] = 1;\n"
+     "    if (big[0] != 1)\n        return 0;\n"),
+]
+# One include each line of src/LAYERS forbids, in a new file of the layer.
+TREE_BREAKAGE = [
+    ("proto", "crypto/util.h"), ("crypto", "host/hsm.h"),
+    ("crypto", "util/hex.h"), ("util", "device/device.h"),
+    ("util", "host/hsm.h"), ("port", "daemon/daemon.h"),
+    ("port", "device/device.h"), ("boot", "cli/cli.h"),
+    ("device", "host/hsm.h"), ("device", "cli/cli.h"),
+    ("device", "daemon/daemon.h"), ("device", "pkcs11/pkcs11.h"),
+    ("device", "crypto/x509_host.h"), ("boot", "crypto/x509_host.h"),
+    ("host", "device/device.h"), ("host", "cli/cli.h"),
+    ("cli", "device/device.h"), ("cli", "daemon/daemon.h"),
+    ("cli", "port/port.h"), ("cli", "crypto/openssl/internal.h"),
+    ("cli", "crypto/mbedtls/internal.h"), ("daemon", "cli/cli.h"),
+    ("daemon", "crypto/openssl/internal.h"), ("pkcs11", "device/device.h"),
+    ("pkcs11", "cli/cli.h"), ("pkcs11", "port/port.h"),
+    ("newlayer", "util/hex.h"),
+]
+BREAKAGE += [("tree", "%s/selftest_break.c" % layer, None,
+              '#include "%s"\n' % header) for layer, header in TREE_BREAKAGE]
+
+
+def break_tree(root, tree, name, anchor, text):
+    """A copy of the tree with text put into src/name; False when the
+    anchor is gone."""
+    shutil.rmtree(tree, ignore_errors=True)
+    shutil.copytree(os.path.join(root, "src"), os.path.join(tree, "src"))
+    shutil.copytree(os.path.join(root, "cmake"), os.path.join(tree, "cmake"))
+    path = os.path.join(tree, "src", name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    code = open(path).read() if os.path.exists(path) else ""
+    if anchor is None:
+        code += "\n" + text
+    elif anchor in code:
+        code = code.replace(anchor, anchor + text, 1)
+    else:
+        return False
+    with open(path, "w") as f:
+        f.write(code)
+    return True
 
 
 def selftest(root, work):
     failures = []
-    for check, (name, anchor, text) in BREAKAGE.items():
-        tree = os.path.join(work, "tree-" + check)
-        shutil.rmtree(tree, ignore_errors=True)
-        shutil.copytree(os.path.join(root, "src"), os.path.join(tree, "src"))
-        path = os.path.join(tree, "src/device", name)
-        with open(path) as f:
-            code = f.read()
-        if anchor is None:
-            code += "\n" + text
-        elif anchor in code:
-            code = code.replace(anchor, anchor + text, 1)
-        else:
+    for i, (check, name, anchor, text) in enumerate(BREAKAGE):
+        tree = os.path.join(work, "tree-%d" % i)
+        if not break_tree(root, tree, name, anchor, text):
             failures.append("selftest: %s no longer has its anchor" % name)
             continue
-        with open(path, "w") as f:
-            f.write(code)
-        out = os.path.join(work, "out-" + check)
-        prefix, _ = compile_core(tree, out)
+        out = os.path.join(work, "out-%d" % i)
+        prefix = compile_core(tree, out)[0] if check != "tree" else ""
         if check == "stack":
             errors, _ = check_stack(tree, prefix, out, 4096)
         else:
             errors, _ = CHECKS[check](tree, prefix, out)
-        print("%-8s on a broken tree: %s" % (check, errors[:1] or "NOT CAUGHT"))
+        print("%-8s %-26s %s" % (check, name, errors[:1] or "NOT CAUGHT"))
         if not errors:
             failures.append("%s did not catch %s in %s" % (check, text.strip(), name))
+        shutil.rmtree(tree)
     return failures
 
 
 CHECKS = {"layers": check_layers, "static": check_static,
-          "formats": check_formats}
+          "formats": check_formats, "tree": check_tree}
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("check", choices=["layers", "static", "formats", "stack",
-                                      "selftest"])
+                                      "tree", "selftest"])
     ap.add_argument("--root", required=True, help="the source tree")
     ap.add_argument("--work", required=True, help="a scratch directory")
     ap.add_argument("--budget", type=int, default=4096)
@@ -328,7 +442,7 @@ def main():
         for e in errors:
             print("FAIL: " + e)
         return 1 if errors else 0
-    prefix, _ = compile_core(args.root, args.work)
+    prefix = compile_core(args.root, args.work)[0] if args.check != "tree" else ""
     if args.check == "stack":
         errors, report = check_stack(args.root, prefix, args.work, args.budget)
     else:

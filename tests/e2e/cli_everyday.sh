@@ -212,7 +212,8 @@ has "$TMP/out" '"log_intact":true'
 [ "$(wc -l <"$TMP/out")" -eq 1 ] || fail "--json is not one line"
 ok "info: tries left and signatures, as text and JSON"
 
-for _ in 1 2 3 4; do
+for wait in 1 2 4 8; do # the device's doubling wait after wrong PINs
+    sleep $wait
     run 1 tinyhsm config --new signer --yes --pin-file bad.pin
 done
 run 0 tinyhsm info

@@ -91,15 +91,21 @@ echo second-pin >new.txt
 run 0 tinyhsm --pin-file pin.txt pin change --new-pin-file new.txt
 TINYHSM_PIN=first-pin run 1 sign
 has "$TMP/err" "tries left"
+sleep 1 # the device waits 1 s after a wrong PIN, 2 s after two, ...
 TINYHSM_PIN=second-pin run 0 sign
 ok "pin change: the old PIN stops working"
 
+wait=0
 for left in 4 3 2; do
+    sleep $wait
+    wait=$((wait ? wait * 2 : 1))
     TINYHSM_PIN=wrong-pin run 1 sign
     has "$TMP/err" "wrong PIN: $left tries left before the device blocks"
 done
+sleep 4
 TINYHSM_PIN=wrong-pin run 1 sign
 has "$TMP/err" "wrong PIN: 1 try left before the device blocks"
+sleep 8
 TINYHSM_PIN=wrong-pin run 1 sign
 has "$TMP/err" "the device is BLOCKED now"
 has "$TMP/err" "only 'tinyhsm decommission --yes' recovers it, and that erases every key"

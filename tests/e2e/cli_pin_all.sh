@@ -61,6 +61,7 @@ echo right-pin-2 >"$TMP/new.txt"
 run 0 tinyhsm --pin-file "$TMP/pin.txt" pin change --new-pin-file "$TMP/new.txt"
 run 1 sign
 has "$TMP/err" "wrong PIN"
+sleep 2 # a wrong PIN makes the device refuse every try for 1 s
 TINYHSM_PIN=right-pin-2 run 0 sign
 ok "pin change works"
 

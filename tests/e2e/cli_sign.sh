@@ -235,6 +235,37 @@ run 0 tinyhsm sign "${U[@]}" -o p.bin --cert-out $null --siggen $null fw.bin
 rm -f null2
 ok "outputs keep the mode of the file they replace, respect the umask; /proc/self/fd/1 on a pipe; a null device twice"
 
+# a replaced output never gets set-id, sticky or o+w bits (issue 16, 7)
+mkdir modes
+for f in signed_binary.bin stsafe_signer_cert.pem SigGen.c; do
+    echo old >modes/$f && chmod 7777 modes/$f
+done
+[ "$(stat -c %a modes/SigGen.c)" = 7777 ] || fail "cannot set up a 7777 file: $(stat -c %a modes/SigGen.c)"
+run 0 tinyhsm sign "${U[@]}" -o modes/ fw.bin
+for f in signed_binary.bin stsafe_signer_cert.pem SigGen.c; do
+    [ "$(stat -c %a modes/$f)" = 775 ] || fail "$f replaced with mode $(stat -c %a modes/$f), not 775"
+done
+ok "a replaced output of mode 7777 becomes 0775: no set-id, sticky or o+w bits"
+# root replacing another user's file: none of that user's mode is kept
+if [ "$(id -u)" -eq 0 ]; then
+    chmod 711 "$TMP" && chmod 777 modes && chown nobody modes
+    for f in signed_binary.bin stsafe_signer_cert.pem SigGen.c; do
+        rm -f modes/$f
+        setpriv --reuid=nobody --regid=nogroup --clear-groups -- sh -c "echo old >modes/$f && chmod 6777 modes/$f"
+        [ "$(stat -c %a:%U modes/$f)" = 6777:nobody ] || fail "cannot plant nobody's 6777 $f"
+    done
+    want=$(printf '%o' $((0644 & ~$(umask))))
+    run 0 tinyhsm sign "${U[@]}" -o modes/ fw.bin
+    for f in signed_binary.bin stsafe_signer_cert.pem SigGen.c; do
+        [ "$(stat -c %a:%U modes/$f)" = "$want:root" ] ||
+            fail "root replaced nobody's 6777 $f with $(stat -c %a:%U modes/$f), not $want:root"
+    done
+    ok "root replacing another user's 6777 file gets a new file of 0644 less the umask"
+else
+    echo "skip - root replacing another user's 6777 file: needs root to plant it"
+fi
+rm -rf modes
+
 # a closed pipe or a signal while the image streams: no file replaced, said so
 for f in stsafe_signer_cert.pem SigGen.c; do echo old >$f.keep; done
 # SigGen.c with another key: even --force keeps it when no image was delivered
@@ -318,6 +349,15 @@ if [ "$(id -u)" -eq 0 ]; then
     has "$TMP/err" "symlink owned by another user (uid 4242)"
     [ "$(cat vict/rc)" = secret ] || fail "nobody's file was overwritten"
     rm shared/SigGen.c
+    # uid 4242's file in the sticky directory: rename cannot replace it, so
+    # it is refused before anything is signed or written
+    echo planted >shared/SigGen.c && chown 4242 shared/SigGen.c
+    setpriv --reuid=nobody --regid=nogroup --clear-groups -- nbbin/tinyhsm sign "${U[@]}" \
+        -o shared/ shared/fw.bin >"$TMP/out" 2>"$TMP/err" && fail "nobody replaced uid 4242's file"
+    has "$TMP/err" "belongs to another user (uid 4242) in a sticky directory"
+    [ "$(cat shared/SigGen.c)" = planted ] && [ ! -e shared/signed_binary.bin ] ||
+        fail "a sticky-directory refusal wrote something"
+    rm shared/SigGen.c
     # another user's FIFO: refused before signing, no hang
     mkfifo -m 666 shared/fw-1.2.5.bin && chown nobody shared/fw-1.2.5.bin
     run 1 timeout 20 "$BIN/tinyhsm" sign --board B-U585I-IOT02A --version 1.2.5 \
@@ -328,7 +368,7 @@ if [ "$(id -u)" -eq 0 ]; then
     has "$TMP/err" "character device owned by another user"
     [ -p shared/fw-1.2.5.bin ] && [ -c shared/n ] || fail "a refused FIFO or device was replaced"
     rm -f shared/fw-1.2.5.bin shared/n shared/signed_binary.bin
-    ok "another user's symlink (name or directory), FIFO or device is refused; nothing followed or written (root and nobody as victims)"
+    ok "another user's symlink (name or directory), FIFO, device, or file in a sticky directory is refused; nothing followed or written (root and nobody as victims)"
 else
     echo "skip - another user's symlink, FIFO or device: needs root to plant them"
 fi
@@ -342,7 +382,7 @@ R=(--board TEST --max-size $((32 << 20)) --version 1.0.0)
     dd if=/dev/urandom of=fw.bin bs=1M count=2 seek=$((RANDOM % 22)) conv=notrunc status=none
 done) &
 writer=$!
-for i in 1 2 3 4 5 6; do
+for i in $(reps 6 2); do
     st=0
     "$BIN/tinyhsm" sign "${R[@]}" -o img$i.bin fw.bin >/dev/null 2>"$TMP/err" || st=$?
     if [ $st = 0 ]; then
@@ -419,7 +459,7 @@ run 0 tinyhsm sign "${U[@]}" fw.bin
 total=$((($(date +%s%N) - start) / 1000000))
 rm -f signed_binary.bin stsafe_signer_cert.pem SigGen.c
 set -m # job control: background jobs do not ignore SIGINT
-for i in 1 2 3 4 5 6 7 8 9 10; do
+for i in $(reps 10 3); do
     for s in INT TERM; do
         "$BIN/tinyhsm" sign "${U[@]}" fw.bin >/dev/null 2>&1 &
         pid=$!

@@ -27,7 +27,7 @@ ok "takeover refused naming the pid; a clean stop leaves nothing"
 
 # --allow-uid cannot work in the private default directory: refused, saying
 # why, and a refused start creates no state
-XDG_RUNTIME_DIR=$TMP/run run 1 timeout 5 "$BIN/tinyhsmd" --state "$TMP/state3" --allow-uid 12345
+XDG_RUNTIME_DIR=$TMP/run run 1 timeout 50 "$BIN/tinyhsmd" --state "$TMP/state3" --allow-uid 12345
 has "$TMP/err" "--allow-uid needs --link PATH"
 [ ! -e "$TMP/state3" ] || fail "a refused start created $TMP/state3"
 ok "--allow-uid without --link is refused before anything is created"

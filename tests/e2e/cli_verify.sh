@@ -148,10 +148,22 @@ run 0 tinyhsm config --new all --yes --ca-start 20200101000000 --ca-days 30 \
 run 0 tinyhsm sign --board B-U585I-IOT02A --version 2.0.0 --force -o ca-old.bin fw.bin
 has "$TMP/err" "warning: the CA certificate expired on 2020-01-31"
 has "$TMP/err" "warning: the signer certificate expired on 2020-01-21"
+! grep -q "default dates" "$TMP/err" || fail "other dates called the scripts' defaults"
 run 0 tinyhsm cert ca -o ca.pem
 reject "FAIL certificate  the CA certificate: certificate has expired" \
     --cert stsafe_signer_cert.pem --ca ca.pem ca-old.bin
 ok "an expired CA certificate: sign warns, verify names the CA"
+
+# certificates with the original scripts' default dates, long expired
+run 0 tinyhsm config --new all --yes --ca-start 20230101000000 --ca-days 365 \
+    --signer-start 20230101000000 --signer-days 365
+run 0 tinyhsm sign --board B-U585I-IOT02A --version 2.0.1 --force -o scripts.bin fw.bin
+for who in CA signer; do
+    has "$TMP/err" "warning: the $who certificate expired on 2024-01-01 00:00:00 UTC: it has the original scripts' default dates (START=20230101000000 DAYS=365)"
+done
+run 0 tinyhsm info
+has "$TMP/out" "2023-01-01 00:00:00 UTC to 2024-01-01 00:00:00 UTC  EXPIRED (the original scripts' default dates)"
+ok "expired certificates with the scripts' default dates: sign and info say so"
 
 run 2 tinyhsm verify "$img"
 run 2 tinyhsm verify --siggen SigGen.c --pubkey pub.pem "$img"

@@ -18,7 +18,8 @@
 
 #include <cmocka.h>
 
-#include "crypto/crypto.h"
+#include "crypto/p256.h"
+#include "crypto/sha256.h"
 #include "host/at_client.h"
 #include "host/hsm.h"
 #include "testutil.h"
@@ -87,10 +88,10 @@ static void provision(fixture *f)
 /* Writes the PEM of a response to path. */
 static void save_pem(fixture *f, const char *req, const char *path)
 {
-    char pem[THSM_PEM_MAX], err[300];
-    int ca = strstr(req, "HSM_CA") != NULL;
-    assert_int_equal(thsm_hsm_cert_pem(&f->at, ca, pem, sizeof(pem), err,
-                                       sizeof(err)), 0);
+    char pem[THSM_PEM_MAX];
+    thsm_err herr;
+    bool ca = strstr(req, "HSM_CA") != NULL;
+    assert_int_equal(thsm_hsm_cert_pem(&f->at, ca, pem, sizeof(pem), &herr), 0);
     thsm_test_write_file(path, pem, strlen(pem));
 }
 
@@ -411,15 +412,14 @@ static void test_signing_rate(void **state)
 {
     fixture *f = *state;
     uint8_t digest[32] = {0}, sig[64];
-    char err[300];
+    thsm_err herr;
     connect_client(f);
     provision(f);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 0; i < 1000; i++) {
         memcpy(digest, &i, sizeof(i));
-        assert_int_equal(thsm_hsm_sign_digest(&f->at, digest, sig, err,
-                                              sizeof(err)), 0);
+        assert_int_equal(thsm_hsm_sign_digest(&f->at, digest, sig, &herr), 0);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;

@@ -20,7 +20,8 @@
 
 #include <cmocka.h>
 
-#include "crypto/crypto.h"
+#include "crypto/sha256.h"
+#include "host/image.h"
 #include "testutil.h"
 #include "util/hex.h"
 
@@ -395,6 +396,98 @@ static void test_info_escapes_certificate_names(void **state)
     expect_text("Issuer:      C=US, O=Ev\\x1b[2Jil, CN=x");
 }
 
+/* ---- certificates rebuilt from their DER (issue 16, finding 5) ------------- */
+
+/* A PEM file as an answer, after a line that OpenSSL skips: it starts as a
+ * BEGIN line, carries escape sequences and a bell, and lacks the dashes. */
+static void evil_line_answer(const char *pem_file, char *buf, size_t cap)
+{
+    size_t len;
+    unsigned char *pem = thsm_test_read_file(pem_file, &len);
+    assert_non_null(pem);
+    size_t n = (size_t)snprintf(buf, cap, "OK\r\n-----BEGIN \033]0;owned\007"
+                                          "\033[2J\033[31m\r\n");
+    for (size_t i = 0; i < len && n + 4 < cap; i++) {
+        if (pem[i] == '\n')
+            buf[n++] = '\r';
+        buf[n++] = (char)pem[i];
+    }
+    snprintf(buf + n, cap - n, "\r\n");
+    free(pem);
+}
+
+/* A CA, a signer under it, a 512-byte firmware and the signature the
+ * device would give for it (board TEST, version 1.0.0), in dir. */
+static void make_pki(const char *dir, char *sig_answer, size_t cap)
+{
+    static const char key[] = "openssl ecparam -name prime256v1 -genkey "
+                              "-noout 2>/dev/null | openssl pkcs8 -topk8 "
+                              "-nocrypt";
+    uint8_t img[THSM_BOOT_HEADER_LEN + 512];
+    char err[200], path[600], sig[300];
+    assert_int_equal(thsm_test_run(out, sizeof(out),
+        "cd %s && %s >ca.key && %s >s.key && openssl req -x509 -key ca.key "
+        "-subj /CN=ca -days 3 -out ca.pem 2>&1 && openssl req -new -key s.key "
+        "-subj /CN=s 2>&1 | openssl x509 -req -CA ca.pem -CAkey ca.key "
+        "-days 3 -set_serial 1 -out s.pem 2>&1", dir, key, key), 0);
+    memset(img + THSM_BOOT_HEADER_LEN, 0x5a, 512);
+    assert_int_equal(thsm_image_header(img, "TEST", "1.0.0", sizeof(img), err,
+                                       sizeof(err)), 0);
+    snprintf(path, sizeof(path), "%s/fw.bin", dir);
+    thsm_test_write_file(path, img + THSM_BOOT_HEADER_LEN, 512);
+    snprintf(path, sizeof(path), "%s/img.bin", dir);
+    thsm_test_write_file(path, img, sizeof(img));
+    assert_int_equal(thsm_test_run(sig, sizeof(sig),
+        "cd %s && openssl dgst -sha256 -sign s.key img.bin >sig.der && "
+        "printf '%%s ' $(stat -c %%s sig.der) && od -An -v -tx1 sig.der | "
+        "tr -d ' \\n' | tr a-f A-F", dir), 0);
+    snprintf(sig_answer, cap, "OK %s\r\n\r\n", sig);
+}
+
+static void expect_clean_pem(void)
+{
+    assert_null(memchr(out, 0x1b, strlen(out)));
+    assert_null(memchr(out, 0x07, strlen(out)));
+    assert_null(strstr(out, "owned"));
+    expect_text("-----BEGIN CERTIFICATE-----\n");
+}
+
+static void test_cert_text_is_rebuilt(void **state)
+{
+    (void)state;
+    static char ca[8192], signer[8192], sig[400], dir[256], args[1200];
+    thsm_test_tmpdir(dir, sizeof(dir));
+    make_pki(dir, sig, sizeof(sig));
+    snprintf(args, sizeof(args), "%s/ca.pem", dir);
+    evil_line_answer(args, ca, sizeof(ca));
+    snprintf(args, sizeof(args), "%s/s.pem", dir);
+    evil_line_answer(args, signer, sizeof(signer));
+    const rule rules[] = {{"AT+HSM_CA_CERT?*", ca},
+                          {"AT+SIGNER_CERT?*", signer},
+                          {"AT+SIGNER_SIGN*", sig},
+                          {"AT+HSM_STATUS?", "OK PIN=NONE AUTH=0 CA=1 SIGNER=1 "
+                                             "SIGNER_CERT=1\r\n\r\n"},
+                          {NULL, NULL}};
+    assert_int_equal(tinyhsm(rules, "cert signer"), 0);
+    expect_clean_pem();
+    assert_int_equal(tinyhsm(rules, "cert ca"), 0);
+    expect_clean_pem();
+    assert_int_equal(tinyhsm(rules, "cert signer -o c.pem >/dev/null 2>&1 && "
+                                    "cat c.pem"), 0);
+    expect_clean_pem();
+    snprintf(args, sizeof(args), "sign --board TEST --max-size 65536 "
+             "--version 1.0.0 %s/fw.bin >/dev/null && cat "
+             "stsafe_signer_cert.pem", dir);
+    if (tinyhsm(rules, args) != 0)
+        fail_msg("sign with the fake device: %s", out);
+    expect_clean_pem();
+    snprintf(args, sizeof(args), "sign --board TEST --max-size 65536 "
+             "--version 1.0.0 --cert-out - %s/fw.bin 2>/dev/null", dir);
+    assert_int_equal(tinyhsm(rules, args), 0);
+    expect_clean_pem();
+    thsm_test_rmtree(dir);
+}
+
 /* ---- provisioning that fails midway ----------------------------------------- */
 
 static void test_config_says_what_changed(void **state)
@@ -450,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_info_json_failure),
         cmocka_unit_test(test_client_not_dumpable),
         cmocka_unit_test(test_config_says_what_changed),
+        cmocka_unit_test(test_cert_text_is_rebuilt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

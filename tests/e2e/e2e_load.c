@@ -13,7 +13,9 @@
 
 #include <cmocka.h>
 
-#include "crypto/crypto.h"
+#include "crypto/p256.h"
+#include "crypto/sha256.h"
+#include "crypto/x509_host.h"
 #include "host/at_client.h"
 #include "host/hsm.h"
 #include "testutil.h"
@@ -50,10 +52,10 @@ static const char *const bad_lines[] = {
 static void sign_one(thsm_at *at, const uint8_t pub[65], int i)
 {
     uint8_t digest[32], sig[64];
-    char err[300];
+    thsm_err herr;
     thsm_sha256(&i, sizeof(i), digest);
-    if (thsm_hsm_sign_digest(at, digest, sig, err, sizeof(err)) != 0)
-        fail_msg("request %d: %s", i, err);
+    if (thsm_hsm_sign_digest(at, digest, sig, &herr) != 0)
+        fail_msg("request %d: %s", i, herr.msg);
     assert_int_equal(thsm_p256_verify(pub, digest, sig), 0);
 }
 
@@ -63,6 +65,7 @@ static void test_load_and_abuse(void **state)
     static thsm_at at;
     static thsm_at_resp r;
     char dir[256], st[300], err[300], pem[THSM_PEM_MAX];
+    thsm_err herr;
     thsm_test_daemon d;
     uint8_t pub[65];
     thsm_subject ca = {"US", "MyHSM", "My_CA", "20250101000000", 3650};
@@ -73,8 +76,8 @@ static void test_load_and_abuse(void **state)
     snprintf(st, sizeof(st), "%s/state", dir);
     assert_int_equal(thsm_test_daemon_start(&d, st, NULL), 0);
     assert_int_equal(thsm_at_open(&at, d.link, err, sizeof(err)), THSM_AT_OK);
-    assert_int_equal(thsm_hsm_provision(&at, 1, &ca, &signer, err, sizeof(err)), 0);
-    assert_int_equal(thsm_hsm_cert_pem(&at, 0, pem, sizeof(pem), err, sizeof(err)), 0);
+    assert_int_equal(thsm_hsm_provision(&at, 1, &ca, &signer, &herr), 0);
+    assert_int_equal(thsm_hsm_cert_pem(&at, 0, pem, sizeof(pem), &herr), 0);
     assert_int_equal(thsm_pubkey_from_pem((uint8_t *)pem, strlen(pem), pub), 0);
     for (int i = 0; i < 500; i++) /* warm up: caches, allocator pools */
         sign_one(&at, pub, -1 - i);

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "crypto/x509.h"
 #include "host/at_client.h"
 #include "host/hsm.h"
 #include "testutil.h"
@@ -102,14 +103,13 @@ static void provision(fixture *f)
 {
     static thsm_at at;
     char err[256], pem[THSM_PEM_MAX];
+    thsm_err herr;
     thsm_subject ca = {"US", "MyHSM", "My_CA", "20250101000000", 3650};
     thsm_subject signer = {"US", "Me", "Orig", "20250101000000", 730};
     thsm_x509_info info;
     assert_int_equal(thsm_at_open(&at, f->d.link, err, sizeof(err)), 0);
-    assert_int_equal(thsm_hsm_provision(&at, 1, &ca, &signer, err,
-                                        sizeof(err)), 0);
-    assert_int_equal(thsm_hsm_cert_pem(&at, 0, pem, sizeof(pem), err,
-                                       sizeof(err)), 0);
+    assert_int_equal(thsm_hsm_provision(&at, 1, &ca, &signer, &herr), 0);
+    assert_int_equal(thsm_hsm_cert_pem(&at, 0, pem, sizeof(pem), &herr), 0);
     assert_int_equal(thsm_x509_parse((uint8_t *)pem, strlen(pem), &info), 0);
     assert_int_equal(thsm_pub_key_id(info.pub, f->key_id), 0);
     thsm_at_close(&at);

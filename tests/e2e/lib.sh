@@ -12,14 +12,30 @@ if [ "$DEVICE" = qemu ]; then
         exit 77
     fi
 fi
+# The firmware's flash layout, from the one header that defines it.
+layout() {
+    sed -n "s/^#define $1 \([0-9]*\).*/\1/p" \
+        "$(dirname "${BASH_SOURCE[0]}")/../../src/port/qemu/layout.h"
+}
+FLASH_SECTOR=$(layout FLASH_SECTOR)
+FLASH_SLOTS=$(layout FLASH_SLOTS)
 TMP=$(mktemp -d)
+# A team daemon on this machine (/run/tinyhsm), or a default one started
+# without $XDG_RUNTIME_DIR (/tmp/tinyhsm-<uid>), never answers a test.
+export TINYHSM_SYSTEM_PORT=$TMP/system/tty.sock TMPDIR=$TMP
 PASSED=0
 DPID=
 cleanup() {
-    [ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+    [ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null || true
     rm -rf "$TMP"
 }
 trap cleanup EXIT
+
+# reps FULL QUICK: the rounds of a repeated case, 1..FULL, or with
+# THSM_QUICK=1 (make test) about QUICK of them spread over the same range.
+reps() {
+    if [ "${THSM_QUICK:-0}" = 1 ]; then seq 1 $(($1 / $2)) "$1"; else seq "$1"; fi
+}
 
 fail() { echo "FAIL: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 ok() { PASSED=$((PASSED + 1)); echo "ok $PASSED - $*"; }
@@ -54,7 +70,7 @@ tamper_audit_log() {
     local file=$1/audit.log base=0
     if [ "$DEVICE" = qemu ]; then
         file=$1/flash.img
-        base=$((2 * 8192)) # after the two state slots (src/port/qemu/port_qemu.c)
+        base=$((FLASH_SLOTS * FLASH_SECTOR)) # after the state slots
     fi
     printf 'X' | dd of="$file" bs=1 seek=$((base + $2)) conv=notrunc status=none
 }
@@ -81,3 +97,7 @@ run() {
 has() { grep -qF -- "$2" "$1" || { cat "$1"; fail "$1 lacks '$2'"; }; }
 
 tinyhsm() { "$BIN/tinyhsm" "$@"; }
+
+# flood_link: where tools/flood.py reaches the device: tinyhsmd's socket,
+# else (tinyhsmd-qemu) the pty.
+flood_link() { if [ -S "$TMP/tty.sock" ]; then echo "$TMP/tty.sock"; else echo "$TMP/tty"; fi; }

@@ -78,6 +78,16 @@ has "$TMP/out" "ERROR BAD_CHAR"
 has "$TMP/out" " AUTH=1 "
 ok "a client's own EOT byte is refused like any control byte and keeps the login"
 
+run 0 tinyhsm info
+cp "$TMP/out" "$TMP/info"
+
+# a client that floods long answers and never reads them (the relay once
+# blocked in write() to QEMU while QEMU's output backed up)
+timeout 8 sh -c 'yes "AT+LOG? FROM=0" >"$1"' sh "$TMP/tty" || true
+run 0 tinyhsm info
+cmp -s "$TMP/out" "$TMP/info" || { diff "$TMP/info" "$TMP/out"; fail "info after a log flood"; }
+ok "a flood of unread AT+LOG? answers leaves the relay serving"
+
 kill -KILL "$(qemu_of "$DPID")"
 wait "$DPID" && fail "exit 0 after QEMU died"
 DPID=
@@ -87,7 +97,7 @@ ok "QEMU dying ends tinyhsmd-qemu with an error, link removed"
 
 # a bit flipped in both state slots: damage, not a power cut
 cp "$TMP/state/flash.img" "$TMP/good.img"
-for at in 100 $((8192 + 100)); do
+for at in 100 $((FLASH_SECTOR + 100)); do
     printf 'X' | dd of="$TMP/state/flash.img" bs=1 seek=$at conv=notrunc status=none
 done
 sum=$(sha256sum <"$TMP/state/flash.img")

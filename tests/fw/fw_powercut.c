@@ -28,10 +28,9 @@
 #include <unistd.h>
 
 #include "host/at_client.h"
+#include "port/qemu/layout.h"
 #include "testutil.h"
 
-#define SECTOR 8192 /* flash layout of src/port/qemu/port_qemu.c */
-#define SLOT_MARK "TinyHSM slot v1"
 #define NEW_KEY "AT+SIGNER_NEW_KEY ALGO=SECP256R1"
 #define NEW_CERT "AT+SIGNER_NEW_CERT TYPE=CA-SIGNED C=US O=Me CN=Signer " \
     "START=20250101000000 DAYS=365"
@@ -170,16 +169,27 @@ static int torn_slot(void)
     size_t len;
     unsigned char *img = thsm_test_read_file(flash, &len);
     int torn = 0;
-    CHECK(img && len >= 3 * SECTOR, "flash image");
-    for (int s = 0; s < 2; s++) {
-        const unsigned char *p = img + (size_t)s * SECTOR;
-        int marked = memcmp(p, SLOT_MARK, sizeof(SLOT_MARK)) == 0, erased = 1;
-        for (size_t i = 0; i < SECTOR && erased; i++)
+    CHECK(img && len >= 3 * FLASH_SECTOR, "flash image");
+    for (int s = 0; s < FLASH_SLOTS; s++) {
+        const unsigned char *p = img + (size_t)s * FLASH_SECTOR;
+        int marked = memcmp(p, FLASH_SLOT_MARK, sizeof(FLASH_SLOT_MARK)) == 0;
+        int erased = 1;
+        for (size_t i = 0; i < FLASH_SECTOR && erased; i++)
             erased = p[i] == 0xff;
         torn |= !marked && !erased;
     }
     free(img);
     return torn;
+}
+
+/* Waits out the delay a wrong PIN started (it survives restarts), so the
+ * next AT+AUTH is a real try. */
+static void wait_pin_delay(void)
+{
+    char delay[16];
+    status_field("DELAY", delay, sizeof(delay));
+    if (atoi(delay) > 0)
+        sleep((unsigned)atoi(delay) + 1);
 }
 
 /* Cuts during the save that spends a PIN try (AT+AUTH with a wrong PIN):
@@ -196,10 +206,15 @@ static int pin_rounds(double window)
     for (int i = 0; i < rounds; i++) {
         status_field("TRIES", tries, sizeof(tries));
         int before = atoi(tries);
+        wait_pin_delay();
         if (before <= 2) {
+            char delay[8];
+            status_field("DELAY", delay, sizeof(delay));
+            sleep((unsigned)atoi(delay) + 1); /* the wait after wrong PINs */
             CHECK(strcmp(cmd("AT+AUTH PIN=powercut-pin"), "OK") == 0,
                   "right PIN: %s", resp.lines[0]);
             before = 5;
+            wait_pin_delay();
         }
         cut_during("AT+AUTH PIN=wrong-pin", window);
         start();

@@ -13,7 +13,8 @@
 #include <cmocka.h>
 
 #include "boot/boot.h"
-#include "crypto/crypto.h"
+#include "crypto/p256.h"
+#include "crypto/sha256.h"
 #include "host/image.h"
 
 #define FW_LEN 1000

@@ -19,7 +19,14 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "crypto/crypto.h"
+#include "crypto/aead.h"
+#include "crypto/hmac.h"
+#include "crypto/kdf.h"
+#include "crypto/p256.h"
+#include "crypto/sha256.h"
+#include "crypto/util.h"
+#include "crypto/x509.h"
+#include "crypto/x509_host.h"
 #include "testutil.h"
 #include "util/hex.h"
 

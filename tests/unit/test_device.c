@@ -9,12 +9,19 @@
 
 #include <cmocka.h>
 
-#include "crypto/crypto.h"
+#include "crypto/aead.h"
+#include "crypto/hmac.h"
+#include "crypto/kdf.h"
+#include "crypto/p256.h"
+#include "crypto/sha256.h"
+#include "crypto/x509.h"
+#include "crypto/x509_host.h"
 #include "device/audit.h"
 #include "device/device.h"
 #include "device/response.h"
 #include "device/store.h"
 #include "device/values.h"
+#include "util/base64.h"
 #include "util/hex.h"
 #include "port/mem/port_mem.h"
 
@@ -28,6 +35,8 @@ typedef struct {
     int responses;
     char all[262144]; /* every response, to look for leaked secrets */
     size_t all_len;
+    int64_t tick; /* seconds the clock moves before each request: the tests
+                     of other rules outrun the waits after wrong PINs */
 } fixture;
 
 static void collect(void *ctx, const char *data, size_t len)
@@ -48,6 +57,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
     thsm_mem_port_init(&f->mp, &f->port);
+    f->tick = 600;
     thsm_session_init(&f->s, collect, f);
     assert_int_equal(thsm_device_init(&f->dev, &f->port), 0);
     *state = f;
@@ -66,6 +76,7 @@ static int teardown(void **state)
 static const char *req_on(fixture *f, thsm_session *s, const char *line)
 {
     int before = f->responses;
+    f->mp.now += f->tick;
     thsm_device_input(&f->dev, s, (const uint8_t *)line, strlen(line));
     thsm_device_input(&f->dev, s, (const uint8_t *)"\r\n", 2);
     assert_int_equal(f->responses, before + 1);
@@ -151,10 +162,10 @@ static void test_line_too_long(void **state)
     line[sizeof(line) - 1] = '\0';
     memcpy(line, "AT+SIGNER_SIGN HASH=", 20);
     assert_starts(req(f, line), "ERROR LINE_TOO_LONG ");
-    line[THSM_LINE_MAX] = '\0'; /* exactly at the limit: parsed normally */
+    line[THSM_PROTO_LINE_MAX] = '\0'; /* exactly at the limit: parsed normally */
     assert_starts(req(f, line), "ERROR BAD_PARAM ");
-    line[THSM_LINE_MAX] = 'A'; /* one byte over */
-    line[THSM_LINE_MAX + 1] = '\0';
+    line[THSM_PROTO_LINE_MAX] = 'A'; /* one byte over */
+    line[THSM_PROTO_LINE_MAX + 1] = '\0';
     assert_starts(req(f, line), "ERROR LINE_TOO_LONG ");
     assert_string_equal(req(f, "AT"), "OK\r\n\r\n");
 }
@@ -534,6 +545,11 @@ static void test_pin_gates_key_use(void **state)
     provision(f);
     assert_starts(req(f, "AT+AUTH PIN=123456"), "ERROR NO_PIN ");
     assert_starts(req(f, "AT+PIN_SET NEW=12345"), "ERROR BAD_PARAM ");
+    assert_starts(req(f, "AT+PIN_SET NEW=111111"), "ERROR BAD_PARAM NEW is too easy");
+    assert_starts(req(f, "AT+PIN_SET NEW=123456"), "ERROR BAD_PARAM NEW is too easy");
+    assert_starts(req(f, "AT+PIN_SET NEW=9876543210"), "ERROR BAD_PARAM NEW is too easy");
+    assert_false(thsm_pin_weak("123457") || thsm_pin_weak("112233") ||
+                 thsm_pin_weak("secret-pin") || thsm_pin_weak("135790"));
     assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
     assert_starts(req(f, SIGN_REQ), "OK "); /* setting it logs in */
     assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
@@ -817,9 +833,9 @@ static void check_chain(const char *resp, uint8_t head[32], int *records)
         char hex[65];
         assert_int_equal(thsm_sha256_init(&c), 0);
         thsm_sha256_update(&c, head, 32);
-        thsm_sha256_update(&c, line, THSM_AUDIT_CHAIN_AT);
+        thsm_sha256_update(&c, line, THSM_LOG_CHAIN_AT);
         thsm_sha256_final(&c, link);
-        memcpy(hex, line + THSM_AUDIT_CHAIN_AT, 64);
+        memcpy(hex, line + THSM_LOG_CHAIN_AT, 64);
         hex[64] = '\0';
         assert_int_equal(thsm_parse_hex(hex, stored, 32), 0);
         assert_memory_equal(link, stored, 32);
@@ -850,7 +866,7 @@ static void test_audit_records_everything(void **state)
         snprintf(idx, sizeof(idx), "%08d ", i);
         assert_memory_equal(line, idx, 9);
         const char *eol = strstr(line, "\r\n");
-        assert_int_equal(eol - line, THSM_AUDIT_RECORD - 1);
+        assert_int_equal(eol - line, THSM_LOG_RECORD - 1);
         assert_non_null(strstr(line, events[i]));
         line = eol + 2;
     }
@@ -922,21 +938,21 @@ static void test_audit_tampering_detected(void **state)
     thsm_mem_object *o = log_object(f);
     size_t len = o->len;
 
-    o->data[4 * THSM_AUDIT_RECORD + 60] ^= 1; /* altered digest of record 4 */
+    o->data[4 * THSM_LOG_RECORD + 60] ^= 1; /* altered digest of record 4 */
     expect_log_broken_at(f, 4);
     restore(f);
 
-    memmove(o->data + 3 * THSM_AUDIT_RECORD, o->data + 4 * THSM_AUDIT_RECORD,
-            len - 4 * THSM_AUDIT_RECORD); /* record 3 removed */
-    o->len = len - THSM_AUDIT_RECORD;
+    memmove(o->data + 3 * THSM_LOG_RECORD, o->data + 4 * THSM_LOG_RECORD,
+            len - 4 * THSM_LOG_RECORD); /* record 3 removed */
+    o->len = len - THSM_LOG_RECORD;
     expect_log_broken_at(f, 3);
     restore(f);
 
     const uint8_t *orig = snapshot.obj[o - f->mp.obj].data;
-    memcpy(o->data + 5 * THSM_AUDIT_RECORD, orig + 6 * THSM_AUDIT_RECORD,
-           THSM_AUDIT_RECORD); /* records 5 and 6 swapped */
-    memcpy(o->data + 6 * THSM_AUDIT_RECORD, orig + 5 * THSM_AUDIT_RECORD,
-           THSM_AUDIT_RECORD);
+    memcpy(o->data + 5 * THSM_LOG_RECORD, orig + 6 * THSM_LOG_RECORD,
+           THSM_LOG_RECORD); /* records 5 and 6 swapped */
+    memcpy(o->data + 6 * THSM_LOG_RECORD, orig + 5 * THSM_LOG_RECORD,
+           THSM_LOG_RECORD);
     expect_log_broken_at(f, 5);
     restore(f);
 
@@ -944,7 +960,7 @@ static void test_audit_tampering_detected(void **state)
     expect_log_broken_at(f, 7);
     assert_int_equal(o->len, len);
     assert_starts(req(f, SIGN_REQ), "OK ");
-    assert_int_equal(o->len, len + THSM_AUDIT_RECORD);
+    assert_int_equal(o->len, len + THSM_LOG_RECORD);
     const char *r = req(f, "AT+LOG? FROM=8");
     assert_starts(r, "OK 1 9 ");
     assert_non_null(strstr(r, "\r\n00000008 "));
@@ -966,21 +982,21 @@ static void expect_status(fixture *f, const char *part)
 static void rechain(thsm_mem_object *o, size_t from)
 {
     uint8_t head[32] = {0}, link[32];
-    size_t n = o->len / THSM_AUDIT_RECORD;
+    size_t n = o->len / THSM_LOG_RECORD;
     for (size_t i = 0; i < n; i++) {
-        char *rec = (char *)o->data + i * THSM_AUDIT_RECORD;
+        char *rec = (char *)o->data + i * THSM_LOG_RECORD;
         if (i >= from) {
             thsm_sha256_ctx c;
             thsm_sha256_init(&c);
             thsm_sha256_update(&c, head, 32);
-            thsm_sha256_update(&c, rec, THSM_AUDIT_CHAIN_AT);
+            thsm_sha256_update(&c, rec, THSM_LOG_CHAIN_AT);
             thsm_sha256_final(&c, link);
             char hex[65];
             thsm_hex(link, 32, hex);
-            memcpy(rec + THSM_AUDIT_CHAIN_AT, hex, 64);
+            memcpy(rec + THSM_LOG_CHAIN_AT, hex, 64);
         }
         char hex[65];
-        memcpy(hex, rec + THSM_AUDIT_CHAIN_AT, 64);
+        memcpy(hex, rec + THSM_LOG_CHAIN_AT, 64);
         hex[64] = '\0';
         assert_int_equal(thsm_parse_hex(hex, head, 32), 0);
     }
@@ -997,7 +1013,7 @@ static void test_audit_anchor_finds_lost_records(void **state)
     thsm_mem_object *o = log_object(f);
     size_t len = o->len;
 
-    o->len = len - 2 * THSM_AUDIT_RECORD; /* the last two records cut off */
+    o->len = len - 2 * THSM_LOG_RECORD; /* the last two records cut off */
     reinit(f);
     expect_status(f, "LOG=6 LOG_STATE=MISSING_FROM_6 ");
     restore(f);
@@ -1007,7 +1023,7 @@ static void test_audit_anchor_finds_lost_records(void **state)
     expect_status(f, "LOG=0 LOG_STATE=MISSING_FROM_0 ");
     restore(f);
 
-    o->data[5 * THSM_AUDIT_RECORD + 60] ^= 1; /* a digest changed, */
+    o->data[5 * THSM_LOG_RECORD + 60] ^= 1; /* a digest changed, */
     rechain(o, 5);                             /* the chain recomputed */
     reinit(f);
     expect_status(f, "LOG=8 LOG_STATE=REWRITTEN_BEFORE_8 ");
@@ -1043,7 +1059,7 @@ static void test_audit_cut_while_running(void **state)
     provision(f);
     for (int i = 0; i < 3; i++)
         req(f, SIGN_REQ);
-    log_object(f)->len -= THSM_AUDIT_RECORD;
+    log_object(f)->len -= THSM_LOG_RECORD;
     const char *r = req(f, "AT+LOG?");
     assert_starts(r, "ERROR STORAGE ");
     assert_non_null(strstr(r, "missing records from 5"));
@@ -1074,8 +1090,8 @@ static int logged(fixture *f, const char *event, const char *result)
     char ev[20];
     snprintf(ev, sizeof(ev), " %-16s ", event);
     thsm_mem_object *o = log_object(f);
-    for (size_t at = 0; at + THSM_AUDIT_RECORD <= o->len;
-         at += THSM_AUDIT_RECORD) {
+    for (size_t at = 0; at + THSM_LOG_RECORD <= o->len;
+         at += THSM_LOG_RECORD) {
         const char *rec = (const char *)o->data + at;
         if (memcmp(rec + 19, ev, 18) == 0 &&
             memcmp(rec + 119, result, strlen(result)) == 0)
@@ -1207,6 +1223,87 @@ static void expect_whole_cert(fixture *f, const char *query, const char *subj)
     assert_memory_equal(pem_der, der, len);
 }
 
+/* The certificate an "OK <len> <hex>" query answers, DER, into der. */
+static size_t cert_der(fixture *f, const char *query, uint8_t der[THSM_CERT_MAX])
+{
+    char line[64];
+    snprintf(line, sizeof(line), "%s FORMAT=DER", query);
+    return der_answer(req(f, line), der, THSM_CERT_MAX);
+}
+
+/* AT+CERT_RENEW: same key and subject, new serial and validity; the old
+ * signer certificate still chains to the renewed CA, the renewed signer
+ * to the CA; recorded in the log; PIN-gated. */
+static void test_cert_renew(void **state)
+{
+    fixture *f = *state;
+    uint8_t ca_old[THSM_CERT_MAX], ca_new[THSM_CERT_MAX];
+    uint8_t sg_old[THSM_CERT_MAX], sg_new[THSM_CERT_MAX];
+    thsm_x509_info a, b;
+    char why[128], key_old[200];
+    assert_starts(req(f, "AT+CERT_RENEW CERT=CA START=20250101000000 DAYS=10"),
+                  "ERROR NO_CA ");
+    provision(f);
+    assert_starts(req(f, "AT+CERT_RENEW CERT=KEY START=20250101000000 DAYS=10"),
+                  "ERROR BAD_PARAM CERT must be CA or SIGNER");
+    assert_starts(req(f, "AT+CERT_RENEW CERT=CA START=20250101000000 DAYS=0"),
+                  "ERROR BAD_PARAM DAYS");
+    assert_starts(req(f, "AT+CERT_RENEW CERT=CA DAYS=10"),
+                  "ERROR BAD_PARAM missing parameter START");
+    keep(key_old, sizeof(key_old), req(f, "AT+SIGNER_PUBKEY?"));
+    size_t ca_old_len = cert_der(f, "AT+HSM_CA_CERT?", ca_old);
+    size_t sg_old_len = cert_der(f, "AT+SIGNER_CERT?", sg_old);
+
+    assert_string_equal(req(f, "AT+CERT_RENEW CERT=CA START=20250101000000 "
+                               "DAYS=3650"), "OK\r\n\r\n");
+    size_t ca_new_len = cert_der(f, "AT+HSM_CA_CERT?", ca_new);
+    assert_int_equal(thsm_x509_parse(ca_old, ca_old_len, &a), 0);
+    assert_int_equal(thsm_x509_parse(ca_new, ca_new_len, &b), 0);
+    assert_string_equal(b.subject, a.subject);
+    assert_string_equal(b.issuer, a.subject);
+    assert_memory_equal(b.pub, a.pub, sizeof(a.pub));
+    assert_string_not_equal(b.serial_hex, a.serial_hex);
+    assert_true(b.is_ca);
+    assert_int_equal(b.not_after - b.not_before, 3650 * 86400);
+    assert_int_equal(thsm_x509_check_chain(ca_new, ca_new_len, sg_old,
+                                           sg_old_len, THSM_X509_ANY_TIME,
+                                           why, sizeof(why)), 0);
+
+    assert_string_equal(req(f, "AT+CERT_RENEW CERT=SIGNER START=20250101000000 "
+                               "DAYS=730"), "OK\r\n\r\n");
+    size_t sg_new_len = cert_der(f, "AT+SIGNER_CERT?", sg_new);
+    assert_int_equal(thsm_x509_parse(sg_old, sg_old_len, &a), 0);
+    assert_int_equal(thsm_x509_parse(sg_new, sg_new_len, &b), 0);
+    assert_string_equal(b.subject, a.subject);
+    assert_string_equal(b.issuer, a.issuer);
+    assert_memory_equal(b.pub, a.pub, sizeof(a.pub));
+    assert_false(b.is_ca);
+    assert_int_equal(thsm_x509_check_chain(ca_new, ca_new_len, sg_new,
+                                           sg_new_len, THSM_X509_ANY_TIME,
+                                           why, sizeof(why)), 0);
+    assert_string_equal(req(f, "AT+SIGNER_PUBKEY?"), key_old);
+    const char *log = req(f, "AT+LOG?");
+    assert_non_null(strstr(log, " CA_RENEW "));
+    assert_non_null(strstr(log, " SIGNER_RENEW "));
+
+    /* a self-signed signer stays self-signed */
+    assert_starts(req(f, "AT+SIGNER_NEW_CERT TYPE=SELF-SIGNED C=US O=Me CN=S "
+                         "START=20230101000000 DAYS=30"), "OK\r\n");
+    assert_string_equal(req(f, "AT+CERT_RENEW CERT=SIGNER START=20250101000000 "
+                               "DAYS=30"), "OK\r\n\r\n");
+    assert_non_null(strstr(req(f, "AT+SIGNER_CERT_INFO?"),
+                           "Issuer: C=US, O=Me, CN=S\r\n"));
+
+    f->dev.pin_kdf.log2_cost = 4;
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
+    assert_starts(req(f, "AT+CERT_RENEW CERT=CA START=20250101000000 DAYS=30"),
+                  "ERROR AUTH_REQUIRED ");
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+CERT_RENEW CERT=CA START=20250101000000 "
+                               "DAYS=30"), "OK\r\n\r\n");
+}
+
 static void test_long_names_never_cut(void **state)
 {
     fixture *f = *state;
@@ -1268,20 +1365,23 @@ static void test_pin_text_never_echoed(void **state)
 }
 
 /* Rewrites state.bin as the version before the anchor ("THSMST02": same
- * seal, body without the PIN record's KDF id and without the 42-byte
- * anchor), as an older tinyhsmd wrote it. */
+ * seal, no writer, body without the PIN record's KDF id, the 42-byte anchor
+ * and the roles), as an older tinyhsmd wrote it. */
 static void downgrade_state_to_v2(fixture *f)
 {
     thsm_mem_object *o = state_object(f);
-    uint8_t key[32], *nonce = o->data + 8, *body = nonce + THSM_AEAD_NONCE_LEN;
-    size_t body_len = o->len - 8 - THSM_AEAD_NONCE_LEN - THSM_AEAD_TAG_LEN;
+    uint8_t key[32], *nonce = o->data + 24, *body = nonce + THSM_AEAD_NONCE_LEN;
+    size_t body_len = o->len - 24 - THSM_AEAD_NONCE_LEN - THSM_AEAD_TAG_LEN;
     assert_int_equal(thsm_hkdf_sha256(f->mp.device_key, 32, NULL, 0,
                                       "tinyhsm/state/v1", key, 32), 0);
-    assert_memory_equal(o->data, "THSMST04", 8);
-    assert_int_equal(thsm_aead_open(key, nonce, o->data, 8, body, body_len,
+    assert_memory_equal(o->data, "THSMST06", 8);
+    assert_int_equal(thsm_aead_open(key, nonce, o->data, 24, body, body_len,
                                     body + body_len, body), 0);
     memmove(body + 6, body + 7, body_len - 7); /* u32 gen, set, tries | id */
-    body_len -= 1 + 42;
+    body_len -= 1 + 42 + THSM_ROLES_LEN + THSM_LOG_V06_LEN;
+    memmove(o->data + 8, nonce, THSM_AEAD_NONCE_LEN + body_len);
+    nonce = o->data + 8;
+    body = nonce + THSM_AEAD_NONCE_LEN;
     memcpy(o->data, "THSMST02", 8);
     assert_int_equal(thsm_aead_seal(key, nonce, o->data, 8, body, body_len,
                                     body, body + body_len), 0);
@@ -1301,7 +1401,7 @@ static void test_state_before_anchor_loads(void **state)
     expect_status(f, "LOG=3 LOG_STATE=OK STATE=OK");
     assert_starts(req(f, SIGN_REQ), "OK "); /* next save: version 04 */
     thsm_device_flush(&f->dev);
-    assert_memory_equal(state_object(f)->data, "THSMST04", 8);
+    assert_memory_equal(state_object(f)->data, "THSMST06", 8);
 }
 
 static void test_no_signature_without_record(void **state)
@@ -1352,10 +1452,69 @@ static void test_state_v03_fixture_loads(void **state)
     assert_starts(req(f, "AT+SIGNER_PUBKEY?"), "OK 04A9779239A41632");
     assert_starts(req(f, SIGN_REQ), "OK "); /* the private key unwraps */
     thsm_device_flush(&f->dev);
-    assert_memory_equal(state_object(f)->data, "THSMST04", 8);
+    assert_memory_equal(state_object(f)->data, "THSMST06", 8);
     reinit(f);
     expect_status(f, "SIGNER_KEY=5AB15D982AEA4A80 LOG=5 LOG_STATE=OK STATE=OK");
     assert_starts(req(f, SIGN_REQ), "OK ");
+}
+
+static thsm_mem_object *object_named(fixture *f, const char *name)
+{
+    for (int i = 0; i < THSM_MEM_OBJECTS; i++)
+        if (f->mp.obj[i].used && strcmp(f->mp.obj[i].name, name) == 0)
+            return &f->mp.obj[i];
+    return NULL;
+}
+
+/* A state of format 04 loads; the file as it was is kept as
+ * state.bin.v04 (for a downgrade) before the next save writes format 06,
+ * which names the TinyHSM that wrote it. */
+static void test_state_v04_migrates_keeping_old(void **state)
+{
+    fixture *f = *state;
+    static uint8_t fixture_bytes[THSM_MEM_OBJECT_MAX];
+    start_from_fixture(f, "state_v04.bin", "audit_v04.log");
+    thsm_mem_object *st = state_object(f), *old = object_named(f, "state.bin.v04");
+    assert_non_null(old);
+    size_t n = old->len;
+    memcpy(fixture_bytes, old->data, n);
+    assert_int_equal(st->len, n);
+    assert_memory_equal(st->data, fixture_bytes, n);
+    assert_memory_equal(fixture_bytes, "THSMST04", 8);
+    const thsm_state_format *fmt = thsm_device_state_format(&f->dev);
+    assert_int_equal(fmt->old_format, 4);
+    assert_int_equal(fmt->kept, 1);
+    assert_starts(req(f, "AT+SIGNER_PUBKEY?"), "OK 0488794EB8388486");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    thsm_device_flush(&f->dev);
+    char header[24] = "THSMST06" THSM_VERSION;
+    assert_memory_equal(state_object(f)->data, header, sizeof(header));
+    old = object_named(f, "state.bin.v04");
+    assert_int_equal(old->len, n);
+    assert_memory_equal(old->data, fixture_bytes, n);
+    reinit(f);
+    assert_int_equal(thsm_device_state_format(&f->dev)->old_format, 0);
+    assert_starts(req(f, SIGN_REQ), "OK ");
+}
+
+/* A state of a newer format is refused naming the release it needs, and
+ * left as it is. */
+static void test_state_newer_format_refused(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    thsm_mem_object *o = state_object(f);
+    memcpy(o->data, "THSMST07" "9.1.0\0\0\0\0\0\0\0\0\0\0\0", 24);
+    expect_storage_error(f, "state.bin was made by TinyHSM 9.1.0 (state "
+                            "format 07); install 9.1.0 or newer");
+    assert_int_equal(thsm_device_state_format(&f->dev)->newer, 1);
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), "install 9.1.0 or newer"));
+    assert_memory_equal(state_object(f)->data, "THSMST07" "9.1.0", 13);
+    memcpy(o->data, "THSMST12" "\x01\x02", 10); /* no readable writer */
+    expect_storage_error(f, "state.bin has state format 12, newer than this "
+                            "TinyHSM");
+    memcpy(o->data, "THSMSTxx", 8);
+    expect_storage_error(f, "not a TinyHSM state file");
 }
 
 /* The PIN fixture was set with scrypt: the OpenSSL backend logs in with it;
@@ -1381,7 +1540,7 @@ static void test_state_v03_pin_fixture(void **state)
     assert_string_equal(req(f, "AT+AUTH PIN=fixture-pin"), "OK\r\n\r\n");
     assert_starts(req(f, SIGN_REQ), "OK ");
     reinit(f); /* saved as version 04, the PIN record still names scrypt */
-    assert_memory_equal(state_object(f)->data, "THSMST04", 8);
+    assert_memory_equal(state_object(f)->data, "THSMST06", 8);
     assert_int_equal(f->dev.st.pin.kdf.id, THSM_KDF_SCRYPT);
     assert_string_equal(req(f, "AT+AUTH PIN=fixture-pin"), "OK\r\n\r\n");
     assert_starts(req(f, SIGN_REQ), "OK ");
@@ -1433,7 +1592,9 @@ static void test_log_full_withholds_signature(void **state)
 {
     fixture *f = *state;
     provision(f);
-    f->mp.append_max = log_object(f)->len + THSM_AUDIT_RECORD; /* room: one */
+    /* room: one signature and the state changes' reserve */
+    f->mp.append_max = log_object(f)->len +
+                       (1 + THSM_LOG_CHANGE_RESERVE) * THSM_LOG_RECORD;
     assert_starts(req(f, SIGN_REQ), "OK ");
     assert_string_equal(req(f, SIGN_REQ),
                         "ERROR STORAGE audit log full: no room for the record "
@@ -1467,14 +1628,14 @@ static void test_format_i64(void **state)
 }
 
 /* Record i of the log as the device answers it (AT+LOG?), in rec. */
-static void log_record(fixture *f, uint32_t i, char rec[THSM_AUDIT_RECORD])
+static void log_record(fixture *f, uint32_t i, char rec[THSM_LOG_RECORD])
 {
     char line[32];
     snprintf(line, sizeof(line), "AT+LOG? FROM=%lu", (unsigned long)i);
     const char *r = strstr(req(f, line), "\r\n");
     assert_non_null(r);
-    memcpy(rec, r + 2, THSM_AUDIT_RECORD - 1);
-    rec[THSM_AUDIT_RECORD - 1] = '\0';
+    memcpy(rec, r + 2, THSM_LOG_RECORD - 1);
+    rec[THSM_LOG_RECORD - 1] = '\0';
 }
 
 /* 9 records (0-8), the last one a SIGN. */
@@ -1489,9 +1650,9 @@ static void nine_records(fixture *f)
 static void test_log_cut_found_at_next_record(void **state)
 {
     fixture *f = *state;
-    char rec[THSM_AUDIT_RECORD];
+    char rec[THSM_LOG_RECORD];
     nine_records(f);
-    log_object(f)->len -= THSM_AUDIT_RECORD; /* record 8 cut off */
+    log_object(f)->len -= THSM_LOG_RECORD; /* record 8 cut off */
     const char *r = req(f, SIGN_REQ);
     assert_starts(r, "ERROR STORAGE audit log is missing records from 8 ");
     assert_non_null(strstr(r, "signature withheld"));
@@ -1517,7 +1678,7 @@ static void test_log_cut_shows_in_status(void **state)
 {
     fixture *f = *state;
     nine_records(f);
-    log_object(f)->len -= 2 * THSM_AUDIT_RECORD + 10; /* 6 and a part */
+    log_object(f)->len -= 2 * THSM_LOG_RECORD + 10; /* 6 and a part */
     /* info shows it at once (the device's own count), sealed at once */
     expect_status(f, " LOG=9 LOG_STATE=MISSING_FROM_6 ");
     assert_starts(req(f, SIGN_REQ), "ERROR STORAGE audit log is missing "
@@ -1531,11 +1692,11 @@ static void test_log_cut_shows_in_status(void **state)
 static void test_log_foreign_records_found(void **state)
 {
     fixture *f = *state;
-    char rec[THSM_AUDIT_RECORD];
+    char rec[THSM_LOG_RECORD];
     nine_records(f);
     thsm_mem_object *o = log_object(f);
-    memcpy(o->data + o->len, o->data, THSM_AUDIT_RECORD); /* not its own */
-    o->len += THSM_AUDIT_RECORD;
+    memcpy(o->data + o->len, o->data, THSM_LOG_RECORD); /* not its own */
+    o->len += THSM_LOG_RECORD;
     const char *r = req(f, SIGN_REQ);
     assert_starts(r, "ERROR STORAGE audit log holds records 9-9 the device "
                      "did not write");
@@ -1548,7 +1709,7 @@ static void test_log_foreign_records_found(void **state)
 static void test_log_deleted_while_running(void **state)
 {
     fixture *f = *state;
-    char rec[THSM_AUDIT_RECORD];
+    char rec[THSM_LOG_RECORD];
     nine_records(f);
     log_object(f)->used = 0;
     assert_starts(req(f, SIGN_REQ), "ERROR STORAGE audit log is missing "
@@ -1571,14 +1732,14 @@ static void test_log_cut_refuses_state_change(void **state)
     assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
     char before[512];
     keep(before, sizeof(before), status_of(f));
-    log_object(f)->len -= THSM_AUDIT_RECORD;
+    log_object(f)->len -= THSM_LOG_RECORD;
     const char *r = req(f, "AT+AUTH PIN=wrong-pin");
     assert_starts(r, "ERROR STORAGE audit log is missing records from 9 ");
     assert_non_null(strstr(r, "nothing changed"));
     expect_status(f, " TRIES=5 "); /* no try spent without its record */
     expect_status(f, " LOG_STATE=MISSING_FROM_9 ");
     assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
-    log_object(f)->len -= THSM_AUDIT_RECORD;
+    log_object(f)->len -= THSM_LOG_RECORD;
     assert_starts(req(f, "AT+SIGNER_NEW_KEY ALGO=SECP256R1"), "ERROR STORAGE ");
     /* the signer key is the one from before */
     const char *key = strstr(before, "SIGNER_KEY=");
@@ -1638,12 +1799,626 @@ static void test_rollback_tries_from_log(void **state)
     restore(f);
     memcpy(o->data, old, old_len);
     o->len = old_len;
-    log_object(f)->data[THSM_AUDIT_RECORD + 60] ^= 1; /* record 1 altered */
+    log_object(f)->data[THSM_LOG_RECORD + 60] ^= 1; /* record 1 altered */
     reinit(f);
     expect_status(f, " TRIES=1 ");
     expect_status(f, " LOG_STATE=BROKEN_AT_1 STATE=ROLLED_BACK");
     assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
     expect_status(f, " TRIES=5 ");
+}
+
+/* Appends a record anyone can write: the chain needs no key. */
+static void forge_record(fixture *f, const char *event, const char *result)
+{
+    thsm_mem_object *o = log_object(f);
+    char rec[THSM_LOG_RECORD + 1], hex[65];
+    uint8_t head[32], link[32];
+    thsm_sha256_ctx c;
+    memcpy(hex, o->data + o->len - THSM_LOG_RECORD + THSM_LOG_CHAIN_AT, 64);
+    hex[64] = '\0';
+    assert_int_equal(thsm_parse_hex(hex, head, 32), 0);
+    snprintf(rec, sizeof(rec), "%08lu 1798761600 %-16s %-16s %-64s %-16s ",
+             (unsigned long)(o->len / THSM_LOG_RECORD), event, "-", "-",
+             result);
+    thsm_sha256_init(&c);
+    thsm_sha256_update(&c, head, 32);
+    thsm_sha256_update(&c, rec, THSM_LOG_CHAIN_AT);
+    thsm_sha256_final(&c, link);
+    thsm_hex(link, 32, rec + THSM_LOG_CHAIN_AT);
+    rec[THSM_LOG_RECORD - 1] = '\n';
+    memcpy(o->data + o->len, rec, THSM_LOG_RECORD);
+    o->len += THSM_LOG_RECORD;
+}
+
+/* A state from 5 tries ago put back and a keyless AUTH record appended:
+ * records the sealed anchor does not cover only ever lower the bound. */
+static void test_rollback_forged_auth_keeps_bound(void **state)
+{
+    fixture *f = *state;
+    f->dev.pin_kdf.log2_cost = 4;
+    provision(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    thsm_mem_object *o = state_object(f);
+    static uint8_t old[THSM_MEM_OBJECT_MAX];
+    size_t old_len = o->len;
+    memcpy(old, o->data, old_len); /* TRIES=5 */
+    for (int i = 0; i < 3; i++)
+        assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED ");
+    thsm_device_deinit(&f->dev);
+    memcpy(o->data, old, old_len);
+    o->len = old_len;
+    forge_record(f, "AUTH", "GEN=99");
+    reinit(f);
+    expect_status(f, " STATE=ROLLED_BACK");
+    expect_status(f, " TRIES=2 ");
+}
+
+/* A disk that fills mid-record: the half record is cut back and the
+ * failure is a storage error, never a finding of tampering. */
+static void test_short_append_is_storage_error(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    f->mp.short_append = 77;
+    assert_string_equal(req(f, SIGN_REQ), "ERROR STORAGE audit log not "
+                        "writable; signature withheld\r\n\r\n");
+    assert_int_equal(log_object(f)->len % THSM_LOG_RECORD, 0);
+    /* the failure itself is recorded, as every refused key command */
+    assert_true(logged(f, "STORAGE", "SIGNER_SIGN"));
+    expect_status(f, " LOG=4 LOG_STATE=OK");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    expect_status(f, " LOG=5 LOG_STATE=OK STATE=OK");
+    reinit(f);
+    expect_status(f, " LOG=5 LOG_STATE=OK STATE=OK");
+}
+
+/* ---- two roles: the security officer's PIN (PUK), waits after wrong PINs */
+
+#define USER_PIN "user-pin-1"
+#define SO_PIN "officer-puk"
+
+/* A provisioned device with both PINs, this session logged in as user. */
+static void two_roles(fixture *f)
+{
+    f->dev.pin_kdf.log2_cost = 4;
+    provision(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=" USER_PIN), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+SO_PIN_SET NEW=" SO_PIN), "OK\r\n\r\n");
+    expect_status(f, " PIN=SET TRIES=5 ");
+    expect_status(f, " SO=SET SO_TRIES=10 SO_AUTH=0 ");
+}
+
+/* Five wrong user PINs (the clock ticks past each wait). */
+static void block_user(fixture *f, thsm_session *s)
+{
+    for (int i = 0; i < THSM_PIN_TRIES; i++)
+        assert_starts(req_on(f, s, "AT+AUTH PIN=wrong-pin"),
+                      "ERROR AUTH_FAILED ");
+    expect_status(f, " PIN=BLOCKED TRIES=0 ");
+}
+
+static void test_so_unblocks_and_keeps_keys(void **state)
+{
+    fixture *f = *state;
+    char pub[200], ca[4096];
+    two_roles(f);
+    keep(pub, sizeof(pub), req(f, "AT+SIGNER_PUBKEY?"));
+    keep(ca, sizeof(ca), req(f, "AT+HSM_CA_CERT?"));
+    assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
+    block_user(f, &f->s);
+    assert_starts(req(f, "AT+AUTH PIN=" USER_PIN), "ERROR PIN_LOCKED ");
+    assert_non_null(strstr(f->out, "AT+PIN_UNBLOCK"));
+    assert_starts(req(f, SIGN_REQ), "ERROR PIN_LOCKED ");
+    /* nothing but an SO login unblocks */
+    assert_starts(req(f, "AT+PIN_UNBLOCK NEW=new-user-pin"),
+                  "ERROR AUTH_REQUIRED ");
+    assert_string_equal(req(f, "AT+AUTH_SO PIN=" SO_PIN), "OK\r\n\r\n");
+    expect_status(f, " AUTH=0 ");
+    expect_status(f, " SO_AUTH=1 ");
+    /* the weak-PIN rule holds for an unblock and for the SO PIN too */
+    assert_starts(req(f, "AT+PIN_UNBLOCK NEW=123456"), "ERROR BAD_PARAM ");
+    assert_starts(req(f, "AT+SO_PIN_SET OLD=" SO_PIN " NEW=111111"),
+                  "ERROR BAD_PARAM ");
+    expect_status(f, " PIN=BLOCKED ");
+    assert_string_equal(req(f, "AT+PIN_UNBLOCK NEW=new-user-pin"),
+                        "OK\r\n\r\n");
+    expect_status(f, " PIN=SET TRIES=5 AUTH=0 ");
+    assert_true(logged(f, "SO_AUTH", "GEN="));
+    assert_true(logged(f, "PIN_UNBLOCK", "GEN="));
+    /* the new PIN opens the same keys, after a restart too */
+    reinit(f);
+    assert_starts(req(f, "AT+AUTH PIN=" USER_PIN), "ERROR AUTH_FAILED ");
+    assert_string_equal(req(f, "AT+AUTH PIN=new-user-pin"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+SIGNER_PUBKEY?"), pub);
+    assert_string_equal(req(f, "AT+HSM_CA_CERT?"), ca);
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    /* a user PIN change keeps the SO able to unblock */
+    assert_string_equal(req(f, "AT+PIN_SET OLD=new-user-pin NEW=third-pin"),
+                        "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n"); /* keys wiped */
+    assert_string_equal(req(f, "AT+AUTH_SO PIN=" SO_PIN), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+PIN_UNBLOCK NEW=fourth-pin"), "OK\r\n\r\n");
+    reinit(f);
+    assert_string_equal(req(f, "AT+AUTH PIN=fourth-pin"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+SIGNER_PUBKEY?"), pub);
+    assert_starts(req(f, SIGN_REQ), "OK ");
+}
+
+static void test_so_is_not_the_user(void **state)
+{
+    fixture *f = *state;
+    thsm_session other;
+    thsm_session_init(&other, collect, f);
+    two_roles(f);
+    assert_string_equal(req(f, "AT+AUTH_SO PIN=" SO_PIN), "OK\r\n\r\n");
+    expect_no_key_use(f, &f->s); /* the SO login replaced the user's */
+    /* another session never rides the SO login */
+    expect_no_key_use(f, &other);
+    assert_starts(req_on(f, &other, "AT+PIN_UNBLOCK NEW=other-pin"),
+                  "ERROR AUTH_REQUIRED ");
+    assert_non_null(strstr(req_on(f, &other, "AT+HSM_STATUS?"), " SO_AUTH=0 "));
+    /* the unblock logs the other sessions out, never the SO in as user */
+    assert_string_equal(req_on(f, &other, "AT+AUTH PIN=" USER_PIN),
+                        "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+PIN_UNBLOCK NEW=new-user-pin"),
+                        "OK\r\n\r\n");
+    expect_no_key_use(f, &other);
+    expect_no_key_use(f, &f->s);
+    assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
+    expect_status(f, " SO_AUTH=0 ");
+    assert_starts(req(f, "AT+PIN_UNBLOCK NEW=new-user-pin"),
+                  "ERROR AUTH_REQUIRED ");
+}
+
+static void test_so_tries_exhausted(void **state)
+{
+    fixture *f = *state;
+    char want[64];
+    two_roles(f);
+    for (int left = THSM_SO_PIN_TRIES - 1; left >= 0; left--) {
+        snprintf(want, sizeof(want), "ERROR AUTH_FAILED %d tries left\r\n\r\n",
+                 left);
+        assert_string_equal(req(f, "AT+AUTH_SO PIN=wrong-puk"), want);
+    }
+    expect_status(f, " SO=BLOCKED SO_TRIES=0 ");
+    assert_starts(req(f, "AT+AUTH_SO PIN=" SO_PIN), "ERROR PIN_LOCKED ");
+    assert_starts(req(f, "AT+SO_PIN_SET OLD=" SO_PIN " NEW=new-puk-1"),
+                  "ERROR PIN_LOCKED ");
+    /* wrong PINs name their role in the log */
+    assert_true(logged(f, "SO_AUTH_FAILED", "GEN="));
+    assert_true(logged(f, "SO_AUTH_BLOCKED", "GEN="));
+    assert_false(logged(f, "AUTH_FAILED", "GEN="));
+    /* the user still works; once blocked too, only a decommission helps */
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    block_user(f, &f->s);
+    assert_true(logged(f, "AUTH_BLOCKED", "GEN="));
+    assert_starts(req(f, "AT+AUTH PIN=" USER_PIN), "ERROR PIN_LOCKED ");
+    assert_non_null(strstr(f->out, "only AT+STSAFE_DECOMMISSION"));
+    assert_string_equal(req(f, "AT+STSAFE_DECOMMISSION"), "OK\r\n\r\n");
+    expect_status(f, " PIN=NONE TRIES=0 ");
+    expect_status(f, " SO=NONE SO_TRIES=0 ");
+    assert_starts(req(f, "AT+SIGNER_PUBKEY?"), "ERROR NO_SIGNER ");
+}
+
+static void test_so_pin_malformed_spends_no_try(void **state)
+{
+    fixture *f = *state;
+    two_roles(f);
+    assert_starts(req(f, "AT+SO_PIN_SET OLD=" SO_PIN " NEW=short"),
+                  "ERROR BAD_PARAM NEW must be ");
+    const char *bad[] = {"AT+AUTH_SO PIN=short", "AT+AUTH_SO PIN=",
+                         "AT+AUTH_SO PIN", "AT+AUTH_SO",
+                         ("AT+AUTH_SO PIN=" SO_PIN " SO=" SO_PIN),
+                         ("AT+SO_PIN_SET OLD=" SO_PIN " NEW=short"),
+                         ("AT+SO_PIN_SET OLD=short NEW=" SO_PIN),
+                         "AT+PIN_UNBLOCK NEW=short"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_starts(req(f, bad[i]), "ERROR BAD_PARAM ");
+        expect_status(f, " SO=SET SO_TRIES=10 ");
+    }
+    assert_null(strstr(f->all, "short\r"));
+}
+
+static void test_so_pin_set_rules(void **state)
+{
+    fixture *f = *state;
+    thsm_session other;
+    thsm_session_init(&other, collect, f);
+    f->dev.pin_kdf.log2_cost = 4;
+    provision(f);
+    assert_starts(req(f, "AT+SO_PIN_SET NEW=" SO_PIN), "ERROR NO_PIN ");
+    assert_starts(req(f, "AT+AUTH_SO PIN=" SO_PIN), "ERROR NO_PIN ");
+    assert_string_equal(req(f, "AT+PIN_SET NEW=" USER_PIN), "OK\r\n\r\n");
+    expect_status(f, " SO=NONE SO_TRIES=0 ");
+    assert_starts(req(f, "AT+AUTH_SO PIN=" SO_PIN), "ERROR NO_PIN ");
+    assert_starts(req(f, "AT+PIN_SET OLD=" USER_PIN " NEW=" USER_PIN
+                         " SO=" SO_PIN), "ERROR BAD_PARAM ");
+    /* only the user's own session sets the first SO PIN */
+    assert_starts(req_on(f, &other, "AT+SO_PIN_SET NEW=" SO_PIN),
+                  "ERROR AUTH_REQUIRED ");
+    assert_string_equal(req(f, "AT+SO_PIN_SET NEW=" SO_PIN), "OK\r\n\r\n");
+    assert_true(logged(f, "SO_PIN_SET", "GEN="));
+    assert_starts(req(f, "AT+SO_PIN_SET NEW=other-puk"), "ERROR BAD_PARAM ");
+    /* a change needs the old SO PIN, and the old one stops working */
+    assert_starts(req(f, "AT+SO_PIN_SET OLD=wrong-puk NEW=other-puk"),
+                  "ERROR AUTH_FAILED 9 tries left");
+    assert_string_equal(req_on(f, &other, "AT+SO_PIN_SET OLD=" SO_PIN
+                                          " NEW=other-puk"), "OK\r\n\r\n");
+    assert_starts(req(f, "AT+AUTH_SO PIN=" SO_PIN), "ERROR AUTH_FAILED ");
+    assert_string_equal(req(f, "AT+AUTH_SO PIN=other-puk"), "OK\r\n\r\n");
+    expect_status(f, " SO=SET SO_TRIES=10 SO_AUTH=1 ");
+    /* the SO set after the user PIN unblocks it with the keys kept */
+    char pub[200];
+    keep(pub, sizeof(pub), req(f, "AT+SIGNER_PUBKEY?"));
+    assert_string_equal(req(f, "AT+PIN_UNBLOCK NEW=new-user-pin"),
+                        "OK\r\n\r\n");
+    reinit(f);
+    assert_string_equal(req(f, "AT+AUTH PIN=new-user-pin"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+SIGNER_PUBKEY?"), pub);
+    assert_starts(req(f, SIGN_REQ), "OK ");
+}
+
+/* "ERROR PIN_DELAY <n> ..." for the login on s, no try spent. */
+static void expect_delay(fixture *f, const char *login, int seconds,
+                         const char *tries)
+{
+    char want[40];
+    snprintf(want, sizeof(want), "ERROR PIN_DELAY %d ", seconds);
+    assert_starts(req(f, login), want);
+    expect_status(f, tries);
+}
+
+static void test_pin_delay_doubles(void **state)
+{
+    fixture *f = *state;
+    f->tick = 0; /* the clock moves only when this test says */
+    f->dev.pin_kdf.log2_cost = 4;
+    assert_string_equal(req(f, "AT+PIN_SET NEW=" USER_PIN), "OK\r\n\r\n");
+    assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED 4 ");
+    expect_status(f, " DELAY=1 ");
+    /* refused during the wait, right PIN or not, and no try spent */
+    expect_delay(f, "AT+AUTH PIN=wrong-pin", 1, " TRIES=4 ");
+    expect_delay(f, "AT+AUTH PIN=" USER_PIN, 1, " TRIES=4 ");
+    expect_delay(f, "AT+PIN_SET OLD=" USER_PIN " NEW=other-pin", 1,
+                 " TRIES=4 ");
+    assert_true(logged(f, "PIN_DELAY", "AUTH"));
+    int waits[] = {1, 2, 4};
+    for (int i = 0; i < 3; i++) {
+        f->mp.now += waits[i] - 1;
+        expect_delay(f, "AT+AUTH PIN=wrong-pin", 1, " TRIES=");
+        f->mp.now += 1;
+        assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED ");
+    }
+    expect_status(f, " TRIES=1 ");
+    expect_delay(f, "AT+AUTH PIN=" USER_PIN, 8, " TRIES=1 ");
+    f->mp.now += 8;
+    /* a right PIN clears the wait: the next wrong one is at once */
+    assert_string_equal(req(f, "AT+AUTH PIN=" USER_PIN), "OK\r\n\r\n");
+    expect_status(f, " TRIES=5 AUTH=1 ");
+    expect_status(f, " DELAY=0 ");
+    assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED 4 ");
+    /* a clock gone back waits in full from the next try on */
+    f->mp.now -= 3600;
+    expect_delay(f, "AT+AUTH PIN=wrong-pin", 1, " TRIES=4 ");
+    f->mp.now += 1;
+    assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED 3 ");
+}
+
+static void test_pin_delay_survives_restart(void **state)
+{
+    fixture *f = *state;
+    f->tick = 0;
+    two_roles(f);
+    assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED 4 ");
+    f->mp.now += 1;
+    assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED 3 ");
+    assert_starts(req(f, "AT+AUTH_SO PIN=wrong-puk"), "ERROR AUTH_FAILED 9 ");
+    reinit(f);
+    expect_status(f, " DELAY=2 ");
+    expect_status(f, " SO_DELAY=1");
+    expect_delay(f, "AT+AUTH PIN=" USER_PIN, 2, " TRIES=3 ");
+    expect_delay(f, "AT+AUTH_SO PIN=" SO_PIN, 1, " SO_TRIES=9 ");
+    f->mp.now += 1;
+    assert_string_equal(req(f, "AT+AUTH_SO PIN=" SO_PIN), "OK\r\n\r\n");
+    expect_status(f, " SO_TRIES=10 SO_AUTH=1 SO_DELAY=0");
+    expect_delay(f, "AT+AUTH PIN=" USER_PIN, 1, " TRIES=3 ");
+    f->mp.now += 1;
+    assert_string_equal(req(f, "AT+AUTH PIN=" USER_PIN), "OK\r\n\r\n");
+    reinit(f);
+    expect_status(f, " TRIES=5 ");
+    expect_status(f, " DELAY=0 ");
+    assert_string_equal(req(f, "AT+AUTH PIN=" USER_PIN), "OK\r\n\r\n");
+}
+
+
+/* ---- issue 16, findings 2 and 9 ---------------------------------------- */
+
+/* Record i of the log object (from its start), as a string. */
+static const char *record_at(fixture *f, size_t i, char out[THSM_LOG_RECORD])
+{
+    thsm_mem_object *o = log_object(f);
+    assert_true((i + 1) * THSM_LOG_RECORD <= o->len);
+    memcpy(out, o->data + i * THSM_LOG_RECORD, THSM_LOG_LINE);
+    out[THSM_LOG_LINE] = '\0';
+    return out;
+}
+
+/* A device with a PIN, logged out, its clock standing still. */
+static void pin_logged_out(fixture *f)
+{
+    f->dev.pin_kdf.log2_cost = 4;
+    provision(f);
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
+    f->tick = 0;
+}
+
+static void test_refusals_counted(void **state)
+{
+    fixture *f = *state;
+    char rec[THSM_LOG_RECORD];
+    pin_logged_out(f);
+    uint32_t count = f->dev.log_count;
+    snprintf(f->s.peer, sizeof(f->s.peer), "UID=1234");
+    for (int i = 0; i < 1000; i++)
+        assert_starts(req(f, SIGN_REQ), "ERROR AUTH_REQUIRED ");
+    /* the first at once, the other 999 counted */
+    assert_int_equal(f->dev.log_count, count + 1);
+    assert_non_null(strstr(record_at(f, count, rec), " AUTH_REQUIRED "));
+    assert_non_null(strstr(rec, " UID=1234 "));
+    thsm_device_flush(&f->dev); /* the first record synced */
+    assert_false(thsm_device_flush_pending(&f->dev)); /* no busy loop */
+    assert_int_equal(f->dev.log_count, count + 1); /* the window is open */
+    int64_t t1 = f->mp.now;
+    f->mp.now += THSM_REFUSAL_WINDOW;
+    assert_true(thsm_device_flush_pending(&f->dev));
+    thsm_device_flush(&f->dev);
+    assert_int_equal(f->dev.log_count, count + 2);
+    char want[100];
+    snprintf(want, sizeof(want), " COUNT=999,FROM=%lld,TO=%lld,UID=1234 ",
+             (long long)t1, (long long)t1);
+    assert_non_null(strstr(record_at(f, count + 1, rec), want));
+    assert_non_null(strstr(rec, " SIGNER_SIGN "));
+    /* a state change writes the counted ones first, in order */
+    for (int i = 0; i < 5; i++)
+        req(f, SIGN_REQ);
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    assert_non_null(strstr(record_at(f, count + 3, rec), " COUNT=4,"));
+    assert_non_null(strstr(record_at(f, count + 4, rec), " AUTH "));
+    expect_status(f, " LOG_STATE=OK ");
+}
+
+/* Counted refusals are written when the device stops: none is lost. */
+static void test_refusals_written_at_stop(void **state)
+{
+    fixture *f = *state;
+    char rec[THSM_LOG_RECORD];
+    pin_logged_out(f);
+    uint32_t count = f->dev.log_count;
+    for (int i = 0; i < 5; i++)
+        req(f, SIGN_REQ);
+    reinit(f);
+    assert_int_equal(f->dev.log_count, count + 2);
+    assert_non_null(strstr(record_at(f, count + 1, rec), " COUNT=4,"));
+    expect_status(f, " LOG_STATE=OK STATE=OK ");
+}
+
+/* Many kinds at once: each kind once, then all others counted together. */
+static void test_refusal_kinds_bounded(void **state)
+{
+    fixture *f = *state;
+    char rec[THSM_LOG_RECORD];
+    pin_logged_out(f);
+    uint32_t count = f->dev.log_count;
+    for (int round = 0; round < 50; round++)
+        for (int uid = 0; uid < 2 * THSM_REFUSAL_KINDS; uid++) {
+            snprintf(f->s.peer, sizeof(f->s.peer), "UID=%d", uid);
+            req(f, SIGN_REQ);
+        }
+    assert_int_equal(f->dev.log_count, count + THSM_REFUSAL_KINDS);
+    f->mp.now += THSM_REFUSAL_WINDOW;
+    thsm_device_flush(&f->dev);
+    assert_int_equal(f->dev.log_count, count + 2 * THSM_REFUSAL_KINDS + 1);
+    int others = 0;
+    for (uint32_t i = count; i < f->dev.log_count; i++)
+        others += strstr(record_at(f, i, rec), " REFUSED ") &&
+                  strstr(rec, " COUNT=400,") && strstr(rec, " OTHERS ");
+    assert_int_equal(others, 1);
+}
+
+/* Refusals never take the last part of a bounded log; signatures do. */
+static void test_refusals_leave_reserve(void **state)
+{
+    fixture *f = *state;
+    pin_logged_out(f);
+    f->mp.append_max = 40 * THSM_LOG_RECORD;
+    for (int i = 0; i < 200; i++) {
+        f->mp.now += THSM_REFUSAL_WINDOW; /* every one a record of its own */
+        req(f, SIGN_REQ);
+    }
+    /* the last 1/8 is for signatures, then the state changes' reserve */
+    assert_int_equal(f->dev.log_count, 40 - 40 / 8 - THSM_LOG_CHANGE_RESERVE);
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    int signed_ = 0;
+    while (strncmp(req(f, SIGN_REQ), "OK ", 3) == 0)
+        signed_++;
+    assert_non_null(strstr(f->out, "audit log full"));
+    /* signatures leave the last records to state changes */
+    assert_int_equal(signed_, 40 / 8 - 1); /* after the login's record */
+    assert_string_equal(req(f, "AT+PIN_SET OLD=secret-pin NEW=other-pin"),
+                        "OK\r\n\r\n");
+    assert_true(logged(f, "PIN_SET", "GEN="));
+    expect_status(f, " LOG_STATE=OK ");
+}
+
+/* Puts back a state from before three wrong PINs: a rollback. */
+static void roll_back(fixture *f)
+{
+    thsm_mem_object *o = state_object(f);
+    static uint8_t old[THSM_MEM_OBJECT_MAX];
+    size_t old_len = o->len;
+    memcpy(old, o->data, old_len);
+    for (int i = 0; i < 3; i++)
+        assert_starts(req(f, "AT+AUTH PIN=wrong-pin"), "ERROR AUTH_FAILED ");
+    thsm_device_deinit(&f->dev);
+    memcpy(o->data, old, old_len);
+    o->len = old_len;
+    reinit(f);
+}
+
+static void test_finding_acknowledged(void **state)
+{
+    fixture *f = *state;
+    char rec[THSM_LOG_RECORD];
+    f->dev.pin_kdf.log2_cost = 4;
+    provision(f);
+    assert_starts(req(f, "AT+LOG_ACK"), "ERROR NO_PIN ");
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    assert_starts(req(f, "AT+LOG_ACK"), "ERROR NO_FINDING ");
+    roll_back(f);
+    expect_status(f, " STATE=ROLLED_BACK ");
+    expect_status(f, " ACK=NONE ");
+    assert_starts(req(f, "AT+LOG_ACK"), "ERROR AUTH_REQUIRED ");
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    snprintf(f->s.peer, sizeof(f->s.peer), "UID=77");
+    uint32_t at = f->dev.log_count;
+    char want[40];
+    snprintf(want, sizeof(want), "OK %lu\r\n\r\n", (unsigned long)at);
+    assert_string_equal(req(f, "AT+LOG_ACK"), want);
+    assert_non_null(strstr(record_at(f, at, rec), " FINDING_ACK "));
+    assert_non_null(strstr(rec, " LOG_STATE=OK,STATE=ROLLED_BACK,UID=77 "));
+    snprintf(want, sizeof(want), " STATE=ROLLED_BACK ");
+    expect_status(f, want);
+    snprintf(want, sizeof(want), " ACK=%lu ", (unsigned long)at);
+    expect_status(f, want);
+    reinit(f); /* sealed: still acknowledged, and no new finding */
+    expect_status(f, want);
+    expect_status(f, " STATE=ROLLED_BACK ");
+    /* a new rollback after the acknowledgement is open again */
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    roll_back(f);
+    expect_status(f, " STATE=ROLLED_BACK ");
+    expect_status(f, " ACK=NONE ");
+}
+
+/* A new finding after an acknowledged one replaces it, open. */
+static void test_new_finding_after_ack(void **state)
+{
+    fixture *f = *state;
+    pin_logged_out(f);
+    f->tick = 1;
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    req(f, SIGN_REQ);
+    log_object(f)->len -= THSM_LOG_RECORD; /* cut while running */
+    char first[40];
+    snprintf(first, sizeof(first), " LOG_STATE=MISSING_FROM_%lu ",
+             (unsigned long)f->dev.log_count - 1);
+    assert_starts(req(f, "AT+LOG_ACK"), "ERROR STORAGE "); /* a new segment */
+    assert_starts(req(f, "AT+LOG_ACK"), "OK ");
+    expect_status(f, first);
+    assert_null(strstr(status_of(f), " ACK=NONE "));
+    reinit(f);
+    expect_status(f, first);
+    assert_null(strstr(status_of(f), " ACK=NONE "));
+    req(f, SIGN_REQ);
+    log_object(f)->len -= THSM_LOG_RECORD; /* cut again: a new finding */
+    char second[40];
+    snprintf(second, sizeof(second), " LOG_STATE=MISSING_FROM_%lu ",
+             (unsigned long)f->dev.log_count - 1);
+    expect_status(f, second);
+    expect_status(f, " ACK=NONE ");
+}
+
+static void test_log_cleared_after_archive(void **state)
+{
+    fixture *f = *state;
+    char rec[THSM_LOG_RECORD], head[65], line[200];
+    pin_logged_out(f);
+    f->tick = 1;
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    uint32_t n = f->dev.log_count;
+    thsm_hex(f->dev.log_head, 32, head);
+    snprintf(line, sizeof(line), "AT+LOG_CLEAR COUNT=%lu HEAD=%064d",
+             (unsigned long)n, 0);
+    assert_starts(req(f, line), "ERROR NOT_ARCHIVED ");
+    snprintf(line, sizeof(line), "AT+LOG_CLEAR COUNT=%lu HEAD=%s",
+             (unsigned long)n - 1, head);
+    assert_starts(req(f, line), "ERROR NOT_ARCHIVED ");
+    assert_true(logged(f, "NOT_ARCHIVED", "LOG_CLEAR"));
+    f->mp.now += THSM_REFUSAL_WINDOW; /* the repeat's record written */
+    thsm_device_flush(&f->dev);
+    n = f->dev.log_count;
+    thsm_hex(f->dev.log_head, 32, head);
+    snprintf(line, sizeof(line), "AT+LOG_CLEAR COUNT=%lu HEAD=%s",
+             (unsigned long)n, head);
+    char want[40];
+    snprintf(want, sizeof(want), "OK %lu\r\n\r\n", (unsigned long)n);
+    assert_string_equal(req(f, line), want);
+    /* one record left: the clear, numbered on, its digest the old head */
+    assert_int_equal(log_object(f)->len, THSM_LOG_RECORD);
+    snprintf(want, sizeof(want), "%08lu ", (unsigned long)n);
+    assert_memory_equal(record_at(f, 0, rec), want, 9);
+    assert_non_null(strstr(rec, " LOG_CLEARED "));
+    assert_non_null(strstr(rec, head));
+    snprintf(line, sizeof(line), "OK 1 %lu ", (unsigned long)n + 1);
+    assert_starts(req(f, "AT+LOG? FROM=0"), line);
+    snprintf(line, sizeof(line), " %lu %s\r\n", (unsigned long)n, head);
+    assert_non_null(strstr(f->out, line));
+    /* the chain goes on from the archived head: a restart finds it whole */
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    reinit(f);
+    expect_status(f, " LOG_STATE=OK STATE=OK ");
+    snprintf(line, sizeof(line), " LOG=%lu ", (unsigned long)n + 2);
+    expect_status(f, line);
+    snprintf(line, sizeof(line), " LOG_BASE=%lu", (unsigned long)n);
+    expect_status(f, line);
+}
+
+/* A clear saved but cut off before the log was emptied: the next start
+ * finishes it. */
+static void test_log_clear_finished_at_start(void **state)
+{
+    fixture *f = *state;
+    char head[65], line[200];
+    pin_logged_out(f);
+    f->tick = 1;
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    uint32_t n = f->dev.log_count;
+    thsm_hex(f->dev.log_head, 32, head);
+    snprintf(line, sizeof(line), "AT+LOG_CLEAR COUNT=%lu HEAD=%s",
+             (unsigned long)n, head);
+    f->mp.saves_ok = 1; /* the clear's save, then the power fails */
+    assert_starts(req(f, line), "ERROR STORAGE could not empty");
+    thsm_device_deinit(&f->dev);
+    f->mp.fail_writes = 0;
+    thsm_session_init(&f->s, collect, f);
+    assert_int_equal(thsm_device_init(&f->dev, &f->port), 0);
+    f->dev.pin_kdf.log2_cost = 4;
+    assert_int_equal(log_object(f)->len, 0);
+    expect_status(f, " LOG_STATE=OK STATE=OK ");
+    snprintf(line, sizeof(line), " LOG=%lu ", (unsigned long)n);
+    expect_status(f, line);
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    reinit(f);
+    expect_status(f, " LOG_STATE=OK STATE=OK ");
+}
+
+static void test_state_v05_fixture_loads(void **state)
+{
+    fixture *f = *state;
+    start_from_fixture(f, "state_v05.bin", "audit_v05.log");
+    expect_status(f, "CA=1 SIGNER=1 SIGNER_CERT=1 PIN=NONE");
+    expect_status(f, "CA_KEY=5729737B56704845 SIGNER_KEY=A3DD406A2DAE9652 "
+                     "LOG=4 LOG_STATE=OK STATE=OK");
+    expect_status(f, " ACK=NONE LOG_BASE=0");
+    assert_starts(req(f, "AT+SIGNER_PUBKEY?"), "OK 04D653BADE66629E");
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    thsm_device_flush(&f->dev);
+    assert_memory_equal(state_object(f)->data, "THSMST06", 8);
+    reinit(f);
+    expect_status(f, "SIGNER_KEY=A3DD406A2DAE9652 LOG=5 LOG_STATE=OK STATE=OK");
 }
 
 int main(void)
@@ -1708,6 +2483,11 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_long_names_never_cut, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_cert_renew, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_v04_migrates_keeping_old,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_newer_format_refused, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_state_before_anchor_loads, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_state_v03_fixture_loads, setup,
@@ -1735,6 +2515,32 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pin_text_never_echoed, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_forged_auth_keeps_bound,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_short_append_is_storage_error,
+                                        setup, teardown),
+
+        cmocka_unit_test_setup_teardown(test_so_unblocks_and_keeps_keys, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_so_is_not_the_user, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_so_tries_exhausted, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_so_pin_malformed_spends_no_try,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_so_pin_set_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pin_delay_doubles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pin_delay_survives_restart, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_refusals_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusal_kinds_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusals_written_at_stop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusals_leave_reserve, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_finding_acknowledged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_finding_after_ack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_cleared_after_archive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_clear_finished_at_start, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_v05_fixture_loads, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

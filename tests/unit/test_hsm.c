@@ -54,19 +54,35 @@ static void test_status(void **state)
     assert_int_equal(thsm_parse_status("PIN=SET AUTH=0 CA_KEY=0123456789abcdef0",
                                        &st), -1); /* longer than a key id */
     assert_int_equal(thsm_parse_status("PIN=SET AUTH=0 junk", &st), -1);
+    /* the SO role and the waits */
+    assert_int_equal(thsm_parse_status("PIN=BLOCKED AUTH=0", &st), 0);
+    assert_false(st.has_so);
+    assert_int_equal(thsm_parse_status("PIN=SET TRIES=3 AUTH=0 DELAY=2 SO=SET "
+                                       "SO_TRIES=9 SO_AUTH=1 SO_DELAY=1", &st), 0);
+    assert_true(st.has_so);
+    assert_int_equal(st.so, THSM_PIN_SET);
+    assert_int_equal(st.delay, 2);
+    assert_int_equal(st.so_tries, 9);
+    assert_true(st.so_auth);
+    assert_int_equal(st.so_delay, 1);
+    assert_int_equal(thsm_parse_status("PIN=SET AUTH=0 SO=MAYBE", &st), -1);
+    assert_int_equal(thsm_parse_status("PIN=SET AUTH=0 SO_DELAY=x", &st), -1);
 }
 
 static void test_len_hex_and_signature(void **state)
 {
     (void)state;
     uint8_t out[8], sig[THSM_P256_SIG_RAW_LEN];
-    assert_int_equal(thsm_parse_len_hex("3 ABcdEF", out, sizeof(out)), 3);
+    size_t len = 0;
+    assert_int_equal(thsm_parse_len_hex("3 ABcdEF", out, sizeof(out), &len), 0);
+    assert_int_equal(len, 3);
     assert_int_equal(out[2], 0xef);
     const char *bad[] = {"3 ABCD",  "3 ABCDEF00", "-1 AB", "+1 AB", " 1 AB",
                          "1  AB",   "9 AABBCCDDEEFF001122", "0 ", "1 GG",
                          "1AB",     "1 AB "};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_int_equal(thsm_parse_len_hex(bad[i], out, sizeof(out)), -1);
+        assert_int_equal(thsm_parse_len_hex(bad[i], out, sizeof(out), &len),
+                         -1);
     assert_int_equal(thsm_parse_sig("2 3000", sig), -1);
 }
 
@@ -108,18 +124,33 @@ static void test_log_parsers(void **state)
     char line[THSM_LOG_LINE + 1], zeros[70];
     uint8_t head[32] = {0}, check[32] = {0};
     assert_int_equal(thsm_parse_log_page("2 7", &p), 0);
-    assert_int_equal(p.has_head, 0);
+    assert_false(p.has_head);
     assert_int_equal(p.total, 7);
     memset(zeros, '0', 64);
     snprintf(zeros + 64, 6, "%s", "");
     char anchored[100];
     snprintf(anchored, sizeof(anchored), "0 0 %s", zeros);
     assert_int_equal(thsm_parse_log_page(anchored, &p), 0);
-    assert_int_equal(p.has_head, 1);
+    assert_true(p.has_head);
     const char *bad[] = {"5", "5 3", "1 2 00", "1 2 ", "x 2", "1 200000000",
                          "1 2 3 4"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(thsm_parse_log_page(bad[i], &p), -1);
+    /* after a clear: the first record held and the chain before it */
+    char cleared[200], ones[65];
+    memset(ones, '1', 64);
+    ones[64] = '\0';
+    snprintf(cleared, sizeof(cleared), "1 9 %s 8 %s", zeros, ones);
+    assert_int_equal(thsm_parse_log_page(cleared, &p), 0);
+    assert_int_equal(p.base, 8);
+    assert_int_equal(p.base_head[0], 0x11);
+    assert_int_equal(p.head[0], 0);
+    const char *tails[] = {" 8", " 10 ", " x ", " 8 11", " 8 "};
+    for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+        snprintf(cleared, sizeof(cleared), "1 9 %s%s%s", zeros, tails[i],
+                 i == 1 ? ones : "");
+        assert_int_equal(thsm_parse_log_page(cleared, &p), -1);
+    }
 
     record(0, head, line);
     assert_int_equal(thsm_parse_log_record(line, &r), 0);
@@ -127,10 +158,10 @@ static void test_log_parsers(void **state)
     assert_int_equal(r.time, 1700000000);
     assert_string_equal(r.event, "SIGN");
     assert_string_equal(r.digest, "-");
-    assert_int_equal(thsm_log_chain_next(check, line), 0);
+    assert_true(thsm_log_chain_next(check, line));
     line[25] = '\033';
     assert_int_equal(thsm_parse_log_record(line, &r), -1);
-    assert_int_equal(thsm_log_chain_next(head, line), -1); /* altered */
+    assert_false(thsm_log_chain_next(head, line)); /* altered */
     assert_int_equal(thsm_parse_log_record("00000000 short", &r), -1);
 }
 

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "crypto/crypto.h"
+#include "crypto/p256.h"
 #include "host/image.h"
 #include "host/output.h"
 #include "host/siggen.h"
@@ -353,6 +353,51 @@ static void test_atomic_writer(void **state)
     thsm_test_rmtree(dir);
 }
 
+/* A directory swapped for a symlink between resolve and delivery: the
+ * file lands in the directory resolved, and the file an output would
+ * replace is read there (issue 16). */
+static void test_output_holds_its_directory(void **state)
+{
+    (void)state;
+    char dir[256], p[400], moved[300], other[300], err[300], buf[8];
+    thsm_output o;
+    struct stat st;
+    size_t len;
+    thsm_test_tmpdir(dir, sizeof(dir));
+    snprintf(p, sizeof(p), "%s/out", dir);
+    snprintf(moved, sizeof(moved), "%s/moved", dir);
+    snprintf(other, sizeof(other), "%s/other", dir);
+    assert_int_equal(mkdir(p, 0755), 0);
+    assert_int_equal(mkdir(other, 0755), 0);
+    snprintf(p, sizeof(p), "%s/out/f", dir);
+    thsm_test_write_file(p, "old", 3);
+    assert_int_equal(thsm_output_resolve(&o, p, err, sizeof(err)), 0);
+    snprintf(p, sizeof(p), "%s/out", dir);
+    assert_int_equal(rename(p, moved), 0);
+    assert_int_equal(symlink(other, p), 0);
+    int fd = thsm_output_open_existing(&o);
+    assert_true(fd >= 0);
+    assert_int_equal(read(fd, buf, sizeof(buf)), 3);
+    close(fd);
+    assert_int_equal(thsm_output_prepare(&o, err, sizeof(err)), 0);
+    assert_int_equal(thsm_atomic_write(&o.f, "new", 3), 0);
+    const thsm_output_data d = {{"new"}, {3}, 1};
+    assert_int_equal(thsm_output_deliver(&o, &d, 1, err, sizeof(err)), 0);
+    assert_int_equal(entries(other), 0);
+    snprintf(p, sizeof(p), "%s/f", moved);
+    unsigned char *data = thsm_test_read_file(p, &len);
+    assert_int_equal(len, 3);
+    assert_memory_equal(data, "new", 3);
+    free(data);
+    assert_int_equal(entries(moved), 1);
+    /* a mode of 07777 is not carried over */
+    assert_int_equal(chmod(p, 07777), 0);
+    assert_int_equal(write_file_atomic(p, "x", 1, 0644, err, sizeof(err)), 0);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0775);
+    thsm_test_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -364,6 +409,7 @@ int main(void)
         cmocka_unit_test(test_firmware_kind),
         cmocka_unit_test(test_vector_table),
         cmocka_unit_test(test_output_kinds),
+        cmocka_unit_test(test_output_holds_its_directory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "crypto/openssl/cert_load.h"
 #include "crypto/openssl/internal.h"
 #include "crypto/x509.h"
 
@@ -102,26 +103,6 @@ int thsm_x509_issue(const thsm_x509_request *req, thsm_p256_key *issuer_key,
     return ok ? OK : FAIL;
 }
 
-/* Parses PEM or DER (detected by the leading SEQUENCE tag). */
-static X509 *load_cert(const uint8_t *data, size_t len)
-{
-    if (len > INT32_MAX)
-        return NULL;
-    if (len > 0 && data[0] == 0x30) {
-        const unsigned char *p = data;
-        X509 *x = d2i_X509(NULL, &p, (long)len);
-        if (x && p != data + len) {
-            X509_free(x);
-            return NULL;
-        }
-        return x;
-    }
-    BIO *bio = BIO_new_mem_buf(data, (int)len);
-    X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-    BIO_free(bio);
-    return x;
-}
-
 static void format_name(X509_NAME *name, char *out, size_t cap)
 {
     size_t used = 0;
@@ -172,7 +153,7 @@ static int fill_info(X509 *x, thsm_x509_info *info)
 
 int thsm_x509_parse(const uint8_t *data, size_t len, thsm_x509_info *info)
 {
-    X509 *x = load_cert(data, len);
+    X509 *x = thsm_ossl_load_cert(data, len);
     int ok = x && fill_info(x, info);
     X509_free(x);
     return ok ? OK : FAIL;

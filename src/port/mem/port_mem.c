@@ -61,13 +61,44 @@ static int mem_write(thsm_mem_port *mp, const char *name, const uint8_t *buf,
 
 static int mem_save(void *ctx, const char *name, const uint8_t *buf, size_t len)
 {
-    return mem_write(ctx, name, buf, len, 0);
+    thsm_mem_port *mp = ctx;
+    int rc = mem_write(ctx, name, buf, len, 0);
+    if (mp->saves_ok > 0 && --mp->saves_ok == 0)
+        mp->fail_writes = 1;
+    return rc;
 }
 
 static int mem_append(void *ctx, const char *name, const uint8_t *buf,
                       size_t len)
 {
-    return mem_write(ctx, name, buf, len, 1);
+    thsm_mem_port *mp = ctx;
+    size_t part = mp->short_append;
+    if (!part || part >= len)
+        return mem_write(ctx, name, buf, len, 1);
+    mp->short_append = 0;
+    mem_write(ctx, name, buf, part, 1);
+    return THSM_PORT_IO;
+}
+
+static int mem_truncate(void *ctx, const char *name, uint64_t size)
+{
+    thsm_mem_port *mp = ctx;
+    thsm_mem_object *o = find(ctx, name);
+    if (mp->fail_writes || (o ? size > o->len : size > 0))
+        return THSM_PORT_IO;
+    if (o)
+        o->len = (size_t)size;
+    return THSM_PORT_OK;
+}
+
+static int mem_room(void *ctx, const char *name, uint64_t *bytes)
+{
+    thsm_mem_port *mp = ctx;
+    thsm_mem_object *o = find(ctx, name);
+    size_t max = mp->append_max ? mp->append_max : THSM_MEM_OBJECT_MAX;
+    size_t len = o ? o->len : 0;
+    *bytes = mp->append_max ? (len < max ? max - len : 0) : UINT64_MAX;
+    return THSM_PORT_OK;
 }
 
 static int mem_sync(void *ctx, const char *name)
@@ -121,6 +152,7 @@ void thsm_mem_port_init(thsm_mem_port *mp, thsm_port *port)
     }
     mp->fail_writes = 0;
     mp->append_max = 0;
+    mp->short_append = 0;
     mp->syncs = 0;
     memset(mp->device_key, 0x5a, sizeof(mp->device_key));
     mp->now = 1798761600; /* 2027-01-01T00:00:00Z */
@@ -133,4 +165,6 @@ void thsm_mem_port_init(thsm_mem_port *mp, thsm_port *port)
     port->size = mem_size;
     port->derive = mem_derive;
     port->now = mem_now;
+    port->truncate = mem_truncate;
+    port->room = mem_room;
 }

@@ -24,6 +24,10 @@ typedef struct {
     int fail_writes; /* when non-zero, save and append fail with IO */
     size_t append_max; /* when non-zero, appends past it answer FULL, as a
                           bounded log on flash does */
+    size_t short_append; /* when non-zero, the next append writes this many
+                            bytes and fails with IO (a disk that filled) */
+    int saves_ok;    /* when non-zero, this many more saves succeed, then
+                        every write fails (a power cut after a save) */
     int syncs;       /* number of sync calls, for tests */
 } thsm_mem_port;
 

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -20,8 +21,6 @@
 #include "port/root_key.h"
 
 #define KEY_FILE "device.key"
-#define KEY_MAGIC "THSMDK01"
-#define KEY_FILE_LEN (8 + THSM_DEVICE_KEY_LEN)
 
 /* Object names are plain file names: no paths, no hidden files. */
 static int name_ok(const char *name)
@@ -182,6 +181,28 @@ static int posix_size(void *ctx, const char *name, uint64_t *size)
     return THSM_PORT_OK;
 }
 
+static int posix_truncate(void *ctx, const char *name, uint64_t size)
+{
+    thsm_posix_port *pp = ctx;
+    if (!name_ok(name))
+        return THSM_PORT_IO;
+    int fd = openat(pp->dir_fd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT && size == 0 ? THSM_PORT_OK : THSM_PORT_IO;
+    int rc = ftruncate(fd, (off_t)size) == 0 && fdatasync(fd) == 0;
+    close(fd);
+    return rc ? THSM_PORT_OK : THSM_PORT_IO;
+}
+
+/* A disk has no bound of its own: a full one fails the append. */
+static int posix_room(void *ctx, const char *name, uint64_t *bytes)
+{
+    (void)ctx;
+    (void)name;
+    *bytes = UINT64_MAX;
+    return THSM_PORT_OK;
+}
+
 static int posix_derive(void *ctx, const char *label, const uint8_t *context,
                         size_t context_len, uint8_t out[THSM_DERIVE_LEN])
 {
@@ -248,43 +269,142 @@ static int check_private(int fd, const char *what, const char *path,
     return 0;
 }
 
-static int create_key(thsm_posix_port *pp, char *err, size_t err_cap)
+/* What the key handling did, on stderr after who (nothing when who is NULL). */
+__attribute__((format(printf, 2, 3))) static void
+note(const char *who, const char *fmt, ...)
 {
-    uint8_t file[KEY_FILE_LEN];
-    memcpy(file, KEY_MAGIC, 8);
-    if (getrandom(file + 8, THSM_DEVICE_KEY_LEN, 0) != THSM_DEVICE_KEY_LEN)
-        FAIL("no entropy for a device key");
-    int fd = openat(pp->dir_fd, KEY_FILE,
-                    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    int ok = fd >= 0 && write_all(fd, file, sizeof(file)) == 0 && fsync(fd) == 0;
-    if (fd >= 0)
-        close(fd);
-    memset(file, 0, sizeof(file));
-    if (!ok || fsync(pp->dir_fd) != 0)
-        FAIL("cannot create %s/%s: %s", pp->dir, KEY_FILE, strerror(errno));
+    va_list ap;
+    if (!who)
+        return;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", who);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+/* Seals a plain key that a TPM was asked for (never a credential). */
+static int seal_if_asked(thsm_posix_port *pp, const thsm_root_key_opts *rk,
+                         const char *path, int sealed, const char *who,
+                         char *err, size_t err_cap)
+{
+    if (!rk->tpm || sealed || rk->read_only)
+        return 0;
+    if (thsm_root_key_write(path, rk->tpm, pp->device_key, 1, err, err_cap))
+        return -1;
+    note(who, "sealed the root key %s to the TPM at %s", path, rk->tpm);
     return 0;
 }
 
-static int load_key(thsm_posix_port *pp, char *err, size_t err_cap)
+/* A new root key at path, unless the directory already has state. */
+static int create_key(thsm_posix_port *pp, const thsm_root_key_opts *rk,
+                      const char *path, const char *who, char *err,
+                      size_t err_cap)
+{
+    if (has_state(pp->dir))
+        FAIL("%s has state but no root key (not at %s): refusing to make a new "
+             "one, which would make that state unreadable", pp->dir, path);
+    if (getrandom(pp->device_key, THSM_DEVICE_KEY_LEN, 0) != THSM_DEVICE_KEY_LEN)
+        FAIL("no entropy for a root key");
+    if (thsm_root_key_write(path, rk->tpm, pp->device_key, 0, err, err_cap))
+        return -1;
+    note(who, "created a new root key %s%s", path,
+         rk->tpm ? ", sealed to the TPM" : "");
+    return 0;
+}
+
+/* The key beside the state, where earlier versions kept it. */
+static int open_beside(thsm_posix_port *pp, const thsm_root_key_opts *rk,
+                       const char *who, char *err, size_t err_cap)
 {
     char path[4200];
-    uint8_t file[KEY_FILE_LEN + 1];
+    int sealed = 0;
     snprintf(path, sizeof(path), "%s/%s", pp->dir, KEY_FILE);
-    pp->lock_fd = openat(pp->dir_fd, KEY_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (pp->lock_fd < 0)
-        FAIL("cannot open %s: %s", path, strerror(errno));
-    if (check_private(pp->lock_fd, "device key", path, S_IFREG, err, err_cap))
+    if (!exists(path)) {
+        if (has_state(pp->dir))
+            FAIL("%s has state but no %s: refusing to make a new device key, "
+                 "which would make that state unreadable", pp->dir, KEY_FILE);
+        if (create_key(pp, rk, path, NULL, err, err_cap))
+            return -1;
+        sealed = rk->tpm != NULL;
+    } else if (thsm_root_key_read(path, rk->tpm, 0, pp->device_key, &sealed,
+                                  err, err_cap)) {
         return -1;
-    if (flock(pp->lock_fd, LOCK_EX | LOCK_NB) != 0)
-        FAIL("state directory %s is in use by another tinyhsmd", pp->dir);
-    ssize_t n = pread(pp->lock_fd, file, sizeof(file), 0);
-    int ok = n == KEY_FILE_LEN && memcmp(file, KEY_MAGIC, 8) == 0;
-    if (ok)
-        memcpy(pp->device_key, file + 8, THSM_DEVICE_KEY_LEN);
-    memset(file, 0, sizeof(file));
-    if (!ok)
-        FAIL("%s is not a TinyHSM device key", path);
+    }
+    note(who, "warning: the root key is in the state directory (%s): whoever "
+         "can read %s can guess PINs offline; give it a place of its own with "
+         "--root-key PATH (it is moved there)", path, pp->dir);
+    return seal_if_asked(pp, rk, path, sealed, who, err, err_cap);
+}
+
+/* Finishes a move that stopped after the copy: the old key must be the
+ * same key, else neither is trusted. */
+static int drop_beside(thsm_posix_port *pp, const thsm_root_key_opts *rk,
+                       const char *beside, const char *who, char *err,
+                       size_t err_cap)
+{
+    uint8_t old[THSM_DEVICE_KEY_LEN];
+    int sealed, same;
+    if (thsm_root_key_read(beside, rk->tpm, 0, old, &sealed, err, err_cap))
+        return -1;
+    same = memcmp(old, pp->device_key, sizeof(old)) == 0;
+    explicit_bzero(old, sizeof(old));
+    if (!same)
+        FAIL("two different root keys: %s and %s; move away the one that "
+             "does not belong to the state in %s", rk->path, beside, pp->dir);
+    if (unlinkat(pp->dir_fd, KEY_FILE, 0) != 0 || fsync(pp->dir_fd) != 0)
+        FAIL("cannot remove %s: %s", beside, strerror(errno));
+    note(who, "removed %s, a copy of the root key %s", beside, rk->path);
     return 0;
+}
+
+/* Moves the key from beside the state to rk->path: write, sync, check by
+ * reading it back, and only then remove the old file. */
+static int move_key(thsm_posix_port *pp, const thsm_root_key_opts *rk,
+                    const char *beside, const char *who, char *err,
+                    size_t err_cap)
+{
+    int sealed;
+    if (thsm_root_key_read(beside, rk->tpm, 0, pp->device_key, &sealed, err,
+                           err_cap) ||
+        thsm_root_key_write(rk->path, rk->tpm, pp->device_key, 0, err, err_cap))
+        return -1;
+    note(who, "moved the root key from %s to %s", beside, rk->path);
+    if (thsm_root_key_read(rk->path, rk->tpm, 0, pp->device_key, &sealed,
+                           err, err_cap))
+        return -1;
+    return drop_beside(pp, rk, beside, NULL, err, err_cap);
+}
+
+/* The key at rk->path, apart from the state. */
+static int open_apart(thsm_posix_port *pp, const thsm_root_key_opts *rk,
+                      const char *who, char *err, size_t err_cap)
+{
+    char beside[4200];
+    int sealed = 0;
+    snprintf(beside, sizeof(beside), "%s/%s", pp->dir, KEY_FILE);
+    if (exists(rk->path)) {
+        if (thsm_root_key_read(rk->path, rk->tpm, rk->read_only,
+                               pp->device_key, &sealed, err, err_cap) ||
+            (exists(beside) &&
+             drop_beside(pp, rk, beside, who, err, err_cap)))
+            return -1;
+    } else if (exists(beside)) {
+        if (move_key(pp, rk, beside, who, err, err_cap))
+            return -1;
+        sealed = rk->tpm != NULL;
+    } else {
+        if (create_key(pp, rk, rk->path, who, err, err_cap))
+            return -1;
+        sealed = rk->tpm != NULL;
+    }
+    return seal_if_asked(pp, rk, rk->path, sealed, who, err, err_cap);
 }
 
 static int open_dir(thsm_posix_port *pp, const char *dir, char *err,
@@ -298,35 +418,39 @@ static int open_dir(thsm_posix_port *pp, const char *dir, char *err,
     pp->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (pp->dir_fd < 0)
         FAIL("cannot open state directory %s: %s", dir, strerror(errno));
-    return check_private(pp->dir_fd, "state directory", dir, S_IFDIR, err,
-                         err_cap);
+    if (check_private(pp->dir_fd, "state directory", dir, S_IFDIR, err,
+                      err_cap))
+        return -1;
+    if (flock(pp->dir_fd, LOCK_EX | LOCK_NB) != 0)
+        FAIL("state directory %s is in use by another tinyhsmd", dir);
+    return 0;
 }
 
-int thsm_posix_port_open(thsm_posix_port *pp, const char *dir, thsm_port *port,
-                         char *err, size_t err_cap)
+int thsm_posix_port_open_rk(thsm_posix_port *pp, const char *dir,
+                            const thsm_root_key_opts *rk, const char *who,
+                            thsm_port *port, char *err, size_t err_cap)
 {
     memset(pp, 0, sizeof(*pp));
-    pp->dir_fd = pp->lock_fd = pp->log_fd = -1;
+    pp->dir_fd = pp->log_fd = -1;
     int rc = open_dir(pp, dir, err, err_cap);
-    if (rc == 0 && faccessat(pp->dir_fd, KEY_FILE, F_OK, AT_SYMLINK_NOFOLLOW)) {
-        if (has_state(dir)) {
-            snprintf(err, err_cap, "%s has state but no %s: refusing to make a "
-                     "new device key, which would make that state unreadable",
-                     dir, KEY_FILE);
-            rc = -1;
-        } else {
-            rc = create_key(pp, err, err_cap);
-        }
-    }
     if (rc == 0)
-        rc = load_key(pp, err, err_cap);
+        rc = rk->path ? open_apart(pp, rk, who, err, err_cap)
+                      : open_beside(pp, rk, who, err, err_cap);
     if (rc != 0) {
         thsm_posix_port_close(pp);
         return -1;
     }
     *port = (thsm_port){pp, posix_load, posix_save, posix_append, posix_sync,
-                        posix_read, posix_size, posix_derive, posix_now};
+                        posix_read, posix_size, posix_derive, posix_now,
+                        posix_truncate, posix_room};
     return 0;
+}
+
+int thsm_posix_port_open(thsm_posix_port *pp, const char *dir, thsm_port *port,
+                         char *err, size_t err_cap)
+{
+    const thsm_root_key_opts beside = {0};
+    return thsm_posix_port_open_rk(pp, dir, &beside, NULL, port, err, err_cap);
 }
 
 void thsm_posix_port_close(thsm_posix_port *pp)
@@ -336,9 +460,7 @@ void thsm_posix_port_close(thsm_posix_port *pp)
         fdatasync(pp->log_fd);
         close(pp->log_fd);
     }
-    if (pp->lock_fd >= 0)
-        close(pp->lock_fd);
     if (pp->dir_fd >= 0)
         close(pp->dir_fd);
-    pp->dir_fd = pp->lock_fd = pp->log_fd = -1;
+    pp->dir_fd = pp->log_fd = -1;
 }

@@ -3,6 +3,7 @@
  * and the measurement file, the latter two through semihosting stand-ins.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "port/board.h"
@@ -33,6 +34,23 @@ int board_entropy(uint8_t *buf, size_t len)
         }
     }
     return fd >= 0 && sh_read(fd, buf, len) == 0 ? 0 : -1;
+}
+
+/* EMULATOR: tinyhsmd-qemu --idle-logout passes "idle_logout=N" as the
+ * program's command line, so tests need no second firmware build. */
+uint32_t board_idle_logout_s(void)
+{
+    static uint32_t secs;
+    char line[64];
+    const char *v;
+    if (!secs) {
+        secs = BOARD_IDLE_LOGOUT_S;
+        if (sh_cmdline(line, sizeof(line)) == 0 &&
+            (v = strstr(line, "idle_logout=")) != NULL &&
+            strtoul(v + 12, NULL, 10) > 0)
+            secs = (uint32_t)strtoul(v + 12, NULL, 10);
+    }
+    return secs;
 }
 
 void board_report(const char *text)

@@ -11,9 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FLASH_SECTOR 8192u /* erase unit (as the STM32U5's pages) */
-#define FLASH_PAGE 256u    /* program chunk */
-#define FLASH_FILE "flash.img"
+#include "port/qemu/layout.h"
+
 
 /* Opens the image; its size (a multiple of FLASH_SECTOR) goes to *size.
  * -1 when it cannot be opened, -2 when its size is not whole sectors. */

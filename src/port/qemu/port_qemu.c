@@ -1,9 +1,7 @@
 /*
  * port_qemu.c - the device port on the emulated board: objects on flash.
  *
- * Flash layout (flash.h sectors):
- *   sector 0, 1   two state slots; the newer complete one is the state
- *   sector 2..    the audit log, append-only, bounded by the flash size
+ * Flash layout: see layout.h.
  *
  * A slot is a 64-byte header and the payload. The header's commit marker is
  * programmed last, in its own 16-byte unit (a board with ECC flash programs
@@ -20,20 +18,21 @@
 
 #include <string.h>
 
-#include "crypto/crypto.h"
+#include "crypto/sha256.h"
+#include "crypto/util.h"
 #include "port/qemu/flash.h"
 #include "port/qemu/semihost.h"
 #include "port/root_key.h"
 
-#define SLOTS 2
-#define HDR 64
+#define SLOTS FLASH_SLOTS
+#define HDR FLASH_SLOT_HDR
 #define PAYLOAD_MAX (FLASH_SECTOR - HDR)
-#define LOG_START (SLOTS * FLASH_SECTOR)
+#define LOG_START FLASH_LOG_START
 #define STATE_NAME "state.bin"
 #define LOG_NAME "audit.log"
 #define HUK_FILE "huk.bin"
 
-static const uint8_t commit_mark[16] = "TinyHSM slot v1";
+static const uint8_t commit_mark[16] = FLASH_SLOT_MARK;
 
 typedef struct {
     uint8_t mark[16];
@@ -169,6 +168,28 @@ static int q_append(void *ctx, const char *name, const uint8_t *buf, size_t len)
     return rc == 0 ? THSM_PORT_OK : THSM_PORT_IO;
 }
 
+/* The log is erased only whole (an archived log cleared, AT+LOG_CLEAR). */
+static int q_truncate(void *ctx, const char *name, uint64_t size)
+{
+    (void)ctx;
+    if (strcmp(name, LOG_NAME) != 0 || size != 0)
+        return THSM_PORT_IO;
+    for (uint32_t at = LOG_START; at < LOG_START + log_end; at += FLASH_SECTOR)
+        if (flash_erase(at) != 0)
+            return THSM_PORT_IO;
+    log_end = 0;
+    return THSM_PORT_OK;
+}
+
+static int q_room(void *ctx, const char *name, uint64_t *bytes)
+{
+    (void)ctx;
+    if (strcmp(name, LOG_NAME) != 0)
+        return THSM_PORT_NOT_FOUND;
+    *bytes = flash_size - LOG_START - log_end;
+    return THSM_PORT_OK;
+}
+
 /* Programmed flash is durable at once. */
 static int q_sync(void *ctx, const char *name)
 {
@@ -266,5 +287,7 @@ int thsm_qemu_port_open(thsm_port *port, char *why, size_t cap)
     port->size = q_size;
     port->derive = q_derive;
     port->now = q_now;
+    port->truncate = q_truncate;
+    port->room = q_room;
     return 0;
 }

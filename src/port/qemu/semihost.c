@@ -11,6 +11,7 @@
 #define SYS_FLEN 0x0C
 #define SYS_REMOVE 0x0E
 #define SYS_TIME 0x11
+#define SYS_GET_CMDLINE 0x15
 #define SYS_EXIT_EXTENDED 0x20 /* carries an exit code on AArch32 */
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026
 
@@ -68,6 +69,12 @@ long sh_flen(int fd)
 int64_t sh_time(void)
 {
     return (uint32_t)call(SYS_TIME, NULL);
+}
+
+int sh_cmdline(char *buf, size_t cap)
+{
+    uint32_t a[2] = {(uint32_t)buf, (uint32_t)cap};
+    return call(SYS_GET_CMDLINE, a) == 0 ? 0 : -1;
 }
 
 void sh_exit(int code)

@@ -31,6 +31,9 @@ int sh_remove(const char *name);
 long sh_flen(int fd);
 /* Host wall clock, seconds since 1970-01-01 UTC. */
 int64_t sh_time(void);
+/* The emulator's command line for the program (QEMU: the kernel's path,
+ * then -append's text), NUL-terminated. 0, or -1. */
+int sh_cmdline(char *buf, size_t cap);
 /* Ends the program (QEMU exits with code). */
 void sh_exit(int code) __attribute__((noreturn));
 

@@ -1,6 +1,6 @@
 /*
- * x509_host.c - certificate and key files on the host, over OpenSSL 3
- * whichever crypto backend the device core uses.
+ * x509_file.c - certificate and key files on the host (crypto/x509_host.h),
+ * over OpenSSL 3 whichever crypto backend the device core uses.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,36 +10,16 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "host/x509_host.h"
+#include "crypto/openssl/cert_load.h"
+#include "crypto/x509_host.h"
 
 #define OK THSM_CRYPTO_OK
 #define FAIL THSM_CRYPTO_FAIL
 
-/* One certificate, PEM or DER (detected by the leading SEQUENCE tag). DER
- * must have no trailing bytes. */
-static X509 *load_cert(const uint8_t *data, size_t len)
-{
-    if (len > INT32_MAX)
-        return NULL;
-    if (len > 0 && data[0] == 0x30) {
-        const unsigned char *p = data;
-        X509 *x = d2i_X509(NULL, &p, (long)len);
-        if (x && p != data + len) {
-            X509_free(x);
-            return NULL;
-        }
-        return x;
-    }
-    BIO *bio = BIO_new_mem_buf(data, (int)len);
-    X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-    BIO_free(bio);
-    return x;
-}
-
 int thsm_x509_to_der(const uint8_t *data, size_t len, uint8_t *der,
                      size_t der_cap, size_t *der_len)
 {
-    X509 *x = load_cert(data, len);
+    X509 *x = thsm_ossl_load_cert(data, len);
     unsigned char *out = NULL;
     int n = x ? i2d_X509(x, &out) : -1;
     int ok = n > 0 && (size_t)n <= der_cap;
@@ -48,6 +28,24 @@ int thsm_x509_to_der(const uint8_t *data, size_t len, uint8_t *der,
         *der_len = (size_t)n;
     }
     OPENSSL_free(out);
+    X509_free(x);
+    return ok ? OK : FAIL;
+}
+
+int thsm_x509_to_pem(const uint8_t *data, size_t len, char *pem,
+                     size_t pem_cap)
+{
+    X509 *x = thsm_ossl_load_cert(data, len);
+    BIO *mem = x ? BIO_new(BIO_s_mem()) : NULL;
+    char *text = NULL;
+    long n = mem && PEM_write_bio_X509(mem, x) == 1
+                 ? BIO_get_mem_data(mem, &text) : 0;
+    int ok = n > 0 && (size_t)n < pem_cap;
+    if (ok) {
+        memcpy(pem, text, (size_t)n);
+        pem[n] = '\0';
+    }
+    BIO_free(mem);
     X509_free(x);
     return ok ? OK : FAIL;
 }
@@ -62,7 +60,7 @@ int thsm_x509_check_chain(const uint8_t *ca, size_t ca_len, const uint8_t *cert,
                           size_t cert_len, int64_t now, char *why,
                           size_t why_cap)
 {
-    X509 *c = load_cert(ca, ca_len), *x = load_cert(cert, cert_len);
+    X509 *c = thsm_ossl_load_cert(ca, ca_len), *x = thsm_ossl_load_cert(cert, cert_len);
     X509_STORE *store = X509_STORE_new();
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     int ok = 0;
@@ -118,7 +116,7 @@ int thsm_pubkey_from_pem(const uint8_t *data, size_t len,
     EVP_PKEY *pkey = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
     BIO_free(bio);
     if (!pkey) {
-        X509 *x = load_cert(data, len);
+        X509 *x = thsm_ossl_load_cert(data, len);
         pkey = x ? X509_get_pubkey(x) : NULL;
         X509_free(x);
     }

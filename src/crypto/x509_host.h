@@ -1,15 +1,22 @@
 /*
- * x509_host.h - certificate and key files on the host (OpenSSL): PEM to DER,
- * chain checks and public keys from PEM. The device never needs these.
+ * x509_host.h - certificate and key files on the host: PEM to DER, chain
+ * checks and public keys from PEM. Host only (src/LAYERS): always OpenSSL
+ * (src/crypto/openssl/x509_file.c), whichever backend the device core uses.
  */
-#ifndef THSM_X509_HOST_H
-#define THSM_X509_HOST_H
+#ifndef THSM_CRYPTO_X509_HOST_H
+#define THSM_CRYPTO_X509_HOST_H
 
 #include "crypto/x509.h"
 
 /* Converts one PEM (or DER, copied) certificate to DER. */
 int thsm_x509_to_der(const uint8_t *data, size_t len, uint8_t *der,
                      size_t der_cap, size_t *der_len);
+
+/* One certificate (PEM or DER) as PEM written anew from its DER: nothing of
+ * the text it came in (lines before BEGIN, headers, escape sequences)
+ * survives. pem is NUL-terminated; it may not overlap data. */
+int thsm_x509_to_pem(const uint8_t *data, size_t len, char *pem,
+                     size_t pem_cap);
 
 /* Checks that cert (PEM or DER) is signed by ca (PEM or DER), that ca is a CA
  * and that both are valid at time now (not checked when now is

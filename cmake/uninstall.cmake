@@ -1,0 +1,11 @@
+# Removes each file install_manifest.txt (of the last cmake --install) lists.
+if(NOT EXISTS install_manifest.txt)
+  message(FATAL_ERROR "no install_manifest.txt here: nothing was installed from this build")
+endif()
+file(STRINGS install_manifest.txt files)
+foreach(f ${files})
+  if(EXISTS "$ENV{DESTDIR}${f}" OR IS_SYMLINK "$ENV{DESTDIR}${f}")
+    message(STATUS "Removing $ENV{DESTDIR}${f}")
+    file(REMOVE "$ENV{DESTDIR}${f}")
+  endif()
+endforeach()
