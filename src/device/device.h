@@ -79,6 +79,8 @@ typedef struct {
     thsm_p256_key key; /* key.pub is valid whenever has_key */
     uint8_t cert[THSM_CERT_MAX];
     size_t cert_len;
+    uint8_t imported;  /* the key came from outside (AT import), not made
+                          here: never CKA_LOCAL / ALWAYS_SENSITIVE */
 } thsm_slot;
 
 /* What loading state.bin found about its format. */

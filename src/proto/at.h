@@ -153,5 +153,7 @@
 #define THSM_E_NO_FINDING "NO_FINDING" /* AT+LOG_ACK: nothing to acknowledge */
 #define THSM_E_NOT_ARCHIVED "NOT_ARCHIVED" /* AT+LOG_CLEAR: COUNT and HEAD are
                                               not the log's */
+#define THSM_E_POLICY "POLICY" /* "ERROR POLICY <rule> <text>": the owner's
+                                  signing policy forbids it (policy.h) */
 
 #endif
