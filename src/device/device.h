@@ -41,7 +41,7 @@
 #define THSM_PIN_TRIES 5
 #define THSM_SO_PIN_TRIES 10  /* the security officer's PIN (PUK) */
 #define THSM_LOG_BATCH 8      /* audit records read at a time at start */
-#define THSM_STATE_FORMAT 6 /* the state.bin format this core writes */
+#define THSM_STATE_FORMAT 7 /* the state.bin format this core writes */
 #define THSM_REFUSAL_KINDS 8  /* kinds of refusal counted one by one */
 #define THSM_REFUSAL_WINDOW 10 /* seconds a kind's repeats are counted before
                                   their record is written */
@@ -58,11 +58,24 @@
  * tag. store.c checks its layout against it. */
 #define THSM_STATE_FILE_MAX \
     (8 + 16 + 12 + 4 + 52 + 2 * (1 + 65 + THSM_WRAP_LEN + 2 + THSM_CERT_MAX) + 42 + \
-     THSM_ROLES_LEN + THSM_LOG_V06_LEN + 16)
+     THSM_ROLES_LEN + THSM_LOG_V06_LEN + THSM_POLICY_V07_LEN + 16)
 /* v05 tail: the user record's KEK wrap and last failure, the SO record */
 #define THSM_ROLES_LEN (2 * (1 + THSM_WRAP_LEN + 8) + 52)
 /* v06 tail: the log's base and the acknowledgement of its findings */
 #define THSM_LOG_V06_LEN (4 + 32 + 1 + 4)
+/* The signing policy's limits (policy.h). */
+#define THSM_POLICY_BOARDS 8    /* board names a policy may allow */
+#define THSM_POLICY_NAME_MAX 16 /* a board's (or MCUboot slot's) name */
+#define THSM_POLICY_VERSIONS 16 /* last versions kept, per (format, name) */
+#define THSM_POLICY_VTEXT_MAX 31 /* a version as text */
+/* v07 tail: the policy (rules, rate windows, last versions), the slots'
+ * imported flags */
+#define THSM_POLICY_V07_LEN                                                 \
+    (1 + 1 + 3 * 4 + 1 + THSM_POLICY_BOARDS * (1 + THSM_POLICY_NAME_MAX) +  \
+     4 * 4 + 1 +                                                           \
+     THSM_POLICY_VERSIONS *                                                \
+         (1 + 1 + THSM_POLICY_NAME_MAX + 8 + 1 + THSM_POLICY_VTEXT_MAX) +  \
+     1)
 
 /* Sends one complete response (several lines, CR LF each, an empty line last). */
 typedef void (*thsm_output_fn)(void *ctx, const char *data, size_t len);
@@ -129,6 +142,38 @@ typedef struct {
     uint32_t ack_at;    /* ... by this record */
 } thsm_log_anchor;
 
+/* The last version signed for one (format, board or slot name). */
+typedef struct {
+    uint8_t format; /* THSM_IMG_* (policy.h) */
+    char name[THSM_POLICY_NAME_MAX + 1];
+    uint64_t version; /* ordered as thsm_image_info's */
+    char text[THSM_POLICY_VTEXT_MAX + 1];
+} thsm_policy_last;
+
+/* The owner's rules (policy.h); all zero: no rule, everything allowed as
+ * before. Limits of 0 are no limit. */
+typedef struct {
+    uint8_t locked;      /* AT+POLICY_LOCK: no change until decommission */
+    uint8_t rising;      /* versions strictly rising per (format, name) */
+    uint8_t digest_off;  /* bare digests (AT+SIGNER_SIGN) refused */
+    uint8_t imports_off; /* key imports refused */
+    uint8_t formats;     /* bit 1 << THSM_IMG_*; 0: every format */
+    uint8_t n_boards;    /* 0: every board */
+    char boards[THSM_POLICY_BOARDS][THSM_POLICY_NAME_MAX + 1];
+    uint32_t max_size, per_hour, per_day;
+} thsm_policy_rules;
+
+/* The signing policy in the sealed state: the rules, the rate windows,
+ * the last versions signed. */
+typedef struct {
+    thsm_policy_rules r;
+    /* fixed rate windows: the hour (now / 3600) and day (now / 86400) the
+     * counts belong to */
+    uint32_t hour, hour_count, day, day_count;
+    uint8_t n_last;
+    thsm_policy_last last[THSM_POLICY_VERSIONS];
+} thsm_policy;
+
 /* Persistent state: what survives a reset. */
 typedef struct {
     uint32_t generation; /* bumped by every save */
@@ -137,6 +182,7 @@ typedef struct {
     thsm_slot ca;
     thsm_slot signer;
     thsm_log_anchor log;
+    thsm_policy policy; /* v07 */
 } thsm_state;
 
 /* One client's connection: its partial request line, its login, where its

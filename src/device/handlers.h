@@ -26,5 +26,7 @@ thsm_handler thsm_h_auth, thsm_h_pin_set, thsm_h_logout, thsm_h_auth_so,
     thsm_h_so_pin_set, thsm_h_pin_unblock;
 /* handlers_log.c */
 thsm_handler thsm_h_log, thsm_h_log_ack, thsm_h_log_clear;
+/* handlers_policy.c */
+thsm_handler thsm_h_policy, thsm_h_policy_set, thsm_h_policy_lock;
 
 #endif

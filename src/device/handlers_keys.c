@@ -13,6 +13,7 @@
 #include "crypto/util.h"
 #include "device/audit.h"
 #include "device/handlers.h"
+#include "device/policy.h"
 #include "device/response.h"
 #include "device/state.h"
 #include "device/store.h"
@@ -361,12 +362,15 @@ void thsm_h_signer_sign(thsm_device *dev, const thsm_params *ps)
         thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_HASH " must be 64 hex digits");
         return;
     }
-    if (!signer_usable(dev))
+    if (!signer_usable(dev) || thsm_policy_check_digest(dev) != 0)
         return;
     if (thsm_p256_sign(&dev->st.signer.key, digest, der, &der_len) != 0) {
         thsm_resp_error(dev, THSM_E_CRYPTO, "signing failed");
         return;
     }
+    /* the rate counters first: never a signature they do not count */
+    if (thsm_policy_note_signed(dev, NULL) && thsm_save_or_restore(dev) != 0)
+        return;
     char why[THSM_AUDIT_WHY];
     if (thsm_audit_recover(dev, why, sizeof(why))) {
         thsm_device_flush(dev); /* the finding is sealed at once */

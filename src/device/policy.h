@@ -47,4 +47,28 @@ int thsm_policy_check_import(thsm_device *dev);
  * signature the state does not know). */
 bool thsm_policy_note_signed(thsm_device *dev, const thsm_image_info *img);
 
+/* ---- for the AT+POLICY commands (handlers_policy.c) --------------------- */
+
+/* The rules AT+POLICY_SET takes, in the order AT+POLICY? shows them. */
+#define THSM_POLICY_RULES 8
+const char *thsm_policy_rule(unsigned i);
+
+/* Sets rule key of r from value (AT+POLICY_SET's syntax). NULL when done,
+ * else why (the parameter is bad; r may be half changed: use a copy). */
+const char *thsm_policy_parse(thsm_policy_rules *r, const char *key,
+                              const char *value);
+
+/* Rule key of r as AT+POLICY? shows it (and AT+POLICY_SET takes it). */
+#define THSM_POLICY_VALUE_MAX \
+    (THSM_POLICY_BOARDS * (THSM_POLICY_NAME_MAX + 1) + 1)
+void thsm_policy_value(const thsm_policy_rules *r, const char *key,
+                       char out[THSM_POLICY_VALUE_MAX]);
+
+/* Whether a policy forbids anything (all rules off: none is set). */
+bool thsm_policy_any(const thsm_policy_rules *r);
+
+/* Answers AT+POLICY?: "OK <rule>=<value> ... LOCKED= HOUR_COUNT=
+ * DAY_COUNT= LAST=FORMAT:NAME:VERSION,..." on one line. */
+void thsm_policy_answer(thsm_device *dev);
+
 #endif

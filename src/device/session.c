@@ -24,7 +24,7 @@ typedef struct {
     const char *name;
     thsm_handler *run;
     const char *required[6];
-    const char *optional[2];
+    const char *optional[8];
     unsigned flags;
 } command;
 
@@ -75,6 +75,13 @@ static const command commands[] = {
     {THSM_CMD_LOG_ACK, thsm_h_log_ack, {0}, {0}, NEEDS_STORE | NEEDS_AUTH},
     {THSM_CMD_LOG_CLEAR, thsm_h_log_clear, {THSM_P_COUNT, THSM_P_HEAD}, {0},
      NEEDS_STORE | NEEDS_AUTH},
+    {THSM_CMD_POLICY, thsm_h_policy, {0}, {0}, NEEDS_STORE},
+    {THSM_CMD_POLICY_SET, thsm_h_policy_set, {0},
+     {THSM_P_BOARDS, THSM_P_FORMATS, THSM_P_RISING, THSM_P_MAX_SIZE,
+      THSM_P_PER_HOUR, THSM_P_PER_DAY, THSM_P_DIGEST, THSM_P_IMPORTS},
+     NEEDS_STORE | NEEDS_AUTH},
+    {THSM_CMD_POLICY_LOCK, thsm_h_policy_lock, {0}, {0},
+     NEEDS_STORE | NEEDS_AUTH},
 };
 
 
@@ -93,7 +100,7 @@ static bool params_ok(thsm_device *dev, const command *c,
 {
     for (size_t i = 0; i < ps->n; i++) {
         const char *k = ps->p[i].key;
-        if (listed(c->required, 6, k) || listed(c->optional, 2, k))
+        if (listed(c->required, 6, k) || listed(c->optional, 8, k))
             continue;
         if (c->flags & SECRET) /* the "name" may be part of a PIN */
             thsm_resp_error(dev, THSM_E_BAD_PARAM, "unknown parameter for "

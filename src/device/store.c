@@ -32,10 +32,18 @@
  *   roles (v05): user extra | SO PIN record (as above) | SO extra, where
  *     extra = u8 has_wrap | wrapped KEK (60) | i64 last failure
  *   log (v06): u32 base | base head (32) | u8 acked | u32 ack record
+ *   policy (v07): u8 flags (1 locked, 2 rising, 4 digest off, 8 imports
+ *     off) | u8 formats | u32 max size | u32 per hour | u32 per day
+ *     | u8 n boards | n x name | u32 hour | u32 hour count | u32 day
+ *     | u32 day count | u8 n last | n x (u8 format | name | u64 version
+ *     | text) | u8 imported (1 CA, 2 signer), where name and text are
+ *     u8 length | bytes
  *
- * Older files still load and the next save writes version 06; the file
+ * Older files still load and the next save writes version 07; the file
  * as it was is kept first as state.bin.vNN (NN its format), for a
  * downgrade:
+ *   "THSMST06" has no policy (none: everything allowed) and no imported
+ *     key;
  *   "THSMST05" has no writer, no log base (the log starts at record 0) and
  *     nothing acknowledged;
  *   "THSMST04" has no roles: no SO PIN, no delay, the user's role key is
@@ -52,7 +60,7 @@
 #include "crypto/util.h"
 #include "device/store.h"
 
-#define MAGIC "THSMST06" /* THSM_STATE_FORMAT */
+#define MAGIC "THSMST07" /* THSM_STATE_FORMAT */
 #define MAGIC_PREFIX "THSMST" /* and two digits, the format */
 #define MAGIC_LEN 8
 #define WRITER_LEN 16 /* from format 06 on */
@@ -61,12 +69,12 @@
 #define PIN_LEN (4 + 16 + 32)
 #define SLOT_MAX (1 + THSM_P256_PUB_LEN + THSM_WRAP_LEN + 2 + THSM_CERT_MAX)
 #define BODY_MAX (4 + PIN_LEN + 2 * SLOT_MAX + ANCHOR_LEN + THSM_ROLES_LEN + \
-                  THSM_LOG_V06_LEN)
+                  THSM_LOG_V06_LEN + THSM_POLICY_V07_LEN)
 #define FILE_MAX (HEADER_LEN + THSM_AEAD_NONCE_LEN + BODY_MAX + THSM_AEAD_TAG_LEN)
 _Static_assert(FILE_MAX == THSM_STATE_FILE_MAX, "device.h's state size");
 
-enum { V2 = 2, V3 = 3, V4 = 4, V5 = 5, V6 = 6 }; /* file versions */
-#define V_NOW V6
+enum { V2 = 2, V3 = 3, V4 = 4, V5 = 5, V6 = 6, V7 = 7 }; /* file versions */
+#define V_NOW V7
 _Static_assert(V_NOW == THSM_STATE_FORMAT, "device.h's state format");
 
 enum { HAS_KEY = 1, HAS_CERT = 2 };
@@ -285,6 +293,112 @@ static int get_extra(buf *b, thsm_pin *p, const char **why)
     return 0;
 }
 
+/* A name or text: u8 length | bytes (at most max). */
+static void put_text(buf *b, const char *s)
+{
+    uint8_t n = (uint8_t)strlen(s);
+    put(b, &n, 1);
+    put(b, s, n);
+}
+
+static int get_text(buf *b, char *s, size_t max)
+{
+    uint8_t n = 0;
+    get(b, &n, 1);
+    if (b->err || n > max)
+        return -1;
+    get(b, s, n);
+    s[n] = '\0';
+    return b->err || strlen(s) != n ? -1 : 0;
+}
+
+static void put_u64(buf *b, uint64_t v)
+{
+    put_u32(b, (uint32_t)v);
+    put_u32(b, (uint32_t)(v >> 32));
+}
+
+static uint64_t get_u64(buf *b)
+{
+    uint64_t lo = get_u32(b);
+    return lo | (uint64_t)get_u32(b) << 32;
+}
+
+enum { P_LOCKED = 1, P_RISING = 2, P_DIGEST_OFF = 4, P_IMPORTS_OFF = 8 };
+
+static void put_policy(buf *b, const thsm_policy *p)
+{
+    uint8_t head[2] = {(uint8_t)((p->r.locked ? P_LOCKED : 0) |
+                                 (p->r.rising ? P_RISING : 0) |
+                                 (p->r.digest_off ? P_DIGEST_OFF : 0) |
+                                 (p->r.imports_off ? P_IMPORTS_OFF : 0)),
+                       p->r.formats};
+    put(b, head, 2);
+    put_u32(b, p->r.max_size);
+    put_u32(b, p->r.per_hour);
+    put_u32(b, p->r.per_day);
+    put(b, &p->r.n_boards, 1);
+    for (unsigned i = 0; i < p->r.n_boards; i++)
+        put_text(b, p->r.boards[i]);
+    put_u32(b, p->hour);
+    put_u32(b, p->hour_count);
+    put_u32(b, p->day);
+    put_u32(b, p->day_count);
+    put(b, &p->n_last, 1);
+    for (unsigned i = 0; i < p->n_last; i++) {
+        put(b, &p->last[i].format, 1);
+        put_text(b, p->last[i].name);
+        put_u64(b, p->last[i].version);
+        put_text(b, p->last[i].text);
+    }
+}
+
+static int get_last(buf *b, thsm_policy_last *l)
+{
+    get(b, &l->format, 1);
+    if (get_text(b, l->name, THSM_POLICY_NAME_MAX) != 0)
+        return -1;
+    l->version = get_u64(b);
+    return get_text(b, l->text, THSM_POLICY_VTEXT_MAX);
+}
+
+/* The policy and the imported flags (v07). */
+static int decode_policy(buf *b, thsm_state *st, const char **why)
+{
+    thsm_policy *p = &st->policy;
+    uint8_t head[2], imported = 0;
+    int bad = 0;
+    get(b, head, 2);
+    p->r.locked = (head[0] & P_LOCKED) != 0;
+    p->r.rising = (head[0] & P_RISING) != 0;
+    p->r.digest_off = (head[0] & P_DIGEST_OFF) != 0;
+    p->r.imports_off = (head[0] & P_IMPORTS_OFF) != 0;
+    p->r.formats = head[1];
+    p->r.max_size = get_u32(b);
+    p->r.per_hour = get_u32(b);
+    p->r.per_day = get_u32(b);
+    get(b, &p->r.n_boards, 1);
+    bad = head[0] > 15 || p->r.n_boards > THSM_POLICY_BOARDS;
+    for (unsigned i = 0; !bad && i < p->r.n_boards; i++)
+        bad = get_text(b, p->r.boards[i], THSM_POLICY_NAME_MAX) != 0;
+    p->hour = get_u32(b);
+    p->hour_count = get_u32(b);
+    p->day = get_u32(b);
+    p->day_count = get_u32(b);
+    get(b, &p->n_last, 1);
+    bad = bad || p->n_last > THSM_POLICY_VERSIONS;
+    for (unsigned i = 0; !bad && i < p->n_last; i++)
+        bad = get_last(b, &p->last[i]) != 0;
+    get(b, &imported, 1);
+    st->ca.imported = (imported & 1) != 0;
+    st->signer.imported = (imported & 2) != 0;
+    if (bad || b->err || imported > 3) {
+        *why = "malformed signing policy";
+        return -1;
+    }
+    return 0;
+}
+
 static int encode_body(const thsm_state *st, buf *b)
 {
     put_u32(b, st->generation);
@@ -303,6 +417,10 @@ static int encode_body(const thsm_state *st, buf *b)
     put(b, st->log.base_head, sizeof(st->log.base_head));
     put(b, &st->log.acked, 1);
     put_u32(b, st->log.ack_at);
+    put_policy(b, &st->policy); /* v07 */
+    uint8_t imported = (uint8_t)((st->ca.imported ? 1 : 0) |
+                                 (st->signer.imported ? 2 : 0));
+    put(b, &imported, 1);
     return b->err ? -1 : 0;
 }
 
@@ -372,6 +490,8 @@ static int decode_body(buf *b, thsm_state *st, int version, const char **why)
                           get_extra(b, &st->so, why) != 0))
         return -1;
     if (version >= V6 && decode_log_v06(b, &st->log, why) != 0)
+        return -1;
+    if (version >= V7 && decode_policy(b, st, why) != 0)
         return -1;
     if (b->len != b->cap) {
         *why = "unexpected bytes after the state";
@@ -547,5 +667,6 @@ void thsm_state_clear(thsm_state *st)
     memset(&st->pin, 0, sizeof(st->pin));
     memset(&st->so, 0, sizeof(st->so));
     memset(&st->log, 0, sizeof(st->log));
+    memset(&st->policy, 0, sizeof(st->policy));
     st->generation = 0;
 }

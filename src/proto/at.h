@@ -55,6 +55,9 @@
 #define THSM_CMD_CERT_RENEW "AT+CERT_RENEW" /* same key, new certificate */
 #define THSM_CMD_LOG_ACK "AT+LOG_ACK"
 #define THSM_CMD_LOG_CLEAR "AT+LOG_CLEAR"
+#define THSM_CMD_POLICY "AT+POLICY?"          /* the signing policy */
+#define THSM_CMD_POLICY_SET "AT+POLICY_SET"   /* changes the rules given */
+#define THSM_CMD_POLICY_LOCK "AT+POLICY_LOCK" /* freezes it until decommission */
 
 /* ---- parameter names ------------------------------------------------------- */
 
@@ -75,6 +78,21 @@
 #define THSM_P_COUNT "COUNT"
 #define THSM_P_HEAD "HEAD"
 
+/* AT+POLICY_SET's parameters, also AT+POLICY?'s fields */
+#define THSM_P_BOARDS "BOARDS"     /* B1,B2 or ANY */
+#define THSM_P_FORMATS "FORMATS"   /* SECUREBOOT10,MCUBOOT or ANY */
+#define THSM_P_RISING "RISING"     /* ON or OFF */
+#define THSM_P_MAX_SIZE "MAX_SIZE" /* bytes; 0: no limit */
+#define THSM_P_PER_HOUR "PER_HOUR" /* signatures; 0: no limit */
+#define THSM_P_PER_DAY "PER_DAY"
+#define THSM_P_DIGEST "DIGEST"     /* ON or OFF: bare digests signed */
+#define THSM_P_IMPORTS "IMPORTS"   /* ON or OFF: keys imported */
+/* AT+POLICY?'s other fields */
+#define THSM_PO_LOCKED "LOCKED"         /* 0 or 1 */
+#define THSM_PO_HOUR_COUNT "HOUR_COUNT" /* signatures in this hour's window */
+#define THSM_PO_DAY_COUNT "DAY_COUNT"
+#define THSM_PO_LAST "LAST" /* FORMAT:NAME:VERSION,... or NONE */
+
 /* ---- fixed parameter values ------------------------------------------------ */
 
 #define THSM_V_ALGO_P256 "SECP256R1"
@@ -84,6 +102,12 @@
 #define THSM_V_TYPE_SELF_SIGNED "SELF-SIGNED"
 #define THSM_V_CERT_CA "CA"
 #define THSM_V_CERT_SIGNER "SIGNER"
+#define THSM_V_ON "ON"
+#define THSM_V_OFF "OFF"
+#define THSM_V_ANY "ANY"   /* a policy list that allows everything */
+#define THSM_V_NONE "NONE" /* no last version yet */
+#define THSM_V_SECUREBOOT10 "SECUREBOOT10" /* image formats */
+#define THSM_V_MCUBOOT "MCUBOOT"
 
 /* ---- answers ------------------------------------------------------------- */
 
@@ -155,5 +179,17 @@
                                               not the log's */
 #define THSM_E_POLICY "POLICY" /* "ERROR POLICY <rule> <text>": the owner's
                                   signing policy forbids it (policy.h) */
+/* The rules of ERROR POLICY <rule> (stable: scripts may test them). */
+#define THSM_POLICY_BOARD "BOARD"       /* board not allowed */
+#define THSM_POLICY_FORMAT "FORMAT"     /* image format not allowed */
+#define THSM_POLICY_SIZE "SIZE"         /* image larger than allowed */
+#define THSM_POLICY_DOWNGRADE "DOWNGRADE" /* version below the last signed */
+#define THSM_POLICY_REPLAY "REPLAY"     /* version equal to the last signed */
+#define THSM_POLICY_VERSIONS_FULL "VERSIONS_FULL" /* no room for a new name */
+#define THSM_POLICY_RATE_HOUR "RATE_HOUR" /* the hour's signatures are spent */
+#define THSM_POLICY_RATE_DAY "RATE_DAY"
+#define THSM_POLICY_DIGEST "DIGEST"     /* bare digests not allowed */
+#define THSM_POLICY_IMPORT "IMPORT"     /* key imports not allowed */
+#define THSM_POLICY_LOCKED "LOCKED"     /* the policy is locked */
 
 #endif

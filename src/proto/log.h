@@ -59,6 +59,9 @@
 #define THSM_EV_SIGNER_RENEW "SIGNER_RENEW"
 #define THSM_EV_FINDING_ACK "FINDING_ACK" /* findings acknowledged */
 #define THSM_EV_LOG_CLEARED "LOG_CLEARED" /* first record after a clear */
+#define THSM_EV_POLICY_SET "POLICY_SET" /* one rule changed: its detail
+                                           "<RULE>=<old>><new>" */
+#define THSM_EV_POLICY_LOCK "POLICY_LOCK"
 #define THSM_EV_REFUSED "REFUSED" /* refusals of kinds beyond the ones
                                      counted one by one */
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The firmware's state names its writer (format 06, as tinyhsmd's); a state
+# The firmware's state names its writer (format 07, as tinyhsmd's); a state
 # a newer firmware wrote is refused by tinyhsmd-qemu naming the release it
 # needs, with no advice to start a new device, and left as it was.
 THSM_DEVICE=qemu
@@ -22,18 +22,18 @@ for i in range(2):
         continue
     (n,) = struct.unpack_from("<I", img, base + 20)
     pay = base + 64
-    assert img[pay:pay + 8] == b"THSMST06", img[pay:pay + 8]
+    assert img[pay:pay + 8] == b"THSMST07", img[pay:pay + 8]
     assert img[pay + 8:pay + 24].rstrip(b"\0").decode() == want
-    img[pay:pay + 24] = b"THSMST07" + b"9.1.0".ljust(16, b"\0")
+    img[pay:pay + 24] = b"THSMST08" + b"9.1.0".ljust(16, b"\0")
     img[base + 24:base + 56] = hashlib.sha256(img[base + 16:base + 24] + img[pay:pay + n]).digest()
     done += 1
 open(path, "wb").write(img)
 sys.exit(0 if done else 1)
 PY
-ok "the firmware's state is format 06 naming TinyHSM $want"
+ok "the firmware's state is format 07 naming TinyHSM $want"
 sum=$(sha256sum <"$TMP/st/flash.img")
 run 1 "$BIN/tinyhsmd-qemu" --firmware "$FIRMWARE" --state "$TMP/st" --link "$TMP/tty"
-has "$TMP/err" "state.bin was made by TinyHSM 9.1.0 (state format 07); install 9.1.0 or newer"
+has "$TMP/err" "state.bin was made by TinyHSM 9.1.0 (state format 08); install 9.1.0 or newer"
 grep -q "new device" "$TMP/err" && fail "advice to start a new device: $(cat "$TMP/err")"
 [ "$(sha256sum <"$TMP/st/flash.img")" = "$sum" ] || fail "the image changed"
 ok "a newer firmware's state is refused: install 9.1.0 or newer; nothing changed"

@@ -1374,11 +1374,12 @@ static void downgrade_state_to_v2(fixture *f)
     size_t body_len = o->len - 24 - THSM_AEAD_NONCE_LEN - THSM_AEAD_TAG_LEN;
     assert_int_equal(thsm_hkdf_sha256(f->mp.device_key, 32, NULL, 0,
                                       "tinyhsm/state/v1", key, 32), 0);
-    assert_memory_equal(o->data, "THSMST06", 8);
+    assert_memory_equal(o->data, "THSMST07", 8);
     assert_int_equal(thsm_aead_open(key, nonce, o->data, 24, body, body_len,
                                     body + body_len, body), 0);
     memmove(body + 6, body + 7, body_len - 7); /* u32 gen, set, tries | id */
-    body_len -= 1 + 42 + THSM_ROLES_LEN + THSM_LOG_V06_LEN;
+    body_len -= 1 + 42 + THSM_ROLES_LEN + THSM_LOG_V06_LEN +
+                33; /* v07: an empty policy, no imported key */
     memmove(o->data + 8, nonce, THSM_AEAD_NONCE_LEN + body_len);
     nonce = o->data + 8;
     body = nonce + THSM_AEAD_NONCE_LEN;
@@ -1401,7 +1402,7 @@ static void test_state_before_anchor_loads(void **state)
     expect_status(f, "LOG=3 LOG_STATE=OK STATE=OK");
     assert_starts(req(f, SIGN_REQ), "OK "); /* next save: version 04 */
     thsm_device_flush(&f->dev);
-    assert_memory_equal(state_object(f)->data, "THSMST06", 8);
+    assert_memory_equal(state_object(f)->data, "THSMST07", 8);
 }
 
 static void test_no_signature_without_record(void **state)
@@ -1452,7 +1453,7 @@ static void test_state_v03_fixture_loads(void **state)
     assert_starts(req(f, "AT+SIGNER_PUBKEY?"), "OK 04A9779239A41632");
     assert_starts(req(f, SIGN_REQ), "OK "); /* the private key unwraps */
     thsm_device_flush(&f->dev);
-    assert_memory_equal(state_object(f)->data, "THSMST06", 8);
+    assert_memory_equal(state_object(f)->data, "THSMST07", 8);
     reinit(f);
     expect_status(f, "SIGNER_KEY=5AB15D982AEA4A80 LOG=5 LOG_STATE=OK STATE=OK");
     assert_starts(req(f, SIGN_REQ), "OK ");
@@ -1467,7 +1468,7 @@ static thsm_mem_object *object_named(fixture *f, const char *name)
 }
 
 /* A state of format 04 loads; the file as it was is kept as
- * state.bin.v04 (for a downgrade) before the next save writes format 06,
+ * state.bin.v04 (for a downgrade) before the next save writes format 07,
  * which names the TinyHSM that wrote it. */
 static void test_state_v04_migrates_keeping_old(void **state)
 {
@@ -1487,7 +1488,7 @@ static void test_state_v04_migrates_keeping_old(void **state)
     assert_starts(req(f, "AT+SIGNER_PUBKEY?"), "OK 0488794EB8388486");
     assert_starts(req(f, SIGN_REQ), "OK ");
     thsm_device_flush(&f->dev);
-    char header[24] = "THSMST06" THSM_VERSION;
+    char header[24] = "THSMST07" THSM_VERSION;
     assert_memory_equal(state_object(f)->data, header, sizeof(header));
     old = object_named(f, "state.bin.v04");
     assert_int_equal(old->len, n);
@@ -1504,12 +1505,12 @@ static void test_state_newer_format_refused(void **state)
     fixture *f = *state;
     provision(f);
     thsm_mem_object *o = state_object(f);
-    memcpy(o->data, "THSMST07" "9.1.0\0\0\0\0\0\0\0\0\0\0\0", 24);
+    memcpy(o->data, "THSMST08" "9.1.0\0\0\0\0\0\0\0\0\0\0\0", 24);
     expect_storage_error(f, "state.bin was made by TinyHSM 9.1.0 (state "
-                            "format 07); install 9.1.0 or newer");
+                            "format 08); install 9.1.0 or newer");
     assert_int_equal(thsm_device_state_format(&f->dev)->newer, 1);
     assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), "install 9.1.0 or newer"));
-    assert_memory_equal(state_object(f)->data, "THSMST07" "9.1.0", 13);
+    assert_memory_equal(state_object(f)->data, "THSMST08" "9.1.0", 13);
     memcpy(o->data, "THSMST12" "\x01\x02", 10); /* no readable writer */
     expect_storage_error(f, "state.bin has state format 12, newer than this "
                             "TinyHSM");
@@ -1540,7 +1541,7 @@ static void test_state_v03_pin_fixture(void **state)
     assert_string_equal(req(f, "AT+AUTH PIN=fixture-pin"), "OK\r\n\r\n");
     assert_starts(req(f, SIGN_REQ), "OK ");
     reinit(f); /* saved as version 04, the PIN record still names scrypt */
-    assert_memory_equal(state_object(f)->data, "THSMST06", 8);
+    assert_memory_equal(state_object(f)->data, "THSMST07", 8);
     assert_int_equal(f->dev.st.pin.kdf.id, THSM_KDF_SCRYPT);
     assert_string_equal(req(f, "AT+AUTH PIN=fixture-pin"), "OK\r\n\r\n");
     assert_starts(req(f, SIGN_REQ), "OK ");
@@ -2416,7 +2417,7 @@ static void test_state_v05_fixture_loads(void **state)
     assert_starts(req(f, "AT+SIGNER_PUBKEY?"), "OK 04D653BADE66629E");
     assert_starts(req(f, SIGN_REQ), "OK ");
     thsm_device_flush(&f->dev);
-    assert_memory_equal(state_object(f)->data, "THSMST06", 8);
+    assert_memory_equal(state_object(f)->data, "THSMST07", 8);
     reinit(f);
     expect_status(f, "SIGNER_KEY=A3DD406A2DAE9652 LOG=5 LOG_STATE=OK STATE=OK");
 }
