@@ -12,6 +12,7 @@
 #include "crypto/x509.h"
 #include "host/at_client.h"
 #include "host/image.h"
+#include "host/policy.h"
 #include "util/escape.h"
 #include "util/hex.h"
 
@@ -63,7 +64,10 @@ typedef int (*cli_command_fn)(cli_ctx *c, int argc, char **argv);
       "new-pin-file so-pin-file")                                            \
     X("log", cli_log, "print or verify the device's audit log", "")          \
     X("sign-digest", cli_sign_digest, "sign a 32-byte digest for imgtool",  \
-      "")
+      "")                                                                    \
+    X("policy", cli_policy, "show, set or lock the device's signing policy", \
+      "boards formats rising-versions max-size max-per-hour max-per-day "    \
+      "digest-signing imports")
 
 #define CLI_DECLARE(name, fn, summary, valued)                               \
     int fn(cli_ctx *c, int argc, char **argv);
@@ -104,6 +108,11 @@ const char *cli_blocked_hint(int so_set);
 /* "what: wait N s before the next try" (the device's wait after a wrong
  * PIN; no try was spent). */
 void cli_pin_delay(cli_ctx *c, unsigned long wait, const char *what);
+
+/* The signing policy as text (info, policy show), and as a JSON value
+ * (null when the device has none to show). */
+void cli_print_policy(const thsm_policy_info *p);
+void cli_json_policy(const thsm_policy_info *p);
 
 /* Prints the device's CA (ca=1) or signer certificate summary. */
 void cli_print_device_cert(cli_ctx *c, bool ca, const char *title);

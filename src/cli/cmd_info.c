@@ -22,7 +22,8 @@ static const char info_help[] =
     "since the device started, audit log, a state rolled back; the original\n"
     "board has none), and the subject, validity and key\n"
     "fingerprint of its CA and signer certificates; a certificate that has\n"
-    "expired or is not yet valid is flagged (JSON: \"validity\").\n\n"
+    "expired or is not yet valid is flagged (JSON: \"validity\"); then the\n"
+    "signing policy and the last version signed per board (tinyhsm policy).\n\n"
     "  --json   one JSON object on standard output, for scripts; \"ok\" is\n"
     "           false (with \"error\") when the device cannot be asked\n\n"
     "Example:\n  tinyhsm info\n  tinyhsm info --json\n";
@@ -40,6 +41,7 @@ typedef struct {
     bool has_cert[2];              /* [1] CA, [0] signer */
     thsm_x509_info cert[2];
     thsm_err cert_err[2];
+    thsm_policy_info policy; /* .answered false: none offered */
     char shown[4][THSM_ESCAPED_MAX(256)]; /* shown(): device text escaped */
     unsigned next_shown;
 } info_data;
@@ -120,6 +122,8 @@ static int gather(cli_ctx *c, info_data *d)
     read_cert(c, d, true);
     read_cert(c, d, false);
     read_key_id(c, d);
+    if (thsm_hsm_policy(&c->at, &d->policy, &err) != THSM_OK)
+        d->policy.answered = false; /* shown as none offered */
     return 0;
 }
 
@@ -227,6 +231,8 @@ static void print_text(info_data *d)
         else
             print_no_cert(d, ca, titles[ca]);
     }
+    if (d->policy.answered)
+        cli_print_policy(&d->policy);
 }
 
 static void info_json_time(int64_t t)
@@ -323,6 +329,8 @@ static void print_json(const info_data *d)
         else
             printf("null");
     }
+    printf(",\"policy\":");
+    cli_json_policy(&d->policy);
     printf("}\n");
 }
 
