@@ -18,7 +18,7 @@ static const char policy_help[] =
     "           [--max-per-day N] [--digest-signing on|off] [--imports on|off]\n"
     "       tinyhsm policy lock [--yes]\n"
     "The signing policy lives inside the device, which refuses what it\n"
-    "forbids, whoever asks (ERROR POLICY <rule>). With none set everything is\n"
+    "forbids, whoever asks, naming the rule. With none set everything is\n"
     "signed as before. 'set' changes only the rules given; it and 'lock' need\n"
     "a PIN on the device (tinyhsm pin set) and log in with it. 'lock' freezes\n"
     "the policy until the device is decommissioned.\n\n"
@@ -160,7 +160,8 @@ static int show(cli_ctx *c, bool json)
 {
     thsm_policy_info p;
     thsm_err err;
-    if (cli_connect(c) != 0 || thsm_hsm_policy(&c->at, &p, &err) != THSM_OK) {
+    if ((!c->connected && cli_connect(c) != 0) ||
+        thsm_hsm_policy(&c->at, &p, &err) != THSM_OK) {
         if (c->connected)
             cli_error(c, "%s", err.msg);
         if (json)
