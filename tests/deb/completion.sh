@@ -43,7 +43,7 @@ helpers=no
 [ -r /usr/share/bash-completion/bash_completion ] && helpers="no yes"
 for h in $helpers; do
     expect $h "tinyhsm si" sign sign-digest
-    expect $h "tinyhsm " info config sign cert verify decommission pin log sign-digest help
+    expect $h "tinyhsm " info config sign cert verify decommission pin log sign-digest policy help
     expect $h "tinyhsm sign --bo" --board
     expect $h "tinyhsm verify --fl" --flash-dump
     expect $h "tinyhsm --po" --port
@@ -63,6 +63,10 @@ for h in $helpers; do
     expect $h "tinyhsm pin unblock --so" --so --so-pin-file
     expect $h "tinyhsm pin unblock --so-pin-file fw" fw.bin fw.hex
     expect $h "tinyhsm help si" sign sign-digest
-    ok "completion ($h helpers): commands, options per command, boards, files, pin actions"
+    expect $h "tinyhsm policy " lock set show
+    expect $h "tinyhsm policy set --digest-signing " off on
+    expect $h "tinyhsm policy set --formats " any mcuboot secureboot10
+    expect $h "tinyhsm policy set --max-per" --max-per-day --max-per-hour
+    ok "completion ($h helpers): commands, options per command, boards, files, pin and policy actions"
 done
 echo "$PASSED passed, 0 failed"
