@@ -10,10 +10,13 @@
  * that left a half-written slot, to show the cuts did land inside saves.
  *
  * A second phase cuts during the save that spends a PIN try: the try is
- * then spent or not, never more, never given back.
+ * then spent or not, never more, never given back. A third cuts during a
+ * change of the signing policy (AT+POLICY_SET of every rule): afterwards
+ * the device holds the old policy or the new one, never a mix.
  *
- * Needs $THSM_FIRMWARE; exits 77 (skipped) without it. $THSM_POWERCUTS and
- * $THSM_POWERCUTS_PIN set the number of rounds (default 100 and 20).
+ * Needs $THSM_FIRMWARE; exits 77 (skipped) without it. $THSM_POWERCUTS,
+ * $THSM_POWERCUTS_PIN and $THSM_POWERCUTS_POLICY set the number of rounds
+ * (default 100, 20 and 20).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -117,7 +120,7 @@ static int send_and_wait_write(const char *req)
 {
     int in = inotify_init1(IN_CLOEXEC);
     CHECK(in >= 0 && inotify_add_watch(in, flash, IN_MODIFY) >= 0, "inotify");
-    char line[128];
+    char line[256];
     snprintf(line, sizeof(line), "%s\r\n", req);
     CHECK(write(at.fd, line, strlen(line)) == (ssize_t)strlen(line), "write");
     struct pollfd p[2] = {{in, POLLIN, 0}, {at.fd, POLLIN, 0}};
@@ -227,6 +230,59 @@ static int pin_rounds(double window)
     return spent;
 }
 
+/* Two policies that differ in every rule (no rate limit: signing stays
+ * possible), as AT+POLICY_SET takes them and AT+POLICY? shows them. */
+static const char *const policies[2] = {
+    "BOARDS=A1 FORMATS=SECUREBOOT10 RISING=ON MAX_SIZE=1000 PER_HOUR=0 "
+    "PER_DAY=0 DIGEST=ON IMPORTS=ON",
+    "BOARDS=B1,B2 FORMATS=MCUBOOT RISING=OFF MAX_SIZE=2000 PER_HOUR=0 "
+    "PER_DAY=0 DIGEST=ON IMPORTS=OFF",
+};
+
+/* Which of the two policies the device holds: 0 or 1 (a mix fails). */
+static int policy_held(int round)
+{
+    const char *line = cmd("AT+POLICY?");
+    for (int i = 0; i < 2; i++)
+        if (strncmp(line, "OK ", 3) == 0 &&
+            strncmp(line + 3, policies[i], strlen(policies[i])) == 0)
+            return i;
+    CHECK(0, "policy round %d: neither policy: %s", round, line);
+    return -1;
+}
+
+/* Logs in with the PIN pin_rounds set (after the wait a wrong one left). */
+static void log_in(void)
+{
+    wait_pin_delay();
+    CHECK(strcmp(cmd("AT+AUTH PIN=powercut-pin"), "OK") == 0, "right PIN: %s",
+          resp.lines[0]);
+}
+
+/* Cuts during AT+POLICY_SET that swaps one policy for the other. Returns
+ * the cuts after which the new one held. */
+static int policy_rounds(double window)
+{
+    const char *env = getenv("THSM_POWERCUTS_POLICY");
+    int rounds = env ? atoi(env) : 20, changed = 0;
+    char req[256];
+    log_in();
+    snprintf(req, sizeof(req), "AT+POLICY_SET %s", policies[0]);
+    CHECK(strcmp(cmd(req), "OK") == 0, "policy: %s", resp.lines[0]);
+    for (int i = 0; i < rounds; i++) {
+        int before = policy_held(i);
+        snprintf(req, sizeof(req), "AT+POLICY_SET %s", policies[!before]);
+        cut_during(req, window);
+        start();
+        log_in();
+        int after = policy_held(i);
+        changed += after != before;
+        CHECK(strncmp(cmd(SIGN), "OK ", 3) == 0, "policy round %d: cannot "
+              "sign: %s", i, resp.lines[0]);
+    }
+    return changed;
+}
+
 int main(void)
 {
     firmware = getenv("THSM_FIRMWARE");
@@ -284,6 +340,7 @@ int main(void)
         fresh += !same;
     }
     int spent = pin_rounds(window);
+    int changed = policy_rounds(window);
     thsm_at_close(&at);
     CHECK(thsm_test_daemon_stop(&dev) == 0, "clean stop");
     printf("%d power cuts within %.0f us of the first flash write: %d kept the "
@@ -293,6 +350,8 @@ int main(void)
           "too few cuts landed inside a save");
     printf("PIN: %d cuts during a wrong-PIN login spent the try (saved before "
            "the comparison), the others left it\n", spent);
+    printf("policy: %d cuts during a policy change left the new policy, the "
+           "others the old one; none a mix\n", changed);
     thsm_test_rmtree(dir);
     return 0;
 }
