@@ -67,7 +67,9 @@ typedef int (*cli_command_fn)(cli_ctx *c, int argc, char **argv);
       "")                                                                    \
     X("policy", cli_policy, "show, set or lock the device's signing policy", \
       "boards formats rising-versions max-size max-per-hour max-per-day "    \
-      "digest-signing imports")
+      "digest-signing imports")                                             \
+    X("import", cli_import, "move an existing P-256 signer key in",          \
+      "cert passphrase-file")
 
 #define CLI_DECLARE(name, fn, summary, valued)                               \
     int fn(cli_ctx *c, int argc, char **argv);
@@ -97,6 +99,11 @@ int cli_get_secret(cli_ctx *c, const char *file, int which,
 /* The PIN of another token (a PKCS#11 one: its own format): --pin-file,
  * $TINYHSM_PIN or a prompt. 0, or -1 with the reason on stderr. */
 int cli_get_token_pin(cli_ctx *c, const char *prompt, char *out, size_t cap);
+/* The first line of a secret file (a PIN, a passphrase: what names it in
+ * messages), without its newline; warns when others may read the file.
+ * 0, or -1 with the reason on stderr. */
+int cli_read_secret_file(cli_ctx *c, const char *path, const char *what,
+                         char *out, size_t cap);
 /* Asks on the terminal without echo. 0, or -1 (no terminal) silently. */
 int cli_prompt_pin(const char *prompt, char *out, size_t cap);
 /* "what: N tries left before the device blocks", or, with none left,

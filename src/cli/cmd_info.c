@@ -37,6 +37,7 @@ typedef struct {
     char delay[16], so[16], so_tries[16], so_delay[16]; /* "" when absent */
 
     char ack[16];   /* ACK=: the acknowledging record, "NONE" or "" */
+    char origin[12]; /* SIGNER_ORIGIN=: generated, imported, none or "" */
     char has_ca[4], has_signer_cert[4]; /* "1", "0" or "" */
     bool has_cert[2];              /* [1] CA, [0] signer */
     thsm_x509_info cert[2];
@@ -78,6 +79,7 @@ static void read_status(cli_ctx *c, info_data *d)
     field(t, THSM_ST_SO_DELAY, d->so_delay, sizeof(d->so_delay));
 
     field(t, THSM_ST_ACK, d->ack, sizeof(d->ack));
+    field(t, THSM_ST_SIGNER_ORIGIN, d->origin, sizeof(d->origin));
     field(t, THSM_ST_CA, d->has_ca, sizeof(d->has_ca));
     field(t, THSM_ST_SIGNER_CERT, d->has_signer_cert,
           sizeof(d->has_signer_cert));
@@ -221,6 +223,11 @@ static void print_text(info_data *d)
     if (d->serial[0])
         printf("Serial:  %s\n", shown(d, d->serial));
     printf("Signer key id: %s\n", d->key_id[0] ? d->key_id : "none");
+    if (strcmp(d->origin, THSM_ST_ORIGIN_IMPORTED) == 0)
+        printf("Signer key origin: imported (it was made outside the device "
+               "and moved in)\n");
+    else if (strcmp(d->origin, THSM_ST_ORIGIN_GENERATED) == 0)
+        printf("Signer key origin: generated in the device\n");
     if (d->has_status)
         print_status(d);
     static const char *const titles[2] = {"Signer certificate",
@@ -316,6 +323,10 @@ static void print_json(const info_data *d)
     thsm_json_string(stdout, d->serial[0] ? d->serial : NULL);
     printf(",\"signer_key_id\":");
     thsm_json_string(stdout, d->key_id[0] ? d->key_id : NULL);
+    printf(",\"signer_key_origin\":");
+    thsm_json_string(stdout, strcmp(d->origin, THSM_ST_ORIGIN_IMPORTED) == 0 ||
+                             strcmp(d->origin, THSM_ST_ORIGIN_GENERATED) == 0
+                                 ? d->origin : NULL);
     printf(",\"status\":");
     if (d->has_status)
         json_status(d);

@@ -14,36 +14,39 @@
 #include "util/escape.h"
 #include "util/pin.h"
 
-/* Warns, as ssh does, about a PIN file that other users may read. */
-static void warn_if_readable(cli_ctx *c, FILE *f, const char *path)
+/* Warns, as ssh does, about a secret file that other users may read. */
+static void warn_if_readable(cli_ctx *c, FILE *f, const char *path,
+                             const char *what)
 {
     struct stat st;
     if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
         (st.st_mode & 077))
-        cli_error(c, "warning: the PIN file %s can be read or written by other "
-                  "users (mode %04o); make it private: chmod 600 %s", path,
-                  (unsigned)(st.st_mode & 07777), path);
+        cli_error(c, "warning: the %s file %s can be read or written by other "
+                  "users (mode %04o); make it private: chmod 600 %s", what,
+                  path, (unsigned)(st.st_mode & 07777), path);
 }
 
-/* First line of a file, without its newline. */
-static int read_pin_file(cli_ctx *c, const char *path, char *out, size_t cap)
+int cli_read_secret_file(cli_ctx *c, const char *path, const char *what,
+                         char *out, size_t cap)
 {
     FILE *f = fopen(path, "re");
     if (!f) {
-        cli_error(c, "cannot read a PIN from %s: %s", path, strerror(errno));
+        cli_error(c, "cannot read a %s from %s: %s", what, path,
+                  strerror(errno));
         return -1;
     }
-    warn_if_readable(c, f, path);
+    warn_if_readable(c, f, path, what);
     int got = fgets(out, (int)cap, f) != NULL, bad = ferror(f);
     int saved = errno;
     fclose(f);
     if (got)
         out[strcspn(out, "\r\n")] = '\0';
     if (bad)
-        cli_error(c, "cannot read a PIN from %s: %s", path, strerror(saved));
+        cli_error(c, "cannot read a %s from %s: %s", what, path,
+                  strerror(saved));
     else if (!got || !out[0])
-        cli_error(c, "the PIN file %s is empty: put the PIN on its first line",
-                  path);
+        cli_error(c, "the %s file %s is empty: put the %s on its first line",
+                  what, path, what);
     return bad || !got || !out[0] ? -1 : 0;
 }
 
@@ -114,7 +117,7 @@ static int read_secret(cli_ctx *c, const char *file, int which,
     static const char *const names[] = {"the PIN", "a new PIN", "the SO PIN"};
     const char *env = envs[which], *opt = opts[which];
     if (file) {
-        if (read_pin_file(c, file, out, cap) != 0)
+        if (cli_read_secret_file(c, file, "PIN", out, cap) != 0)
             return -1;
         snprintf(from, 600, "the PIN in %s", file);
     } else if (getenv(env) && *getenv(env)) {

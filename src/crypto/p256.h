@@ -26,6 +26,10 @@ int thsm_p256_generate(thsm_p256_key *key);
 int thsm_p256_load(thsm_p256_key *key, const uint8_t priv[THSM_P256_PRIV_LEN],
                    const uint8_t pub[THSM_P256_PUB_LEN]);
 
+/* Fill key from a private scalar from outside (an imported key): priv must
+ * be in [1, n-1]; pub is computed from it (impl becomes NULL). */
+int thsm_p256_import(thsm_p256_key *key, const uint8_t priv[THSM_P256_PRIV_LEN]);
+
 void thsm_p256_key_clear(thsm_p256_key *key);
 
 /* ECDSA signature of a SHA-256 digest, DER-encoded ECDSA-Sig-Value. */

@@ -30,4 +30,22 @@ int thsm_x509_check_chain(const uint8_t *ca, size_t ca_len, const uint8_t *cert,
 int thsm_pubkey_from_pem(const uint8_t *data, size_t len,
                          uint8_t pub[THSM_P256_PUB_LEN]);
 
+/* What thsm_p256_priv_from_pem found. */
+enum {
+    THSM_KEYFILE_OK = 0,
+    THSM_KEYFILE_UNREADABLE = -1, /* no private key PEM in the text */
+    THSM_KEYFILE_NEEDS_PASS = -2, /* encrypted, and no passphrase given */
+    THSM_KEYFILE_WRONG_PASS = -3, /* encrypted, and the passphrase fails */
+    THSM_KEYFILE_NOT_P256 = -4,   /* a key of another kind: why names it */
+};
+
+/* The private scalar and public key of a PEM private key: PKCS#8 (also
+ * encrypted, with pass) or SEC1 "EC PRIVATE KEY". pass NULL: none known.
+ * why (at least 48 bytes) names a key of another kind. priv is wiped on
+ * failure; the caller wipes it after use. */
+int thsm_p256_priv_from_pem(const uint8_t *data, size_t len, const char *pass,
+                            uint8_t priv[THSM_P256_PRIV_LEN],
+                            uint8_t pub[THSM_P256_PUB_LEN], char *why,
+                            size_t why_cap);
+
 #endif

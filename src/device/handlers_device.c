@@ -130,6 +130,13 @@ static void ack_text(const thsm_device *dev, char *out, size_t cap)
              (unsigned long)a->base);
 }
 
+static const char *signer_origin(const thsm_slot *s)
+{
+    if (!s->has_key)
+        return THSM_ST_ORIGIN_NONE;
+    return s->imported ? THSM_ST_ORIGIN_IMPORTED : THSM_ST_ORIGIN_GENERATED;
+}
+
 void thsm_h_status(thsm_device *dev, const thsm_params *ps)
 {
     (void)ps;
@@ -149,7 +156,8 @@ void thsm_h_status(thsm_device *dev, const thsm_params *ps)
                    THSM_ST_TRIES "=%u " THSM_ST_AUTH "=%d "
                    THSM_ST_SIGNATURES "=%lu " THSM_ST_CA_KEY "=%s "
                    THSM_ST_SIGNER_KEY "=%s " THSM_ST_LOG "=%lu "
-                   THSM_ST_LOG_STATE "=%s " THSM_ST_STATE "=%s %s %s",
+                   THSM_ST_LOG_STATE "=%s " THSM_ST_STATE "=%s %s %s "
+                   THSM_ST_SIGNER_ORIGIN "=%s",
                    dev->st.ca.has_cert, dev->st.signer.has_key,
                    dev->st.signer.has_cert,
                    pin_word(p),
@@ -157,6 +165,7 @@ void thsm_h_status(thsm_device *dev, const thsm_params *ps)
                    (unsigned long)dev->signatures, ca, signer,
                    (unsigned long)dev->log_count, log,
                    dev->anchor.rolled_back ? THSM_ST_STATE_ROLLED_BACK
-                                           : THSM_ST_STATE_OK, roles, ack);
+                                           : THSM_ST_STATE_OK, roles, ack,
+                   signer_origin(&dev->st.signer));
 }
 

@@ -17,23 +17,20 @@
 #include "device/response.h"
 #include "device/state.h"
 #include "device/store.h"
+#include "util/base64.h"
 #include "util/hex.h"
 
 /* ---- shared helpers ----------------------------------------------------- */
 
-/* Replaces the slot's key with a fresh one, wrapped under the session KEK.
+/* Puts key (ownership moves) into the slot, wrapped under the session KEK.
  * The slot's certificate goes: it names the old key. */
-static int new_key(thsm_device *dev, thsm_slot *s, const char *name)
+static int install_key(thsm_device *dev, thsm_slot *s, const char *name,
+                       thsm_p256_key *key, uint8_t imported)
 {
-    thsm_p256_key fresh = {0};
-    if (thsm_p256_generate(&fresh) != 0) {
-        thsm_p256_key_clear(&fresh);
-        thsm_resp_error(dev, THSM_E_CRYPTO, "key generation failed");
-        return -1;
-    }
     thsm_slot_forget_key(s);
-    s->key = fresh; /* ownership moves: fresh is not used again */
+    s->key = *key; /* key is not used again */
     s->has_key = s->key_loaded = 1;
+    s->imported = imported;
     s->has_cert = 0;
     s->cert_len = 0;
     if (thsm_slot_wrap(s, name, dev->kek) != 0) {
@@ -42,6 +39,18 @@ static int new_key(thsm_device *dev, thsm_slot *s, const char *name)
         return -1;
     }
     return 0;
+}
+
+/* Replaces the slot's key with a fresh one. */
+static int new_key(thsm_device *dev, thsm_slot *s, const char *name)
+{
+    thsm_p256_key fresh = {0};
+    if (thsm_p256_generate(&fresh) != 0) {
+        thsm_p256_key_clear(&fresh);
+        thsm_resp_error(dev, THSM_E_CRYPTO, "key generation failed");
+        return -1;
+    }
+    return install_key(dev, s, name, &fresh, 0);
 }
 
 typedef struct {
@@ -404,4 +413,81 @@ void thsm_h_signer_pubkey(thsm_device *dev, const thsm_params *ps)
     }
     thsm_hex(dev->st.signer.key.pub, THSM_P256_PUB_LEN, hex);
     thsm_resp_line(dev, THSM_ANS_OK " %s", hex);
+}
+
+/* Importing needs a PIN: without one anybody on the line could swap the
+ * key. Answers the refusal itself. */
+static bool pin_required(thsm_device *dev, const char *what)
+{
+    if (dev->st.pin.set)
+        return true;
+    thsm_resp_error(dev, THSM_E_NO_PIN, "%s needs a PIN; set one first with "
+                    THSM_CMD_PIN_SET, what);
+    return false;
+}
+
+/* The signer key from outside: KEY= holds its private scalar (64 hex
+ * digits). The line is secret (the session wipes it and never echoes it). */
+void thsm_h_signer_import(thsm_device *dev, const thsm_params *ps)
+{
+    uint8_t priv[THSM_P256_PRIV_LEN];
+    thsm_p256_key key = {0};
+    int bad = thsm_parse_hex(thsm_params_get(ps, THSM_P_KEY), priv,
+                             sizeof(priv)) != 0 ||
+              thsm_p256_import(&key, priv) != 0;
+    thsm_wipe(priv, sizeof(priv));
+    if (bad) {
+        thsm_p256_key_clear(&key);
+        thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_KEY " must be a P-256 "
+                        "private key: 64 hex digits, 1 to n-1");
+        return;
+    }
+    if (!pin_required(dev, "importing a key") ||
+        thsm_policy_check_import(dev) != 0) {
+        thsm_p256_key_clear(&key);
+        return;
+    }
+    if (install_key(dev, &dev->st.signer, "signer", &key, 1) == 0 &&
+        thsm_save_or_restore(dev) == 0) {
+        thsm_state_changed(dev, THSM_EV_SIGNER_IMPORT, &dev->st.signer, NULL);
+        thsm_resp_line(dev, THSM_ANS_OK);
+    }
+}
+
+/* A signer certificate from outside (CERT=: base64 DER), for the signer's
+ * own key only. */
+void thsm_h_signer_cert_set(thsm_device *dev, const thsm_params *ps)
+{
+    uint8_t *der = (uint8_t *)dev->work.text; /* leaf use of the work area */
+    size_t len = 0;
+    thsm_x509_info info;
+    thsm_slot *s = &dev->st.signer;
+    if (thsm_base64_decode(thsm_params_get(ps, THSM_P_CERT), der,
+                           THSM_PROTO_CERT_SET_MAX, &len) != 0 || len == 0 ||
+        thsm_x509_parse(der, len, &info) != 0) {
+        thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_CERT " must be a DER "
+                        "X.509 certificate in base64, at most %d bytes",
+                        THSM_PROTO_CERT_SET_MAX);
+        return;
+    }
+    if (!pin_required(dev, "setting a certificate"))
+        return;
+    if (!s->has_key) {
+        thsm_resp_error(dev, THSM_E_NO_SIGNER, "no signer key");
+        return;
+    }
+    if (memcmp(info.pub, s->key.pub, THSM_P256_PUB_LEN) != 0) {
+        thsm_resp_error(dev, THSM_E_CERT_MISMATCH, "the certificate is not for "
+                        "the signer key (its public key differs)");
+        return;
+    }
+    memcpy(s->cert, der, len);
+    s->cert_len = len;
+    s->has_cert = 1;
+    if (thsm_save_or_restore(dev) == 0) {
+        uint8_t cert_hash[THSM_SHA256_LEN];
+        thsm_sha256(s->cert, s->cert_len, cert_hash);
+        thsm_state_changed(dev, THSM_EV_SIGNER_CERT_SET, s, cert_hash);
+        thsm_resp_line(dev, THSM_ANS_OK);
+    }
 }

@@ -17,7 +17,8 @@ enum {
     NEEDS_STORE = 1, /* refused while the stored state is unreadable */
     NEEDS_AUTH = 2,  /* refused without AT+AUTH once a PIN is set */
     BLOCKED_OK = 4,  /* allowed without AT+AUTH when the PIN is blocked */
-    SECRET = 8,      /* carries a PIN: no answer repeats its parameter text */
+    SECRET = 8,      /* carries a PIN or a key: no answer repeats its
+                        parameter text */
 };
 
 typedef struct {
@@ -81,6 +82,10 @@ static const command commands[] = {
       THSM_P_PER_HOUR, THSM_P_PER_DAY, THSM_P_DIGEST, THSM_P_IMPORTS},
      NEEDS_STORE | NEEDS_AUTH},
     {THSM_CMD_POLICY_LOCK, thsm_h_policy_lock, {0}, {0},
+     NEEDS_STORE | NEEDS_AUTH},
+    {THSM_CMD_SIGNER_IMPORT, thsm_h_signer_import, {THSM_P_KEY}, {0},
+     NEEDS_STORE | NEEDS_AUTH | SECRET},
+    {THSM_CMD_SIGNER_CERT_SET, thsm_h_signer_cert_set, {THSM_P_CERT}, {0},
      NEEDS_STORE | NEEDS_AUTH},
 };
 

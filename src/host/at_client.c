@@ -260,7 +260,9 @@ void thsm_at_mask(const char *line, char *out, size_t cap)
     for (const char *p = line; *p && o + 9 < cap;) {
         bool secret = (!strncmp(p, THSM_P_PIN "=", 4) ||
                        !strncmp(p, THSM_P_OLD "=", 4) ||
-                       !strncmp(p, THSM_P_NEW "=", 4)) &&
+                       !strncmp(p, THSM_P_NEW "=", 4) ||
+                       (!strncmp(p, THSM_P_KEY "=", 4) && p > line &&
+                        p[-1] == ' ')) && /* not SIGNER_KEY= */
                       !is_state_word(line, p + 4);
         if (!secret) {
             out[o++] = *p++;

@@ -105,6 +105,8 @@ static int status_word(thsm_status *st, const char *k, size_t kn,
         return parse_word(v, vn, st->signer_key, sizeof(st->signer_key));
     if (KEY(THSM_ST_LOG_STATE))
         return parse_word(v, vn, st->log_state, sizeof(st->log_state));
+    if (KEY(THSM_ST_SIGNER_ORIGIN))
+        return parse_word(v, vn, st->signer_origin, sizeof(st->signer_origin));
     if (KEY(THSM_ST_STATE))
         return parse_word(v, vn, st->state, sizeof(st->state));
     if (KEY(THSM_ST_DELAY))
@@ -301,9 +303,9 @@ static const char *in_user_words(const char *code)
 static void shown_request(const char *request, char *out, size_t cap)
 {
     static const char *const secret[] = {" " THSM_P_PIN "=", " " THSM_P_OLD "=",
-                                         " " THSM_P_NEW "="};
+                                         " " THSM_P_NEW "=", " " THSM_P_KEY "="};
     size_t cut = strlen(request);
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         const char *s = strstr(request, secret[i]);
         if (s && (size_t)(s - request) + 5 < cut)
             cut = (size_t)(s - request) + 5;
@@ -359,6 +361,14 @@ int thsm_hsm_status(thsm_at *at, thsm_status *st, thsm_err *err)
                          "malformed: %s",
                          thsm_escape(resp->lines[0], shown, sizeof(shown)));
     return THSM_OK;
+}
+
+bool thsm_hsm_signer_imported(thsm_at *at)
+{
+    thsm_status st;
+    thsm_err e;
+    return thsm_hsm_status(at, &st, &e) == THSM_OK &&
+           strcmp(st.signer_origin, THSM_ST_ORIGIN_IMPORTED) == 0;
 }
 
 bool thsm_hsm_status_text(thsm_at *at, char *text, size_t cap)
@@ -615,6 +625,13 @@ static int send_subject(thsm_at *at, const char *cmd, const thsm_subject *s,
     return thsm_hsm_expect_ok(at, req, err);
 }
 
+int thsm_hsm_signer_ca_cert(thsm_at *at, const thsm_subject *signer,
+                            thsm_err *err)
+{
+    return send_subject(at, THSM_CMD_SIGNER_NEW_CERT " " THSM_P_TYPE
+                        "=" THSM_V_TYPE_CA_SIGNED, signer, err);
+}
+
 int thsm_hsm_prepare(thsm_at *at, thsm_err *err)
 {
     static const char *const init[] = {THSM_CMD_RESET, THSM_CMD_STSAFE_INIT,
@@ -675,8 +692,7 @@ int thsm_hsm_provision_steps(thsm_at *at, bool all, const thsm_subject *ca,
                            "=" THSM_V_ALGO_P256, err) != THSM_OK)
         return err->code;
     *done |= THSM_PROV_SIGNER_KEY;
-    if (send_subject(at, THSM_CMD_SIGNER_NEW_CERT " " THSM_P_TYPE
-                     "=" THSM_V_TYPE_CA_SIGNED, signer, err) != THSM_OK)
+    if (thsm_hsm_signer_ca_cert(at, signer, err) != THSM_OK)
         return err->code;
     *done |= THSM_PROV_SIGNER_CERT;
     return THSM_OK;

@@ -58,6 +58,8 @@ typedef struct {
     char ack[16];   /* ACK=: the record that acknowledged the findings
                        shown, "NONE", or "" when absent */
     unsigned long log_base; /* LOG_BASE=: first record the device holds */
+    char signer_origin[12]; /* SIGNER_ORIGIN=: "generated", "imported",
+                               "none", or "" when absent */
 } thsm_status;
 
 /* The parsers return 0, or -1 when the text is malformed. */
@@ -136,6 +138,9 @@ int thsm_hsm_expect_ok(thsm_at *at, const char *request, thsm_err *err);
  * AT+HSM_STATUS? (the original board). Fails on no answer, a malformed
  * one or ERROR STORAGE (a key store the device cannot read). */
 int thsm_hsm_status(thsm_at *at, thsm_status *st, thsm_err *err);
+
+/* Whether the device says its signer key was imported (SIGNER_ORIGIN=). */
+bool thsm_hsm_signer_imported(thsm_at *at);
 
 /* Whether the device answered its status with OK; then its payload (the
  * KEY=VALUE words, unparsed) is in text. */
@@ -236,6 +241,10 @@ enum {
 int thsm_hsm_provision_steps(thsm_at *at, bool all, const thsm_subject *ca,
                              const thsm_subject *signer, const char *pin,
                              unsigned *done, thsm_err *err);
+
+/* A certificate the device's CA issues for the signer key, for signer. */
+int thsm_hsm_signer_ca_cert(thsm_at *at, const thsm_subject *signer,
+                            thsm_err *err);
 
 /* thsm_hsm_prepare, then thsm_hsm_provision_steps without a PIN. */
 int thsm_hsm_provision(thsm_at *at, bool all, const thsm_subject *ca,

@@ -497,13 +497,21 @@ static int check_chain(job *j)
 {
     char why[300] = "";
     thsm_err e;
-    if (thsm_hsm_cert_pem(j->at, true, j->ca, sizeof(j->ca), &e) != THSM_OK)
+    int ca_rc = thsm_hsm_cert_pem(j->at, true, j->ca, sizeof(j->ca), &e);
+    bool chains = ca_rc == THSM_OK &&
+                  thsm_x509_check_chain((uint8_t *)j->ca, strlen(j->ca),
+                                        (uint8_t *)j->pem, strlen(j->pem),
+                                        THSM_X509_ANY_TIME, why,
+                                        sizeof(why)) == 0;
+    /* an imported key keeps the certificate it came with (its own CA's):
+     * the device checked that it holds the key */
+    if (!chains && thsm_hsm_signer_imported(j->at))
+        return THSM_OK;
+    if (ca_rc != THSM_OK)
         return thsm_fail(j->err, THSM_ERR_FAIL, "cannot read the device's CA "
                          "certificate to check the signer certificate: %s",
                          e.msg);
-    if (thsm_x509_check_chain((uint8_t *)j->ca, strlen(j->ca),
-                              (uint8_t *)j->pem, strlen(j->pem),
-                              THSM_X509_ANY_TIME, why, sizeof(why)) != 0)
+    if (!chains)
         return thsm_fail(j->err, THSM_ERR_FAIL, "the device's signer "
                          "certificate does not chain to its CA certificate "
                          "(%s); nothing written. Run 'tinyhsm config --new "

@@ -92,6 +92,7 @@ int p11_dev_status(p11_dev *d, p11_dev_state *st)
              : s.so == THSM_PIN_BLOCKED ? DEV_PIN_BLOCKED
                                         : DEV_PIN_NONE;
     st->so_tries = s.so_tries;
+    st->signer_imported = strcmp(s.signer_origin, THSM_ST_ORIGIN_IMPORTED) == 0;
     return DEV_OK;
 }
 

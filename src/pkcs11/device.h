@@ -32,6 +32,7 @@ typedef struct {
     unsigned long tries; /* PIN tries left */
     int so;              /* the SO PIN: DEV_PIN_* */
     unsigned long so_tries;
+    int signer_imported; /* the signer key came from outside */
 } p11_dev_state;
 
 typedef struct p11_dev p11_dev;

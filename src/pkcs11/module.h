@@ -49,6 +49,7 @@ typedef struct {
     unsigned char id[8];     /* first 8 bytes of SHA-256(point): the key id */
     unsigned char subject[512], issuer[512], serial[40]; /* DER */
     unsigned long subject_len, issuer_len, serial_len;
+    int imported;            /* the key came from outside the device */
 } p11_cert;
 
 typedef struct {

@@ -134,11 +134,12 @@ static void add_bool(attrs *l, CK_ATTRIBUTE_TYPE t, int v)
 static void key_common(attrs *l, const p11_cert *c)
 {
     l->key_type = CKK_EC;
-    l->gen_mech = CKM_EC_KEY_PAIR_GEN;
+    /* an imported key was not made here: no mechanism, not local */
+    l->gen_mech = c->imported ? CK_UNAVAILABLE_INFORMATION : CKM_EC_KEY_PAIR_GEN;
     add(l, CKA_KEY_TYPE, &l->key_type, sizeof(l->key_type));
     add(l, CKA_EC_PARAMS, p11_p256_params, sizeof(p11_p256_params));
     add(l, CKA_SUBJECT, c->subject, c->subject_len);
-    add_bool(l, CKA_LOCAL, 1);
+    add_bool(l, CKA_LOCAL, !c->imported);
     add(l, CKA_KEY_GEN_MECHANISM, &l->gen_mech, sizeof(l->gen_mech));
     add_bool(l, CKA_DERIVE, 0);
 }
@@ -153,8 +154,8 @@ static void private_key(attrs *l, const p11_cert *c)
     add_bool(l, CKA_UNWRAP, 0);
     add_bool(l, CKA_SENSITIVE, 1);
     add_bool(l, CKA_EXTRACTABLE, 0);
-    add_bool(l, CKA_ALWAYS_SENSITIVE, 1);
-    add_bool(l, CKA_NEVER_EXTRACTABLE, 1);
+    add_bool(l, CKA_ALWAYS_SENSITIVE, !c->imported); /* it was outside */
+    add_bool(l, CKA_NEVER_EXTRACTABLE, !c->imported);
     add_bool(l, CKA_ALWAYS_AUTHENTICATE, 0);
     add_bool(l, CKA_WRAP_WITH_TRUSTED, 0);
     key_common(l, c);

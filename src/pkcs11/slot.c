@@ -378,6 +378,7 @@ CK_RV p11_certs_load(p11_slot *s)
     if (rc != DEV_OK)
         return p11_rv(rc);
     pthread_mutex_lock(&p11_lock);
+    tmp[0].imported = st.signer_imported;
     memcpy(s->cert, tmp, sizeof(tmp));
     s->pin_set = st.pin != DEV_PIN_NONE;
     pthread_mutex_unlock(&p11_lock);

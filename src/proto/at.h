@@ -15,6 +15,9 @@
 
 /* ---- limits --------------------------------------------------------------- */
 
+#define THSM_PROTO_CERT_SET_MAX 750 /* AT+SIGNER_CERT_SET: DER bytes (its base64
+                                       fills the longest request line) */
+
 #define THSM_PROTO_LINE_MAX 1024 /* longest request, without CR LF */
 #define THSM_PROTO_ANSWER_MAX 8192 /* longest answer a device sends */
 
@@ -58,6 +61,8 @@
 #define THSM_CMD_POLICY "AT+POLICY?"          /* the signing policy */
 #define THSM_CMD_POLICY_SET "AT+POLICY_SET"   /* changes the rules given */
 #define THSM_CMD_POLICY_LOCK "AT+POLICY_LOCK" /* freezes it until decommission */
+#define THSM_CMD_SIGNER_IMPORT "AT+SIGNER_IMPORT" /* KEY=: a secret line */
+#define THSM_CMD_SIGNER_CERT_SET "AT+SIGNER_CERT_SET"
 
 /* ---- parameter names ------------------------------------------------------- */
 
@@ -77,6 +82,7 @@
 #define THSM_P_CERT "CERT"
 #define THSM_P_COUNT "COUNT"
 #define THSM_P_HEAD "HEAD"
+#define THSM_P_KEY "KEY" /* AT+SIGNER_IMPORT: the private scalar (secret) */
 
 /* AT+POLICY_SET's parameters, also AT+POLICY?'s fields */
 #define THSM_P_BOARDS "BOARDS"     /* B1,B2 or ANY */
@@ -139,6 +145,11 @@
 #define THSM_ST_ACK "ACK" /* record of the acknowledgement of the findings
                              shown, or NONE */
 #define THSM_ST_LOG_BASE "LOG_BASE" /* first record the device still holds */
+#define THSM_ST_SIGNER_ORIGIN "SIGNER_ORIGIN"
+/* values of SIGNER_ORIGIN= */
+#define THSM_ST_ORIGIN_NONE "none"
+#define THSM_ST_ORIGIN_GENERATED "generated"
+#define THSM_ST_ORIGIN_IMPORTED "imported"
 /* values of PIN= */
 #define THSM_ST_PIN_NONE "NONE"
 #define THSM_ST_PIN_SET "SET"
@@ -177,6 +188,8 @@
 #define THSM_E_NO_FINDING "NO_FINDING" /* AT+LOG_ACK: nothing to acknowledge */
 #define THSM_E_NOT_ARCHIVED "NOT_ARCHIVED" /* AT+LOG_CLEAR: COUNT and HEAD are
                                               not the log's */
+#define THSM_E_CERT_MISMATCH "CERT_MISMATCH" /* AT+SIGNER_CERT_SET: the
+                                                certificate is for another key */
 #define THSM_E_POLICY "POLICY" /* "ERROR POLICY <rule> <text>": the owner's
                                   signing policy forbids it (policy.h) */
 /* The rules of ERROR POLICY <rule> (stable: scripts may test them). */

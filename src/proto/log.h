@@ -57,6 +57,8 @@
 #define THSM_EV_SO_PIN_SET "SO_PIN_SET"
 #define THSM_EV_CA_RENEW "CA_RENEW"
 #define THSM_EV_SIGNER_RENEW "SIGNER_RENEW"
+#define THSM_EV_SIGNER_IMPORT "SIGNER_IMPORT" /* a key from outside */
+#define THSM_EV_SIGNER_CERT_SET "SIGNER_CERT_SET" /* a certificate from outside */
 #define THSM_EV_FINDING_ACK "FINDING_ACK" /* findings acknowledged */
 #define THSM_EV_LOG_CLEARED "LOG_CLEARED" /* first record after a clear */
 #define THSM_EV_POLICY_SET "POLICY_SET" /* one rule changed: its detail

@@ -8,4 +8,10 @@
 /* Base64 of data into out (4*ceil(len/3)+1 bytes); returns its length. */
 size_t thsm_base64(const uint8_t *data, size_t len, char *out);
 
+/* Strict decoding of padded base64 text into out (cap bytes): 0 and *len,
+ * or -1 on a character outside the alphabet, bad padding, non-zero unused
+ * bits or more than cap bytes. */
+int thsm_base64_decode(const char *text, uint8_t *out, size_t cap,
+                       size_t *len);
+
 #endif

@@ -43,7 +43,9 @@ helpers=no
 [ -r /usr/share/bash-completion/bash_completion ] && helpers="no yes"
 for h in $helpers; do
     expect $h "tinyhsm si" sign sign-digest
-    expect $h "tinyhsm " info config sign cert verify decommission pin log sign-digest policy help
+    expect $h "tinyhsm " info config sign cert verify decommission pin log sign-digest policy import help
+    expect $h "tinyhsm import " signer
+    expect $h "tinyhsm import signer --pa" --passphrase-file
     expect $h "tinyhsm sign --bo" --board
     expect $h "tinyhsm verify --fl" --flash-dump
     expect $h "tinyhsm --po" --port

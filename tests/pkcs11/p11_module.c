@@ -64,6 +64,7 @@ static void test_objects(void)
     check_bool(s, priv, CKA_EXTRACTABLE, CK_FALSE);
     check_bool(s, priv, CKA_ALWAYS_SENSITIVE, CK_TRUE);
     check_bool(s, priv, CKA_NEVER_EXTRACTABLE, CK_TRUE);
+    check_bool(s, priv, CKA_LOCAL, CK_TRUE);
     check_bool(s, priv, CKA_PRIVATE, CK_TRUE);
     CK_KEY_TYPE kt;
     get(s, priv, CKA_KEY_TYPE, &kt, sizeof(kt), &len);
@@ -341,6 +342,38 @@ static void test_gone_and_back(p11_test_dev *d)
     puts("ok - device restarted: the next call fails cleanly, a new login works");
 }
 
+/* A key moved in with tinyhsm import signer: not CKA_LOCAL, never
+ * CKA_ALWAYS_SENSITIVE nor CKA_NEVER_EXTRACTABLE; it signs. */
+static void test_imported(p11_test_dev *d)
+{
+    char out[4096], key[700];
+    CK_MECHANISM_TYPE mech = 0;
+    CK_ULONG len;
+    snprintf(key, sizeof(key), "%s/imported.pem", d->dir);
+    CHECK(thsm_test_run(out, sizeof(out), "openssl genpkey -algorithm EC "
+                        "-pkeyopt ec_paramgen_curve:P-256 -out %s", key) == 0);
+    CHECK(thsm_test_run(out, sizeof(out), "TINYHSM_PIN=%s %s import signer %s "
+                        "--yes </dev/null", P11_TEST_PIN,
+                        thsm_test_bin("tinyhsm"), key) == 0);
+    CK_SESSION_HANDLE s = open_rw();
+    CHECK_RV(f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)P11_TEST_PIN,
+                        strlen(P11_TEST_PIN)), CKR_OK);
+    CK_OBJECT_HANDLE priv = p11_test_find(f, s, CKO_PRIVATE_KEY, "signer");
+    CK_OBJECT_HANDLE pub = p11_test_find(f, s, CKO_PUBLIC_KEY, "signer");
+    CHECK(priv && pub);
+    check_bool(s, priv, CKA_LOCAL, CK_FALSE);
+    check_bool(s, pub, CKA_LOCAL, CK_FALSE);
+    check_bool(s, priv, CKA_ALWAYS_SENSITIVE, CK_FALSE);
+    check_bool(s, priv, CKA_NEVER_EXTRACTABLE, CK_FALSE);
+    check_bool(s, priv, CKA_SENSITIVE, CK_TRUE);
+    check_bool(s, priv, CKA_EXTRACTABLE, CK_FALSE);
+    get(s, priv, CKA_KEY_GEN_MECHANISM, &mech, sizeof(mech), &len);
+    CHECK(mech == CK_UNAVAILABLE_INFORMATION);
+    sign_verify(s, CKM_ECDSA, 0);
+    CHECK_RV(f->C_CloseAllSessions(slot), CKR_OK);
+    puts("ok - an imported key: CKA_LOCAL, ALWAYS_SENSITIVE, NEVER_EXTRACTABLE false; it signs");
+}
+
 int main(void)
 {
     p11_test_dev d;
@@ -359,6 +392,7 @@ int main(void)
     test_login_and_sign();
     test_so();
     test_gone_and_back(&d);
+    test_imported(&d);
     CHECK_RV(f->C_Finalize(NULL), CKR_OK);
     CHECK_RV(f->C_Finalize(NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
     p11_test_dev_cleanup(&d);

@@ -295,6 +295,34 @@ static void p256_load_checks_the_pair(void **state)
     thsm_p256_key_clear(&key);
 }
 
+/* An imported scalar gives its known public key and signs; 0 and n do not
+ * import. */
+static void p256_import_computes_the_public_key(void **state)
+{
+    (void)state;
+    thsm_p256_key key;
+    uint8_t priv[32], pub[65], digest[32] = {7}, der[THSM_P256_SIG_DER_MAX];
+    uint8_t raw[64];
+    size_t der_len;
+    unhex(SG_PRIV, priv, 32);
+    unhex(SG_PUB, pub, 65);
+    assert_int_equal(thsm_p256_import(&key, priv), 0);
+    assert_memory_equal(key.pub, pub, 65);
+    assert_memory_equal(key.priv, priv, 32);
+    assert_int_equal(thsm_p256_sign(&key, digest, der, &der_len), 0);
+    assert_int_equal(thsm_p256_sig_der_to_raw(der, der_len, raw), 0);
+    assert_int_equal(thsm_p256_verify(pub, digest, raw), 0);
+    thsm_p256_key_clear(&key);
+    memset(priv, 0, 32);
+    assert_int_equal(thsm_p256_import(&key, priv), THSM_CRYPTO_FAIL);
+    unhex("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551",
+          priv, 32);
+    assert_int_equal(thsm_p256_import(&key, priv), THSM_CRYPTO_FAIL);
+    priv[31] = 0x50; /* n - 1 is the largest scalar */
+    assert_int_equal(thsm_p256_import(&key, priv), 0);
+    thsm_p256_key_clear(&key);
+}
+
 /* ---- X.509 ---------------------------------------------------------------- */
 
 #define T_START INT64_C(1767225600) /* 2026-01-01 00:00:00 UTC */
@@ -523,6 +551,7 @@ int main(void)
         cmocka_unit_test(ecdsa_ours_verified_by_openssl),
         cmocka_unit_test(ecdsa_openssl_verified_by_ours),
         cmocka_unit_test(p256_load_checks_the_pair),
+        cmocka_unit_test(p256_import_computes_the_public_key),
         cmocka_unit_test(x509_same_certificates_on_every_backend),
         cmocka_unit_test(x509_checked_by_openssl),
         cmocka_unit_test(x509_openssl_verify_command),

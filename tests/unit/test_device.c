@@ -573,6 +573,90 @@ static void test_pin_gates_key_use(void **state)
     assert_starts(req(f, SIGN_REQ), "ERROR AUTH_REQUIRED ");
 }
 
+#define IMP_PRIV "32f86bb36391c937266bedef510eaa9e920f3119932db087589c9ed73b571ef0"
+#define IMP_PUB "04BEA64E880D63345E2717964EE4A24D9EFA52E324E703CFBBF0393DF8CC5CEF71" \
+                "B162994E0208D991C24609C0B9FDB908F4D8A8D7856F50FC4316BEB3E8E4BD3E"
+
+/* "AT+SIGNER_CERT_SET CERT=<base64>" of a self-signed certificate for the
+ * key whose scalar is priv_hex. */
+static void cert_set_line(const char *priv_hex, char *line, size_t cap)
+{
+    uint8_t priv[32], der[1024];
+    size_t len;
+    thsm_p256_key k;
+    assert_int_equal(thsm_parse_hex(priv_hex, priv, 32), 0);
+    assert_int_equal(thsm_p256_import(&k, priv), 0);
+    thsm_x509_request r = {.subject = {"US", "Old", "Old_Signer"},
+                           .subject_pub = k.pub,
+                           .serial = {0x41},
+                           .not_before = INT64_C(1672531200),
+                           .not_after = INT64_C(1767225600)};
+    assert_int_equal(thsm_x509_issue(&r, &k, der, sizeof(der), &len), 0);
+    thsm_p256_key_clear(&k);
+    char b64[1400];
+    thsm_base64(der, len, b64);
+    snprintf(line, cap, "AT+SIGNER_CERT_SET CERT=%s", b64);
+}
+
+/* AT+SIGNER_IMPORT and AT+SIGNER_CERT_SET: PIN and login, a valid scalar,
+ * the certificate of that key only; the key is marked imported; the
+ * scalar never shows. */
+static void test_signer_import(void **state)
+{
+    fixture *f = *state;
+    f->dev.pin_kdf.log2_cost = 4;
+    char line[1100], other[1100], status[512];
+    provision(f);
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), " SIGNER_ORIGIN=generated"));
+    assert_starts(req(f, "AT+SIGNER_IMPORT KEY=" IMP_PRIV), "ERROR NO_PIN ");
+    assert_string_equal(req(f, "AT+PIN_SET NEW=secret-pin"), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+LOGOUT"), "OK\r\n\r\n");
+    assert_starts(req(f, "AT+SIGNER_IMPORT KEY=" IMP_PRIV), "ERROR AUTH_REQUIRED ");
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    /* bad scalars: 0, n, short, not hex; the key stays */
+    char pub[200];
+    keep(pub, sizeof(pub), req(f, "AT+SIGNER_PUBKEY?"));
+    const char *bad[] = {
+        "AT+SIGNER_IMPORT KEY=0000000000000000000000000000000000000000000000000000000000000000",
+        "AT+SIGNER_IMPORT KEY=ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551",
+        "AT+SIGNER_IMPORT KEY=32f86bb3", ("AT+SIGNER_IMPORT KEY=" IMP_PRIV "00"),
+        ("AT+SIGNER_IMPORT KEY=zz" IMP_PRIV)};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_starts(req(f, bad[i]), "ERROR BAD_PARAM KEY must be");
+    assert_string_equal(req(f, "AT+SIGNER_PUBKEY?"), pub);
+    assert_string_equal(req(f, "AT+SIGNER_IMPORT KEY=" IMP_PRIV), "OK\r\n\r\n");
+    assert_string_equal(req(f, "AT+SIGNER_PUBKEY?"), "OK " IMP_PUB "\r\n\r\n");
+    keep(status, sizeof(status), req(f, "AT+HSM_STATUS?"));
+    assert_non_null(strstr(status, " SIGNER=1 SIGNER_CERT=0 "));
+    assert_non_null(strstr(status, " SIGNER_ORIGIN=imported"));
+    assert_starts(req(f, SIGN_REQ), "ERROR NO_SIGNER_CERT ");
+    /* a certificate for another key is refused, its own is taken */
+    cert_set_line("fb34b5924031072723ccd98fa8763a5d01672d71d83ffea0e7d1bd533778e023",
+                  other, sizeof(other));
+    assert_starts(req(f, other), "ERROR CERT_MISMATCH ");
+    assert_starts(req(f, "AT+SIGNER_CERT_SET CERT=AAAA"), "ERROR BAD_PARAM ");
+    assert_starts(req(f, "AT+SIGNER_CERT_SET CERT=not*base64"), "ERROR BAD_PARAM ");
+    cert_set_line(IMP_PRIV, line, sizeof(line));
+    assert_string_equal(req(f, line), "OK\r\n\r\n");
+    assert_non_null(strstr(req(f, "AT+SIGNER_CERT_INFO?"),
+                           "Subject: C=US, O=Old, CN=Old_Signer"));
+    assert_starts(req(f, SIGN_REQ), "OK ");
+    /* the mark survives a reload of the same key, not a new key */
+    assert_string_equal(req(f, "AT+RESET"), "OK Reset\r\n\r\n");
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), " SIGNER_ORIGIN=imported"));
+    assert_string_equal(req(f, "AT+AUTH PIN=secret-pin"), "OK\r\n\r\n");
+    const char *log = req(f, "AT+LOG? FROM=0");
+    assert_non_null(strstr(log, " SIGNER_IMPORT "));
+    assert_non_null(strstr(log, " SIGNER_CERT_SET "));
+    assert_string_equal(req(f, "AT+SIGNER_NEW_KEY ALGO=SECP256R1"), "OK\r\n\r\n");
+    assert_non_null(strstr(req(f, "AT+HSM_STATUS?"), " SIGNER_ORIGIN=generated"));
+    assert_starts(req(f, line), "ERROR CERT_MISMATCH ");
+    /* no answer ever held the scalar, in either case */
+    f->all[f->all_len] = '\0';
+    assert_null(strstr(f->all, IMP_PRIV));
+    assert_null(strstr(f->all, "32F86BB36391C937"));
+}
+
 static void test_pin_counts_down_and_blocks(void **state)
 {
     fixture *f = *state;
@@ -2448,6 +2532,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_private_key_in_output, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pin_gates_key_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signer_import, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pin_counts_down_and_blocks, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pin_power_cut_before_check, setup,

@@ -44,27 +44,39 @@ int thsm_p256_generate(thsm_p256_key *key)
     return ok ? OK : FAIL;
 }
 
+/* pub = priv * G; 0 when priv is not in [1, n-1]. */
+static int pub_from_priv(const uint8_t *priv, uint8_t pub[THSM_P256_PUB_LEN])
+{
+    mbedtls_ecp_keypair kp;
+    mbedtls_ecp_keypair_init(&kp);
+    int ok = mbedtls_ecp_group_load(&kp.grp, MBEDTLS_ECP_DP_SECP256R1) == 0 &&
+             mbedtls_mpi_read_binary(&kp.d, priv, THSM_P256_PRIV_LEN) == 0 &&
+             mbedtls_ecp_check_privkey(&kp.grp, &kp.d) == 0 &&
+             mbedtls_ecp_mul(&kp.grp, &kp.Q, &kp.d, &kp.grp.G, thsm_mbed_rng,
+                             NULL) == 0 &&
+             write_point(&kp.grp, &kp.Q, pub);
+    mbedtls_ecp_keypair_free(&kp);
+    return ok;
+}
+
 int thsm_p256_load(thsm_p256_key *key, const uint8_t priv[THSM_P256_PRIV_LEN],
                    const uint8_t pub[THSM_P256_PUB_LEN])
 {
-    mbedtls_ecp_keypair kp;
-    mbedtls_ecp_point calc;
-    uint8_t calc_pub[THSM_P256_PUB_LEN];
-    mbedtls_ecp_keypair_init(&kp);
-    mbedtls_ecp_point_init(&calc);
-    /* pub must be priv * G */
-    int ok = thsm_mbed_keypair(&kp, priv, pub) &&
-             mbedtls_ecp_mul(&kp.grp, &calc, &kp.d, &kp.grp.G, thsm_mbed_rng,
-                             NULL) == 0 &&
-             write_point(&kp.grp, &calc, calc_pub) &&
-             memcmp(calc_pub, pub, THSM_P256_PUB_LEN) == 0;
-    mbedtls_ecp_point_free(&calc);
-    mbedtls_ecp_keypair_free(&kp);
+    uint8_t calc[THSM_P256_PUB_LEN];
     key->impl = NULL;
-    if (!ok)
+    if (!pub_from_priv(priv, calc) || memcmp(calc, pub, sizeof(calc)) != 0)
         return FAIL;
     memcpy(key->priv, priv, THSM_P256_PRIV_LEN);
     memcpy(key->pub, pub, THSM_P256_PUB_LEN);
+    return OK;
+}
+
+int thsm_p256_import(thsm_p256_key *key, const uint8_t priv[THSM_P256_PRIV_LEN])
+{
+    key->impl = NULL;
+    if (!pub_from_priv(priv, key->pub))
+        return FAIL;
+    memcpy(key->priv, priv, THSM_P256_PRIV_LEN);
     return OK;
 }
 

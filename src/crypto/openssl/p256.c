@@ -83,23 +83,37 @@ int thsm_p256_generate(thsm_p256_key *key)
     return OK;
 }
 
-/* 1 when pub == priv * G on P-256. */
-static int pub_matches(const uint8_t *priv, const uint8_t *pub)
+/* pub = priv * G on P-256; 0 when priv is not in [1, n-1]. */
+static int pub_from_priv(const uint8_t *priv, uint8_t pub[THSM_P256_PUB_LEN])
 {
     EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
     EC_POINT *p = g ? EC_POINT_new(g) : NULL;
     BIGNUM *d = BN_secure_new();
-    uint8_t calc[THSM_P256_PUB_LEN];
     int ok = p && d && BN_bin2bn(priv, THSM_P256_PRIV_LEN, d) &&
              !BN_is_zero(d) && BN_cmp(d, EC_GROUP_get0_order(g)) < 0 &&
              EC_POINT_mul(g, p, d, NULL, NULL, NULL) == 1 &&
-             EC_POINT_point2oct(g, p, POINT_CONVERSION_UNCOMPRESSED, calc,
-                                sizeof(calc), NULL) == sizeof(calc) &&
-             memcmp(calc, pub, sizeof(calc)) == 0;
+             EC_POINT_point2oct(g, p, POINT_CONVERSION_UNCOMPRESSED, pub,
+                                THSM_P256_PUB_LEN, NULL) == THSM_P256_PUB_LEN;
     BN_clear_free(d);
     EC_POINT_free(p);
     EC_GROUP_free(g);
     return ok;
+}
+
+/* 1 when pub == priv * G on P-256. */
+static int pub_matches(const uint8_t *priv, const uint8_t *pub)
+{
+    uint8_t calc[THSM_P256_PUB_LEN];
+    return pub_from_priv(priv, calc) && memcmp(calc, pub, sizeof(calc)) == 0;
+}
+
+int thsm_p256_import(thsm_p256_key *key, const uint8_t priv[THSM_P256_PRIV_LEN])
+{
+    key->impl = NULL;
+    if (!pub_from_priv(priv, key->pub))
+        return FAIL;
+    memcpy(key->priv, priv, THSM_P256_PRIV_LEN);
+    return OK;
 }
 
 int thsm_p256_load(thsm_p256_key *key, const uint8_t priv[THSM_P256_PRIV_LEN],

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -123,4 +125,64 @@ int thsm_pubkey_from_pem(const uint8_t *data, size_t len,
     int ok = pkey && p256_point(pkey, pub);
     EVP_PKEY_free(pkey);
     return ok ? OK : FAIL;
+}
+
+typedef struct {
+    const char *pass;
+    int asked; /* the PEM is encrypted: OpenSSL asked for its passphrase */
+} pass_ctx;
+
+static int give_pass(char *buf, int size, int rwflag, void *u)
+{
+    pass_ctx *p = u;
+    (void)rwflag;
+    p->asked = 1;
+    size_t n = p->pass ? strlen(p->pass) : 0;
+    if (!p->pass || n > (size_t)size)
+        return -1;
+    memcpy(buf, p->pass, n);
+    return (int)n;
+}
+
+/* "RSA", "EC secp384r1", ... of a key that is not P-256. */
+static void kind_of(EVP_PKEY *pkey, char *why, size_t cap)
+{
+    char group[32] = "";
+    const char *type = EVP_PKEY_get0_type_name(pkey);
+    if (EVP_PKEY_is_a(pkey, "EC"))
+        EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
+                                       sizeof(group), NULL);
+    snprintf(why, cap, "%s%s%s", type ? type : "unknown", group[0] ? " " : "",
+             group);
+}
+
+int thsm_p256_priv_from_pem(const uint8_t *data, size_t len, const char *pass,
+                            uint8_t priv[THSM_P256_PRIV_LEN],
+                            uint8_t pub[THSM_P256_PUB_LEN], char *why,
+                            size_t why_cap)
+{
+    pass_ctx pc = {pass, 0};
+    BIGNUM *d = NULL;
+    if (len > INT32_MAX)
+        return THSM_KEYFILE_UNREADABLE;
+    BIO *bio = BIO_new_mem_buf(data, (int)len);
+    EVP_PKEY *pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, give_pass, &pc)
+                         : NULL;
+    BIO_free(bio);
+    int rc = THSM_KEYFILE_OK;
+    if (!pkey)
+        rc = !pc.asked ? THSM_KEYFILE_UNREADABLE
+             : pass    ? THSM_KEYFILE_WRONG_PASS
+                       : THSM_KEYFILE_NEEDS_PASS;
+    else if (!p256_point(pkey, pub)) {
+        kind_of(pkey, why, why_cap);
+        rc = THSM_KEYFILE_NOT_P256;
+    } else if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, &d) != 1 ||
+               BN_bn2binpad(d, priv, THSM_P256_PRIV_LEN) != THSM_P256_PRIV_LEN)
+        rc = THSM_KEYFILE_UNREADABLE;
+    BN_clear_free(d);
+    EVP_PKEY_free(pkey);
+    if (rc != THSM_KEYFILE_OK)
+        OPENSSL_cleanse(priv, THSM_P256_PRIV_LEN);
+    return rc;
 }
