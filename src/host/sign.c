@@ -360,7 +360,8 @@ static int preflight(job *j)
         return j->err->code;
     if (raw_firmware_check(j) != THSM_OK)
         return j->err->code;
-    if (b && thsm_vector_check(j->fw, j->res->fw_len, b, why, sizeof(why)))
+    if (b && thsm_firmware_kind(j->fw, j->res->fw_len) == THSM_FW_RAW &&
+        thsm_vector_check(j->fw, j->res->fw_len, b, why, sizeof(why)))
         return refuse_unless_forced(j, why);
     return THSM_OK;
 }
