@@ -5,7 +5,10 @@
  * another key), hash the image and have the signer sign the digest, check
  * the signature, then write the image, the certificate and SigGen.c, all
  * three or none (output.h). The signer is the device, or any key behind
- * a thsm_signer (a PKCS#11 key: p11_signer.h).
+ * a thsm_signer (a PKCS#11 key: p11_signer.h). With req.mcuboot, the same
+ * pipeline builds an MCUboot image instead (mcuboot_image.h) and writes it
+ * alone; the device signs it in image mode when it offers that
+ * (img_stream.h), else its digest.
  *
  * Reentrant: everything lives in the request, the result and the call's
  * own heap buffers. The process-wide part, removing temporaries on
