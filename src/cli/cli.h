@@ -50,9 +50,10 @@ typedef int (*cli_command_fn)(cli_ctx *c, int argc, char **argv);
     X("config", cli_config, "create the CA and signer, or a new signer",     \
       "n new ca-country ca-org ca-cn ca-start ca-days signer-country "       \
       "signer-org signer-cn signer-start signer-days")                       \
-    X("sign", cli_sign, "sign a firmware into a SECUREBOOT10 image",         \
+    X("sign", cli_sign, "sign a firmware: SECUREBOOT10 or MCUboot image",    \
       "o output board version version-file cert-out siggen max-size trust "  \
-      "key module")                                                          \
+      "key module format header-size slot-size align security-counter "     \
+      "public-key-format name")                                              \
     X("cert", cli_cert, "export or renew the CA or signer certificate",     \
       "o output days format")                                                \
     X("verify", cli_verify, "check a signed image as the bootloader would",  \
@@ -173,6 +174,11 @@ void cli_disconnect(cli_ctx *c);
  * $TINYHSM_SYSFS_ROOT (else /sys). 1 with port set, 0 when there is no
  * board, -1 when there are several (listed on stderr). */
 int cli_find_board(cli_ctx *c, char *port, size_t cap);
+
+/* A number of bytes (or a counter) as imgtool takes it: decimal without
+ * leading zeros, or hexadecimal after 0x (0x60000); within [min, max].
+ * 0, or -1 when not. */
+int cli_parse_number(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 
 /* Reads a whole file (at most max bytes) into a malloc'ed buffer. */
 uint8_t *cli_read_file(cli_ctx *c, const char *path, size_t max,

@@ -1,4 +1,5 @@
-/* cmd_sign.c - tinyhsm sign: firmware in, SECUREBOOT10 image out. */
+/* cmd_sign.c - tinyhsm sign: firmware in, SECUREBOOT10 or MCUboot image
+ * out. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -20,6 +21,12 @@ static const char sign_help[] =
     "                    [-o OUT] [--cert-out CERT] [--siggen SIGGEN]\n"
     "                    [--max-size BYTES] [--trust KEYFILE] [--force] [--json]\n"
     "                    [--key PKCS11_URI [--module PATH]] FIRMWARE.bin\n"
+    "       tinyhsm sign --format mcuboot --header-size N [--pad-header]\n"
+    "                    --slot-size N --version MAJOR.MINOR.REVISION+BUILD\n"
+    "                    [--align N] [--security-counter N]\n"
+    "                    [--public-key-format hash|full] [--name SLOT]\n"
+    "                    [--trust KEYFILE] [--force] [--json]\n"
+    "                    [--key PKCS11_URI [--module PATH]] -o OUT APP.bin\n"
     "Hashes the header and firmware, has the device sign the digest, checks\n"
     "the signature against the signer certificate, and that this certificate\n"
     "chains to the device's CA, then writes three files, all or none:\n"
@@ -60,10 +67,25 @@ static const char sign_help[] =
     "refused before anything is signed.\n"
     "A board missing from the built-in table needs --max-size; for a known\n"
     "board it may not exceed the board's maximum unless --force.\n"
+    "--format mcuboot writes an MCUboot image (ECDSA P-256) as imgtool sign\n"
+    "does, and only the image: the header (--header-size bytes; APP.bin must\n"
+    "start with that many zero bytes, or --pad-header puts them in front),\n"
+    "the application, a protected TLV area with --security-counter, then the\n"
+    "TLVs SHA256, KEYHASH (SHA-256 of the DER public key) or, with\n"
+    "--public-key-format full, PUBKEY, and the DER ECDSA signature. Sizes\n"
+    "and the counter are decimal or 0x hexadecimal. The image and its trailer\n"
+    "(for --align, the flash write size: 1, 2, 4, 8, 16 or 32) must fit\n"
+    "--slot-size, checked before the device is asked. A device with image\n"
+    "mode hashes the signed bytes itself, its policy keeping rising versions\n"
+    "under --name; else it signs their digest. Refused unless --force: an\n"
+    "MCUboot image, an ELF, Intel HEX or S-record file as APP.bin.\n"
     "--json prints one object: image, certificate, siggen, board, version,\n"
     "firmware_size, signed_size, image_size, sha256, signature, key_id,\n"
     "public_key, signer_not_before, signer_not_after (ISO 8601), warnings,\n"
-    "ok (true); on failure {\"ok\":false,\"error\":\"...\",\"warnings\":[...]}.\n\n"
+    "ok (true); on failure {\"ok\":false,\"error\":\"...\",\"warnings\":[...]}.\n"
+    "With --format mcuboot: format, image, version, firmware_size,\n"
+    "signed_size (the bytes hashed), image_size, slot_size, mode (image,\n"
+    "digest or key), sha256, signature, key_id, public_key, warnings, ok.\n\n"
     "Example:\n"
     "  tinyhsm sign --board B-U585I-IOT02A --version 1.2.0 build/fw.bin\n"
     "  mkdir -p dist\n"
@@ -71,7 +93,10 @@ static const char sign_help[] =
     "               -o 'dist/{board}-{version}.bin' build/fw.bin\n"
     "  tinyhsm sign --board B-U585I-IOT02A --version 1.2.0 \\\n"
     "               --key 'pkcs11:token=release;object=fw-signer' \\\n"
-    "               --module /usr/lib/softhsm/libsofthsm2.so build/fw.bin\n";
+    "               --module /usr/lib/softhsm/libsofthsm2.so build/fw.bin\n"
+    "  tinyhsm sign --format mcuboot --header-size 0x200 --pad-header \\\n"
+    "               --slot-size 0x60000 --version 1.2.3+4 -o zephyr.signed.bin \\\n"
+    "               zephyr.bin\n";
 
 enum {
     OUT_IMAGE = THSM_SIGN_IMAGE,
@@ -93,6 +118,9 @@ typedef struct {
     uint64_t max_size;
     bool force, json;
     char version_buf[32];
+    bool mcuboot;                 /* --format mcuboot */
+    thsm_mcuboot_opts mb;         /* its options */
+    const char *name, *key_format; /* --name, --public-key-format */
 } sign_opts;
 
 static int known_boards_error(const char *board)
@@ -129,21 +157,9 @@ static int max_size_over_board(cli_ctx *c, const sign_opts *o, const thsm_board_
     return -1;
 }
 
-/* Option values that can be checked without touching files or the device. */
-static int sign_check(cli_ctx *c, sign_opts *o)
+/* What both formats check: --key, --module, -o - and --json. */
+static int common_check(cli_ctx *c, const sign_opts *o)
 {
-    char err[300];
-    if (!o->board)
-        return cli_usage_error(c, "sign", "--board NAME is needed");
-    if (thsm_board_name_check(o->board, err, sizeof(err)))
-        return cli_usage_error(c, "sign", "%s", err);
-    if (!o->version == !o->version_file)
-        return cli_usage_error(c, "sign", "give the version with exactly one of "
-                                       "--version and --version-file");
-    if (o->version && thsm_version_check(o->version, err, sizeof(err)))
-        return cli_usage_error(c, "sign", "%s", err);
-    if (!o->firmware)
-        return cli_usage_error(c, "sign", "which FIRMWARE.bin?");
     if (o->module && !o->key)
         return cli_usage_error(c, "sign", "--module chooses the module of a "
                                "--key pkcs11: URI; give --key too");
@@ -158,6 +174,77 @@ static int sign_check(cli_ctx *c, sign_opts *o)
         isatty(STDOUT_FILENO) && !o->force)
         return cli_usage_error(c, "sign", "-o - would write the binary image to "
                                "the terminal; redirect it, or --force");
+    return -1;
+}
+
+/* --name: the device keeps rising versions under it, and logs it. */
+static bool slot_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    return n >= 1 && n <= 32 &&
+           strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789._-") == n;
+}
+
+/* --format mcuboot: what it needs, and no SECUREBOOT10 option. */
+static int mcuboot_check(cli_ctx *c, sign_opts *o)
+{
+    if (o->board || o->version_file || o->given[OUT_CERT] ||
+        o->given[OUT_SIGGEN] || o->max_size)
+        return cli_usage_error(c, "sign", "--board, --version-file, "
+                               "--cert-out, --siggen and --max-size are for "
+                               "SECUREBOOT10 images, not --format mcuboot");
+    if (!o->mb.header_size)
+        return cli_usage_error(c, "sign", "--header-size N is needed (0x200 "
+                               "keeps the vector table aligned)");
+    if (!o->mb.slot_size)
+        return cli_usage_error(c, "sign", "--slot-size N is needed: the image "
+                               "and its trailer must fit the slot");
+    if (!o->version)
+        return cli_usage_error(c, "sign", "--version MAJOR.MINOR.REVISION+BUILD "
+                               "is needed");
+    if (thsm_mcuboot_parse_version(o->version, &o->mb.version) != 0)
+        return cli_usage_error(c, "sign", "--version takes MAJOR.MINOR."
+                               "REVISION+BUILD (major and minor up to 255, "
+                               "revision 65535, build 4294967295; e.g. "
+                               "1.2.3+4), not '%s'", o->version);
+    if (o->name && !slot_name_ok(o->name))
+        return cli_usage_error(c, "sign", "--name takes 1 to 32 letters, "
+                               "digits, '.', '_' or '-', not '%s'", o->name);
+    if (!o->given[OUT_IMAGE])
+        return cli_usage_error(c, "sign", "-o OUT is needed with --format "
+                               "mcuboot");
+    if (!o->firmware)
+        return cli_usage_error(c, "sign", "which APP.bin?");
+    snprintf(o->path[OUT_IMAGE], sizeof(o->path[0]), "%s", o->given[OUT_IMAGE]);
+    return common_check(c, o);
+}
+
+/* Option values that can be checked without touching files or the device. */
+static int sign_check(cli_ctx *c, sign_opts *o)
+{
+    char err[300];
+    if (o->mcuboot)
+        return mcuboot_check(c, o);
+    if (o->mb.header_size || o->mb.pad_header || o->mb.slot_size ||
+        o->mb.align || o->mb.has_security_counter || o->key_format || o->name)
+        return cli_usage_error(c, "sign", "--header-size, --pad-header, "
+                               "--slot-size, --align, --security-counter, "
+                               "--public-key-format and --name are for "
+                               "--format mcuboot");
+    if (!o->board)
+        return cli_usage_error(c, "sign", "--board NAME is needed");
+    if (thsm_board_name_check(o->board, err, sizeof(err)))
+        return cli_usage_error(c, "sign", "%s", err);
+    if (!o->version == !o->version_file)
+        return cli_usage_error(c, "sign", "give the version with exactly one of "
+                                       "--version and --version-file");
+    if (o->version && thsm_version_check(o->version, err, sizeof(err)))
+        return cli_usage_error(c, "sign", "%s", err);
+    if (!o->firmware)
+        return cli_usage_error(c, "sign", "which FIRMWARE.bin?");
+    if (common_check(c, o) >= 0)
+        return CLI_USAGE;
     const thsm_board_info *b = cli_board_lookup(o->board);
     if (b)
         o->board = b->name;
@@ -167,6 +254,38 @@ static int sign_check(cli_ctx *c, sign_opts *o)
         o->max_size = b->max_size;
     if (b && o->max_size > b->max_size)
         return max_size_over_board(c, o, b);
+    return -1;
+}
+
+/* The options of --format mcuboot. 0, or -1 after a usage error. */
+static int mcuboot_option(cli_ctx *c, sign_opts *o, int ch, const char *arg)
+{
+    thsm_mcuboot_opts *m = &o->mb;
+    uint32_t *num = ch == 'H' ? &m->header_size : ch == 'S' ? &m->slot_size
+                  : ch == 'A' ? &m->align : &m->security_counter;
+    uint32_t min = ch == 'H' ? THSM_MCUBOOT_HEADER_LEN : ch == 'C' ? 0 : 1;
+    uint32_t max = ch == 'H' ? 0xFFFF : UINT32_MAX;
+    if (ch == 'T' && (!strcmp(arg, "mcuboot") || !strcmp(arg, "secureboot10")))
+        return o->mcuboot = !strcmp(arg, "mcuboot"), 0;
+    if (ch == 'K' && (!strcmp(arg, "hash") || !strcmp(arg, "full"))) {
+        o->key_format = arg;
+        m->key_format = !strcmp(arg, "full") ? THSM_MCUBOOT_KEY_FULL
+                                             : THSM_MCUBOOT_KEY_HASH;
+        return 0;
+    }
+    if (strchr("HSAC", ch) && cli_parse_number(arg, min, max, num) == 0 &&
+        (ch != 'A' || thsm_mcuboot_trailer_size(*num) != 0)) {
+        m->has_security_counter |= ch == 'C';
+        return 0;
+    }
+    cli_usage_error(c, "sign", "%s", ch == 'T' ? "--format is secureboot10 or "
+                    "mcuboot" : ch == 'K' ? "--public-key-format is hash or "
+                    "full" : ch == 'H' ? "--header-size takes 32 to 65535 "
+                    "bytes (decimal or 0x hexadecimal)" : ch == 'S' ?
+                    "--slot-size takes a number of bytes (decimal or 0x "
+                    "hexadecimal)" : ch == 'A' ? "--align takes 1, 2, 4, 8, 16 "
+                    "or 32" : "--security-counter takes 0 to 4294967295 "
+                    "(decimal or 0x hexadecimal)");
     return -1;
 }
 
@@ -183,6 +302,14 @@ static int sign_parse(cli_ctx *c, int argc, char **argv, sign_opts *o)
         {"trust", required_argument, NULL, 't'},
         {"key", required_argument, NULL, 'k'},
         {"module", required_argument, NULL, 'M'},
+        {"format", required_argument, NULL, 'T'},
+        {"header-size", required_argument, NULL, 'H'},
+        {"pad-header", no_argument, NULL, 'P'},
+        {"slot-size", required_argument, NULL, 'S'},
+        {"align", required_argument, NULL, 'A'},
+        {"security-counter", required_argument, NULL, 'C'},
+        {"public-key-format", required_argument, NULL, 'K'},
+        {"name", required_argument, NULL, 'N'},
         {"force", no_argument, NULL, 'F'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
@@ -201,6 +328,12 @@ static int sign_parse(cli_ctx *c, int argc, char **argv, sign_opts *o)
         case 't': o->trust = optarg; break;
         case 'k': o->key = optarg; break;
         case 'M': o->module = optarg; break;
+        case 'N': o->name = optarg; break;
+        case 'P': o->mb.pad_header = 1; break;
+        case 'T': case 'H': case 'S': case 'A': case 'C': case 'K':
+            if (mcuboot_option(c, o, ch, optarg) != 0)
+                return CLI_USAGE;
+            break;
         case 'F': o->force = true; break;
         case 'j': o->json = true; break;
         case 'm':
@@ -365,6 +498,68 @@ static void print_json(cli_ctx *c, const sign_opts *o,
     json_end(c);
 }
 
+/* Who signed: the device hashing the image itself, the device signing
+ * its digest, or a PKCS#11 key. */
+static const char *signed_by(const sign_opts *o, const thsm_sign_result *r)
+{
+    return o->key ? "key" : r->image_mode ? "image" : "digest";
+}
+
+static void print_mcuboot_summary(FILE *f, const sign_opts *o,
+                                  const thsm_sign_result *r)
+{
+    static const char *const by[] = {
+        "key", "a PKCS#11 key (--key)",
+        "image", "the device, in image mode (it hashed the image itself)",
+        "digest", "the device, over the digest (no image mode)"};
+    const char *mode = signed_by(o, r), *who = by[1];
+    char hex[2 * THSM_P256_PUB_LEN + 1];
+    for (size_t i = 0; i < sizeof(by) / sizeof(by[0]); i += 2)
+        if (!strcmp(by[i], mode))
+            who = by[i + 1];
+    fprintf(f, "Format:        MCUboot (ECDSA P-256, %s)\n",
+            o->mb.key_format == THSM_MCUBOOT_KEY_FULL ? "full public key"
+                                                      : "key hash");
+    fprintf(f, "Version:       %s\n", o->version);
+    fprintf(f, "Application:   %s, %zu bytes\n", o->firmware, r->fw_len);
+    fprintf(f, "Signed bytes:  %llu (header %lu, payload, protected TLVs)\n",
+            (unsigned long long)r->size, (unsigned long)o->mb.header_size);
+    fprintf(f, "Slot:          %lu bytes, image %zu + trailer %lu\n",
+            (unsigned long)o->mb.slot_size, r->image_len,
+            (unsigned long)thsm_mcuboot_trailer_size(o->mb.align ? o->mb.align
+                                                                  : 1));
+    fprintf(f, "Signed by:     %s\n", who);
+    thsm_hex(r->digest, sizeof(r->digest), hex);
+    fprintf(f, "SHA-256:       %s\n", hex);
+    fprintf(f, "Signer key id: %s\n", r->key_id);
+    fprintf(f, "Wrote %s (%zu bytes)\n", o->path[OUT_IMAGE], r->image_len);
+}
+
+static void print_mcuboot_json(cli_ctx *c, const sign_opts *o,
+                               const thsm_sign_result *r)
+{
+    char hex[2 * THSM_P256_PUB_LEN + 1];
+    json_begin(c);
+    json_bool(c, "ok", true);
+    json_str(c, "format", "mcuboot");
+    json_str(c, "image", o->path[OUT_IMAGE]);
+    json_str(c, "version", o->version);
+    json_num(c, "firmware_size", r->fw_len);
+    json_num(c, "signed_size", r->size);
+    json_num(c, "image_size", r->image_len);
+    json_num(c, "slot_size", o->mb.slot_size);
+    json_str(c, "mode", signed_by(o, r));
+    thsm_hex(r->digest, sizeof(r->digest), hex);
+    json_str(c, "sha256", hex);
+    thsm_hex(r->sig, sizeof(r->sig), hex);
+    json_str(c, "signature", hex);
+    json_str(c, "key_id", r->key_id);
+    thsm_hex(r->pub, sizeof(r->pub), hex);
+    json_str(c, "public_key", hex);
+    json_warnings(c);
+    json_end(c);
+}
+
 /* The device, when the pipeline first needs it: connected and logged in
  * (cli_connect and cli_login say what went wrong themselves). */
 static int sign_connect(void *ctx, thsm_at **at, thsm_err *err)
@@ -414,7 +609,7 @@ static int sign_run(cli_ctx *c, int argc, char **argv, sign_opts *o)
     int rc = sign_parse(c, argc, argv, o);
     if (rc >= 0)
         return rc;
-    if (o->version_file) {
+    if (!o->mcuboot && o->version_file) {
         if (thsm_version_file_read(o->version_file, o->version_buf,
                                    sizeof(o->version_buf), err.msg,
                                    sizeof(err.msg))) {
@@ -423,7 +618,7 @@ static int sign_run(cli_ctx *c, int argc, char **argv, sign_opts *o)
         }
         o->version = o->version_buf;
     }
-    if ((rc = place_outputs(c, o)) >= 0)
+    if (!o->mcuboot && (rc = place_outputs(c, o)) >= 0)
         return rc;
     const thsm_p11_cfg p11 = {.uri = o->key, .module = o->module,
                               .pin = sign_token_pin, .ctx = c};
@@ -438,16 +633,20 @@ static int sign_run(cli_ctx *c, int argc, char **argv, sign_opts *o)
         .connect = sign_connect, .note = sign_note, .ctx = c,
         .signer = key ? thsm_p11_signer_get(key) : NULL,
         .cert_optional = !o->given[OUT_CERT],
+        .mcuboot = o->mcuboot ? &o->mb : NULL, .name = o->name,
     };
     thsm_atomic_cleanup_on_signals();
     rc = thsm_sign_image(&req, &r, &err);
     thsm_p11_signer_free(key);
     if (rc != THSM_OK)
         return sign_failed(c, &err);
+    FILE *summary = r.to_stdout ? stderr : stdout; /* the image may be stdout */
     if (o->json)
-        print_json(c, o, &r);
-    else /* an output is standard output: the summary goes aside */
-        print_summary(r.to_stdout ? stderr : stdout, o, &r);
+        (o->mcuboot ? print_mcuboot_json : print_json)(c, o, &r);
+    else if (o->mcuboot)
+        print_mcuboot_summary(summary, o, &r);
+    else
+        print_summary(summary, o, &r);
     return CLI_OK;
 }
 

@@ -85,14 +85,14 @@ static int mcuboot_option(cli_ctx *c, verify_opts *o, int ch, const char *arg)
         o->mcuboot = !strcmp(arg, "mcuboot");
         return 0;
     }
-    if (ch == 'S' && thsm_parse_uint(arg, 1, UINT32_MAX, &o->slot_size) == 0)
+    if (ch == 'S' && cli_parse_number(arg, 1, UINT32_MAX, &o->slot_size) == 0)
         return 0;
     if (ch == 'A' && thsm_parse_uint(arg, 1, 32, &o->align) == 0)
         return 0;
     cli_usage_error(c, "verify", ch == 'f' ? "--format is secureboot10 or "
                     "mcuboot, not '%s'" : ch == 'S' ? "--slot-size takes a "
-                    "number of bytes, not '%s'" : "--align takes 1, 2, 4, 8, "
-                    "16 or 32, not '%s'", arg);
+                    "number of bytes (decimal or 0x hexadecimal), not '%s'"
+                    : "--align takes 1, 2, 4, 8, 16 or 32, not '%s'", arg);
     return -1;
 }
 

@@ -321,6 +321,20 @@ void cli_disconnect(cli_ctx *c)
     c->connected = false;
 }
 
+int cli_parse_number(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+    if (strncmp(s, "0x", 2) != 0 && strncmp(s, "0X", 2) != 0)
+        return thsm_parse_uint(s, min, max, out);
+    size_t n = strlen(s + 2);
+    if (n == 0 || n > 8 || strspn(s + 2, "0123456789abcdefABCDEF") != n)
+        return -1;
+    unsigned long v = strtoul(s + 2, NULL, 16);
+    if (v < min || v > max)
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
 uint8_t *cli_read_file(cli_ctx *c, const char *path, size_t max,
                        size_t *len)
 {

@@ -14,6 +14,7 @@
 
 #include "host/hsm.h"
 #include "host/image.h"
+#include "host/img_stream.h"
 #include "host/output.h"
 #include "host/readfile.h"
 #include "host/siggen.h"
@@ -51,6 +52,9 @@ typedef struct {
     thsm_x509_info ca_info;
     char siggen[THSM_SIGGEN_MAX];
     size_t siggen_len;
+    thsm_mcuboot_build mb;  /* MCUboot: the image being built */
+    thsm_stream_req stream; /* what the device hashes in image mode; its
+                               bytes NULL: the digest mode only */
 } job;
 
 static void note(job *j, thsm_note_kind kind, const char *fmt, ...)
@@ -133,7 +137,7 @@ static int resolve_outputs(job *j)
     thsm_output *out[THSM_SIGN_OUTPUTS];
     for (int i = 0; i < THSM_SIGN_OUTPUTS; i++)
         out[i] = &j->out[j->slot[i]];
-    for (int i = 0; i < THSM_SIGN_OUTPUTS; i++) {
+    for (int i = 0; i < (int)j->n_out; i++) { /* the image first */
         if (thsm_output_resolve(out[i], q->out[i], j->err->msg,
                                 sizeof(j->err->msg)) != 0) {
             abort_first(out, i);
@@ -153,7 +157,7 @@ static int resolve_outputs(job *j)
 static int prepare_outputs(job *j)
 {
     char err[4400];
-    for (int i = 0; i < THSM_SIGN_OUTPUTS; i++)
+    for (size_t i = 0; i < j->n_out; i++)
         if (thsm_output_prepare(&j->out[i], err, sizeof(err)) != 0)
             return thsm_fail(j->err, THSM_ERR_FAIL, "%s; nothing written",
                              err);
@@ -176,6 +180,9 @@ static int write_outputs(job *j)
     body[j->slot[THSM_SIGN_IMAGE]] = (thsm_output_data){
         {j->header, j->fw, j->pad, r->sig},
         {sizeof(j->header), r->fw_len, pad_len(j), sizeof(r->sig)}, 4};
+    if (j->req->mcuboot) /* no copy ran: the whole image is the last part */
+        body[j->slot[THSM_SIGN_IMAGE]] =
+            (thsm_output_data){{j->mb.data}, {j->mb.len}, 1};
     body[j->slot[THSM_SIGN_CERT]] = (thsm_output_data){{j->pem}, {strlen(j->pem)}, 1};
     body[j->slot[THSM_SIGN_SIGGEN]] =
         (thsm_output_data){{j->siggen}, {j->siggen_len}, 1};
@@ -259,7 +266,7 @@ static int load_firmware(job *j)
     else if (st.st_size == 0)
         rc = thsm_fail(j->err, THSM_ERR_FAIL, "firmware %s is empty",
                        q->firmware);
-    else if (j->res->size > q->max_size)
+    else if (!q->mcuboot && j->res->size > q->max_size)
         rc = thsm_fail(j->err, THSM_ERR_FAIL, "image would be %llu bytes, "
                        "over the maximum of %llu for board %s",
                        (unsigned long long)j->res->size,
@@ -312,8 +319,9 @@ static void shell_quote(const char *s, char *out, size_t cap)
     snprintf(out + n, cap - n, "'");
 }
 
-/* Refuses, unless forced, what the bootloader cannot boot. */
-static int preflight(job *j)
+/* Refuses, unless forced, a signed SECUREBOOT10 image and what is not a
+ * raw binary (saying how to make one). */
+static int raw_firmware_check(job *j)
 {
     static const char *const what[] = {
         [THSM_FW_ELF] = "an ELF file", [THSM_FW_IHEX] = "Intel HEX",
@@ -324,13 +332,9 @@ static int preflight(job *j)
     const thsm_sign_req *q = j->req;
     char why[1400], bin[300], qfw[600], qbin[600];
     thsm_fw_kind kind = thsm_firmware_kind(j->fw, j->res->fw_len);
-    const thsm_board_info *b = thsm_board_find(q->board);
     raw_name(q->firmware, bin, sizeof(bin));
     shell_quote(q->firmware, qfw, sizeof(qfw));
     shell_quote(bin, qbin, sizeof(qbin));
-    if (strcmp(q->version, "0.0.0") == 0 &&
-        refuse_unless_forced(j, "version 0.0.0: the bootloader refuses it"))
-        return j->err->code;
     if (kind == THSM_FW_IMAGE) {
         snprintf(why, sizeof(why), "%s is already a signed SECUREBOOT10 image; "
                  "sign the raw firmware", q->firmware);
@@ -342,7 +346,22 @@ static int preflight(job *j)
                  q->firmware, what[kind], flag[kind], qfw, qbin);
         return refuse_unless_forced(j, why);
     }
-    if (b && thsm_vector_check(j->fw, j->res->fw_len, b, why, sizeof(why)))
+    return THSM_OK;
+}
+
+/* Refuses, unless forced, what the bootloader cannot boot. */
+static int preflight(job *j)
+{
+    const thsm_sign_req *q = j->req;
+    char why[1400];
+    const thsm_board_info *b = thsm_board_find(q->board);
+    if (strcmp(q->version, "0.0.0") == 0 &&
+        refuse_unless_forced(j, "version 0.0.0: the bootloader refuses it"))
+        return j->err->code;
+    if (raw_firmware_check(j) != THSM_OK)
+        return j->err->code;
+    if (b && thsm_firmware_kind(j->fw, j->res->fw_len) == THSM_FW_RAW &&
+        thsm_vector_check(j->fw, j->res->fw_len, b, why, sizeof(why)))
         return refuse_unless_forced(j, why);
     return THSM_OK;
 }
@@ -552,10 +571,17 @@ static int device_key(void *ctx, uint8_t pub[THSM_P256_PUB_LEN], char *pem,
     return check_chain(j);
 }
 
+/* Image mode when the job has the signed bytes and the device offers it
+ * (it hashes them itself: sign_digest checks that the signature verifies
+ * over the host's digest); else the digest mode. */
 static int device_sign(void *ctx, const uint8_t digest[THSM_SHA256_LEN],
                        uint8_t sig[THSM_P256_SIG_RAW_LEN], thsm_err *err)
 {
     job *j = ctx;
+    if (j->stream.bytes && thsm_hsm_image_mode(j->at)) {
+        j->res->image_mode = true;
+        return thsm_hsm_sign_stream(j->at, &j->stream, sig, err);
+    }
     return thsm_hsm_sign_digest(j->at, digest, sig, err);
 }
 
@@ -565,6 +591,8 @@ static int device_sign(void *ctx, const uint8_t digest[THSM_SHA256_LEN],
 static int no_cert(job *j)
 {
     const char *path = j->req->out[THSM_SIGN_CERT];
+    if (j->req->mcuboot) /* the image is the only output */
+        return j->res->no_cert = true, THSM_OK;
     if (!j->req->cert_optional ||
         j->slot[THSM_SIGN_CERT] != THSM_SIGN_OUTPUTS - 1)
         return thsm_fail(j->err, THSM_ERR_FAIL, "--cert-out %s: %s has no "
@@ -712,12 +740,69 @@ static int sign_and_write(job *j)
     return THSM_OK;
 }
 
+/* ---- MCUboot -------------------------------------------------------------- */
+
+/* Refuses, unless forced, an MCUboot image given as the application, and
+ * what is not a raw binary. */
+static int mcuboot_preflight(job *j)
+{
+    static const uint8_t magic[4] = {0x3d, 0xb8, 0xf3, 0x96}; /* LE */
+    char why[1400];
+    if (j->res->fw_len >= sizeof(magic) &&
+        memcmp(j->fw, magic, sizeof(magic)) == 0) {
+        snprintf(why, sizeof(why), "%s is already an MCUboot image; sign the "
+                 "application binary", j->req->firmware);
+        return refuse_unless_forced(j, why);
+    }
+    return raw_firmware_check(j);
+}
+
+/* Header, payload and protected TLVs, checked against the slot before
+ * anything is signed; their digest, and the same bytes for image mode. */
+static int mcuboot_build(job *j)
+{
+    char err[400];
+    if (thsm_mcuboot_prepare(j->fw, j->res->fw_len, j->req->mcuboot, &j->mb,
+                             err, sizeof(err)) != 0)
+        return thsm_fail(j->err, THSM_ERR_FAIL, "%s; nothing signed", err);
+    j->res->size = j->mb.hashed_len;
+    if (thsm_mcuboot_digest(&j->mb, j->res->digest) != 0)
+        return thsm_fail(j->err, THSM_ERR_FAIL, "hashing failed");
+    j->stream = (thsm_stream_req){THSM_STREAM_MCUBOOT, j->mb.data,
+                                  j->mb.hashed_len, j->req->name};
+    return THSM_OK;
+}
+
+/* The TLV area: hash, key (hash) and the DER signature. */
+static int mcuboot_finish(job *j)
+{
+    const thsm_sign_result *r = j->res;
+    char err[400];
+    if (thsm_mcuboot_finish(&j->mb, j->req->mcuboot, r->pub, r->digest,
+                            r->sig, err, sizeof(err)) != 0)
+        return thsm_fail(j->err, THSM_ERR_FAIL, "%s; nothing written", err);
+    j->res->image_len = j->mb.len;
+    return THSM_OK;
+}
+
+/* After the outputs are resolved: the MCUboot pipeline to delivery. */
+static int mcuboot_sign_and_write(job *j)
+{
+    if (load_firmware(j) != THSM_OK || mcuboot_preflight(j) != THSM_OK ||
+        mcuboot_build(j) != THSM_OK || prepare_outputs(j) != THSM_OK ||
+        signer_prepare(j) != THSM_OK || sign_digest(j) != THSM_OK ||
+        mcuboot_finish(j) != THSM_OK || write_outputs(j) != THSM_OK)
+        return j->err->code;
+    return THSM_OK;
+}
+
 static int run(job *j)
 {
     if (resolve_outputs(j) != THSM_OK)
         return j->err->code;
-    if (sign_and_write(j) != THSM_OK) {
-        thsm_output_abort(j->out, THSM_SIGN_OUTPUTS);
+    if ((j->req->mcuboot ? mcuboot_sign_and_write(j) : sign_and_write(j)) !=
+        THSM_OK) {
+        thsm_output_abort(j->out, j->n_out);
         return j->err->code;
     }
     for (size_t i = 0; i < j->n_out; i++)
@@ -736,13 +821,14 @@ int thsm_sign_image(const thsm_sign_req *req, thsm_sign_result *res,
     j->req = req;
     j->res = res;
     j->err = err;
-    j->n_out = THSM_SIGN_OUTPUTS;
+    j->n_out = req->mcuboot ? 1 : THSM_SIGN_OUTPUTS;
     j->device = (thsm_signer){"the device's signer key", device_open,
                               device_key, device_sign, j};
     j->signer = req->signer ? req->signer : &j->device;
     j->slot = req->signer ? other_slots : device_slots;
     int rc = run(j);
     free(j->fw);
+    thsm_mcuboot_build_free(&j->mb);
     explicit_bzero(j, sizeof(*j));
     free(j);
     return err->code = rc;

@@ -5,7 +5,10 @@
  * another key), hash the image and have the signer sign the digest, check
  * the signature, then write the image, the certificate and SigGen.c, all
  * three or none (output.h). The signer is the device, or any key behind
- * a thsm_signer (a PKCS#11 key: p11_signer.h).
+ * a thsm_signer (a PKCS#11 key: p11_signer.h). With req.mcuboot, the same
+ * pipeline builds an MCUboot image instead (mcuboot_image.h) and writes it
+ * alone; the device signs it in image mode when it offers that
+ * (img_stream.h), else its digest.
  *
  * Reentrant: everything lives in the request, the result and the call's
  * own heap buffers. The process-wide part, removing temporaries on
@@ -24,6 +27,7 @@
 #include "crypto/x509_host.h"
 #include "host/at_client.h"
 #include "host/err.h"
+#include "host/mcuboot_image.h"
 #include "util/keyid.h"
 
 enum { THSM_SIGN_IMAGE, THSM_SIGN_CERT, THSM_SIGN_SIGGEN, THSM_SIGN_OUTPUTS };
@@ -77,6 +81,12 @@ typedef struct {
                             (else that is refused before signing) */
     thsm_sign_note_fn note; /* may be NULL */
     void *ctx;           /* for connect and note */
+    /* NULL: a SECUREBOOT10 image (board, version, max_size). Else an
+     * MCUboot image built with these options: out[THSM_SIGN_IMAGE] is the
+     * only output (board, version, version_file, max_size unused). */
+    const thsm_mcuboot_opts *mcuboot;
+    const char *name; /* MCUboot: the slot name the device's policy keeps
+                         rising versions under (image mode); NULL: none */
 } thsm_sign_req;
 
 typedef struct {
@@ -89,6 +99,9 @@ typedef struct {
     int64_t not_before, not_after; /* the signer certificate's validity */
     bool to_stdout; /* an output is standard output (by any name) */
     bool no_cert;   /* the signer has no certificate: none was written */
+    bool image_mode; /* the device hashed the signed bytes itself */
+    size_t image_len; /* MCUboot: the whole image written (size: the bytes
+                         hashed, header to the protected TLVs) */
     char warnings[THSM_SIGN_WARNINGS_MAX][1024];
     int n_warnings;
 } thsm_sign_result;

@@ -58,6 +58,9 @@ for h in $helpers; do
     expect $h "tinyhsm cert renew " ca signer
     expect $h "tinyhsm cert signer --format " mcuboot-c pubkey-pem
     expect $h "tinyhsm verify --format " mcuboot secureboot10
+    expect $h "tinyhsm sign --format " mcuboot secureboot10
+    expect $h "tinyhsm sign --public-key-format " full hash
+    expect $h "tinyhsm sign --pad" --pad-header
     expect $h "tinyhsm log --j" --json
     expect $h "tinyhsm cert renew signer --d" --days --der
     expect $h "tinyhsm config --new " all signer

@@ -5,6 +5,7 @@
 # in front of tinyhsmd.
 source "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../e2e/tools/firmware.sh"
+MCUBOOT_PY=$(cd "$(dirname "$0")/../e2e/tools" && pwd)/mcuboot.py
 SOFTHSM=/usr/lib/softhsm/libsofthsm2.so
 [ -r "$SOFTHSM" ] || fail "no SoftHSM2 at $SOFTHSM (apt-get install softhsm2)"
 export SOFTHSM2_CONF=$TMP/softhsm2.conf
@@ -46,6 +47,18 @@ openssl pkey -pubin -inform DER -in pub1.der -out pub1.pem
 run 0 tinyhsm verify --pubkey pub1.pem out1/signed_binary.bin
 cmp -s fw.bin <(tail -c +513 out1/signed_binary.bin | head -c 5000) || fail "firmware bytes"
 ok "a SoftHSM2 key without a certificate signs; verify passes with SigGen.c and its public key"
+
+# --format mcuboot with the same key: the image alone; tinyhsm verify and
+# the independent checker (openssl) accept it with the token's public key
+TINYHSM_PIN=$SPIN run 0 tinyhsm sign --format mcuboot --header-size 0x200 \
+    --pad-header --slot-size 0x20000 --version 1.2.3+4 --module "$SOFTHSM" \
+    --key 'pkcs11:token=release;object=fw-signer' -o mcu.bin fw.bin
+has "$TMP/out" "Signed by:     a PKCS#11 key (--key)"
+run 0 tinyhsm verify --format mcuboot --pubkey pub1.pem --slot-size 0x20000 mcu.bin
+has "$TMP/out" "PASS signature"
+run 0 python3 "$MCUBOOT_PY" verify --pubkey pub1.pem mcu.bin
+has "$TMP/out" "OK"
+ok "a SoftHSM2 key signs an MCUboot image (sign --format mcuboot --key)"
 
 # no module named: p11-kit's registered ones (Debian's softhsm2 registers
 # itself), narrowed by module-name=; --json says there is no certificate
