@@ -352,6 +352,18 @@ static void test_failed_save_keeps_old_policy(void **state)
     expect_in(f, "AT+POLICY?", "PER_DAY=7");
 }
 
+/* The slots' imported flags (set by the key import) survive a restart. */
+static void test_imported_flag_persists(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    f->dev.st.signer.imported = 1;
+    assert_int_equal(thsm_state_save(&f->dev), 0);
+    restart(f);
+    assert_int_equal(f->dev.st.signer.imported, 1);
+    assert_int_equal(f->dev.st.ca.imported, 0);
+}
+
 #ifdef THSM_FIXTURES
 static void load_fixture(fixture *f, const char *file, const char *name)
 {
@@ -418,6 +430,7 @@ int main(void)
         T(test_rate_limits),
         T(test_lock),
         T(test_failed_save_keeps_old_policy),
+        T(test_imported_flag_persists),
 #ifdef THSM_FIXTURES
         T(test_v06_migrates),
 #endif
