@@ -1,7 +1,7 @@
 /*
  * fuzz_host_answers.c - arbitrary text into every parser of device answers
- * in src/host (status, PEM and DER certificates, signatures, log pages and
- * records), the terminal escaping and the certificate value rules. The
+ * in src/host (status and policy, PEM and DER certificates, signatures,
+ * log pages and records), the terminal escaping and the certificate value rules. The
  * first byte picks the parser; the rest is the answer.
  */
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 
 #include "crypto/x509.h"
 #include "host/hsm.h"
+#include "host/policy.h"
 #include "util/certvalues.h"
 #include "util/escape.h"
 #include "util/hex.h"
@@ -64,6 +65,20 @@ static void len_hex(const char *t)
         CHECK(len > 0 && len <= THSM_P256_SIG_DER_MAX);
 }
 
+/* AT+POLICY?'s answer: a KEY=VALUE line like the status. */
+static void policy(const char *t)
+{
+    thsm_policy_info p;
+    if (thsm_parse_policy(t, &p) != 0)
+        return;
+    CHECK(p.n_boards <= THSM_HOST_POLICY_BOARDS &&
+          p.n_last <= THSM_HOST_POLICY_LAST);
+    for (unsigned i = 0; i < p.n_boards; i++)
+        CHECK(p.boards[i][0] && strlen(p.boards[i]) < THSM_HOST_POLICY_NAME);
+    for (unsigned i = 0; i < p.n_last; i++)
+        CHECK(strlen(p.last[i].version) < THSM_HOST_POLICY_VERSION);
+}
+
 static void log_parts(const char *t)
 {
     thsm_log_page p;
@@ -116,7 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(t, data + 1, size - 1);
     t[size - 1] = '\0'; /* answers are C strings: a NUL ends them */
     switch (data[0] % 7) {
-    case 0: status(t); break;
+    case 0: status(t); policy(t); break;
     case 1: pem(t); break;
     case 2: len_hex(t); break;
     case 3: log_parts(t); break;

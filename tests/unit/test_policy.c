@@ -17,6 +17,7 @@
 #include "device/device.h"
 #include "device/policy.h"
 #include "device/state.h"
+#include "host/policy.h"
 #include "port/mem/port_mem.h"
 #include "testutil.h"
 
@@ -352,6 +353,60 @@ static void test_failed_save_keeps_old_policy(void **state)
     expect_in(f, "AT+POLICY?", "PER_DAY=7");
 }
 
+/* The slots' imported flags (set by the key import) survive a restart. */
+static void test_imported_flag_persists(void **state)
+{
+    fixture *f = *state;
+    provision(f);
+    f->dev.st.signer.imported = 1;
+    assert_int_equal(thsm_state_save(&f->dev), 0);
+    restart(f);
+    assert_int_equal(f->dev.st.signer.imported, 1);
+    assert_int_equal(f->dev.st.ca.imported, 0);
+}
+
+/* The host reads what the device answers, last versions included, and
+ * refuses an answer that lacks a rule or breaks its syntax. */
+static void test_host_parses_answer(void **state)
+{
+    fixture *f = *state;
+    thsm_policy_info p;
+    provision(f);
+    expect(f, "AT+POLICY_SET BOARDS=B1,B2 FORMATS=MCUBOOT PER_DAY=9 "
+              "IMPORTS=OFF", "OK");
+    thsm_image_info img = image("B1", 5, 10);
+    signed_(f, &img);
+    const char *r = req(f, "AT+POLICY?");
+    char line[4096];
+    snprintf(line, sizeof(line), "%.*s", (int)strcspn(r + 3, "\r"), r + 3);
+    assert_int_equal(thsm_parse_policy(line, &p), 0);
+    assert_int_equal(p.n_boards, 2);
+    assert_string_equal(p.boards[1], "B2");
+    assert_true(p.mcuboot && !p.secureboot10 && !p.rising && p.digest);
+    assert_true(!p.imports && !p.locked && thsm_policy_info_any(&p));
+    assert_int_equal(p.per_day, 9);
+    assert_int_equal(p.day_count, 1);
+    assert_int_equal(p.n_last, 1);
+    assert_string_equal(p.last[0].format, "SECUREBOOT10");
+    assert_string_equal(p.last[0].name, "B1");
+    assert_string_equal(p.last[0].version, "1.0.5");
+    static const char *const bad[] = {
+        "BOARDS=ANY",
+        "BOARDS=ANY FORMATS=ELF RISING=ON MAX_SIZE=0 PER_HOUR=0 PER_DAY=0 "
+        "DIGEST=ON IMPORTS=ON LOCKED=0 HOUR_COUNT=0 DAY_COUNT=0 LAST=NONE",
+        "BOARDS=ANY FORMATS=ANY RISING=ON MAX_SIZE=x PER_HOUR=0 PER_DAY=0 "
+        "DIGEST=ON IMPORTS=ON LOCKED=0 HOUR_COUNT=0 DAY_COUNT=0 LAST=NONE",
+        "BOARDS=ANY FORMATS=ANY RISING=ON MAX_SIZE=0 PER_HOUR=0 PER_DAY=0 "
+        "DIGEST=ON IMPORTS=ON LOCKED=0 HOUR_COUNT=0 DAY_COUNT=0 LAST=B1",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(thsm_parse_policy(bad[i], &p), -1);
+    assert_int_equal(thsm_parse_policy("BOARDS=ANY FORMATS=ANY RISING=OFF "
+                     "MAX_SIZE=0 PER_HOUR=0 PER_DAY=0 DIGEST=ON IMPORTS=ON "
+                     "LOCKED=0 HOUR_COUNT=0 DAY_COUNT=0 LAST=NONE", &p), 0);
+    assert_false(thsm_policy_info_any(&p));
+}
+
 #ifdef THSM_FIXTURES
 static void load_fixture(fixture *f, const char *file, const char *name)
 {
@@ -418,6 +473,8 @@ int main(void)
         T(test_rate_limits),
         T(test_lock),
         T(test_failed_save_keeps_old_policy),
+        T(test_imported_flag_persists),
+        T(test_host_parses_answer),
 #ifdef THSM_FIXTURES
         T(test_v06_migrates),
 #endif
