@@ -5,7 +5,8 @@
 # each kind of damage is refused by both; what cannot fit the slot, a bad
 # version or a misplaced option writes nothing.
 . "$(dirname "$0")/lib.sh"
-MCUBOOT="python3 $(dirname "$0")/tools/mcuboot.py"
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+MCUBOOT="python3 $SRC/tests/e2e/tools/mcuboot.py"
 
 start_daemon
 run 0 tinyhsm config --new all
@@ -128,6 +129,14 @@ has "$TMP/out" '"ok":true'
 has "$TMP/err" "Wrote -"
 run 0 tinyhsm verify --format mcuboot --pubkey pub.pem piped.bin
 ok "--json names the format and the signing mode; -o - writes the image to a pipe"
+
+# --trust: only the trusted key signs.
+openssl pkey -in "$SRC/fuzz/boot_test_key.pem" -pubout -out other.pem
+run 1 "${SIGN[@]}" --pad-header --version 3.2.0 --trust other.pem -o t.bin app.bin
+has "$TMP/err" "is not the trusted key"
+[ ! -e t.bin ] || fail "an untrusted key's image was written"
+run 0 "${SIGN[@]}" --pad-header --version 3.2.0 --trust pub.pem -o t.bin app.bin
+ok "--trust: another key is refused, nothing written; the trusted one signs"
 
 # The device's PIN applies as to any signature.
 echo 4242-pin-ok >pin.txt
