@@ -85,10 +85,14 @@ run 1 tinyhsm import signer key.pem --cert missing.crt --yes
 openssl req -new -x509 -key sec1.pem -subj /CN=other -days 10 -out other.crt 2>/dev/null
 run 1 tinyhsm import signer key.pem --cert other.crt --yes
 has "$TMP/err" "not the certificate of this key"
+openssl req -new -x509 -key key.pem -subj /CN=big -days 10 -out big.crt \
+    -addext "nsComment=$(head -c 500 /dev/zero | tr '\0' x)" 2>/dev/null
+run 1 tinyhsm import signer key.pem --cert big.crt --yes
+has "$TMP/err" "takes certificates of at most 750"
 [ "$(key_id)" = "$before" ] || fail "a refused import changed the key"
 run 0 tinyhsm info --json
 has "$TMP/out" '"signer_key_origin":"generated"'
-ok "missing, garbage, RSA, P-384, encrypted without or with a wrong passphrase, a foreign certificate: refused, nothing changed"
+ok "missing, garbage, RSA, P-384, encrypted without or with a wrong passphrase, a foreign or oversize certificate: refused, nothing changed"
 
 tinyhsm -d import signer key.pem --yes >"$TMP/out" 2>trace.txt ||
     { cat trace.txt; fail "import failed"; }
