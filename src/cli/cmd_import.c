@@ -90,7 +90,8 @@ static int read_key(cli_ctx *c, const import_args *a, uint8_t *priv,
                                sizeof(pass)) == 0)
                 rc = thsm_key_file_read(a->key, pass, priv, pub, &err);
             else
-                snprintf(err.msg + strlen(err.msg), 200, "; give it with "
+                snprintf(err.msg + strlen(err.msg),
+                         sizeof(err.msg) - strlen(err.msg), "; give it with "
                          "--passphrase-file F (no terminal to ask)");
         }
     }

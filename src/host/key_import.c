@@ -79,6 +79,10 @@ int thsm_import_cert_read(const char *path, const uint8_t pub[THSM_P256_PUB_LEN]
     if (!ok)
         return thsm_fail(err, THSM_ERR_FAIL, "%s is not a certificate (PEM or "
                          "DER) of at most %zu bytes", shown, cap);
+    if (*len > THSM_PROTO_CERT_SET_MAX)
+        return thsm_fail(err, THSM_ERR_FAIL, "%s has %zu bytes of DER; the "
+                         "device takes certificates of at most %d", shown,
+                         *len, THSM_PROTO_CERT_SET_MAX);
     if (thsm_x509_parse(der, *len, &info) != 0 ||
         memcmp(info.pub, pub, THSM_P256_PUB_LEN) != 0)
         return thsm_fail(err, THSM_ERR_FAIL, "%s is not the certificate of "

@@ -27,7 +27,8 @@ int thsm_key_file_read(const char *path, const char *pass,
                        uint8_t pub[THSM_P256_PUB_LEN], thsm_err *err);
 
 /* Reads the certificate file path (PEM or DER) into der (cap bytes) and
- * checks that it is for pub; nothing is sent. */
+ * checks that it is for pub and that the device takes its size
+ * (THSM_PROTO_CERT_SET_MAX); nothing is sent. */
 int thsm_import_cert_read(const char *path, const uint8_t pub[THSM_P256_PUB_LEN],
                           uint8_t *der, size_t cap, size_t *len, thsm_err *err);
 

@@ -85,10 +85,14 @@ run 1 tinyhsm import signer key.pem --cert missing.crt --yes
 openssl req -new -x509 -key sec1.pem -subj /CN=other -days 10 -out other.crt 2>/dev/null
 run 1 tinyhsm import signer key.pem --cert other.crt --yes
 has "$TMP/err" "not the certificate of this key"
+openssl req -new -x509 -key key.pem -subj /CN=big -days 10 -out big.crt \
+    -addext "nsComment=$(head -c 500 /dev/zero | tr '\0' x)" 2>/dev/null
+run 1 tinyhsm import signer key.pem --cert big.crt --yes
+has "$TMP/err" "takes certificates of at most 750"
 [ "$(key_id)" = "$before" ] || fail "a refused import changed the key"
 run 0 tinyhsm info --json
 has "$TMP/out" '"signer_key_origin":"generated"'
-ok "missing, garbage, RSA, P-384, encrypted without or with a wrong passphrase, a foreign certificate: refused, nothing changed"
+ok "missing, garbage, RSA, P-384, encrypted without or with a wrong passphrase, a foreign or oversize certificate: refused, nothing changed"
 
 tinyhsm -d import signer key.pem --yes >"$TMP/out" 2>trace.txt ||
     { cat trace.txt; fail "import failed"; }
@@ -148,6 +152,51 @@ rm -f stsafe_signer_cert.pem SigGen.c
 run 0 tinyhsm sign --board B-U585I-IOT02A --version 1.0.2 -o img3.bin fw.bin
 openssl_ok img3.bin enc.pub.pem || fail "the encrypted PEM's key does not verify"
 ok "encrypted PEM with --passphrase-file"
+
+# on a terminal: the passphrase is asked without echo, then the
+# confirmation; anything but "yes" changes nothing
+cat >"$TMP/term.py" <<'PY'
+import os, pty, sys, time
+# term.py ARGV... -- WAIT SEND [WAIT SEND...]: runs ARGV on a new pty,
+# answers each WAIT text with SEND; prints the exit status and the output
+i = sys.argv.index('--')
+argv, talk = sys.argv[1:i], sys.argv[i + 1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+out, end = b'', time.time() + 30
+for wait, send in zip(talk[0::2], talk[1::2]):
+    while wait.encode() not in out and time.time() < end:
+        try:
+            out += os.read(fd, 1024)
+        except OSError:
+            break
+    os.write(fd, send.encode().decode('unicode_escape').encode())
+while time.time() < end:
+    try:
+        chunk = os.read(fd, 1024)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+_, status = os.waitpid(pid, 0)
+print(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128)
+sys.stdout.write(out.decode('latin-1'))
+PY
+run 0 tinyhsm import signer key.pem --yes # not enc.pem's key
+before=$(key_id)
+python3 "$TMP/term.py" "$BIN/tinyhsm" import signer key.pem -- "Type yes" 'no\n' >term.out
+[ "$(head -1 term.out)" = 1 ] || { cat term.out; fail "'no' did not refuse"; }
+has term.out "replaces the signer key"
+has term.out "not confirmed: nothing was changed"
+[ "$(key_id)" = "$before" ] || fail "imported without a yes"
+python3 "$TMP/term.py" "$BIN/tinyhsm" import signer enc.pem -- \
+    "Passphrase" 'old laptop passphrase\n' "Type yes" 'yes\n' >term.out
+[ "$(head -1 term.out)" = 0 ] || { cat term.out; fail "typed passphrase and yes: no import"; }
+grep -qF "old laptop" term.out && fail "the passphrase was echoed"
+[ "$(key_id)" != "$before" ] || fail "typed yes: the key did not change"
+ok "on a terminal: the passphrase asked without echo; only 'yes' imports"
 
 run 0 tinyhsm config --new signer --yes
 run 0 tinyhsm info --json

@@ -151,6 +151,21 @@ static void test_trace_masks_pins(void **state)
     fake_stop(&f);
 }
 
+/* An imported key's scalar (KEY=) is masked like a PIN; the status words
+ * CA_KEY= and SIGNER_KEY= are not. */
+static void test_mask_hides_keys(void **state)
+{
+    (void)state;
+    char out[300];
+    thsm_at_mask("AT+SIGNER_IMPORT KEY=32f86bb36391c937266bedef510eaa9e", out,
+                 sizeof(out));
+    assert_string_equal(out, "AT+SIGNER_IMPORT KEY=****");
+    thsm_at_mask("OK CA=1 CA_KEY=0123456789ABCDEF SIGNER_KEY=FEDCBA9876543210 "
+                 "SIGNER_ORIGIN=imported", out, sizeof(out));
+    assert_string_equal(out, "OK CA=1 CA_KEY=0123456789ABCDEF "
+                        "SIGNER_KEY=FEDCBA9876543210 SIGNER_ORIGIN=imported");
+}
+
 static void test_busy_and_not_a_tty(void **state)
 {
     (void)state;
@@ -179,6 +194,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_completion_rules),
         cmocka_unit_test(test_trace_masks_pins),
+        cmocka_unit_test(test_mask_hides_keys),
         cmocka_unit_test(test_busy_and_not_a_tty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
