@@ -595,7 +595,8 @@ static void cert_set_line(const char *priv_hex, char *line, size_t cap)
     thsm_p256_key_clear(&k);
     char b64[1400];
     thsm_base64(der, len, b64);
-    snprintf(line, cap, "AT+SIGNER_CERT_SET CERT=%s", b64);
+    int n = snprintf(line, cap, "AT+SIGNER_CERT_SET CERT=%s", b64);
+    assert_true(n > 0 && (size_t)n < cap);
 }
 
 /* base64 decoding (AT+SIGNER_CERT_SET): round trips, strict padding. */
