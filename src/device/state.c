@@ -151,12 +151,6 @@ int thsm_state_open(thsm_device *dev)
  * the logins allow. */
 static int take_state(thsm_device *dev, thsm_state *fresh)
 {
-    /* state.bin format 06 has no room for the imported mark: it is kept
-     * in memory while the signer key stays the same */
-    const thsm_slot *was = &dev->st.signer;
-    if (was->imported && fresh->signer.has_key &&
-        memcmp(was->key.pub, fresh->signer.key.pub, THSM_P256_PUB_LEN) == 0)
-        fresh->signer.imported = 1;
     thsm_state_clear(&dev->st);
     dev->st = *fresh;
     thsm_wipe(fresh, sizeof(*fresh));
