@@ -70,35 +70,50 @@ static int parse(cli_ctx *c, int argc, char **argv, import_args *a)
     return 0;
 }
 
-/* The key of a->key, asking for its passphrase when it is encrypted. */
+typedef struct {
+    cli_ctx *c;
+    const char *file; /* --passphrase-file */
+    int said;         /* the reason there is none was said */
+    int no_terminal;  /* none: no file and no terminal to ask */
+} pass_src;
+
+/* The passphrase of an encrypted key file: --passphrase-file, else asked
+ * without echo (thsm_pass_fn). */
+static int get_pass(void *ctx, char *buf, size_t cap)
+{
+    pass_src *p = ctx;
+    char pass[1024];
+    int rc = -1;
+    if (p->file)
+        rc = cli_read_secret_file(p->c, p->file, "passphrase", pass,
+                                  sizeof(pass));
+    else if ((rc = cli_prompt_pin("Passphrase of the key file: ", pass,
+                                  sizeof(pass))) != 0)
+        p->no_terminal = 1;
+    p->said = rc != 0 && p->file;
+    size_t n = rc == 0 ? strlen(pass) : 0;
+    if (rc == 0 && n > cap)
+        rc = -1;
+    if (rc == 0)
+        memcpy(buf, pass, n);
+    thsm_wipe(pass, sizeof(pass));
+    return rc == 0 ? (int)n : -1;
+}
+
+/* The key of a->key, read once; its passphrase asked when it is
+ * encrypted. */
 static int read_key(cli_ctx *c, const import_args *a, uint8_t *priv,
                     uint8_t *pub)
 {
-    char pass[1024];
+    pass_src ps = {c, a->pass_file, 0, 0};
     thsm_err err;
-    int rc = THSM_ERR_FAIL;
-    if (a->pass_file) {
-        if (cli_read_secret_file(c, a->pass_file, "passphrase", pass,
-                                 sizeof(pass)) == 0)
-            rc = thsm_key_file_read(a->key, pass, priv, pub, &err);
-        else
-            err.msg[0] = '\0';
-    } else {
-        rc = thsm_key_file_read(a->key, NULL, priv, pub, &err);
-        if (rc == THSM_ERR_REFUSED) {
-            if (cli_prompt_pin("Passphrase of the key file: ", pass,
-                               sizeof(pass)) == 0)
-                rc = thsm_key_file_read(a->key, pass, priv, pub, &err);
-            else
-                snprintf(err.msg + strlen(err.msg),
-                         sizeof(err.msg) - strlen(err.msg), "; give it with "
-                         "--passphrase-file F (no terminal to ask)");
-        }
-    }
-    thsm_wipe(pass, sizeof(pass));
-    if (rc != THSM_OK && err.msg[0])
-        cli_error(c, "%s (nothing was changed)", err.msg);
-    return rc == THSM_OK ? 0 : -1;
+    int rc = thsm_key_file_read(a->key, get_pass, &ps, priv, pub, &err);
+    if (rc == THSM_OK || ps.said)
+        return rc == THSM_OK ? 0 : -1;
+    cli_error(c, "%s%s (nothing was changed)", err.msg,
+              ps.no_terminal ? "; give it with --passphrase-file F (no "
+                               "terminal to ask)" : "");
+    return -1;
 }
 
 /* Asks on the terminal; true on "yes". */

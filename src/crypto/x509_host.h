@@ -34,17 +34,21 @@ int thsm_pubkey_from_pem(const uint8_t *data, size_t len,
 enum {
     THSM_KEYFILE_OK = 0,
     THSM_KEYFILE_UNREADABLE = -1, /* no private key PEM in the text */
-    THSM_KEYFILE_NEEDS_PASS = -2, /* encrypted, and no passphrase given */
+    THSM_KEYFILE_NEEDS_PASS = -2, /* encrypted, and pass gave none */
     THSM_KEYFILE_WRONG_PASS = -3, /* encrypted, and the passphrase fails */
     THSM_KEYFILE_NOT_P256 = -4,   /* a key of another kind: why names it */
 };
 
+/* Writes the passphrase of an encrypted key into buf (cap bytes, no NUL
+ * needed); returns its length, or -1 when there is none. */
+typedef int (*thsm_pass_fn)(void *ctx, char *buf, size_t cap);
+
 /* The private scalar and public key of a PEM private key: PKCS#8 (also
- * encrypted, with pass) or SEC1 "EC PRIVATE KEY". pass NULL: none known.
- * why (at least 48 bytes) names a key of another kind. priv is wiped on
- * failure; the caller wipes it after use. */
-int thsm_p256_priv_from_pem(const uint8_t *data, size_t len, const char *pass,
-                            uint8_t priv[THSM_P256_PRIV_LEN],
+ * encrypted: pass is called then, once) or SEC1 "EC PRIVATE KEY". why (at
+ * least 48 bytes) names a key of another kind. priv is wiped on failure;
+ * the caller wipes it after use. */
+int thsm_p256_priv_from_pem(const uint8_t *data, size_t len, thsm_pass_fn pass,
+                            void *pass_ctx, uint8_t priv[THSM_P256_PRIV_LEN],
                             uint8_t pub[THSM_P256_PUB_LEN], char *why,
                             size_t why_cap);
 

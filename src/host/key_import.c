@@ -31,7 +31,7 @@ static uint8_t *read_small(const char *path, size_t max, size_t *len,
     return data;
 }
 
-int thsm_key_file_read(const char *path, const char *pass,
+int thsm_key_file_read(const char *path, thsm_pass_fn pass, void *pass_ctx,
                        uint8_t priv[THSM_P256_PRIV_LEN],
                        uint8_t pub[THSM_P256_PUB_LEN], thsm_err *err)
 {
@@ -40,8 +40,8 @@ int thsm_key_file_read(const char *path, const char *pass,
     uint8_t *data = read_small(path, THSM_KEY_FILE_MAX, &len, err);
     if (!data)
         return THSM_ERR_FAIL;
-    int rc = thsm_p256_priv_from_pem(data, len, pass, priv, pub, kind,
-                                     sizeof(kind));
+    int rc = thsm_p256_priv_from_pem(data, len, pass, pass_ctx, priv, pub,
+                                     kind, sizeof(kind));
     thsm_wipe(data, len);
     free(data);
     thsm_escape(path, shown, sizeof(shown));

@@ -11,18 +11,20 @@
 #include <stdint.h>
 
 #include "crypto/p256.h"
+#include "crypto/x509_host.h"
 #include "host/at_client.h"
 #include "host/err.h"
 #include "host/hsm.h"
 
 #define THSM_KEY_FILE_MAX 65536
 
-/* Reads the private key of the PEM file path (PKCS#8, encrypted PKCS#8 or
- * SEC1 "EC PRIVATE KEY"): THSM_OK with priv and pub; THSM_ERR_REFUSED when
- * the file is encrypted and pass is NULL (ask for it, call again); else
+/* Reads the private key of the PEM file path once (PKCS#8, encrypted
+ * PKCS#8 or SEC1 "EC PRIVATE KEY"), calling pass(pass_ctx, ...) for the
+ * passphrase of an encrypted one: THSM_OK with priv and pub;
+ * THSM_ERR_REFUSED when it is encrypted and pass gave none; else
  * THSM_ERR_FAIL saying why (missing file, wrong passphrase, not P-256).
  * The file's bytes are wiped; priv too on failure. */
-int thsm_key_file_read(const char *path, const char *pass,
+int thsm_key_file_read(const char *path, thsm_pass_fn pass, void *pass_ctx,
                        uint8_t priv[THSM_P256_PRIV_LEN],
                        uint8_t pub[THSM_P256_PUB_LEN], thsm_err *err);
 

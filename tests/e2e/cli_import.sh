@@ -156,30 +156,33 @@ ok "encrypted PEM with --passphrase-file"
 # on a terminal: the passphrase is asked without echo, then the
 # confirmation; anything but "yes" changes nothing
 cat >"$TMP/term.py" <<'PY'
-import os, pty, sys, time
+import os, pty, select, signal, sys
 # term.py ARGV... -- WAIT SEND [WAIT SEND...]: runs ARGV on a new pty,
-# answers each WAIT text with SEND; prints the exit status and the output
+# answers each WAIT text with SEND; prints the exit status and the output.
+# A child silent for 60 s is killed: a failure, never a hang.
 i = sys.argv.index('--')
 argv, talk = sys.argv[1:i], sys.argv[i + 1:]
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(argv[0], argv)
-out, end = b'', time.time() + 30
-for wait, send in zip(talk[0::2], talk[1::2]):
-    while wait.encode() not in out and time.time() < end:
-        try:
-            out += os.read(fd, 1024)
-        except OSError:
-            break
-    os.write(fd, send.encode().decode('unicode_escape').encode())
-while time.time() < end:
+out = b''
+def more():
+    global out
+    if not select.select([fd], [], [], 60)[0]:
+        os.kill(pid, signal.SIGKILL)
+        return False
     try:
         chunk = os.read(fd, 1024)
     except OSError:
-        break
-    if not chunk:
-        break
+        return False
     out += chunk
+    return bool(chunk)
+for wait, send in zip(talk[0::2], talk[1::2]):
+    while wait.encode() not in out and more():
+        pass
+    os.write(fd, send.encode().decode('unicode_escape').encode())
+while more():
+    pass
 _, status = os.waitpid(pid, 0)
 print(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128)
 sys.stdout.write(out.decode('latin-1'))

@@ -128,20 +128,21 @@ int thsm_pubkey_from_pem(const uint8_t *data, size_t len,
 }
 
 typedef struct {
-    const char *pass;
+    thsm_pass_fn fn;
+    void *ctx;
     int asked; /* the PEM is encrypted: OpenSSL asked for its passphrase */
-} pass_ctx;
+    int given; /* ... and fn gave one */
+} pass_req;
 
 static int give_pass(char *buf, int size, int rwflag, void *u)
 {
-    pass_ctx *p = u;
+    pass_req *p = u;
     (void)rwflag;
-    p->asked = 1;
-    size_t n = p->pass ? strlen(p->pass) : 0;
-    if (!p->pass || n > (size_t)size)
+    if (p->asked++) /* one passphrase: never ask the user twice */
         return -1;
-    memcpy(buf, p->pass, n);
-    return (int)n;
+    int n = size > 0 ? p->fn(p->ctx, buf, (size_t)size) : -1;
+    p->given = n >= 0;
+    return n;
 }
 
 /* "RSA", "EC secp384r1", ... of a key that is not P-256. */
@@ -156,12 +157,12 @@ static void kind_of(EVP_PKEY *pkey, char *why, size_t cap)
              group);
 }
 
-int thsm_p256_priv_from_pem(const uint8_t *data, size_t len, const char *pass,
-                            uint8_t priv[THSM_P256_PRIV_LEN],
+int thsm_p256_priv_from_pem(const uint8_t *data, size_t len, thsm_pass_fn pass,
+                            void *pass_ctx, uint8_t priv[THSM_P256_PRIV_LEN],
                             uint8_t pub[THSM_P256_PUB_LEN], char *why,
                             size_t why_cap)
 {
-    pass_ctx pc = {pass, 0};
+    pass_req pc = {pass, pass_ctx, 0, 0};
     BIGNUM *d = NULL;
     if (len > INT32_MAX)
         return THSM_KEYFILE_UNREADABLE;
@@ -171,9 +172,9 @@ int thsm_p256_priv_from_pem(const uint8_t *data, size_t len, const char *pass,
     BIO_free(bio);
     int rc = THSM_KEYFILE_OK;
     if (!pkey)
-        rc = !pc.asked ? THSM_KEYFILE_UNREADABLE
-             : pass    ? THSM_KEYFILE_WRONG_PASS
-                       : THSM_KEYFILE_NEEDS_PASS;
+        rc = !pc.asked  ? THSM_KEYFILE_UNREADABLE
+             : pc.given ? THSM_KEYFILE_WRONG_PASS
+                        : THSM_KEYFILE_NEEDS_PASS;
     else if (!p256_point(pkey, pub)) {
         kind_of(pkey, why, why_cap);
         rc = THSM_KEYFILE_NOT_P256;
