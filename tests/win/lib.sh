@@ -47,12 +47,13 @@ trap win_cleanup EXIT
 # win_path FILE: the Windows name of a Linux path (drive Z: is /).
 win_path() { local p=$1; echo "Z:${p//\//\\}"; }
 
-# win_boot: a fresh prefix; prints how long wineboot took.
+# win_boot: a fresh prefix; prints how long wineboot took. A Wine that
+# cannot boot here (a CI without what it needs) skips, saying why.
 win_boot() {
     local t0
     t0=$(date +%s%N)
     "$WINE" wineboot -i >"$TMP/wineboot.log" 2>&1 ||
-        fail "wineboot failed: $(tail -5 "$TMP/wineboot.log")"
+        skip "Wine cannot boot a prefix here: $(tail -3 "$TMP/wineboot.log" | tr '\n' ' ')"
     echo "# wine prefix booted in $((($(date +%s%N) - t0) / 1000000)) ms"
 }
 
