@@ -9,7 +9,8 @@ a stub that prints its arguments. The two command lines must be equal. It
 also checks that each .ps1 reads every variable its twin reads, documents
 it, and refuses a bad FORCE/YES value with the same message.
 
-Usage: check_ps1.py SCRIPTS_DIR
+Usage: check_ps1.py [selftest] SCRIPTS_DIR (selftest: each of a list of
+broken copies must be caught).
 """
 import os
 import re
@@ -21,14 +22,6 @@ PAIRS = {  # .sh twin -> (.ps1, name in messages)
     "sign.sh": ("tinyhsm-sign.ps1", "tinyhsm-sign"),
     "config_TinyHSM.sh": ("tinyhsm-config.ps1", "tinyhsm-config"),
 }
-FAILED = []
-
-
-def fail(msg):
-    FAILED.append(msg)
-    print("FAIL: " + msg)
-
-
 def yes_no(text, value):
     """The .ps1's YesNo: its switch's lists of values for 1 and 0."""
     v = (value or "").lower()
@@ -120,13 +113,21 @@ def ps_argv(text, env, args):
     raise ValueError("no '& $tinyhsm' call")
 
 
-def sh_argv(script, env, args, stub):
-    full = {"PATH": os.environ["PATH"], "TINYHSM": stub, **env}
-    r = subprocess.run(["bash", script, *args], env=full, stdin=subprocess.DEVNULL,
-                       capture_output=True)
-    if r.returncode != 0:
-        return r.returncode
-    return r.stdout.decode().split("\0")[:-1]
+SH_CACHE = {}
+
+
+def sh_argv(name, sh_text, env, args, tmp):
+    """What the .sh runs (a stub tinyhsm prints it), or its exit status."""
+    key = (name, sh_text, tuple(sorted(env.items())), tuple(args))
+    if key not in SH_CACHE:
+        script = os.path.join(tmp, name)
+        with open(script, "w") as f:
+            f.write(sh_text)
+        full = {"PATH": os.environ["PATH"], "TINYHSM": os.path.join(tmp, "tinyhsm"), **env}
+        r = subprocess.run(["bash", script, *args], env=full, stdin=subprocess.DEVNULL,
+                           capture_output=True)
+        SH_CACHE[key] = r.returncode if r.returncode else r.stdout.decode().split("\0")[:-1]
+    return SH_CACHE[key]
 
 
 def cases(sh_text):
@@ -144,51 +145,93 @@ def cases(sh_text):
     return names, out
 
 
-def check_pair(d, sh, ps1, me, stub):
-    sh_text = open(os.path.join(d, sh)).read()
-    ps_text = open(os.path.join(d, ps1)).read()
+def check_pair(texts, sh, ps1, me, tmp, quiet=False):
+    """Problems of the pair sh/ps1 (texts: file name -> text)."""
+    sh_text, ps_text = texts[sh], texts[ps1]
+    problems = []
     names, todo = cases(sh_text)
     head = "".join(l for l in ps_text.splitlines(True) if l.startswith("#"))
     for n in names:
         if "$env:" + n not in ps_text:
-            fail(f"{ps1} does not read {n}")
+            problems.append(f"{ps1} does not read {n}")
         if n not in head:
-            fail(f"{ps1}'s help does not name {n}")
+            problems.append(f"{ps1}'s help does not name {n}")
     for n in ("TINYHSM_PIN", "TINYHSM"):
         if n not in head:
-            fail(f"{ps1}'s help does not name {n}")
+            problems.append(f"{ps1}'s help does not name {n}")
     if "$tinyhsm = $env:TINYHSM" not in ps_text or "'tinyhsm.exe'" not in ps_text:
-        fail(f"{ps1} does not run $env:TINYHSM, else the tinyhsm.exe beside it")
-    before = len(FAILED)
+        problems.append(f"{ps1} does not run $env:TINYHSM, else the tinyhsm.exe beside it")
     if "must be 1, yes or true (or 0, no, false), not '$value'" not in ps_text:
-        fail(f"{ps1} lacks the FORCE/YES refusal of its twin")
+        problems.append(f"{ps1} lacks the FORCE/YES refusal of its twin")
     if f"$me = '{me}'" not in ps_text:
-        fail(f"{ps1} does not call itself {me}")
+        problems.append(f"{ps1} does not call itself {me}")
     for env, args in todo:
-        want = sh_argv(os.path.join(d, sh), env, args, stub)
+        want = sh_argv(sh, sh_text, env, args, tmp)
         try:
             got = ps_argv(ps_text, env, args)
         except ValueError as e:
-            fail(f"{ps1}: {e}")
-            return
+            problems.append(f"{ps1}: {e}")
+            break
         if got != want:
-            fail(f"{ps1} with {env} {args}: {got}, {sh} runs {want}")
-    if len(FAILED) == before:
+            problems.append(f"{ps1} with {env} {args}: {got}, {sh} runs {want}")
+    if not problems and not quiet:
         print(f"ok - {ps1}: {len(todo)} sets of variables build {sh}'s command line "
               f"({len(names)} variables)")
+    return problems
+
+
+# selftest: broken copies (file, text, replacement, problem expected)
+MUTANTS = [
+    ("tinyhsm-sign.ps1", "'--cert-out'", "'--cert'", "tinyhsm-sign.ps1 with"),
+    ("tinyhsm-sign.ps1", "Option '--trust' $env:TRUST\n", "", "does not read TRUST"),
+    ("tinyhsm-sign.ps1", "@args @fw", "@fw @args", "tinyhsm-sign.ps1 with"),
+    ("tinyhsm-sign.ps1", "{ 'application_version.h' }", "{ 'version.h' }",
+     "tinyhsm-sign.ps1 with"),
+    ("tinyhsm-config.ps1", "{ 'all' }", "{ 'signer' }", "tinyhsm-config.ps1 with"),
+    ("tinyhsm-config.ps1", "'1', 'yes', 'true'", "'1', 'yes'", "tinyhsm-config.ps1 with"),
+    ("tinyhsm-config.ps1", "CA_START CA_DURATION", "CA_DURATION",
+     "help does not name CA_START"),
+    ("tinyhsm-config.ps1", "$me = 'tinyhsm-config'", "$me = 'config'", "call itself"),
+    ("config_TinyHSM.sh", "add --ca-org", "add --ca-organization", "tinyhsm-config.ps1 with"),
+    ("sign.sh", "args+=(--force)", "args+=(--force --json)", "tinyhsm-sign.ps1 with"),
+]
 
 
 def main():
-    d = sys.argv[1]
+    selftest = sys.argv[1:2] == ["selftest"]
+    d = sys.argv[-1]
+    texts = {}
+    for sh, (ps1, _) in PAIRS.items():
+        for name in (sh, ps1):
+            with open(os.path.join(d, name)) as f:
+                texts[name] = f.read()
+    bad = 0
     with tempfile.TemporaryDirectory() as tmp:
         stub = os.path.join(tmp, "tinyhsm")
         with open(stub, "w") as f:
             f.write('#!/bin/sh\nprintf "%s\\0" "$@"\n')
         os.chmod(stub, 0o755)
         for sh, (ps1, me) in PAIRS.items():
-            check_pair(d, sh, ps1, me, stub)
-    print(f"{'FAILED' if FAILED else 'passed'}: {len(FAILED)} problems")
-    return 1 if FAILED else 0
+            for p in check_pair(texts, sh, ps1, me, tmp):
+                bad += 1
+                print("FAIL: " + p)
+        if selftest and not bad:
+            for name, old, new, want in MUTANTS:
+                if old not in texts[name]:
+                    print(f"FAIL: {name} has no '{old}' to break")
+                    bad += 1
+                    continue
+                broken = {**texts, name: texts[name].replace(old, new, 1)}
+                sh = next(s for s, (p, _) in PAIRS.items() if name in (s, p))
+                ps1, me = PAIRS[sh]
+                found = check_pair(broken, sh, ps1, me, tmp, quiet=True)
+                if any(want in p for p in found):
+                    print(f"ok - caught: {name}: '{old}' -> '{new}'")
+                else:
+                    print(f"FAIL: not caught: {name}: '{old}' -> '{new}' ({found})")
+                    bad += 1
+    print(f"{'FAILED' if bad else 'passed'}: {bad} problems")
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":
