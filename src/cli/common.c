@@ -256,10 +256,12 @@ static int try_other(cli_ctx *c, char *port, size_t cap, char *tried,
  * every place tried is named. */
 static int find_device(cli_ctx *c, char *port, size_t cap)
 {
-    char sys_port[4096], tried[4096] = "", err[512];
-    int rc = default_port(c, port, cap) != 0
+    char sys_port[4096], tried[4096] = "", err[512], dir[4096] = "";
+    /* no run directory (Windows): no daemon places, only boards */
+    int rc = thsm_default_run_dir(dir, sizeof(dir)) != 0 ? 0
+             : default_port(c, port, cap) != 0
                  ? -1 : try_place(c, port, tried, sizeof(tried));
-    if (rc == 0)
+    if (rc == 0 && dir[0])
         rc = try_other(c, port, cap, tried, sizeof(tried));
     if (rc == 0 && thsm_system_port(sys_port, sizeof(sys_port)) == 0 &&
         (rc = try_place(c, sys_port, tried, sizeof(tried))) == 1)
