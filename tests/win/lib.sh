@@ -4,8 +4,9 @@
 # One fresh Wine prefix per suite, in the suite's temp dir, headless (no
 # DISPLAY, no Mono or Gecko), with its own wineserver, killed at the end.
 # COM1 is the pty of a pty_relay (tests/win/pty_relay.c) that forwards to
-# tinyhsmd's socket: Wine's wineserver holds the pty of a program's COM1
-# too, and tinyhsmd refuses a login on a pty with two openers.
+# tinyhsmd's socket: a Wine whose wineserver holds the pty of a program's
+# COM1 too would make tinyhsmd refuse a login on its own pty (two openers;
+# see docs/DECISIONS.md).
 #   THSM_WIN_EXE: tinyhsm.exe (make windows: build/win/tinyhsm.exe)
 #   THSM_WINE:    the wine program (default wine64, else wine)
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"

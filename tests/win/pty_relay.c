@@ -2,9 +2,10 @@
  * pty_relay.c - a pty for Wine's COM1 that forwards to tinyhsmd's socket
  * (test only; tests/win/lib.sh runs it).
  *
- * While a Wine program has COM1 open, wineserver holds the pty as well, so
- * tinyhsmd would count two openers of its own pty and refuse a login there
- * (its rule against an idle second opener riding a login). This relay owns
+ * If wineserver holds the pty as well while a Wine program has COM1 open
+ * (as the issue saw), tinyhsmd counts two openers of its own pty and refuses
+ * a login there (its rule against an idle second opener riding a login),
+ * which stays as it is for real users. This relay owns
  * the pty Wine opens and speaks to tinyhsmd over one socket connection, whose
  * session is its own. The connection is made on the first byte after the
  * pty was free and dropped when the last opener closes it (counted as
