@@ -20,7 +20,7 @@ FWDEBS    = gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm
 FIRMWARE  = $(abspath $(FWDIR))/tinyhsm-fw.elf
 
 .PHONY: all deps debdeps mbedtls build firmware check demo install uninstall deb bench bench-fw clean
-.PHONY: test tsan
+.PHONY: test tsan windows
 
 all: build
 
@@ -44,13 +44,24 @@ firmware: mbedtls
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(BUILD) -j$(JOBS) --target tinyhsmd-qemu
 
+# tinyhsm.exe for Windows in $(WINDIR) (win/, cross-compiled with mingw-w64,
+# static: one file; mbedTLS from the same source as the firmware).
+WINDIR   ?= $(BUILD)/win
+WINDEBS   = gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64
+windows: mbedtls
+	@bash scripts/deps.sh $(WINDEBS)
+	cmake -S win -B $(WINDIR) -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/win/toolchain-mingw64.cmake \
+	      -DCMAKE_BUILD_TYPE=Release -DTHSM_MBEDTLS_CACHE=$(abspath $(MBEDTLS_CACHE))
+	cmake --build $(WINDIR) -j$(JOBS)
+	@echo "$(WINDIR)/tinyhsm.exe"
+
 # Tests run under ASan+UBSan with clang, which also builds the fuzzers; the
 # qemu.* tests run the firmware. The unit tests run a second time with the
 # device core on mbedTLS. Then the end-to-end suites run again as a normal
 # user (nobody, when run as root) with an 8 MiB memory-lock limit, on that
 # build and on a non-sanitized one (ASan hides bugs such as a failing mlock).
 MBED_UNITS = test_device test_boot test_crypto
-check: deps debdeps mbedtls firmware
+check: deps debdeps mbedtls firmware windows
 	cmake -S . -B $(CHECKDIR) -DCMAKE_C_COMPILER=clang \
 	      -DCMAKE_BUILD_TYPE=Debug -DTHSM_SANITIZE=ON -DTHSM_FUZZ=ON \
 	      -DTHSM_FIRMWARE=$(FIRMWARE)
