@@ -20,11 +20,11 @@ FWDEBS    = gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm
 FIRMWARE  = $(abspath $(FWDIR))/tinyhsm-fw.elf
 # tinyhsm.exe under Wine (tests/win): Wine, and mingw-w64 for its probe.
 WINEDEBS  = wine wine64 gcc-mingw-w64-x86-64
-WINEXE   ?= $(BUILD)/win/tinyhsm.exe
+WINEXE    = $(WINDIR)/tinyhsm.exe
 WINTESTDIR ?= build-wintest
 
 .PHONY: all deps debdeps mbedtls build firmware check demo install uninstall deb bench bench-fw clean
-.PHONY: test tsan winedeps windows-test
+.PHONY: test tsan windows winedeps windows-test
 
 all: build
 
@@ -48,6 +48,17 @@ firmware: mbedtls
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(BUILD) -j$(JOBS) --target tinyhsmd-qemu
 
+# tinyhsm.exe for Windows in $(WINDIR) (win/, cross-compiled with mingw-w64,
+# static: one file; mbedTLS from the same source as the firmware).
+WINDIR   ?= $(BUILD)/win
+WINDEBS   = gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64
+windows: mbedtls
+	@bash scripts/deps.sh $(WINDEBS)
+	cmake -S win -B $(WINDIR) -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/win/toolchain-mingw64.cmake \
+	      -DCMAKE_BUILD_TYPE=Release -DTHSM_MBEDTLS_CACHE=$(abspath $(MBEDTLS_CACHE))
+	cmake --build $(WINDIR) -j$(JOBS)
+	@echo "$(WINDIR)/tinyhsm.exe"
+
 # Tests run under ASan+UBSan with clang, which also builds the fuzzers; the
 # qemu.* tests run the firmware. The unit tests run a second time with the
 # device core on mbedTLS. Then the end-to-end suites run again as a normal
@@ -57,7 +68,7 @@ MBED_UNITS = test_device test_boot test_crypto
 check: deps debdeps winedeps mbedtls firmware windows
 	cmake -S . -B $(CHECKDIR) -DCMAKE_C_COMPILER=clang \
 	      -DCMAKE_BUILD_TYPE=Debug -DTHSM_SANITIZE=ON -DTHSM_FUZZ=ON \
-	      -DTHSM_FIRMWARE=$(FIRMWARE) -DTHSM_WIN_EXE=$(abspath $(WINEXE))
+	      -DTHSM_FIRMWARE=$(FIRMWARE)
 	cmake --build $(CHECKDIR) -j$(JOBS)
 	cd $(CHECKDIR) && ctest --output-on-failure -j$(JOBS)
 	$(MAKE) tsan
@@ -94,9 +105,8 @@ tsan:
 winedeps:
 	@bash scripts/deps.sh $(WINEDEBS)
 
-windows-test: deps winedeps windows
-	cmake -S . -B $(WINTESTDIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	      -DTHSM_WIN_EXE=$(abspath $(WINEXE))
+windows-test: deps winedeps mbedtls
+	cmake -S . -B $(WINTESTDIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(WINTESTDIR) -j$(JOBS) --target tinyhsmd tinyhsm pty_relay
 	cd $(WINTESTDIR) && ctest --output-on-failure -j$(JOBS) -L '^win$$'
 
