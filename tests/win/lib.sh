@@ -32,9 +32,11 @@ need_exe() { # the suites that run tinyhsm.exe
     EXE=$(cd "$(dirname "$EXE")" && pwd)/$(basename "$EXE")
 }
 
-# Wine's own state stays in the temp dir: prefix, HOME, no display.
+# Wine's own state stays in the temp dir: prefix, HOME, no display. Wine
+# decodes Unix arguments and file names by the locale: UTF-8, also under
+# env -i (tests/run_unprivileged.sh), where it would be ASCII.
 export WINEPREFIX=$TMP/wine WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" \
-    HOME=$TMP/home
+    HOME=$TMP/home LC_ALL=C.UTF-8
 unset DISPLAY WAYLAND_DISPLAY
 mkdir -p "$HOME"
 RPID=
