@@ -122,3 +122,10 @@ void thsm_plat_unmap(const uint8_t *p, size_t len)
 {
     munmap((void *)p, len);
 }
+
+const char *thsm_plat_no_device_hint(void)
+{
+    return "is tinyhsmd running? Start it (tinyhsmd, or systemctl --user "
+           "start tinyhsmd.socket), or give the board's port with --port or "
+           "TINYHSM_PORT";
+}

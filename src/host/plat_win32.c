@@ -234,3 +234,10 @@ void thsm_plat_unmap(const uint8_t *p, size_t len)
     (void)len;
     free((void *)p);
 }
+
+const char *thsm_plat_no_device_hint(void)
+{
+    return "is the board plugged in (its ST-LINK USB port)? Device Manager "
+           "lists its port under Ports (COM & LPT); give it with --port COM5 "
+           "or TINYHSM_PORT";
+}
