@@ -69,8 +69,10 @@ int thsm_plat_prompt_secret(const char *prompt, char *out, size_t cap)
     quiet.c_cc[VMIN] = 1;
     quiet.c_cc[VTIME] = 0;
     out[0] = '\0';
-    (void)!write(fd, prompt, strlen(prompt));
+    /* echo off before the prompt: keys typed once it shows are not echoed
+     * (nor dropped by the flush) however late the switch would come */
     tcsetattr(fd, TCSAFLUSH, &quiet);
+    (void)!write(fd, prompt, strlen(prompt));
     int got = read_quiet_line(fd, &old, out, cap);
     tcsetattr(fd, TCSAFLUSH, &old);
     (void)!write(fd, "\n", 1);
