@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "host/plat.h"
 #include "host/readfile.h"
 #include "host/hsm.h"
 #include "host/defaults.h"
@@ -273,9 +274,7 @@ static int find_device(cli_ctx *c, char *port, size_t cap)
     if (rc == 0) {
         tried_add(tried, sizeof(tried), "attached boards", "no ST-LINK port");
         cli_error(c, "no TinyHSM answers; tried: %s", tried);
-        cli_error(c, "is tinyhsmd running? Start it (tinyhsmd, or systemctl "
-                  "--user start tinyhsmd.socket), or give the board's port "
-                  "with --port or TINYHSM_PORT");
+        cli_error(c, "%s", thsm_plat_no_device_hint());
         return -1;
     }
     if (thsm_at_open(&c->at, port, err, sizeof(err)) != THSM_AT_OK) {

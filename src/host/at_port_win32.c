@@ -70,7 +70,13 @@ int thsm_at_port_open(thsm_at *at, const char *port, char *err, size_t err_cap)
                                OPEN_EXISTING, 0, NULL)
                  : INVALID_HANDLE_VALUE;
     DWORD why = w ? GetLastError() : ERROR_INVALID_NAME;
+    DWORD attr = w ? GetFileAttributesW(w) : INVALID_FILE_ATTRIBUTES;
     free(w);
+    if (h == INVALID_HANDLE_VALUE && attr != INVALID_FILE_ATTRIBUTES &&
+        (attr & FILE_ATTRIBUTE_DIRECTORY)) {
+        SAY("%s is not a serial port", port);
+        return THSM_AT_ERR_OPEN;
+    }
     if (h == INVALID_HANDLE_VALUE && (why == ERROR_ACCESS_DENIED ||
                                       why == ERROR_SHARING_VIOLATION)) {
         SAY("port %s is busy: another program has it open", port);

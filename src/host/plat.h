@@ -36,4 +36,7 @@ const uint8_t *thsm_plat_map_file(const char *path, size_t *len, char *why,
                                   size_t cap);
 void thsm_plat_unmap(const uint8_t *p, size_t len);
 
+/* What to do when no port was given and no device answers. */
+const char *thsm_plat_no_device_hint(void);
+
 #endif

@@ -69,8 +69,10 @@ int thsm_plat_prompt_secret(const char *prompt, char *out, size_t cap)
     quiet.c_cc[VMIN] = 1;
     quiet.c_cc[VTIME] = 0;
     out[0] = '\0';
-    (void)!write(fd, prompt, strlen(prompt));
+    /* echo off before the prompt: keys typed once it shows are not echoed
+     * (nor dropped by the flush) however late the switch would come */
     tcsetattr(fd, TCSAFLUSH, &quiet);
+    (void)!write(fd, prompt, strlen(prompt));
     int got = read_quiet_line(fd, &old, out, cap);
     tcsetattr(fd, TCSAFLUSH, &old);
     (void)!write(fd, "\n", 1);
@@ -121,4 +123,11 @@ const uint8_t *thsm_plat_map_file(const char *path, size_t *len, char *why,
 void thsm_plat_unmap(const uint8_t *p, size_t len)
 {
     munmap((void *)p, len);
+}
+
+const char *thsm_plat_no_device_hint(void)
+{
+    return "is tinyhsmd running? Start it (tinyhsmd, or systemctl --user "
+           "start tinyhsmd.socket), or give the board's port with --port or "
+           "TINYHSM_PORT";
 }

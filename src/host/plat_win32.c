@@ -98,11 +98,20 @@ static int read_quiet_line(HANDLE in, char *out, size_t cap)
         return -1;
     line[got] = 0;
     if (got == 0)
-        return 0; /* Ctrl+C arrives as an empty read */
+        return -1; /* Ctrl+C (held by ctrl_held) ends the read empty */
     line[wcscspn(line, L"\r\n")] = 0;
+    if (line[0] == 0x1a)
+        return 0; /* Ctrl+Z: end of input */
     int rc = thsm_w_to_utf8(line, out, cap) == 0 ? 1 : 0;
     SecureZeroMemory(line, sizeof(line));
     return rc;
+}
+
+/* While the echo is off, Ctrl+C only ends the read: the process stops after
+ * the console mode is restored, not with the echo left off. */
+static BOOL WINAPI ctrl_held(DWORD type)
+{
+    return type == CTRL_C_EVENT || type == CTRL_BREAK_EVENT;
 }
 
 int thsm_plat_prompt_secret(const char *prompt, char *out, size_t cap)
@@ -118,11 +127,13 @@ int thsm_plat_prompt_secret(const char *prompt, char *out, size_t cap)
     out[0] = '\0';
     if (in != INVALID_HANDLE_VALUE && con != INVALID_HANDLE_VALUE &&
         _isatty(_fileno(stdin)) && GetConsoleMode(in, &old)) {
-        WriteFile(con, prompt, (DWORD)strlen(prompt), &n, NULL);
         SetConsoleMode(in, (old | ENABLE_LINE_INPUT | ENABLE_PROCESSED_INPUT) &
                                ~(DWORD)ENABLE_ECHO_INPUT);
+        WriteFile(con, prompt, (DWORD)strlen(prompt), &n, NULL);
+        SetConsoleCtrlHandler(ctrl_held, TRUE);
         got = read_quiet_line(in, out, cap);
         SetConsoleMode(in, old);
+        SetConsoleCtrlHandler(ctrl_held, FALSE);
         WriteFile(con, "\r\n", 2, &n, NULL);
     }
     if (in != INVALID_HANDLE_VALUE)
@@ -233,4 +244,11 @@ void thsm_plat_unmap(const uint8_t *p, size_t len)
 {
     (void)len;
     free((void *)p);
+}
+
+const char *thsm_plat_no_device_hint(void)
+{
+    return "is the board plugged in (its ST-LINK USB port)? Device Manager "
+           "lists its port under Ports (COM & LPT); give it with --port COM5 "
+           "or TINYHSM_PORT";
 }

@@ -11,6 +11,8 @@ EXE=${THSM_WIN_EXE:?set THSM_WIN_EXE to tinyhsm.exe}
 WINE=$(command -v wine64 || command -v wine || true)
 [ -n "$WINE" ] || { echo "SKIP: no wine64 (apt-get install wine64)"; exit 77; }
 export WINEPREFIX=$TMP/wine WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" DISPLAY=
+# the prefix's wineserver ends before lib.sh removes $TMP
+trap '"${WINE%/*}/wineserver" -k 2>/dev/null || true; cleanup' EXIT
 timeout 120 "$WINE" wineboot -i >/dev/null 2>&1 ||
     { echo "SKIP: wine cannot start a prefix here (wineboot failed)"; exit 77; }
 cp "$EXE" "$TMP/tinyhsm.exe"
@@ -24,6 +26,18 @@ run 0 win --version
 has "$TMP/out" "$(cat "$(dirname "$0")/../../VERSION")"
 if grep -q $'\r' "$TMP/out"; then fail "CR in the exe's standard output"; fi
 ok "tinyhsm.exe runs under Wine: help, version, no CR in its output"
+
+# no device: the port named, the board's place on Windows said
+run 1 win -p COM199 info
+has "$TMP/err" "cannot open port COM199: no such port"
+run 1 win -p '\\.\COM198' info
+has "$TMP/err" 'cannot open port \\.\COM198: no such port'
+run 1 win -p 'C:\windows' info
+has "$TMP/err" "is not a serial port"
+run 1 env -u TINYHSM_PORT "$WINE" "$TMP/tinyhsm.exe" info
+has "$TMP/err" "no TinyHSM answers; tried: attached boards (no ST-LINK port)"
+has "$TMP/err" "is the board plugged in"
+ok "COM names (COMn, \\.\COMn) reach the port; errors name it; no board: how to find one"
 
 start_daemon
 run 0 tinyhsm config --new all
@@ -63,4 +77,10 @@ cp "$TMP/out" linux.json
 run 0 win verify --json --siggen SigGen.c img.bin
 diff linux.json "$TMP/out" >/dev/null || { diff linux.json "$TMP/out"; fail "--json differs"; }
 ok "--json output equals the Linux tool's"
+
+run 2 win sign --key 'pkcs11:token=t;object=k' --board B-U585I-IOT02A \
+    --version 1.0.0 -o p11.bin fw.bin
+has "$TMP/err" "not available on Windows"
+[ ! -e p11.bin ] || fail "p11.bin written"
+ok "signing with a PKCS#11 token is refused on Windows, nothing written"
 finish
