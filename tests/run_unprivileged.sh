@@ -4,6 +4,8 @@
 # (make check: the sanitized one and a non-sanitized RelWithDebInfo one).
 # As root they run as nobody, from a world-readable copy (the checkout may
 # be private); as a normal user, as that user.
+# The Windows suites (tests/win) run once, with the first build's programs
+# and $THSM_WIN_EXE (tinyhsm.exe, when built), in a Wine prefix of nobody's.
 # Usage: tests/run_unprivileged.sh BUILD_DIR...
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,6 +47,9 @@ for build in "$@"; do
 done
 # the packaging tests (tests/deb) once, with the first build's programs
 for t in "$stage"/src/tests/deb/*.sh; do suites+=("deb $stage/bin1 bash $t"); done
+cp "$1"/bin/pty_relay "$stage/bin1/" 2>/dev/null || true
+[ -f "${THSM_WIN_EXE:-}" ] && cp "$THSM_WIN_EXE" "$stage/bin1/tinyhsm.exe"
+for t in "$stage"/src/tests/win/win_*.sh; do suites+=("win $stage/bin1 bash $t"); done
 chmod -R a+rX "$stage"
 
 run_one() { # BUILD BIN CMD...
@@ -52,7 +57,7 @@ run_one() { # BUILD BIN CMD...
     shift 2
     log=$stage/logs/$name.$(basename "${@: -1}").log
     as_user env -i PATH="$PATH" HOME="$stage/tmp" TMPDIR="$stage/tmp" \
-        THSM_BIN="$bin" "$@" >"$log" 2>&1 || rc=$?
+        THSM_BIN="$bin" THSM_WIN_EXE="$bin/tinyhsm.exe" "$@" >"$log" 2>&1 || rc=$?
     if [ "$rc" = 0 ]; then
         echo "user e2e: PASS $name $(basename "${@: -1}")"
     elif [ "$rc" = 77 ]; then # the suite says why (needs root, ...)

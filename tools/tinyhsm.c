@@ -1,14 +1,12 @@
 /* tinyhsm - the TinyHSM host tool: provision, sign, export, verify. */
 #include <errno.h>
 #include <getopt.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "host/plat.h"
 #include "device/device.h" /* THSM_VERSION: one version for the project */
 
 typedef struct {
@@ -256,13 +254,6 @@ static int help_or_version(cli_ctx *ctx, int ask, int argc, char **argv)
 
 /* tinyhsm may hold a PIN: no core file, and no ptrace or /proc/<pid>/mem
  * for other processes of the user. */
-static void no_core_dumps(void)
-{
-    struct rlimit none = {0, 0};
-    setrlimit(RLIMIT_CORE, &none);
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-}
-
 static int run(cli_ctx *ctx, int argc, char **argv)
 {
     int ask = 0;
@@ -286,9 +277,7 @@ static int run(cli_ctx *ctx, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    no_core_dumps();
-    /* a pipe reader gone (sign -o - | head) is an error the outputs report */
-    signal(SIGPIPE, SIG_IGN);
+    thsm_plat_init(&argc, &argv);
     cli_ctx *ctx = calloc(1, sizeof(*ctx)); /* the AT buffers: off the stack */
     if (!ctx) {
         fprintf(stderr, "tinyhsm: out of memory\n");

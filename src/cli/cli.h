@@ -127,7 +127,7 @@ void cli_print_device_cert(cli_ctx *c, bool ca, const char *title);
 
 /* "tinyhsm: message" on stderr; kept in c for --json. */
 void cli_error(cli_ctx *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((format(THSM_PRINTF_FMT, 2, 3)));
 
 /* Every message cli_error and cli_usage_error printed so far, joined by
  * "; " (for --json), or "". */
@@ -140,7 +140,7 @@ const char *cli_warning(const cli_ctx *c, int i);
 /* Usage error: message, then a hint to cmd's --help (to 'tinyhsm help'
  * when cmd is NULL); returns CLI_USAGE. */
 int cli_usage_error(cli_ctx *c, const char *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    __attribute__((format(THSM_PRINTF_FMT, 3, 4)));
 
 struct option;
 /* After getopt_long (with opterr = 0) returned '?' or ':': one usage

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/json.h"
 #include "host/hsm.h"
+#include "host/image.h"
 #include "proto/at.h"
 #include "util/escape.h"
 #include "util/hex.h"
@@ -391,20 +392,25 @@ static int copy_archive(const char *path, FILE *f)
 static int update_archive(cli_ctx *c, const char *path, archive *ar,
                           thsm_log_page *page, unsigned long *got)
 {
-    char tmp[4096], why[256] = "";
+    char why[4400] = "";
     thsm_err err;
     ar->at = device_base(c);
     if (read_archive(path, ar, why, sizeof(why)) < 0) {
         cli_error(c, "%s", why);
         return -1;
     }
-    int n = snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-    int fd = n > 0 && (size_t)n < sizeof(tmp) ? mkstemp(tmp) : -1;
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    thsm_atomic_file out;
+    int dup_fd = -1;
+    if (thsm_atomic_begin(&out, path, 0600, why, sizeof(why)) != 0) {
+        cli_error(c, "%s", why);
+        return -1;
+    }
+    FILE *f = (dup_fd = dup(out.fd)) >= 0 ? fdopen(dup_fd, "wb") : NULL;
     if (!f) {
         cli_error(c, "cannot write next to %s", path);
-        if (fd >= 0)
-            close(fd);
+        if (dup_fd >= 0)
+            close(dup_fd);
+        thsm_atomic_abort(&out);
         return -1;
     }
     log_walk w = {.ar = ar, .append = f, .page = page};
@@ -426,15 +432,14 @@ static int update_archive(cli_ctx *c, const char *path, archive *ar,
                   w.gap ? w.gap : w.why);
         rc = -1;
     }
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+    if (fclose(f) != 0)
         rc = -1;
-    fclose(f);
-    if (rc == 0 && rename(tmp, path) != 0) {
-        cli_error(c, "cannot replace %s", path);
-        rc = -1;
-    }
     if (rc != 0) {
-        unlink(tmp);
+        thsm_atomic_abort(&out);
+        return -1;
+    }
+    if (thsm_atomic_commit(&out, why, sizeof(why)) != 0) {
+        cli_error(c, "%s", why);
         return -1;
     }
     printf("Archived %lu new records in %s (records %lu-%lu).\n", w.appended,

@@ -1,13 +1,10 @@
 /* cmd_verify.c - tinyhsm verify: check an image as the bootloader would. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +13,7 @@
 #include "cli/json.h"
 #include "host/image.h"
 #include "host/mcuboot_image.h"
+#include "host/plat.h"
 #include "host/siggen.h"
 #include "util/certvalues.h"
 #include "util/keyid.h"
@@ -157,7 +155,7 @@ static int verify_parse(cli_ctx *c, int argc, char **argv, verify_opts *o)
 }
 
 static void report(verify_opts *o, bool pass, const char *check,
-                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                   const char *fmt, ...) __attribute__((format(THSM_PRINTF_FMT, 4, 5)));
 
 static void report(verify_opts *o, bool pass, const char *check,
                    const char *fmt, ...)
@@ -177,31 +175,6 @@ static void report(verify_opts *o, bool pass, const char *check,
         o->checks[o->n_checks].pass = pass;
         memcpy(o->checks[o->n_checks++].detail, detail, sizeof(detail));
     }
-}
-
-/* Maps a whole file read-only; NULL with the reason in why. */
-static const uint8_t *map_file(const char *path, size_t *len, char *why,
-                               size_t cap)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    void *p = MAP_FAILED;
-    if (fd < 0 || fstat(fd, &st) != 0)
-        snprintf(why, cap, "cannot open %s: %s", path, strerror(errno));
-    else if (S_ISDIR(st.st_mode))
-        snprintf(why, cap, "%s is a directory, not an image", path);
-    else if (!S_ISREG(st.st_mode))
-        snprintf(why, cap, "%s is not a regular file", path);
-    else if (st.st_size == 0)
-        snprintf(why, cap, "%s is empty", path);
-    else if ((p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
-                       0)) == MAP_FAILED)
-        snprintf(why, cap, "cannot read %s: %s", path, strerror(errno));
-    else
-        *len = (size_t)st.st_size;
-    if (fd >= 0)
-        close(fd);
-    return p == MAP_FAILED ? NULL : p;
 }
 
 /* --cert names the CA's certificate: images are signed by the signer. */
@@ -325,7 +298,7 @@ static void check_update(verify_opts *o, const thsm_boot_header *update)
     size_t len;
     char why[600];
     thsm_boot_header cur;
-    const uint8_t *img = map_file(o->installed, &len, why, sizeof(why));
+    const uint8_t *img = thsm_plat_map_file(o->installed, &len, why, sizeof(why));
     int r = img ? thsm_boot_parse_header(img, len, &cur) : THSM_BOOT_OK;
     if (!img)
         report(o, 0, "update", "installed image: %s", why);
@@ -343,7 +316,7 @@ static void check_update(verify_opts *o, const thsm_boot_header *update)
         report(o, 1, "update", "%s newer than installed %s", update->version_text,
                cur.version_text);
     if (img)
-        munmap((void *)img, len);
+        thsm_plat_unmap(img, len);
 }
 
 static const char *key_file(const verify_opts *o)
@@ -405,7 +378,7 @@ static int verify_run(cli_ctx *c, verify_opts *o, int argc, char **argv)
         return rc;
     if (load_key(c, o, pub) != 0)
         return CLI_FAIL;
-    const uint8_t *img = map_file(o->image, &len, why, sizeof(why));
+    const uint8_t *img = thsm_plat_map_file(o->image, &len, why, sizeof(why));
     if (!img) {
         cli_error(c, "%s", why);
         return CLI_FAIL;
@@ -422,7 +395,7 @@ static int verify_run(cli_ctx *c, verify_opts *o, int argc, char **argv)
         check_chain(c, o);
     if (o->installed)
         check_update(o, &h);
-    munmap((void *)img, len);
+    thsm_plat_unmap(img, len);
     if (o->json)
         print_json(c, o, &h, key_id);
     else

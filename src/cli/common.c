@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "host/plat.h"
 #include "host/readfile.h"
 #include "host/hsm.h"
 #include "host/defaults.h"
@@ -256,10 +257,12 @@ static int try_other(cli_ctx *c, char *port, size_t cap, char *tried,
  * every place tried is named. */
 static int find_device(cli_ctx *c, char *port, size_t cap)
 {
-    char sys_port[4096], tried[4096] = "", err[512];
-    int rc = default_port(c, port, cap) != 0
+    char sys_port[4096], tried[4096] = "", err[512], dir[4096] = "";
+    /* no run directory (Windows): no daemon places, only boards */
+    int rc = thsm_default_run_dir(dir, sizeof(dir)) != 0 ? 0
+             : default_port(c, port, cap) != 0
                  ? -1 : try_place(c, port, tried, sizeof(tried));
-    if (rc == 0)
+    if (rc == 0 && dir[0])
         rc = try_other(c, port, cap, tried, sizeof(tried));
     if (rc == 0 && thsm_system_port(sys_port, sizeof(sys_port)) == 0 &&
         (rc = try_place(c, sys_port, tried, sizeof(tried))) == 1)
@@ -271,9 +274,7 @@ static int find_device(cli_ctx *c, char *port, size_t cap)
     if (rc == 0) {
         tried_add(tried, sizeof(tried), "attached boards", "no ST-LINK port");
         cli_error(c, "no TinyHSM answers; tried: %s", tried);
-        cli_error(c, "is tinyhsmd running? Start it (tinyhsmd, or systemctl "
-                  "--user start tinyhsmd.socket), or give the board's port "
-                  "with --port or TINYHSM_PORT");
+        cli_error(c, "%s", thsm_plat_no_device_hint());
         return -1;
     }
     if (thsm_at_open(&c->at, port, err, sizeof(err)) != THSM_AT_OK) {

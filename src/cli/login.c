@@ -1,16 +1,12 @@
 /* login.c - PIN entry and logging in to the device. */
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <termios.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "host/hsm.h"
+#include "host/plat.h"
 #include "util/escape.h"
 #include "util/pin.h"
 
@@ -18,18 +14,16 @@
 static void warn_if_readable(cli_ctx *c, FILE *f, const char *path,
                              const char *what)
 {
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
-        (st.st_mode & 077))
-        cli_error(c, "warning: the %s file %s can be read or written by other "
-                  "users (mode %04o); make it private: chmod 600 %s", what,
-                  path, (unsigned)(st.st_mode & 07777), path);
+    char why[4200];
+    if (thsm_plat_file_shared(f, path, why, sizeof(why)))
+        cli_error(c, "warning: the %s file %s %s", what, path,
+                  why);
 }
 
 int cli_read_secret_file(cli_ctx *c, const char *path, const char *what,
                          char *out, size_t cap)
 {
-    FILE *f = fopen(path, "re");
+    FILE *f = fopen(path, "r");
     if (!f) {
         cli_error(c, "cannot read a %s from %s: %s", what, path,
                   strerror(errno));
@@ -50,58 +44,9 @@ int cli_read_secret_file(cli_ctx *c, const char *path, const char *what,
     return bad || !got || !out[0] ? -1 : 0;
 }
 
-/* Reads a line from the quiet terminal fd, byte by byte: the terminal
- * sends no signals meanwhile (ISIG off), so the interrupt key arrives as a
- * byte and ends the prompt here, after the caller restores the echo. 1: a
- * line; 0: end of input; -1: interrupted. */
-static int read_quiet_line(int fd, const struct termios *t, char *out,
-                           size_t cap)
-{
-    size_t n = 0;
-    unsigned char ch;
-    for (;;) {
-        ssize_t r = read(fd, &ch, 1);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0 || ch == t->c_cc[VEOF])
-            return n > 0;
-        if (ch == t->c_cc[VINTR] || ch == t->c_cc[VQUIT])
-            return -1;
-        if (ch == '\n' || ch == '\r')
-            return 1;
-        if (ch == t->c_cc[VERASE] || ch == 0x7f || ch == '\b')
-            n -= n > 0;
-        else if (n + 1 < cap)
-            out[n++] = (char)ch;
-        out[n] = '\0';
-    }
-}
-
 int cli_prompt_pin(const char *prompt, char *out, size_t cap)
 {
-    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    struct termios old, quiet;
-    if (fd < 0 || !isatty(STDIN_FILENO) || tcgetattr(fd, &old) != 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    quiet = old;
-    quiet.c_lflag &= ~(tcflag_t)(ECHO | ICANON | ISIG);
-    quiet.c_cc[VMIN] = 1;
-    quiet.c_cc[VTIME] = 0;
-    out[0] = '\0';
-    (void)!write(fd, prompt, strlen(prompt));
-    tcsetattr(fd, TCSAFLUSH, &quiet);
-    int got = read_quiet_line(fd, &old, out, cap);
-    tcsetattr(fd, TCSAFLUSH, &old);
-    (void)!write(fd, "\n", 1);
-    close(fd);
-    if (got < 0) { /* the echo is back: now stop as the key asked */
-        explicit_bzero(out, cap);
-        raise(SIGINT);
-    }
-    return got > 0 ? 0 : -1;
+    return thsm_plat_prompt_secret(prompt, out, cap);
 }
 
 /* A secret (CLI_SECRET_*) from file, else the environment, else a prompt;

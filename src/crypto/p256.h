@@ -44,6 +44,10 @@ int thsm_p256_verify(const uint8_t pub[THSM_P256_PUB_LEN],
                      const uint8_t digest[THSM_SHA256_LEN],
                      const uint8_t sig[THSM_P256_SIG_RAW_LEN]);
 
+/* r||s -> DER ECDSA-Sig-Value (at most THSM_P256_SIG_DER_MAX bytes). */
+int thsm_p256_sig_raw_to_der(const uint8_t raw[THSM_P256_SIG_RAW_LEN],
+                             uint8_t der[THSM_P256_SIG_DER_MAX], size_t *der_len);
+
 /* Strict DER ECDSA-Sig-Value -> r||s, each left-padded to 32 bytes.
  * Fails on trailing bytes, non-minimal encodings or values over 32 bytes. */
 int thsm_p256_sig_der_to_raw(const uint8_t *der, size_t der_len,

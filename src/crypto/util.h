@@ -30,7 +30,8 @@ typedef int (*thsm_entropy_fn)(void *ctx, uint8_t *buf, size_t len);
 
 /* Sets the source that seeds (and reseeds) the DRBG. A firmware port must call
  * it before any other crypto call (its TRNG). When it is never called, the
- * mbedTLS backend uses getrandom() on a POSIX host and fails on a bare MCU;
+ * mbedTLS backend uses getrandom() on Linux, BCryptGenRandom on Windows and
+ * fails on a bare MCU;
  * the OpenSSL backend always seeds from the operating system and ignores it. */
 void thsm_crypto_set_entropy(thsm_entropy_fn fn, void *ctx);
 

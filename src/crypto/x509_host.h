@@ -1,7 +1,8 @@
 /*
  * x509_host.h - certificate and key files on the host: PEM to DER, chain
- * checks and public keys from PEM. Host only (src/LAYERS): always OpenSSL
- * (src/crypto/openssl/x509_file.c), whichever backend the device core uses.
+ * checks and public keys from PEM. Host only (src/LAYERS): OpenSSL on Linux
+ * (src/crypto/openssl/x509_file.c) whichever backend the device core uses;
+ * mbedTLS in tinyhsm.exe (src/crypto/mbedtls/host/x509_file.c, win/).
  */
 #ifndef THSM_CRYPTO_X509_HOST_H
 #define THSM_CRYPTO_X509_HOST_H

@@ -24,6 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "host/err.h" /* THSM_PRINTF_FMT */
+
 #define THSM_AT_IDLE_MS 200
 #define THSM_AT_TIMEOUT_MS 10000 /* first byte of a response */
 #define THSM_AT_RESP_MAX 16384
@@ -81,7 +83,7 @@ int thsm_at_cmd(thsm_at *at, const char *request, thsm_at_resp *resp);
 
 /* printf-style helper around thsm_at_cmd. */
 int thsm_at_cmdf(thsm_at *at, thsm_at_resp *resp, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    __attribute__((format(THSM_PRINTF_FMT, 3, 4)));
 
 /* line as a trace may show it: everything after PIN=, OLD= or NEW= (a PIN
  * may hold spaces) becomes "****", in requests and in answers alike; only

@@ -9,6 +9,11 @@
 #ifndef THSM_HOST_ERR_H
 #define THSM_HOST_ERR_H
 
+/* The printf archetype of format checks (win/compat.h: gnu_printf). */
+#ifndef THSM_PRINTF_FMT
+#define THSM_PRINTF_FMT printf
+#endif
+
 #define THSM_ERR_MAX 4608 /* room for any message: a request, a path or two */
 
 enum {
@@ -25,6 +30,6 @@ typedef struct {
 
 /* Sets err to code and the formatted message; returns code. */
 int thsm_fail(thsm_err *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    __attribute__((format(THSM_PRINTF_FMT, 3, 4)));
 
 #endif

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bn.h>
-#include <openssl/ecdsa.h>
 
 #include "crypto/p256.h"
 #include "crypto/sha256.h"
@@ -149,24 +147,16 @@ int thsm_mcuboot_digest(const thsm_mcuboot_build *b, uint8_t digest[32])
                                                                           : -1;
 }
 
-/* OpenSSL encodes the DER ECDSA-Sig-Value. */
 int thsm_mcuboot_sig_to_der(const uint8_t raw[64],
                             uint8_t der[THSM_MCUBOOT_SIG_DER_MAX], size_t *len)
 {
-    ECDSA_SIG *sig = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(raw, 32, NULL), *s = BN_bin2bn(raw + 32, 32, NULL);
-    int n = -1;
-    if (sig && r && s && ECDSA_SIG_set0(sig, r, s) == 1) {
-        r = s = NULL; /* owned by sig now */
-        if (i2d_ECDSA_SIG(sig, NULL) <= THSM_MCUBOOT_SIG_DER_MAX)
-            n = i2d_ECDSA_SIG(sig, &der);
-    }
-    BN_free(r);
-    BN_free(s);
-    ECDSA_SIG_free(sig);
-    if (n <= 0)
+    uint8_t buf[THSM_P256_SIG_DER_MAX];
+    size_t n = 0;
+    if (thsm_p256_sig_raw_to_der(raw, buf, &n) != THSM_CRYPTO_OK ||
+        n > THSM_MCUBOOT_SIG_DER_MAX)
         return -1;
-    *len = (size_t)n;
+    memcpy(der, buf, n);
+    *len = n;
     return 0;
 }
 

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "boot/mcuboot.h"
+#include "util/base64.h"
 
 /* Appends to buf at *at; -1 when it does not fit. */
 static int put(char *buf, size_t cap, size_t *at, const char *text)
@@ -51,7 +51,7 @@ int thsm_pubkey_pem(const uint8_t pub[65], char *buf, size_t cap)
         return -1;
     for (size_t off = 0; off < sizeof(der); off += 48) {
         size_t n = sizeof(der) - off < 48 ? sizeof(der) - off : 48;
-        int w = EVP_EncodeBlock((unsigned char *)line, der + off, (int)n);
+        size_t w = thsm_base64(der + off, n, line);
         line[w] = '\n';
         line[w + 1] = '\0';
         if (put(buf, cap, &at, line) != 0)

@@ -16,6 +16,7 @@
 #include "host/image.h"
 #include "host/img_stream.h"
 #include "host/output.h"
+#include "host/plat.h"
 #include "host/readfile.h"
 #include "host/siggen.h"
 #include "util/certvalues.h"
@@ -58,7 +59,7 @@ typedef struct {
 } job;
 
 static void note(job *j, thsm_note_kind kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    __attribute__((format(THSM_PRINTF_FMT, 3, 4)));
 
 static void note(job *j, thsm_note_kind kind, const char *fmt, ...)
 {
@@ -221,13 +222,6 @@ static int read_all(int fd, uint8_t *buf, size_t len)
     return 0;
 }
 
-/* Whether the file changed between the two stats. */
-static bool changed(const struct stat *a, const struct stat *b)
-{
-    return a->st_size != b->st_size || a->st_mtim.tv_sec != b->st_mtim.tv_sec ||
-           a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
-}
-
 static int read_firmware(job *j, int fd, const struct stat *st)
 {
     const char *name = j->req->firmware;
@@ -237,7 +231,7 @@ static int read_firmware(job *j, int fd, const struct stat *st)
         return thsm_fail(j->err, THSM_ERR_FAIL, "cannot read firmware %s: %s",
                          name, errno == EAGAIN ? "it shrank while being read"
                                                : strerror(errno));
-    if (fstat(fd, &after) != 0 || changed(st, &after))
+    if (fstat(fd, &after) != 0 || thsm_plat_stat_changed(st, &after))
         return thsm_fail(j->err, THSM_ERR_FAIL, "firmware %s changed while "
                          "being read (is a build still writing it?); nothing "
                          "signed", name);

@@ -176,3 +176,22 @@ int thsm_p256_sig_der_to_raw(const uint8_t *der, size_t der_len,
     mbedtls_mpi_free(&r);
     return ok ? OK : FAIL;
 }
+
+int thsm_p256_sig_raw_to_der(const uint8_t raw[THSM_P256_SIG_RAW_LEN],
+                             uint8_t der[THSM_P256_SIG_DER_MAX], size_t *der_len)
+{
+    unsigned char buf[THSM_P256_SIG_DER_MAX];
+    mbedtls_mpi r, s;
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+    int n = mbedtls_mpi_read_binary(&r, raw, 32) == 0 &&
+                    mbedtls_mpi_read_binary(&s, raw + 32, 32) == 0
+                ? encode_sig(&r, &s, buf, sizeof(buf)) : -1;
+    mbedtls_mpi_free(&s);
+    mbedtls_mpi_free(&r);
+    if (n <= 0)
+        return FAIL;
+    memcpy(der, buf + sizeof(buf) - n, (size_t)n);
+    *der_len = (size_t)n;
+    return OK;
+}

@@ -15,6 +15,9 @@
 #if defined(__linux__)
 #include <errno.h>
 #include <sys/random.h>
+#elif defined(_WIN32)
+#include <windows.h>
+#include <bcrypt.h>
 #endif
 
 #include "crypto/mbedtls/internal.h"
@@ -60,6 +63,20 @@ static int os_entropy(uint8_t *buf, size_t len)
     }
     return 0;
 }
+#elif defined(_WIN32)
+/* Windows' system RNG (tinyhsm.exe on a Windows host). */
+static int os_entropy(uint8_t *buf, size_t len)
+{
+    for (; len > 0; ) {
+        ULONG n = len > 0x10000 ? 0x10000 : (ULONG)len;
+        if (!BCRYPT_SUCCESS(BCryptGenRandom(NULL, buf, n,
+                                            BCRYPT_USE_SYSTEM_PREFERRED_RNG)))
+            return -1;
+        buf += n;
+        len -= n;
+    }
+    return 0;
+}
 #endif
 
 static int entropy(void *unused, unsigned char *buf, size_t len)
@@ -68,7 +85,7 @@ static int entropy(void *unused, unsigned char *buf, size_t len)
     int rc = -1;
     if (rng.fn)
         rc = rng.fn(rng.ctx, buf, len);
-#if defined(__linux__)
+#if defined(__linux__) || defined(_WIN32)
     else
         rc = os_entropy(buf, len);
 #endif

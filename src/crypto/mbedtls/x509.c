@@ -363,16 +363,21 @@ static int parse_pem(mbedtls_x509_crt *crt, const uint8_t *data, size_t len)
 }
 #endif
 
+int thsm_mbed_load_cert(mbedtls_x509_crt *crt, const uint8_t *data, size_t len)
+{
+    int ok = len > 0 && data[0] == 0x30 && parse_der(crt, data, len);
+#if defined(MBEDTLS_PEM_PARSE_C)
+    if (len > 0 && data[0] != 0x30)
+        ok = parse_pem(crt, data, len);
+#endif
+    return ok;
+}
+
 int thsm_x509_parse(const uint8_t *data, size_t len, thsm_x509_info *info)
 {
     mbedtls_x509_crt crt;
     mbedtls_x509_crt_init(&crt);
-    int ok = len > 0 && data[0] == 0x30 && parse_der(&crt, data, len);
-#if defined(MBEDTLS_PEM_PARSE_C)
-    if (len > 0 && data[0] != 0x30)
-        ok = parse_pem(&crt, data, len);
-#endif
-    ok = ok && fill_info(&crt, info);
+    int ok = thsm_mbed_load_cert(&crt, data, len) && fill_info(&crt, info);
     mbedtls_x509_crt_free(&crt);
     return ok ? OK : FAIL;
 }

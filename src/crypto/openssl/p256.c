@@ -208,3 +208,23 @@ int thsm_p256_sig_der_to_raw(const uint8_t *der, size_t der_len,
     ECDSA_SIG_free(s);
     return ok ? OK : FAIL;
 }
+
+int thsm_p256_sig_raw_to_der(const uint8_t raw[THSM_P256_SIG_RAW_LEN],
+                             uint8_t der[THSM_P256_SIG_DER_MAX], size_t *der_len)
+{
+    ECDSA_SIG *sig = ECDSA_SIG_new();
+    BIGNUM *r = BN_bin2bn(raw, 32, NULL), *s = BN_bin2bn(raw + 32, 32, NULL);
+    int n = -1;
+    if (sig && r && s && ECDSA_SIG_set0(sig, r, s) == 1) {
+        r = s = NULL; /* owned by sig now */
+        if (i2d_ECDSA_SIG(sig, NULL) <= THSM_P256_SIG_DER_MAX)
+            n = i2d_ECDSA_SIG(sig, &der);
+    }
+    BN_free(r);
+    BN_free(s);
+    ECDSA_SIG_free(sig);
+    if (n <= 0)
+        return FAIL;
+    *der_len = (size_t)n;
+    return OK;
+}

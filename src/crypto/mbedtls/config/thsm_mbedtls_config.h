@@ -56,6 +56,7 @@
 
 #if defined(THSM_MBEDTLS_PEM)
 #define MBEDTLS_PEM_PARSE_C
+#define MBEDTLS_PEM_WRITE_C /* crypto/x509_host.h on Windows */
 #define MBEDTLS_BASE64_C
 #endif
 
@@ -63,6 +64,11 @@
 #define MBEDTLS_PLATFORM_C
 #define MBEDTLS_PLATFORM_MEMORY
 #define MBEDTLS_MEMORY_BUFFER_ALLOC_C
+#endif
+
+/* tinyhsm.exe (win/): mbedTLS insists on its platform layer on Windows. */
+#if defined(_WIN32) && !defined(MBEDTLS_PLATFORM_C)
+#define MBEDTLS_PLATFORM_C
 #endif
 
 #include "mbedtls/check_config.h"
