@@ -144,3 +144,67 @@ int thsm_pubkey_from_pem(const uint8_t *data, size_t len,
     mbedtls_pk_free(&pk);
     return ok ? OK : FAIL;
 }
+
+/* mbedTLS parses PEM only from NUL-terminated text: a copy, wiped after. */
+static int parse_key(mbedtls_pk_context *pk, const uint8_t *data, size_t len,
+                     const char *pw, size_t pw_len)
+{
+    unsigned char *text = malloc(len + 1);
+    if (!text)
+        return MBEDTLS_ERR_PK_ALLOC_FAILED;
+    memcpy(text, data, len);
+    text[len] = 0;
+    int rc = mbedtls_pk_parse_key(pk, text, len + 1,
+                                  (const unsigned char *)pw, pw_len);
+    thsm_wipe(text, len + 1);
+    free(text);
+    return rc;
+}
+
+/* The key in data, asking pass once when it is encrypted. */
+static int load_key(mbedtls_pk_context *pk, const uint8_t *data, size_t len,
+                    thsm_pass_fn pass, void *pass_ctx)
+{
+    char pw[1024];
+    int rc = parse_key(pk, data, len, NULL, 0);
+    if (rc != MBEDTLS_ERR_PK_PASSWORD_REQUIRED)
+        return rc == 0 ? THSM_KEYFILE_OK : THSM_KEYFILE_UNREADABLE;
+    int n = pass ? pass(pass_ctx, pw, sizeof(pw)) : -1;
+    if (n < 0)
+        return THSM_KEYFILE_NEEDS_PASS;
+    mbedtls_pk_free(pk);
+    mbedtls_pk_init(pk);
+    rc = parse_key(pk, data, len, pw, (size_t)n);
+    thsm_wipe(pw, sizeof(pw));
+    return rc == 0 ? THSM_KEYFILE_OK : THSM_KEYFILE_WRONG_PASS;
+}
+
+int thsm_p256_priv_from_pem(const uint8_t *data, size_t len, thsm_pass_fn pass,
+                            void *pass_ctx, uint8_t priv[THSM_P256_PRIV_LEN],
+                            uint8_t pub[THSM_P256_PUB_LEN], char *why,
+                            size_t why_cap)
+{
+    mbedtls_pk_context pk;
+    size_t olen = 0;
+    mbedtls_pk_init(&pk);
+    int rc = load_key(&pk, data, len, pass, pass_ctx);
+    if (rc == THSM_KEYFILE_OK) {
+        const mbedtls_ecp_keypair *ec =
+            mbedtls_pk_can_do(&pk, MBEDTLS_PK_ECKEY) ? mbedtls_pk_ec(pk) : NULL;
+        if (!ec || ec->grp.id != MBEDTLS_ECP_DP_SECP256R1) {
+            /* RSA and other curves are not built in: they do not parse */
+            snprintf(why, why_cap, "%s", mbedtls_pk_get_name(&pk));
+            rc = THSM_KEYFILE_NOT_P256;
+        } else if (mbedtls_mpi_write_binary(&ec->d, priv,
+                                            THSM_P256_PRIV_LEN) != 0 ||
+                   mbedtls_ecp_point_write_binary(
+                       &ec->grp, &ec->Q, MBEDTLS_ECP_PF_UNCOMPRESSED, &olen,
+                       pub, THSM_P256_PUB_LEN) != 0 ||
+                   olen != THSM_P256_PUB_LEN)
+            rc = THSM_KEYFILE_UNREADABLE;
+    }
+    mbedtls_pk_free(&pk);
+    if (rc != THSM_KEYFILE_OK)
+        thsm_wipe(priv, THSM_P256_PRIV_LEN);
+    return rc;
+}
