@@ -461,30 +461,6 @@ void thsm_output_abort(thsm_output *out, size_t n)
     }
 }
 
-/* Appends "; LABEL: a, b" listing the outputs whose done flag is want. */
-static void list(char *err, size_t cap, const char *label,
-                 const thsm_output *out, const int *done, size_t n, int want)
-{
-    const char *sep = "; ";
-    for (size_t i = 0; i < n; i++) {
-        if (done[i] != want)
-            continue;
-        size_t used = strlen(err);
-        snprintf(err + used, cap - used, "%s%s%s", sep, *sep == ';' ? label : "",
-                 out[i].name);
-        sep = ", ";
-    }
-}
-
-static int failed(thsm_output *out, const int *done, size_t n, char *err,
-                  size_t cap)
-{
-    thsm_output_abort(out, n);
-    list(err, cap, "written: ", out, done, n, 1);
-    list(err, cap, "not written: ", out, done, n, 0);
-    return -1;
-}
-
 int thsm_output_deliver(thsm_output *out, const thsm_output_data *data,
                         size_t n, char *err, size_t cap)
 {
@@ -497,7 +473,7 @@ int thsm_output_deliver(thsm_output *out, const thsm_output_data *data,
             continue;
         if (write_direct(&out[i], &data[i], err, cap) != 0) {
             done[i] = -1; /* in part, maybe: in neither list */
-            return failed(out, done, n, err, cap);
+            return thsm_output_failed(out, done, n, err, cap);
         }
         done[i] = 1;
     }
@@ -505,7 +481,7 @@ int thsm_output_deliver(thsm_output *out, const thsm_output_data *data,
         if (out[i].kind == THSM_OUT_FILE && thsm_atomic_flush(&out[i].f)) {
             snprintf(err, cap, "cannot write %s: %s", out[i].name,
                      strerror(errno));
-            return failed(out, done, n, err, cap);
+            return thsm_output_failed(out, done, n, err, cap);
         }
     }
     /* the renames: no signal between them */
@@ -520,7 +496,7 @@ int thsm_output_deliver(thsm_output *out, const thsm_output_data *data,
             continue;
         if (thsm_atomic_commit(&out[i].f, err, cap) != 0) {
             done[i] = -1;
-            rc = failed(out, done, n, err, cap);
+            rc = thsm_output_failed(out, done, n, err, cap);
         }
         else
             done[i] = 1;

@@ -86,6 +86,12 @@ int thsm_output_deliver(thsm_output *out, const thsm_output_data *data,
  * outputs hold; at any time after resolve, and more than once. */
 void thsm_output_abort(thsm_output *out, size_t n);
 
+/* For thsm_output_deliver's variants: aborts the n outputs and appends to
+ * err "; written: a, b; not written: c" (done[i]: 1 written, 0 not, -1
+ * in part, named in neither). Returns -1. */
+int thsm_output_failed(thsm_output *out, const int *done, size_t n,
+                       char *err, size_t cap);
+
 /* The regular file a FILE output would replace now, opened to read through
  * the directory held (never through a symlink): a descriptor, or -1 with
  * errno (ENOENT when there is none, or no regular file). */
