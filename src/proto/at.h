@@ -16,6 +16,9 @@
 /* ---- limits --------------------------------------------------------------- */
 
 #define THSM_PROTO_LINE_MAX 1024 /* longest request, without CR LF */
+#define THSM_PROTO_IMG_CHUNK 512 /* most raw bytes in one AT+IMG_DATA (684
+                                    base64 characters) */
+#define THSM_PROTO_IMG_NAME_MAX 16 /* NAME= of AT+IMG_BEGIN, characters */
 #define THSM_PROTO_ANSWER_MAX 8192 /* longest answer a device sends */
 
 /* ---- commands of the original board (docs/PROTOCOL.md) ------------------ */
@@ -55,6 +58,12 @@
 #define THSM_CMD_CERT_RENEW "AT+CERT_RENEW" /* same key, new certificate */
 #define THSM_CMD_LOG_ACK "AT+LOG_ACK"
 #define THSM_CMD_LOG_CLEAR "AT+LOG_CLEAR"
+/* image mode: the host streams the image, the device hashes, parses and
+ * signs it (docs/PROTOCOL.md, "Image signing") */
+#define THSM_CMD_IMG_BEGIN "AT+IMG_BEGIN"
+#define THSM_CMD_IMG_DATA "AT+IMG_DATA"
+#define THSM_CMD_IMG_END "AT+IMG_END"
+#define THSM_CMD_IMG_ABORT "AT+IMG_ABORT"
 
 /* ---- parameter names ------------------------------------------------------- */
 
@@ -74,6 +83,10 @@
 #define THSM_P_CERT "CERT"
 #define THSM_P_COUNT "COUNT"
 #define THSM_P_HEAD "HEAD"
+#define THSM_P_SIZE "SIZE"
+#define THSM_P_NAME "NAME"
+#define THSM_P_SEQ "SEQ"
+#define THSM_P_DATA "DATA"
 
 /* ---- fixed parameter values ------------------------------------------------ */
 
@@ -84,6 +97,8 @@
 #define THSM_V_TYPE_SELF_SIGNED "SELF-SIGNED"
 #define THSM_V_CERT_CA "CA"
 #define THSM_V_CERT_SIGNER "SIGNER"
+#define THSM_V_IMG_SECUREBOOT10 "SECUREBOOT10" /* FORMAT= of AT+IMG_BEGIN */
+#define THSM_V_IMG_MCUBOOT "MCUBOOT"
 
 /* ---- answers ------------------------------------------------------------- */
 
@@ -115,6 +130,8 @@
 #define THSM_ST_ACK "ACK" /* record of the acknowledgement of the findings
                              shown, or NONE */
 #define THSM_ST_LOG_BASE "LOG_BASE" /* first record the device still holds */
+#define THSM_ST_IMAGE "IMAGE" /* image formats AT+IMG_BEGIN takes, comma
+                                 separated; absent: no image mode */
 /* values of PIN= */
 #define THSM_ST_PIN_NONE "NONE"
 #define THSM_ST_PIN_SET "SET"
@@ -153,6 +170,11 @@
 #define THSM_E_NO_FINDING "NO_FINDING" /* AT+LOG_ACK: nothing to acknowledge */
 #define THSM_E_NOT_ARCHIVED "NOT_ARCHIVED" /* AT+LOG_CLEAR: COUNT and HEAD are
                                               not the log's */
+#define THSM_E_IMG_STATE "IMG_STATE" /* no image stream open */
+#define THSM_E_IMG_SEQ "IMG_SEQ"     /* AT+IMG_DATA out of order */
+#define THSM_E_IMG_SIZE "IMG_SIZE"   /* more or fewer bytes than SIZE */
+#define THSM_E_IMG_HEADER "IMG_HEADER" /* the image's header does not parse
+                                          or disagrees with SIZE */
 #define THSM_E_POLICY "POLICY" /* "ERROR POLICY <rule> <text>": the owner's
                                   signing policy forbids it (policy.h) */
 
