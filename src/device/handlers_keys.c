@@ -368,7 +368,9 @@ static int record_signature(thsm_device *dev, const uint8_t *digest,
                  img->board[0] ? img->board : THSM_LOG_FIELD_NONE,
                  img->version_text, (unsigned long)img->size);
         rc = thsm_audit_append_text(dev, THSM_EV_IMAGE, &dev->st.signer,
-                                    detail, THSM_LOG_RESULT_OK);
+                                    detail, img->format == THSM_IMG_MCUBOOT
+                                                ? THSM_V_IMG_MCUBOOT
+                                                : THSM_V_IMG_SECUREBOOT10);
     }
     if (rc == 0)
         rc = thsm_audit_append(dev, !img ? THSM_EV_SIGN

@@ -9,6 +9,7 @@
 #include "host/hsm.h"
 #include "host/img_stream.h"
 #include "proto/at.h"
+#include "proto/log.h"
 #include "util/base64.h"
 #include "util/escape.h"
 
@@ -102,4 +103,45 @@ int thsm_hsm_sign_stream(thsm_at *at, const thsm_stream_req *req,
         return thsm_fail(err, THSM_ERR_FAIL, "the device's signature is "
                          "malformed");
     return THSM_OK;
+}
+
+/* The value of "<key><value>" at *p up to the next comma (or the end) into
+ * out; advances *p past the comma. 0, or -1 when absent or too long. */
+static int detail(const char **p, const char *key, char *out, size_t cap)
+{
+    size_t k = strlen(key), n;
+    if (strncmp(*p, key, k) != 0)
+        return -1;
+    *p += k;
+    n = strcspn(*p, ",");
+    if (n == 0 || n >= cap)
+        return -1;
+    memcpy(out, *p, n);
+    out[n] = '\0';
+    *p += n + ((*p)[n] == ',');
+    return 0;
+}
+
+int thsm_parse_log_image(const thsm_log_record *r, thsm_log_image *img)
+{
+    char size[12];
+    const char *p = r->digest;
+    memset(img, 0, sizeof(*img));
+    if (strcmp(r->event, THSM_EV_IMAGE) != 0 ||
+        (strcmp(r->result, THSM_V_IMG_SECUREBOOT10) != 0 &&
+         strcmp(r->result, THSM_V_IMG_MCUBOOT) != 0) ||
+        detail(&p, THSM_LOG_DETAIL_BOARD, img->board, sizeof(img->board)) ||
+        detail(&p, THSM_LOG_DETAIL_VERSION, img->version,
+               sizeof(img->version)) ||
+        detail(&p, THSM_LOG_DETAIL_SIZE, size, sizeof(size)) || *p ||
+        sscanf(size, "%lu", &img->size) != 1)
+        return -1;
+    snprintf(img->format, sizeof(img->format), "%s", r->result);
+    return 0;
+}
+
+bool thsm_log_is_image_signature(const thsm_log_record *r)
+{
+    return strcmp(r->event, THSM_EV_SIGN_SB10) == 0 ||
+           strcmp(r->event, THSM_EV_SIGN_MCUBOOT) == 0;
 }

@@ -65,8 +65,8 @@
 #define THSM_EV_FINDING_ACK "FINDING_ACK" /* findings acknowledged */
 #define THSM_EV_LOG_CLEARED "LOG_CLEARED" /* first record after a clear */
 /* An image signature is two records: THSM_EV_IMAGE (details: what the
- * header says), then the signature naming the format, whose digest field
- * is the image's SHA-256. */
+ * header says; result: the format, THSM_V_IMG_*), then the signature
+ * naming the format, whose digest field is the image's SHA-256. */
 #define THSM_EV_IMAGE "IMAGE"
 #define THSM_EV_SIGN_SB10 "SIGN_SB10"
 #define THSM_EV_SIGN_MCUBOOT "SIGN_MCUBOOT"
