@@ -363,8 +363,9 @@ static int record_signature(thsm_device *dev, const uint8_t *digest,
     char detail[THSM_LOG_DETAIL_IMAGE_MAX];
     int rc = 0;
     if (img) {
-        snprintf(detail, sizeof(detail), THSM_LOG_DETAIL_BOARD "%s,"
-                 THSM_LOG_DETAIL_VERSION "%s," THSM_LOG_DETAIL_SIZE "%lu",
+        /* at most 2+16+3+24+3+10 characters: within the digest field */
+        snprintf(detail, sizeof(detail), THSM_LOG_DETAIL_BOARD "%.16s,"
+                 THSM_LOG_DETAIL_VERSION "%.24s," THSM_LOG_DETAIL_SIZE "%lu",
                  img->board[0] ? img->board : THSM_LOG_FIELD_NONE,
                  img->version_text, (unsigned long)img->size);
         rc = thsm_audit_append_text(dev, THSM_EV_IMAGE, &dev->st.signer,

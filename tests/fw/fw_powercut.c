@@ -12,8 +12,13 @@
  * A second phase cuts during the save that spends a PIN try: the try is
  * then spent or not, never more, never given back.
  *
+ * A third phase cuts during image signatures (AT+IMG_END: the records, and
+ * the policy's last version when it keeps one): a signature that reached
+ * the host always has its IMAGE and SIGN_SB10 records after the restart.
+ *
  * Needs $THSM_FIRMWARE; exits 77 (skipped) without it. $THSM_POWERCUTS and
- * $THSM_POWERCUTS_PIN set the number of rounds (default 100 and 20).
+ * $THSM_POWERCUTS_PIN and $THSM_POWERCUTS_IMAGE set the number of rounds
+ * (default 100, 20 and 20).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,6 +33,8 @@
 #include <unistd.h>
 
 #include "host/at_client.h"
+#include "host/image.h"
+#include "util/base64.h"
 #include "port/qemu/layout.h"
 #include "testutil.h"
 
@@ -147,8 +154,9 @@ static double save_time(const char *req)
 }
 
 /* Sends the request, kills QEMU at a random instant within the first
- * window_us after its first flash write, and waits for tinyhsmd-qemu. */
-static void cut_during(const char *req, double window_us)
+ * window_us after its first flash write, and waits for tinyhsmd-qemu; the
+ * link stays open for what the device answered before the cut. */
+static void cut_keep_link(const char *req, double window_us)
 {
     pid_t q = qemu_pid();
     int in = send_and_wait_write(req);
@@ -157,10 +165,15 @@ static void cut_during(const char *req, double window_us)
         ; /* spin: a sleep would be far coarser than a save */
     kill(q, SIGKILL);
     close(in);
-    thsm_at_close(&at);
     int status;
     CHECK(waitpid(dev.pid, &status, 0) == dev.pid, "waitpid");
     dev.pid = -1;
+}
+
+static void cut_during(const char *req, double window_us)
+{
+    cut_keep_link(req, window_us);
+    thsm_at_close(&at);
 }
 
 /* 1 when a slot was cut off mid-save: written to, but without its mark. */
@@ -227,6 +240,74 @@ static int pin_rounds(double window)
     return spent;
 }
 
+/* Streams a 1024-byte SECUREBOOT10 image of version 1.0.<n> up to
+ * AT+IMG_END (not sent). */
+static void stream_image(int n)
+{
+    uint8_t img[1024];
+    char version[16], err[200], line[1024];
+    memset(img, 0xFF, sizeof(img));
+    snprintf(version, sizeof(version), "1.0.%d", n);
+    CHECK(thsm_image_header(img, "POWERCUT", version, sizeof(img), err,
+                            sizeof(err)) == 0, "header: %s", err);
+    snprintf(line, sizeof(line), "AT+IMG_BEGIN FORMAT=SECUREBOOT10 SIZE=%zu",
+             sizeof(img));
+    CHECK(strcmp(cmd(line), "OK") == 0, "begin: %s", resp.lines[0]);
+    for (int i = 0; i < 2; i++) {
+        int k = snprintf(line, sizeof(line), "AT+IMG_DATA SEQ=%d DATA=", i);
+        thsm_base64(img + 512 * i, 512, line + k);
+        CHECK(strcmp(cmd(line), "OK") == 0, "data: %s", resp.lines[0]);
+    }
+}
+
+/* Whether the device's answer before the cut was a signature. */
+static int signature_arrived(void)
+{
+    char buf[512];
+    ssize_t n = read(at.fd, buf, sizeof(buf) - 1); /* the link is non-blocking */
+    thsm_at_close(&at);
+    buf[n > 0 ? n : 0] = '\0';
+    return strncmp(buf, "OK ", 3) == 0;
+}
+
+/* Whether the log holds the records of image version 1.0.<n>. */
+static int image_recorded(int n)
+{
+    char total[16], from[48], want[64];
+    status_field("LOG", total, sizeof(total));
+    snprintf(from, sizeof(from), "AT+LOG? FROM=%d",
+             atoi(total) > 4 ? atoi(total) - 4 : 0);
+    CHECK(thsm_at_cmd(&at, from, &resp) == THSM_AT_OK && resp.ok, "log");
+    snprintf(want, sizeof(want), "B=POWERCUT,V=1.0.%d,S=1024", n);
+    for (size_t i = 1; i + 1 < resp.nlines; i++)
+        if (strstr(resp.lines[i], want) && strstr(resp.lines[i + 1], " SIGN_SB10 "))
+            return 1;
+    return 0;
+}
+
+/* Cuts during AT+IMG_END: a signature the host received has its records
+ * (IMAGE, then SIGN_SB10) after the restart; the device signs again.
+ * Returns the cuts after which the signature had arrived. */
+static int image_rounds(double window)
+{
+    const char *env = getenv("THSM_POWERCUTS_IMAGE");
+    int rounds = env ? atoi(env) : 20, arrived = 0;
+    for (int i = 0; i < rounds; i++) {
+        stream_image(2 * i + 1);
+        cut_keep_link("AT+IMG_END", window);
+        int got = signature_arrived();
+        start();
+        CHECK(!got || image_recorded(2 * i + 1),
+              "image round %d: a signature without its records", i);
+        arrived += got;
+        stream_image(2 * i + 2);
+        CHECK(strncmp(cmd("AT+IMG_END"), "OK ", 3) == 0,
+              "image round %d: cannot sign: %s", i, resp.lines[0]);
+        CHECK(image_recorded(2 * i + 2), "image round %d: no records", i);
+    }
+    return arrived;
+}
+
 int main(void)
 {
     firmware = getenv("THSM_FIRMWARE");
@@ -283,6 +364,7 @@ int main(void)
         old += same;
         fresh += !same;
     }
+    int arrived = image_rounds(window);
     int spent = pin_rounds(window);
     thsm_at_close(&at);
     CHECK(thsm_test_daemon_stop(&dev) == 0, "clean stop");
@@ -291,6 +373,8 @@ int main(void)
            old, fresh, torn);
     CHECK(rounds < 20 || (torn >= rounds / 20 && old > 0 && fresh > 0),
           "too few cuts landed inside a save");
+    printf("image: %d cuts during AT+IMG_END came after the signature was "
+           "answered, each with its records\n", arrived);
     printf("PIN: %d cuts during a wrong-PIN login spent the try (saved before "
            "the comparison), the others left it\n", spent);
     thsm_test_rmtree(dir);

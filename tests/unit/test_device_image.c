@@ -440,6 +440,37 @@ static void test_mcuboot(void **state)
     free(img);
 }
 
+static size_t log_len(fixture *f)
+{
+    for (int i = 0; i < THSM_MEM_OBJECTS; i++)
+        if (f->mp.obj[i].used && strcmp(f->mp.obj[i].name, "audit.log") == 0)
+            return f->mp.obj[i].len;
+    fail_msg("no audit.log");
+    return 0;
+}
+
+/* An image signature needs both its records before the reserve of a
+ * bounded log: with room for one, it is withheld and nothing is written. */
+static void test_log_reserve(void **state)
+{
+    fixture *f = *state;
+    size_t len, before = log_len(f);
+    uint8_t *img = sb10("B1", "1.0.0", 512, &len);
+    f->mp.append_max = before + (1 + THSM_LOG_CHANGE_RESERVE) * THSM_LOG_RECORD;
+    begin(f, &f->s, "SECUREBOOT10", len);
+    stream(f, &f->s, img, len, 512);
+    assert_starts(req_on(f, &f->s, "AT+IMG_END"), "ERROR STORAGE audit log "
+                  "full: no room for the record of another signature; "
+                  "signature withheld");
+    assert_int_equal(log_len(f), before);
+    f->mp.append_max = before + (2 + THSM_LOG_CHANGE_RESERVE) * THSM_LOG_RECORD;
+    begin(f, &f->s, "SECUREBOOT10", len);
+    stream(f, &f->s, img, len, 512);
+    assert_starts(req_on(f, &f->s, "AT+IMG_END"), "OK ");
+    assert_int_equal(log_len(f), before + 2 * THSM_LOG_RECORD);
+    free(img);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -457,6 +488,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_abandoned_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_chunks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mcuboot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_reserve, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
