@@ -153,6 +153,18 @@ static double save_time(const char *req)
     return t1 - t0;
 }
 
+/* What the device answered while a cut was pending (read as it comes: the
+ * pty's buffer does not outlive the emulator). */
+static char heard[512];
+static size_t heard_len;
+
+static void hear(void)
+{
+    ssize_t n = read(at.fd, heard + heard_len, sizeof(heard) - 1 - heard_len);
+    heard_len += n > 0 ? (size_t)n : 0;
+    heard[heard_len] = '\0';
+}
+
 /* Sends the request, kills QEMU at a random instant within the first
  * window_us after its first flash write, and waits for tinyhsmd-qemu; the
  * link stays open for what the device answered before the cut. */
@@ -161,8 +173,9 @@ static void cut_keep_link(const char *req, double window_us)
     pid_t q = qemu_pid();
     int in = send_and_wait_write(req);
     double until = now_us() + window_us * (rand() / (RAND_MAX + 1.0));
+    heard_len = 0;
     while (now_us() < until)
-        ; /* spin: a sleep would be far coarser than a save */
+        hear(); /* spin: a sleep would be far coarser than a save */
     kill(q, SIGKILL);
     close(in);
     int status;
@@ -263,11 +276,9 @@ static void stream_image(int n)
 /* Whether the device's answer before the cut was a signature. */
 static int signature_arrived(void)
 {
-    char buf[512];
-    ssize_t n = read(at.fd, buf, sizeof(buf) - 1); /* the link is non-blocking */
+    hear();
     thsm_at_close(&at);
-    buf[n > 0 ? n : 0] = '\0';
-    return strncmp(buf, "OK ", 3) == 0;
+    return strncmp(heard, "OK ", 3) == 0;
 }
 
 /* Whether the log holds the records of image version 1.0.<n>. */
