@@ -70,6 +70,11 @@ int thsm_img_begin(thsm_img_stream *st, uint8_t format, uint32_t size,
     return 0;
 }
 
+static uint32_t clamp16(uint32_t v)
+{
+    return v > 0xffff ? 0xffff : v;
+}
+
 /* SECUREBOOT10: board, version and SIZE from the 512-byte header. */
 static int read_sb10(thsm_img_stream *st, thsm_img_err *e)
 {
@@ -80,13 +85,13 @@ static int read_sb10(thsm_img_stream *st, thsm_img_err *e)
     if (h.size != st->size)
         return fail(st, e, THSM_E_IMG_HEADER, "the header's SIZE differs "
                     "from " THSM_P_SIZE "=");
-    if (h.version.major > 0xffff || h.version.minor > 0xffff)
-        return fail(st, e, THSM_E_IMG_HEADER, "version MAJOR or MINOR over "
-                    "65535");
     strcpy(st->name, h.board); /* at most 15 characters */
     strcpy(st->version_text, h.version_text);
-    st->version = (uint64_t)h.version.major << 48 |
-                  (uint64_t)h.version.minor << 32 | h.version.build;
+    /* MAJOR and MINOR over 16 bits saturate: the order stays monotone, so
+       a rising-versions rule may refuse such a version but never lets a
+       lower one pass */
+    st->version = (uint64_t)clamp16(h.version.major) << 48 |
+                  (uint64_t)clamp16(h.version.minor) << 32 | h.version.build;
     return 0;
 }
 

@@ -219,6 +219,14 @@ static void test_sb10_signed_and_logged(void **state)
     assert_non_null(strstr(log, detail));
     assert_non_null(strstr(log, " SIGN_SB10 "));
     assert_non_null(strstr(log, hex)); /* the image's SHA-256 */
+    /* versions beyond 16-bit MAJOR.MINOR are signed as the digest mode
+       signs them */
+    free(img);
+    img = sb10("NUCLEO-L452RE", "4294967295.0.7", 700, &len);
+    begin(f, &f->s, "SECUREBOOT10", len);
+    stream(f, &f->s, img, len, 512);
+    assert_signed(f, req_on(f, &f->s, "AT+IMG_END"), img, len);
+    assert_non_null(strstr(log_text(f), "V=4294967295.0.7,"));
     /* the stream is closed: a second END has nothing to sign */
     assert_starts(req_on(f, &f->s, "AT+IMG_END"), "ERROR IMG_STATE ");
     free(img);
