@@ -18,6 +18,7 @@ set -euo pipefail
 BIN=$(cd "${1:-build/bin}" && pwd)
 FW=$(cd "$(dirname "${2:-build/fw/tinyhsm-fw.elf}")" && pwd)/$(basename "${2:-build/fw/tinyhsm-fw.elf}")
 OUT=${BENCH_FW_JSON:-$PWD/bench/fw-results.json}
+RELAY_PY=$(cd "$(dirname "$0")/.." && pwd)/tests/e2e/tools/hide_image.py
 TMP=$(mktemp -d)
 DPID=
 cleanup() {
@@ -76,7 +77,7 @@ session log log --verify
 mib_sign() { echo sign --board BENCH --max-size $((128 << 20)) --version "$1" \
     -o "$TMP/m.bin" --cert-out "$TMP/c.pem" --siggen "$TMP/S.c" "$TMP/mib.bin"; }
 TINYHSM_PIN=bench-pin-1 session image $(mib_sign 2.0.0)
-python3 "$(dirname "$0")/../tests/e2e/tools/hide_image.py" "$TMP/tty" "$TMP/hidden" &
+python3 "$RELAY_PY" "$TMP/tty" "$TMP/hidden" &
 RELAY=$!
 for _ in $(seq 100); do [ -s "$TMP/hidden" ] && break; sleep 0.05; done
 TINYHSM_PIN=bench-pin-1 PORT=$(cat "$TMP/hidden") session digest $(mib_sign 2.0.1)
@@ -98,6 +99,7 @@ printf '%-44s %12s\n' "instructions per signature (-icount)" "$sign_insn"
 printf '%-44s %12s\n' "instructions per PIN login (PBKDF2)" "$pin_insn"
 printf '%-44s %12s\n' "instructions, longest provisioning request" "$prov_insn"
 signed=$(($(stat -c %s "$TMP/m.bin") - 64))
+echo "bench-fw: all requests: image mode $total_image ticks, digest mode $total_digest" >&2
 stream_insn=$(($(insn $((total_image - total_digest))) * 1048576 / signed))
 printf '%-44s %12s\n' "instructions per MiB streamed (image mode)" "$stream_insn"
 

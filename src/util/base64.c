@@ -24,11 +24,17 @@ size_t thsm_base64(const uint8_t *data, size_t len, char *out)
     return o;
 }
 
-/* The value of a base64 digit, or -1. */
+/* The value of a base64 digit, or -1 (ranges, not a search: the firmware
+ * decodes every byte of an image with it). */
 static int digit(char c)
 {
-    const char *p = c ? strchr(abc, c) : NULL;
-    return p ? (int)(p - abc) : -1;
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
 }
 
 /* Decodes one group of 4 characters (the last may end in padding) into
