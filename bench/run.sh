@@ -79,6 +79,10 @@ for _ in $(seq "$RUNS"); do secs openssl dgst -sha256 "$TMP/s.bin"; done >"$TMP/
 image_mb=$(calc %.1f "$(stat -c %s "$TMP/s.bin") / 1000000")
 stop_daemon
 
+# image mode against digest mode (issue 18), and both at 115200 baud
+IMAGE_JSON=$TMP/image.json RUNS=$RUNS bash "$(dirname "$0")/image_mode.sh" "$BIN" \
+    >"$TMP/image.txt"
+
 # the pty itself (not the socket beside its link), paced like a 115200-baud
 # UART: 10 bits a byte, both ways
 start_daemon --baud 115200
@@ -136,6 +140,7 @@ TinyHSM benchmark — $cpu, $cores cores, median of $RUNS runs$([ "$QUICK" = 1 ]
   tinyhsm sign (socket), 1 MiB         ${s1} s vs openssl dgst -sign ${o1} s: $(ratio "$s1" "$o1")x
 $([ "$big" = 1 ] || echo "  tinyhsm sign (socket), $big MiB        ${sb} s vs openssl dgst -sign ${ob} s: $(ratio "$sb" "$ob")x")
   tinyhsm verify, $big MiB image         $verify_mbs MB/s (${v} s) vs openssl dgst -sha256 $dgst_mbs MB/s (${d} s)
+$(cat "$TMP/image.txt")
   tinyhsm config --new all (socket)    ${provision_s} s
   pty paced at 115200 baud             $link_bytes bytes/signature, $link_rate signatures/s (model: $link_model/s)
 
@@ -179,7 +184,8 @@ cat >"$OUT" <<JSON
   "pty_115200_model_signatures_per_s": $link_model,
   "pkcs11_sign_per_s": $(keyed p11),
   "softhsm2_sign_per_s": $(keyed soft),
-  "pkcs11_ratio_to_softhsm2": $(keyed ratios)$fw_member
+  "pkcs11_ratio_to_softhsm2": $(keyed ratios),
+  "image_mode": $(cat "$TMP/image.json")$fw_member
 }
 JSON
 echo "Wrote $OUT"

@@ -10,13 +10,17 @@
  *   - "OK <len> <hex>" carries exactly 2*len hex digits;
  *   - a PEM certificate parses;
  *   - a PIN parameter's text never appears in an answer (probed at the end
- *     with PINs that contain spaces).
+ *     with PINs that contain spaces);
+ *   - a signature (the answer to AT+SIGNER_SIGN or AT+IMG_END) is never
+ *     out before its record: the last record is SIGN, or SIGN_SB10 /
+ *     SIGN_MCUBOOT right after the IMAGE record naming the same format.
  */
 #define _GNU_SOURCE /* memmem */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "device/audit.h"
 #include "device/device.h"
 #include "port/mem/port_mem.h"
 
@@ -73,9 +77,44 @@ static void check_pem(const char *data, size_t len)
     require(thsm_x509_parse((const uint8_t *)pem, n, &info) == 0);
 }
 
+/* Whether record i of the log has event ev (and, when result is given,
+ * that result). */
+static int record_is(thsm_device *dev, uint32_t i, const char *ev,
+                     const char *result)
+{
+    static char rec[THSM_LOG_RECORD + 1];
+    if (thsm_audit_read(dev, i, 1, rec) != 0)
+        return 0;
+    size_t n = strlen(ev);
+    return memcmp(rec + THSM_LOG_EVENT_AT, ev, n) == 0 &&
+           rec[THSM_LOG_EVENT_AT + n] == ' ' &&
+           (!result || memcmp(rec + THSM_LOG_RESULT_AT, result,
+                              strlen(result)) == 0);
+}
+
+/* "OK <70..72> <hex>": a DER ECDSA signature (certificates are longer). */
+static int is_signature(const char *data)
+{
+    return strncmp(data, "OK 7", 4) == 0 && data[4] >= '0' && data[4] <= '2' &&
+           data[5] == ' ';
+}
+
+/* A signature answered has its records already written. */
+static void check_signature_recorded(thsm_device *dev)
+{
+    uint32_t last = dev->log_count - 1;
+    require(dev->log_count > 0);
+    if (record_is(dev, last, THSM_EV_SIGN, NULL))
+        return;
+    require(last > 0);
+    require((record_is(dev, last, THSM_EV_SIGN_SB10, NULL) &&
+             record_is(dev, last - 1, THSM_EV_IMAGE, THSM_V_IMG_SECUREBOOT10)) ||
+            (record_is(dev, last, THSM_EV_SIGN_MCUBOOT, NULL) &&
+             record_is(dev, last - 1, THSM_EV_IMAGE, THSM_V_IMG_MCUBOOT)));
+}
+
 static void check_response(void *ctx, const char *data, size_t len)
 {
-    (void)ctx;
     require(len <= THSM_PROTO_ANSWER_MAX);
     require(len >= 4 && memcmp(data + len - 4, "\r\n\r\n", 4) == 0);
     require(strncmp(data, "OK", 2) == 0 || strncmp(data, "ERROR ", 6) == 0);
@@ -85,6 +124,8 @@ static void check_response(void *ctx, const char *data, size_t len)
     check_pem(data, len);
     if (probing)
         require(!memmem(data, len, PIN_PROBE, strlen(PIN_PROBE)));
+    if (is_signature(data))
+        check_signature_recorded(ctx);
 }
 
 /* Sends line on s, as a host would. */
@@ -103,8 +144,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static thsm_device dev;
     static thsm_session sess[2];
     thsm_mem_port_init(&mp, &port);
-    thsm_session_init(&sess[0], check_response, NULL);
-    thsm_session_init(&sess[1], check_response, NULL);
+    thsm_session_init(&sess[0], check_response, &dev);
+    thsm_session_init(&sess[1], check_response, &dev);
     thsm_device_init(&dev, &port);
     dev.pin_kdf.log2_cost = 4; /* a cheap PIN KDF keeps the fuzzer fast */
     int cur = 0;

@@ -54,8 +54,10 @@ static void end_idle_login(const thsm_port *port, int64_t quiet_since)
         thsm_device_disconnect(&dev, &sess);
 }
 
-/* Longest single request of this session, in ticks (see board.h). */
+/* Longest single request of this session, and all its requests together,
+ * in ticks (see board.h). */
 static uint32_t busy_max;
+static uint32_t busy_total;
 
 static void input_byte(uint8_t b)
 {
@@ -64,6 +66,7 @@ static void input_byte(uint8_t b)
     uint32_t dt = (board_ticks() - t0) & BOARD_TICK_MASK;
     if (dt > busy_max)
         busy_max = dt;
+    busy_total += dt;
 }
 
 /* Measurements for the host (docs/PERFORMANCE.md), after each session: stack
@@ -71,16 +74,18 @@ static void input_byte(uint8_t b)
 static void report(void)
 {
     size_t heap_max = 0, blocks = 0;
-    char text[200];
+    char text[240];
     mbedtls_memory_buffer_alloc_max_get(&heap_max, &blocks);
     snprintf(text, sizeof(text),
              "stack_used=%lu stack_size=%lu pool_max=%lu pool_size=%lu "
-             "busy_max_ticks=%lu tick_hz=%lu\n",
+             "busy_max_ticks=%lu busy_total_ticks=%lu tick_hz=%lu\n",
              (unsigned long)board_stack_used(), (unsigned long)board_stack_size(),
              (unsigned long)heap_max, (unsigned long)POOL_SIZE,
-             (unsigned long)busy_max, (unsigned long)board_tick_hz());
+             (unsigned long)busy_max, (unsigned long)busy_total,
+             (unsigned long)board_tick_hz());
     board_report(text);
     busy_max = 0;
+    busy_total = 0;
 }
 
 int main(void)

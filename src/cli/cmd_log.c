@@ -10,6 +10,7 @@
 #include "cli/json.h"
 #include "host/hsm.h"
 #include "host/image.h"
+#include "host/img_stream.h"
 #include "proto/at.h"
 #include "util/escape.h"
 #include "util/hex.h"
@@ -25,7 +26,8 @@ typedef struct {
 } archive;
 
 static const char log_help[] =
-    "Usage: tinyhsm log [--verify] [--json] [--archive FILE [--clear]]\n"
+    "Usage: tinyhsm log [--verify] [--json] [--images] [--archive FILE "
+    "[--clear]]\n"
     "       tinyhsm log --acknowledge\n"
     "Prints the device's audit log: record number, time (ISO 8601, UTC),\n"
     "event, key id, result, digest (or details) and chain hash. --verify\n"
@@ -42,8 +44,12 @@ static const char log_help[] =
     "--acknowledge (PIN and login) records that you have seen the findings\n"
     "the device reports (LOG_STATE, STATE): --verify then passes and still\n"
     "prints them; a later finding is open again.\n"
+    "--images lists the image signatures alone, in columns: record, time,\n"
+    "format, board (MCUboot: the slot or image name), version, size and\n"
+    "the image's SHA-256, as the device read them from the bytes it signed.\n"
     "--json prints one JSON object on standard output: \"records\" (each\n"
-    "with record, time, event, key_id, result, digest, chain), or with\n"
+    "with record, time, event, key_id, result, digest, chain; an image\n"
+    "signature's record also with format, board, version, size), or with\n"
     "--verify the \"records\" count and the \"failures\" (not with\n"
     "--archive).\n\n"
     "Examples:\n  tinyhsm log --verify\n"
@@ -55,8 +61,10 @@ static const char log_help[] =
 
 typedef struct {
     cli_ctx *c;
-    bool verify, json;
+    bool verify, json, images;
     int printed;               /* records printed, with the header first */
+    thsm_log_image image;      /* the last IMAGE record ... */
+    bool has_image;            /* ... when it was the record before */
     uint8_t head[32];          /* chain recomputed so far */
     unsigned long first_bad;   /* record number + 1; 0 while all hold */
     const char *why;
@@ -77,8 +85,19 @@ static void iso_time(int64_t t, char out[32])
         snprintf(out, 32, "%lld", (long long)t);
 }
 
+/* The image a signature record signed (the IMAGE record before it). */
+static void json_image(cli_ctx *c, const thsm_log_image *img)
+{
+    json_str(c, "format", img->format);
+    json_str(c, "board", strcmp(img->board, THSM_LOG_FIELD_NONE) ? img->board
+                                                                 : NULL);
+    json_str(c, "version", img->version);
+    json_num(c, "size", img->size);
+}
+
 /* One record as an object of the "records" array. */
-static void json_record(cli_ctx *c, unsigned long index, const char *line)
+static void json_record(cli_ctx *c, unsigned long index, const char *line,
+                        const thsm_log_image *img)
 {
     thsm_log_record r;
     char raw[THSM_ESCAPED_MAX(THSM_LOG_LINE)];
@@ -95,6 +114,8 @@ static void json_record(cli_ctx *c, unsigned long index, const char *line)
         json_str(c, "digest",
                  strcmp(r.digest, THSM_LOG_FIELD_NONE) ? r.digest : NULL);
         json_str(c, "chain", r.chain);
+        if (img && thsm_log_is_image_signature(&r))
+            json_image(c, img);
     }
     json_item_end(c);
 }
@@ -111,6 +132,35 @@ static void print_record(unsigned long index, const char *line)
     iso_time(r.time, when);
     printf("%08lu  %-20s  %-16s  %-16s  %-16s  %-64s  %s\n", r.index, when,
            r.event, r.key, r.result, r.digest, r.chain);
+}
+
+/* An image signature in columns (tinyhsm log --images). */
+static void print_image(log_walk *w, const char *line)
+{
+    thsm_log_record r;
+    char when[32];
+    if (thsm_parse_log_record(line, &r) != 0 ||
+        !thsm_log_is_image_signature(&r) || !w->has_image)
+        return;
+    if (!w->printed++)
+        printf("%-8s  %-20s  %-12s  %-16s  %-24s  %10s  %s\n", "RECORD",
+               "TIME (UTC)", "FORMAT", "BOARD/NAME", "VERSION", "SIZE",
+               "SHA-256");
+    iso_time(r.time, when);
+    printf("%08lu  %-20s  %-12s  %-16s  %-24s  %10lu  %s\n", r.index, when,
+           w->image.format, w->image.board, w->image.version, w->image.size,
+           r.digest);
+}
+
+/* Remembers an IMAGE record for the signature record after it. */
+static void note_image(log_walk *w, const char *line)
+{
+    thsm_log_record r;
+    thsm_log_image img;
+    w->has_image = thsm_parse_log_record(line, &r) == 0 &&
+                   thsm_parse_log_image(&r, &img) == 0;
+    if (w->has_image)
+        w->image = img;
 }
 
 /* Checks one record against the chain so far. */
@@ -171,10 +221,19 @@ static void on_record(void *ctx, unsigned long index, const char *line)
     }
     if (w->verify)
         return;
+    bool had_image = w->has_image;
+    note_image(w, line);
     if (w->json) {
         if (!w->printed++)
             json_array(w->c, "records");
-        json_record(w->c, index, line);
+        json_record(w->c, index, line, had_image ? &w->image : NULL);
+        return;
+    }
+    if (w->images) {
+        bool now = w->has_image;
+        w->has_image = had_image;
+        print_image(w, line);
+        w->has_image = now;
         return;
     }
     if (!w->printed++)
@@ -547,7 +606,8 @@ static int log_run(cli_ctx *c, log_walk *w)
     if (listing)
         json_listing_end(c, w, got >= anchor.total, anchor.total);
     else if (!w->printed && got >= anchor.total)
-        printf("The audit log has no records.\n");
+        printf(w->images ? "The audit log holds no image signatures.\n"
+                         : "The audit log has no records.\n");
     return got < anchor.total ? CLI_FAIL : CLI_OK;
 }
 
@@ -559,6 +619,7 @@ int cli_log(cli_ctx *c, int argc, char **argv)
         {"clear", no_argument, NULL, 'c'},
         {"acknowledge", no_argument, NULL, 'k'},
         {"json", no_argument, NULL, 'j'},
+        {"images", no_argument, NULL, 'i'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     log_walk w = {.c = c};
@@ -576,6 +637,8 @@ int cli_log(cli_ctx *c, int argc, char **argv)
             ack = true;
         else if (o == 'j')
             w.json = true;
+        else if (o == 'i')
+            w.images = true;
         else if (o == 'h') {
             fputs(log_help, stdout);
             return CLI_OK;
@@ -591,6 +654,10 @@ int cli_log(cli_ctx *c, int argc, char **argv)
     if ((clear && w.verify) || (ack && (path || w.verify)))
         return cli_usage_error(c, "log", "--clear and --acknowledge go alone "
                                "(--clear with --archive FILE)");
+    if (w.images && (w.json || w.verify || path || clear || ack))
+        return cli_usage_error(c, "log", "--images is a listing of its own: "
+                               "without --json, --verify, --archive, --clear "
+                               "or --acknowledge");
     if (w.json && (path || clear || ack))
         return cli_usage_error(c, "log", "--json goes with the listing and "
                                "--verify, not with --archive, --clear or "

@@ -401,6 +401,17 @@ static uint64_t records_left(const thsm_device *dev)
     return room / THSM_LOG_RECORD;
 }
 
+/* Whether event is a signature's record; *more: the records the same
+ * signature writes after it (an image's IMAGE record is refused unless its
+ * SIGN_SB10 / SIGN_MCUBOOT fits too). */
+static bool signature_event(const char *event, uint64_t *more)
+{
+    *more = strcmp(event, THSM_EV_IMAGE) == 0;
+    return *more || strcmp(event, THSM_EV_SIGN) == 0 ||
+           strcmp(event, THSM_EV_SIGN_SB10) == 0 ||
+           strcmp(event, THSM_EV_SIGN_MCUBOOT) == 0;
+}
+
 int thsm_audit_append_text(thsm_device *dev, const char *event,
                            const thsm_slot *key, const char *detail,
                            const char *result)
@@ -408,8 +419,9 @@ int thsm_audit_append_text(thsm_device *dev, const char *event,
     char why[THSM_AUDIT_WHY];
     if (thsm_audit_recover(dev, why, sizeof(why)))
         return THSM_AUDIT_CUT;
-    if (strcmp(event, THSM_EV_SIGN) == 0 &&
-        records_left(dev) <= THSM_LOG_CHANGE_RESERVE)
+    uint64_t more;
+    if (signature_event(event, &more) &&
+        records_left(dev) <= THSM_LOG_CHANGE_RESERVE + more)
         return THSM_AUDIT_FULL; /* the last records: state changes only */
     thsm_audit_refusals_write(dev, true); /* counted refusals come first */
     return append_record(dev, event, key, detail, result);

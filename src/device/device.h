@@ -21,6 +21,7 @@
 
 #include "crypto/kdf.h"
 #include "crypto/p256.h"
+#include "crypto/sha256.h"
 #include "crypto/x509.h"
 #include "port/port.h"
 #include "proto/at.h"
@@ -185,6 +186,24 @@ typedef struct {
     thsm_policy policy; /* v07 */
 } thsm_state;
 
+/* An image being streamed (AT+IMG_BEGIN .. AT+IMG_END): the device hashes
+ * every byte and keeps the first ones, which hold the header. */
+#define THSM_IMG_HEAD_LEN 512 /* the SECUREBOOT10 header; MCUboot's is 32 */
+typedef struct {
+    uint8_t active;       /* a stream is open */
+    uint8_t format;       /* THSM_IMG_* (device/policy.h) */
+    uint8_t header_read;  /* the header was parsed and checked */
+    uint32_t size;        /* SIZE= of AT+IMG_BEGIN */
+    uint32_t got;         /* bytes hashed so far */
+    uint32_t seq;         /* SEQ= the next AT+IMG_DATA must carry */
+    uint32_t login;       /* the session's login_serial it was begun at */
+    char name[THSM_PROTO_IMG_NAME_MAX + 1];
+    char version_text[32];
+    uint64_t version;     /* from the header, ordered (policy.h) */
+    uint8_t head[THSM_IMG_HEAD_LEN];
+    thsm_sha256_ctx sha;  /* live while active */
+} thsm_img_stream;
+
 /* One client's connection: its partial request line, its login, where its
  * answers go. The transport owns it; the device keeps no list of sessions. */
 typedef struct thsm_session {
@@ -202,6 +221,8 @@ typedef struct thsm_session {
                              process) */
     char peer[THSM_PEER_LEN]; /* set by the transport: "UID=<u>" of the
                                  client when known, for the audit log */
+    uint32_t login_serial; /* bumped when a login starts or ends */
+    thsm_img_stream img;  /* this connection's image stream, if any */
 } thsm_session;
 
 /* Refusals of one kind (error code, command, client) counted since the

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "crypto/util.h"
+#include "device/image.h"
 #include "device/response.h"
 #include "device/session.h"
 #include "device/state.h"
@@ -92,6 +93,7 @@ void thsm_device_disconnect(thsm_device *dev, thsm_session *s)
 {
     thsm_device_flush(dev);
     thsm_login_end(dev, s);
+    thsm_img_abandon(&s->img); /* frees its hash context */
     line_reset(s);
     s->last_was_cr = 0;
 }

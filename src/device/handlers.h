@@ -20,7 +20,8 @@ thsm_handler thsm_h_at, thsm_h_reset, thsm_h_version, thsm_h_about,
 thsm_handler thsm_h_ca_new_cert, thsm_h_ca_cert, thsm_h_ca_info,
     thsm_h_signer_new_key, thsm_h_signer_new_cert, thsm_h_signer_cert,
     thsm_h_signer_info, thsm_h_signer_sign, thsm_h_signer_pubkey,
-    thsm_h_cert_renew, thsm_h_signer_import, thsm_h_signer_cert_set;
+    thsm_h_cert_renew, thsm_h_signer_import, thsm_h_signer_cert_set,
+    thsm_h_img_begin, thsm_h_img_data, thsm_h_img_end, thsm_h_img_abort;
 /* handlers_pin.c */
 thsm_handler thsm_h_auth, thsm_h_pin_set, thsm_h_logout, thsm_h_auth_so,
     thsm_h_so_pin_set, thsm_h_pin_unblock;

@@ -157,7 +157,9 @@ void thsm_h_status(thsm_device *dev, const thsm_params *ps)
                    THSM_ST_SIGNATURES "=%lu " THSM_ST_CA_KEY "=%s "
                    THSM_ST_SIGNER_KEY "=%s " THSM_ST_LOG "=%lu "
                    THSM_ST_LOG_STATE "=%s " THSM_ST_STATE "=%s %s %s "
-                   THSM_ST_SIGNER_ORIGIN "=%s",
+                   THSM_ST_SIGNER_ORIGIN "=%s "
+                   THSM_ST_IMAGE "=" THSM_V_IMG_SECUREBOOT10 ","
+                   THSM_V_IMG_MCUBOOT,
                    dev->st.ca.has_cert, dev->st.signer.has_key,
                    dev->st.signer.has_cert,
                    pin_word(p),

@@ -13,6 +13,7 @@
 #include "crypto/util.h"
 #include "device/audit.h"
 #include "device/handlers.h"
+#include "device/image.h"
 #include "device/policy.h"
 #include "device/response.h"
 #include "device/state.h"
@@ -362,45 +363,159 @@ void thsm_h_cert_renew(thsm_device *dev, const thsm_params *ps)
     }
 }
 
-void thsm_h_signer_sign(thsm_device *dev, const thsm_params *ps)
+/* The records of a signature: an image's (its details, then the
+ * signature naming its format and SHA-256), or a bare digest's. */
+static int record_signature(thsm_device *dev, const uint8_t *digest,
+                            const thsm_image_info *img)
 {
-    uint8_t digest[THSM_SHA256_LEN], der[THSM_P256_SIG_DER_MAX];
+    char detail[THSM_LOG_DETAIL_IMAGE_MAX];
+    int rc = 0;
+    if (img) {
+        /* at most 2+16+3+24+3+10 characters: within the digest field */
+        snprintf(detail, sizeof(detail), THSM_LOG_DETAIL_BOARD "%.16s,"
+                 THSM_LOG_DETAIL_VERSION "%.24s," THSM_LOG_DETAIL_SIZE "%lu",
+                 img->board[0] ? img->board : THSM_LOG_FIELD_NONE,
+                 img->version_text, (unsigned long)img->size);
+        rc = thsm_audit_append_text(dev, THSM_EV_IMAGE, &dev->st.signer,
+                                    detail, img->format == THSM_IMG_MCUBOOT
+                                                ? THSM_V_IMG_MCUBOOT
+                                                : THSM_V_IMG_SECUREBOOT10);
+    }
+    if (rc == 0)
+        rc = thsm_audit_append(dev, !img ? THSM_EV_SIGN
+                               : img->format == THSM_IMG_MCUBOOT
+                                   ? THSM_EV_SIGN_MCUBOOT
+                                   : THSM_EV_SIGN_SB10,
+                               &dev->st.signer, digest, THSM_LOG_RESULT_OK);
+    if (rc == THSM_AUDIT_FULL)
+        thsm_resp_error(dev, THSM_E_STORAGE, "audit log full: no room for the "
+                        "record of another signature; signature withheld");
+    else if (rc != 0)
+        thsm_resp_error(dev, THSM_E_STORAGE, "audit log not writable; "
+                        "signature withheld");
+    return rc == 0 ? 0 : -1;
+}
+
+/* Signs digest (of img, or a bare one when img is NULL) once its records
+ * are written and the policy's state saved, and answers the signature. */
+static void sign_recorded(thsm_device *dev, const uint8_t *digest,
+                          const thsm_image_info *img)
+{
+    uint8_t der[THSM_P256_SIG_DER_MAX];
     char hex[2 * THSM_P256_SIG_DER_MAX + 1];
     size_t der_len;
-    if (thsm_parse_hex(thsm_params_get(ps, THSM_P_HASH), digest, sizeof(digest))) {
-        thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_HASH " must be 64 hex digits");
-        return;
-    }
-    if (!signer_usable(dev) || thsm_policy_check_digest(dev) != 0)
-        return;
     if (thsm_p256_sign(&dev->st.signer.key, digest, der, &der_len) != 0) {
         thsm_resp_error(dev, THSM_E_CRYPTO, "signing failed");
         return;
     }
-    /* the rate counters first: never a signature they do not count */
-    if (thsm_policy_note_signed(dev, NULL) && thsm_save_or_restore(dev) != 0)
-        return;
     char why[THSM_AUDIT_WHY];
     if (thsm_audit_recover(dev, why, sizeof(why))) {
         thsm_device_flush(dev); /* the finding is sealed at once */
         thsm_resp_error(dev, THSM_E_STORAGE, "%s; signature withheld", why);
         return;
     }
-    int rc = thsm_audit_append(dev, THSM_EV_SIGN, &dev->st.signer, digest,
-                               THSM_LOG_RESULT_OK);
-    if (rc == THSM_AUDIT_FULL) {
-        thsm_resp_error(dev, THSM_E_STORAGE, "audit log full: no room for the "
-                        "record of another signature; signature withheld");
+    if (record_signature(dev, digest, img) != 0)
         return;
-    }
-    if (rc != 0) {
-        thsm_resp_error(dev, THSM_E_STORAGE, "audit log not writable; signature "
-                                        "withheld");
+    /* a power cut leaves the old or the new last version, and never a
+       signature out whose record the state does not hold */
+    if (thsm_policy_note_signed(dev, img) && thsm_save_or_restore(dev) != 0)
         return;
-    }
     dev->signatures++;
     thsm_hex(der, der_len, hex);
     thsm_resp_line(dev, THSM_ANS_OK " %lu %s", (unsigned long)der_len, hex);
+}
+
+void thsm_h_signer_sign(thsm_device *dev, const thsm_params *ps)
+{
+    uint8_t digest[THSM_SHA256_LEN];
+    if (thsm_parse_hex(thsm_params_get(ps, THSM_P_HASH), digest, sizeof(digest))) {
+        thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_HASH " must be 64 hex digits");
+        return;
+    }
+    if (signer_usable(dev) && thsm_policy_check_digest(dev) == 0)
+        sign_recorded(dev, digest, NULL);
+}
+
+/* ---- image mode (AT+IMG_*) ------------------------------------------------ */
+
+static void img_error(thsm_device *dev, const thsm_img_err *e)
+{
+    thsm_resp_error(dev, e->code, "%s", e->text);
+}
+
+void thsm_h_img_begin(thsm_device *dev, const thsm_params *ps)
+{
+    const char *f = thsm_params_get(ps, THSM_P_FORMAT);
+    const char *name = thsm_params_get(ps, THSM_P_NAME);
+    uint8_t format = strcmp(f, THSM_V_IMG_SECUREBOOT10) == 0 ? THSM_IMG_SECUREBOOT10
+                     : strcmp(f, THSM_V_IMG_MCUBOOT) == 0   ? THSM_IMG_MCUBOOT
+                                                            : 0;
+    uint32_t size;
+    thsm_img_err e;
+    thsm_session *s = dev->sess;
+    thsm_img_abandon(&s->img);
+    if (!format)
+        thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_FORMAT " must be "
+                        THSM_V_IMG_SECUREBOOT10 " or " THSM_V_IMG_MCUBOOT);
+    else if (thsm_parse_uint(thsm_params_get(ps, THSM_P_SIZE), 1, UINT32_MAX,
+                             &size) != 0)
+        thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_SIZE " must be a "
+                        "number of bytes");
+    else if (thsm_img_begin(&s->img, format, size, name ? name : "",
+                            s->login_serial, &e) != 0)
+        img_error(dev, &e);
+    else if (signer_usable(dev))
+        thsm_resp_line(dev, THSM_ANS_OK);
+    else
+        thsm_img_abandon(&s->img);
+}
+
+void thsm_h_img_data(thsm_device *dev, const thsm_params *ps)
+{
+    thsm_session *s = dev->sess;
+    uint8_t *chunk = (uint8_t *)dev->work.text; /* > THSM_PROTO_IMG_CHUNK */
+    uint32_t seq;
+    thsm_img_err e;
+    long n = thsm_base64_decode(thsm_params_get(ps, THSM_P_DATA), chunk,
+                                THSM_PROTO_IMG_CHUNK);
+    if (thsm_parse_uint(thsm_params_get(ps, THSM_P_SEQ), 0, UINT32_MAX,
+                        &seq) != 0 || n <= 0) {
+        thsm_img_abandon(&s->img);
+        thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_SEQ " must be a number "
+                        "and " THSM_P_DATA " 1 to 512 bytes in base64; the "
+                        "stream is abandoned");
+    } else if (thsm_img_data(&s->img, s->login_serial, seq, chunk,
+                             (size_t)n, &e) != 0) {
+        img_error(dev, &e);
+    } else {
+        thsm_resp_line(dev, THSM_ANS_OK);
+    }
+}
+
+void thsm_h_img_end(thsm_device *dev, const thsm_params *ps)
+{
+    (void)ps;
+    thsm_image_info img;
+    thsm_img_err e;
+    thsm_session *s = dev->sess;
+    if (thsm_img_finish(&s->img, s->login_serial, &img, &e) != 0) {
+        img_error(dev, &e);
+        return;
+    }
+    if (signer_usable(dev) && thsm_policy_check_image(dev, &img) == 0)
+        sign_recorded(dev, img.sha256, &img);
+}
+
+void thsm_h_img_abort(thsm_device *dev, const thsm_params *ps)
+{
+    (void)ps;
+    thsm_img_stream *st = &dev->sess->img;
+    if (!st->active) {
+        thsm_resp_error(dev, THSM_E_IMG_STATE, "no image stream open");
+        return;
+    }
+    thsm_img_abandon(st);
+    thsm_resp_line(dev, THSM_ANS_OK);
 }
 
 void thsm_h_signer_pubkey(thsm_device *dev, const thsm_params *ps)
@@ -459,12 +574,11 @@ void thsm_h_signer_import(thsm_device *dev, const thsm_params *ps)
 void thsm_h_signer_cert_set(thsm_device *dev, const thsm_params *ps)
 {
     uint8_t *der = (uint8_t *)dev->work.text; /* leaf use of the work area */
-    size_t len = 0;
     thsm_x509_info info;
     thsm_slot *s = &dev->st.signer;
-    if (thsm_base64_decode(thsm_params_get(ps, THSM_P_CERT), der,
-                           THSM_PROTO_CERT_SET_MAX, &len) != 0 || len == 0 ||
-        thsm_x509_parse(der, len, &info) != 0) {
+    long len = thsm_base64_decode(thsm_params_get(ps, THSM_P_CERT), der,
+                                  THSM_PROTO_CERT_SET_MAX);
+    if (len <= 0 || thsm_x509_parse(der, (size_t)len, &info) != 0) {
         thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_CERT " must be a DER "
                         "X.509 certificate in base64, at most %d bytes",
                         THSM_PROTO_CERT_SET_MAX);
@@ -481,8 +595,8 @@ void thsm_h_signer_cert_set(thsm_device *dev, const thsm_params *ps)
                         "the signer key (its public key differs)");
         return;
     }
-    memcpy(s->cert, der, len);
-    s->cert_len = len;
+    memcpy(s->cert, der, (size_t)len);
+    s->cert_len = (size_t)len;
     s->has_cert = 1;
     if (thsm_save_or_restore(dev) == 0) {
         uint8_t cert_hash[THSM_SHA256_LEN];

@@ -87,6 +87,12 @@ static const command commands[] = {
      NEEDS_STORE | NEEDS_AUTH | SECRET},
     {THSM_CMD_SIGNER_CERT_SET, thsm_h_signer_cert_set, {THSM_P_CERT}, {0},
      NEEDS_STORE | NEEDS_AUTH},
+    {THSM_CMD_IMG_BEGIN, thsm_h_img_begin, {THSM_P_FORMAT, THSM_P_SIZE},
+     {THSM_P_NAME}, NEEDS_STORE | NEEDS_AUTH},
+    {THSM_CMD_IMG_DATA, thsm_h_img_data, {THSM_P_SEQ, THSM_P_DATA}, {0},
+     NEEDS_STORE | NEEDS_AUTH},
+    {THSM_CMD_IMG_END, thsm_h_img_end, {0}, {0}, NEEDS_STORE | NEEDS_AUTH},
+    {THSM_CMD_IMG_ABORT, thsm_h_img_abort, {0}, {0}, NEEDS_STORE | NEEDS_AUTH},
 };
 
 

@@ -34,6 +34,8 @@ bool thsm_so_logged_in(const thsm_device *dev, const thsm_session *s)
 
 void thsm_login_role(thsm_device *dev, thsm_session *s, int so)
 {
+    if (!login_valid(dev, s) || s->so != so)
+        s->login_serial++; /* ends an image stream begun before */
     if (!login_valid(dev, s)) {
         s->authed = 1;
         s->auth_epoch = dev->auth_epoch;
@@ -59,6 +61,7 @@ void thsm_login_end(thsm_device *dev, thsm_session *s)
         dev->logins--;
     s->authed = 0;
     s->so = 0;
+    s->login_serial++; /* ends an image stream begun under the login */
     forget_keys_if_unused(dev);
 }
 

@@ -565,16 +565,37 @@ static int device_key(void *ctx, uint8_t pub[THSM_P256_PUB_LEN], char *pem,
     return check_chain(j);
 }
 
-/* Image mode when the job has the signed bytes and the device offers it
- * (it hashes them itself: sign_digest checks that the signature verifies
- * over the host's digest); else the digest mode. */
+static size_t pad_len(const job *j);
+
+/* Image mode: the device hashes the bytes it signs and reads their header
+ * itself (img_stream.h). The signature is over the same digest. */
+static int device_sign_image(job *j, uint8_t sig[THSM_P256_SIG_RAW_LEN],
+                             thsm_err *err)
+{
+    size_t fw = j->res->fw_len, len = sizeof(j->header) + fw + pad_len(j);
+    uint8_t *img = malloc(len);
+    if (!img)
+        return thsm_fail(err, THSM_ERR_FAIL, "out of memory");
+    memcpy(img, j->header, sizeof(j->header));
+    memcpy(img + sizeof(j->header), j->fw, fw);
+    memcpy(img + sizeof(j->header) + fw, j->pad, pad_len(j));
+    thsm_stream_req req = {THSM_STREAM_SECUREBOOT10, img, len, NULL};
+    int rc = thsm_hsm_sign_stream(j->at, &req, sig, err);
+    free(img);
+    return rc;
+}
+
+/* The image mode when the device offers it (it hashes the bytes itself:
+ * sign_digest checks that the signature verifies over the host's digest);
+ * the digest mode for the original board and devices without it. */
 static int device_sign(void *ctx, const uint8_t digest[THSM_SHA256_LEN],
                        uint8_t sig[THSM_P256_SIG_RAW_LEN], thsm_err *err)
 {
     job *j = ctx;
-    if (j->stream.bytes && thsm_hsm_image_mode(j->at)) {
+    if (thsm_hsm_image_mode(j->at)) {
         j->res->image_mode = true;
-        return thsm_hsm_sign_stream(j->at, &j->stream, sig, err);
+        return j->stream.bytes ? thsm_hsm_sign_stream(j->at, &j->stream, sig, err)
+                               : device_sign_image(j, sig, err);
     }
     return thsm_hsm_sign_digest(j->at, digest, sig, err);
 }

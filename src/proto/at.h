@@ -19,6 +19,9 @@
                                        fills the longest request line) */
 
 #define THSM_PROTO_LINE_MAX 1024 /* longest request, without CR LF */
+#define THSM_PROTO_IMG_CHUNK 512 /* most raw bytes in one AT+IMG_DATA (684
+                                    base64 characters) */
+#define THSM_PROTO_IMG_NAME_MAX 16 /* NAME= of AT+IMG_BEGIN, characters */
 #define THSM_PROTO_ANSWER_MAX 8192 /* longest answer a device sends */
 
 /* ---- commands of the original board (docs/PROTOCOL.md) ------------------ */
@@ -63,6 +66,12 @@
 #define THSM_CMD_POLICY_LOCK "AT+POLICY_LOCK" /* freezes it until decommission */
 #define THSM_CMD_SIGNER_IMPORT "AT+SIGNER_IMPORT" /* KEY=: a secret line */
 #define THSM_CMD_SIGNER_CERT_SET "AT+SIGNER_CERT_SET"
+/* image mode: the host streams the image, the device hashes, parses and
+ * signs it (docs/PROTOCOL.md, "Image signing") */
+#define THSM_CMD_IMG_BEGIN "AT+IMG_BEGIN"
+#define THSM_CMD_IMG_DATA "AT+IMG_DATA"
+#define THSM_CMD_IMG_END "AT+IMG_END"
+#define THSM_CMD_IMG_ABORT "AT+IMG_ABORT"
 
 /* ---- parameter names ------------------------------------------------------- */
 
@@ -98,6 +107,10 @@
 #define THSM_PO_HOUR_COUNT "HOUR_COUNT" /* signatures in this hour's window */
 #define THSM_PO_DAY_COUNT "DAY_COUNT"
 #define THSM_PO_LAST "LAST" /* FORMAT:NAME:VERSION,... or NONE */
+#define THSM_P_SIZE "SIZE"
+#define THSM_P_NAME "NAME"
+#define THSM_P_SEQ "SEQ"
+#define THSM_P_DATA "DATA"
 
 /* ---- fixed parameter values ------------------------------------------------ */
 
@@ -114,6 +127,8 @@
 #define THSM_V_NONE "NONE" /* no last version yet */
 #define THSM_V_SECUREBOOT10 "SECUREBOOT10" /* image formats */
 #define THSM_V_MCUBOOT "MCUBOOT"
+#define THSM_V_IMG_SECUREBOOT10 "SECUREBOOT10" /* FORMAT= of AT+IMG_BEGIN */
+#define THSM_V_IMG_MCUBOOT "MCUBOOT"
 
 /* ---- answers ------------------------------------------------------------- */
 
@@ -150,6 +165,8 @@
 #define THSM_ST_ORIGIN_NONE "none"
 #define THSM_ST_ORIGIN_GENERATED "generated"
 #define THSM_ST_ORIGIN_IMPORTED "imported"
+#define THSM_ST_IMAGE "IMAGE" /* image formats AT+IMG_BEGIN takes, comma
+                                 separated; absent: no image mode */
 /* values of PIN= */
 #define THSM_ST_PIN_NONE "NONE"
 #define THSM_ST_PIN_SET "SET"
@@ -190,6 +207,11 @@
                                               not the log's */
 #define THSM_E_CERT_MISMATCH "CERT_MISMATCH" /* AT+SIGNER_CERT_SET: the
                                                 certificate is for another key */
+#define THSM_E_IMG_STATE "IMG_STATE" /* no image stream open */
+#define THSM_E_IMG_SEQ "IMG_SEQ"     /* AT+IMG_DATA out of order */
+#define THSM_E_IMG_SIZE "IMG_SIZE"   /* more or fewer bytes than SIZE */
+#define THSM_E_IMG_HEADER "IMG_HEADER" /* the image's header does not parse
+                                          or disagrees with SIZE */
 #define THSM_E_POLICY "POLICY" /* "ERROR POLICY <rule> <text>": the owner's
                                   signing policy forbids it (policy.h) */
 /* The rules of ERROR POLICY <rule> (stable: scripts may test them). */

@@ -34,6 +34,11 @@
 #define THSM_LOG_DETAIL_TO "TO="       /* time of the last of them */
 #define THSM_LOG_DETAIL_UID "UID="     /* the client's uid, when known */
 #define THSM_LOG_RESULT_OTHERS "OTHERS" /* THSM_EV_REFUSED: every other kind */
+/* THSM_EV_IMAGE's details: "B=<board or name>,V=<version>,S=<size>" */
+#define THSM_LOG_DETAIL_BOARD "B="
+#define THSM_LOG_DETAIL_VERSION "V="
+#define THSM_LOG_DETAIL_SIZE "S="
+#define THSM_LOG_DETAIL_IMAGE_MAX 65 /* the digest field, NUL included */
 
 /* Events. */
 #define THSM_EV_SIGN "SIGN"
@@ -64,6 +69,12 @@
 #define THSM_EV_POLICY_SET "POLICY_SET" /* one rule changed: its detail
                                            "<RULE>=<old>><new>" */
 #define THSM_EV_POLICY_LOCK "POLICY_LOCK"
+/* An image signature is two records: THSM_EV_IMAGE (details: what the
+ * header says; result: the format, THSM_V_IMG_*), then the signature
+ * naming the format, whose digest field is the image's SHA-256. */
+#define THSM_EV_IMAGE "IMAGE"
+#define THSM_EV_SIGN_SB10 "SIGN_SB10"
+#define THSM_EV_SIGN_MCUBOOT "SIGN_MCUBOOT"
 #define THSM_EV_REFUSED "REFUSED" /* refusals of kinds beyond the ones
                                      counted one by one */
 

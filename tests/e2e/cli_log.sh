@@ -20,7 +20,7 @@ done
 run 0 tinyhsm log
 head -1 "$TMP/out" | grep -q "^RECORD  *TIME (UTC)  *EVENT  *KEY ID  *RESULT" ||
     fail "no header: $(head -1 "$TMP/out")"
-grep -Eq '^[0-9]{8}  [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z  SIGN ' \
+grep -Eq '^[0-9]{8}  [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z  SIGN(_SB10)? ' \
     "$TMP/out" || fail "no ISO 8601 time: $(cat "$TMP/out")"
 year=$(date -u +%Y)
 has "$TMP/out" "$year-"

@@ -9,14 +9,18 @@
  * a certificate), and sign. The test also counts the cuts
  * that left a half-written slot, to show the cuts did land inside saves.
  *
- * A second phase cuts during the save that spends a PIN try: the try is
- * then spent or not, never more, never given back. A third cuts during a
- * change of the signing policy (AT+POLICY_SET of every rule): afterwards
- * the device holds the old policy or the new one, never a mix.
+ * A second phase cuts during image signatures (AT+IMG_END: the records, and
+ * the policy's last version when it keeps one): a signature that reached
+ * the host always has its IMAGE and SIGN_SB10 records after the restart.
+ * A third cuts during the save that spends a PIN try: the try is then spent
+ * or not, never more, never given back. A fourth cuts during a change of
+ * the signing policy (AT+POLICY_SET of every rule): afterwards the device
+ * holds the old policy or the new one, never a mix.
  *
  * Needs $THSM_FIRMWARE; exits 77 (skipped) without it. $THSM_POWERCUTS,
- * $THSM_POWERCUTS_PIN and $THSM_POWERCUTS_POLICY set the number of rounds
- * (default 100, 20 and 20).
+ * $THSM_POWERCUTS_IMAGE, $THSM_POWERCUTS_PIN and $THSM_POWERCUTS_POLICY set
+ * the number of rounds
+ * (default 100, 20, 20 and 20).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,6 +35,8 @@
 #include <unistd.h>
 
 #include "host/at_client.h"
+#include "host/image.h"
+#include "util/base64.h"
 #include "port/qemu/layout.h"
 #include "testutil.h"
 
@@ -149,21 +155,40 @@ static double save_time(const char *req)
     return t1 - t0;
 }
 
+/* What the device answered while a cut was pending (read as it comes: the
+ * pty's buffer does not outlive the emulator). */
+static char heard[512];
+static size_t heard_len;
+
+static void hear(void)
+{
+    ssize_t n = read(at.fd, heard + heard_len, sizeof(heard) - 1 - heard_len);
+    heard_len += n > 0 ? (size_t)n : 0;
+    heard[heard_len] = '\0';
+}
+
 /* Sends the request, kills QEMU at a random instant within the first
- * window_us after its first flash write, and waits for tinyhsmd-qemu. */
-static void cut_during(const char *req, double window_us)
+ * window_us after its first flash write, and waits for tinyhsmd-qemu; the
+ * link stays open for what the device answered before the cut. */
+static void cut_keep_link(const char *req, double window_us)
 {
     pid_t q = qemu_pid();
     int in = send_and_wait_write(req);
     double until = now_us() + window_us * (rand() / (RAND_MAX + 1.0));
+    heard_len = 0;
     while (now_us() < until)
-        ; /* spin: a sleep would be far coarser than a save */
+        hear(); /* spin: a sleep would be far coarser than a save */
     kill(q, SIGKILL);
     close(in);
-    thsm_at_close(&at);
     int status;
     CHECK(waitpid(dev.pid, &status, 0) == dev.pid, "waitpid");
     dev.pid = -1;
+}
+
+static void cut_during(const char *req, double window_us)
+{
+    cut_keep_link(req, window_us);
+    thsm_at_close(&at);
 }
 
 /* 1 when a slot was cut off mid-save: written to, but without its mark. */
@@ -281,6 +306,70 @@ static int policy_rounds(double window)
               "sign: %s", i, resp.lines[0]);
     }
     return changed;
+/* Streams a 1024-byte SECUREBOOT10 image of version 1.0.<n> up to
+ * AT+IMG_END (not sent). */
+static void stream_image(int n)
+{
+    uint8_t img[1024];
+    char version[16], err[200], line[1024];
+    memset(img, 0xFF, sizeof(img));
+    snprintf(version, sizeof(version), "1.0.%d", n);
+    CHECK(thsm_image_header(img, "POWERCUT", version, sizeof(img), err,
+                            sizeof(err)) == 0, "header: %s", err);
+    snprintf(line, sizeof(line), "AT+IMG_BEGIN FORMAT=SECUREBOOT10 SIZE=%zu",
+             sizeof(img));
+    CHECK(strcmp(cmd(line), "OK") == 0, "begin: %s", resp.lines[0]);
+    for (int i = 0; i < 2; i++) {
+        int k = snprintf(line, sizeof(line), "AT+IMG_DATA SEQ=%d DATA=", i);
+        thsm_base64(img + 512 * i, 512, line + k);
+        CHECK(strcmp(cmd(line), "OK") == 0, "data: %s", resp.lines[0]);
+    }
+}
+
+/* Whether the device's answer before the cut was a signature. */
+static int signature_arrived(void)
+{
+    hear();
+    thsm_at_close(&at);
+    return strncmp(heard, "OK ", 3) == 0;
+}
+
+/* Whether the log holds the records of image version 1.0.<n>. */
+static int image_recorded(int n)
+{
+    char total[16], from[48], want[64];
+    status_field("LOG", total, sizeof(total));
+    snprintf(from, sizeof(from), "AT+LOG? FROM=%d",
+             atoi(total) > 4 ? atoi(total) - 4 : 0);
+    CHECK(thsm_at_cmd(&at, from, &resp) == THSM_AT_OK && resp.ok, "log");
+    snprintf(want, sizeof(want), "B=POWERCUT,V=1.0.%d,S=1024", n);
+    for (size_t i = 1; i + 1 < resp.nlines; i++)
+        if (strstr(resp.lines[i], want) && strstr(resp.lines[i + 1], " SIGN_SB10 "))
+            return 1;
+    return 0;
+}
+
+/* Cuts during AT+IMG_END: a signature the host received has its records
+ * (IMAGE, then SIGN_SB10) after the restart; the device signs again.
+ * Returns the cuts after which the signature had arrived. */
+static int image_rounds(double window)
+{
+    const char *env = getenv("THSM_POWERCUTS_IMAGE");
+    int rounds = env ? atoi(env) : 20, arrived = 0;
+    for (int i = 0; i < rounds; i++) {
+        stream_image(2 * i + 1);
+        cut_keep_link("AT+IMG_END", window);
+        int got = signature_arrived();
+        start();
+        CHECK(!got || image_recorded(2 * i + 1),
+              "image round %d: a signature without its records", i);
+        arrived += got;
+        stream_image(2 * i + 2);
+        CHECK(strncmp(cmd("AT+IMG_END"), "OK ", 3) == 0,
+              "image round %d: cannot sign: %s", i, resp.lines[0]);
+        CHECK(image_recorded(2 * i + 2), "image round %d: no records", i);
+    }
+    return arrived;
 }
 
 int main(void)
@@ -339,6 +428,7 @@ int main(void)
         old += same;
         fresh += !same;
     }
+    int arrived = image_rounds(window);
     int spent = pin_rounds(window);
     int changed = policy_rounds(window);
     thsm_at_close(&at);
@@ -348,6 +438,8 @@ int main(void)
            old, fresh, torn);
     CHECK(rounds < 20 || (torn >= rounds / 20 && old > 0 && fresh > 0),
           "too few cuts landed inside a save");
+    printf("image: %d cuts during AT+IMG_END came after the signature was "
+           "answered, each with its records\n", arrived);
     printf("PIN: %d cuts during a wrong-PIN login spent the try (saved before "
            "the comparison), the others left it\n", spent);
     printf("policy: %d cuts during a policy change left the new policy, the "

@@ -599,28 +599,6 @@ static void cert_set_line(const char *priv_hex, char *line, size_t cap)
     assert_true(n > 0 && (size_t)n < cap);
 }
 
-/* base64 decoding (AT+SIGNER_CERT_SET): round trips, strict padding. */
-static void test_base64_decode(void **state)
-{
-    (void)state;
-    uint8_t data[40], back[40];
-    char text[64];
-    size_t len;
-    for (size_t n = 0; n < sizeof(data); n++) {
-        for (size_t i = 0; i < n; i++)
-            data[i] = (uint8_t)(i * 37 + n);
-        thsm_base64(data, n, text);
-        assert_int_equal(thsm_base64_decode(text, back, sizeof(back), &len), 0);
-        assert_int_equal(len, n);
-        assert_memory_equal(back, data, n);
-    }
-    const char *bad[] = {"QQ", "QQ=", "QQ=A", "Q===", "QR==", "QUI=QUJD",
-                         "QU*D", "QUJD\n"};
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_int_equal(thsm_base64_decode(bad[i], back, sizeof(back), &len), -1);
-    assert_int_equal(thsm_base64_decode("QUJD", back, 2, &len), -1); /* cap */
-}
-
 /* AT+SIGNER_IMPORT and AT+SIGNER_CERT_SET: PIN and login, a valid scalar,
  * the certificate of that key only; the key is marked imported; the
  * scalar never shows. */
@@ -2556,7 +2534,6 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pin_gates_key_use, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signer_import, setup, teardown),
-        cmocka_unit_test(test_base64_decode),
         cmocka_unit_test_setup_teardown(test_pin_counts_down_and_blocks, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pin_power_cut_before_check, setup,
