@@ -306,6 +306,8 @@ static int policy_rounds(double window)
               "sign: %s", i, resp.lines[0]);
     }
     return changed;
+}
+
 /* Streams a 1024-byte SECUREBOOT10 image of version 1.0.<n> up to
  * AT+IMG_END (not sent). */
 static void stream_image(int n)
