@@ -53,7 +53,7 @@ assert o["total"] == len(recs) and len(recs) >= 4, o
 assert [r["record"] for r in recs] == list(range(len(recs))), recs
 ca = [r for r in recs if r["event"] == "CA_CREATE"]
 assert ca and ca[0]["digest"] is None and len(ca[0]["key_id"]) == 16, recs
-sign = [r for r in recs if r["event"] == "SIGN"]
+sign = [r for r in recs if r["event"] == "SIGN_SB10"]  # image mode
 assert sign and len(sign[0]["digest"]) == 64 and len(sign[0]["key_id"]) == 16, sign
 assert all(r["time"].endswith("Z") and len(r["chain"]) == 64 for r in recs)
 EOF

@@ -119,7 +119,7 @@ has "$TMP/err" "no PIN is set"
 ok "five wrong PINs block; only decommission recovers"
 
 run 0 tinyhsm log
-has "$TMP/out" " SIGN "
+has "$TMP/out" " SIGN_SB10 " # tinyhsm sign: image mode
 has "$TMP/out" " DECOMMISSION "
 has "$TMP/out" " AUTH_BLOCKED "
 run 0 tinyhsm log --verify

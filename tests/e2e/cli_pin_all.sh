@@ -52,7 +52,7 @@ run 0 sign
 ok "config --new all works with a PIN set and keeps the PIN"
 
 run 0 tinyhsm log
-has "$TMP/out" " SIGN "
+has "$TMP/out" " SIGN_SB10 " # tinyhsm sign: image mode
 run 0 tinyhsm log --verify
 has "$TMP/out" "PASS"
 ok "log works with a PIN set"
