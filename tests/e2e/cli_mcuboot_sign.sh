@@ -121,9 +121,12 @@ ok "an already signed MCUboot image is refused unless --force"
 run 0 "${SIGN[@]}" --pad-header --version 3.1.0 --name app-slot0 --json \
     -o j.bin app.bin
 has "$TMP/out" '"format":"mcuboot"'
-has "$TMP/out" '"mode":"digest"'
+has "$TMP/out" '"mode":"image"' # the device hashed the image itself
 has "$TMP/out" '"version":"3.1.0"'
 has "$TMP/out" '"ok":true'
+run 0 tinyhsm log --images
+grep "MCUBOOT" "$TMP/out" | grep "app-slot0" | grep -q "3.1.0" ||
+    fail "the device's log does not name the MCUboot image: $(cat "$TMP/out")"
 "${SIGN[@]}" --pad-header --version 3.1.1 -o - app.bin >piped.bin 2>"$TMP/err" ||
     fail "-o - failed: $(cat "$TMP/err")"
 has "$TMP/err" "Wrote -"
