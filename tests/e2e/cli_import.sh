@@ -117,7 +117,11 @@ run 0 tinyhsm cert ca -o ca.pem
 openssl verify -CAfile ca.pem signer.pem >/dev/null || fail "issued cert does not chain"
 [ "$(openssl x509 -in signer.pem -noout -pubkey)" = "$(cat key.pub.pem)" ] ||
     fail "the signer certificate is not for the imported key"
-ok "info and --json say imported; the device's CA issued a certificate for the key"
+stop_daemon
+start_daemon
+run 0 tinyhsm info
+has "$TMP/out" "Signer key origin: imported"
+ok "info and --json say imported, also after a restart; the device's CA issued a certificate for the key"
 
 run 0 tinyhsm sign --board B-U585I-IOT02A --version 1.0.0 --siggen SigGen.c -o img1.bin fw.bin
 openssl_ok img1.bin key.pub.pem || fail "openssl rejects the image with the original key"
