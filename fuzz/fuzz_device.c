@@ -108,9 +108,9 @@ static void check_signature_recorded(thsm_device *dev)
         return;
     require(last > 0);
     require((record_is(dev, last, THSM_EV_SIGN_SB10, NULL) &&
-             record_is(dev, last - 1, THSM_EV_IMAGE, THSM_V_IMG_SECUREBOOT10)) ||
+             record_is(dev, last - 1, THSM_EV_IMAGE, THSM_V_SECUREBOOT10)) ||
             (record_is(dev, last, THSM_EV_SIGN_MCUBOOT, NULL) &&
-             record_is(dev, last - 1, THSM_EV_IMAGE, THSM_V_IMG_MCUBOOT)));
+             record_is(dev, last - 1, THSM_EV_IMAGE, THSM_V_MCUBOOT)));
 }
 
 static void check_response(void *ctx, const char *data, size_t len)

@@ -158,8 +158,8 @@ void thsm_h_status(thsm_device *dev, const thsm_params *ps)
                    THSM_ST_SIGNER_KEY "=%s " THSM_ST_LOG "=%lu "
                    THSM_ST_LOG_STATE "=%s " THSM_ST_STATE "=%s %s %s "
                    THSM_ST_SIGNER_ORIGIN "=%s "
-                   THSM_ST_IMAGE "=" THSM_V_IMG_SECUREBOOT10 ","
-                   THSM_V_IMG_MCUBOOT,
+                   THSM_ST_IMAGE "=" THSM_V_SECUREBOOT10 ","
+                   THSM_V_MCUBOOT,
                    dev->st.ca.has_cert, dev->st.signer.has_key,
                    dev->st.signer.has_cert,
                    pin_word(p),

@@ -378,8 +378,8 @@ static int record_signature(thsm_device *dev, const uint8_t *digest,
                  img->version_text, (unsigned long)img->size);
         rc = thsm_audit_append_text(dev, THSM_EV_IMAGE, &dev->st.signer,
                                     detail, img->format == THSM_IMG_MCUBOOT
-                                                ? THSM_V_IMG_MCUBOOT
-                                                : THSM_V_IMG_SECUREBOOT10);
+                                                ? THSM_V_MCUBOOT
+                                                : THSM_V_SECUREBOOT10);
     }
     if (rc == 0)
         rc = thsm_audit_append(dev, !img ? THSM_EV_SIGN
@@ -447,8 +447,8 @@ void thsm_h_img_begin(thsm_device *dev, const thsm_params *ps)
 {
     const char *f = thsm_params_get(ps, THSM_P_FORMAT);
     const char *name = thsm_params_get(ps, THSM_P_NAME);
-    uint8_t format = strcmp(f, THSM_V_IMG_SECUREBOOT10) == 0 ? THSM_IMG_SECUREBOOT10
-                     : strcmp(f, THSM_V_IMG_MCUBOOT) == 0   ? THSM_IMG_MCUBOOT
+    uint8_t format = strcmp(f, THSM_V_SECUREBOOT10) == 0 ? THSM_IMG_SECUREBOOT10
+                     : strcmp(f, THSM_V_MCUBOOT) == 0   ? THSM_IMG_MCUBOOT
                                                             : 0;
     uint32_t size;
     thsm_img_err e;
@@ -456,7 +456,7 @@ void thsm_h_img_begin(thsm_device *dev, const thsm_params *ps)
     thsm_img_abandon(&s->img);
     if (!format)
         thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_FORMAT " must be "
-                        THSM_V_IMG_SECUREBOOT10 " or " THSM_V_IMG_MCUBOOT);
+                        THSM_V_SECUREBOOT10 " or " THSM_V_MCUBOOT);
     else if (thsm_parse_uint(thsm_params_get(ps, THSM_P_SIZE), 1, UINT32_MAX,
                              &size) != 0)
         thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_SIZE " must be a "

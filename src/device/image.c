@@ -53,7 +53,7 @@ int thsm_img_begin(thsm_img_stream *st, uint8_t format, uint32_t size,
     st->format = format;
     if (format == THSM_IMG_SECUREBOOT10 && name[0])
         return fail(st, e, THSM_E_BAD_PARAM, THSM_P_NAME " is for "
-                    THSM_V_IMG_MCUBOOT " images: a SECUREBOOT10 image "
+                    THSM_V_MCUBOOT " images: a SECUREBOOT10 image "
                     "names its board");
     if (!name_ok(name))
         return fail(st, e, THSM_E_BAD_PARAM, THSM_P_NAME " must be at most "

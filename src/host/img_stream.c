@@ -50,8 +50,8 @@ static int refused(thsm_at *at, int rc, const char *what, thsm_err *err)
 static int begin(thsm_at *at, const thsm_stream_req *req, thsm_err *err)
 {
     const char *format = req->format == THSM_STREAM_MCUBOOT
-                             ? THSM_V_IMG_MCUBOOT
-                             : THSM_V_IMG_SECUREBOOT10;
+                             ? THSM_V_MCUBOOT
+                             : THSM_V_SECUREBOOT10;
     int rc = req->name && req->name[0]
                  ? thsm_at_cmdf(at, &at->resp, THSM_CMD_IMG_BEGIN " "
                                 THSM_P_FORMAT "=%s " THSM_P_SIZE "=%zu "
@@ -128,8 +128,8 @@ int thsm_parse_log_image(const thsm_log_record *r, thsm_log_image *img)
     const char *p = r->digest;
     memset(img, 0, sizeof(*img));
     if (strcmp(r->event, THSM_EV_IMAGE) != 0 ||
-        (strcmp(r->result, THSM_V_IMG_SECUREBOOT10) != 0 &&
-         strcmp(r->result, THSM_V_IMG_MCUBOOT) != 0) ||
+        (strcmp(r->result, THSM_V_SECUREBOOT10) != 0 &&
+         strcmp(r->result, THSM_V_MCUBOOT) != 0) ||
         detail(&p, THSM_LOG_DETAIL_BOARD, img->board, sizeof(img->board)) ||
         detail(&p, THSM_LOG_DETAIL_VERSION, img->version,
                sizeof(img->version)) ||

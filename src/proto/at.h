@@ -127,8 +127,8 @@
 #define THSM_V_NONE "NONE" /* no last version yet */
 #define THSM_V_SECUREBOOT10 "SECUREBOOT10" /* image formats */
 #define THSM_V_MCUBOOT "MCUBOOT"
-#define THSM_V_IMG_SECUREBOOT10 "SECUREBOOT10" /* FORMAT= of AT+IMG_BEGIN */
-#define THSM_V_IMG_MCUBOOT "MCUBOOT"
+#define THSM_V_SECUREBOOT10 "SECUREBOOT10" /* FORMAT= of AT+IMG_BEGIN */
+#define THSM_V_MCUBOOT "MCUBOOT"
 
 /* ---- answers ------------------------------------------------------------- */
 

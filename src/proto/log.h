@@ -70,8 +70,9 @@
                                            "<RULE>=<old>><new>" */
 #define THSM_EV_POLICY_LOCK "POLICY_LOCK"
 /* An image signature is two records: THSM_EV_IMAGE (details: what the
- * header says; result: the format, THSM_V_IMG_*), then the signature
- * naming the format, whose digest field is the image's SHA-256. */
+ * header says; result: the format, THSM_V_SECUREBOOT10 or THSM_V_MCUBOOT),
+ * then the signature naming the format, whose digest field is the image's
+ * SHA-256. */
 #define THSM_EV_IMAGE "IMAGE"
 #define THSM_EV_SIGN_SB10 "SIGN_SB10"
 #define THSM_EV_SIGN_MCUBOOT "SIGN_MCUBOOT"
