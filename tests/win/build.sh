@@ -33,5 +33,9 @@ grep -q 'Windows CUI' <<<"$pe" ||
     { echo "FAIL: not a console program"; exit 1; }
 # The manifest (UTF-8 code page) is a resource in the file.
 grep -aq 'activeCodePage' "$exe" || { echo "FAIL: no UTF-8 manifest in the exe"; exit 1; }
+for ps1 in tinyhsm-sign.ps1 tinyhsm-config.ps1; do # beside the exe
+    cmp -s "$out/$ps1" "$root/scripts/$ps1" ||
+        { echo "FAIL: $ps1 is not beside tinyhsm.exe"; exit 1; }
+done
 echo "ok 1 - tinyhsm.exe builds: $(stat -c %s "$exe") bytes, DLLs: $(echo $dlls)"
 echo "1 passed, 0 failed"
