@@ -200,6 +200,7 @@ typedef struct {
     char name[THSM_PROTO_IMG_NAME_MAX + 1];
     char version_text[32];
     uint64_t version;     /* from the header, ordered (policy.h) */
+    uint8_t version_clamped; /* SECUREBOOT10 MAJOR or MINOR over 16 bits */
     uint8_t head[THSM_IMG_HEAD_LEN];
     thsm_sha256_ctx sha;  /* live while active */
 } thsm_img_stream;

@@ -461,6 +461,8 @@ void thsm_h_img_begin(thsm_device *dev, const thsm_params *ps)
                              &size) != 0)
         thsm_resp_error(dev, THSM_E_BAD_PARAM, THSM_P_SIZE " must be a "
                         "number of bytes");
+    else if (thsm_policy_check_size(dev, size) != 0)
+        return; /* refused before a byte is hashed: answered and logged */
     else if (thsm_img_begin(&s->img, format, size, name ? name : "",
                             s->login_serial, &e) != 0)
         img_error(dev, &e);

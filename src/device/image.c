@@ -87,9 +87,9 @@ static int read_sb10(thsm_img_stream *st, thsm_img_err *e)
                     "from " THSM_P_SIZE "=");
     strcpy(st->name, h.board); /* at most 15 characters */
     strcpy(st->version_text, h.version_text);
-    /* MAJOR and MINOR over 16 bits saturate: the order stays monotone, so
-       a rising-versions rule may refuse such a version but never lets a
-       lower one pass */
+    /* MAJOR and MINOR over 16 bits saturate, which loses their order: a
+       rising-versions rule refuses such a version (policy.c) */
+    st->version_clamped = h.version.major > 0xffff || h.version.minor > 0xffff;
     st->version = (uint64_t)clamp16(h.version.major) << 48 |
                   (uint64_t)clamp16(h.version.minor) << 32 | h.version.build;
     return 0;
@@ -172,6 +172,7 @@ int thsm_img_finish(thsm_img_stream *st, uint32_t login,
     img->format = st->format;
     strcpy(img->board, st->name);
     img->version = st->version;
+    img->version_clamped = st->version_clamped;
     strcpy(img->version_text, st->version_text);
     img->size = st->size;
     int r = thsm_sha256_final(&st->sha, img->sha256);

@@ -102,6 +102,11 @@ static int check_version(thsm_device *dev, const thsm_image_info *img)
     char text[160];
     if (!p->r.rising)
         return 0;
+    if (img->version_clamped) {
+        snprintf(text, sizeof(text), "version %.31s: MAJOR and MINOR above "
+                 "65535 cannot be ordered", img->version_text);
+        return refuse(dev, THSM_POLICY_VERSION_RANGE, text);
+    }
     if (!l && p->n_last == THSM_POLICY_VERSIONS) {
         snprintf(text, sizeof(text), "the device keeps the last version of "
                  "%d names, all in use; %.16s would be a new one",
@@ -129,20 +134,30 @@ int thsm_policy_check_image(thsm_device *dev, const thsm_image_info *img)
                  format_name(img->format));
         return refuse(dev, THSM_POLICY_FORMAT, text);
     }
-    if (img->format == THSM_IMG_SECUREBOOT10 &&
-        !board_allowed(&p->r, img->board)) {
-        snprintf(text, sizeof(text), "board %.16s is not allowed",
-                 img->board);
+    /* MCUboot's names too: else a host could pick a fresh name to sign a
+       lower version under */
+    if (!board_allowed(&p->r, img->board)) {
+        snprintf(text, sizeof(text), "%s %.16s is not allowed",
+                 img->format == THSM_IMG_MCUBOOT ? "image name" : "board",
+                 img->board[0] ? img->board : "(none)");
         return refuse(dev, THSM_POLICY_BOARD, text);
     }
-    if (p->r.max_size && img->size > p->r.max_size) {
-        snprintf(text, sizeof(text), "%lu bytes, more than the %lu allowed",
-                 (unsigned long)img->size, (unsigned long)p->r.max_size);
-        return refuse(dev, THSM_POLICY_SIZE, text);
-    }
+    if (thsm_policy_check_size(dev, img->size) != 0)
+        return -1;
     if (check_version(dev, img) != 0)
         return -1;
     return check_rate(dev);
+}
+
+int thsm_policy_check_size(thsm_device *dev, uint32_t size)
+{
+    const thsm_policy *p = &dev->st.policy;
+    char text[96];
+    if (!p->r.max_size || size <= p->r.max_size)
+        return 0;
+    snprintf(text, sizeof(text), "%lu bytes, more than the %lu allowed",
+             (unsigned long)size, (unsigned long)p->r.max_size);
+    return refuse(dev, THSM_POLICY_SIZE, text);
 }
 
 int thsm_policy_check_digest(thsm_device *dev)
@@ -183,13 +198,14 @@ static void copy_name(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src);
 }
 
-/* Keeps img's version as the last of its (format, name). A full table
- * without rising versions keeps what it has. */
+/* Keeps img's version as the last of its (format, name) while the rising
+ * rule is on: only then is it needed, and each kept version costs a state
+ * save (a flash write on the board) per signature. */
 static bool note_version(thsm_device *dev, const thsm_image_info *img)
 {
     thsm_policy *p = &dev->st.policy;
     thsm_policy_last *l = last_of(p, img->format, img->board);
-    if (!l && p->n_last == THSM_POLICY_VERSIONS)
+    if (!p->r.rising || (!l && p->n_last == THSM_POLICY_VERSIONS))
         return false;
     if (!l) {
         l = &p->last[p->n_last++];

@@ -25,6 +25,8 @@ typedef struct {
     uint64_t version;   /* ordered: SECUREBOOT10 major<<48 | minor<<32 |
                            build; MCUboot major<<56 | minor<<48 |
                            revision<<32 | build */
+    uint8_t version_clamped; /* SECUREBOOT10 MAJOR or MINOR over 16 bits:
+                                version is not ordered (rising refuses) */
     char version_text[32]; /* as a person writes it: "1.2.3", "1.2.3+4" */
     uint32_t size;      /* bytes hashed */
     uint8_t sha256[32]; /* their SHA-256 (what MCUboot's hash TLV holds) */
@@ -33,6 +35,10 @@ typedef struct {
 /* 0 when the policy lets the device sign img now. Otherwise answers
  * ERROR POLICY <rule> <text> (response.h) and returns -1; changes nothing. */
 int thsm_policy_check_image(thsm_device *dev, const thsm_image_info *img);
+
+/* The size rule alone, as soon as the host announces the size (AT+IMG_BEGIN:
+ * the device hashes nothing it would refuse at the end). */
+int thsm_policy_check_size(thsm_device *dev, uint32_t size);
 
 /* The same for a bare digest (AT+SIGNER_SIGN HASH=). */
 int thsm_policy_check_digest(thsm_device *dev);

@@ -221,6 +221,8 @@
 #define THSM_POLICY_DOWNGRADE "DOWNGRADE" /* version below the last signed */
 #define THSM_POLICY_REPLAY "REPLAY"     /* version equal to the last signed */
 #define THSM_POLICY_VERSIONS_FULL "VERSIONS_FULL" /* no room for a new name */
+#define THSM_POLICY_VERSION_RANGE "VERSION_RANGE" /* SECUREBOOT10 MAJOR or
+                                                    MINOR too big to order */
 #define THSM_POLICY_RATE_HOUR "RATE_HOUR" /* the hour's signatures are spent */
 #define THSM_POLICY_RATE_DAY "RATE_DAY"
 #define THSM_POLICY_DIGEST "DIGEST"     /* bare digests not allowed */

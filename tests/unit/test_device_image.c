@@ -479,6 +479,52 @@ static void test_log_reserve(void **state)
     free(img);
 }
 
+/* The policy on streamed images, as a host with the PIN meets it: the size
+ * is refused at AT+IMG_BEGIN (nothing hashed), a SECUREBOOT10 version too
+ * big to order is refused under rising versions, and MCUboot's NAME= must
+ * be in the list of boards (else a fresh name starts a fresh sequence). */
+static void test_policy_on_streams(void **state)
+{
+    fixture *f = *state;
+    size_t len;
+    assert_string_equal(req_on(f, &f->s, "AT+PIN_SET NEW=Kp4-w9rT"),
+                        "OK\r\n\r\n");
+    assert_string_equal(req_on(f, &f->s, "AT+AUTH PIN=Kp4-w9rT"),
+                        "OK\r\n\r\n");
+    assert_string_equal(req_on(f, &f->s, "AT+POLICY_SET RISING=ON "
+                               "MAX_SIZE=4096 BOARDS=B1,app"), "OK\r\n\r\n");
+    assert_starts(req_on(f, &f->s, "AT+IMG_BEGIN FORMAT=SECUREBOOT10 "
+                         "SIZE=4097"), "ERROR POLICY SIZE ");
+    assert_starts(req_on(f, &f->s, "AT+IMG_DATA SEQ=0 DATA=AAAA"),
+                  "ERROR IMG_STATE ");
+    uint8_t *img = sb10("B1", "70000.0.0", 512, &len);
+    begin(f, &f->s, "SECUREBOOT10", len);
+    stream(f, &f->s, img, len, 512);
+    assert_starts(req_on(f, &f->s, "AT+IMG_END"),
+                  "ERROR POLICY VERSION_RANGE ");
+    free(img);
+    img = mcuboot(100, &len);
+    char line[128];
+    const char *names[] = {"other", NULL};
+    for (int i = 0; i < 2; i++) {
+        if (names[i])
+            snprintf(line, sizeof(line), "AT+IMG_BEGIN FORMAT=MCUBOOT "
+                     "SIZE=%zu NAME=%s", len, names[i]);
+        else
+            snprintf(line, sizeof(line), "AT+IMG_BEGIN FORMAT=MCUBOOT "
+                     "SIZE=%zu", len);
+        assert_string_equal(req_on(f, &f->s, line), "OK\r\n\r\n");
+        stream(f, &f->s, img, len, 512);
+        assert_starts(req_on(f, &f->s, "AT+IMG_END"), "ERROR POLICY BOARD ");
+    }
+    snprintf(line, sizeof(line), "AT+IMG_BEGIN FORMAT=MCUBOOT SIZE=%zu "
+             "NAME=app", len);
+    assert_string_equal(req_on(f, &f->s, line), "OK\r\n\r\n");
+    stream(f, &f->s, img, len, 512);
+    assert_starts(req_on(f, &f->s, "AT+IMG_END"), "OK ");
+    free(img);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +543,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_chunks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mcuboot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_reserve, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_on_streams, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

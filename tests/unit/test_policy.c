@@ -157,7 +157,8 @@ static void test_no_policy_allows_everything(void **state)
     expect_policy(f, &older, NULL);
     expect(f, "AT+SIGNER_SIGN " HASH, "OK ");
     assert_int_equal(thsm_policy_check_import(&f->dev), 0);
-    expect_in(f, "AT+POLICY?", "LAST=SECUREBOOT10:BOARD_A:1.0.5");
+    /* no rising rule: no version kept, no state save per signature */
+    expect_in(f, "AT+POLICY?", "LAST=NONE");
 }
 
 static void test_set_needs_pin_and_login(void **state)
@@ -222,7 +223,14 @@ static void test_board_format_size(void **state)
     mcu.format = THSM_IMG_MCUBOOT;
     expect_policy(f, &mcu, "ERROR POLICY FORMAT ");
     expect(f, "AT+POLICY_SET FORMATS=SECUREBOOT10,MCUBOOT", "OK");
-    expect_policy(f, &mcu, NULL); /* board names are SECUREBOOT10's */
+    /* the list holds MCUboot's image names too: a fresh name would start
+       a fresh version sequence */
+    expect_policy(f, &mcu, "ERROR POLICY BOARD ");
+    thsm_image_info unnamed = image("", 1, 100);
+    unnamed.format = THSM_IMG_MCUBOOT;
+    expect_policy(f, &unnamed, "ERROR POLICY BOARD ");
+    expect(f, "AT+POLICY_SET BOARDS=B1,B2,slot0", "OK");
+    expect_policy(f, &mcu, NULL);
 }
 
 static void test_rising_versions(void **state)
@@ -373,7 +381,7 @@ static void test_host_parses_answer(void **state)
     thsm_policy_info p;
     provision(f);
     expect(f, "AT+POLICY_SET BOARDS=B1,B2 FORMATS=MCUBOOT PER_DAY=9 "
-              "IMPORTS=OFF", "OK");
+              "IMPORTS=OFF RISING=ON", "OK");
     thsm_image_info img = image("B1", 5, 10);
     signed_(f, &img);
     const char *r = req(f, "AT+POLICY?");
@@ -382,7 +390,7 @@ static void test_host_parses_answer(void **state)
     assert_int_equal(thsm_parse_policy(line, &p), 0);
     assert_int_equal(p.n_boards, 2);
     assert_string_equal(p.boards[1], "B2");
-    assert_true(p.mcuboot && !p.secureboot10 && !p.rising && p.digest);
+    assert_true(p.mcuboot && !p.secureboot10 && p.rising && p.digest);
     assert_true(!p.imports && !p.locked && thsm_policy_info_any(&p));
     assert_int_equal(p.per_day, 9);
     assert_int_equal(p.day_count, 1);
