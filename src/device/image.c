@@ -8,6 +8,7 @@
 #include "boot/mcuboot.h"
 #include "crypto/util.h"
 #include "device/image.h"
+#include "util/word.h"
 
 static int fail(thsm_img_stream *st, thsm_img_err *e, const char *code,
                 const char *text)
@@ -85,7 +86,8 @@ static int read_sb10(thsm_img_stream *st, thsm_img_err *e)
     if (h.size != st->size)
         return fail(st, e, THSM_E_IMG_HEADER, "the header's SIZE differs "
                     "from " THSM_P_SIZE "=");
-    strcpy(st->name, h.board); /* at most 15 characters */
+    /* at most 15 characters; one word in the records and answers */
+    thsm_word_of(h.board, st->name, sizeof(st->name));
     strcpy(st->version_text, h.version_text);
     /* MAJOR and MINOR over 16 bits saturate, which loses their order: a
        rising-versions rule refuses such a version (policy.c) */

@@ -14,6 +14,7 @@
 #include "device/policy.h"
 #include "device/response.h"
 #include "util/certvalues.h"
+#include "util/word.h"
 
 #define HOUR 3600
 #define DAY 86400
@@ -403,17 +404,6 @@ bool thsm_policy_any(const thsm_policy_rules *r)
            r->per_day;
 }
 
-/* A name from an image, as a word of the answer: characters that would
- * split it become '?'. */
-static void word_of(const char *s, char *out, size_t cap)
-{
-    size_t i = 0;
-    for (; s[i] && i + 1 < cap; i++)
-        out[i] = (s[i] > ' ' && s[i] <= '~' && s[i] != ',' && s[i] != ':')
-                     ? s[i] : '?';
-    out[i] = '\0';
-}
-
 /* The answer's line, built in dev->work.text (room for every rule and
  * THSM_POLICY_VERSIONS last versions: see the _Static_assert). */
 typedef struct {
@@ -440,8 +430,8 @@ static void add_last(line *l, const thsm_policy *p)
     char name[THSM_POLICY_NAME_MAX + 1], text[THSM_POLICY_VTEXT_MAX + 1];
     add(l, " " THSM_PO_LAST "=", p->n_last ? "" : THSM_V_NONE, "");
     for (unsigned i = 0; i < p->n_last; i++) {
-        word_of(p->last[i].name, name, sizeof(name));
-        word_of(p->last[i].text, text, sizeof(text));
+        thsm_word_of(p->last[i].name, name, sizeof(name));
+        thsm_word_of(p->last[i].text, text, sizeof(text));
         add(l, i ? "," : "", format_name(p->last[i].format), ":");
         add(l, name[0] ? name : "-", ":", text);
     }

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* Image mode of the device core (AT+IMG_*), driven as a hostile host that
  * holds the PIN and speaks raw AT commands would drive it. */
 #include <setjmp.h>
@@ -525,6 +526,23 @@ static void test_policy_on_streams(void **state)
     free(img);
 }
 
+/* A board name with a space or a comma (the header allows any printable
+ * text) stays one word in the IMAGE record, so the log still parses. */
+static void test_board_with_separators(void **state)
+{
+    fixture *f = *state;
+    size_t len;
+    uint8_t *img = sb10("AXBYC", "1.0.0", 100, &len);
+    uint8_t *at = memmem(img, THSM_BOOT_HEADER_LEN, "AXBYC", 5);
+    assert_non_null(at);
+    memcpy(at, "A B,C", 5);
+    begin(f, &f->s, "SECUREBOOT10", len);
+    stream(f, &f->s, img, len, 512);
+    assert_starts(req_on(f, &f->s, "AT+IMG_END"), "OK ");
+    assert_non_null(strstr(log_text(f), "B=A?B?C,V=1.0.0,"));
+    free(img);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -544,6 +562,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mcuboot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_reserve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_on_streams, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_board_with_separators, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
