@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "crypto/x509_host.h"
 #include "cli/json.h"
+#include "proto/at.h"
 #include "host/hsm.h"
 #include "host/image.h"
 #include "host/p11_signer.h"
@@ -184,7 +185,7 @@ static int common_check(cli_ctx *c, const sign_opts *o)
 static bool slot_name_ok(const char *name)
 {
     size_t n = strlen(name);
-    return n >= 1 && n <= 32 &&
+    return n >= 1 && n <= THSM_PROTO_IMG_NAME_MAX && /* what the device keeps */
            strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                         "0123456789._-") == n;
 }
@@ -212,8 +213,9 @@ static int mcuboot_check(cli_ctx *c, sign_opts *o)
                                "revision 65535, build 4294967295; e.g. "
                                "1.2.3+4), not '%s'", o->version);
     if (o->name && !slot_name_ok(o->name))
-        return cli_usage_error(c, "sign", "--name takes 1 to 32 letters, "
-                               "digits, '.', '_' or '-', not '%s'", o->name);
+        return cli_usage_error(c, "sign", "--name takes 1 to %d letters, "
+                               "digits, '.', '_' or '-', not '%s'",
+                               THSM_PROTO_IMG_NAME_MAX, o->name);
     if (!o->given[OUT_IMAGE])
         return cli_usage_error(c, "sign", "-o OUT is needed with --format "
                                "mcuboot");

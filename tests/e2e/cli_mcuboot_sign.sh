@@ -106,6 +106,8 @@ run 2 "${SIGN[@]}" --version 1.0.0 --header-size 16 -o x.bin app.bin
 has "$TMP/err" "--header-size takes 32 to 65535"
 run 2 "${SIGN[@]}" --version 1.0.0 --name 'a b' -o x.bin app.bin
 has "$TMP/err" "--name takes"
+run 2 "${SIGN[@]}" --version 1.0.0 --name 12345678901234567 -o x.bin app.bin
+has "$TMP/err" "--name takes 1 to 16" # the device keeps no more
 run 2 "${SIGN[@]}" --version 1.0.0 app.bin
 has "$TMP/err" "-o OUT is needed"
 [ ! -e x.bin ] || fail "a usage error wrote x.bin"
