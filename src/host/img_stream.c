@@ -18,14 +18,25 @@
 #define DATA_REQ_MAX \
     (sizeof(DATA_PREFIX) + 20 + 4 * ((THSM_PROTO_IMG_CHUNK + 2) / 3))
 
-bool thsm_hsm_image_mode(thsm_at *at)
+bool thsm_hsm_image_mode(thsm_at *at, thsm_stream_format format)
 {
     static const char word[] = " " THSM_ST_IMAGE "=";
+    const char *want = format == THSM_STREAM_MCUBOOT ? THSM_V_MCUBOOT
+                                                     : THSM_V_SECUREBOOT10;
     char text[THSM_AT_RESP_MAX + 1] = " ";
     if (!thsm_hsm_status_text(at, text + 1, sizeof(text) - 1))
         return false; /* the original board has no status */
     const char *p = strstr(text, word);
-    return p && p[sizeof(word) - 1] && p[sizeof(word) - 1] != ' ';
+    if (!p)
+        return false;
+    /* IMAGE=<format>,<format>...: is ours one of them? */
+    size_t n = strlen(want);
+    for (p += sizeof(word) - 1; *p && *p != ' '; p += strcspn(p, ", ")) {
+        p += *p == ',';
+        if (strncmp(p, want, n) == 0 && (p[n] == ',' || p[n] == ' ' || !p[n]))
+            return true;
+    }
+    return false;
 }
 
 /* A refusal of the device, in the user's words where it has a code. */

@@ -28,8 +28,9 @@ typedef struct {
                              rising versions are kept under; NULL: none */
 } thsm_stream_req;
 
-/* Whether the device offers image mode (asked, not guessed from its name). */
-bool thsm_hsm_image_mode(thsm_at *at);
+/* Whether the device offers image mode for format (asked, not guessed from
+ * its name). */
+bool thsm_hsm_image_mode(thsm_at *at, thsm_stream_format format);
 
 /* Streams req to the device and returns its raw r||s signature, or an error
  * (a policy refusal names the rule in err). */

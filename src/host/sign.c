@@ -592,7 +592,8 @@ static int device_sign(void *ctx, const uint8_t digest[THSM_SHA256_LEN],
                        uint8_t sig[THSM_P256_SIG_RAW_LEN], thsm_err *err)
 {
     job *j = ctx;
-    if (thsm_hsm_image_mode(j->at)) {
+    if (thsm_hsm_image_mode(j->at, j->stream.bytes ? j->stream.format
+                                                   : THSM_STREAM_SECUREBOOT10)) {
         j->res->image_mode = true;
         return j->stream.bytes ? thsm_hsm_sign_stream(j->at, &j->stream, sig, err)
                                : device_sign_image(j, sig, err);

@@ -27,6 +27,7 @@ typedef struct {
     thsm_session s;
     int sv[2];
     int hide; /* take IMAGE= out of the answers (a device without it) */
+    int sb10_only; /* IMAGE=SECUREBOOT10: a device without MCUboot */
     int original; /* answer the status with ERROR (the original board) */
     pthread_t thread;
     thsm_at at;
@@ -43,6 +44,10 @@ static void out(void *ctx, const char *data, size_t len)
         size_t n = 1 + strcspn(w + 1, " \r");
         memmove(w, w + n, strlen(w + n) + 1);
     }
+    char *mcu = f->sb10_only ? strstr(buf, " IMAGE=SECUREBOOT10,MCUBOOT")
+                             : NULL;
+    if (mcu)
+        memmove(mcu + 19, mcu + 27, strlen(mcu + 27) + 1);
     if (f->original && strncmp(buf, "OK CA=", 6) == 0)
         strcpy(buf, "ERROR UNKNOWN_COMMAND\r\n\r\n");
     assert_true(write(f->sv[1], buf, strlen(buf)) == (ssize_t)strlen(buf));
@@ -107,12 +112,17 @@ static void pubkey(fixture *f, uint8_t pub[65])
 static void test_mode_asked(void **state)
 {
     fixture *f = *state;
-    assert_true(thsm_hsm_image_mode(&f->at));
+    assert_true(thsm_hsm_image_mode(&f->at, THSM_STREAM_SECUREBOOT10));
+    assert_true(thsm_hsm_image_mode(&f->at, THSM_STREAM_MCUBOOT));
+    f->sb10_only = 1; /* each format asked for itself */
+    assert_true(thsm_hsm_image_mode(&f->at, THSM_STREAM_SECUREBOOT10));
+    assert_false(thsm_hsm_image_mode(&f->at, THSM_STREAM_MCUBOOT));
+    f->sb10_only = 0;
     f->hide = 1;
-    assert_false(thsm_hsm_image_mode(&f->at));
+    assert_false(thsm_hsm_image_mode(&f->at, THSM_STREAM_SECUREBOOT10));
     f->hide = 0;
     f->original = 1;
-    assert_false(thsm_hsm_image_mode(&f->at));
+    assert_false(thsm_hsm_image_mode(&f->at, THSM_STREAM_SECUREBOOT10));
 }
 
 /* A 300 KiB SECUREBOOT10 image streamed: the signature covers its bytes. */
