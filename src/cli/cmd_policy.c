@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/json.h"
 #include "host/hsm.h"
+#include "host/image.h"
 #include "host/policy.h"
 #include "proto/at.h"
 
@@ -23,7 +24,8 @@ static const char policy_help[] =
     "a PIN on the device (tinyhsm pin set) and log in with it. 'lock' freezes\n"
     "the policy until the device is decommissioned.\n\n"
     "  --json                  show: one JSON object on standard output\n"
-    "  --boards B1,B2|any      SECUREBOOT10 boards allowed (at most 8)\n"
+    "  --boards B1,B2|any      SECUREBOOT10 boards and MCUboot image names\n"
+    "                          (sign --name) allowed (at most 8)\n"
     "  --formats F1,F2|any     image formats allowed: secureboot10, mcuboot\n"
     "  --rising-versions on|off  refuse a version not above the last one\n"
     "                          signed for its board (or slot) and format\n"
@@ -66,6 +68,61 @@ static void upper(const char *s, char *out, size_t cap)
     out[i] = '\0';
 }
 
+/* The comma-separated list v, each item checked by ok (which may rewrite
+ * it into item); false when an item is empty or refused. */
+static bool each_item(const char *v, char *out, size_t cap,
+                      bool (*ok)(char *item, size_t cap))
+{
+    char item[64];
+    out[0] = '\0';
+    for (const char *p = v; ; p++) {
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n >= sizeof(item))
+            return false;
+        snprintf(item, sizeof(item), "%.*s", (int)n, p);
+        if (!ok(item, sizeof(item)))
+            return false;
+        snprintf(out + strlen(out), cap - strlen(out), "%s%s",
+                 out[0] ? "," : "", item);
+        p += n;
+        if (!*p)
+            return true;
+    }
+}
+
+/* A known board in the spelling its image header carries ("b-u585i-iot02a"
+ * is B-U585I-IOT02A); other names (MCUboot's, unlisted boards) as given. */
+static bool board_item(char *item, size_t cap)
+{
+    const thsm_board_info *b = thsm_board_find_nocase(item);
+    if (b)
+        snprintf(item, cap, "%s", b->name);
+    return true;
+}
+
+static bool format_item(char *item, size_t cap)
+{
+    (void)cap;
+    return strcmp(item, THSM_V_SECUREBOOT10) == 0 ||
+           strcmp(item, THSM_V_MCUBOOT) == 0;
+}
+
+/* A name that is no known board but close to one is most likely a typo,
+ * which a locked policy would keep for good: say so. */
+static void warn_near_boards(cli_ctx *c, const char *list)
+{
+    char item[64];
+    for (const char *p = list; *p; p += *p == ',') {
+        size_t n = strcspn(p, ",");
+        snprintf(item, sizeof(item), "%.*s", (int)n, p);
+        p += n;
+        const char *guess = thsm_board_find(item) ? NULL : cli_board_guess(item);
+        if (guess)
+            cli_error(c, "warning: %s is no board tinyhsm knows; did you mean "
+                      "%s? (the device compares names exactly)", item, guess);
+    }
+}
+
 /* One rule as the device takes it ("RULE=VALUE"); NULL when the value is
  * wrong (the message in why). */
 static const char *rule_word(unsigned i, const char *v, char *out, size_t cap,
@@ -73,7 +130,7 @@ static const char *rule_word(unsigned i, const char *v, char *out, size_t cap,
 {
     char u[256];
     if (strlen(v) >= 200 || strcspn(v, " \t\r\n") != strlen(v) || !*v) {
-        *why = "no spaces, at most 200 characters";
+        *why = "a value: no spaces, at most 200 characters";
         return NULL;
     }
     upper(v, u, sizeof(u));
@@ -81,19 +138,32 @@ static const char *rule_word(unsigned i, const char *v, char *out, size_t cap,
         *why = "on or off";
         return NULL;
     }
-    if (rules[i].kind == 'n' && strspn(v, "0123456789") != strlen(v)) {
-        *why = "a number (0: no limit)";
-        return NULL;
+    uint32_t n;
+    char list[256];
+    if (rules[i].kind == 'n') {
+        if (cli_parse_number(v, 0, UINT32_MAX, &n) != 0) {
+            *why = "a number (0: no limit)";
+            return NULL;
+        }
+        snprintf(out, cap, "%s=%lu", rules[i].rule, (unsigned long)n);
+        return out;
     }
-    if (strcmp(rules[i].rule, THSM_P_FORMATS) == 0 &&
-        strspn(u, "SECUROTBMAYN10,") != strlen(u)) {
-        *why = "secureboot10, mcuboot or both, separated by a comma, or any";
-        return NULL;
+    if (rules[i].kind == 'l' && strcmp(u, THSM_V_ANY) != 0) {
+        bool boards = strcmp(rules[i].rule, THSM_P_BOARDS) == 0;
+        /* board names keep their case: the bootloader compares them
+           exactly */
+        if (!each_item(boards ? v : u, list, sizeof(list),
+                       boards ? board_item : format_item)) {
+            *why = boards ? "board or MCUboot image names separated by "
+                            "commas, or any"
+                          : "secureboot10, mcuboot or both, separated by a "
+                            "comma, or any";
+            return NULL;
+        }
+        snprintf(out, cap, "%s=%s", rules[i].rule, list);
+        return out;
     }
-    /* board names keep their case: the bootloader compares them exactly */
-    snprintf(out, cap, "%s=%s", rules[i].rule,
-             rules[i].kind == 'l' && strcmp(u, THSM_V_ANY) &&
-                     strcmp(rules[i].rule, THSM_P_BOARDS) == 0 ? v : u);
+    snprintf(out, cap, "%s=%s", rules[i].rule, u);
     return out;
 }
 
@@ -203,6 +273,8 @@ static int set(cli_ctx *c, const policy_args *a)
         if (!rule_word(i, a->value[i], word, sizeof(word), &why))
             return cli_usage_error(c, "policy", "--%s takes %s",
                                    rules[i].option, why);
+        if (strcmp(rules[i].rule, THSM_P_BOARDS) == 0)
+            warn_near_boards(c, word + strlen(THSM_P_BOARDS) + 1);
         snprintf(words + strlen(words), sizeof(words) - strlen(words), "%s%s",
                  words[0] ? " " : "", word);
     }

@@ -59,6 +59,11 @@ export TINYHSM_PIN=policy-pin-77
 run 2 tinyhsm policy set --digest-signing maybe
 has "$TMP/err" "--digest-signing takes on or off"
 run 2 tinyhsm policy set --formats elf
+run 2 tinyhsm policy set --formats mob
+has "$TMP/err" "--formats takes secureboot10, mcuboot or both"
+run 2 tinyhsm policy set --boards ''
+run 2 tinyhsm policy set --boards A,,B
+has "$TMP/err" "--boards takes board or MCUboot image names separated by commas"
 run 2 tinyhsm policy set
 run 2 tinyhsm policy show --boards A
 run 1 tinyhsm policy set --boards "NAME_LONGER_THAN_16_CHARS"
@@ -67,8 +72,8 @@ run 0 tinyhsm policy show --json
 has "$TMP/out" '"set":false'
 ok "bad values are refused and change nothing"
 
-run 0 tinyhsm policy set --boards B-U585I-IOT02A,NUCLEO-L4 --formats secureboot10 \
-    --rising-versions on --max-size 65536 --digest-signing off
+run 0 tinyhsm policy set --boards b-u585i-iot02a,NUCLEO-L4 --formats secureboot10 \
+    --rising-versions on --max-size 0x10000 --digest-signing off
 has "$TMP/out" "The signing policy was changed."
 has "$TMP/out" "Boards:          B-U585I-IOT02A, NUCLEO-L4"
 has "$TMP/out" "Formats:         secureboot10"
@@ -80,7 +85,12 @@ run 0 tinyhsm log
 has "$TMP/out" "POLICY_SET"
 has "$TMP/out" "DIGEST=ON>OFF"
 has "$TMP/out" "MAX_SIZE=0>65536"
-ok "policy set changes the rules given, each change in the audit log"
+ok "policy set changes the rules given (a known board in its header spelling, sizes in hex too), each change in the audit log"
+
+run 0 tinyhsm policy set --boards B-U585I-IOT2A,NUCLEO-L4
+has "$TMP/err" "warning: B-U585I-IOT2A is no board tinyhsm knows; did you mean B-U585I-IOT02A?"
+run 0 tinyhsm policy set --boards B-U585I-IOT02A,NUCLEO-L4
+ok "a near miss of a known board is named with the board it is close to"
 
 # the original scripts' request, from a host that even logs in
 at "AT+AUTH PIN=$TINYHSM_PIN" "AT+SIGNER_SIGN HASH=$(printf '%064d' 7)" >"$TMP/out"
