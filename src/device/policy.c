@@ -397,13 +397,6 @@ void thsm_policy_value(const thsm_policy_rules *r, const char *key,
     }
 }
 
-bool thsm_policy_any(const thsm_policy_rules *r)
-{
-    return r->locked || r->rising || r->digest_off || r->imports_off ||
-           r->formats || r->n_boards || r->max_size || r->per_hour ||
-           r->per_day;
-}
-
 /* The answer's line, built in dev->work.text (room for every rule and
  * THSM_POLICY_VERSIONS last versions: see the _Static_assert). */
 typedef struct {

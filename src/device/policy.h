@@ -70,9 +70,6 @@ const char *thsm_policy_parse(thsm_policy_rules *r, const char *key,
 void thsm_policy_value(const thsm_policy_rules *r, const char *key,
                        char out[THSM_POLICY_VALUE_MAX]);
 
-/* Whether a policy forbids anything (all rules off: none is set). */
-bool thsm_policy_any(const thsm_policy_rules *r);
-
 /* Answers AT+POLICY?: "OK <rule>=<value> ... LOCKED= HOUR_COUNT=
  * DAY_COUNT= LAST=FORMAT:NAME:VERSION,..." on one line. */
 void thsm_policy_answer(thsm_device *dev);

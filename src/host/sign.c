@@ -565,8 +565,6 @@ static int device_key(void *ctx, uint8_t pub[THSM_P256_PUB_LEN], char *pem,
     return check_chain(j);
 }
 
-static size_t pad_len(const job *j);
-
 /* Image mode: the device hashes the bytes it signs and reads their header
  * itself (img_stream.h). The signature is over the same digest. */
 static int device_sign_image(job *j, uint8_t sig[THSM_P256_SIG_RAW_LEN],
