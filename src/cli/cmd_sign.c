@@ -474,6 +474,13 @@ static void print_summary(FILE *f, const sign_opts *o,
                 o->path[OUT_CERT], o->path[OUT_SIGGEN]);
 }
 
+/* Who signed: the device hashing the image itself, the device signing
+ * its digest, or a PKCS#11 key. */
+static const char *signed_by(const sign_opts *o, const thsm_sign_result *r)
+{
+    return o->key ? "key" : r->image_mode ? "image" : "digest";
+}
+
 static void print_json(cli_ctx *c, const sign_opts *o,
                        const thsm_sign_result *r)
 {
@@ -488,6 +495,7 @@ static void print_json(cli_ctx *c, const sign_opts *o,
     json_num(c, "firmware_size", r->fw_len);
     json_num(c, "signed_size", r->size);
     json_num(c, "image_size", r->size + THSM_BOOT_SIG_LEN);
+    json_str(c, "mode", signed_by(o, r));
     thsm_hex(r->digest, sizeof(r->digest), hex);
     json_str(c, "sha256", hex);
     thsm_hex(r->sig, sizeof(r->sig), hex);
@@ -501,13 +509,6 @@ static void print_json(cli_ctx *c, const sign_opts *o,
     }
     json_warnings(c);
     json_end(c);
-}
-
-/* Who signed: the device hashing the image itself, the device signing
- * its digest, or a PKCS#11 key. */
-static const char *signed_by(const sign_opts *o, const thsm_sign_result *r)
-{
-    return o->key ? "key" : r->image_mode ? "image" : "digest";
 }
 
 static void print_mcuboot_summary(FILE *f, const sign_opts *o,

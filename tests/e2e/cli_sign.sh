@@ -156,7 +156,7 @@ run 0 tinyhsm sign "${U[@]}" --json -o j.bin --cert-out j.pem --siggen j.c fw.bi
 [ "$(wc -l <"$TMP/out")" -eq 1 ] || fail "--json: one line"
 for k in '"image":"j.bin"' '"certificate":"j.pem"' '"siggen":"j.c"' '"board":"B-U585I-IOT02A"' \
          '"version":"1.2.3"' '"firmware_size":5000' '"signed_size":5632' '"image_size":5696' \
-         '"key_id":"' '"warnings":["no PIN is set'; do
+         '"key_id":"' '"warnings":["no PIN is set' '"mode":"image"'; do
     has "$TMP/out" "$k"
 done
 sig=$(tail -c 64 j.bin | od -An -v -tx1 | tr -d ' \n' | tr a-f A-F)
