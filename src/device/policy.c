@@ -116,8 +116,9 @@ static int check_version(thsm_device *dev, const thsm_image_info *img)
     }
     if (!l || img->version > l->version)
         return 0;
-    snprintf(text, sizeof(text), "%s %.16s: version %.31s is %s the last "
-             "signed, %.31s", format_name(img->format), img->board,
+    snprintf(text, sizeof(text), "%s%s%.16s: version %.31s is %s the last "
+             "signed, %.31s", format_name(img->format),
+             img->board[0] ? " " : "", img->board,
              img->version_text, img->version == l->version ? "the same as"
                                                           : "below",
              l->text);

@@ -55,7 +55,7 @@ int thsm_key_file_read(const char *path, thsm_pass_fn pass, void *pass_ctx,
         return thsm_fail(err, THSM_ERR_FAIL, "%s: wrong passphrase (or the "
                          "file is damaged)", shown);
     case THSM_KEYFILE_NOT_P256:
-        return thsm_fail(err, THSM_ERR_FAIL, "%s holds a %s key; the device "
+        return thsm_fail(err, THSM_ERR_FAIL, "%s holds a key of type %s; the device "
                          "takes ECDSA P-256 (prime256v1) keys only", shown,
                          kind);
     default:

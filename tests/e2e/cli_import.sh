@@ -72,7 +72,7 @@ has "$TMP/err" "missing.pem: No such file"
 run 1 tinyhsm import signer garbage.pem --yes
 has "$TMP/err" "holds no private key"
 run 1 tinyhsm import signer rsa.pem --yes
-has "$TMP/err" "holds a RSA key"
+has "$TMP/err" "holds a key of type RSA"
 has "$TMP/err" "P-256"
 run 1 tinyhsm import signer p384.pem --yes
 has "$TMP/err" "secp384r1"
