@@ -11,7 +11,8 @@ QUICK    ?= 0
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 DEBS      = build-essential cmake pkg-config libssl-dev libcmocka-dev \
             clang libclang-rt-14-dev openssl dpkg-dev libtss2-dev swtpm swtpm-tools \
-            libp11-kit-dev softhsm2 opensc python3-serial
+            libp11-kit-dev p11-kit p11-kit-modules softhsm2 opensc gnutls-bin \
+            libengine-pkcs11-openssl python3-serial
 # mbedTLS source (Debian's source package), the MCU crypto backend.
 MBEDTLS_CACHE ?= build/mbedtls-src
 # The firmware (Cortex-M33, QEMU mps2-an505): cross toolchain and emulator.
