@@ -176,7 +176,12 @@ static size_t read_until_quiet(int fd, char *buf, size_t cap)
 {
     size_t n = 0;
     struct pollfd p = {fd, POLLIN, 0};
-    while (n + 1 < cap && poll(&p, 1, 100) > 0) {
+    /* quiet means 100 ms after a whole answer (a blank line ends it): a
+       loaded machine may pause longer inside one, as a slow key generation */
+    while (n + 1 < cap) {
+        bool whole = n >= 4 && memcmp(buf + n - 4, "\r\n\r\n", 4) == 0;
+        if (poll(&p, 1, whole ? 100 : 10000) <= 0)
+            break;
         ssize_t r = read(fd, buf + n, cap - 1 - n);
         if (r <= 0)
             break;
