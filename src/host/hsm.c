@@ -274,9 +274,7 @@ bool thsm_log_chain_next(uint8_t head[32], const char *line)
 
 /* ---- operations ----------------------------------------------------------- */
 
-/* A device error in the user's words, for the codes that have a plain
- * meaning and a command that fixes them; NULL for the others. */
-static const char *in_user_words(const char *code)
+const char *thsm_hsm_plain_error(const char *code)
 {
     static const struct {
         const char *code, *text;
@@ -327,7 +325,7 @@ int thsm_hsm_expect_ok(thsm_at *at, const char *request, thsm_err *err)
     if (rc != THSM_AT_OK)
         return thsm_fail(err, THSM_ERR_FAIL, "no answer to %s: %s", req,
                          thsm_at_strerror(rc));
-    const char *plain = in_user_words(resp->code);
+    const char *plain = thsm_hsm_plain_error(resp->code);
     if (plain)
         return thsm_fail(err, THSM_ERR_FAIL, "%s", plain);
     thsm_escape(resp->nlines ? resp->lines[0] : "(empty)", status,

@@ -146,6 +146,11 @@ bool thsm_hsm_signer_imported(thsm_at *at);
  * KEY=VALUE words, unparsed) is in text. */
 bool thsm_hsm_status_text(thsm_at *at, char *text, size_t cap);
 
+/* A device error in the user's words, for the codes that have a plain
+ * meaning and a command that fixes them (NO_CA, NO_SIGNER, NO_SIGNER_CERT,
+ * AUTH_REQUIRED); NULL for the others. */
+const char *thsm_hsm_plain_error(const char *code);
+
 /* The device's version line and its secure element's serial number. */
 int thsm_hsm_version(thsm_at *at, char *out, size_t cap, thsm_err *err);
 int thsm_hsm_serial(thsm_at *at, char *out, size_t cap, thsm_err *err);

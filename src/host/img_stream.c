@@ -51,9 +51,9 @@ static int refused(thsm_at *at, int rc, const char *what, thsm_err *err)
     if (strcmp(r->code, THSM_E_POLICY) == 0)
         return thsm_fail(err, THSM_ERR_FAIL, "the device's signing policy "
                          "refuses this image: %s", shown);
-    if (strcmp(r->code, THSM_E_AUTH_REQUIRED) == 0)
-        return thsm_fail(err, THSM_ERR_FAIL, "the device needs its PIN; give "
-                         "it with --pin-file or TINYHSM_PIN");
+    if (thsm_hsm_plain_error(r->code))
+        return thsm_fail(err, THSM_ERR_FAIL, "%s",
+                         thsm_hsm_plain_error(r->code));
     return thsm_fail(err, THSM_ERR_FAIL, "the device refused %s: %s", what,
                      shown);
 }
