@@ -190,6 +190,9 @@ static bool slot_name_ok(const char *name)
                         "0123456789._-") == n;
 }
 
+static int expand(cli_ctx *c, const sign_opts *o, const char *opt,
+                  const char *tmpl, char *out, size_t cap, int *had);
+
 /* --format mcuboot: what it needs, and no SECUREBOOT10 option. */
 static int mcuboot_check(cli_ctx *c, sign_opts *o)
 {
@@ -221,7 +224,13 @@ static int mcuboot_check(cli_ctx *c, sign_opts *o)
                                "mcuboot");
     if (!o->firmware)
         return cli_usage_error(c, "sign", "which APP.bin?");
-    snprintf(o->path[OUT_IMAGE], sizeof(o->path[0]), "%s", o->given[OUT_IMAGE]);
+    int had = 0; /* {version}, and {board} as the --name */
+    o->board = o->name;
+    int rc = expand(c, o, "-o", o->given[OUT_IMAGE], o->path[OUT_IMAGE],
+                    sizeof(o->path[0]), &had);
+    o->board = NULL;
+    if (rc != 0)
+        return rc == -2 ? CLI_USAGE : cli_usage_error(c, "sign", "-o is too long");
     return common_check(c, o);
 }
 
@@ -379,7 +388,11 @@ static int expand(cli_ctx *c, const sign_opts *o, const char *opt, const char *t
     size_t n = 0, bad;
     while (*tmpl) {
         const char *put = NULL;
-        if (strncmp(tmpl, "{board}", 7) == 0)
+        if (strncmp(tmpl, "{board}", 7) == 0 && !o->board) {
+            cli_usage_error(c, "sign", "%s: {board} is the MCUboot image's "
+                            "--name here, and none was given", opt);
+            return -2;
+        } else if (strncmp(tmpl, "{board}", 7) == 0)
             put = o->board, tmpl += 7;
         else if (strncmp(tmpl, "{version}", 9) == 0)
             put = o->version, tmpl += 9;

@@ -129,6 +129,12 @@ has "$TMP/out" '"ok":true'
 run 0 tinyhsm log --images
 grep "MCUBOOT" "$TMP/out" | grep "app-slot0" | grep -q "3.1.0" ||
     fail "the device's log does not name the MCUboot image: $(cat "$TMP/out")"
+mkdir -p dist
+run 0 "${SIGN[@]}" --pad-header --version 3.1.2 --name app-slot0 \
+    -o 'dist/{board}-{version}.bin' app.bin
+[ -f dist/app-slot0-3.1.2.bin ] || fail "-o placeholders not replaced: $(ls dist)"
+run 2 "${SIGN[@]}" --pad-header --version 3.1.3 -o 'dist/{board}.bin' app.bin
+has "$TMP/err" "{board} is the MCUboot image's --name here, and none was given"
 "${SIGN[@]}" --pad-header --version 3.1.1 -o - app.bin >piped.bin 2>"$TMP/err" ||
     fail "-o - failed: $(cat "$TMP/err")"
 has "$TMP/err" "Wrote -"
