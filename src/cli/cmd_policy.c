@@ -25,7 +25,7 @@ static const char policy_help[] =
     "the policy until the device is decommissioned.\n\n"
     "  --json                  show: one JSON object on standard output\n"
     "  --boards B1,B2|any      SECUREBOOT10 boards and MCUboot image names\n"
-    "                          (sign --name) allowed (at most 8)\n"
+    "                          (the names sign gives them) allowed (at most 8)\n"
     "  --formats F1,F2|any     image formats allowed: secureboot10, mcuboot\n"
     "  --rising-versions on|off  refuse a version not above the last one\n"
     "                          signed for its board (or slot) and format\n"
@@ -123,6 +123,15 @@ static void warn_near_boards(cli_ctx *c, const char *list)
     }
 }
 
+/* Whether snprintf's w characters fitted cap; why says so when not. */
+static bool fits(int w, size_t cap, const char **why)
+{
+    if (w >= 0 && (size_t)w < cap)
+        return true;
+    *why = "a shorter value";
+    return false;
+}
+
 /* One rule as the device takes it ("RULE=VALUE"); NULL when the value is
  * wrong (the message in why). */
 static const char *rule_word(unsigned i, const char *v, char *out, size_t cap,
@@ -145,8 +154,8 @@ static const char *rule_word(unsigned i, const char *v, char *out, size_t cap,
             *why = "a number (0: no limit)";
             return NULL;
         }
-        snprintf(out, cap, "%s=%lu", rules[i].rule, (unsigned long)n);
-        return out;
+        return fits(snprintf(out, cap, "%s=%lu", rules[i].rule,
+                             (unsigned long)n), cap, why) ? out : NULL;
     }
     if (rules[i].kind == 'l' && strcmp(u, THSM_V_ANY) != 0) {
         bool boards = strcmp(rules[i].rule, THSM_P_BOARDS) == 0;
@@ -160,11 +169,11 @@ static const char *rule_word(unsigned i, const char *v, char *out, size_t cap,
                             "comma, or any";
             return NULL;
         }
-        snprintf(out, cap, "%s=%s", rules[i].rule, list);
-        return out;
+        return fits(snprintf(out, cap, "%s=%s", rules[i].rule, list), cap,
+                    why) ? out : NULL;
     }
-    snprintf(out, cap, "%s=%s", rules[i].rule, u);
-    return out;
+    return fits(snprintf(out, cap, "%s=%s", rules[i].rule, u), cap, why)
+               ? out : NULL;
 }
 
 static int parse(cli_ctx *c, int argc, char **argv, policy_args *a)
