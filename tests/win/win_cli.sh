@@ -81,10 +81,14 @@ TINYHSM_PIN=win-pin-1 win 0 sign --board $BOARD --version 1.0.0 -o "$(W w/p.bin)
 printf 'win-pin-1\n' >pin.txt
 chmod 600 pin.txt
 win 0 --pin-file "$(W pin.txt)" sign --board $BOARD --version 1.0.1 -o "$(W w/pf.bin)" fw.bin
+! grep -q "warning: the PIN file" "$TMP/err" || fail "a private PIN file got the warning"
+chmod 644 pin.txt # Wine's ACL of a Unix file follows its mode: Everyone reads it
+win 0 --pin-file "$(W pin.txt)" sign --board $BOARD --version 1.0.3 -o "$(W w/pg.bin)" fw.bin
+has "$TMP/err" "warning: the PIN file"
 TINYHSM_PIN=wrong-pin win 1 sign --board $BOARD --version 1.0.2 -o "$(W w/wp.bin)" fw.bin
 has "$TMP/err" "wrong PIN"
 [ ! -e w/wp.bin ] || fail "signed with a wrong PIN"
-ok "pin set; sign needs the PIN: none refused, TINYHSM_PIN and --pin-file work, a wrong one refused"
+ok "pin set; sign needs the PIN: none refused, TINYHSM_PIN and --pin-file work (a file others may read is warned), a wrong one refused"
 
 sleep 2 # the device's delay after a wrong PIN
 run 0 tinyhsm log
