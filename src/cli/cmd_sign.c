@@ -494,10 +494,24 @@ static const char *signed_by(const sign_opts *o, const thsm_sign_result *r)
     return o->key ? "key" : r->image_mode ? "image" : "digest";
 }
 
+/* How it was signed and what: the fields both formats' --json share. */
+static void json_signature(cli_ctx *c, const sign_opts *o,
+                           const thsm_sign_result *r)
+{
+    char hex[2 * THSM_P256_PUB_LEN + 1];
+    json_str(c, "mode", signed_by(o, r));
+    thsm_hex(r->digest, sizeof(r->digest), hex);
+    json_str(c, "sha256", hex);
+    thsm_hex(r->sig, sizeof(r->sig), hex);
+    json_str(c, "signature", hex);
+    json_str(c, "key_id", r->key_id);
+    thsm_hex(r->pub, sizeof(r->pub), hex);
+    json_str(c, "public_key", hex);
+}
+
 static void print_json(cli_ctx *c, const sign_opts *o,
                        const thsm_sign_result *r)
 {
-    char hex[2 * THSM_P256_PUB_LEN + 1];
     json_begin(c);
     json_bool(c, "ok", true);
     json_str(c, "image", o->path[OUT_IMAGE]);
@@ -508,14 +522,7 @@ static void print_json(cli_ctx *c, const sign_opts *o,
     json_num(c, "firmware_size", r->fw_len);
     json_num(c, "signed_size", r->size);
     json_num(c, "image_size", r->size + THSM_BOOT_SIG_LEN);
-    json_str(c, "mode", signed_by(o, r));
-    thsm_hex(r->digest, sizeof(r->digest), hex);
-    json_str(c, "sha256", hex);
-    thsm_hex(r->sig, sizeof(r->sig), hex);
-    json_str(c, "signature", hex);
-    json_str(c, "key_id", r->key_id);
-    thsm_hex(r->pub, sizeof(r->pub), hex);
-    json_str(c, "public_key", hex);
+    json_signature(c, o, r);
     if (!r->no_cert) {
         json_time(c, "signer_not_before", r->not_before);
         json_time(c, "signer_not_after", r->not_after);
@@ -557,7 +564,6 @@ static void print_mcuboot_summary(FILE *f, const sign_opts *o,
 static void print_mcuboot_json(cli_ctx *c, const sign_opts *o,
                                const thsm_sign_result *r)
 {
-    char hex[2 * THSM_P256_PUB_LEN + 1];
     json_begin(c);
     json_bool(c, "ok", true);
     json_str(c, "format", "mcuboot");
@@ -567,14 +573,7 @@ static void print_mcuboot_json(cli_ctx *c, const sign_opts *o,
     json_num(c, "signed_size", r->size);
     json_num(c, "image_size", r->image_len);
     json_num(c, "slot_size", o->mb.slot_size);
-    json_str(c, "mode", signed_by(o, r));
-    thsm_hex(r->digest, sizeof(r->digest), hex);
-    json_str(c, "sha256", hex);
-    thsm_hex(r->sig, sizeof(r->sig), hex);
-    json_str(c, "signature", hex);
-    json_str(c, "key_id", r->key_id);
-    thsm_hex(r->pub, sizeof(r->pub), hex);
-    json_str(c, "public_key", hex);
+    json_signature(c, o, r);
     json_warnings(c);
     json_end(c);
 }
