@@ -84,6 +84,8 @@ check: deps debdeps winedeps mbedtls firmware windows
 	JOBS=$(JOBS) THSM_WIN_EXE=$(abspath $(WINEXE)) \
 	      bash tests/run_unprivileged.sh $(CHECKDIR) $(USERDIR)
 	$(MAKE) bench QUICK=1
+	BENCH_FW_JSON=$(abspath $(BUILD))/fw-results.json $(MAKE) bench-fw
+	$(MAKE) windows-test
 
 # The fast tests (labels unit, core, e2e; not slow) of an ASan build in
 # $(CHECKDIR), configured when missing; nothing installed, no firmware.
